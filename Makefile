@@ -1,0 +1,47 @@
+# grassroots-sim
+#   make run    set up .venv if needed, then run the default scenario (street_flood)
+#   make test   set up .venv if needed, then run the tests
+#   make bench  run the benchmarks
+#   make clean  remove .venv, build files and caches (results/ is kept)
+# .venv is created with the Python that scripts/find-python finds (>= 3.12); the package is
+# reinstalled whenever pyproject.toml changes. Pass arguments to the run with
+#   make run RUN_ARGS="configs/scenarios/township_typhoon.toml --seed 2"
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+PIP      := $(PY) -m pip --disable-pip-version-check
+RUN_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test bench clean
+
+help:
+	@sed -n '2,5s/^# //p' Makefile
+
+$(PY):
+	@py=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$py"; \
+	"$$py" -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+	    { echo "$(VENV) uses Python < 3.12: run 'make clean' and try again." >&2; exit 1; }
+	@echo "Installing grassroots-sim and its dependencies into $(VENV) ..."
+	@$(PIP) install -q -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/grassroots run $(RUN_ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

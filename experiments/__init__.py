@@ -1,0 +1,1 @@
+"""Experiments around the model: the command line, result files, charts, sweeps."""

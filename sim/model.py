@@ -1,0 +1,339 @@
+"""GrassrootsModel: a township's organization in peacetime, then in an emergency.
+
+Each ``step()`` is one day in peacetime and ten minutes (configurable) in wartime. Mesa's
+clock counts steps; the model's own clock, ``minute``, counts minutes from the start of
+wartime (negative in peacetime). Within a wartime step, reports, arrivals and services run
+at exact minutes on the response's event queue.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .agents import (CommunityCadre, CommunityPartyOrganization, GridManager,
+                     GridPartyOrganization, JointMeetingCommittee, OrganCadre, Responder,
+                     TownshipCadre, TownshipPartyCommittee, UnitStaff, Volunteer, gini)
+from .hazards import make_hazards
+from .needs import CREATED, GENERAL, LOGISTICS, MEDICAL, RESCUE, Needs, severity_integral
+from .params import Config
+from .peacetime import peace_day, register_organ_cadres_now
+from .residents import Residents
+from .response import Response
+from .roster import Roster
+from .township import Township
+
+UNIT_STAFF_PER_UNIT = 4  # assumption
+INITIAL_FAMILIARITY = 0.3  # assumption
+EVALUATION_TRUST_GAIN = 0.1  # residents' trust change after an emergency (assumption)
+MAX_LOG = 2000
+
+
+class GrassrootsModel(mesa.Model):
+    """The township, its people and organizations, and the emergencies that test them.
+
+    Args:
+        config: a resolved ``Config`` (defaults if omitted).
+        rng: seed or generator (Mesa's convention); child streams are spawned from it.
+        **params: overrides as ``{"section.key": value}`` or ``section__key=value``, so that
+            ``mesa.batch_run`` and SolaraViz can drive the model with plain keywords.
+    """
+
+    def __init__(self, config: Config | None = None, rng: Any = None, **params: Any) -> None:
+        if rng is None:
+            rng = 0
+        super().__init__(rng=rng)
+        cfg = (config or Config()).with_overrides(params, "model parameters")
+        self.config = cfg
+        seed = int(rng) if isinstance(rng, (int, np.integer)) else \
+            int(self.rng.integers(2**63))
+        space_ss, people_ss, hazard_ss, behaviour_ss = np.random.SeedSequence(seed).spawn(4)
+        # Hazards draw from their own stream: policies are compared on identical emergencies.
+        self.hazard_rng = np.random.default_rng(hazard_ss)
+        self.rng = np.random.default_rng(behaviour_ss)
+        self.township = Township(cfg.population, cfg.space, np.random.default_rng(space_ss))
+        self.residents = Residents(cfg.population, self.township.n_grids,
+                                   np.random.default_rng(people_ss))
+        self.needs = Needs()
+        self.events: list[tuple[float, str]] = []
+        self.n_trained = 0
+        self.minute = -cfg.time.peace_days * 1440.0
+        self.phase = "peace"
+        self.peace_steps = cfg.time.peace_days
+        self.war_steps = math.ceil(cfg.time.war_hours * 60 / cfg.time.war_step_min)
+        self.n_steps = self.peace_steps + self.war_steps
+        self.step_count = 0
+        self.roster: Roster | None = None
+        self.response: Response | None = None
+        self._build_organization()
+        self.hazards = make_hazards(self)
+        self.cum_harm = 0.0
+        self.trust_before = self.preparedness_before = math.nan
+        self._update_indicators()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            k: k for k in TIMESERIES})
+        if self.peace_steps == 0:
+            register_organ_cadres_now(self)
+            self._begin_war()
+        self.datacollector.collect(self)
+
+    # --- set-up ------------------------------------------------------------------------
+
+    def _build_organization(self) -> None:
+        cfg, tw, res, rng = self.config, self.township, self.residents, self.rng
+        org, vol = cfg.organization, cfg.volunteers
+        n = cfg.population.n_residents
+        lines = org.siloed_lines if org.structure == "siloed" else 0
+        line_of = (lambda k: k % lines) if lines else (lambda k: -1)
+        self.grid_managers = [GridManager(self, g, INITIAL_FAMILIARITY)
+                              for g in range(tw.n_grids)]
+        self.community_grid_managers = [[gm for gm in self.grid_managers
+                                         if tw.grid_community[gm.grid] == c]
+                                        for c in range(tw.n_communities)]
+        self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
+        self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
+        self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
+                                                          community=c)
+                               for c in range(tw.n_communities)]
+        self.grid_party_orgs: list[GridPartyOrganization] = []
+        if org.structure == "integrated_party":
+            for g in range(tw.n_grids):
+                gpo = GridPartyOrganization(self, node=g, community=int(tw.grid_community[g]),
+                                            grid=g)
+                lo, size = res.grid_start[g], res.grid_size[g]
+                gpo.members = int(res.party_member[lo:lo + size].sum())
+                gpo.mobilized = int(rng.binomial(gpo.members, org.party_member_mobilization))
+                self.grid_party_orgs.append(gpo)
+        k = 0
+        for c in range(tw.n_communities):
+            for j in range(org.community_cadres_per_community):
+                CommunityCadre(self, int(tw.office_node[c]), c, GENERAL,
+                               float(rng.uniform(0.3, 0.6)), line_of(k),
+                               first_secretary=org.first_secretary and j == 0)
+                k += 1
+        for j in range(round(n / 1000 * org.township_cadres_per_1000)):
+            TownshipCadre(self, tw.command_node, j % tw.n_communities, GENERAL,
+                          float(rng.uniform(0.4, 0.7)), line_of(k))
+            k += 1
+        for _ in range(round(n / 1000 * org.organ_cadres_per_1000)):
+            g = int(rng.integers(tw.n_grids))
+            OrganCadre(self, g, int(tw.grid_community[g]), GENERAL, 0.5, line_of(k))
+            k += 1
+        n_vol = round(n / 1000 * vol.team_size_per_1000)
+        n_pro = round(n_vol * vol.professional_share)
+        for j in range(n_vol):
+            self.add_volunteer(professional=j < n_pro, specialty=j % 3)
+        if org.colocated_units_integrated:
+            for node, c in zip(tw.unit_nodes, tw.unit_community):
+                for _ in range(UNIT_STAFF_PER_UNIT):
+                    UnitStaff(self, node, c, LOGISTICS, 0.5)
+
+    def add_volunteer(self, professional: bool, specialty: int = 0) -> Volunteer:
+        g = int(self.rng.integers(self.township.n_grids))
+        skill = (RESCUE, MEDICAL, LOGISTICS)[specialty] if professional else GENERAL
+        return Volunteer(self, g, int(self.township.grid_community[g]), skill,
+                         0.8 if professional else 0.4,
+                         team="professional" if professional else "standing")
+
+    def agents_of(self, cls: type) -> list:
+        return [a for a in self.agents if isinstance(a, cls)]
+
+    # --- time ----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        if self.step_count >= self.n_steps:
+            self.running = False
+            return
+        if self.phase == "peace":
+            peace_day(self, self.step_count)
+            self.minute += 1440.0
+            self.step_count += 1
+            if self.step_count == self.peace_steps:
+                self._begin_war()
+        else:
+            self._war_step()
+            self.step_count += 1
+        self._update_indicators()
+        self.datacollector.collect(self)
+        if self.step_count >= self.n_steps:
+            self.running = False
+
+    def _begin_war(self) -> None:
+        cfg, org = self.config, self.config.organization
+        self.minute = 0.0
+        self.phase = "war"
+        res = self.residents
+        self.trust_before = float(res.trust.mean())
+        self.preparedness_before = float(res.preparedness.mean())
+        responders = [a for a in self.agents if isinstance(a, Responder)
+                      and (not isinstance(a, OrganCadre) or a.registered)]
+        initiative = cfg.response.initiative_base + \
+            (1 - cfg.response.initiative_base) * 0.5 * org.fault_tolerance
+        for a in responders:
+            a.initiative = initiative if a.is_cadre else 0.0
+        self.roster = Roster(responders, redeployable=org.dynamic_redeployment,
+                             coordinated=cfg.volunteers.coordinated)
+        self.familiarity = np.array([gm.familiarity for gm in self.grid_managers])
+        self.response = Response(self, 0.0)
+        for a in responders:
+            if isinstance(a, CommunityCadre):
+                cohesion = self.community_orgs[a.community].cohesion
+                delay = org.cadre_switch_min * (1.5 - cohesion)
+            elif isinstance(a, TownshipCadre):
+                delay = org.cadre_switch_min
+            elif isinstance(a, OrganCadre):
+                delay = org.organ_mobilization_min
+            else:
+                delay = cfg.volunteers.callup_min
+            self.response.activate(a.idx, delay)
+        for unit in [self.township_committee, *self.community_orgs, *self.grid_party_orgs]:
+            unit.mode = "war"
+        self.log(0.0, "emergency: organization switches to wartime mode")
+        if org.front_line_command:
+            self.log(org.command_convene_min,
+                     "joint-meeting committee convened as the front-line command")
+
+    def _war_step(self) -> None:
+        t0 = self.minute
+        t1 = t0 + self.config.time.war_step_min
+        for hz in self.hazards:
+            hz.step(t0, t1)
+        self._detect(t0, t1)
+        self.response.q.run_until(t1)
+        self._accrue_harm(t0, t1)
+        self.response.setup_temporary_orgs(t1)
+        for hz in self.hazards:
+            if hz.ended and not hz.evaluated:
+                hz.evaluated = True
+                self._evaluate(hz, t1)
+        self.minute = t1
+
+    def _detect(self, t0: float, t1: float) -> None:
+        """Residents, neighbours and grid managers find needs (rates per hour)."""
+        needs, res, det = self.needs, self.residents, self.config.detection
+        n = needs.n
+        idx = np.flatnonzero(needs.state[:n] == CREATED)
+        if len(idx) == 0:
+            return
+        start = np.maximum(needs.created[idx], t0)
+        exposure = t1 - start
+        who = needs.resident[idx]
+        r_self = det.self_report_per_hour * 0.5 * (res.trust[who] + res.preparedness[who])
+        r_nb = det.neighbour_report_per_hour * \
+            (1.0 if self.config.organization.mutual_aid else 0.3)
+        r_gm = det.grid_manager_per_hour * self.familiarity[needs.grid[idx]]
+        rate = r_self + r_nb + r_gm
+        hit = self.rng.random(len(idx)) < -np.expm1(-rate * exposure / 60.0)
+        when = start + self.rng.random(len(idx)) * exposure
+        u = self.rng.random(len(idx)) * rate
+        channel = np.where(u < r_self, 0, np.where(u < r_self + r_nb, 1, 2))
+        order = np.argsort(when[hit], kind="stable")
+        for i, t, ch in zip(idx[hit][order], when[hit][order], channel[hit][order]):
+            self.response.q.at(float(t), self.response.detected, int(i), int(ch))
+
+    def _accrue_harm(self, t0: float, t1: float) -> None:
+        needs = self.needs
+        n = needs.n
+        created, reached = needs.created[:n], needs.reached[:n]
+        open_ = (created < t1) & (np.isnan(reached) | (reached > t0))
+        ids = np.flatnonzero(open_)
+        if len(ids) == 0:
+            return
+        end = np.where(np.isnan(reached[ids]), t1, np.minimum(reached[ids], t1))
+        a = (np.maximum(t0, created[ids]) - created[ids]) / 60.0
+        b = (end - created[ids]) / 60.0
+        inc = needs.weight[ids] * severity_integral(
+            needs.severity0[ids], self.config.response.deterioration_per_hour, a, b)
+        needs.harm[ids] += inc
+        self.cum_harm += float(inc.sum())
+
+    def _evaluate(self, hazard: Any, t: float) -> None:
+        """Front-line evaluation after an emergency: commend cadres who performed; residents
+        whose needs were met in time trust the organization more, others less."""
+        ro, cfg = self.roster, self.config
+        served = ro.served_since_eval
+        cadres = ro.is_cadre & (served > 0)
+        n_commended = 0
+        if cfg.organization.commendation and cadres.any():
+            bar = max(1.0, float(np.median(served[cadres])))
+            commended = ro.is_cadre & (served >= bar)
+            ro.initiative[commended] += cfg.response.commendation_gain * \
+                (1 - ro.initiative[commended])
+            n_commended = int(commended.sum())
+        ro.served_since_eval[:] = 0
+        needs, res = self.needs, self.residents
+        n = needs.n
+        mine = needs.hazard[:n] == ["flood", "fire", "epidemic"].index(hazard.name)
+        response = needs.reached[:n] - needs.created[:n]
+        good = mine & (response <= cfg.time.target_response_min)
+        bad = mine & ~good
+        res.trust[needs.resident[:n][good]] += EVALUATION_TRUST_GAIN * \
+            (1 - res.trust[needs.resident[:n][good]])
+        res.trust[needs.resident[:n][bad]] -= EVALUATION_TRUST_GAIN * \
+            res.trust[needs.resident[:n][bad]]
+        self.log(t, f"front-line evaluation after the {hazard.name}: "
+                    f"{n_commended} cadres commended")
+
+    # --- indicators and the event feed ----------------------------------------------------
+
+    def _update_indicators(self) -> None:
+        needs, res = self.needs, self.residents
+        n = needs.n
+        st = needs.state[:n]
+        self.time_min = self.minute
+        self.day = self.minute / 1440.0 + self.peace_steps
+        self.needs_total = n
+        self.backlog = int(np.count_nonzero(st < 5))
+        self.unmet = int(np.count_nonzero(st <= 3))
+        self.known_waiting = int(np.count_nonzero((st == 1) | (st == 2)))
+        self.resolved = int(np.count_nonzero(st == 5))
+        ro = self.roster
+        self.responders_busy = ro.busy_count() if ro is not None else 0
+        self.responders_active = int(np.count_nonzero(ro.active_from <= self.minute)) \
+            if ro is not None else 0
+        self.mean_trust = float(res.trust.mean())
+        self.mean_preparedness = float(res.preparedness.mean())
+        self.mean_familiarity = float(np.mean([gm.familiarity for gm in self.grid_managers]))
+        self.volunteers = sum(1 for a in self.agents if isinstance(a, Volunteer))
+        s, i, r = res.counts()
+        self.susceptible, self.infected, self.recovered = s, i, r
+        rp = self.response
+        self.duplicate_dispatches = rp.n_duplicates if rp else 0
+        self.temporary_orgs = len(rp.temp_orgs) if rp else 0
+        self.phase_code = 0 if self.phase == "peace" else 1
+
+    def log(self, minute: float, text: str) -> None:
+        if len(self.events) < MAX_LOG:
+            self.events.append((float(minute), text))
+
+    def clock_label(self, minute: float) -> str:
+        total = minute + self.peace_steps * 1440
+        day, rem = divmod(total, 1440)
+        return f"Day {int(day) + 1} {int(rem // 60):02d}:{int(rem % 60):02d}"
+
+    def grid_label(self, g: int) -> str:
+        c = int(self.township.grid_community[g])
+        k = int(np.count_nonzero(self.township.grid_community[:g] == c)) + 1
+        return f"{_letters(c)}-{k}"
+
+    def workload_gini(self) -> float:
+        ro = self.roster
+        return gini(ro.busy_min[ro.is_cadre]) if ro is not None else 0.0
+
+
+def _letters(c: int) -> str:
+    s = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+TIMESERIES = ("time_min", "day", "phase_code", "needs_total", "backlog", "unmet",
+              "known_waiting", "resolved", "responders_busy", "responders_active", "cum_harm",
+              "mean_trust", "mean_preparedness", "mean_familiarity", "volunteers",
+              "susceptible", "infected", "recovered", "duplicate_dispatches", "temporary_orgs")

@@ -1,0 +1,119 @@
+"""Residents as arrays: many residents must not cost a Python call each per step.
+
+Residents are sorted by grid and grouped in households inside a grid. State that matters:
+age group, vulnerability, party membership, trust, preparedness, willingness to help,
+need state and epidemic state (SIR, with isolation of cases found by testing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import EpidemicParams, PopulationParams
+
+SUSCEPTIBLE, INFECTED, RECOVERED = 0, 1, 2
+NO_NEED, UNMET, MET = 0, 1, 2
+
+
+class Residents:
+    """Struct of arrays, one entry per resident, sorted by grid."""
+
+    def __init__(self, pop: PopulationParams, n_grids: int, rng: np.random.Generator):
+        n = pop.n_residents
+        self.n = n
+        # Residents split evenly across grids (grid sizes differ by at most one).
+        self.grid = np.repeat(np.arange(n_grids), np.diff(np.linspace(0, n, n_grids + 1)
+                                                          .round().astype(np.int64)))
+        self.grid_size = np.bincount(self.grid, minlength=n_grids)
+        self.grid_start = np.concatenate([[0], np.cumsum(self.grid_size)[:-1]])
+        # Households: consecutive residents in a grid, sizes 1 + Poisson(mean - 1).
+        sizes = 1 + rng.poisson(max(pop.household_size - 1.0, 0.0), size=n)
+        starts = np.zeros(n, dtype=bool)
+        starts[np.minimum(np.cumsum(sizes) - sizes, n - 1)] = True
+        starts[self.grid_start] = True  # a household never spans two grids
+        self.household = np.cumsum(starts) - 1
+        self.n_households = int(self.household[-1]) + 1 if n else 0
+        self.household_size = np.bincount(self.household, minlength=self.n_households)
+        self.elderly = rng.random(n) < pop.share_60plus
+        p_vuln = np.where(self.elderly, pop.share_vulnerable_60plus, pop.share_vulnerable_under60)
+        self.vulnerable = rng.random(n) < p_vuln
+        self.party_member = rng.random(n) < pop.share_party_members
+        self.trust = _beta_mean(rng, pop.initial_trust, n)
+        self.preparedness = _beta_mean(rng, pop.initial_preparedness, n)
+        self.willingness = _beta_mean(rng, pop.willingness_mean, n)
+        self.need_state = np.zeros(n, dtype=np.int8)
+        self.epi = np.zeros(n, dtype=np.int8)
+        self.isolated = np.zeros(n, dtype=bool)
+        self.infected_at = np.full(n, np.nan)
+        self.symptoms_at = np.full(n, np.inf)
+
+    def grid_mean(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.grid, weights=values, minlength=len(self.grid_size)) / \
+            np.maximum(self.grid_size, 1)
+
+    def raise_toward_one(self, values: np.ndarray, gain: np.ndarray | float) -> None:
+        """values += gain * (1 - values), in place (gain per resident or scalar)."""
+        values += gain * (1.0 - values)
+
+    # --- epidemic (SIR among residents on households, grids and the township) ---
+
+    def _infect(self, who: np.ndarray, t: float, onset_days: float,
+                rng: np.random.Generator) -> None:
+        self.epi[who] = INFECTED
+        self.infected_at[who] = t
+        self.symptoms_at[who] = t + rng.exponential(onset_days * 1440.0, size=len(who))
+
+    def seed_infection(self, k: int, ep: EpidemicParams, rng: np.random.Generator,
+                       t: float) -> np.ndarray:
+        sus = np.flatnonzero(self.epi == SUSCEPTIBLE)
+        chosen = rng.choice(sus, size=min(k, len(sus)), replace=False)
+        self._infect(chosen, t, ep.symptom_onset_days, rng)
+        return chosen
+
+    def symptomatic_between(self, t0: float, t1: float) -> np.ndarray:
+        """Residents whose symptoms (and so their needs) appear in [t0, t1)."""
+        return np.flatnonzero((self.symptoms_at >= t0) & (self.symptoms_at < t1))
+
+    def epidemic_step(self, ep: EpidemicParams, dt_days: float, rng: np.random.Generator,
+                      t: float) -> np.ndarray:
+        """One SIR step from minute t; returns the indices of newly infected residents."""
+        inf = self.epi == INFECTED
+        if not inf.any():
+            return np.empty(0, dtype=np.int64)
+        weight = np.where(inf, np.where(self.isolated, 1.0 - ep.isolation_effect, 1.0), 0.0)
+        beta = ep.r0 / ep.infectious_days  # per day
+        community_share = max(0.0, 1.0 - ep.household_share - ep.grid_share)
+        hh_inf = np.bincount(self.household, weights=weight, minlength=self.n_households)
+        grid_inf = np.bincount(self.grid, weights=weight, minlength=len(self.grid_size))
+        # Household contacts exclude oneself; susceptibles carry no weight, so no correction.
+        hh_others = np.maximum(self.household_size[self.household] - 1, 1)
+        force = beta * dt_days * (
+            ep.household_share * hh_inf[self.household] / hh_others
+            + ep.grid_share * grid_inf[self.grid] / self.grid_size[self.grid]
+            + community_share * weight.sum() / self.n)
+        # Single-person households have no household contacts: that share mixes in the grid.
+        single = self.household_size[self.household] == 1
+        force[single] += beta * dt_days * ep.household_share * grid_inf[self.grid[single]] / \
+            self.grid_size[self.grid[single]]
+        sus = self.epi == SUSCEPTIBLE
+        new = np.flatnonzero(sus & (rng.random(self.n) < -np.expm1(-force)))
+        recover = inf & (rng.random(self.n) < -np.expm1(-dt_days / ep.infectious_days))
+        self.epi[recover] = RECOVERED
+        self.isolated[recover] = False
+        self._infect(new, t + rng.random(len(new)) * dt_days * 1440.0, ep.symptom_onset_days,
+                     rng)
+        return new
+
+    def counts(self) -> tuple[int, int, int]:
+        c = np.bincount(self.epi, minlength=3)
+        return int(c[0]), int(c[1]), int(c[2])
+
+
+def _beta_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0
+               ) -> np.ndarray:
+    """Values in [0, 1] with the given mean (Beta with fixed concentration)."""
+    if mean <= 0.0:
+        return np.zeros(n)
+    if mean >= 1.0:
+        return np.ones(n)
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)

@@ -1,0 +1,54 @@
+"""The wartime roster: every dispatchable responder's state as arrays, for fast dispatch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .agents import IDLE, Responder
+
+COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = range(5)
+
+
+class Roster:
+    """Arrays indexed by roster position; ``agents[i]`` is the Mesa agent behind entry i."""
+
+    def __init__(self, agents: list[Responder], *, redeployable: bool, coordinated: bool):
+        self.agents = agents
+        for i, a in enumerate(agents):
+            a.idx = i
+        n = len(agents)
+        self.n = n
+        self.role = np.array([a.role_code for a in agents], dtype=np.int64)
+        self.community = np.array([a.community for a in agents], dtype=np.int64)
+        self.skill = np.array([a.skill for a in agents], dtype=np.int64)
+        self.skill_level = np.array([a.skill_level for a in agents], dtype=float)
+        self.line = np.array([a.line for a in agents], dtype=np.int64)
+        self.initiative = np.array([a.initiative for a in agents], dtype=float)
+        self.node = np.array([a.home_node for a in agents], dtype=np.int64)
+        self.status = np.full(n, IDLE, dtype=np.int64)
+        self.active_from = np.full(n, np.inf)
+        self.need = np.full(n, -1, dtype=np.int64)
+        self.busy_min = np.zeros(n)
+        self.busy_since = np.zeros(n)
+        self.shift_min = np.zeros(n)
+        self.served = np.zeros(n, dtype=np.int64)
+        self.served_since_eval = np.zeros(n, dtype=np.int64)
+        self.is_cadre = self.role <= ORGAN_CADRE
+        # Who the command can send anywhere: redeployable township cadres and coordinated
+        # volunteers. Everyone else serves only their own community.
+        self.anywhere = ((self.role == TOWNSHIP_CADRE) & redeployable) | \
+            ((self.role == VOLUNTEER) & coordinated)
+        # Self-directed volunteers are not dispatched by anyone: they pick needs they see.
+        self.self_directed = (self.role == VOLUNTEER) & (not coordinated)
+        self.dispatchable = np.ones(n, dtype=bool) & ~self.self_directed
+
+    def eligible(self, t: float, community: int, line: int) -> np.ndarray:
+        """Mask of responders the deciding unit may send now to a need in `community`."""
+        ok = (self.status == IDLE) & (self.active_from <= t) & self.dispatchable
+        ok &= self.anywhere | (self.community == community)
+        if line >= 0:
+            ok &= (self.line < 0) | (self.line == line)
+        return ok
+
+    def busy_count(self) -> int:
+        return int(np.count_nonzero((self.status != IDLE) & (self.status != 3)))

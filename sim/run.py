@@ -1,0 +1,54 @@
+"""A run as a pure function of (configuration, seed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .model import GrassrootsModel
+from .outcomes import OUTCOMES, need_log, summarize
+from .params import Config
+
+
+@dataclass
+class Result:
+    """What a run produced: one-row outcomes, the time series and the need log."""
+
+    outcomes: pd.DataFrame
+    timeseries: pd.DataFrame
+    needs: pd.DataFrame
+    events: pd.DataFrame
+    config: Config
+    seed: int
+    n_residents: int
+    n_steps: int
+    model: GrassrootsModel | None = None
+
+    @property
+    def outcome_units(self) -> dict[str, str]:
+        return {k: unit for k, (unit, _) in OUTCOMES.items()}
+
+    def summary(self) -> dict[str, float]:
+        return self.outcomes.iloc[0].to_dict()
+
+
+def simulate(config: Config | None = None, seed: int = 1,
+             progress: Callable[[int, int], None] | None = None,
+             keep_model: bool = False) -> Result:
+    """Run one scenario to the end with the given seed."""
+    config = config or Config()
+    model = GrassrootsModel(config, rng=int(seed))
+    while model.running:
+        model.step()
+        if progress is not None:
+            progress(model.step_count, model.n_steps)
+    ts = model.datacollector.get_model_vars_dataframe().reset_index(names="step")
+    ts["phase"] = ts["phase_code"].map({0: "peace", 1: "war"})
+    outcomes = summarize(model, ts)
+    events = pd.DataFrame(model.events, columns=["minute", "text"])
+    return Result(outcomes=pd.DataFrame([outcomes]), timeseries=ts, needs=need_log(model),
+                  events=events, config=config, seed=int(seed),
+                  n_residents=model.residents.n, n_steps=model.step_count,
+                  model=model if keep_model else None)
