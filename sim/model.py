@@ -60,6 +60,7 @@ class GrassrootsModel(mesa.Model):
         self.needs = Needs()
         self.events: list[tuple[float, str]] = []
         self.n_trained = 0
+        self.recruits_due = 0.0
         self.minute = -cfg.time.peace_days * 1440.0
         self.phase = "peace"
         self.peace_steps = cfg.time.peace_days

@@ -8,6 +8,7 @@ overrides, sweep factors and the app's controls are all checked against these de
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -391,8 +392,10 @@ def check_value(section: str, key: str, value: Any, source: str = "") -> Any:
             except ValueError:
                 raise ConfigError(full, f"must be a number ({meta['unit']}), got {value!r}",
                                   source) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(full, f"must be a number ({meta['unit']}), got {value!r}", source)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise ConfigError(full, f"must be a finite number ({meta['unit']}), got {value!r}",
+                              source)
         if kind is int:
             if float(value) != int(value):
                 raise ConfigError(full, f"must be a whole number, got {value!r}", source)

@@ -65,16 +65,17 @@ def peace_day(m: GrassrootsModel, day: int) -> None:
     # Open affairs platform: weekly.
     if org.open_affairs_platform and weekday == 0:
         res.raise_toward_one(res.trust, PLATFORM_TRUST_GAIN)
-    # Publicity events raise preparedness.
-    events = rng.poisson(org.publicity_per_month / 30.0)
-    if events:
-        res.raise_toward_one(res.preparedness, 1 - (1 - PUBLICITY_PREPAREDNESS_GAIN) ** events)
+    # Publicity events raise preparedness (their expected effect per day).
+    per_day = org.publicity_per_month / 30.0
+    res.raise_toward_one(res.preparedness, 1 - (1 - PUBLICITY_PREPAREDNESS_GAIN) ** per_day)
     res.trust -= DAILY_DECAY * res.trust
     res.preparedness -= DAILY_DECAY * res.preparedness
     # The standing volunteer team recruits through publicity and mutual aid.
+    # Recruits accrue fractionally: the expected growth, not a lottery, so small rates count.
     team = len(m.agents_of(Volunteer))
-    recruits = rng.poisson(m.config.volunteers.recruitment_per_week / 7.0 * team)
-    for _ in range(recruits):
+    m.recruits_due += m.config.volunteers.recruitment_per_week / 7.0 * team
+    while m.recruits_due >= 1.0:
+        m.recruits_due -= 1.0
         m.add_volunteer(professional=False)
 
 
