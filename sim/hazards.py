@@ -88,7 +88,9 @@ class Flood(Hazard):
         self.cut = False
 
     def intensity(self, t: float) -> float:
-        """Triangular profile: 0 at onset, 1 at the peak, 0 at the end."""
+        """Triangular profile: 0 at onset, 1 at the peak, 0 at the end (or steady: 1)."""
+        if self.p.profile == "steady":
+            return 1.0
         if t <= self.peak:
             return (t - self.onset) / max(self.peak - self.onset, 1e-9)
         return max(0.0, (self.end - t) / max(self.end - self.peak, 1e-9))
@@ -114,7 +116,7 @@ class Flood(Hazard):
         grid = np.repeat(np.arange(len(counts)), counts)
         k = len(grid)
         u = m.hazard_rng.random(k)
-        supply_share = 0.2
+        supply_share = min(p.supply_share, 1.0 - p.severe_share)
         kind = np.where(u < p.severe_share, KIND["rescue"],
                         np.where(u < p.severe_share + supply_share, KIND["supply"],
                                  KIND["evacuation"]))

@@ -246,6 +246,12 @@ class FloodParams:
                                   "assumption", 1, 20)
     severe_share: float = p(0.2, "share", "Share of needs that start severe (rescue).",
                             "assumption", 0, 1)
+    supply_share: float = p(0.2, "share", "Share of needs that are supply deliveries to "
+                            "stranded households.", "assumption", 0, 1)
+    profile: str = p("triangular", "-", "Time profile of the need rate: 'triangular' (rises "
+                     "to a peak a third of the way, then recedes) or 'steady' (constant: a "
+                     "Poisson stream, for verification).", "assumption",
+                     choices=("triangular", "steady"))
 
 
 @dataclass(frozen=True)
