@@ -298,7 +298,7 @@ class GrassrootsModel(mesa.Model):
         self.mean_trust = float(res.trust.mean())
         self.mean_preparedness = float(res.preparedness.mean())
         self.mean_familiarity = float(np.mean([gm.familiarity for gm in self.grid_managers]))
-        self.volunteers = sum(1 for a in self.agents if isinstance(a, Volunteer))
+        self.volunteers = len(self.agents_by_type.get(Volunteer, ()))
         s, i, r = res.counts()
         self.susceptible, self.infected, self.recovered = s, i, r
         rp = self.response

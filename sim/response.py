@@ -58,6 +58,7 @@ class Response:
         self.inbox: list[int] = []
         self.n_duplicates = 0
         self.n_lost_reports = 0
+        self.n_handoffs = 0
         self.n_initiative = 0
         self.n_party_responses = 0
         self.n_spontaneous_responses = 0
@@ -102,12 +103,13 @@ class Response:
         needs.channel[i] = channel
         self.m.residents.need_state[needs.resident[i]] = 1
         self._first_response(t, i)
-        start = t
         if self.siloed:  # the detecting line may not own the need: hand it over
             lines = self.cfg.organization.siloed_lines
             if self.rng.random() < (lines - 1) / lines:
-                start = t + self.cfg.organization.handoff_delay_min
-        self._send(start, i, 0)
+                self.n_handoffs += 1
+                self.q.at(t + self.cfg.organization.handoff_delay_min, self._send_event, i, 0)
+                return
+        self._send(t, i, 0)
 
     def _first_response(self, t: float, i: int) -> None:
         needs, m = self.m.needs, self.m
