@@ -160,7 +160,7 @@ class CommunityPartyOrganization(PartyOrganization):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.cohesion = 0.3  # team cohesion of the community's cadres (0-1)
+        self.cohesion = 0.0  # team cohesion of the community's cadres (0-1), set by the model
 
 
 class GridPartyOrganization(PartyOrganization):

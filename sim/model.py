@@ -73,12 +73,12 @@ class GrassrootsModel(mesa.Model):
         self.hazards = make_hazards(self)
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
-        self._update_indicators()
         self.datacollector = mesa.DataCollector(model_reporters={
             k: k for k in TIMESERIES})
         if self.peace_steps == 0:
             register_organ_cadres_now(self)
             self._begin_war()
+        self._update_indicators()
         self.datacollector.collect(self)
 
     # --- set-up ------------------------------------------------------------------------
@@ -99,6 +99,8 @@ class GrassrootsModel(mesa.Model):
         self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
                                                           community=c)
                                for c in range(tw.n_communities)]
+        for cpo in self.community_orgs:
+            cpo.cohesion = org.initial_cohesion
         self.grid_party_orgs: list[GridPartyOrganization] = []
         if org.structure == "integrated_party":
             for g in range(tw.n_grids):
@@ -116,8 +118,9 @@ class GrassrootsModel(mesa.Model):
                                first_secretary=org.first_secretary and j == 0)
                 k += 1
         for j in range(round(n / 1000 * org.township_cadres_per_1000)):
-            TownshipCadre(self, tw.command_node, j % tw.n_communities, GENERAL,
-                          float(rng.uniform(0.4, 0.7)), line_of(k))
+            # Stationed at the office of the community they are assigned to.
+            TownshipCadre(self, int(tw.office_node[j % tw.n_communities]), j % tw.n_communities,
+                          GENERAL, float(rng.uniform(0.4, 0.7)), line_of(k))
             k += 1
         for _ in range(round(n / 1000 * org.organ_cadres_per_1000)):
             g = int(rng.integers(tw.n_grids))
@@ -227,8 +230,11 @@ class GrassrootsModel(mesa.Model):
             (1.0 if self.config.organization.mutual_aid else 0.3)
         r_gm = det.grid_manager_per_hour * self.familiarity[needs.grid[idx]]
         rate = r_self + r_nb + r_gm
-        hit = self.rng.random(len(idx)) < -np.expm1(-rate * exposure / 60.0)
-        when = start + self.rng.random(len(idx)) * exposure
+        p_hit = -np.expm1(-rate * exposure / 60.0)
+        hit = self.rng.random(len(idx)) < p_hit
+        # When, given found within the exposure: an exponential delay truncated to it.
+        u = self.rng.random(len(idx))
+        when = start + np.minimum(-np.log1p(-u * p_hit) / rate * 60.0, exposure)
         u = self.rng.random(len(idx)) * rate
         channel = np.where(u < r_self, 0, np.where(u < r_self + r_nb, 1, 2))
         order = np.argsort(when[hit], kind="stable")

@@ -108,7 +108,8 @@ def severity_integral(sev0: np.ndarray, rate: float, a: np.ndarray, b: np.ndarra
     b = np.maximum(b, a)
     if rate <= 0:
         return np.minimum(sev0, 1.0) * (b - a)
-    sat = np.maximum((1.0 - sev0) / rate, 0.0)  # hours until fully severe
+    with np.errstate(over="ignore"):
+        sat = np.maximum((1.0 - sev0) / rate, 0.0)  # hours until fully severe
     lin_b = np.minimum(b, sat)
     lin_a = np.minimum(a, sat)
     linear = sev0 * (lin_b - lin_a) + 0.5 * rate * (lin_b**2 - lin_a**2)

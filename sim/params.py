@@ -142,6 +142,8 @@ class OrganizationParams:
                                    "convene as the front-line command.", "assumption", 0, 1440)
     organ_mobilization_min: float = p(90.0, "min", "Time for registered organ cadres to reach "
                                       "their community.", "assumption", 0, 1440)
+    initial_cohesion: float = p(0.3, "0-1", "Team cohesion of a community's cadres before "
+                                "peacetime service builds it.", "assumption", 0, 1)
     shift_hours: float = p(12.0, "hours", "Working hours before a responder needs rest.",
                            "assumption", 1, 48)
     rest_hours: float = p(6.0, "hours", "Rest after a shift.", "assumption", 0, 48)
@@ -223,6 +225,8 @@ class ResponseParams:
                                    "assumption", 0, 600)
     commendation_gain: float = p(0.2, "probability", "Initiative gained by commended cadres "
                                  "after an emergency.", "assumption", 0, 1)
+    cohesion_effort_gain: float = p(0.25, "share", "Effort saved by a fully cohesive "
+                                    "community team.", "assumption", 0, 0.9)
     effort_distribution: str = p("uniform", "-", "Distribution of a need's effort around its "
                                  "type's mean: uniform (0.6-1.4x) or exponential.",
                                  "assumption", choices=("uniform", "exponential"))

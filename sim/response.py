@@ -59,6 +59,8 @@ class Response:
         self.n_duplicates = 0
         self.n_lost_reports = 0
         self.n_handoffs = 0
+        # Every trip: (responder, need, from node, sent minute, arrival minute).
+        self.trips: list[tuple[int, int, int, float, float]] = []
         self.n_initiative = 0
         self.n_party_responses = 0
         self.n_spontaneous_responses = 0
@@ -305,6 +307,7 @@ class Response:
         ro.need[r] = i
         ro.busy_since[r] = t
         arrive = t + m.township.travel[ro.node[r], g] + self.cfg.space.local_travel_min
+        self.trips.append((r, i, int(ro.node[r]), t, arrive))
         self.q.at(arrive, self._arrive, r, i)
 
     def _arrive(self, t: float, r: int, i: int) -> None:
@@ -341,7 +344,8 @@ class Response:
         if skill != GENERAL and ro.skill[r] != skill:
             factor *= resp.skill_mismatch_factor
         if ro.role[r] == 0:  # community cadres: a cohesive team works faster
-            factor *= 1.0 - 0.25 * m.community_orgs[int(ro.community[r])].cohesion
+            factor *= 1.0 - resp.cohesion_effort_gain * \
+                m.community_orgs[int(ro.community[r])].cohesion
         return float(needs.effort[i] * factor)
 
     def _done(self, t: float, r: int, i: int) -> None:
