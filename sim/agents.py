@@ -111,11 +111,15 @@ class UnitStaff(Responder):
 class GridManager(mesa.Agent):
     """One per grid: finds needs on patrol and is the first step of every report."""
 
-    def __init__(self, model: mesa.Model, grid: int, familiarity: float) -> None:
+    def __init__(self, model: mesa.Model, grid: int) -> None:
         super().__init__(model)
         self.grid = grid
-        self.familiarity = familiarity
         self.reports = 0
+
+    @property
+    def familiarity(self) -> float:
+        """Familiarity with the grid (0-1), kept in the model's per-grid array."""
+        return float(self.model.familiarity[self.grid])
 
 
 class ReportQueue:

@@ -73,6 +73,7 @@ class GrassrootsModel(mesa.Model):
         self.hazards = make_hazards(self)
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
+        self._attitudes_changed = True
         self.datacollector = mesa.DataCollector(model_reporters={
             k: k for k in TIMESERIES})
         if self.peace_steps == 0:
@@ -89,11 +90,8 @@ class GrassrootsModel(mesa.Model):
         n = cfg.population.n_residents
         lines = org.siloed_lines if org.structure == "siloed" else 0
         line_of = (lambda k: k % lines) if lines else (lambda k: -1)
-        self.grid_managers = [GridManager(self, g, INITIAL_FAMILIARITY)
-                              for g in range(tw.n_grids)]
-        self.community_grid_managers = [[gm for gm in self.grid_managers
-                                         if tw.grid_community[gm.grid] == c]
-                                        for c in range(tw.n_communities)]
+        self.familiarity = np.full(tw.n_grids, INITIAL_FAMILIARITY)
+        self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
         self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
@@ -143,7 +141,8 @@ class GrassrootsModel(mesa.Model):
                          team="professional" if professional else "standing")
 
     def agents_of(self, cls: type) -> list:
-        return [a for a in self.agents if isinstance(a, cls)]
+        """Agents of exactly this class (Mesa keeps one set per class)."""
+        return list(self.agents_by_type.get(cls, ()))
 
     # --- time ----------------------------------------------------------------------------
 
@@ -178,9 +177,9 @@ class GrassrootsModel(mesa.Model):
             (1 - cfg.response.initiative_base) * 0.5 * org.fault_tolerance
         for a in responders:
             a.initiative = initiative if a.is_cadre else 0.0
-        self.roster = Roster(responders, redeployable=org.dynamic_redeployment,
+        self.roster = Roster(responders, n_communities=self.township.n_communities,
+                             redeployable=org.dynamic_redeployment,
                              coordinated=cfg.volunteers.coordinated)
-        self.familiarity = np.array([gm.familiarity for gm in self.grid_managers])
         self.response = Response(self, 0.0)
         for a in responders:
             if isinstance(a, CommunityCadre):
@@ -281,6 +280,7 @@ class GrassrootsModel(mesa.Model):
             (1 - res.trust[needs.resident[:n][good]])
         res.trust[needs.resident[:n][bad]] -= EVALUATION_TRUST_GAIN * \
             res.trust[needs.resident[:n][bad]]
+        self._attitudes_changed = True
         self.log(t, f"front-line evaluation after the {hazard.name}: "
                     f"{n_commended} cadres commended")
 
@@ -301,12 +301,15 @@ class GrassrootsModel(mesa.Model):
         self.responders_busy = ro.busy_count() if ro is not None else 0
         self.responders_active = int(np.count_nonzero(ro.active_from <= self.minute)) \
             if ro is not None else 0
-        self.mean_trust = float(res.trust.mean())
-        self.mean_preparedness = float(res.preparedness.mean())
-        self.mean_familiarity = float(np.mean([gm.familiarity for gm in self.grid_managers]))
+        if self.phase == "peace" or self._attitudes_changed:
+            # Trust and preparedness change only in peacetime and at evaluations.
+            self.mean_trust = float(res.trust.mean())
+            self.mean_preparedness = float(res.preparedness.mean())
+            self._attitudes_changed = False
+        self.mean_familiarity = float(self.familiarity.mean())
         self.volunteers = len(self.agents_by_type.get(Volunteer, ()))
-        s, i, r = res.counts()
-        self.susceptible, self.infected, self.recovered = s, i, r
+        if self.config.epidemic.enabled or self.step_count == 0:
+            self.susceptible, self.infected, self.recovered = res.counts()
         rp = self.response
         self.duplicate_dispatches = rp.n_duplicates if rp else 0
         self.temporary_orgs = len(rp.temp_orgs) if rp else 0

@@ -38,10 +38,8 @@ def peace_day(m: GrassrootsModel, day: int) -> None:
     # Service visits (Poisson per grid); the first secretary doubles the team's visits.
     per_day = org.service_visits_per_week / 7.0 * (1.0 if org.first_secretary else 0.5)
     visits = rng.poisson(per_day, size=n_grids).astype(float)
-    for gm in m.grid_managers:
-        f = gm.familiarity
-        gm.familiarity = f + (1 - f) * (1 - (1 - VISIT_FAMILIARITY_GAIN) ** visits[gm.grid]) \
-            - DAILY_DECAY * f
+    fam = m.familiarity
+    fam += (1 - fam) * (1 - (1 - VISIT_FAMILIARITY_GAIN) ** visits) - DAILY_DECAY * fam
     res.raise_toward_one(res.trust, (VISIT_TRUST_GAIN * visits)[res.grid])
     team_visits = np.bincount(tw.grid_community, weights=visits, minlength=tw.n_communities)
     for cpo in m.community_orgs:
@@ -56,12 +54,15 @@ def peace_day(m: GrassrootsModel, day: int) -> None:
             m.n_trained += 1
     # Organ cadres register with their residential community; serve there on holidays.
     p_reg = _daily_probability(org.organ_registration_ratio, m.config.time.peace_days)
+    serving = np.zeros(tw.n_communities)
     for a in m.agents_of(OrganCadre):
         if not a.registered and rng.random() < p_reg:
             a.registered = True
         if a.registered and weekday >= 5:
-            for gm in m.community_grid_managers[a.community]:
-                gm.familiarity += HOLIDAY_FAMILIARITY_GAIN * (1 - gm.familiarity)
+            serving[a.community] += 1
+    if serving.any():
+        gain = 1 - (1 - HOLIDAY_FAMILIARITY_GAIN) ** serving[tw.grid_community]
+        fam += gain * (1 - fam)
     # Open affairs platform: weekly.
     if org.open_affairs_platform and weekday == 0:
         res.raise_toward_one(res.trust, PLATFORM_TRUST_GAIN)

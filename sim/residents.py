@@ -77,27 +77,25 @@ class Residents:
     def epidemic_step(self, ep: EpidemicParams, dt_days: float, rng: np.random.Generator,
                       t: float) -> np.ndarray:
         """One SIR step from minute t; returns the indices of newly infected residents."""
-        inf = self.epi == INFECTED
-        if not inf.any():
+        inf = np.flatnonzero(self.epi == INFECTED)
+        if len(inf) == 0:
             return np.empty(0, dtype=np.int64)
-        weight = np.where(inf, np.where(self.isolated, 1.0 - ep.isolation_effect, 1.0), 0.0)
+        weight = np.where(self.isolated[inf], 1.0 - ep.isolation_effect, 1.0)
         beta = ep.r0 / ep.infectious_days  # per day
         community_share = max(0.0, 1.0 - ep.household_share - ep.grid_share)
-        hh_inf = np.bincount(self.household, weights=weight, minlength=self.n_households)
-        grid_inf = np.bincount(self.grid, weights=weight, minlength=len(self.grid_size))
-        # Household contacts exclude oneself; susceptibles carry no weight, so no correction.
-        hh_others = np.maximum(self.household_size[self.household] - 1, 1)
-        force = beta * dt_days * (
-            ep.household_share * hh_inf[self.household] / hh_others
-            + ep.grid_share * grid_inf[self.grid] / self.grid_size[self.grid]
-            + community_share * weight.sum() / self.n)
-        # Single-person households have no household contacts: that share mixes in the grid.
-        single = self.household_size[self.household] == 1
-        force[single] += beta * dt_days * ep.household_share * grid_inf[self.grid[single]] / \
-            self.grid_size[self.grid[single]]
-        sus = self.epi == SUSCEPTIBLE
-        new = np.flatnonzero(sus & (rng.random(self.n) < -np.expm1(-force)))
-        recover = inf & (rng.random(self.n) < -np.expm1(-dt_days / ep.infectious_days))
+        hh_inf = np.bincount(self.household[inf], weights=weight, minlength=self.n_households)
+        grid_inf = np.bincount(self.grid[inf], weights=weight, minlength=len(self.grid_size))
+        grid_prev = grid_inf / np.maximum(self.grid_size, 1)
+        sus = np.flatnonzero(self.epi == SUSCEPTIBLE)
+        hh, g = self.household[sus], self.grid[sus]
+        hh_n = self.household_size[hh]
+        # Household contacts exclude oneself (susceptibles carry no weight); a resident who
+        # lives alone has no household contacts: that share mixes in the grid instead.
+        hh_term = np.where(hh_n > 1, hh_inf[hh] / np.maximum(hh_n - 1, 1), grid_prev[g])
+        force = beta * dt_days * (ep.household_share * hh_term + ep.grid_share * grid_prev[g]
+                                  + community_share * weight.sum() / self.n)
+        new = sus[rng.random(len(sus)) < -np.expm1(-force)]
+        recover = inf[rng.random(len(inf)) < -np.expm1(-dt_days / ep.infectious_days)]
         self.epi[recover] = RECOVERED
         self.isolated[recover] = False
         self._infect(new, t + rng.random(len(new)) * dt_days * 1440.0, ep.symptom_onset_days,
@@ -105,8 +103,9 @@ class Residents:
         return new
 
     def counts(self) -> tuple[int, int, int]:
-        c = np.bincount(self.epi, minlength=3)
-        return int(c[0]), int(c[1]), int(c[2])
+        s = int(np.count_nonzero(self.epi == SUSCEPTIBLE))
+        i = int(np.count_nonzero(self.epi == INFECTED))
+        return s, i, self.n - s - i
 
 
 def _beta_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0

@@ -129,10 +129,9 @@ class Response:
         # Cadre initiative: an idle cadre nearby acts before approval arrives.
         ro = m.roster
         c = int(m.township.grid_community[g])
-        near = (ro.status == IDLE) & (ro.active_from <= t) & ro.is_cadre & \
-            (ro.community == c)
-        if near.any():
-            idx = np.flatnonzero(near)
+        idx = ro.cadres_in_community[c]
+        idx = idx[(ro.status[idx] == IDLE) & (ro.active_from[idx] <= t)]
+        if len(idx):
             r = int(idx[np.argmin(m.township.travel[ro.node[idx], g])])
             if self.rng.random() < ro.initiative[r]:
                 self.n_initiative += 1
@@ -155,8 +154,11 @@ class Response:
 
     def _self_directed_volunteers(self, t: float, c: int) -> None:
         ro = self.m.roster
-        idle = np.flatnonzero(ro.self_directed & (ro.status == IDLE) & (ro.active_from <= t)
-                              & (ro.community == c))
+        if not ro.any_self_directed:
+            return
+        idx = ro.in_community[c]
+        idle = idx[ro.self_directed[idx] & (ro.status[idx] == IDLE) &
+                   (ro.active_from[idx] <= t)]
         if len(idle):
             self._pick(t, int(self.rng.choice(idle)))
 
@@ -274,12 +276,11 @@ class Response:
         g = int(needs.grid[i])
         c = int(m.township.grid_community[g])
         line = int(needs.line[i]) if self.siloed else -1
-        ok = ro.eligible(t, c, line)
+        idx = ro.candidates(t, c, line)
         if local_community >= 0:  # grid autonomy: only resources in the community
-            ok &= m.township.node_community[ro.node] == local_community
-        if not ok.any():
+            idx = idx[m.township.node_community[ro.node[idx]] == local_community]
+        if len(idx) == 0:
             return False
-        idx = np.flatnonzero(ok)
         travel = m.township.travel[ro.node[idx], g]
         skill = TYPE_SKILL[needs.kind[i]]
         mismatch = (ro.skill[idx] != skill) & (skill != GENERAL)

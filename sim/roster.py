@@ -12,7 +12,8 @@ COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = range(5)
 class Roster:
     """Arrays indexed by roster position; ``agents[i]`` is the Mesa agent behind entry i."""
 
-    def __init__(self, agents: list[Responder], *, redeployable: bool, coordinated: bool):
+    def __init__(self, agents: list[Responder], *, n_communities: int, redeployable: bool,
+                 coordinated: bool):
         self.agents = agents
         for i, a in enumerate(agents):
             a.idx = i
@@ -41,14 +42,24 @@ class Roster:
         # Self-directed volunteers are not dispatched by anyone: they pick needs they see.
         self.self_directed = (self.role == VOLUNTEER) & (not coordinated)
         self.dispatchable = np.ones(n, dtype=bool) & ~self.self_directed
+        # Index arrays so that a need looks at its community's people, not the whole roster.
+        n_comm = n_communities
+        order = np.argsort(self.community, kind="stable")
+        bounds = np.searchsorted(self.community[order], np.arange(n_comm + 1))
+        self.in_community = [order[bounds[c]:bounds[c + 1]] for c in range(n_comm)]
+        self.fixed_in_community = [ix[~self.anywhere[ix]] for ix in self.in_community]
+        self.cadres_in_community = [ix[self.is_cadre[ix]] for ix in self.in_community]
+        self.anywhere_idx = np.flatnonzero(self.anywhere & self.dispatchable)
+        self.any_self_directed = bool(self.self_directed.any())
 
-    def eligible(self, t: float, community: int, line: int) -> np.ndarray:
-        """Mask of responders the deciding unit may send now to a need in `community`."""
-        ok = (self.status == IDLE) & (self.active_from <= t) & self.dispatchable
-        ok &= self.anywhere | (self.community == community)
+    def candidates(self, t: float, community: int, line: int) -> np.ndarray:
+        """Indices of responders the deciding unit may send now to a need in `community`:
+        those of the community, and those who may go anywhere."""
+        idx = np.concatenate([self.fixed_in_community[community], self.anywhere_idx])
+        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
         if line >= 0:
-            ok &= (self.line < 0) | (self.line == line)
-        return ok
+            ok &= (self.line[idx] < 0) | (self.line[idx] == line)
+        return idx[ok]
 
     def busy_count(self) -> int:
         return int(np.count_nonzero((self.status != IDLE) & (self.status != 3)))

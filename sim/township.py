@@ -69,6 +69,7 @@ class Township:
         self.cut_edges: set[tuple[int, int]] = set()
         self.n_path_updates = 0
         self.travel = self._shortest_paths()
+        self._base_travel = self.travel
 
     @staticmethod
     def _attach(g: nx.Graph, kind: str, host: int, community: int, minutes: float) -> int:
@@ -116,7 +117,7 @@ class Township:
                 self.graph.add_edge(a, b)
             self.graph.edges[a, b]["minutes"] = minutes
         self.cut_edges.clear()
-        self.travel = self._shortest_paths()
+        self.travel = self._base_travel  # the network is as it was: no need to recompute
 
     def node_kinds(self) -> list[str]:
         return [self.graph.nodes[n]["kind"] for n in range(self.n_nodes)]
