@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
 	    { echo "$(VENV) uses Python < 3.12: run 'make clean' and try again." >&2; exit 1; }
 	@echo "Installing grassroots-sim and its dependencies into $(VENV) ..."
-	@$(PIP) install -q -e '.[dev]'
+	@$(PIP) install -q -e '.[dev,cluster,app]'
 	@touch $@
 
 setup: $(STAMP)

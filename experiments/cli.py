@@ -2,6 +2,12 @@
 
     grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR] [--quiet]
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
+    grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
+                     --scheduler ADDR] [--out DIR] [--resume]   (see experiments/sweep_cli.py)
+    grassroots demo [CONFIG] [--port P] [--side-by-side] [--replay DIR RUN_ID]
+                                              (the classroom app: experiments/classroom.py)
+    grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B]
+                                              (an HTML report: experiments/report.py)
 
 CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
 it the default scenario (street_flood) is used. Configuration errors and bad arguments print
@@ -202,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--write-base", action="store_true",
                         help="regenerate configs/base.toml from sim/params.py")
     config.set_defaults(func=cmd_config)
+
+    from .sweep_cli import add_sweep_parser  # the sweep command lives in its own module
+
+    add_sweep_parser(sub)
+
+    from .classroom import add_demo_parser  # the classroom app (experiments/app.py)
+
+    add_demo_parser(sub)
+
+    from .report import add_report_parser  # the HTML report (experiments/report.py)
+
+    add_report_parser(sub)
     return parser
 
 

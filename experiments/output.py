@@ -135,6 +135,7 @@ def write_run(result: Any, out_dir: Path, scenario: str, seed: int) -> dict[str,
         "timeseries": _atomic(out_dir / "timeseries.parquet",
                               lambda tmp: result.timeseries.to_parquet(tmp)),
         "needs": _atomic(out_dir / "needs.parquet", lambda tmp: result.needs.to_parquet(tmp)),
+        "events": _atomic(out_dir / "events.parquet", lambda tmp: result.events.to_parquet(tmp)),
         "chart": _atomic(out_dir / "run.png", lambda tmp: plot_run(result, tmp)),
     }
     text = json.dumps(summary(result, scenario, seed), indent=2, allow_nan=False)

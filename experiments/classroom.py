@@ -1,0 +1,472 @@
+"""The classroom app's model side: controls from ``sim.params.describe()``, scenario presets,
+sweep replay, and a Mesa model that steps one or two simulations (side by side) and keeps
+what the page shows (time series, an event feed in words).
+
+Nothing here imports Solara: the page itself is ``experiments/app.py``. ``grassroots demo``
+(:func:`add_demo_parser`) checks its arguments, passes them to the page in the environment
+variable ``GRASSROOTS_DEMO`` and serves the page with ``solara run`` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import GrassrootsModel, describe
+from sim.needs import HAZARDS, RESOLVED, TYPE_NAMES
+from sim.params import Config, ConfigError
+from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario
+
+ENV = "GRASSROOTS_DEMO"
+APP_FILE = Path(__file__).with_name("app.py")
+
+# What a trainer changes in class: the policies planners compare, then every on/off toggle
+# of the organization and the volunteers (MODEL.md, "Toggles and levels"). Each control is
+# generated from the parameter's definition in sim/params.py.
+POLICY_KEYS = ("organization.structure", "reporting.mechanism",
+               "volunteers.team_size_per_1000")
+TOGGLE_SECTIONS = ("organization", "volunteers")
+SLIDER_MAX_STEPS = 1000  # a wider numeric range gets a text box instead of a slider
+
+
+def classroom_keys() -> list[str]:
+    """The parameters the app shows: the policies, then every bool toggle of TOGGLE_SECTIONS."""
+    toggles = [row["key"] for row in describe()
+               if row["type"] == "bool" and row["section"] in TOGGLE_SECTIONS]
+    return [*POLICY_KEYS, *[k for k in toggles if k not in POLICY_KEYS]]
+
+
+def control_name(key: str, prefix: str = "") -> str:
+    """The keyword a control sends to :class:`ClassroomModel`: ``reporting__mechanism``."""
+    return prefix + key.replace(".", "__")
+
+
+def control_label(row: dict[str, Any], prefix: str = "") -> str:
+    unit = row["unit"] if row["unit"] not in ("-", "bool") and len(row["unit"]) <= 12 else ""
+    text = f"{row['section'].capitalize()}: {row['name'].replace('_', ' ')}"
+    return f"{prefix}{text}" + (f" ({unit})" if unit else "")
+
+
+def control_for(row: dict[str, Any], value: Any, prefix: str = "") -> dict[str, Any]:
+    """A SolaraViz user-parameter spec for one ``describe()`` row: choices give a drop-down,
+    a bool a checkbox, a number with a modest range a slider, any other value a text box."""
+    label = control_label(row, prefix)
+    if row["choices"]:
+        return {"type": "Select", "value": value, "values": list(row["choices"]),
+                "label": label}
+    if row["type"] == "bool":
+        return {"type": "Checkbox", "value": bool(value), "label": label}
+    low, high = row["low"], row["high"]
+    if row["type"] in ("int", "float") and low is not None and high is not None:
+        if row["type"] == "int" and high - low <= SLIDER_MAX_STEPS:
+            return {"type": "SliderInt", "value": int(value), "min": int(low),
+                    "max": int(high), "step": 1, "label": label}
+        if row["type"] == "float":
+            step = _nice_step((high - low) / 200)
+            if (high - low) / step <= SLIDER_MAX_STEPS:
+                return {"type": "SliderFloat", "value": float(value), "min": float(low),
+                        "max": float(high), "step": step, "label": label}
+    return {"type": "InputText", "value": str(value), "label": label}
+
+
+def _nice_step(x: float) -> float:
+    """1, 2 or 5 times a power of ten, at most ``x``."""
+    power = 10.0 ** math.floor(math.log10(x))
+    return max(m * power for m in (1, 2, 5) if m * power <= x)
+
+
+@dataclass
+class Startup:
+    """What ``grassroots demo`` was asked to show: the first preset, its seed, the mode."""
+
+    config: Config
+    seed: int = 1
+    preset: str = "street_flood"
+    side_by_side: bool = False
+    presets: dict[str, Config] = field(default_factory=dict)
+
+    def preset_config(self, name: str) -> Config:
+        if name in self.presets:
+            return self.presets[name]
+        return load_scenario(SCENARIO_DIR / f"{name}.toml")
+
+
+def shipped_presets() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def make_startup(config_arg: str | None = None, side_by_side: bool = False,
+                 replay: tuple[str, str] | None = None) -> Startup:
+    """Resolve the demo's arguments; raises ConfigError (or ValueError) on bad input."""
+    if replay is not None:
+        config, seed = replay_run(*replay)
+        name = f"replay {replay[1]}"
+        return Startup(config, seed, name, side_by_side, {name: config})
+    if config_arg is None:
+        config = load_scenario(None)
+    else:
+        from .cli import scenario_path  # shipped name or path, as for ``grassroots run``
+
+        config = load_scenario(scenario_path(config_arg))
+    path = SCENARIO_DIR / f"{config.name}.toml"
+    if config_arg is None or (path.is_file() and load_scenario(path) == config):
+        return Startup(config, 1, config.name, side_by_side)
+    name = f"file: {Path(config_arg).name}"
+    return Startup(config, 1, name, side_by_side, {name: config})
+
+
+def startup_to_env(config_arg: str | None, side_by_side: bool,
+                   replay: tuple[str, str] | None) -> str:
+    return json.dumps({"config": config_arg, "side_by_side": side_by_side,
+                       "replay": list(replay) if replay else None})
+
+
+def startup_from_env() -> Startup:
+    data = json.loads(os.environ.get(ENV) or "{}")
+    replay = tuple(data["replay"]) if data.get("replay") else None
+    return make_startup(data.get("config"), bool(data.get("side_by_side")), replay)
+
+
+# --- sweep replay -------------------------------------------------------------------------
+
+def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
+    """Re-create one run of a sweep: the sweep's base scenario and fixed values, then the
+    run's factor values from ``runs.parquet``, and the run's seed (a run is deterministic)."""
+    import pandas as pd
+
+    root = Path(folder)
+    runs_path = root / "runs.parquet"
+    parts = sorted((root / "parts").glob("*.parquet"))
+    if runs_path.is_file():
+        runs = pd.read_parquet(runs_path)
+    elif parts:  # an unfinished sweep: its finished runs
+        runs = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    else:
+        raise ValueError(f"{root}: no runs.parquet (not a sweep results folder?)")
+    rows = runs[runs["run_id"] == run_id]
+    if rows.empty:
+        ids = ", ".join(sorted(runs["run_id"].astype(str))[:5])
+        raise ValueError(f"{root}: no run '{run_id}' (run ids look like {ids}, ...)")
+    row = {k: _plain(v) for k, v in rows.iloc[0].to_dict().items()}
+    manifest_path = root / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) \
+        if manifest_path.is_file() else {}
+    keys = {r["key"] for r in describe()}
+    factors = list(manifest.get("factors") or [c for c in row if c in keys])
+    overrides = {**manifest.get("fixed", {}), **{k: row[k] for k in factors}}
+    config = load_scenario(manifest.get("base"), overrides=overrides)
+    return config, int(row["seed"])
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar from parquet as the Python value the parameter checks expect."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# --- the model behind the page ------------------------------------------------------------
+
+ROLE_WORDS = ("a community cadre", "a township cadre", "an organ cadre", "a volunteer",
+              "staff of a co-located unit")
+CHANNEL_WORDS = ("the resident", "a neighbour", "the grid manager")
+DECIDER = {"hierarchical": "the township office", "direct": "the front-line command",
+           "joint_meeting": "the joint meeting", "grid_autonomy": "the grid party organization"}
+FEED_KEEP = 300
+SUMMARY_EVERY_MIN = 360.0
+
+
+class Pane:
+    """One simulation in the app, with the series and the event feed the page draws."""
+
+    def __init__(self, label: str, config: Config, seed: int) -> None:
+        self.label = label
+        self.config = config
+        self.seed = seed
+        self.model = GrassrootsModel(config, rng=seed)
+        self.hours: list[float] = []
+        self.backlog: list[int] = []
+        self.response_min: list[float] = []
+        self.cum_harm: list[float] = []
+        self.feed: list[tuple[float, str]] = []
+        self._seen_events = 0
+        self._future: list[tuple[float, str]] = []
+        self._seen_needs = 0
+        self._first_need: set[tuple[int, int, int]] = set()  # (hazard, grid, 6-h block)
+        self._tracked: list[int] = []
+        self._next_summary = 0.0
+        self.record()
+
+    @property
+    def title(self) -> str:
+        c = self.config
+        return (f"{self.label}{c.organization.structure}, {c.reporting.mechanism}, "
+                f"{c.volunteers.team_size_per_1000:g} volunteers/1000")
+
+    def step(self) -> None:
+        m = self.model
+        if not m.running:
+            return
+        t0 = m.minute
+        m.step()
+        if m.phase == "war":
+            self._feed(t0 if m.step_count > m.peace_steps else 0.0, m.minute)
+        self.record()
+
+    def record(self) -> None:
+        m = self.model
+        if m.phase != "war":
+            return
+        needs = m.needs
+        n = needs.n
+        reached = needs.reached[:n]
+        done = ~np.isnan(reached)
+        self.hours.append(m.minute / 60.0)
+        self.backlog.append(int(m.backlog))
+        self.response_min.append(float(np.mean(reached[done] - needs.created[:n][done]))
+                                 if done.any() else math.nan)
+        self.cum_harm.append(float(m.cum_harm))
+
+    def _feed(self, t0: float, t1: float) -> None:
+        """Words for what happened in [t0, t1): the model's own log; the first need of each
+        hazard in each grid in each six hours, followed through every stage; a summary
+        every six hours."""
+        m, needs = self.model, self.model.needs
+        lines: list[tuple[float, str]] = []
+        self._future += m.events[self._seen_events:]  # some are logged ahead of time
+        self._seen_events = len(m.events)
+        lines += [e for e in self._future if e[0] < t1]
+        self._future = [e for e in self._future if e[0] >= t1]
+        for i in range(self._seen_needs, needs.n):
+            hazard, grid = int(needs.hazard[i]), int(needs.grid[i])
+            block = int(needs.created[i] // SUMMARY_EVERY_MIN)
+            if (hazard, grid, block) in self._first_need:
+                continue
+            what = TYPE_NAMES[needs.kind[i]].replace("_", " ")
+            if (hazard, grid, -1) not in self._first_need:
+                text = f"{HAZARDS[hazard]} reaches grid {m.grid_label(grid)}: {what} needed"
+            else:
+                text = f"grid {m.grid_label(grid)}: new {what} need"
+            self._first_need |= {(hazard, grid, -1), (hazard, grid, block)}
+            self._tracked.append(i)
+            lines.append((float(needs.created[i]), text))
+        self._seen_needs = needs.n
+        still = []
+        for i in self._tracked:
+            lines += self._stages(i, t0, t1)
+            if needs.state[i] != RESOLVED:
+                still.append(i)
+        self._tracked = still
+        while self._next_summary < t1:
+            if self._next_summary >= t0 and self._next_summary > 0:
+                lines.append((self._next_summary,
+                              f"so far {needs.n} needs, {m.backlog} open, "
+                              f"{m.responders_busy} responders busy, harm {m.cum_harm:.0f}"))
+            self._next_summary += SUMMARY_EVERY_MIN
+        lines.sort(key=lambda x: x[0])
+        self.feed += [(t, f"{m.clock_label(t)}  {text}") for t, text in lines]
+        del self.feed[:-FEED_KEEP]
+
+    def _stages(self, i: int, t0: float, t1: float) -> list[tuple[float, str]]:
+        m, needs = self.model, self.model.needs
+        where = f"grid {m.grid_label(int(needs.grid[i]))}"
+        out = []
+
+        def due(times: np.ndarray) -> float | None:
+            t = float(times[i])
+            return t if t0 <= t < t1 else None
+
+        if (t := due(needs.detected)) is not None:
+            ch = int(needs.channel[i])
+            who = CHANNEL_WORDS[ch] if 0 <= ch < len(CHANNEL_WORDS) else "someone"
+            out.append((t, f"{where}: {who} raises the alarm"))
+        if (t := due(needs.reported)) is not None:
+            decider = self._decider(t)
+            out.append((t, f"{where}: report reaches {decider}"))
+        if (t := due(needs.dispatched)) is not None:
+            early = not float(needs.reported[i]) <= t  # before any report was decided
+            out.append((t, f"{where}: " + ("local help sent at once" if early
+                                           else "responders dispatched")))
+        if (t := due(needs.reached)) is not None:
+            out.append((t, f"{where}: {self._who(i)} arrives"))
+        if (t := due(needs.resolved)) is not None:
+            out.append((t, f"{where}: {TYPE_NAMES[needs.kind[i]].replace('_', ' ')} done"))
+        return out
+
+    def _decider(self, t: float) -> str:
+        """The unit a report reaches under the mechanism (see ``Response._route``)."""
+        rp = self.model.response
+        if rp.mechanism in ("hierarchical", "grid_autonomy"):
+            return DECIDER[rp.mechanism]
+        if t >= rp.command_active:
+            return DECIDER["direct"]
+        return "the township office" if rp.mechanism == "direct" else DECIDER["joint_meeting"]
+
+    def _who(self, i: int) -> str:
+        ro = self.model.roster
+        serving = np.flatnonzero(ro.need == i) if ro is not None else []
+        if len(serving):
+            r = int(serving[0])
+            agent = ro.agents[r]
+            if getattr(agent, "team", "") == "professional":
+                return "a professional volunteer"
+            return ROLE_WORDS[int(ro.role[r])] if 0 <= ro.role[r] < len(ROLE_WORDS) \
+                else "a responder"
+        return "a first responder (party member or neighbour)"
+
+
+class ClassroomModel(mesa.Model):
+    """One or two simulations that step together; what SolaraViz plays, steps and resets.
+
+    Args:
+        preset: a scenario preset (a shipped scenario, the demo's CONFIG file or a replay).
+        seed: the seed of both simulations (text from the seed box, or a number).
+        side_by_side: run a second copy (B) with its own policies on the same seed.
+        scenario: passed by SolaraViz on reset; unused (parameters come from ``sim.params``).
+        **controls: ``section__key`` values for A, ``b__section__key`` for B.
+    """
+
+    startup: Startup | None = None  # set by the page
+
+    def __init__(self, preset: str | None = None, seed: Any = None,
+                 side_by_side: bool | None = None, scenario: Any = None,
+                 **controls: Any) -> None:
+        seed_value, preset, configs = self.resolve(preset, seed, side_by_side, controls)
+        super().__init__(rng=seed_value)
+        self.seed = seed_value
+        self.preset = preset
+        labels = ["A: ", "B: "] if len(configs) > 1 else [""]
+        self.panes = [Pane(label, config, seed_value) for label, config in zip(labels, configs)]
+        self.running = True
+
+    @classmethod
+    def resolve(cls, preset: str | None, seed: Any, side_by_side: bool | None,
+                controls: dict[str, Any]) -> tuple[int, str, list[Config]]:
+        """The seed, the preset and the config of each copy; raises ConfigError."""
+        start = cls.startup or make_startup()
+        seed_value = parse_seed(start.seed if seed is None else seed)
+        preset = preset or start.preset
+        side = start.side_by_side if side_by_side is None else bool(side_by_side)
+        base = start.preset_config(preset)
+        a = {k: v for k, v in controls.items() if not k.startswith("b__")}
+        b = {k[3:]: v for k, v in controls.items() if k.startswith("b__")}
+        config_a = apply_overrides(base, coerce(a), source="app controls")
+        if not side:
+            return seed_value, preset, [config_a]
+        config_b = apply_overrides(config_a, coerce(b), source="app controls (B)")
+        return seed_value, preset, [config_a, config_b]
+
+    def step(self) -> None:
+        for pane in self.panes:
+            pane.step()
+        self.running = any(p.model.running for p in self.panes)
+
+    @property
+    def main(self) -> GrassrootsModel:
+        return self.panes[0].model
+
+
+def parse_seed(value: Any) -> int:
+    try:
+        seed = int(str(value).strip())
+    except ValueError:
+        raise ConfigError("seed", f"must be a whole number, got {value!r}", "app") from None
+    if seed < 0:
+        raise ConfigError("seed", f"must be 0 or more, got {seed}", "app")
+    return seed
+
+
+def coerce(controls: dict[str, Any]) -> dict[str, Any]:
+    """Control values as parameter values: text boxes give strings, sliders may give floats
+    for int parameters; everything else is checked by ``Config.with_overrides``."""
+    rows = {r["key"]: r for r in describe()}
+    out = {}
+    for name, value in controls.items():
+        key = name.replace("__", ".")
+        row = rows.get(key)
+        if row and isinstance(value, str) and row["type"] in ("int", "float"):
+            try:
+                value = float(value)
+            except ValueError:
+                pass  # refused with the parameter's range by the checks
+        if row and row["type"] == "int" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        out[key] = value
+    return out
+
+
+def model_params(start: Startup) -> dict[str, Any]:
+    """SolaraViz ``model_params``: preset and seed, then one control per classroom parameter
+    generated from its definition (and the B copies of the policies in side-by-side mode)."""
+    presets = list(dict.fromkeys([start.preset, *start.presets, *shipped_presets()]))
+    params: dict[str, Any] = {
+        "preset": {"type": "Select", "value": start.preset, "values": presets,
+                   "label": "Scenario preset"},
+        "seed": {"type": "InputText", "value": str(start.seed), "label": "Seed"},
+        "side_by_side": start.side_by_side,
+    }
+    rows = {r["key"]: r for r in describe()}
+    flat = start.config.flat()
+    side = start.side_by_side
+    for key in classroom_keys():
+        prefix = "A: " if side and key in POLICY_KEYS else ""
+        params[control_name(key)] = control_for(rows[key], flat[key], prefix)
+    if side:
+        for key in POLICY_KEYS:
+            value = flat[key]
+            choices = rows[key]["choices"]
+            if key == "reporting.mechanism" and choices:
+                value = next(c for c in choices if c != value)  # B differs from A at start
+            params[control_name(key, "b__")] = control_for(rows[key], value, "B: ")
+    return params
+
+
+# --- the command --------------------------------------------------------------------------
+
+def add_demo_parser(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="serve the classroom app on 127.0.0.1 "
+                          "(needs the 'app' extra)")
+    demo.add_argument("config", nargs="?", metavar="CONFIG",
+                      help="scenario file or shipped scenario name (default: street_flood)")
+    demo.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    demo.add_argument("--side-by-side", action="store_true",
+                      help="two copies on the same seed with different policies (A and B)")
+    demo.add_argument("--replay", nargs=2, metavar=("DIR", "RUN_ID"),
+                      help="open one run of a sweep results folder")
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    replay = tuple(args.replay) if args.replay else None
+    if replay is not None and args.config:
+        raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
+    try:
+        start = make_startup(args.config, args.side_by_side, replay)
+    except ValueError as e:  # ConfigError is a ValueError: a bad replay folder or run id
+        if isinstance(e, ConfigError):
+            raise
+        raise ConfigError("--replay", str(e)) from None
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        print("grassroots: error: the app needs the 'app' extra: "
+              "pip install -e '.[app]'", file=sys.stderr)
+        return 1
+    env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay)}
+    url = f"http://127.0.0.1:{args.port}/"
+    print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
+          file=sys.stderr)
+    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", "127.0.0.1",
+           "--port", str(args.port), "--no-open", "--production"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,366 @@
+"""The report's charts: each drawn on a ``matplotlib.figure.Figure`` and saved as PNG and SVG.
+
+Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); fonts
+are large enough to read on a projected slide. A chart drawn from fewer than
+``MIN_REPLICATIONS`` replications says so in red on the chart itself.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+
+from .stats import Estimate, PairedDifference
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+             "#F0E442"]
+BETTER, WORSE, UNCLEAR = "#0072B2", "#D55E00", "#999999"
+HAZARD_COLOURS = {"flood": "#56B4E9", "fire": "#E69F00", "epidemic": "#CC79A7"}
+MIN_REPLICATIONS = 10
+STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 11,
+         "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 16,
+         "axes.prop_cycle": mpl.cycler(color=OKABE_ITO), "svg.fonttype": "none",
+         "axes.spines.top": False, "axes.spines.right": False}
+
+
+@dataclass
+class Chart:
+    """A saved chart: its name, files and caption."""
+
+    name: str
+    title: str
+    png: Path
+    svg: Path
+    caption: str = ""
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png.read_bytes()).decode()
+
+
+def new_figure(width: float, height: float) -> Figure:
+    with mpl.rc_context(STYLE):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def save(fig: Figure, out: Path, name: str, title: str, caption: str = "") -> Chart:
+    out.mkdir(parents=True, exist_ok=True)
+    png, svg = out / f"{name}.png", out / f"{name}.svg"
+    with mpl.rc_context(STYLE):
+        fig.savefig(png, format="png", dpi=100)
+        fig.savefig(svg, format="svg")
+    return Chart(name, title, png, svg, caption)
+
+
+def few_replications_note(fig: Figure, n: int, right: float = 1.0) -> None:
+    """Say on the chart that it rests on fewer than ``MIN_REPLICATIONS`` replications
+    (leaving room for the note at the bottom; ``right``: room at the right edge)."""
+    few = n < MIN_REPLICATIONS
+    fig.get_layout_engine().set(rect=(0, 0.05 if few else 0, right, 0.95 if few else 1))
+    if few:
+        fig.text(0.01, 0.005, f"Only {n} run{'s' if n != 1 else ''} (replications) per policy "
+                 f"(fewer than {MIN_REPLICATIONS}): intervals are rough", color=WORSE,
+                 fontsize=12, ha="left", va="bottom", fontweight="bold")
+
+
+def note(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="grey",
+            wrap=True)
+
+
+def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list[str],
+               estimates: list[Estimate], diffs: list[PairedDifference | None],
+               lower_is_better: bool, baseline_note: str, n_reps: int) -> Chart:
+    """Each policy's mean with its CI (left) and its paired change from the baseline (right)."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(14, 1.4 + 0.55 * len(labels))
+        left, right = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1])
+        y = np.arange(len(labels))[::-1]
+        for yi, est, d in zip(y, estimates, diffs):
+            colour = "#000000" if d is None else _verdict_colour(d, lower_is_better)
+            err = [[est.mean - est.low], [est.high - est.mean]] if np.isfinite(est.low) \
+                else None
+            left.errorbar(est.mean, yi, xerr=err, fmt="o", color=colour, capsize=4, ms=7)
+        left.set_yticks(y, labels)
+        left.set_xlabel(f"mean ({unit})")
+        left.set_title("Mean with 95% bootstrap CI")
+        left.grid(axis="x", alpha=0.3)
+        for yi, d in zip(y, diffs):
+            if d is None:
+                right.text(0, yi, "baseline", ha="center", va="center", fontsize=11,
+                           color="#000000")
+                continue
+            if not np.isfinite(d.rel):
+                continue
+            err = [[100 * (d.rel - d.rel_low)], [100 * (d.rel_high - d.rel)]] \
+                if np.isfinite(d.rel_low) else None
+            right.errorbar(100 * d.rel, yi, xerr=err, fmt="s", capsize=4, ms=7,
+                           color=_verdict_colour(d, lower_is_better))
+            word = "better" if d.n_better >= d.n_worse else "worse"
+            count = d.n_better if word == "better" else d.n_worse
+            right.annotate(f"{word} in {count}/{d.n}", (1.0, yi), xycoords=("axes fraction",
+                           "data"), xytext=(6, 0), textcoords="offset points", va="center",
+                           fontsize=11)
+        right.axvline(0, color="#000000", lw=1)
+        right.set_xlabel("% change from baseline (paired by seed)")
+        right.set_title("Paired difference with 95% CI")
+        right.grid(axis="x", alpha=0.3)
+        direction = "lower is better" if lower_is_better else "higher is better"
+        fig.suptitle(f"{outcome_label}: policies compared ({direction})")
+        few_replications_note(fig, n_reps, right=0.9)
+    caption = (f"Blue: better than the baseline with 95% confidence; vermillion: worse; grey: "
+               f"not distinguishable. {baseline_note}")
+    return save(fig, out, name, f"{outcome_label}: policies compared", caption)
+
+
+def _verdict_colour(d: PairedDifference, lower_is_better: bool) -> str:
+    """Blue if the CI of the difference lies on the better side of zero, vermillion if on
+    the worse side, grey if it includes zero."""
+    if not (np.isfinite(d.diff_low) and np.isfinite(d.diff_high)):
+        return UNCLEAR
+    if d.diff_high < 0:
+        return BETTER if lower_is_better else WORSE
+    if d.diff_low > 0:
+        return WORSE if lower_is_better else BETTER
+    return UNCLEAR
+
+
+def distributions(out: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
+                  target_min: float, from_need_logs: bool, n_reps: int) -> Chart:
+    """ECDF of response times per policy (need logs), or per-run means when logs are absent."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(12, 6.5)
+        ax = fig.subplots()
+        for (label, (x, y)), colour in zip(curves.items(), _colours(len(curves))):
+            if from_need_logs:
+                ax.step(x, y, where="post", label=label, color=colour, lw=2)
+            else:
+                ax.step(x, y, where="post", label=label, color=colour, lw=2, marker="o", ms=4)
+        ax.axvline(target_min, color="#000000", ls="--", lw=1.5,
+                   label=f"target {target_min:g} min")
+        ax.set_ylim(0, 1.02)
+        if from_need_logs:
+            ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+        if from_need_logs:
+            ax.set_xlabel("response time: need appears to first responder (minutes)")
+            ax.set_ylabel("share of all needs reached by then")
+            ax.set_title("Response-time distribution (all needs of all replications)")
+        else:
+            ax.set_xlabel("mean response time of a run (minutes)")
+            ax.set_ylabel("share of runs")
+            ax.set_title("Distribution of per-run mean response time\n(no need logs stored in "
+                         "this sweep: each dot is one run's mean)", color=WORSE)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", frameon=False)
+        few_replications_note(fig, n_reps)
+    caption = ("Empirical cumulative distribution: the height at the target line is the share "
+               "of needs reached in time" + ("; needs never reached keep the curve below 1."
+                                             if from_need_logs else "."))
+    return save(fig, out, "distributions", "Response-time distributions", caption)
+
+
+def _colours(n: int) -> list[str]:
+    return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
+
+
+SERIES = (("backlog", "Backlog (open needs)", "needs"),
+          ("cum_harm", "Cumulative harm", "person-hours"),
+          ("responders_busy", "Responders deployed", "responders"))
+
+
+def timeseries_bands(out: Path, bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
+                     n_reps: int, shown_note: str) -> Chart:
+    """Median and 10-90% band across replications, per policy, of three series."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(18, 6)
+        axes = fig.subplots(1, 3)
+        for ax, (column, title, unit) in zip(axes, SERIES):
+            for (label, series), colour in zip(bands.items(), _colours(len(bands))):
+                if column not in series:
+                    continue
+                t, q = series[column]
+                ax.fill_between(t, q[0], q[2], color=colour, alpha=0.12, lw=0)
+                ax.plot(t, q[1], color=colour, lw=2, label=label)
+            ax.set_title(title)
+            ax.set_xlabel("hours since the emergency began")
+            ax.set_ylabel(unit)
+            ax.set_ylim(bottom=0)
+            ax.grid(alpha=0.3)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)),
+                   frameon=False)
+        fig.suptitle("Time series across replications: median line, 10-90% band"
+                     + (f" ({shown_note})" if shown_note else ""))
+        few_replications_note(fig, n_reps)
+    return save(fig, out, "timeseries", "Time series with bands",
+                "Line: median across replications; band: 10th to 90th percentile.")
+
+
+def dose_response(out: Path, factor_label: str, outcome_label: str, unit: str,
+                  lines: dict[str, tuple[np.ndarray, list[Estimate]]],
+                  marks: dict[str, float | None], threshold: float, step_text: str,
+                  n_reps: int) -> Chart:
+    """An outcome against a numeric factor, CI band per group, with where gains flatten."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(12, 6.5)
+        ax = fig.subplots()
+        for k, ((label, (x, ests)), colour) in enumerate(zip(lines.items(),
+                                                             _colours(len(lines)))):
+            mean = np.array([e.mean for e in ests])
+            ax.fill_between(x, [e.low for e in ests], [e.high for e in ests], color=colour,
+                            alpha=0.2, lw=0)
+            ax.plot(x, mean, "o-", color=colour, lw=2, label=label)
+            mark = marks.get(label)
+            if mark is not None:
+                ax.axvline(mark, color=colour, ls="--", lw=1.5)
+                ax.annotate(f"from {mark:g}: {step_text}\ngain < {threshold:.3g} {unit}",
+                            (mark, 1.0 - 0.12 * k), xycoords=("data", "axes fraction"),
+                            xytext=(4, -4),
+                            textcoords="offset points", va="top", fontsize=11, color=colour)
+        ax.set_xlabel(factor_label)
+        ax.set_ylabel(f"{outcome_label} ({unit})")
+        ax.set_title(f"Dose-response: {outcome_label} (mean, 95% bootstrap CI band)")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, loc="lower left")
+        few_replications_note(fig, n_reps)
+    caption = (f"Dashed line: the level from which each further step of {step_text} gains "
+               f"less than {threshold:.3g} {unit} (set with --gain-threshold).")
+    return save(fig, out, "dose_response", "Dose-response", caption)
+
+
+def heatmap(out: Path, matrices: list[tuple[str, str, np.ndarray]], row_label: str,
+            rows: list[str], col_label: str, cols: list[str], n_reps: int) -> Chart:
+    """Mean outcome per cell of two factors, one panel per outcome, values written in."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(7.5 * len(matrices), 1.8 + 0.8 * len(rows))
+        axes = np.atleast_1d(fig.subplots(1, len(matrices)))
+        for ax, (label, unit, m) in zip(axes, matrices):
+            im = ax.imshow(m, cmap="cividis", aspect="auto")
+            ax.set_xticks(range(len(cols)), cols, rotation=20, ha="right")
+            ax.set_yticks(range(len(rows)), rows)
+            ax.set_xlabel(col_label)
+            ax.set_ylabel(row_label)
+            ax.set_title(label)
+            mid = np.nanmean(m)
+            for (i, j), v in np.ndenumerate(m):
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=12,
+                        color="white" if v < mid else "black")
+            fig.colorbar(im, ax=ax, label=unit)
+        fig.suptitle("Two factors: mean over replications")
+        few_replications_note(fig, n_reps)
+    return save(fig, out, "heatmap", "Two-factor heatmap",
+                "Each cell: the mean outcome of that combination over its replications.")
+
+
+def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
+                kind: str) -> Chart:
+    """Ranked Sobol (S1, ST) or Morris (mu*, sigma) bars with 95% bootstrap CIs."""
+    a, b = ("first order S1", "total order ST") if kind == "sobol" else ("mu*", "sigma")
+    with mpl.rc_context(STYLE):
+        n_f = max(len(p["factors"]) for p in panels)
+        fig = new_figure(8 * len(panels), 2.5 + 0.6 * n_f)
+        axes = np.atleast_1d(fig.subplots(1, len(panels)))
+        for ax, p in zip(axes, panels):
+            y = np.arange(len(p["factors"]))[::-1]
+            for offset, key, label, colour in ((0.18, "a", a, OKABE_ITO[0]),
+                                               (-0.18, "b", b, OKABE_ITO[1])):
+                v, lo, hi = (np.asarray(p[key + s], dtype=float) for s in ("", "_low", "_high"))
+                err = np.vstack([np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)])
+                ax.barh(y + offset, v, height=0.36, color=colour, label=label,
+                        xerr=np.nan_to_num(err), capsize=3)
+            ax.set_yticks(y, p["factors"])
+            ax.set_xlabel("index (share of variance)" if kind == "sobol"
+                          else f"elementary effect ({p['unit']} per full range)")
+            ax.set_title(p["title"])
+            ax.grid(axis="x", alpha=0.3)
+            ax.legend(frameon=False, loc="lower right")
+        fig.suptitle(title)
+    caption = ("Ranked by the total-order index; bars show the estimate, whiskers the 95% "
+               "bootstrap CI over base samples." if kind == "sobol" else
+               "Ranked by mu* (mean absolute elementary effect); whiskers: 95% bootstrap CI "
+               "over trajectories.")
+    return save(fig, out, name, title, caption)
+
+
+def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
+            lowlying: np.ndarray, title: str, edge_minutes: float) -> Chart:
+    """The grid network, each grid coloured by the harm its needs suffered."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(10, 8.5)
+        ax = fig.subplots()
+        n = len(grid_pos)
+        for a, b in graph.edges():
+            if a < n and b < n:
+                ax.plot(*zip(grid_pos[a], grid_pos[b]), color="#BBBBBB", lw=1, zorder=1)
+        size = float(np.clip(6000 / max(n, 1), 15, 300))
+        sc = ax.scatter(grid_pos[:, 0], grid_pos[:, 1], c=harm, cmap="cividis", s=size,
+                        edgecolors=np.where(lowlying, "#56B4E9", "#555555"),
+                        linewidths=np.where(lowlying, 2.5, 0.5), zorder=2)
+        fig.colorbar(sc, ax=ax, label="harm (severity-weighted person-hours)")
+        ax.set_aspect("equal")
+        unit = f"distance units; one road link is about {edge_minutes:g} min"
+        ax.set_xlabel(f"east-west ({unit})")
+        ax.set_ylabel("north-south (distance units)")
+        ax.set_title(title)
+    return save(fig, out, "map", "Map of harm by grid",
+                "Each dot is a grid (about 1,000 residents); colour: total harm of its needs; "
+                "light-blue ring: low-lying grid.")
+
+
+def run_timeline(out: Path, hours: np.ndarray, ts: Any, windows: list[tuple[str, float, float]],
+                 events: list[tuple[float, str]]) -> Chart:
+    """Backlog, cumulative harm and responders deployed over the emergency, hazards shaded."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(13, 9)
+        axes = fig.subplots(3, 1, sharex=True)
+        for ax, (column, title, unit) in zip(axes, SERIES):
+            for label, start, end in windows:
+                ax.axvspan(start, end, color=HAZARD_COLOURS.get(label, "#999999"), alpha=0.15,
+                           lw=0, label=label)
+            if column in ts:
+                ax.plot(hours, ts[column].to_numpy(dtype=float), color=OKABE_ITO[0], lw=2,
+                        drawstyle="steps-post")
+            else:
+                note(ax, f"{column} not recorded")
+            for minute, _text in events:
+                ax.axvline(minute / 60, color="#999999", lw=0.8, ls=":")
+            ax.set_title(title)
+            ax.set_ylabel(unit)
+            ax.set_ylim(bottom=0)
+            ax.grid(alpha=0.3)
+        if windows:
+            axes[0].legend(frameon=False, loc="upper right")
+        axes[-1].set_xlabel("hours since the emergency began")
+        fig.suptitle("Timeline of the emergency")
+    return save(fig, out, "timeline", "Timeline of the emergency",
+                "Shaded: hazard periods from the configuration" +
+                ("; dotted lines: recorded events." if events else "."))
+
+
+STAGES = ("detection", "reporting", "dispatch", "travel", "service")
+
+
+def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: list[int]) -> Chart:
+    """Stacked mean minutes per need stage, per need type and for all needs."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(13, 1.8 + 0.7 * len(labels))
+        ax = fig.subplots()
+        y = np.arange(len(labels))[::-1]
+        left = np.zeros(len(labels))
+        for k, (stage, colour) in enumerate(zip(STAGES, OKABE_ITO)):
+            v = np.nan_to_num(means[:, k])
+            ax.barh(y, v, left=left, color=colour, label=stage, height=0.6)
+            left += v
+        ax.set_yticks(y, [f"{lab} (n={c})" for lab, c in zip(labels, counts)])
+        ax.set_xlabel("mean minutes per stage (stacked)")
+        ax.set_title("Where the time goes: need stages")
+        ax.legend(frameon=False, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+        ax.grid(axis="x", alpha=0.3)
+    return save(fig, out, "stages", "Need-stage breakdown",
+                "Each segment is the mean of that stage over the needs that reached it, so a "
+                "bar is a sum of stage means, not the mean of complete needs.")

@@ -1,0 +1,204 @@
+"""The sweep report's chart sections beyond the policy comparison: distributions, time-series
+bands, dose-response and the two-factor heatmap. Each returns a chart (or None when the
+sweep cannot support it) and a short note for the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import report_charts as charts
+from .report_sweep import (
+    HIGHER_IS_BETTER,
+    SweepResults,
+    outcome_label,
+    outcome_unit,
+    same,
+    value_text,
+)
+from .stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
+
+MAX_LINES = 7  # policies drawn on one chart: more would not be told apart
+DOSE_FACTOR = "volunteers.team_size_per_1000"
+DOSE_STEP = {DOSE_FACTOR: (5.0, "5 more volunteers per 1,000")}
+
+
+def target_minutes(manifest: dict[str, Any]) -> float:
+    """The sweep's target response time: its base scenario with its fixed values."""
+    from sim import Config
+    from sim.scenario import load_scenario
+
+    try:
+        base = manifest.get("base")
+        config = load_scenario(base if base and Path(base).is_file() else None,
+                               overrides=manifest.get("fixed") or {})
+        return float(config.time.target_response_min)
+    except Exception:  # noqa: BLE001 - a moved base file: fall back to the default
+        return float(Config().time.target_response_min)
+
+
+def shown_policies(results: SweepResults, outcome: str, baselines: list[tuple]
+                   ) -> tuple[list[tuple], str]:
+    """At most ``MAX_LINES`` policies: all, or the baseline and the best and worst three."""
+    policies = results.policies()
+    if len(policies) <= MAX_LINES:
+        return policies, ""
+    means = [results.runs_of(p)[outcome].mean() for p in policies]
+    order = [policies[i] for i in np.argsort(means)]
+    if outcome in HIGHER_IS_BETTER:
+        order = order[::-1]
+    chosen = [baselines[0]] if baselines else []
+    for p in order[:3] + order[-3:]:
+        if not any(p == c for c in chosen):
+            chosen.append(p)
+    what = outcome_label(outcome).lower()
+    return chosen, f"{len(chosen)} of {len(policies)} policies: a baseline, the best and worst " \
+                   f"three by {what}"
+
+
+def run_ids_by_policy(results: SweepResults, policies: list[tuple]) -> dict[tuple, list[str]]:
+    return {p: results.runs_of(p)["run_id"].astype(str).tolist() for p in policies}
+
+
+def read_partitions(folder: Path, run_ids: list[str], columns: list[str] | None = None
+                    ) -> dict[str, pd.DataFrame]:
+    """``folder/run_id=<id>/part.parquet`` of each run that has one."""
+    frames = {}
+    for run_id in run_ids:
+        path = folder / f"run_id={run_id}" / "part.parquet"
+        if path.exists():
+            frames[run_id] = pd.read_parquet(path, columns=columns)
+    return frames
+
+
+def distributions(results: SweepResults, out: Path, policies: list[tuple], n_reps: int
+                  ) -> tuple[charts.Chart, str]:
+    target = target_minutes(results.manifest)
+    needs_dir = results.folder / "needs"
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    from_logs = needs_dir.is_dir()
+    if from_logs:
+        for policy, ids in run_ids_by_policy(results, policies).items():
+            logs = read_partitions(needs_dir, ids, ["created_min", "reached_min"])
+            if not logs:
+                from_logs = False
+                break
+            needs = pd.concat(logs.values(), ignore_index=True)
+            response = (needs["reached_min"] - needs["created_min"]).to_numpy(float)
+            curves[results.label(policy)] = ecdf(response, total=len(response))
+    if not from_logs:
+        curves = {results.label(p): ecdf(results.runs_of(p)["mean_response_min"].to_numpy(float))
+                  for p in policies}
+    note = "" if from_logs else ("This sweep stored no need logs (DIR/needs/), so the chart "
+                                 "shows each run's mean response time.")
+    return charts.distributions(out, curves, target, from_logs, n_reps), note
+
+
+def timeseries(results: SweepResults, out: Path, policies: list[tuple], n_reps: int,
+               shown_note: str) -> charts.Chart | None:
+    ts_dir = results.folder / "timeseries"
+    if not ts_dir.is_dir():
+        return None
+    columns = ["time_min", *[c for c, _, _ in charts.SERIES]]
+    bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for policy, ids in run_ids_by_policy(results, policies).items():
+        frames = read_partitions(ts_dir, ids)
+        if not frames:
+            continue
+        long = pd.concat([f.assign(run=r) for r, f in frames.items()], ignore_index=True)
+        long = long[long["time_min"] >= 0]  # wartime: minutes since the emergency began
+        series = {}
+        for column in columns[1:]:
+            if column in long:
+                wide = long.pivot_table(index="run", columns="time_min", values=column)
+                series[column] = (wide.columns.to_numpy(float) / 60.0,
+                                  quantile_band(wide.to_numpy()))
+        bands[results.label(policy)] = series
+    if not bands:
+        return None
+    return charts.timeseries_bands(out, bands, n_reps, shown_note)
+
+
+def factor_axis_label(key: str) -> str:
+    """``volunteers.team_size_per_1000`` as "team size per 1000 (volunteers/1000 residents)"."""
+    from sim.params import param_field
+
+    section, name = key.split(".", 1)
+    try:
+        unit = param_field(section, name).metadata.get("unit", "")
+    except StopIteration:
+        unit = ""
+    return name.replace("_", " ") + (f" ({unit})" if unit and unit != "-" else "")
+
+
+def dose_factor(results: SweepResults) -> str | None:
+    """The numeric list factor with at least three levels (volunteer team size first)."""
+    numeric = [k for k in results.policy_factors
+               if len(results.manifest["factors"][k]) >= 3 and
+               all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for v in results.manifest["factors"][k])]
+    return DOSE_FACTOR if DOSE_FACTOR in numeric else (numeric[0] if numeric else None)
+
+
+def dose_response(results: SweepResults, out: Path, outcome: str, threshold: float | None,
+                  n_reps: int, n_resamples: int = N_RESAMPLES, seed: int = SEED
+                  ) -> tuple[charts.Chart, str] | None:
+    factor = dose_factor(results)
+    if factor is None:
+        return None
+    levels = sorted(float(v) for v in results.manifest["factors"][factor])
+    step, step_text = DOSE_STEP.get(factor, (min(np.diff(levels)),
+                                             f"one more step of {factor.split('.')[-1]}"))
+    others = [k for k in results.policy_factors if k != factor]
+    groups = results.runs.groupby(others, sort=False) if others else [((), results.runs)]
+    lines, marks, texts = {}, {}, []
+    lower = outcome not in HIGHER_IS_BETTER
+    for key, frame in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(value_text(k, v) for k, v in zip(others, key)) or "all runs"
+        x = np.array([lv for lv in levels if any(same(lv, v) for v in frame[factor])])
+        ests = [bootstrap_mean(frame[[same(lv, v) for v in frame[factor]]][outcome]
+                               .to_numpy(float), n_resamples, seed=seed) for lv in x]
+        means = np.array([e.mean for e in ests])
+        if threshold is None:  # default: 2% of the outcome at the lowest level (assumption)
+            threshold = 0.02 * abs(means[0])
+        gains = (means[:-1] - means[1:]) * step / np.diff(x)
+        gains = gains if lower else -gains
+        # the first level from which every further step gains less than the threshold
+        above = np.flatnonzero(~(gains < threshold))
+        start = above[-1] + 1 if len(above) else 0
+        marks[label] = float(x[start]) if start < len(gains) else None
+        lines[label] = (x, ests)
+        where = (f"from {marks[label]:g}" if marks[label] is not None
+                 else "at no level in the sweep")
+        texts.append(f"{label}: each further {step_text} gain less than {threshold:.3g} "
+                     f"{outcome_unit(outcome)} of {outcome_label(outcome).lower()} {where}.")
+    chart = charts.dose_response(out, factor_axis_label(factor),
+                                 outcome_label(outcome), outcome_unit(outcome), lines, marks,
+                                 threshold, step_text, n_reps)
+    return chart, " ".join(texts)
+
+
+def heatmap(results: SweepResults, out: Path, outcomes: list[str], n_reps: int
+            ) -> charts.Chart | None:
+    """The first two list factors with two or more levels, one panel per outcome."""
+    factors = [k for k in results.policy_factors if len(results.manifest["factors"][k]) >= 2]
+    if len(factors) < 2:
+        return None
+    rows_key, cols_key = factors[:2]
+    rows = results.manifest["factors"][rows_key]
+    cols = results.manifest["factors"][cols_key]
+    matrices = []
+    for outcome in outcomes[:2]:
+        m = np.full((len(rows), len(cols)), np.nan)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                sel = results.runs[[same(a, r) and same(b, c) for a, b in
+                                    zip(results.runs[rows_key], results.runs[cols_key])]]
+                m[i, j] = sel[outcome].mean() if len(sel) else np.nan
+        matrices.append((outcome_label(outcome), outcome_unit(outcome), m))
+    return charts.heatmap(out, matrices, rows_key, [str(r) for r in rows], cols_key,
+                          [str(c) for c in cols], n_reps)

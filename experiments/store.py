@@ -1,0 +1,86 @@
+"""A sweep's results folder, written as runs finish and safe to kill at any moment.
+
+    DIR/manifest.json                       the sweep file, design, seeds, version, git revision
+    DIR/parts/<run_id>.parquet              one row per finished run (its presence = done)
+    DIR/timeseries/run_id=<run_id>/part.parquet   the run's time series (Hive-partitioned)
+    DIR/needs/run_id=<run_id>/part.parquet        the run's need log (Hive-partitioned)
+    DIR/runs.parquet                        all rows, sorted by run_id (consolidated at the end)
+
+Every file is written under a temporary name in its own folder and renamed into place
+(``os.replace`` is atomic), so SIGKILL leaves finished files whole and at most a stray
+``.*.tmp`` file, which the next run removes. A run's time series is written before its row,
+so a run with a row has its time series and need log.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .output import _atomic, atomic_write_text, to_jsonable
+
+
+class SweepStore:
+    """Reads and writes one sweep's results folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.parts = self.root / "parts"
+        self.timeseries = self.root / "timeseries"
+        self.needs = self.root / "needs"
+        self.manifest_path = self.root / "manifest.json"
+        self.runs_path = self.root / "runs.parquet"
+
+    def open(self) -> None:
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self.timeseries.mkdir(parents=True, exist_ok=True)
+        self.needs.mkdir(parents=True, exist_ok=True)
+        for tmp in list(self.root.rglob(".*.tmp")):  # left by a killed sweep
+            tmp.unlink(missing_ok=True)
+
+    def has_results(self) -> bool:
+        return self.manifest_path.exists() or any(self.parts.glob("*.parquet"))
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        if not self.manifest_path.exists():
+            return None
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        text = json.dumps(to_jsonable(manifest), indent=2, allow_nan=False)
+        atomic_write_text(self.manifest_path, text + "\n")
+
+    def done(self) -> set[str]:
+        """run_ids with a stored row."""
+        return {p.stem for p in self.parts.glob("*.parquet")}
+
+    def write_run(self, row: dict[str, Any], timeseries: pd.DataFrame | None,
+                  needs: pd.DataFrame | None = None) -> None:
+        run_id = row["run_id"]
+        for root, frame in ((self.timeseries, timeseries), (self.needs, needs)):
+            if frame is not None:
+                folder = root / f"run_id={run_id}"
+                folder.mkdir(exist_ok=True)
+                _atomic(folder / "part.parquet",
+                        lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        frame = pd.DataFrame([row])
+        _atomic(self.parts / f"{run_id}.parquet", lambda tmp: frame.to_parquet(tmp,
+                                                                                 index=False))
+
+    def consolidate(self) -> pd.DataFrame:
+        """Gather the parts into ``runs.parquet`` (sorted by run_id) and return the table."""
+        files = sorted(self.parts.glob("*.parquet"))
+        table = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files \
+            else pd.DataFrame()
+        if not table.empty:
+            table = table.sort_values("run_id", kind="stable").reset_index(drop=True)
+        _atomic(self.runs_path, lambda tmp: table.to_parquet(tmp, index=False))
+        return table
+
+
+def read_runs(root: str | Path) -> pd.DataFrame:
+    """A sweep's runs table, sorted by run_id."""
+    return pd.read_parquet(Path(root) / "runs.parquet")
