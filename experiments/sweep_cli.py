@@ -21,13 +21,9 @@ SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
+    from .cli import whole_number
+
+    return whole_number(1)(text)
 
 
 def sweep_path(arg: str) -> Path:
