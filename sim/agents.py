@@ -39,6 +39,7 @@ class Responder(mesa.Agent):
         self.skill_level = skill_level
         self.line = line  # siloed structure: the line this responder belongs to (-1: all)
         self.initiative = 0.0
+        self.trained = False  # reached by rotation training in peacetime
         self.idx = -1  # index in the wartime roster
 
     @property

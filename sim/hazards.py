@@ -28,6 +28,9 @@ class Hazard:
 
     def __init__(self, model: GrassrootsModel, onset_min: float, end_min: float) -> None:
         self.m = model
+        # Each hazard draws from its own stream: the same flood under every policy, even when
+        # an epidemic's course (which depends on the response) runs beside it.
+        self.rng = model.hazard_rngs[HAZARDS.index(self.name)]
         self.onset = onset_min
         self.end = end_min
         self.started = False
@@ -58,7 +61,7 @@ class Hazard:
         """Create needs; affected residents are drawn from their grids if not given."""
         m = self.m
         res = m.residents
-        rng = m.hazard_rng
+        rng = self.rng
         if resident is None:
             resident = res.grid_start[grid] + (rng.random(len(grid)) * res.grid_size[grid]) \
                 .astype(np.int64)
@@ -97,7 +100,7 @@ class Flood(Hazard):
 
     def start(self, t: float) -> None:
         super().start(t)
-        self.m.township.flood(self.p.travel_time_factor, 0.0, self.m.hazard_rng)
+        self.m.township.flood(self.p.travel_time_factor, 0.0, self.rng)
 
     def generate(self, t0: float, t1: float) -> None:
         if t1 <= t0:
@@ -105,24 +108,24 @@ class Flood(Hazard):
         m, p = self.m, self.p
         if not self.cut and t1 > self.peak:
             self.cut = True
-            m.township.flood(p.travel_time_factor, p.road_cut_share, m.hazard_rng)
+            m.township.flood(p.travel_time_factor, p.road_cut_share, self.rng)
             m.log(self.peak, f"flood peaks: {len(m.township.cut_edges)} roads cut")
         level = self.intensity(0.5 * (t0 + t1))
         rate = p.needs_per_1000_per_hour * np.where(m.township.lowlying, 1.0, p.upland_factor)
         lam = rate * level * m.residents.grid_size / 1000.0 * (t1 - t0) / 60.0
-        counts = m.hazard_rng.poisson(lam)
+        counts = self.rng.poisson(lam)
         if counts.sum() == 0:
             return
         grid = np.repeat(np.arange(len(counts)), counts)
         k = len(grid)
-        u = m.hazard_rng.random(k)
+        u = self.rng.random(k)
         supply_share = min(p.supply_share, 1.0 - p.severe_share)
         kind = np.where(u < p.severe_share, KIND["rescue"],
                         np.where(u < p.severe_share + supply_share, KIND["supply"],
                                  KIND["evacuation"]))
-        severity0 = np.where(kind == KIND["rescue"], m.hazard_rng.uniform(0.6, 0.9, k),
-                             m.hazard_rng.uniform(0.1, 0.4, k))
-        created = t0 + m.hazard_rng.random(k) * (t1 - t0)
+        severity0 = np.where(kind == KIND["rescue"], self.rng.uniform(0.6, 0.9, k),
+                             self.rng.uniform(0.1, 0.4, k))
+        created = t0 + self.rng.random(k) * (t1 - t0)
         self.add_needs(grid, created, kind, severity0)
 
     def finish(self, t: float) -> None:
@@ -136,7 +139,7 @@ class Fire(Hazard):
     def __init__(self, model: GrassrootsModel) -> None:
         p = model.config.fire
         super().__init__(model, p.onset_hour * 60, (p.onset_hour + p.duration_hours) * 60)
-        rng = model.hazard_rng
+        rng = self.rng
         self.times = np.sort(self.onset + rng.random(p.incidents) * (self.end - self.onset))
         self.grids = rng.integers(0, model.township.n_grids, size=p.incidents)
         self.p = p
@@ -146,13 +149,15 @@ class Fire(Hazard):
         for t, g in zip(self.times, self.grids):
             if not (t0 <= t < t1):
                 continue
-            k = max(1, int(m.hazard_rng.poisson(self.p.needs_per_incident)))
-            u = m.hazard_rng.random(k)
+            k = int(self.rng.poisson(self.p.needs_per_incident))
+            if k == 0:
+                continue
+            u = self.rng.random(k)
             kind = np.where(u < 0.5, KIND["fire_rescue"],
                             np.where(u < 0.7, KIND["medical_transport"], KIND["evacuation"]))
-            severity0 = np.where(kind == KIND["evacuation"], m.hazard_rng.uniform(0.3, 0.6, k),
-                                 m.hazard_rng.uniform(0.7, 1.0, k))
-            created = np.minimum(t + m.hazard_rng.exponential(5.0, k), t1 - 1e-6)
+            severity0 = np.where(kind == KIND["evacuation"], self.rng.uniform(0.3, 0.6, k),
+                                 self.rng.uniform(0.7, 1.0, k))
+            created = np.minimum(t + self.rng.exponential(5.0, k), t1 - 1e-6)
             created = np.maximum(created, t)
             self.add_needs(np.full(k, g), created, kind, severity0)
             m.log(float(t), f"fire breaks out in grid {m.grid_label(int(g))}")
@@ -169,19 +174,19 @@ class Epidemic(Hazard):
 
     def start(self, t: float) -> None:
         super().start(t)
-        self.m.residents.seed_infection(self.p.initial_infected, self.p, self.m.hazard_rng, t)
+        self.m.residents.seed_infection(self.p.initial_infected, self.p, self.rng, t)
 
     def generate(self, t0: float, t1: float) -> None:
         if t1 <= t0:
             return
         m, p, res = self.m, self.p, self.m.residents
-        res.epidemic_step(p, (t1 - t0) / 1440.0, m.hazard_rng, t0)
+        res.epidemic_step(p, (t1 - t0) / 1440.0, self.rng, t0)
         if res.counts()[1] == 0 and not self.ended:
             self.end = t1
         ill = res.symptomatic_between(t0, t1)
         if len(ill) == 0:
             return
-        rng = m.hazard_rng
+        rng = self.rng
         groups = []
         for kind, share in (("testing", p.test_need_share), ("supply", p.supply_need_share)):
             groups.append((ill[rng.random(len(ill)) < share], kind, (0.1, 0.3)))

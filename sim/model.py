@@ -52,7 +52,7 @@ class GrassrootsModel(mesa.Model):
             int(self.rng.integers(2**63))
         space_ss, people_ss, hazard_ss, behaviour_ss = np.random.SeedSequence(seed).spawn(4)
         # Hazards draw from their own stream: policies are compared on identical emergencies.
-        self.hazard_rng = np.random.default_rng(hazard_ss)
+        self.hazard_rngs = [np.random.default_rng(s) for s in hazard_ss.spawn(3)]
         self.rng = np.random.default_rng(behaviour_ss)
         self.township = Township(cfg.population, cfg.space, np.random.default_rng(space_ss))
         self.residents = Residents(cfg.population, self.township.n_grids,
@@ -208,6 +208,7 @@ class GrassrootsModel(mesa.Model):
         self.response.q.run_until(t1)
         self._accrue_harm(t0, t1)
         self.response.setup_temporary_orgs(t1)
+        self.response.compact_known()
         for hz in self.hazards:
             if hz.ended and not hz.evaluated:
                 hz.evaluated = True

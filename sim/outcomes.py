@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .agents import gini
+from .agents import SERVING, TRAVELLING, gini
 from .needs import CHANNELS, HAZARDS, STATE_NAMES, TYPE_NAMES
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "mean_travel_min": ("min", "Responder sent -> arrives"),
     "mean_response_min": ("min", "Need appears -> first responder arrives"),
     "p90_response_min": ("min", "90th percentile of response time"),
+    "mean_response_censored_min": ("min", "Mean response counting unreached needs as reached "
+                                   "at the end (a lower bound)"),
     "mean_resolution_min": ("min", "Need appears -> resolved"),
     "share_met_within_target": ("share", "Needs reached within the target time"),
     "share_handled_locally": ("share", "Needs met before their report reached the unit"),
@@ -93,14 +95,17 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
     casualty = persons * -np.expm1(-cfg.response.lethality_per_severe_hour * nd.harm[:n] /
                                    persons)
     war = timeseries[timeseries["phase_code"] == 1]
-    war_min = cfg.time.war_hours * 60
     if ro is not None and ro.n:
+        war_min = max(m.minute, 0.0)  # the clock's end (whole steps)
+        # Work still under way at the end counts up to the end.
+        busy = ro.busy_min + np.where((ro.status == TRAVELLING) | (ro.status == SERVING),
+                                      war_min - ro.busy_since, 0.0)
         active_min = np.clip(war_min - ro.active_from, 0, None)
-        utilization = float(ro.busy_min.sum() / max(active_min.sum(), 1e-9))
-        per_c = np.bincount(ro.community, weights=ro.busy_min)
+        utilization = float(busy.sum() / max(active_min.sum(), 1e-9))
+        per_c = np.bincount(ro.community, weights=busy)
         staff_c = np.bincount(ro.community)
         community_gini = gini(per_c[staff_c > 0] / staff_c[staff_c > 0])
-        busy_hours = float(ro.busy_min.sum() / 60)
+        busy_hours = float(busy.sum() / 60)
     else:
         utilization, community_gini, busy_hours = 0.0, 0.0, 0.0
     s, i, r = res.counts()
@@ -115,6 +120,8 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "mean_response_min": _mean(response),
         "p90_response_min": float(np.nanpercentile(response, 90))
         if np.isfinite(response).any() else float("nan"),
+        "mean_response_censored_min": _mean(np.where(np.isnan(reached), m.minute, reached)
+                                            - created),
         "mean_resolution_min": _mean(resolved - created),
         "share_met_within_target": float(np.count_nonzero(
             response <= cfg.time.target_response_min) / n) if n else float("nan"),

@@ -164,7 +164,7 @@ class ReportingParams:
                                 "assumption", 1, 100)
     township_handlers: int = p(8, "handlers", "Parallel report handlers at the township.",
                                "assumption", 1, 1000)
-    command_handlers: int = p(6, "handlers", "Span of control of the front-line command "
+    command_handlers: int = p(8, "handlers", "Span of control of the front-line command "
                               "(parallel handlers).", "assumption", 1, 1000)
     loss_per_level: float = p(0.02, "probability", "Chance a report is lost at a level (it is "
                               "re-sent later).", "assumption", 0, 1)

@@ -47,9 +47,10 @@ def peace_day(m: GrassrootsModel, day: int) -> None:
         cpo.cohesion += gain * (1 - cpo.cohesion)
     # Rotation training: coverage spread over the peacetime phase.
     cadres = [a for cls in (CommunityCadre, TownshipCadre) for a in m.agents_of(cls)]
-    p_train = org.training_coverage / max(m.config.time.peace_days, 1)
+    p_train = _daily_probability(org.training_coverage, m.config.time.peace_days)
     for a in cadres:
-        if rng.random() < p_train:
+        if not a.trained and rng.random() < p_train:  # one rotation per cadre
+            a.trained = True
             a.skill_level += TRAINING_SKILL_GAIN * (1 - a.skill_level)
             m.n_trained += 1
     # Organ cadres register with their residential community; serve there on holidays.

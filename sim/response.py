@@ -56,6 +56,7 @@ class Response:
         self.pending: list[int] = []
         self.local_pending: dict[int, list[int]] = {}
         self.inbox: list[int] = []
+        self.known: list[int] = []  # detected needs, compacted to the unmet ones each step
         self.n_duplicates = 0
         self.n_lost_reports = 0
         self.n_handoffs = 0
@@ -92,7 +93,7 @@ class Response:
     def activate(self, r: int, t: float) -> None:
         """Responder r switches to wartime mode at minute t."""
         self.m.roster.active_from[r] = t
-        self.q.at(t, self._became_free, r)
+        self.q.at(t, self._pick, r)
 
     # --- detection and first response ------------------------------------------------------
 
@@ -103,6 +104,7 @@ class Response:
         needs.state[i] = DETECTED
         needs.detected[i] = t
         needs.channel[i] = channel
+        self.known.append(i)
         self.m.residents.need_state[needs.resident[i]] = 1
         self._first_response(t, i)
         if self.siloed:  # the detecting line may not own the need: hand it over
@@ -121,7 +123,6 @@ class Response:
         if skill == GENERAL and self.party_free[g] > 0 \
                 and t >= self.party_active_from:
             self.party_free[g] -= 1
-            self.n_party_responses += 1
             arrive = t + self.cfg.reporting.grid_delay_min + local
             self._mark_dispatched(i, t)
             self.q.at(arrive, self._pool_arrive, PARTY_POOL, g, i)
@@ -138,19 +139,23 @@ class Response:
                 self._dispatch(r, i, t)
                 return
         if skill == GENERAL:
-            if not self.spont_opened[g]:
-                self.spont_opened[g] = True
-                share = self.cfg.volunteers.spontaneous_share
-                boost = 1.5 if self.cfg.organization.mutual_aid else 1.0
-                self.spont_free[g] += int(self.rng.binomial(int(self.willing[g]),
-                                                            min(1.0, share * boost)))
+            self._open_spontaneous(g)
             if self.spont_free[g] > 0:
                 self.spont_free[g] -= 1
-                self.n_spontaneous_responses += 1
                 self._mark_dispatched(i, t)
                 self.q.at(t + local, self._pool_arrive, SPONTANEOUS_POOL, g, i)
                 return
         self._self_directed_volunteers(t, c)
+
+    def _open_spontaneous(self, g: int) -> None:
+        """Neighbours see the first need of their grid: willing residents step forward."""
+        if self.spont_opened[g]:
+            return
+        self.spont_opened[g] = True
+        share = self.cfg.volunteers.spontaneous_share
+        boost = 1.5 if self.cfg.organization.mutual_aid else 1.0
+        self.spont_free[g] += int(self.rng.binomial(int(self.willing[g]),
+                                                    min(1.0, share * boost)))
 
     def _self_directed_volunteers(self, t: float, c: int) -> None:
         ro = self.m.roster
@@ -323,15 +328,24 @@ class Response:
         # Needless trip: a temporary party organization on site redirects the responder.
         other = self._unmet_here(g) if g in self.temp_orgs else -1
         if other >= 0:
+            spent = t - ro.busy_since[r]  # the wasted trip still counts as work
+            ro.busy_min[r] += spent
+            ro.shift_min[r] += spent
             self._dispatch(r, other, t)
             return
         self.q.at(t + self.cfg.response.duplicate_visit_min, self._became_free, r)
 
     def _unmet_here(self, g: int) -> int:
         needs = self.m.needs
-        cand = np.flatnonzero((needs.grid[: needs.n] == g) &
-                              np.isin(needs.state[: needs.n], (DETECTED, REPORTED)))
-        return int(cand[0]) if len(cand) else -1
+        known = np.asarray(self.known, dtype=np.int64)
+        cand = known[(needs.grid[known] == g) &
+                     ((needs.state[known] == DETECTED) | (needs.state[known] == REPORTED))]
+        return int(cand.min()) if len(cand) else -1
+
+    def compact_known(self) -> None:
+        """Keep only unmet needs in the list of known needs (once a step)."""
+        known = np.asarray(self.known, dtype=np.int64)
+        self.known = known[self.m.needs.state[known] <= DISPATCHED].tolist()
 
     def _start_service(self, t: float, i: int) -> None:
         needs = self.m.needs
@@ -391,18 +405,17 @@ class Response:
             return
         c = int(ro.community[r])
         if ro.self_directed[r]:  # sees unmet needs around it, not knowing who else goes
-            n = needs.n
-            seen = np.flatnonzero((m.township.grid_community[needs.grid[:n]] == c) &
-                                  np.isin(needs.state[:n], (DETECTED, REPORTED, DISPATCHED)))
+            known = np.sort(np.asarray(self.known, dtype=np.int64))
+            st = needs.state[known]
+            seen = known[(m.township.grid_community[needs.grid[known]] == c) &
+                         (st >= DETECTED) & (st <= DISPATCHED)]
             if len(seen):
                 self._dispatch(r, int(self.rng.choice(seen)), t)
             return
         lists = [self.local_pending.get(int(m.township.node_community[ro.node[r]]), [])]
         if ro.dispatchable[r]:
             lists.append(self.pending)
-        for lst in lists:
-            self._compact(lst)
-        ids = np.array([i for lst in lists for i in lst], dtype=np.int64)
+        ids = np.concatenate([self._live(lst) for lst in lists])
         if len(ids) == 0:
             return
         gc = m.township.grid_community[needs.grid[ids]]
@@ -413,15 +426,23 @@ class Response:
         if len(ids) == 0:
             return
         travel = m.township.travel[ro.node[r], needs.grid[ids]]
-        score = self._priority(ids, t) - 1e-4 * travel
+        skill = TYPE_SKILL[needs.kind[ids]]
+        mismatch = (skill != GENERAL) & (skill != ro.skill[r])
+        # Urgency first; a need the responder is not skilled for counts for less.
+        score = self._priority(ids, t) / np.where(
+            mismatch, self.cfg.response.skill_mismatch_factor, 1.0) - 1e-4 * travel
         score[~np.isfinite(travel)] = -np.inf
         best = int(np.argmax(score))
         if np.isfinite(score[best]):
             self._dispatch(r, int(ids[best]), t)
 
-    def _compact(self, lst: list[int]) -> None:
-        states = self.m.needs.state
-        lst[:] = [i for i in lst if states[i] == REPORTED]
+    def _live(self, lst: list[int]) -> np.ndarray:
+        """The needs of a waiting list still waiting; the list is compacted when mostly stale."""
+        arr = np.asarray(lst, dtype=np.int64)
+        live = arr[self.m.needs.state[arr] == REPORTED]
+        if 2 * len(live) < len(arr):
+            lst[:] = live.tolist()
+        return live
 
     # --- resident pools ----------------------------------------------------------------
 
@@ -438,6 +459,10 @@ class Response:
 
     def _pool_done(self, t: float, pool: int, g: int, i: int) -> None:
         self._resolve(t, i)
+        if pool == PARTY_POOL:
+            self.n_party_responses += 1
+        else:
+            self.n_spontaneous_responses += 1
         self._pool_free(t, pool, g)
 
     def _pool_free(self, t: float, pool: int, g: int) -> None:
@@ -470,6 +495,6 @@ class Response:
             extra_spont = int(self.rng.binomial(int(self.willing[g]),
                                                 self.cfg.volunteers.spontaneous_share))
             org.members = extra_party
+            self._open_spontaneous(g)
             self.party_free[g] += extra_party
             self.spont_free[g] += extra_spont
-            self.spont_opened[g] = True

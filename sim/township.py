@@ -158,8 +158,10 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
     n = len(pos)
     k = max(1, math.ceil(n / per_community))
     if layout == "lattice":
-        side = max(1, round(math.sqrt(per_community)))
-        block = (pos[:, 1] // side) * (pos[:, 0].max() // side + 1) + pos[:, 0] // side
+        # Blocks of about per_community grids: sx columns by sy rows.
+        sx = max(1, round(math.sqrt(per_community)))
+        sy = max(1, math.ceil(per_community / sx))
+        block = (pos[:, 1] // sy) * (pos[:, 0].max() // sx + 1) + pos[:, 0] // sx
         _, labels = np.unique(block, return_inverse=True)
         return labels.astype(np.int64)
     centres = pos[rng.choice(n, size=k, replace=False)]
