@@ -106,13 +106,20 @@ def main() -> int:
         print(f"  {runs:5d} runs: peak {mem[runs]['peak_mib']:7.1f} MiB "
               f"(sweep {mem[runs]['wall_s']:.1f} s)")
     print("targets")
+    # (a) includes each backend's start-up (spawning workers that import numpy, pandas, mesa:
+    # ~1-2 s), which weighs on a short sweep; (b)'s 1,000-run sweep shows the steady rate.
     speedup = pool / serial if serial and pool else float("nan")
     print(f"  2 workers / 1 worker = {speedup:.2f}x (target >= 1.8x): "
           f"{'PASS' if speedup >= 1.8 else 'FAIL'}")
-    if pool:
-        minutes = 1000 / pool
-        print(f"  1,000 default runs on 2 workers ~ {minutes:.1f} min (target <= 10): "
+    if not tiny:  # measured: the 1,000-run sweep of (b) ran the default scenario
+        minutes = mem[1000]["wall_s"] / 60
+        print(f"  1,000 default runs on 2 workers: {minutes:.1f} min measured "
+              f"({1000 / minutes:.0f} runs/min; target <= 10 min): "
               f"{'PASS' if minutes <= 10 else 'FAIL'}")
+    elif pool:
+        minutes = 1000 / pool
+        print(f"  1,000 default runs on 2 workers ~ {minutes:.1f} min extrapolated from (a) "
+              f"(target <= 10): {'PASS' if minutes <= 10 else 'FAIL'}")
     if dask:
         print(f"  Dask x2 / 1 worker = {dask / serial:.2f}x")
     growth = mem[1000]["peak_mib"] / mem[100]["peak_mib"]
