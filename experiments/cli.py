@@ -55,18 +55,21 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def scenario_path(arg: str | None) -> Path | None:
-    """The file a CONFIG argument names: a path, or the name of a shipped scenario."""
-    if arg is None:
-        return None
+def shipped_or_path(arg: str, folder: Path, kind: str) -> Path:
+    """A path, or the name of a file shipped in `folder` (``township_typhoon``)."""
     path = Path(arg)
     if path.exists():
         return path
-    shipped = SCENARIO_DIR / f"{arg.removesuffix('.toml')}.toml"
+    shipped = folder / f"{arg.removesuffix('.toml')}.toml"
     if "/" not in arg and shipped.is_file():
         return shipped
-    names = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-    raise UsageError(f"{arg}: file not found (shipped scenarios: {names or 'none'})")
+    names = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
+    raise UsageError(f"{arg}: file not found (shipped {kind}: {names or 'none'})")
+
+
+def scenario_path(arg: str | None) -> Path | None:
+    """The file a CONFIG argument names: a path, or the name of a shipped scenario."""
+    return None if arg is None else shipped_or_path(arg, SCENARIO_DIR, "scenarios")
 
 
 def load(args: argparse.Namespace):

@@ -27,16 +27,9 @@ def positive_int(text: str) -> int:
 
 
 def sweep_path(arg: str) -> Path:
-    from .cli import UsageError
+    from .cli import shipped_or_path
 
-    path = Path(arg)
-    if path.exists():
-        return path
-    shipped = SWEEP_DIR / f"{arg.removesuffix('.toml')}.toml"
-    if "/" not in arg and shipped.is_file():
-        return shipped
-    names = ", ".join(sorted(p.stem for p in SWEEP_DIR.glob("*.toml")))
-    raise UsageError(f"{arg}: file not found (shipped sweeps: {names or 'none'})")
+    return shipped_or_path(arg, SWEEP_DIR, "sweeps")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
