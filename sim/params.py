@@ -81,8 +81,9 @@ class SpaceParams:
                             "neighbouring grids.", "assumption (urban, on foot/e-bike)", 0.5, 240)
     local_travel_min: float = p(5.0, "min", "Travel within a grid to a household.",
                                 "assumption", 0, 120)
-    shelters_per_community: int = p(1, "shelters", "Shelters per community.", "assumption",
-                                    0, 20)
+    shelters_per_community: int = p(1, "shelters", "Shelters per community; evacuees are "
+                                    "escorted to the nearest (none: safe ground in the grid).",
+                                    "assumption", 0, 20)
     colocated_units_per_community: int = p(2, "units", "Agencies, enterprises, markets per "
                                            "community.", "assumption", 0, 50)
     lowlying_share: float = p(0.3, "share", "Share of grids that are low-lying (flood-prone).",

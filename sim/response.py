@@ -57,6 +57,8 @@ class Response:
         self.local_pending: dict[int, list[int]] = {}
         self.inbox: list[int] = []
         self.known: list[int] = []  # detected needs, compacted to the unmet ones each step
+        self.shelters = np.array(tw.shelter_nodes, dtype=np.int64)
+        self.n_sheltered = 0.0  # residents escorted to a shelter
         self.n_duplicates = 0
         self.n_lost_reports = 0
         self.n_handoffs = 0
@@ -323,7 +325,8 @@ class Response:
         if needs.state[i] == DISPATCHED:
             self._start_service(t, i)
             ro.status[r] = SERVING
-            self.q.at(t + self._service_min(r, i), self._done, r, i)
+            escort, _ = self._escort(i)
+            self.q.at(t + self._service_min(r, i) + escort, self._done, r, i)
             return
         # Needless trip: a temporary party organization on site redirects the responder.
         other = self._unmet_here(g) if g in self.temp_orgs else -1
@@ -352,6 +355,15 @@ class Response:
         needs.state[i] = NEED_SERVING
         needs.reached[i] = t
 
+    def _escort(self, i: int) -> tuple[float, int]:
+        """An evacuation ends at the nearest shelter: the escort's minutes, and the shelter
+        (-1 where the township has none: evacuees go to safe ground in the grid)."""
+        if TYPE_NAMES[self.m.needs.kind[i]] != "evacuation" or len(self.shelters) == 0:
+            return 0.0, -1
+        minutes = self.m.township.travel[int(self.m.needs.grid[i]), self.shelters]
+        k = int(np.argmin(minutes))
+        return float(minutes[k]), int(self.shelters[k])
+
     def _service_min(self, r: int, i: int) -> float:
         m, needs, ro, resp = self.m, self.m.needs, self.m.roster, self.cfg.response
         skill = TYPE_SKILL[needs.kind[i]]
@@ -364,6 +376,9 @@ class Response:
         return float(needs.effort[i] * factor)
 
     def _done(self, t: float, r: int, i: int) -> None:
+        shelter = self._escort(i)[1]
+        if shelter >= 0:  # the evacuees' escort ends at the shelter
+            self.m.roster.node[r] = shelter
         self._resolve(t, i)
         self.m.roster.served[r] += 1
         self.m.roster.served_since_eval[r] += 1
@@ -375,6 +390,8 @@ class Response:
         needs.resolved[i] = t
         res = int(needs.resident[i])
         m.residents.need_state[res] = MET
+        if self._escort(i)[1] >= 0:
+            self.n_sheltered += needs.persons[i]
         if TYPE_NAMES[needs.kind[i]] == "testing" and self.cfg.epidemic.isolation:
             m.residents.isolated[res] = m.residents.epi[res] == 1
 
@@ -452,8 +469,9 @@ class Response:
             self._start_service(t, i)
             factor = self.cfg.response.skill_mismatch_factor \
                 if TYPE_SKILL[needs.kind[i]] != GENERAL else 1.0
-            self.pool_minutes += needs.effort[i] * factor
-            self.q.at(t + needs.effort[i] * factor, self._pool_done, pool, g, i)
+            minutes = needs.effort[i] * factor + self._escort(i)[0]
+            self.pool_minutes += minutes
+            self.q.at(t + minutes, self._pool_done, pool, g, i)
         else:
             self.q.at(t + self.cfg.response.duplicate_visit_min, self._pool_free, pool, g)
 
