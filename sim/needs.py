@@ -91,15 +91,6 @@ class Needs:
         self.n += k
         return ids
 
-    def ids_in(self, *states: int) -> np.ndarray:
-        return np.flatnonzero(np.isin(self.state[: self.n], states))
-
-    def unmet_mask(self) -> np.ndarray:
-        return self.state[: self.n] <= DISPATCHED
-
-    def severity_at(self, i: int, t: float, rate_per_hour: float) -> float:
-        return min(1.0, self.severity0[i] + rate_per_hour * max(t - self.created[i], 0) / 60.0)
-
 
 def severity_integral(sev0: np.ndarray, rate: float, a: np.ndarray, b: np.ndarray
                       ) -> np.ndarray:

@@ -47,10 +47,6 @@ class Residents:
         self.infected_at = np.full(n, np.nan)
         self.symptoms_at = np.full(n, np.inf)
 
-    def grid_mean(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.grid, weights=values, minlength=len(self.grid_size)) / \
-            np.maximum(self.grid_size, 1)
-
     def raise_toward_one(self, values: np.ndarray, gain: np.ndarray | float) -> None:
         """values += gain * (1 - values), in place (gain per resident or scalar)."""
         values += gain * (1.0 - values)

@@ -69,7 +69,6 @@ class Response:
         self.n_spontaneous_responses = 0
         self.pool_minutes = 0.0
         self.temp_orgs: dict[int, TemporaryPartyOrganization] = {}
-        self.service_log: list[tuple[float, str]] = []
         # Pools of residents who respond in their own grid (counts per grid).
         self.party_free = np.zeros(tw.n_grids, dtype=np.int64)
         self.spont_free = np.zeros(tw.n_grids, dtype=np.int64)

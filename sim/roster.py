@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .agents import IDLE, Responder
+from .agents import IDLE, RESTING, Responder
 
 COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = range(5)
 
@@ -41,7 +41,7 @@ class Roster:
             ((self.role == VOLUNTEER) & coordinated)
         # Self-directed volunteers are not dispatched by anyone: they pick needs they see.
         self.self_directed = (self.role == VOLUNTEER) & (not coordinated)
-        self.dispatchable = np.ones(n, dtype=bool) & ~self.self_directed
+        self.dispatchable = ~self.self_directed
         # Index arrays so that a need looks at its community's people, not the whole roster.
         n_comm = n_communities
         order = np.argsort(self.community, kind="stable")
@@ -62,4 +62,4 @@ class Roster:
         return idx[ok]
 
     def busy_count(self) -> int:
-        return int(np.count_nonzero((self.status != IDLE) & (self.status != 3)))
+        return int(np.count_nonzero((self.status != IDLE) & (self.status != RESTING)))

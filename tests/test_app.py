@@ -157,6 +157,18 @@ def write_sweep(folder: Path) -> None:
     ]).to_parquet(folder / "runs.parquet", index=False)
 
 
+def play_to_end(start):
+    """A classroom model built from `start`, played to its last step."""
+    ClassroomModel.startup = start
+    try:
+        m = ClassroomModel()
+        while m.running:
+            m.step()
+    finally:
+        ClassroomModel.startup = None
+    return m
+
+
 def test_replay_recreates_the_run_deterministically(tmp_path):
     from sim import simulate
 
@@ -166,13 +178,7 @@ def test_replay_recreates_the_run_deterministically(tmp_path):
     assert config.reporting.mechanism == "joint_meeting" and config.time.war_hours == 6.0
     start = classroom.make_startup(replay=(str(tmp_path / "sweep"), "p0001-r000"))
     assert start.preset == "replay p0001-r000" and start.seed == 11
-    ClassroomModel.startup = start
-    try:
-        m = ClassroomModel()
-        while m.running:
-            m.step()
-    finally:
-        ClassroomModel.startup = None
+    m = play_to_end(start)
     expected = simulate(config, seed=11).summary()
     assert m.main.cum_harm == pytest.approx(expected["total_harm"])
     with pytest.raises(ValueError, match="no run 'p9'"):
@@ -208,14 +214,7 @@ master_seed = 7
     assert config.reporting.mechanism == row["reporting.mechanism"]
     assert config.volunteers.team_size_per_1000 == row["volunteers.team_size_per_1000"]
     assert config.population.n_residents == 3000
-    ClassroomModel.startup = classroom.make_startup(replay=(str(tmp_path / "out"),
-                                                            row["run_id"]))
-    try:
-        m = ClassroomModel()
-        while m.running:
-            m.step()
-    finally:
-        ClassroomModel.startup = None
+    m = play_to_end(classroom.make_startup(replay=(str(tmp_path / "out"), row["run_id"])))
     assert m.main.cum_harm == pytest.approx(row["total_harm"])
 
 
