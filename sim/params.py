@@ -28,10 +28,23 @@ class ConfigError(ValueError):
 
 
 def p(default: Any, unit: str, doc: str, source: str = "assumption", low: float | None = None,
-      high: float | None = None, choices: tuple | None = None) -> Any:
-    """A parameter field with its unit, documentation, source and allowed values."""
+      high: float | None = None, choices: tuple | None = None,
+      plausible: tuple[Any, Any] | None = None) -> Any:
+    """A parameter field with its unit, documentation, source and allowed values.
+
+    ``low``/``high`` (or ``choices``) are what the model accepts; ``plausible`` is the range
+    (low, high) a careful modeller would still believe: what robustness studies and
+    calibration sample. ``None`` means the parameter is a policy, a switch or a setting of the
+    scenario, not an uncertain assumption.
+    """
+    if plausible is not None:
+        lo, hi = plausible
+        if not (lo <= default <= hi) or (low is not None and lo < low) \
+                or (high is not None and hi > high):
+            raise ValueError(f"plausible range {plausible} must hold the default {default!r} "
+                             f"and lie inside the allowed range [{low}, {high}]")
     meta = {"unit": unit, "doc": doc, "source": source, "low": low, "high": high,
-            "choices": choices}
+            "choices": choices, "plausible": plausible}
     return field(default=default, metadata=meta)
 
 
