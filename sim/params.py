@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,44 +400,65 @@ def param_field(section: str, key: str) -> dataclasses.Field:
 
 
 def check_value(section: str, key: str, value: Any, source: str = "") -> Any:
-    """Coerce and check one value against its definition; raise ConfigError if not allowed."""
+    """Check one value against its definition; raise ConfigError if it is not allowed.
+
+    Parsing is strict: a boolean is ``true`` or ``false`` (a Python or TOML bool), never a
+    string such as ``"TRUE"`` or ``"yes"``; a number is an int or float, never a string such
+    as ``" 12 "`` (``--set`` values are parsed as TOML before they reach here, so
+    ``--set time.war_hours=12`` is a number). An int parameter takes a whole float
+    (``3.0`` -> 3). Numbers are compared with their range exactly, whatever their size.
+    """
     f = param_field(section, key)
     meta = f.metadata
     full = f"{section}.{key}"
     kind = type(f.default)
     if kind is bool:
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"
         if not isinstance(value, bool):
-            raise ConfigError(full, f"must be true or false, got {value!r}", source)
+            raise ConfigError(full, f"must be true or false, got {show_value(value)}", source)
     elif kind in (int, float):
-        if isinstance(value, str):
-            try:
-                value = float(value) if kind is float else int(value)
-            except ValueError:
-                raise ConfigError(full, f"must be a number ({meta['unit']}), got {value!r}",
-                                  source) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            raise ConfigError(full, f"must be a finite number ({meta['unit']}), got {value!r}",
-                              source)
-        if kind is int:
-            if float(value) != int(value):
-                raise ConfigError(full, f"must be a whole number, got {value!r}", source)
-            value = int(value)
-        else:
-            value = float(value)
-        low, high = meta["low"], meta["high"]
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(full, f"must be between {low} and {high} {meta['unit']}, "
-                              f"got {value!r}", source)
+        value = _check_number(full, kind, value, meta, source)
     elif kind is str:
         if not isinstance(value, str):
-            raise ConfigError(full, f"must be a string, got {value!r}", source)
+            raise ConfigError(full, f"must be a string, got {show_value(value)}", source)
         if meta["choices"] and value not in meta["choices"]:
             raise ConfigError(full, f"must be one of {', '.join(meta['choices'])}, "
-                              f"got {value!r}", source)
+                              f"got {show_value(value)}", source)
     return value
+
+
+def _check_number(full: str, kind: type, value: Any, meta: Any, source: str) -> int | float:
+    """An int or float in range, converted to the parameter's kind (no overflow for huge ints)."""
+    unit = meta["unit"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (text, not a number)" if isinstance(value, str) else ""
+        raise ConfigError(full, f"must be a finite number ({unit}), got {show_value(value)}"
+                          f"{hint}", source)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(full, f"must be a finite number ({unit}), got {value!r}", source)
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ConfigError(full, f"must be a whole number, got {value!r}", source)
+    low, high = meta["low"], meta["high"]
+    # int and float compare exactly in Python, so a 400-digit int is simply out of range
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(full, f"must be between {low} and {high} {unit}, "
+                          f"got {show_value(value)}", source)
+    return int(value) if kind is int else float(value)
+
+
+def show_value(value: Any, width: int = 60) -> str:
+    """A value for an error message: short, and safe for huge ints and deeply nested data."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"a{' negative' if value < 0 else ''} number of about {digits} digits"
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int inside a list or table too long for str()
+        return f"a {type(value).__name__} holding a number too long to show"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+_REPR = reprlib.Repr(maxlevel=2, maxstring=50, maxother=50,
+                     maxlist=4, maxdict=4, maxlong=40)
 
 
 def describe() -> list[dict[str, Any]]:
