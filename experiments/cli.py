@@ -1,6 +1,7 @@
 """The ``grassroots`` command: run a scenario, or list and document parameters.
 
     grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR] [--quiet]
+                   [--max-memory SIZE]
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
                      --scheduler ADDR] [--out DIR] [--resume]   (see experiments/sweep_cli.py)
@@ -23,6 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, TextIO
 
+from sim.footprint import check_memory
 from sim.params import ConfigError
 from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario
 
@@ -130,6 +132,7 @@ def outcome_table(outcomes: dict[str, Any], units: dict[str, str]) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load(args)  # configuration errors first, before the model is imported
+    check_memory(config, args.max_memory)  # refuse a run that cannot fit, before building it
 
     from sim import simulate
 
@@ -211,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress or table; print only the results folder")
+    run.add_argument("--max-memory", metavar="SIZE", help="refuse a run whose estimated peak "
+                     "memory is above SIZE (8G, 500M, none; default: half of physical memory)")
     run.set_defaults(func=cmd_run)
 
     config = sub.add_parser("config", help="show parameters (defaults, or a scenario's)")
