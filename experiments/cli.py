@@ -18,6 +18,7 @@ one message naming the file, the key and the allowed values, and exit with statu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tomllib
@@ -60,10 +61,10 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def shipped_or_path(arg: str, folder: Path, kind: str) -> Path:
     """A path, or the name of a file shipped in `folder` (``township_typhoon``)."""
     path = Path(arg)
-    if path.exists():
+    if os.path.exists(arg):  # False, not an error, for a name too long or with a NUL
         return path
     shipped = folder / f"{arg.removesuffix('.toml')}.toml"
-    if "/" not in arg and shipped.is_file():
+    if "/" not in arg and os.path.isfile(shipped):
         return shipped
     names = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
     raise UsageError(f"{arg}: file not found (shipped {kind}: {names or 'none'})")

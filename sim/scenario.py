@@ -90,20 +90,34 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
                 _check_finite(f"{key}.{name}", item, source)
     base = Config()
     if "base" in data:
-        base_path = (path.parent / data["base"]).resolve()
+        base_path = _base_path(path, data["base"], source)
         if base_path in chain or base_path == path.resolve():
             raise ConfigError("base", f"'{data['base']}' includes itself (a cycle)", source)
         if len(chain) + 1 >= MAX_BASE_DEPTH:
             raise ConfigError("base", f"the base chain is longer than {MAX_BASE_DEPTH} files "
                               f"(from {chain[0] if chain else path})", source)
-        if not base_path.exists():
-            raise ConfigError("base", f"file not found: {base_path}", source)
-        if not base_path.is_file():
-            raise ConfigError("base", f"not a regular file: {base_path}", source)
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
     sections["name"] = data.get("name", path.stem)
     return _check_resolved(Config.from_dict(sections, source=source, base=base), source)
+
+
+def _base_path(path: Path, base: str, source: str) -> Path:
+    """The regular file a ``base`` names, relative to the file that includes it."""
+    if not base.strip() or "\0" in base:
+        raise ConfigError("base", f"must name a TOML file, got {show_value(base)}", source)
+    try:
+        base_path = (path.parent / base).resolve()
+        info = os.stat(base_path)
+    except FileNotFoundError:
+        raise ConfigError("base", f"file not found: {show_value(str(path.parent / base), 200)}",
+                          source) from None
+    except (OSError, ValueError) as e:
+        raise ConfigError("base", f"cannot read {show_value(base)}: "
+                          f"{getattr(e, 'strerror', None) or e}", source) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError("base", f"not a regular file: {base_path}", source)
+    return base_path
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -134,6 +148,8 @@ def _read_text(path: Path) -> str:
         raise _file_error(path, "is a directory, not a TOML file") from None
     except OSError as e:
         raise _file_error(path, f"cannot read file: {e.strerror or e}") from None
+    except ValueError:
+        raise _file_error(path, "not a valid file name (it holds a NUL character)") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

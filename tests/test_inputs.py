@@ -146,6 +146,21 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     assert refused(code, err, str(path), "base", "not a regular file")
 
 
+@pytest.mark.parametrize("base", ["", " ", "a\\u0000b", "x" * 5000, "missing.toml", "."])
+def test_a_bad_base_names_the_file_and_key(tmp_path, base):
+    path = write(tmp_path, f'base = "{base}"\n')
+    code, _, err = cli("config", str(path))
+    assert refused(code, err, str(path), "base") and len(err) < 600
+
+
+@pytest.mark.parametrize("arg", ["x" * 5000, "a\0b", "x" * 300 + "/y.toml"])
+def test_a_config_argument_that_cannot_be_a_file_is_not_found(arg):
+    code, _, err = cli("config", arg)
+    assert refused(code, err, "file not found")
+    with pytest.raises(ConfigError, match="file not found|NUL|too long"):
+        load_scenario(arg)
+
+
 def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path):
     path = write(tmp_path, "# padding\n" * (MAX_FILE_BYTES // 10 + 1))
     code, _, err = cli("config", str(path))
@@ -323,7 +338,8 @@ def scenario_text(draw, folder: Path) -> str:
     elif meta == "bad base":
         lines.append(draw(st.sampled_from([
             'base = "missing.toml"', 'base = "/dev/zero"', f'base = "{folder}"',
-            'base = "scenario.toml"', "base = 3", 'base = "../../../../../etc/passwd"'])))
+            'base = "scenario.toml"', "base = 3", 'base = "../../../../../etc/passwd"',
+            'base = ""', 'base = "a\\u0000b"', f'base = "{"x" * 5000}"'])))
     by_section: dict[str, list[str]] = {}
     for row in draw(st.lists(st.sampled_from(ROWS), max_size=6, unique_by=lambda r: r["key"])):
         good = draw(st.integers(0, 5)) > 0
