@@ -135,7 +135,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise _file_error(path, f"{_long_number_line(text)}: an integer of more than "
                           f"{sys.get_int_max_str_digits():,} digits") from None
     except RecursionError:
-        raise _file_error(path, "arrays or tables nested too deeply") from None
+        raise _file_error(path, f"{_deepest_line(text)}: arrays or tables nested too "
+                          "deeply") from None
 
 
 def _read_text(path: Path) -> str:
@@ -172,6 +173,14 @@ def _read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise _file_error(path, f"not UTF-8 text: {e}") from None
+
+
+def _deepest_line(text: str) -> str:
+    """The line that opens the most arrays and inline tables: 'line N (key)'."""
+    lines = text.splitlines() or [""]
+    number = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{"))
+    key = lines[number].split("=", 1)[0].strip() if "=" in lines[number] else ""
+    return f"line {number + 1}" + (f" ({key[:40]})" if key else "")
 
 
 def _long_number_line(text: str) -> str:

@@ -103,7 +103,8 @@ def test_deeply_nested_values_are_refused(tmp_path, value):
     path = write(tmp_path, f"[flood]\nenabled = {value}\n")
     code, _, err = cli("config", str(path))
     assert refused(code, err, str(path)) and len(err) < 500
-    assert "nested too deeply" in err or "flood.enabled: must be true or false" in err
+    assert "line 2 (enabled): arrays or tables nested too deeply" in err \
+        or "flood.enabled: must be true or false" in err
     code, _, err = cli("config", "--set", f"flood.enabled={value}")
     assert refused(code, err, "--set", "flood.enabled") and len(err) < 500
 
