@@ -29,6 +29,7 @@ from sim.footprint import (check_memory, default_limit, estimate, parse_size,
 from sim.params import Config, ConfigError, check_value, describe
 from sim.scenario import MAX_BASE_DEPTH, MAX_FILE_BYTES, load_scenario
 from sim.township import Township
+from test_config import value_strategy  # the valid values of each parameter
 
 REPO = Path(__file__).resolve().parent.parent
 ROWS = describe()
@@ -297,16 +298,6 @@ BAD_KEYS = ["weather.rain", "flood", "flood.rain_mm", "time..x", ".x", "time.war
             "name", "reporting__mechanism", "population.n_residents "]
 
 
-def valid_value(row):
-    if row["choices"]:
-        return st.sampled_from(row["choices"])
-    if row["type"] == "bool":
-        return st.booleans()
-    if row["type"] == "int":
-        return st.integers(int(row["low"]), int(row["high"]))
-    return st.floats(row["low"], row["high"], allow_nan=False)
-
-
 def toml_literal(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -344,7 +335,7 @@ def scenario_text(draw, folder: Path) -> str:
     by_section: dict[str, list[str]] = {}
     for row in draw(st.lists(st.sampled_from(ROWS), max_size=6, unique_by=lambda r: r["key"])):
         good = draw(st.integers(0, 5)) > 0
-        literal = toml_literal(draw(valid_value(row))) if good else draw(ODD_LITERALS)
+        literal = toml_literal(draw(value_strategy(row))) if good else draw(ODD_LITERALS)
         by_section.setdefault(row["section"], []).append(f"{row['name']} = {literal}")
     for section, items in by_section.items():
         lines += [f"[{section}]", *items]
@@ -362,7 +353,7 @@ def set_args(draw) -> list[str]:
         if draw(st.integers(0, 4)) > 0:
             row = draw(st.sampled_from(ROWS))
             key = row["key"]
-            value = toml_literal(draw(valid_value(row))) if draw(st.integers(0, 4)) > 0 \
+            value = toml_literal(draw(value_strategy(row))) if draw(st.integers(0, 4)) > 0 \
                 else draw(ODD_LITERALS | st.text(max_size=10))
         else:
             key, value = draw(st.sampled_from(BAD_KEYS)), draw(ODD_LITERALS)
