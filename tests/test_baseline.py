@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments import baseline as bl
+from experiments.docs import baseline as bl
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import configdoc
-from experiments.cli import main, parse_sets, parse_value
+from experiments.docs import configdoc
+from experiments.cli.main import main, parse_sets, parse_value
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

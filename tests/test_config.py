@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.configdoc import BASE_TOML, render_base_toml, render_toml
+from experiments.docs.configdoc import BASE_TOML, render_base_toml, render_toml
 from sim.params import Config, ConfigError, describe
 from sim.scenario import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario
 

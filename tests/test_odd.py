@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments import odd
+from experiments.docs import odd
 from sim.params import describe
 
 

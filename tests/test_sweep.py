@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.backends import DaskBackend, ProcessBackend, SerialBackend
-from experiments.cli import main
-from experiments.designs import (load_sweep, morris, morris_effects, replication_seeds,
-                                 saltelli, sobol_indices)
-from experiments.sweep import CRASH_ONCE_ENV, FAIL_ENV, make_plan, run_sweep
-from experiments.store import read_runs
+from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
+from experiments.cli.main import main
+from experiments.sweeps.designs import (load_sweep, morris, morris_effects, replication_seeds,
+                                        saltelli, sobol_indices)
+from experiments.sweeps.runner import CRASH_ONCE_ENV, FAIL_ENV, make_plan, run_sweep
+from experiments.sweeps.store import read_runs
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = REPO / "configs" / "scenarios" / "street_flood.toml"

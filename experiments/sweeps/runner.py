@@ -25,11 +25,11 @@ import pandas as pd
 
 from sim.scenario import apply_overrides, load_scenario
 
-from .backends import Task, make_backend
-from .designs import (Sweep, design_points, morris_effects, replication_seeds, sobol_indices,
-                      unit_sample)
-from .output import git_dirty, git_revision, package_version
-from .store import SweepStore
+from experiments.sweeps.backends import Task, make_backend
+from experiments.sweeps.designs import (Sweep, design_points, morris_effects,
+                                        replication_seeds, sobol_indices, unit_sample)
+from experiments.runs.output import git_dirty, git_revision, package_version
+from experiments.sweeps.store import SweepStore
 
 # Test-only hooks (read in the worker): a comma-separated list of run_ids that raise, and a
 # file path whose absence makes the first run that sees it kill its worker process once.

@@ -133,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from sim import simulate
 
-    from .output import default_out_dir, outcomes_dict, write_run
+    from experiments.runs.output import default_out_dir, outcomes_dict, write_run
 
     out_dir = Path(args.out) if args.out else default_out_dir(config.name, args.seed)
     progress = None if args.quiet else Progress()
@@ -159,7 +159,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from .configdoc import parameter_table, render_toml, toml_value, write_base_toml
+    from experiments.docs.configdoc import (parameter_table, render_toml, toml_value,
+                                            write_base_toml)
 
     if args.write_base:
         print(f"Wrote {write_base_toml()}")
@@ -220,15 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="regenerate configs/base.toml from sim/params.py")
     config.set_defaults(func=cmd_config)
 
-    from .sweep_cli import add_sweep_parser  # the sweep command lives in its own module
+    from experiments.cli.sweep import add_sweep_parser  # the sweep command lives in its own module
 
     add_sweep_parser(sub)
 
-    from .classroom import add_demo_parser  # the classroom app (experiments/app.py)
+    from experiments.classroom.model import add_demo_parser
 
     add_demo_parser(sub)
 
-    from .report import add_report_parser  # the HTML report (experiments/report.py)
+    from experiments.report.page import add_report_parser
 
     add_report_parser(sub)
     return parser

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .stats import N_RESAMPLES, SEED, Estimate, PairedDifference, bootstrap_mean, paired_difference
+from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
+                                      bootstrap_mean, paired_difference)
 
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
                 "p90_response_min", "peak_backlog")

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report_charts as charts
-from .designs import sobol_indices
-from .report_sweep import SweepResults, outcome_label, outcome_unit, value_text
-from .stats import SEED
+from experiments.report import charts
+from experiments.sweeps.designs import sobol_indices
+from experiments.report.sweep import SweepResults, outcome_label, outcome_unit, value_text
+from experiments.report.stats import SEED
 
 N_RESAMPLES_SA = 1000
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "tests" / "baseline.json"
 SCENARIOS = ROOT / "configs" / "scenarios"
 SEED = 20240601

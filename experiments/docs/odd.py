@@ -22,9 +22,9 @@ from typing import Any
 
 from sim.params import describe
 
-from .configdoc import allowed, toml_value
+from experiments.docs.configdoc import allowed, toml_value
 
-ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.odd --write -->"
 PARAM_END = "<!-- END GENERATED PARAMETER TABLE -->"
 EFFECT_BEGIN = "<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.odd --write --effects -->"

@@ -21,22 +21,22 @@ SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 
 def positive_int(text: str) -> int:
-    from .cli import whole_number
+    from experiments.cli.main import whole_number
 
     return whole_number(1)(text)
 
 
 def sweep_path(arg: str) -> Path:
-    from .cli import shipped_or_path
+    from experiments.cli.main import shipped_or_path
 
     return shipped_or_path(arg, SWEEP_DIR, "sweeps")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .backends import make_backend
-    from .cli import UsageError
-    from .designs import load_sweep
-    from .sweep import SweepError, make_plan, run_sweep
+    from experiments.sweeps.backends import make_backend
+    from experiments.cli.main import UsageError
+    from experiments.sweeps.designs import load_sweep
+    from experiments.sweeps.runner import SweepError, make_plan, run_sweep
 
     sweep = load_sweep(sweep_path(args.sweep), replications=args.replications)
     plan = make_plan(sweep)  # configuration errors before any worker starts

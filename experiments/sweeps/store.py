@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .output import _atomic, atomic_write_text, to_jsonable
+from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
 
 
 class SweepStore:

@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import report_charts as rcharts
-from .output import atomic_write_text, package_version
-from .report_sweep import (
+from experiments.report import charts as rcharts
+from experiments.runs.output import atomic_write_text, package_version
+from experiments.report.sweep import (
     HIGHER_IS_BETTER,
     KEY_OUTCOMES,
     Comparison,
@@ -36,7 +36,7 @@ from .report_sweep import (
     resolve_baseline,
     sweep_file_data,
 )
-from .stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
+from experiments.report.stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
 
 
 @dataclass
@@ -91,8 +91,8 @@ def rel(x: float) -> str:
 def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                    outcomes: list[str] | None, gain_threshold: float | None,
                    n_resamples: int, seed: int) -> Report:
-    from . import report_sections as sec
-    from .report_sensitivity import sensitivity
+    from experiments.report import sections as sec
+    from experiments.report.sensitivity import sensitivity
 
     results = load_results(folder)
     if results.runs.empty:
@@ -173,7 +173,7 @@ def _p(text: str) -> str:
 
 
 def run_sections(folder: Path, out: Path) -> Report:
-    from .report_run import build_run
+    from experiments.report.run import build_run
 
     built = build_run(folder, out)
     s = built["summary"]
@@ -251,7 +251,7 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .cli import UsageError, parse_sets
+    from experiments.cli.main import UsageError, parse_sets
 
     baseline = parse_sets(args.baseline) if args.baseline else None
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
@@ -272,7 +272,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
-    from .sweep_cli import positive_int
+    from experiments.cli.sweep import positive_int
 
     p = sub.add_parser("report", help="write an HTML report of a sweep's or a run's results")
     p.add_argument("dir", metavar="DIR", help="a results folder from 'grassroots sweep' or "

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report_charts as charts
+from experiments.report import charts
 
 STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
                  ("reporting", "detected_min", "reported_min"),

@@ -15,9 +15,9 @@ from html import escape
 import solara
 from mesa.visualization import SolaraViz, solara_viz
 
-from experiments.classroom import ClassroomModel, Pane, model_params, startup_from_env
+from experiments.classroom.model import ClassroomModel, Pane, model_params, startup_from_env
 from sim.params import ConfigError
-from experiments.classroom_svg import MapLayout, chart_svg, map_svg
+from experiments.classroom.svg import MapLayout, chart_svg, map_svg
 
 START = startup_from_env()
 ClassroomModel.startup = START

@@ -115,7 +115,7 @@ def make_startup(config_arg: str | None = None, side_by_side: bool = False,
     if config_arg is None:
         config = load_scenario(None)
     else:
-        from .cli import scenario_path  # shipped name or path, as for ``grassroots run``
+        from experiments.cli.main import scenario_path  # as for ``grassroots run``
 
         config = load_scenario(scenario_path(config_arg))
     path = SCENARIO_DIR / f"{config.name}.toml"
