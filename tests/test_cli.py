@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from experiments.docs import configdoc
-from experiments.cli.main import main, parse_sets, parse_value
+from experiments.cli.args import parse_sets, parse_value
+from experiments.cli.main import main
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
