@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
 from experiments.cli.main import main
+from experiments.sweeps import runner
+from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
 from experiments.sweeps.designs import (load_sweep, morris, morris_effects, replication_seeds,
                                         saltelli, sobol_indices)
-from experiments.sweeps.runner import CRASH_ONCE_ENV, FAIL_ENV, make_plan, run_sweep
+from experiments.sweeps.runner import make_plan, run_sweep
 from experiments.sweeps.store import read_runs
+
+import sweep_faults  # tests/sweep_faults.py: the fault-injecting task function
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = REPO / "configs" / "scenarios" / "street_flood.toml"
@@ -101,14 +104,15 @@ def test_dask_local_cluster_gives_identical_table(serial_table, factorial_file, 
 
 def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_file, tmp_path,
                                                      monkeypatch, capsys):
-    monkeypatch.setenv(FAIL_ENV, "p0001-r002")
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setenv(sweep_faults.FAIL_ENV, "p0001-r002")
     out = tmp_path / "out"
     code = main(["sweep", str(factorial_file), "--workers", "1", "--out", str(out)])
     assert code == 0
     table = read_runs(out)
     failed = table[table["status"] == "failed"]
     assert list(failed["run_id"]) == ["p0001-r002"]
-    assert "test failure injected" in failed["error"].iloc[0]
+    assert "test-failure-injected.toml: file not found" in failed["error"].iloc[0]
     assert np.isnan(failed["total_harm"].iloc[0]) and failed["seed"].iloc[0] > 0
     ok = table[table["status"] == "ok"]
     pd.testing.assert_frame_equal(comparable(ok), comparable(
@@ -118,7 +122,8 @@ def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_fil
 
 
 def test_dead_worker_is_retried_once(serial_table, factorial_file, tmp_path, monkeypatch):
-    monkeypatch.setenv(CRASH_ONCE_ENV, str(tmp_path / "crashed"))
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setenv(sweep_faults.CRASH_ONCE_ENV, str(tmp_path / "crashed"))
     table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out",
                       ProcessBackend(1), quiet=True)
     assert (tmp_path / "crashed").exists()  # a worker did die
