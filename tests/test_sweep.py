@@ -263,3 +263,22 @@ def test_mesa_batch_run_still_works():
     frame = pd.DataFrame(results)
     assert len(frame) == 4
     assert set(frame["reporting.mechanism"]) == {"direct", "hierarchical"}
+
+
+def test_store_reads_an_unfinished_sweep_like_a_finished_one(tmp_path):
+    """The store is the one reader of a results folder: parts/ before consolidation,
+    runs.parquet after, the same table sorted by run_id."""
+    from experiments.sweeps.store import SweepStore
+
+    store = SweepStore(tmp_path / "out")
+    assert store.read_runs() is None
+    store.open()
+    for run_id in ("p0001-r000", "p0000-r001", "p0000-r000"):
+        store.write_run({"run_id": run_id, "total_harm": float(len(run_id))}, None)
+    partial = store.read_runs()
+    assert not store.finished()
+    assert list(partial["run_id"]) == ["p0000-r000", "p0000-r001", "p0001-r000"]
+    table = store.consolidate()
+    assert store.finished()
+    pd.testing.assert_frame_equal(store.read_runs(), partial)
+    pd.testing.assert_frame_equal(table, partial)

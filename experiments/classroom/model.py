@@ -19,6 +19,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from experiments.sweeps.store import SweepStore
 from sim import GrassrootsModel, describe
 from sim.needs import HAZARDS, RESOLVED, TYPE_NAMES
 from sim.params import Config, ConfigError
@@ -137,25 +138,17 @@ def startup_from_env() -> Startup:
 def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     """Re-create one run of a sweep: the sweep's base scenario and fixed values, then the
     run's factor values from ``runs.parquet``, and the run's seed (a run is deterministic)."""
-    import pandas as pd
-
     root = Path(folder)
-    runs_path = root / "runs.parquet"
-    parts = sorted((root / "parts").glob("*.parquet"))
-    if runs_path.is_file():
-        runs = pd.read_parquet(runs_path)
-    elif parts:  # an unfinished sweep: its finished runs
-        runs = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    else:
+    store = SweepStore(root)
+    runs = store.read_runs()  # an unfinished sweep: its finished runs
+    if runs is None:
         raise ValueError(f"{root}: no runs.parquet (not a sweep results folder?)")
     rows = runs[runs["run_id"] == run_id]
     if rows.empty:
         ids = ", ".join(sorted(runs["run_id"].astype(str))[:5])
         raise ValueError(f"{root}: no run '{run_id}' (run ids look like {ids}, ...)")
     row = {k: _plain(v) for k, v in rows.iloc[0].to_dict().items()}
-    manifest_path = root / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) \
-        if manifest_path.is_file() else {}
+    manifest = store.read_manifest() or {}
     keys = {r["key"] for r in describe()}
     factors = list(manifest.get("factors") or [c for c in row if c in keys])
     overrides = {**manifest.get("fixed", {}), **{k: row[k] for k in factors}}
