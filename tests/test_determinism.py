@@ -1,4 +1,4 @@
-"""Same configuration + same seed = identical results (MODEL.md, Credibility).
+"""Same configuration + same seed = identical results (docs/model.md, Credibility).
 
 Also: different seeds differ; hazards draw from their own stream, so policies are compared
 on identical emergencies; the model runs the same under ``simulate``, a hand-driven loop,

@@ -29,8 +29,8 @@ ENV = "GRASSROOTS_DEMO"
 APP_FILE = Path(__file__).with_name("app.py")
 
 # What a trainer changes in class: the policies planners compare, then every on/off toggle
-# of the organization and the volunteers (MODEL.md, "Toggles and levels"). Each control is
-# generated from the parameter's definition in sim/params.py.
+# of the organization and the volunteers (docs/model.md, "Structures, toggles and levels").
+# Each control is generated from the parameter's definition in sim/params.py.
 POLICY_KEYS = ("organization.structure", "reporting.mechanism",
                "volunteers.team_size_per_1000")
 TOGGLE_SECTIONS = ("organization", "volunteers")
