@@ -1,4 +1,4 @@
-"""The classroom app (experiments/classroom.py, experiments/app.py, ``grassroots demo``).
+"""The classroom app (experiments/classroom/, ``grassroots demo``).
 
 Unit tests need only the model; the browser test serves the app with ``grassroots demo`` on a
 free 127.0.0.1 port and drives Debian's headless Chromium with Playwright. Without
@@ -143,7 +143,7 @@ def test_play_renders_fast_enough_in_process():
 # --- replay of a sweep run ----------------------------------------------------------------
 
 def write_sweep(folder: Path) -> None:
-    """A sweep results folder as experiments/sweep.py writes it (manifest and runs table)."""
+    """A sweep results folder as the sweep runner writes it (manifest and runs table)."""
     folder.mkdir(parents=True)
     manifest = {"base": str(ROOT / "configs/scenarios/street_flood.toml"),
                 "fixed": {"time.war_hours": 6.0},
@@ -186,7 +186,7 @@ def test_replay_recreates_the_run_deterministically(tmp_path):
 
 
 def test_replay_a_run_of_a_real_sweep(tmp_path):
-    """The sweep's own folder (experiments/sweep.py): replay gives the run's stored outcome."""
+    """The sweep's own folder (experiments/sweeps/): replay gives the run's stored outcome."""
     from experiments.sweeps.backends import SerialBackend
     from experiments.sweeps.designs import load_sweep
     from experiments.sweeps.runner import make_plan, run_sweep

@@ -1,4 +1,4 @@
-"""The ``grassroots`` command line (experiments/cli.py)."""
+"""The ``grassroots`` command line (experiments/cli/)."""
 
 from __future__ import annotations
 

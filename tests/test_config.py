@@ -1,4 +1,4 @@
-"""Scenario loading and the generated base configuration (sim/scenario.py, configdoc.py)."""
+"""Scenario loading (sim/scenario.py) and the generated base configuration (configdoc)."""
 
 from __future__ import annotations
 

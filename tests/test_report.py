@@ -1,4 +1,4 @@
-"""The HTML report (experiments/report*.py) and its statistics (experiments/stats.py).
+"""The HTML report (experiments/report/) and its statistics (experiments/report/stats.py).
 
 The sweep-shaped folders here are built by calling ``sim.simulate`` directly (same layout as
 ``grassroots sweep`` writes), so these tests do not depend on the sweep engine; one test at

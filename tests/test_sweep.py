@@ -1,4 +1,4 @@
-"""Designed sweeps (experiments/designs.py, sweep.py, backends.py, store.py)."""
+"""Designed sweeps (experiments/sweeps/: designs, runner, backends, store)."""
 
 from __future__ import annotations
 
