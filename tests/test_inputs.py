@@ -23,7 +23,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from experiments.cli import main, parse_value
+from experiments.cli.args import parse_value
+from experiments.cli.main import main
 from sim.footprint import (check_memory, default_limit, estimate, parse_size,
                            physical_memory)
 from sim.params import Config, ConfigError, check_value, describe
