@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import heapq
 import math
+from enum import IntEnum
 
 import mesa
 import numpy as np
 
 from .needs import GENERAL
 
-IDLE, TRAVELLING, SERVING, RESTING = range(4)
-STATUS_NAMES = ("idle", "travelling", "serving", "resting")
+
+class Status(IntEnum):
+    """What a responder is doing; array code in ``Roster.status``."""
+
+    IDLE = 0
+    TRAVELLING = 1
+    SERVING = 2
+    RESTING = 3
+
+
+IDLE, TRAVELLING, SERVING, RESTING = Status
 
 
 class Responder(mesa.Agent):
