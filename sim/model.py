@@ -173,6 +173,7 @@ class GrassrootsModel(mesa.Model):
         res = self.residents
         self.trust_before = float(res.trust.mean())
         self.preparedness_before = float(res.preparedness.mean())
+        self._attitudes_changed = True  # the last peace day's changes reach the indicators
         responders = [a for a in self.agents if isinstance(a, Responder)
                       and (not isinstance(a, OrganCadre) or a.registered)]
         initiative = cfg.response.initiative_base + \

@@ -737,3 +737,26 @@ def describe() -> list[dict[str, Any]]:
             rows.append({"key": f"{section}.{f.name}", "section": section, "name": f.name,
                          "type": type(f.default).__name__, "default": f.default, **f.metadata})
     return rows
+
+
+def describe_json() -> list[dict[str, Any]]:
+    """Every parameter as JSON-ready data, for ``grassroots config --json``.
+
+    Each entry: ``key``, ``value`` (the default), ``type``, ``unit``, ``allowed`` (a list of
+    choices, ``[true, false]``, or ``[low, high]`` with ``null`` for an open end), ``plausible``
+    (``[low, high]``, or ``null`` for policies, switches and scenario settings), ``source`` and
+    ``description``.
+    """
+    out = []
+    for r in describe():
+        if r["choices"]:
+            allowed: list[Any] = list(r["choices"])
+        elif r["type"] == "bool":
+            allowed = [True, False]
+        else:
+            allowed = [r["low"], r["high"]]
+        out.append({"key": r["key"], "value": r["default"], "type": r["type"],
+                    "unit": r["unit"], "allowed": allowed,
+                    "plausible": list(r["plausible"]) if r["plausible"] is not None else None,
+                    "source": r["source"], "description": r["doc"]})
+    return out
