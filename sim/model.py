@@ -57,7 +57,6 @@ class GrassrootsModel(mesa.Model):
                                    np.random.default_rng(people_ss))
         self.needs = Needs(type_lines(cfg.needs))
         self.events: list[tuple[float, str]] = []
-        self.n_trained = 0
         self.recruits_due = 0.0
         self.minute = -cfg.time.peace_days * 1440.0
         self.phase = "peace"

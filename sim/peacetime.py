@@ -44,7 +44,6 @@ def peace_day(m: GrassrootsModel, day: int) -> None:
         if not a.trained and rng.random() < p_train:  # one rotation per cadre
             a.trained = True
             a.skill_level += pt.training_skill_gain * (1 - a.skill_level)
-            m.n_trained += 1
     # Organ cadres register with their residential community; serve there on holidays.
     p_reg = _daily_probability(org.organ_registration_ratio, m.config.time.peace_days)
     serving = np.zeros(tw.n_communities)
