@@ -25,7 +25,7 @@ class Status(IntEnum):
     RESTING = 3
 
 
-IDLE, TRAVELLING, SERVING, RESTING = Status
+IDLE, TRAVELLING, SERVING, RESTING = map(int, Status)  # plain ints: fast numpy comparisons
 
 
 class Responder(mesa.Agent):

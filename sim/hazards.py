@@ -30,7 +30,7 @@ class Hazard:
         self.m = model
         # Each hazard draws from its own stream: the same flood under every policy, even when
         # an epidemic's course (which depends on the response) runs beside it.
-        self.code = HazardKind[self.name.upper()]
+        self.code = int(HazardKind[self.name.upper()])
         self.rng = model.hazard_rngs[self.code]
         self.effort = type_efforts(model.config.needs)
         self.onset = onset_min

@@ -240,8 +240,9 @@ class GrassrootsModel(mesa.Model):
         u = self.rng.random(len(idx))
         when = start + np.minimum(-np.log1p(-u * p_hit) / rate * 60.0, exposure)
         u = self.rng.random(len(idx)) * rate
-        channel = np.where(u < r_self, Channel.RESIDENT,
-                           np.where(u < r_self + r_nb, Channel.NEIGHBOUR, Channel.GRID_MANAGER))
+        channel = np.where(u < r_self, int(Channel.RESIDENT),
+                           np.where(u < r_self + r_nb, int(Channel.NEIGHBOUR),
+                                    int(Channel.GRID_MANAGER)))
         order = np.argsort(when[hit], kind="stable")
         for i, t, ch in zip(idx[hit][order], when[hit][order], channel[hit][order]):
             self.response.q.at(float(t), self.response.detected, int(i), int(ch))

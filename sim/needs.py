@@ -51,9 +51,10 @@ class Channel(IntEnum):
     GRID_MANAGER = 2
 
 
-# Short names for the codes, as the rest of the model uses them.
-CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = NeedState
-GENERAL, RESCUE, MEDICAL, LOGISTICS = Skill
+# Short names for the codes, as the rest of the model uses them: plain ints, since a numpy
+# scalar compares with an int more than ten times faster than with an IntEnum member.
+CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = map(int, NeedState)
+GENERAL, RESCUE, MEDICAL, LOGISTICS = map(int, Skill)
 STATE_NAMES = tuple(s.name.lower() for s in NeedState)
 HAZARDS = tuple(h.name.lower() for h in HazardKind)
 CHANNELS = tuple(c.name.lower() for c in Channel)

@@ -30,8 +30,9 @@ class NeedStatus(IntEnum):
     MET = 2
 
 
-SUSCEPTIBLE, INFECTED, RECOVERED = EpiState
-NO_NEED, UNMET, MET = NeedStatus
+# Plain ints: a numpy scalar compares with an int much faster than with an IntEnum member.
+SUSCEPTIBLE, INFECTED, RECOVERED = map(int, EpiState)
+NO_NEED, UNMET, MET = map(int, NeedStatus)
 
 
 class Residents:
