@@ -17,10 +17,10 @@ import numpy as np
 from .agents import CommunityCadre, OrganCadre, TownshipCadre, Volunteer
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 
-def peace_day(m: GrassrootsModel, day: int) -> None:
+def peace_day(m: World, day: int) -> None:
     """One peacetime day."""
     org, pt, rng = m.config.organization, m.config.peacetime, m.rng
     res, tw = m.residents, m.township
@@ -81,7 +81,7 @@ def _daily_probability(final_share: float, days: int) -> float:
     return 1.0 - (1.0 - final_share) ** (1.0 / days)
 
 
-def register_organ_cadres_now(m: GrassrootsModel) -> None:
+def register_organ_cadres_now(m: World) -> None:
     """With no peacetime phase, registration is whatever share the ratio says at once."""
     for a in m.agents_of(OrganCadre):
         a.registered = bool(m.rng.random() < m.config.organization.organ_registration_ratio)
