@@ -1,7 +1,7 @@
 """Hazards: generators of needs on grids over time, and their effects on the network.
 
-- Flood / typhoon: spatially correlated (low-lying grids), rising to a peak a third of the
-  way through; evacuation, rescue and supply needs; slower and cut roads.
+- Flood / typhoon: spatially correlated (low-lying grids), rising to a peak (by default a
+  third of the way through); evacuation, rescue and supply needs; slower and cut roads.
 - Fire / accident: a few local incidents, each with a burst of severe needs.
 - Epidemic: SIR among residents; new infections create testing, supply-delivery (quarantined
   households) and medical-transport needs.
@@ -90,7 +90,7 @@ class Flood(Hazard):
         p = model.config.flood
         super().__init__(model, p.onset_hour * 60, (p.onset_hour + p.duration_hours) * 60)
         self.p = p
-        self.peak = self.onset + (self.end - self.onset) / 3
+        self.peak = self.onset + (self.end - self.onset) * p.peak_share
         self.cut = False
 
     def intensity(self, t: float) -> float:

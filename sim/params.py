@@ -483,11 +483,13 @@ class FloodParams:
                              "assumption: wind and landslides, not water", 0, 1,
                              plausible=(0.05, 0.3))
     road_cut_share: float = p(0.1, "share", "Share of edges at low-lying grids cut at peak.",
-                              "assumption: the deepest underpasses and lanes", 0, 1, plausible=(0.05, 0.3))
+                              "assumption: the deepest underpasses and lanes", 0, 1,
+                              plausible=(0.05, 0.3))
     travel_time_factor: float = p(2.0, "x", "Travel-time multiplier on flooded edges.",
                                   "assumption: wading or boats", 1, 20, plausible=(1.5, 4.0))
     severe_share: float = p(0.2, "share", "Share of needs that start severe (rescue).",
-                            "assumption: most need moving, fewer need rescue", 0, 1, plausible=(0.1, 0.35))
+                            "assumption: most need moving, fewer need rescue", 0, 1,
+                            plausible=(0.1, 0.35))
     supply_share: float = p(0.2, "share", "Share of needs that are supply deliveries to "
                             "stranded households.", "assumption: households that stay but are cut "
                             "off", 0, 1, plausible=(0.1, 0.35))
@@ -504,10 +506,13 @@ class FloodParams:
     other_severity_high: float = p(0.4, "0-1", "Highest starting severity of an evacuation or "
                                    "supply need.", "assumption: inconvenient, not yet "
                                    "dangerous", 0, 1, plausible=(0.3, 0.5))
+    peak_share: float = p(1 / 3, "share", "Share of the duration after which the need rate "
+                          "peaks (triangular profile).", "assumption: rain builds up faster "
+                          "than water recedes", 0, 1, plausible=(0.2, 0.5))
     profile: str = p("triangular", "-", "Time profile of the need rate: 'triangular' (rises "
-                     "to a peak a third of the way, then recedes) or 'steady' (constant: a "
-                     "Poisson stream, for verification).", "assumption: rain builds up "
-                     "faster than water recedes", choices=("triangular", "steady"))
+                     "to a peak at peak_share of the way, then recedes) or 'steady' "
+                     "(constant: a Poisson stream, for verification).", "assumption: a flood "
+                     "rises and recedes", choices=("triangular", "steady"))
 
 
 @dataclass(frozen=True)
