@@ -24,6 +24,7 @@ from .peacetime import peace_day, register_organ_cadres_now
 from .residents import Residents
 from .response import Response
 from .roster import Roster
+from .routine import RoutineWork
 from .township import Township
 
 UNIT_STAFF_PER_UNIT = 4  # assumption
@@ -50,7 +51,8 @@ class GrassrootsModel(mesa.Model):
         self.config = cfg
         seed = int(rng) if isinstance(rng, (int, np.integer)) else \
             int(self.rng.integers(2**63))
-        space_ss, people_ss, hazard_ss, behaviour_ss = np.random.SeedSequence(seed).spawn(4)
+        space_ss, people_ss, hazard_ss, behaviour_ss, routine_ss = \
+            np.random.SeedSequence(seed).spawn(5)
         # Hazards draw from their own stream: policies are compared on identical emergencies.
         self.hazard_rngs = [np.random.default_rng(s) for s in hazard_ss.spawn(3)]
         self.rng = np.random.default_rng(behaviour_ss)
@@ -70,6 +72,8 @@ class GrassrootsModel(mesa.Model):
         self.roster: Roster | None = None
         self.response: Response | None = None
         self._build_organization()
+        # Routine cases of the peacetime phase (sim/routine.py), on their own random stream.
+        self.routine = RoutineWork(self, routine_ss) if self.peace_steps > 0 else None
         self.hazards = make_hazards(self)
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
@@ -152,6 +156,8 @@ class GrassrootsModel(mesa.Model):
             return
         if self.phase == "peace":
             peace_day(self, self.step_count)
+            if self.routine is not None:
+                self.routine.day(self.minute)
             self.minute += 1440.0
             self.step_count += 1
             if self.step_count == self.peace_steps:
@@ -168,6 +174,8 @@ class GrassrootsModel(mesa.Model):
         cfg, org = self.config, self.config.organization
         self.minute = 0.0
         self.phase = "war"
+        if self.routine is not None:
+            self.routine.end(self.minute)
         res = self.residents
         self.trust_before = float(res.trust.mean())
         self.preparedness_before = float(res.preparedness.mean())

@@ -28,6 +28,8 @@ NEED_TYPES = {
     "testing": (MEDICAL, 15.0, 1),
     "medical_transport": (MEDICAL, 60.0, 1),
     "fire_rescue": (RESCUE, 90.0, 3),
+    # Peacetime routine cases (sim/routine.py): effort routine.effort_min, line drawn per case.
+    "routine": (GENERAL, 60.0, 1),
 }
 TYPE_NAMES = tuple(NEED_TYPES)
 TYPE_SKILL = np.array([v[0] for v in NEED_TYPES.values()])

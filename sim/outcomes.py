@@ -9,6 +9,7 @@ import pandas as pd
 
 from .agents import SERVING, TRAVELLING, gini
 from .needs import CHANNELS, HAZARDS, STATE_NAMES, TYPE_NAMES
+from .routine import routine_outcomes
 
 if TYPE_CHECKING:
     from .model import GrassrootsModel
@@ -50,6 +51,11 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "preparedness_before": ("0-1", "Mean preparedness when the emergency began"),
     "preparedness_after": ("0-1", "Mean preparedness at the end"),
     "attack_rate": ("share", "Residents ever infected (epidemic)"),
+    # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
+    "routine_mean_handling_h": ("hours", "Routine case filed -> closed (peacetime)"),
+    "routine_closure_share": ("share", "Routine cases closed within the deadline"),
+    "routine_cases_per_1000_per_day": ("cases/1000/day", "Routine cases filed per 1,000 "
+                                       "residents per peacetime day"),
 }
 
 
@@ -148,5 +154,6 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "preparedness_before": m.preparedness_before,
         "preparedness_after": float(res.preparedness.mean()),
         "attack_rate": float((i + r) / res.n),
+        **routine_outcomes(m),
     }
     return out
