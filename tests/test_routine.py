@@ -140,7 +140,7 @@ def small_configs(draw):
 def test_every_case_is_closed_unclosed_or_open(over, seed):
     res = simulate(Config().with_overrides(over), seed=seed, keep_model=True)
     rw = res.model.routine
-    log = rw.log()
+    log = res.routine_cases
     start, deadline = -over["time.peace_days"] * 1440.0, over["routine.closure_deadline_h"] * 60
     assert len(log) == rw.cases.n
     assert set(log["status"].unique()) <= {"closed", "unclosed", "open"}
