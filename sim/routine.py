@@ -229,22 +229,16 @@ class RoutineWork:
         }
 
     def log(self) -> pd.DataFrame:
-        """One row per routine case (minutes since wartime began, so negative)."""
-        c, n = self.cases, self.cases.n
-        return pd.DataFrame({
-            "case_id": np.arange(n),
-            "grid": c.grid[:n],
-            "community": self.m.township.grid_community[c.grid[:n]],
-            "line": c.line[:n],
-            "effort_min": c.effort[:n],
-            "created_min": c.created[:n],
-            "detected_min": c.detected[:n],
-            "reported_min": c.reported[:n],
-            "dispatched_min": c.dispatched[:n],
-            "reached_min": c.reached[:n],
-            "resolved_min": c.resolved[:n],
-            "status": pd.Categorical.from_codes(self.status(), STATUSES),
-        })
+        """One row per routine case, the need log's columns (minutes since wartime began, so
+        negative) with the owning line and the status at the end of peacetime."""
+        from .outcomes import need_log  # outcomes imports this module
+        with self._on_duty(roster=False):
+            log = need_log(self.m)
+        log = log.drop(columns=["hazard", "type", "severity", "harm"], errors="ignore") \
+            .rename(columns={"need_id": "case_id"})
+        log["line"] = self.cases.line[:self.cases.n]
+        log["status"] = pd.Categorical.from_codes(self.status(), STATUSES)
+        return log
 
 
 def _compound(gain: float, times: np.ndarray) -> np.ndarray:
