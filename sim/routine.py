@@ -138,13 +138,13 @@ class RoutineWork:
         self.settled = np.concatenate([self.settled, np.zeros(k, dtype=bool)])
         self.missed = np.concatenate([self.missed, np.zeros(k, dtype=bool)])
 
-    def _on_duty_start(self, t: float) -> None:
-        """Staff come on duty; if cases wait for dispatch, each takes one (else they wait to
-        be dispatched)."""
+    def _on_duty_start(self, t: float, r: int = 0) -> None:
+        """Staff come on duty; while cases wait for dispatch, one after another takes the
+        most urgent it may serve (community cadres first, as the roster lists them)."""
         c = self.cases
-        if np.any(c.state[:c.n] == REPORTED):
-            for r in range(self.roster.n):
-                self.response.activate(r, t)
+        if r < self.roster.n and np.any(c.state[:c.n] == REPORTED):
+            self.response.activate(r, t)
+            self.response.q.at(t, self._on_duty_start, r + 1)
 
     def _off_duty(self, t: float) -> None:
         """Staff stop taking cases; who is on a case finishes it."""
@@ -192,9 +192,9 @@ class RoutineWork:
         team = ro.role == COMMUNITY_CADRE
         per_team = np.bincount(ro.community[team], weights=served_today[team],
                                minlength=tw.n_communities)
+        team_gain = _compound(p.cohesion_gain, per_team)
         for cpo in m.community_orgs:
-            cpo.cohesion += _compound(p.cohesion_gain, per_team[cpo.community]) * \
-                (1 - cpo.cohesion)
+            cpo.cohesion += team_gain[cpo.community] * (1 - cpo.cohesion)
 
     def end(self, t: float) -> None:
         """The emergency begins at minute t: routine work stops (open cases stay open)."""
@@ -243,7 +243,10 @@ class RoutineWork:
 
 def _compound(gain: float, times: np.ndarray) -> np.ndarray:
     """The share gained toward the bound after `times` steps of `gain` each."""
-    return -np.expm1(np.log1p(-min(gain, 1.0 - 1e-12)) * times)
+    out = np.zeros(len(times))
+    some = times > 0
+    out[some] = -np.expm1(np.log1p(-min(gain, 1.0 - 1e-12)) * times[some])
+    return out
 
 
 def routine_outcomes(m: GrassrootsModel) -> dict[str, float]:
