@@ -22,7 +22,7 @@ from .needs import SERVING as NEED_SERVING
 from .residents import MET
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 PARTY_POOL, SPONTANEOUS_POOL = 0, 1
 TEMP_ORG_MIN_NEEDS = 3  # unmet needs in a grid that make it an incident site (assumption)
@@ -31,7 +31,7 @@ TEMP_ORG_MIN_NEEDS = 3  # unmet needs in a grid that make it an incident site (a
 class Response:
     """Everything between a need's detection and its resolution."""
 
-    def __init__(self, model: GrassrootsModel, t_war: float, peace: bool = False) -> None:
+    def __init__(self, model: World, t_war: float, peace: bool = False) -> None:
         self.m = model
         cfg = model.config
         # Peace mode (routine cases, sim/routine.py): offices are open from the start, no

@@ -31,17 +31,18 @@ from .response import Response
 from .roster import COMMUNITY_CADRE, Roster
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 ROUTINE_KIND = TYPE_NAMES.index("routine")
 NO_HAZARD = -1
+STAGES = ("created", "detected", "reported", "dispatched", "reached", "resolved")
 STATUSES = ("closed", "unclosed", "open")  # open: not yet filed, or its deadline not reached
 
 
 class RoutineWork:
     """Routine cases of the peacetime phase and what handling them builds."""
 
-    def __init__(self, model: GrassrootsModel, seed: np.random.SeedSequence) -> None:
+    def __init__(self, model: World, seed: np.random.SeedSequence) -> None:
         self.m = model
         self.p = model.config.routine
         # Cases arrive on their own stream: structures and mechanisms face the same cases.
@@ -229,16 +230,15 @@ class RoutineWork:
         }
 
     def log(self) -> pd.DataFrame:
-        """One row per routine case, the need log's columns (minutes since wartime began, so
-        negative) with the owning line and the status at the end of peacetime."""
-        from .outcomes import need_log  # outcomes imports this module
-        with self._on_duty(roster=False):
-            log = need_log(self.m)
-        log = log.drop(columns=["hazard", "type", "severity", "harm"], errors="ignore") \
-            .rename(columns={"need_id": "case_id"})
-        log["line"] = self.cases.line[:self.cases.n]
-        log["status"] = pd.Categorical.from_codes(self.status(), STATUSES)
-        return log
+        """One row per routine case: the time of each stage (minutes since wartime began, so
+        negative), the owning line and the status at the end of peacetime."""
+        c, n = self.cases, self.cases.n
+        columns = {"case_id": np.arange(n), "grid": c.grid[:n],
+                   "community": self.m.township.grid_community[c.grid[:n]],
+                   "line": c.line[:n], "effort_min": c.effort[:n]}
+        columns.update({f"{stage}_min": getattr(c, stage)[:n] for stage in STAGES})
+        columns["status"] = pd.Categorical.from_codes(self.status(), STATUSES)
+        return pd.DataFrame(columns)
 
 
 def _compound(gain: float, times: np.ndarray) -> np.ndarray:
@@ -249,7 +249,7 @@ def _compound(gain: float, times: np.ndarray) -> np.ndarray:
     return out
 
 
-def routine_outcomes(m: GrassrootsModel) -> dict[str, float]:
+def routine_outcomes(m: World) -> dict[str, float]:
     """The routine outcomes of a run (NaN without a peacetime phase)."""
     rw = getattr(m, "routine", None)
     if rw is None or not math.isfinite(rw.end_min):
