@@ -25,6 +25,7 @@ from .peacetime import peace_day, register_organ_cadres_now
 from .residents import Residents
 from .response import Response
 from .roster import Roster
+from .routine import RoutineWork
 from .streams import run_streams
 from .township import build_township
 
@@ -70,6 +71,8 @@ class GrassrootsModel(mesa.Model):
         self.roster: Roster | None = None
         self.response: Response | None = None
         self._build_organization()
+        # Routine cases of the peacetime phase (sim/routine.py), on their own random stream.
+        self.routine = RoutineWork(self, streams.routine) if self.peace_steps > 0 else None
         self.hazards = make_hazards(self)
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
@@ -156,6 +159,8 @@ class GrassrootsModel(mesa.Model):
             return
         if self.phase == "peace":
             peace_day(self, self.step_count)
+            if self.routine is not None:
+                self.routine.day(self.minute)
             self.minute += 1440.0
             self.step_count += 1
             if self.step_count == self.peace_steps:
@@ -172,6 +177,8 @@ class GrassrootsModel(mesa.Model):
         cfg, org = self.config, self.config.organization
         self.minute = 0.0
         self.phase = "war"
+        if self.routine is not None:
+            self.routine.end(self.minute)
         res = self.residents
         self.trust_before = float(res.trust.mean())
         self.preparedness_before = float(res.preparedness.mean())

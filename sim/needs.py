@@ -68,19 +68,29 @@ NEED_TYPES = {
     "testing": MEDICAL,
     "medical_transport": MEDICAL,
     "fire_rescue": RESCUE,
+    # Peacetime routine cases (sim/routine.py): their effort (routine.effort_min) and line
+    # (drawn per case) are set case by case, not from NeedParams.
+    "routine": GENERAL,
 }
 TYPE_NAMES = tuple(NEED_TYPES)
 TYPE_SKILL = np.array([int(v) for v in NEED_TYPES.values()])
 
 
+PER_CASE_TYPES = ("routine",)  # effort and line set per case by their generator
+
+
 def type_efforts(p: NeedParams) -> np.ndarray:
-    """Mean effort (person-minutes) of each need type, indexed like ``TYPE_NAMES``."""
-    return np.array([getattr(p, f"{name}_effort_min") for name in TYPE_NAMES])
+    """Mean effort (person-minutes) of each need type, indexed like ``TYPE_NAMES`` (NaN for
+    the types whose effort is set per case)."""
+    return np.array([np.nan if name in PER_CASE_TYPES else getattr(p, f"{name}_effort_min")
+                     for name in TYPE_NAMES])
 
 
 def type_lines(p: NeedParams) -> np.ndarray:
-    """Owning line (siloed structure) of each need type, indexed like ``TYPE_NAMES``."""
-    return np.array([getattr(p, f"{name}_line") for name in TYPE_NAMES], dtype=np.int64)
+    """Owning line (siloed structure) of each need type, indexed like ``TYPE_NAMES`` (-1 for
+    the types whose line is set per case)."""
+    return np.array([-1 if name in PER_CASE_TYPES else getattr(p, f"{name}_line")
+                     for name in TYPE_NAMES], dtype=np.int64)
 
 
 _FLOAT = ("created", "detected", "reported", "dispatched", "reached", "resolved", "severity0",

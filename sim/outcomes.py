@@ -10,6 +10,7 @@ import pandas as pd
 
 from .agents import SERVING, TRAVELLING, gini
 from .needs import CHANNELS, HAZARDS, STATE_NAMES, TYPE_NAMES
+from .routine import routine_outcomes
 
 if TYPE_CHECKING:
     from .model import GrassrootsModel
@@ -89,6 +90,13 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             _HIGHER),
     Outcome("attack_rate", "share", "Residents ever infected (epidemic; NaN without one)",
             _LOWER),
+    # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
+    Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime)",
+            _LOWER),
+    Outcome("routine_closure_share", "share", "Routine cases closed within the deadline",
+            _HIGHER),
+    Outcome("routine_cases_per_1000_per_day", "cases/1000/day", "Routine cases filed per "
+            "1,000 residents per peacetime day", _NEITHER),
 )}
 HIGHER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is True)
 LOWER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is False)
@@ -193,5 +201,6 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "trust_after": float(res.trust.mean()),
         "preparedness_before": m.preparedness_before,
         "attack_rate": float((i + r) / res.n) if epidemic else float("nan"),
+        **routine_outcomes(m),
     }
     return out

@@ -603,6 +603,70 @@ class EpidemicParams:
                                 plausible=(0.5, 0.95))
 
 
+@dataclass(frozen=True)
+class RoutineParams:
+    """Routine cases in peacetime: the daily work of the grid system (see sim/routine.py)."""
+
+    cases_per_1000_per_day: float = p(1.5, "cases/1000 residents/day", "Routine cases "
+                                      "(repairs, disputes, welfare, sanitation) residents "
+                                      "raise per peacetime day; 0 turns routine work off.",
+                                      "Dongcheng, Beijing, 2015: about 40,000 cases a month "
+                                      "for about 0.9 M residents (handmsg.com/page/2017/0831/"
+                                      "15198880.shtml)",
+                                      0, 100, plausible=(0.5, 3.0))
+    raised_from_hour: float = p(7.0, "hour of day", "Residents raise problems from this hour.",
+                                "assumption: waking hours", 0, 24, plausible=(6.0, 9.0))
+    raised_until_hour: float = p(22.0, "hour of day", "... until this hour (uniformly "
+                                 "between).", "assumption: waking hours", 0, 24,
+                                 plausible=(20.0, 23.0))
+    duty_start_hour: float = p(8.5, "hour of day", "Community and township staff go on duty "
+                               "for routine work.", "assumption: office hours", 0, 23,
+                               plausible=(8.0, 9.0))
+    duty_hours: float = p(9.0, "hours", "Length of the duty day; cases filed after it wait "
+                          "for the next morning.", "assumption: office hours with a lunch "
+                          "break", 1, 24, plausible=(8.0, 12.0))
+    effort_min: float = p(60.0, "person-min", "Mean work on a routine case on site (visit, "
+                          "coordination, confirmation with the resident).", "assumption: "
+                          "about an hour for a repair or a mediation visit", 1, 1440,
+                          plausible=(20.0, 180.0))
+    party_service_share: float = p(0.01, "share", "Share of a grid's party members who take "
+                                   "routine cases at the grid in peacetime (integrated_party).",
+                                   "assumption: a member or so per grid on duty; most routine "
+                                   "work needs staff", 0, 1, plausible=(0.0, 0.05))
+    closure_deadline_h: float = p(48.0, "hours", "A case not closed within this time of "
+                                  "being filed counts as unclosed.", "assumption: grid "
+                                  "systems set deadlines of one to a few working days",
+                                  1, 8760, plausible=(24.0, 120.0))
+    satisfied_within_h: float = p(24.0, "hours", "Residents whose case closes within this "
+                                  "time of filing trust the organization more; later, less.",
+                                  "assumption: same or next day", 0.5, 8760,
+                                  plausible=(8.0, 48.0))
+    trust_gain: float = p(0.05, "share", "Trust a satisfied household gains per closed case "
+                          "(toward 1).", "assumption: one good experience moves trust a "
+                          "little", 0, 1, plausible=(0.01, 0.15))
+    trust_loss: float = p(0.05, "share", "Trust an unsatisfied household loses per case "
+                          "closed late or not at all (toward 0).", "assumption: symmetric "
+                          "with the gain", 0, 1, plausible=(0.01, 0.15))
+    trust_spillover: float = p(0.01, "x", "Each other resident of the grid feels this share "
+                               "of a household's trust change (word of mouth).",
+                               "assumption: neighbours hear of a case, a small share of "
+                               "what the household feels", 0, 1, plausible=(0.0, 0.05))
+    familiarity_gain: float = p(0.02, "share", "Familiarity of the grid manager and cadres "
+                                "with a grid gained per case closed there (toward 1).",
+                                "assumption: smaller than a service visit's 0.05", 0, 1,
+                                plausible=(0.005, 0.05))
+    skill_gain: float = p(0.01, "share", "Skill a handler gains per case (learning by "
+                          "doing, toward the cap).", "assumption: a few dozen cases "
+                          "teach about what one training round does", 0, 1,
+                          plausible=(0.002, 0.03))
+    skill_cap: float = p(0.8, "0-1", "Skill that learning by doing alone can reach.",
+                         "assumption: routine work teaches less than training", 0, 1,
+                         plausible=(0.6, 0.95))
+    cohesion_gain: float = p(0.005, "share", "Cohesion a community team gains per case one "
+                             "of its cadres closes (toward 1).", "assumption: a fifth of a "
+                             "team service visit day", 0, 1, plausible=(0.001, 0.02))
+
+
 SECTIONS: dict[str, type] = {
     "time": TimeParams,
     "population": PopulationParams,
@@ -618,6 +682,7 @@ SECTIONS: dict[str, type] = {
     "flood": FloodParams,
     "fire": FireParams,
     "epidemic": EpidemicParams,
+    "routine": RoutineParams,
 }
 
 
@@ -639,6 +704,7 @@ class Config:
     flood: FloodParams = field(default_factory=FloodParams)
     fire: FireParams = field(default_factory=FireParams)
     epidemic: EpidemicParams = field(default_factory=EpidemicParams)
+    routine: RoutineParams = field(default_factory=RoutineParams)
     name: str = "default"
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
