@@ -835,14 +835,15 @@ def describe() -> list[dict[str, Any]]:
     return rows
 
 
-def describe_json() -> list[dict[str, Any]]:
+def describe_json(config: "Config | None" = None) -> list[dict[str, Any]]:
     """Every parameter as JSON-ready data, for ``grassroots config --json``.
 
-    Each entry: ``key``, ``value`` (the default), ``type``, ``unit``, ``allowed`` (a list of
+    Each entry: ``key``, ``value`` (the default, or the value in ``config``), ``type``, ``unit``, ``allowed`` (a list of
     choices, ``[true, false]``, or ``[low, high]`` with ``null`` for an open end), ``plausible``
     (``[low, high]``, or ``null`` for policies, switches and scenario settings), ``source`` and
     ``description``.
     """
+    values = config.flat() if config is not None else {}
     out = []
     for r in describe():
         if r["choices"]:
@@ -851,7 +852,8 @@ def describe_json() -> list[dict[str, Any]]:
             allowed = [True, False]
         else:
             allowed = [r["low"], r["high"]]
-        out.append({"key": r["key"], "value": r["default"], "type": r["type"],
+        out.append({"key": r["key"], "value": values.get(r["key"], r["default"]),
+                    "type": r["type"],
                     "unit": r["unit"], "allowed": allowed,
                     "plausible": list(r["plausible"]) if r["plausible"] is not None else None,
                     "source": r["source"], "description": r["doc"]})
