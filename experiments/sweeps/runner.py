@@ -25,7 +25,7 @@ import pandas as pd
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend
-from experiments.sweeps.designs import (Sweep, design_points, morris_effects,
+from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points, morris_effects,
                                         replication_seeds, sobol_indices, unit_sample)
 from experiments.runs.output import git_dirty, git_revision, package_version
 from experiments.sweeps.store import SweepStore
@@ -202,7 +202,7 @@ def sobol_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     sweep = plan.sweep
     names = list(sweep.ranges)
     d = len(names)
-    outcomes = sweep.outcomes or ["total_harm", "mean_response_min"]
+    outcomes = sweep.outcomes or DEFAULT_OUTCOMES
     means = table.groupby("point")[outcomes].mean().reindex(range(len(plan.points)))
     per_combo = sweep.samples * (d + 2)  # points per policy combination (see design_points)
     rows = []
@@ -224,7 +224,7 @@ def morris_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     names = list(sweep.ranges)
     d = len(names)
     unit = unit_sample(sweep)
-    outcomes = sweep.outcomes or ["total_harm", "mean_response_min"]
+    outcomes = sweep.outcomes or DEFAULT_OUTCOMES
     means = table.groupby("point")[outcomes].mean().reindex(range(len(plan.points)))
     rows = []
     for start in range(0, len(plan.points), len(unit)):
