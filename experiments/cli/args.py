@@ -63,13 +63,32 @@ def whole_number(minimum: int):
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {text}")
         return value
 
     return parse
 
 
 seed_type = whole_number(0)
+
+
+def port_type(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    value = whole_number(-2**63)(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -15,8 +15,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import UsageError, positive_int
-from experiments.sweeps.backends import make_backend
+from experiments.cli.args import UsageError, positive_int, positive_seconds
+from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
 from experiments.sweeps.runner import SweepError, make_plan, run_sweep
 from sim.scenario import CONFIG_DIR, shipped_or_path
@@ -26,6 +26,14 @@ SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 def sweep_path(arg: str) -> Path:
     return shipped_or_path(arg, SWEEP_DIR, "sweeps")
+
+
+def scheduler_type(text: str) -> str:
+    """An argparse type: a Dask scheduler address, checked before anything connects."""
+    try:
+        return scheduler_address(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -40,7 +48,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"Sweep '{sweep.name}': {len(plan.points)} design points x "
               f"{len(plan.seeds)} replications = {plan.n_runs} runs -> {out}", file=sys.stderr)
     try:
-        backend = make_backend(args.workers, args.local_cluster, args.scheduler)
+        backend = make_backend(args.workers, args.local_cluster, args.scheduler,
+                               args.connect_timeout)
     except RuntimeError as e:
         raise UsageError(str(e)) from None
     try:
@@ -65,8 +74,11 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                        help="local worker processes (default: all cores; 1 runs serially)")
     where.add_argument("--local-cluster", type=positive_int, metavar="N",
                        help="start a Dask cluster of N workers on 127.0.0.1")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=scheduler_type,
                        help="use a running Dask scheduler")
+    sweep.add_argument("--connect-timeout", type=positive_seconds, default=CONNECT_TIMEOUT_S,
+                       metavar="SECONDS", help="how long to try reaching --scheduler "
+                       f"(default {CONNECT_TIMEOUT_S:g})")
     sweep.add_argument("--out", metavar="DIR", help="results folder (default: "
                        "results/sweep-<name>-<YYYYmmdd-HHMMSS>)")
     sweep.add_argument("--resume", action="store_true",

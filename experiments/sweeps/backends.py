@@ -112,6 +112,37 @@ class ProcessBackend:
             self.pool = None
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+CONNECT_TIMEOUT_S = 10.0
+
+
+def scheduler_address(text: str) -> str:
+    """Check a Dask scheduler address (``tcp://HOST:PORT``; ``HOST:PORT`` means tcp) and
+    return it with its scheme; a :class:`ValueError` says what is wrong."""
+    from urllib.parse import urlsplit
+
+    text = text.strip()
+    if not text:
+        raise ValueError("empty address: give tcp://HOST:PORT")
+    url = text if "://" in text else f"tcp://{text}"
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(f"{text!r}: the scheme must be one of "
+                         f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)}")
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as e:  # an unclosed [ or a port that is not a number
+        raise ValueError(f"{text!r}: not HOST:PORT ({e})") from None
+    if not host:
+        raise ValueError(f"{text!r}: no host; expected {scheme}://HOST:PORT")
+    if port is None or not 1 <= port <= 65535:
+        raise ValueError(f"{text!r}: needs a port from 1 to 65535, e.g. {scheme}://{host}:8786")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r}: expected {scheme}://HOST:PORT with nothing after the port")
+    return url
+
+
 class DaskBackend:
     """A Dask distributed cluster: given by address, or started on 127.0.0.1 with
     ``local_workers`` single-threaded worker processes (closed again by :meth:`close`).
@@ -122,7 +153,8 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
         try:
             from dask import config as dask_config
             from distributed import Client, LocalCluster
@@ -137,7 +169,13 @@ class DaskBackend:
                                         dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler)
+            address = scheduler_address(scheduler)
+            try:
+                self.client = Client(address, timeout=connect_timeout)
+            except (OSError, TimeoutError) as e:
+                raise RuntimeError(f"cannot reach the Dask scheduler at {address} within "
+                                   f"{connect_timeout:g} s (--connect-timeout): "
+                                   f"{type(e).__name__}: {e}") from None
         self.workers = max(1, sum(w["nthreads"] for w in
                                   self.client.scheduler_info()["workers"].values()))
 
@@ -178,10 +216,11 @@ class DaskBackend:
 
 
 def make_backend(workers: int | None = None, local_cluster: int | None = None,
-                 scheduler: str | None = None):
+                 scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT_S):
     """The backend the command-line options ask for (default: a process pool on all cores)."""
-    if scheduler or local_cluster:
-        return DaskBackend(scheduler=scheduler, local_workers=local_cluster)
+    if scheduler is not None or local_cluster:
+        return DaskBackend(scheduler=scheduler, local_workers=local_cluster,
+                           connect_timeout=connect_timeout)
     if workers == 1:
         return SerialBackend()
     return ProcessBackend(workers)

@@ -9,12 +9,13 @@ runs only the run_ids not yet stored and ends with the same table as an uninterr
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import sys
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ import pandas as pd
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend
-from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points, morris_effects,
-                                        replication_seeds, sobol_indices, unit_sample)
-from experiments.runs.output import git_dirty, git_revision, package_version
+from experiments.runs.output import git_dirty, git_revision, package_version, to_jsonable
+from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
+                                        morris_effects, replication_seeds, sobol_indices,
+                                        unit_sample)
 from experiments.sweeps.store import SweepStore
 
 class SweepError(Exception):
@@ -41,6 +43,8 @@ class Plan:
     sweep: Sweep
     points: list[dict[str, Any]]
     seeds: list[int]
+    resolved_base: dict[str, Any] = field(default_factory=dict)  # base + fixed, flat
+    point_hashes: list[str] = field(default_factory=list)  # of each point's resolved config
 
     @property
     def n_runs(self) -> int:
@@ -64,12 +68,44 @@ class Plan:
 
 
 def make_plan(sweep: Sweep) -> Plan:
-    """The design points and replication seeds; checks every point's config up front."""
+    """The design points and replication seeds; checks every point's config up front and
+    hashes it (what ``--resume`` compares)."""
     points = design_points(sweep)
-    base = load_scenario(sweep.base)
+    base = apply_overrides(load_scenario(sweep.base), sweep.fixed)
+    resolved = base.flat()
+    hashes = []
     for point in points:  # a bad combination is refused before anything runs
-        apply_overrides(base, {**sweep.fixed, **point})
-    return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications))
+        apply_overrides(base, point)
+        hashes.append(config_hash({**resolved, **point}))
+    return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications),
+                resolved, hashes)
+
+
+def config_hash(flat: dict[str, Any]) -> str:
+    """A short hash of a resolved flat config (key order and 20 vs 20.0 do not matter)."""
+    text = json.dumps({k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                       for k, v in sorted(flat.items())}, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resume_conflict(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Why a folder's manifest ``old`` cannot be resumed with ``new``, or None if it can."""
+    if (old.get("sweep_sha256"), old.get("replications")) != \
+            (new["sweep_sha256"], new["replications"]):
+        return (f"it holds a different sweep ({old.get('sweep_file')}, "
+                f"{old.get('replications')} replications)")
+    if old.get("seeds") != new["seeds"]:
+        return "its replication seeds differ"
+    if "point_hashes" not in old or old["point_hashes"] == new["point_hashes"]:
+        return None
+    before, after = old.get("resolved_base") or {}, new["resolved_base"]
+    changed = [f"{k} {before.get(k)!r} -> {after.get(k)!r}" for k in sorted({*before, *after})
+               if before.get(k) != after.get(k)]
+    where = f" (base scenario {new['base']})" if new.get("base") else ""
+    what = "; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
+                                      else "") if changed else "the design points"
+    return (f"the configuration of its runs has changed since it started{where}: {what}; "
+            "resuming would mix runs of two configurations")
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -117,6 +153,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
                     for k, v in sweep.factors.items()},
         "master_seed": sweep.master_seed, "replications": sweep.replications,
         "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
+        "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
         "version": package_version(), "git_revision": git_revision(),
         "git_dirty": git_dirty(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -146,10 +183,9 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
         if not resume:
             raise SweepError(f"{out} already holds a sweep: add --resume to finish it, or "
                              "choose another --out")
-        if old is not None and (old.get("sweep_sha256"), old.get("replications")) != \
-                (info["sweep_sha256"], info["replications"]):
-            raise SweepError(f"{out} holds a different sweep ({old.get('sweep_file')}, "
-                             f"{old.get('replications')} replications): cannot resume it")
+        conflict = resume_conflict(old, to_jsonable(info)) if old is not None else None
+        if conflict:
+            raise SweepError(f"{out}: cannot resume: {conflict}")
     store.open()
     if old is None:
         store.write_manifest(info)
