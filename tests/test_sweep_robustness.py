@@ -97,3 +97,102 @@ def test_demo_port_out_of_range_is_refused(capsys, port):
     assert "--port" in err and "Traceback" not in err
     if port != "x":
         assert "1 to 65535" in err
+
+
+def test_run_refuses_an_existing_folder_unless_forced(tmp_path, capsys):
+    base = tiny_base(tmp_path)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "runs.parquet").write_text("a sweep's table")
+    stale = out / ".run.png.999999.tmp"
+    stale.write_text("left by a killed run")
+    assert main(["run", str(base), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}" in err and "--force" in err
+    assert not (out / "summary.json").exists()  # nothing was written
+    assert main(["run", str(base), "--out", str(out), "--quiet", "--force"]) == 0
+    assert (out / "summary.json").exists() and not stale.exists()
+    assert main(["run", str(base), "--out", str(out / "summary.json"), "--quiet"]) == 2
+
+
+def test_sweep_write_error_exits_1_keeping_what_was_written(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from experiments.sweeps.store import SweepStore
+
+    real = SweepStore.write_run
+    calls = []
+
+    def full_disk(self, row, ts, needs=None):
+        calls.append(row["run_id"])
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.parts / "x"))
+        return real(self, row, ts, needs)
+
+    monkeypatch.setattr(SweepStore, "write_run", full_disk)
+    sweep = tiny_sweep(tmp_path)
+    out = tmp_path / "out"
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and str(out / "parts") in err
+    assert "--resume" in err and "Traceback" not in err
+    assert len(list((out / "parts").glob("*.parquet"))) == 1  # the first run is kept
+
+
+def test_report_write_error_exits_1_naming_the_path(finished, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(finished[1], folder)
+    (folder / "report").write_text("a file where the report folder goes")
+    assert main(["report", str(folder), "--quiet", "--resamples", "50"]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder}/report" in err and "Traceback" not in err
+
+
+def corrupt(folder: Path, name: str) -> Path:
+    if name == "part":
+        path = sorted((folder / "parts").glob("*.parquet"))[0]
+        (folder / "runs.parquet").unlink()
+    else:
+        path = folder / name
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # truncated
+    return path
+
+
+@pytest.mark.parametrize("name", ["runs.parquet", "part", "manifest.json"])
+def test_report_on_a_corrupt_sweep_file_names_it(finished, tmp_path, capsys, name):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(finished[1], folder)
+    bad = corrupt(folder, name)
+    assert main(["report", str(folder), "--quiet", "--resamples", "50"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: cannot read it" in err and "Traceback" not in err
+
+
+def test_report_on_a_corrupt_run_summary_names_it(tmp_path, capsys):
+    base = tiny_base(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(base), "--out", str(out), "--quiet"]) == 0
+    for bad in ("summary.json", "needs.parquet"):
+        whole = (out / bad).read_bytes()
+        corrupt(out, bad)
+        capsys.readouterr()
+        assert main(["report", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"{out / bad}: cannot read it" in err and "Traceback" not in err
+        (out / bad).write_bytes(whole)
+
+
+def test_report_on_an_unfinished_sweep_says_how_to_resume(finished, tmp_path, capsys):
+    folder = tmp_path / "unfinished"
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes((finished[1] / "manifest.json").read_bytes())
+    (folder / "parts").mkdir()
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "unfinished sweep" in err
+    assert f"grassroots sweep {finished[0]} --replications 1 --out {folder} --resume" in err

@@ -18,6 +18,12 @@ class UsageError(Exception):
     """Bad command-line input that argparse cannot catch itself."""
 
 
+def write_error(error: OSError) -> str:
+    """An OSError in words, with the path it concerns (``[Errno 28] ...`` without noise)."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def parse_value(text: str) -> Any:
     """A ``--set`` value: a TOML value if it parses as one (``3``, ``true``, ``"x"``), else
     the text itself (so ``reporting.mechanism=direct`` needs no quotes)."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import UsageError, positive_int, positive_seconds
+from experiments.cli.args import UsageError, positive_int, positive_seconds, write_error
+from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
 from experiments.sweeps.runner import SweepError, make_plan, run_sweep
@@ -55,12 +57,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         table = run_sweep(plan, out, backend, resume=args.resume,
                           timeseries=not args.no_timeseries, quiet=args.quiet)
-    except SweepError as e:
-        backend.close()
+    except (SweepError, UnreadableResult) as e:
+        close_quietly(backend)
         raise UsageError(str(e)) from None
+    except OSError as e:  # read-only folder, full disk: the runs already stored stay
+        close_quietly(backend)
+        print(f"grassroots: error: cannot write results to {out}: {write_error(e)}\n"
+              f"The runs already stored are kept; when the problem is fixed, finish the "
+              f"sweep with: {resume_hint(args, out)}", file=sys.stderr)
+        return 1
     if args.quiet:
         print(out)
     return 1 if len(table) and (table["status"] != "ok").all() else 0
+
+
+def close_quietly(backend) -> None:
+    try:
+        backend.close()
+    except Exception:  # noqa: BLE001 - already failing; the first error is the one to show
+        pass
+
+
+def resume_hint(args: argparse.Namespace, out: Path) -> str:
+    words = ["grassroots", "sweep", args.sweep]
+    if args.replications:
+        words += ["--replications", str(args.replications)]
+    return shlex.join([*words, "--out", str(out), "--resume"])
 
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
