@@ -196,3 +196,38 @@ def test_report_on_an_unfinished_sweep_says_how_to_resume(finished, tmp_path, ca
     err = capsys.readouterr().err
     assert "unfinished sweep" in err
     assert f"grassroots sweep {finished[0]} --replications 1 --out {folder} --resume" in err
+
+
+def test_run_over_the_timeout_is_recorded_failed_serially(tmp_path, monkeypatch, capsys):
+    import sweep_faults
+    from experiments.sweeps import runner
+    from experiments.sweeps.store import read_runs
+
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setenv(sweep_faults.HANG_ENV, "p0001-r000")
+    out = tmp_path / "out"
+    assert main(["sweep", str(tiny_sweep(tmp_path)), "--workers", "1", "--run-timeout", "2",
+                 "--out", str(out), "--quiet"]) == 0
+    table = read_runs(out).set_index("run_id")
+    assert table.loc["p0001-r000", "status"] == "failed"
+    assert "RunTimeout: the run took more than 2 s" in table.loc["p0001-r000", "error"]
+    assert table.loc["p0001-r000", "seed"] == table.loc["p0000-r000", "seed"] > 0
+    assert table.loc["p0000-r000", "status"] == "ok"
+
+
+def test_stuck_worker_is_replaced_and_its_run_failed(tmp_path, monkeypatch):
+    import sweep_faults
+    from experiments.sweeps import backends, runner
+    from experiments.sweeps.designs import load_sweep
+
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setattr(backends, "HARD_KILL_GRACE_S", 1.0)
+    monkeypatch.setenv(sweep_faults.HANG_HARD_ENV, "p0000-r001")
+    plan = runner.make_plan(load_sweep(tiny_sweep(tmp_path, replications=2)))
+    table = runner.run_sweep(plan, tmp_path / "out", backends.ProcessBackend(2, 2.0),
+                             quiet=True, run_timeout=2.0).set_index("run_id")
+    assert table.loc["p0000-r001", "status"] == "failed"
+    assert "its worker was killed" in table.loc["p0000-r001", "error"]
+    others = table.drop(index="p0000-r001")
+    assert (others["status"] == "ok").all(), others["error"].tolist()
+    assert len(table) == 4

@@ -24,6 +24,7 @@ from experiments.sweeps.runner import SweepError, make_plan, run_sweep
 from sim.scenario import CONFIG_DIR, shipped_or_path
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
+RUN_TIMEOUT_S = 600.0
 
 
 def sweep_path(arg: str) -> Path:
@@ -51,12 +52,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"{len(plan.seeds)} replications = {plan.n_runs} runs -> {out}", file=sys.stderr)
     try:
         backend = make_backend(args.workers, args.local_cluster, args.scheduler,
-                               args.connect_timeout)
+                               args.connect_timeout, args.run_timeout)
     except RuntimeError as e:
         raise UsageError(str(e)) from None
     try:
         table = run_sweep(plan, out, backend, resume=args.resume,
-                          timeseries=not args.no_timeseries, quiet=args.quiet)
+                          timeseries=not args.no_timeseries, quiet=args.quiet,
+                          run_timeout=args.run_timeout)
     except (SweepError, UnreadableResult) as e:
         close_quietly(backend)
         raise UsageError(str(e)) from None
@@ -105,6 +107,9 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                        "results/sweep-<name>-<YYYYmmdd-HHMMSS>)")
     sweep.add_argument("--resume", action="store_true",
                        help="finish a sweep in DIR: run only the runs not yet stored")
+    sweep.add_argument("--run-timeout", type=positive_seconds, default=RUN_TIMEOUT_S,
+                       metavar="SECONDS", help="record a run that takes longer as failed and "
+                       f"go on (default {RUN_TIMEOUT_S:g}; not on Dask)")
     sweep.add_argument("--no-timeseries", action="store_true",
                        help="store only one row per run, not its time series")
     sweep.add_argument("--quiet", action="store_true",

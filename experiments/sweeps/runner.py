@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim.scenario import apply_overrides, load_scenario
 
-from experiments.sweeps.backends import Task, make_backend
+from experiments.sweeps.backends import Task, make_backend, time_limit
 from experiments.runs.output import git_dirty, git_revision, package_version, to_jsonable
 from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
                                         morris_effects, replication_seeds, sobol_indices,
@@ -55,7 +55,8 @@ class Plan:
         wr = max(3, len(str(len(self.seeds) - 1)))
         return f"p{point:0{wp}d}-r{replication:0{wr}d}"
 
-    def tasks(self, skip: set[str] = frozenset(), timeseries: bool = True) -> Iterator[Task]:
+    def tasks(self, skip: set[str] = frozenset(), timeseries: bool = True,
+              run_timeout: float | None = None) -> Iterator[Task]:
         base = str(self.sweep.base) if self.sweep.base else None
         for i, point in enumerate(self.points):
             for r, seed in enumerate(self.seeds):
@@ -64,7 +65,7 @@ class Plan:
                     continue
                 yield {"run_id": run_id, "point": i, "replication": r, "seed": seed,
                        "factors": point, "fixed": self.sweep.fixed, "base": base,
-                       "timeseries": timeseries}
+                       "timeseries": timeseries, "timeout_s": run_timeout}
 
 
 def make_plan(sweep: Sweep) -> Plan:
@@ -119,8 +120,9 @@ def run_task(task: Task) -> dict[str, Any]:
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
-        config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
-        result = simulate(config, seed=task["seed"])
+        with time_limit(task.get("timeout_s")):
+            config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
+            result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())
         if task["timeseries"]:
             timeseries, needs = result.timeseries, result.needs
@@ -172,8 +174,13 @@ def rerun_command(plan: Plan, row: dict[str, Any]) -> str:
 
 
 def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
-              timeseries: bool = True, quiet: bool = False) -> pd.DataFrame:
-    """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table."""
+              timeseries: bool = True, quiet: bool = False,
+              run_timeout: float | None = None) -> pd.DataFrame:
+    """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table.
+
+    A run longer than ``run_timeout`` seconds is stopped and recorded as failed (see
+    :func:`~experiments.sweeps.backends.time_limit`).
+    """
     from tqdm import tqdm
 
     store = SweepStore(out)
@@ -197,7 +204,7 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
                desc=f"sweep {plan.sweep.name}", file=sys.stderr, dynamic_ncols=True,
                mininterval=0.1 if sys.stderr.isatty() else 5.0)
     try:
-        for task, result in backend.run(run_task, plan.tasks(done, timeseries)):
+        for task, result in backend.run(run_task, plan.tasks(done, timeseries, run_timeout)):
             if isinstance(result, BaseException):
                 row, ts, needs = failed_row(task, result), None, None
             else:
