@@ -231,3 +231,34 @@ def test_stuck_worker_is_replaced_and_its_run_failed(tmp_path, monkeypatch):
     others = table.drop(index="p0000-r001")
     assert (others["status"] == "ok").all(), others["error"].tolist()
     assert len(table) == 4
+
+
+def test_workers_die_with_a_killed_driver(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    sweep = tiny_sweep(tmp_path, replications=10)
+    out = tmp_path / "out"
+    driver = subprocess.Popen([sys.executable, "-m", "experiments.cli", "sweep", str(sweep),
+                               "--workers", "2", "--out", str(out), "--quiet"], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        children: list = []
+        while time.monotonic() < deadline and driver.poll() is None:
+            children = psutil.Process(driver.pid).children(recursive=True)
+            if len(children) >= 3 and any((out / "parts").glob("*.parquet")):
+                break  # two workers and the resource tracker, and runs are finishing
+            time.sleep(0.1)
+        assert driver.poll() is None and len(children) >= 3, "the sweep ended too soon"
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"still running after their driver was killed: {alive}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
