@@ -1,8 +1,8 @@
 """The ``grassroots sweep`` subcommand: options, and the call into the sweep runner.
 
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
-                     --scheduler tcp://HOST:PORT] [--out DIR] [--resume] [--no-timeseries]
-                     [--quiet]
+                     --scheduler tcp://HOST:PORT [--connect-timeout S]] [--out DIR]
+                     [--resume] [--run-timeout S] [--no-timeseries] [--check] [--quiet]
 
 SWEEP is a sweep file or the name of a shipped one in ``configs/sweeps`` (``sensitivity``).
 """
@@ -42,6 +42,11 @@ def scheduler_type(text: str) -> str:
 def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = load_sweep(sweep_path(args.sweep), replications=args.replications)
     plan = make_plan(sweep)  # configuration errors before any worker starts
+    if args.check:
+        print(f"{sweep.source}: sweep '{sweep.name}' is valid: a {sweep.design} design of "
+              f"{len(plan.points):,} points x {len(plan.seeds):,} replications = "
+              f"{plan.n_runs:,} runs")
+        return 0
     if args.out:
         out = Path(args.out)
     else:
@@ -112,6 +117,8 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                        f"go on (default {RUN_TIMEOUT_S:g}; not on Dask)")
     sweep.add_argument("--no-timeseries", action="store_true",
                        help="store only one row per run, not its time series")
+    sweep.add_argument("--check", action="store_true",
+                       help="check the sweep file and print the design's size; run nothing")
     sweep.add_argument("--quiet", action="store_true",
                        help="no progress or summary; print only the results folder")
     sweep.set_defaults(func=cmd_sweep)

@@ -214,7 +214,11 @@ def _param_table(data: dict[str, Any], table: str, source: str) -> dict[str, Any
     out: dict[str, Any] = {}
     spelt: dict[str, str] = {}
     for key, value in raw.items():
-        section, name = split_key(key, f"{source} [{table}]")
+        try:
+            section, name = split_key(key, source)
+        except ConfigError as e:  # the same message, with the table in the key
+            message = str(e).removeprefix(f"{source}: {key}: ")
+            raise ConfigError(f"{table}.{key}", message, source) from None
         full = f"{section}.{name}"
         if full in out:
             raise ConfigError(f"{table}.{key}", f"the same parameter as {spelt[full]!r}: give "
