@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from experiments.cli.args import UsageError, positive_int, positive_seconds, wri
 from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
-from experiments.sweeps.runner import SweepError, make_plan, run_sweep
+from experiments.sweeps.runner import SweepError, make_plan, resume_command, run_sweep
 from sim.scenario import CONFIG_DIR, shipped_or_path
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
@@ -71,7 +70,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         close_quietly(backend)
         print(f"grassroots: error: cannot write results to {out}: {write_error(e)}\n"
               f"The runs already stored are kept; when the problem is fixed, finish the "
-              f"sweep with: {resume_hint(args, out)}", file=sys.stderr)
+              f"sweep with: {resume_command(args.sweep, out, args.replications)}",
+              file=sys.stderr)
         return 1
     if args.quiet:
         print(out)
@@ -83,13 +83,6 @@ def close_quietly(backend) -> None:
         backend.close()
     except Exception:  # noqa: BLE001 - already failing; the first error is the one to show
         pass
-
-
-def resume_hint(args: argparse.Namespace, out: Path) -> str:
-    words = ["grassroots", "sweep", args.sweep]
-    if args.replications:
-        words += ["--replications", str(args.replications)]
-    return shlex.join([*words, "--out", str(out), "--resume"])
 
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:

@@ -13,7 +13,6 @@ of every other factor, so ``direct`` under the siloed structure is compared with
 
 from __future__ import annotations
 
-import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import pandas as pd
 
 from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
+from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
@@ -133,8 +133,10 @@ def load_results(folder: Path) -> SweepResults:
     manifest = store.read_manifest() or {}
     runs = store.read_runs()
     if runs is None and manifest:
+        command = resume_command(manifest.get("sweep_file") or "SWEEP_FILE", folder,
+                                 manifest.get("replications"))
         raise ReportError(f"{folder}: an unfinished sweep: no run has finished yet. Finish "
-                          f"it with: {resume_command(folder, manifest)}")
+                          f"it with: {command}")
     if runs is None:
         raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
                           "sweep or run results folder")
@@ -146,14 +148,6 @@ def load_results(folder: Path) -> SweepResults:
     ranges = [k for k, v in factors.items() if isinstance(v, dict) and k in runs]
     return SweepResults(folder, manifest, ok, int((status != "ok").sum()), policy, ranges,
                         partial)
-
-
-def resume_command(folder: Path, manifest: dict[str, Any]) -> str:
-    """The command that finishes the sweep in ``folder``."""
-    words = ["grassroots", "sweep", str(manifest.get("sweep_file") or "SWEEP_FILE")]
-    if manifest.get("replications") is not None:
-        words += ["--replications", str(manifest["replications"])]
-    return shlex.join([*words, "--out", str(folder), "--resume"])
 
 
 def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -173,6 +173,14 @@ def rerun_command(plan: Plan, row: dict[str, Any]) -> str:
     return shlex.join(words)
 
 
+def resume_command(sweep_file: str, out: str | Path, replications: int | None = None) -> str:
+    """The ``grassroots sweep ... --resume`` command that finishes the sweep in ``out``."""
+    words = ["grassroots", "sweep", str(sweep_file)]
+    if replications is not None:
+        words += ["--replications", str(replications)]
+    return shlex.join([*words, "--out", str(out), "--resume"])
+
+
 def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
               timeseries: bool = True, quiet: bool = False,
               run_timeout: float | None = None) -> pd.DataFrame:
