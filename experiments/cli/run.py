@@ -1,5 +1,5 @@
-"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR [--force]] [--quiet]``: one scenario,
-a table of outcomes and a results folder (:mod:`experiments.runs.output`)."""
+"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR [--force]] [--quiet]``: one
+scenario, a table of outcomes and a results folder (:mod:`experiments.runs.output`)."""
 
 from __future__ import annotations
 
