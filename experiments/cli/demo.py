@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
+from experiments.cli.args import port_type
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
 from sim.params import ConfigError
 
@@ -19,7 +20,8 @@ def add_demo_parser(sub: Any) -> None:
                           "(needs the 'app' extra)")
     demo.add_argument("config", nargs="?", metavar="CONFIG",
                       help="scenario file or shipped scenario name (default: street_flood)")
-    demo.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    demo.add_argument("--port", type=port_type, default=8765,
+                      help="port, 1 to 65535 (default 8765)")
     demo.add_argument("--side-by-side", action="store_true",
                       help="two copies on the same seed with different policies (A and B)")
     demo.add_argument("--replay", nargs=2, metavar=("DIR", "RUN_ID"),

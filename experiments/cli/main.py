@@ -1,6 +1,7 @@
 """The ``grassroots`` command: run a scenario, or list and document parameters.
 
-    grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR] [--quiet]
+    grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR [--force]]
+                   [--quiet]
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
                      --scheduler ADDR] [--out DIR] [--resume]   (experiments/cli/sweep.py)
