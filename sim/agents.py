@@ -13,8 +13,9 @@ import mesa
 import numpy as np
 
 from .needs import GENERAL
+from .roles import ResponderStatus
 
-IDLE, TRAVELLING, SERVING, RESTING = range(4)
+IDLE, TRAVELLING, SERVING, RESTING = ResponderStatus  # aliases
 STATUS_NAMES = ("idle", "travelling", "serving", "resting")
 
 

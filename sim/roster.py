@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .agents import IDLE, RESTING, Responder
+from .agents import Responder
+from .roles import ResponderStatus, Role
 
-COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = range(5)
+COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = Role  # aliases
+IDLE, RESTING = ResponderStatus.IDLE, ResponderStatus.RESTING
 
 
 class Roster:
@@ -26,7 +28,7 @@ class Roster:
         self.line = np.array([a.line for a in agents], dtype=np.int64)
         self.initiative = np.array([a.initiative for a in agents], dtype=float)
         self.node = np.array([a.home_node for a in agents], dtype=np.int64)
-        self.status = np.full(n, IDLE, dtype=np.int64)
+        self.status = np.full(n, ResponderStatus.IDLE, dtype=np.int64)
         self.active_from = np.full(n, np.inf)
         self.need = np.full(n, -1, dtype=np.int64)
         self.busy_min = np.zeros(n)
@@ -56,6 +58,16 @@ class Roster:
         """Indices of responders the deciding unit may send now to a need in `community`:
         those of the community, and those who may go anywhere."""
         idx = np.concatenate([self.fixed_in_community[community], self.anywhere_idx])
+        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
+        if line >= 0:
+            ok &= (self.line[idx] < 0) | (self.line[idx] == line)
+        return idx[ok]
+
+    def in_community_now(self, t: float, community: int, line: int) -> np.ndarray:
+        """Indices of idle, active responders of `community` itself (its cadres, the township
+        cadres assigned to it, its registered organ cadres, volunteers and unit staff), who
+        hear of its needs from the grid managers; `line` as in ``candidates``."""
+        idx = self.in_community[community]
         ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
         if line >= 0:
             ok &= (self.line[idx] < 0) | (self.line[idx] == line)
