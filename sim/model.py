@@ -112,7 +112,7 @@ class GrassrootsModel(mesa.Model):
         for c in range(tw.n_communities):
             for j in range(org.community_cadres_per_community):
                 CommunityCadre(self, int(tw.office_node[c]), c, GENERAL,
-                               float(rng.uniform(0.3, 0.6)), line_of(k),
+                               float(rng.uniform(0.3, 0.6)), line_of(j),
                                first_secretary=org.first_secretary and j == 0)
                 k += 1
         for j in range(round(n / 1000 * org.township_cadres_per_1000)):
