@@ -17,7 +17,6 @@ Configurations:
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from sim import Config, simulate
 
