@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents import TemporaryPartyOrganization
 from .events import EventQueue
+from .mobilization import PARTY_POOL, SPONTANEOUS_POOL, ResidentPools
 from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, TYPE_LINE,
                     TYPE_NAMES, TYPE_SKILL)
 from .needs import SERVING as NEED_SERVING
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     from .model import GrassrootsModel
 
 IDLE, TRAVELLING, SERVING, RESTING = ResponderStatus
-PARTY_POOL, SPONTANEOUS_POOL = 0, 1
 COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
+NO_NEEDS = np.zeros(0, dtype=np.int64)
 
 
-class Response:
+class Response(ResidentPools):
     """Everything between a need's detection and its resolution."""
 
     def __init__(self, model: GrassrootsModel, start_min: float) -> None:
@@ -70,21 +70,7 @@ class Response:
         self.n_handoffs = 0
         self.n_initiative = 0
         self.n_local_actions = 0
-        self.n_party_responses = 0
-        self.n_spontaneous_responses = 0
-        self.pool_minutes = 0.0
-        self.temp_orgs: dict[int, TemporaryPartyOrganization] = {}
-        # Pools of residents who respond in their own grid (counts per grid).
-        self.party_free = np.zeros(tw.n_grids, dtype=np.int64)
-        self.spont_free = np.zeros(tw.n_grids, dtype=np.int64)
-        self.spont_opened = np.zeros(tw.n_grids, dtype=bool)
-        self.party_active_from = start_min + org.cadre_switch_min
-        if org.structure == "integrated_party":
-            for gpo in model.grid_party_orgs:
-                self.party_free[gpo.grid] = gpo.mobilized
-        res = model.residents
-        willing = (res.willingness > cfg.volunteers.willing_threshold) & ~res.vulnerable
-        self.willing = np.bincount(res.grid, weights=willing, minlength=tw.n_grids)
+        self.init_pools(start_min)
         if self.mechanism == "joint_meeting":
             end = min(self.command_active, start_min + cfg.time.war_hours * 60)
             t = start_min + rep.joint_meeting_interval_min
@@ -192,16 +178,6 @@ class Response:
                 self.q.at(t + local, self._pool_arrive, SPONTANEOUS_POOL, g, i)
                 return
         self._self_directed_volunteers(t, c)
-
-    def _open_spontaneous(self, g: int) -> None:
-        """Neighbours see the first need of their grid: willing residents step forward."""
-        if self.spont_opened[g]:
-            return
-        self.spont_opened[g] = True
-        vol = self.cfg.volunteers
-        boost = vol.mutual_aid_factor if self.cfg.organization.mutual_aid else 1.0
-        self.spont_free[g] += int(self.rng.binomial(int(self.willing[g]),
-                                                    min(1.0, vol.spontaneous_share * boost)))
 
     def _self_directed_volunteers(self, t: float, c: int) -> None:
         ro = self.m.roster
@@ -500,71 +476,11 @@ class Response:
     def _live(self, lst: list[int], lowest: int = REPORTED) -> np.ndarray:
         """The needs of a waiting list still waiting (in a state from `lowest` to REPORTED);
         the list is compacted when mostly stale."""
+        if not lst:
+            return NO_NEEDS
         arr = np.asarray(lst, dtype=np.int64)
         st = self.m.needs.state[arr]
         live = arr[(st >= lowest) & (st <= REPORTED)]
         if 2 * len(live) < len(arr):
             lst[:] = live.tolist()
         return live
-
-    # --- resident pools ----------------------------------------------------------------
-
-    def _pool_arrive(self, t: float, pool: int, g: int, i: int) -> None:
-        needs = self.m.needs
-        if needs.state[i] == DISPATCHED:
-            self._start_service(t, i)
-            factor = self.cfg.response.skill_mismatch_factor \
-                if TYPE_SKILL[needs.kind[i]] != GENERAL else 1.0
-            minutes = needs.effort[i] * factor + self._escort(i)[0]
-            self.pool_minutes += minutes
-            self.q.at(t + minutes, self._pool_done, pool, g, i)
-        else:
-            self.q.at(t + self.cfg.response.duplicate_visit_min, self._pool_free, pool, g)
-
-    def _pool_done(self, t: float, pool: int, g: int, i: int) -> None:
-        self._resolve(t, i)
-        if pool == PARTY_POOL:
-            self.n_party_responses += 1
-        else:
-            self.n_spontaneous_responses += 1
-        back = self._escort(i)[0]  # after an escort, the helper walks back to the grid
-        if back > 0:
-            self.pool_minutes += back
-            self.q.at(t + back, self._pool_free, pool, g)
-        else:
-            self._pool_free(t, pool, g)
-
-    def _pool_free(self, t: float, pool: int, g: int) -> None:
-        if pool == PARTY_POOL:
-            self.party_free[g] += 1
-        else:
-            self.spont_free[g] += 1
-
-    # --- temporary party organizations ---------------------------------------------------
-
-    def setup_temporary_orgs(self, t: float) -> None:
-        """Incident sites (grids with several unmet needs) get a temporary party organization,
-        which mobilizes more party members and spontaneous volunteers there."""
-        if not self.cfg.organization.temporary_party_orgs:
-            return
-        needs, m = self.m.needs, self.m
-        n = needs.n
-        open_ = np.isin(needs.state[:n], (DETECTED, REPORTED, DISPATCHED))
-        counts = np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
-        resp = self.cfg.response
-        for g in np.flatnonzero(counts >= resp.temp_org_min_needs):
-            g = int(g)
-            if g in self.temp_orgs:
-                continue
-            org = TemporaryPartyOrganization(m, node=g, community=int(
-                m.township.grid_community[g]), grid=g, created_min=t)
-            self.temp_orgs[g] = org
-            party_here = int(np.count_nonzero(m.residents.party_member[
-                m.residents.grid_start[g]: m.residents.grid_start[g] + m.residents.grid_size[g]]))
-            extra_party = int(self.rng.binomial(party_here, resp.temp_org_party_share))
-            extra_spont = int(self.rng.binomial(int(self.willing[g]),
-                                                self.cfg.volunteers.spontaneous_share))
-            org.members = extra_party
-            self._open_spontaneous(g)
-            self.party_free[g] += extra_party
-            self.spont_free[g] += extra_spont
