@@ -15,9 +15,12 @@ import signal
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
 from sim.needs import DETECTED, DISPATCHED, REPORTED, TYPE_LINE, TYPE_NAMES
+from sim.params import MECHANISMS, STRUCTURES
 from sim.roles import ResponderStatus, Role
 
 SMALL = {"population.n_residents": 6000, "time.peace_days": 0, "time.war_hours": 24.0}
@@ -113,6 +116,22 @@ def test_no_need_waits_six_hours_while_most_who_could_reach_it_are_idle(over, ja
     assert checked == m.war_steps
     if jammed:  # a real stress test: reports queue for hours and the community acts
         assert m.response.n_local_actions > 20
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mechanism=st.sampled_from(MECHANISMS), structure=st.sampled_from(STRUCTURES),
+       wait=st.sampled_from([15.0, 60.0, 180.0]), loss=st.sampled_from([0.0, 0.3, 1.0]),
+       rate=st.sampled_from([8.0, 20.0, 40.0]), seed=st.integers(1, 2**31 - 1))
+def test_no_idle_waiting_whatever_the_setting(mechanism, structure, wait, loss, rate, seed):
+    over = {**JAMMED, "population.n_residents": 4000, "time.war_hours": 18.0,
+            "reporting.mechanism": mechanism, "organization.structure": structure,
+            "response.local_action_after_min": wait, "reporting.loss_per_level": loss,
+            "flood.needs_per_1000_per_hour": rate}
+    m = GrassrootsModel(Config().with_overrides(over), rng=seed)
+    while m.running:
+        m.step()
+        bad = unreached_while_idle(m)
+        assert not bad, (m.minute, bad[:5])
 
 
 def test_the_local_wait_is_what_stops_the_idle_waiting():
