@@ -103,12 +103,14 @@ class Response(ResidentPools):
         """The line that must serve need i (-1: any line; always -1 unless siloed)."""
         if self.lines is None:
             return -1
-        needs = self.m.needs
-        return int(self.lines[self.m.township.grid_community[needs.grid[i]], needs.line[i]])
+        return int(self._lines_of(np.array([i]))[0])
 
     def _lines_of(self, ids: np.ndarray) -> np.ndarray:
         needs = self.m.needs
-        return self.lines[self.m.township.grid_community[needs.grid[ids]], needs.line[ids]]
+        owning = needs.line[ids]  # -1: a need no line owns
+        found = self.lines[self.m.township.grid_community[needs.grid[ids]],
+                           np.maximum(owning, 0)]
+        return np.where(owning < 0, -1, found)
 
     # --- mode switch -------------------------------------------------------------------
 
