@@ -30,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from experiments.backends import make_backend  # noqa: E402
-from experiments.designs import Sweep, replication_seeds  # noqa: E402
-from experiments.sweep import Plan, run_sweep  # noqa: E402
+from experiments.sweeps.backends import make_backend  # noqa: E402
+from experiments.sweeps.designs import Sweep, replication_seeds  # noqa: E402
+from experiments.sweeps.runner import Plan, run_sweep  # noqa: E402
 from sim.scenario import DEFAULT_SCENARIO  # noqa: E402
 
 MECHANISMS = ["hierarchical", "direct", "joint_meeting", "grid_autonomy"]

@@ -16,7 +16,7 @@ import numpy as np
 from .needs import HAZARDS, TYPE_EFFORT, TYPE_NAMES
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 KIND = {name: k for k, name in enumerate(TYPE_NAMES)}
 
@@ -26,7 +26,7 @@ class Hazard:
 
     name = "hazard"
 
-    def __init__(self, model: GrassrootsModel, onset_min: float, end_min: float) -> None:
+    def __init__(self, model: World, onset_min: float, end_min: float) -> None:
         self.m = model
         # Each hazard draws from its own stream: the same flood under every policy, even when
         # an epidemic's course (which depends on the response) runs beside it.
@@ -83,7 +83,7 @@ class Hazard:
 class Flood(Hazard):
     name = "flood"
 
-    def __init__(self, model: GrassrootsModel) -> None:
+    def __init__(self, model: World) -> None:
         p = model.config.flood
         super().__init__(model, p.onset_hour * 60, (p.onset_hour + p.duration_hours) * 60)
         self.p = p
@@ -136,7 +136,7 @@ class Flood(Hazard):
 class Fire(Hazard):
     name = "fire"
 
-    def __init__(self, model: GrassrootsModel) -> None:
+    def __init__(self, model: World) -> None:
         p = model.config.fire
         super().__init__(model, p.onset_hour * 60, (p.onset_hour + p.duration_hours) * 60)
         rng = self.rng
@@ -166,7 +166,7 @@ class Fire(Hazard):
 class Epidemic(Hazard):
     name = "epidemic"
 
-    def __init__(self, model: GrassrootsModel) -> None:
+    def __init__(self, model: World) -> None:
         p = model.config.epidemic
         end = model.config.time.war_hours * 60
         super().__init__(model, p.onset_hour * 60, max(end, p.onset_hour * 60 + 1))
@@ -201,7 +201,7 @@ class Epidemic(Hazard):
                            rng.uniform(lo, hi, len(who)), resident=who)
 
 
-def make_hazards(model: GrassrootsModel) -> list[Hazard]:
+def make_hazards(model: World) -> list[Hazard]:
     cfg = model.config
     hazards: list[Hazard] = []
     if cfg.flood.enabled:

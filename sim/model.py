@@ -24,7 +24,8 @@ from .peacetime import peace_day, register_organ_cadres_now
 from .residents import Residents
 from .response import Response
 from .roster import Roster
-from .township import Township
+from .streams import run_streams
+from .township import build_township
 
 UNIT_STAFF_PER_UNIT = 4  # assumption
 INITIAL_FAMILIARITY = 0.3  # assumption
@@ -37,26 +38,28 @@ class GrassrootsModel(mesa.Model):
 
     Args:
         config: a resolved ``Config`` (defaults if omitted).
-        rng: seed or generator (Mesa's convention); child streams are spawned from it.
+        rng: seed or generator (Mesa's convention: None draws fresh entropy); child streams
+            are spawned from it. The seed used is ``self.seed``.
         **params: overrides as ``{"section.key": value}`` or ``section__key=value``, so that
             ``mesa.batch_run`` and SolaraViz can drive the model with plain keywords.
     """
 
     def __init__(self, config: Config | None = None, rng: Any = None, **params: Any) -> None:
-        if rng is None:
-            rng = 0
+        if rng is None:  # as in Mesa: fresh entropy; the seed drawn is kept in self.seed
+            rng = int(np.random.default_rng().integers(2**63))
         super().__init__(rng=rng)
         cfg = (config or Config()).with_overrides(params, "model parameters")
         self.config = cfg
         seed = int(rng) if isinstance(rng, (int, np.integer)) else \
             int(self.rng.integers(2**63))
-        space_ss, people_ss, hazard_ss, behaviour_ss = np.random.SeedSequence(seed).spawn(4)
+        self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
+        streams = run_streams(seed)
         # Hazards draw from their own stream: policies are compared on identical emergencies.
-        self.hazard_rngs = [np.random.default_rng(s) for s in hazard_ss.spawn(3)]
-        self.rng = np.random.default_rng(behaviour_ss)
-        self.township = Township(cfg.population, cfg.space, np.random.default_rng(space_ss))
+        self.hazard_rngs = [np.random.default_rng(s) for s in streams.hazards.spawn(3)]
+        self.rng = np.random.default_rng(streams.behaviour)
+        self.township = build_township(cfg, seed)
         self.residents = Residents(cfg.population, self.township.n_grids,
-                                   np.random.default_rng(people_ss))
+                                   np.random.default_rng(streams.people))
         self.needs = Needs()
         self.events: list[tuple[float, str]] = []
         self.n_trained = 0

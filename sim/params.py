@@ -54,7 +54,7 @@ class TimeParams:
                         "issue #2 default scenario", 0, 3650)
     war_hours: float = p(72.0, "hours", "Length of the wartime phase (emergency).",
                          "issue #2 default scenario", 1, 24 * 365)
-    war_step_min: float = p(10.0, "min", "Step length in wartime.", "MODEL.md", 1, 240)
+    war_step_min: float = p(10.0, "min", "Step length in wartime.", "docs/model.md", 1, 240)
     target_response_min: float = p(60.0, "min",
                                    "Target time from a need appearing to the first responder "
                                    "arriving.", "assumption", 1, 10080)
@@ -65,19 +65,19 @@ class PopulationParams:
     n_residents: int = p(30_000, "residents", "Residents of the township (street); grids, "
                          "communities and staff scale with it.", "issue #2", 100, 10_000_000)
     residents_per_grid: int = p(1000, "residents/grid", "Residents per grid (300-500 "
-                                "households).", "MODEL.md", 50, 20_000)
+                                "households).", "docs/model.md", 50, 20_000)
     grids_per_community: int = p(6, "grids/community", "Grids per community (village).",
                                  "assumption", 1, 100)
     household_size: float = p(2.62, "persons", "Mean household size.",
                               "China 7th population census (2020): 2.62", 1.0, 10.0)
     share_60plus: float = p(0.20, "share", "Share of residents aged 60+.",
-                            "MODEL.md; census 2020: 18.7%", 0, 1)
+                            "docs/model.md; census 2020: 18.7%", 0, 1)
     share_vulnerable_60plus: float = p(0.30, "share", "Share of 60+ residents who are "
                                        "vulnerable (alone, disabled, ill).", "assumption", 0, 1)
     share_vulnerable_under60: float = p(0.03, "share", "Share of under-60 residents who are "
                                         "vulnerable.", "assumption", 0, 1)
     share_party_members: float = p(0.07, "share", "Share of residents who are party members.",
-                                   "MODEL.md (~98 million of 1.4 billion)", 0, 1)
+                                   "docs/model.md (~98 million of 1.4 billion)", 0, 1)
     initial_trust: float = p(0.5, "0-1", "Mean initial trust in the grassroots organization.",
                              "assumption", 0, 1)
     initial_preparedness: float = p(0.3, "0-1", "Mean initial preparedness (awareness).",
@@ -89,7 +89,7 @@ class PopulationParams:
 @dataclass(frozen=True)
 class SpaceParams:
     layout: str = p("lattice", "-", "Network generator: 'lattice' (urban street blocks) or "
-                    "'random_geometric' (rural villages).", "MODEL.md", choices=LAYOUTS)
+                    "'random_geometric' (rural villages).", "docs/model.md", choices=LAYOUTS)
     edge_minutes: float = p(6.0, "min", "Mean travel minutes along one edge between "
                             "neighbouring grids.", "assumption (urban, on foot/e-bike)", 0.5, 240)
     local_travel_min: float = p(5.0, "min", "Travel within a grid to a household.",
@@ -105,7 +105,7 @@ class SpaceParams:
 
 @dataclass(frozen=True)
 class OrganizationParams:
-    structure: str = p("integrated_party", "-", "Organizational structure.", "MODEL.md",
+    structure: str = p("integrated_party", "-", "Organizational structure.", "docs/model.md",
                        choices=STRUCTURES)
     siloed_lines: int = p(6, "lines", "Separate lines in the siloed structure (party building, "
                           "comprehensive management, civil affairs, urban management, letters "
@@ -165,7 +165,8 @@ class OrganizationParams:
 
 @dataclass(frozen=True)
 class ReportingParams:
-    mechanism: str = p("direct", "-", "Reporting mechanism.", "MODEL.md", choices=MECHANISMS)
+    mechanism: str = p("direct", "-", "Reporting mechanism.", "docs/model.md",
+                       choices=MECHANISMS)
     levels: int = p(2, "levels", "Offices a report climbs above the grid manager in the "
                     "hierarchical mechanism, the last of which decides: 1 community; 2 + "
                     "township (street); 3 + district; 4 + city; 5 + province.",
@@ -254,7 +255,7 @@ class VolunteerParams:
                                   "(medical, rescue, logistics).", "assumption", 0, 1,
                                   plausible=(0.1, 0.4))
     coordinated: bool = p(True, "bool", "Volunteers are dispatched by the command (else they "
-                          "self-direct to needs they see).", "MODEL.md")
+                          "self-direct to needs they see).", "docs/model.md")
     recruitment_per_week: float = p(0.01, "share/week", "Peacetime growth of the team "
                                     "through publicity.", "assumption", 0, 1,
                                     plausible=(0.0, 0.03))

@@ -16,7 +16,7 @@ import numpy as np
 from .agents import CommunityCadre, OrganCadre, TownshipCadre, Volunteer
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 # Effect sizes per event (assumption; documented in docs/ODD.md).
 VISIT_FAMILIARITY_GAIN = 0.05   # per visit to a grid
@@ -29,7 +29,7 @@ PUBLICITY_PREPAREDNESS_GAIN = 0.03  # per publicity event
 DAILY_DECAY = 0.003             # trust, preparedness and familiarity drift down per day
 
 
-def peace_day(m: GrassrootsModel, day: int) -> None:
+def peace_day(m: World, day: int) -> None:
     """One peacetime day."""
     org, rng = m.config.organization, m.rng
     res, tw = m.residents, m.township
@@ -90,7 +90,7 @@ def _daily_probability(final_share: float, days: int) -> float:
     return 1.0 - (1.0 - final_share) ** (1.0 / days)
 
 
-def register_organ_cadres_now(m: GrassrootsModel) -> None:
+def register_organ_cadres_now(m: World) -> None:
     """With no peacetime phase, registration is whatever share the ratio says at once."""
     for a in m.agents_of(OrganCadre):
         a.registered = bool(m.rng.random() < m.config.organization.organ_registration_ratio)

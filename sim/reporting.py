@@ -17,14 +17,16 @@ good (the need then waits for local action).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .agents import ReportQueue
+from .events import EventQueue
 
 if TYPE_CHECKING:
-    from .response import Response
+    from .world import World
 
 # Offices above the grid in the hierarchical mechanism, lowest first.
 LEVELS = ("community", "township", "district", "city", "province")
@@ -39,10 +41,16 @@ def handlers(per_10k: float, residents: float) -> int:
 class ReportingChain:
     """The queues of every office and the route of each report through them."""
 
-    def __init__(self, response: Response, start_min: float) -> None:
-        self.r = response
-        m = response.m
+    def __init__(self, model: World, events: EventQueue, rng: np.random.Generator,
+                 start_min: float, command_active: float,
+                 decide: Callable[[float, int], None]) -> None:
+        """`decide(t, i)` runs when the report of need i reaches the unit that decides;
+        `command_active`: the minute the front-line command convenes (inf: never)."""
+        self.m, self.q, self.rng, self.decide = model, events, rng, decide
+        self.command_active = command_active
+        m = model
         rep, org = m.config.reporting, m.config.organization
+        self.mechanism = rep.mechanism
         tw, res = m.township, m.residents
         self.rep = rep
         self.grid_community = tw.grid_community
@@ -58,7 +66,7 @@ class ReportingChain:
             "township": ReportQueue(handlers(rep.township_handlers_per_10k, n),
                                     rep.township_delay_min, opens_at=opens),
             COMMAND: ReportQueue(handlers(rep.command_handlers_per_10k, n),
-                                 rep.command_delay_min, opens_at=response.command_active)}
+                                 rep.command_delay_min, opens_at=command_active)}
         for level in self.hierarchy[3:]:
             self.office[level] = ReportQueue(handlers(rep.upper_handlers_per_10k, n),
                                              rep.upper_delay_min, opens_at=opens)
@@ -71,8 +79,7 @@ class ReportingChain:
 
     def route(self, stage: int, t: float) -> str | None:
         """The office of hop `stage` for a report there at minute t (None: it has arrived)."""
-        r = self.r
-        mech = r.mechanism
+        mech = self.mechanism
         if mech == "hierarchical":
             return self.hierarchy[stage] if stage < len(self.hierarchy) else None
         if mech == "grid_autonomy":
@@ -80,7 +87,7 @@ class ReportingChain:
         if stage == 0:
             return GRID
         if stage == 1:
-            if t >= r.command_active:
+            if t >= self.command_active:
                 return COMMAND
             return "township" if mech == "direct" else None
         return None
@@ -98,28 +105,28 @@ class ReportingChain:
         """The report of need i enters hop `stage` at minute t."""
         level = self.route(stage, t)
         if level is None:
-            self.r.decide(t, i)
+            self.decide(t, i)
             return
         rep = self.rep
-        if stage > 0 and rep.loss_per_level > 0 and self.r.rng.random() < rep.loss_per_level:
+        if stage > 0 and rep.loss_per_level > 0 and self.rng.random() < rep.loss_per_level:
             self.n_lost += 1
             sent = self.resends.get(i, 0)
             if sent >= rep.max_resends:
                 self.n_lost_for_good += 1  # the need waits for local action
                 return
             self.resends[i] = sent + 1
-            self.r.q.at(t + rep.resend_after_min, self.send, i, stage)
+            self.q.at(t + rep.resend_after_min, self.send, i, stage)
             return
-        self.r.q.at(self._queue(level, i).admit(t), self.send, i, stage + 1)
+        self.q.at(self._queue(level, i).admit(t), self.send, i, stage + 1)
 
-    def escalate(self, t: float, i: int, on_arrival) -> None:
+    def escalate(self, t: float, i: int, on_arrival: Callable[[float, int], None]) -> None:
         """Grid autonomy: one hop from the grid to the command (or the township office
         before the command convenes); `on_arrival(t, i)` runs when it gets there."""
-        level = COMMAND if t >= self.r.command_active else "township"
-        self.r.q.at(self._queue(level, i).admit(t), on_arrival, i)
+        level = COMMAND if t >= self.command_active else "township"
+        self.q.at(self._queue(level, i).admit(t), on_arrival, i)
 
     def _queue(self, level: str, i: int) -> ReportQueue:
-        g = int(self.r.m.needs.grid[i])
+        g = int(self.m.needs.grid[i])
         if level == GRID:
             return self.grid_queue[g]
         if level == "community":

@@ -30,7 +30,7 @@ from .residents import MET
 from .roles import ResponderStatus, Role
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .world import World
 
 IDLE, TRAVELLING, SERVING, RESTING = ResponderStatus
 COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
@@ -40,7 +40,7 @@ NO_NEEDS = np.zeros(0, dtype=np.int64)
 class Response(ResidentPools):
     """Everything between a need's detection and its resolution."""
 
-    def __init__(self, model: GrassrootsModel, start_min: float) -> None:
+    def __init__(self, model: World, start_min: float) -> None:
         self.m = model
         cfg = model.config
         self.cfg = cfg
@@ -54,7 +54,8 @@ class Response(ResidentPools):
         self.command_active = start_min + org.command_convene_min if org.front_line_command \
             else math.inf
         model.joint_committee.active_from = self.command_active
-        self.chain = ReportingChain(self, start_min)
+        self.chain = ReportingChain(model, self.q, self.rng, start_min, self.command_active,
+                                    self.decide)
         self.pending: list[int] = []  # reported needs the deciding unit could not yet send to
         self.local_pending: dict[int, list[int]] = {}  # grid autonomy, per community
         self.overdue: list[list[int]] = [[] for _ in range(tw.n_communities)]

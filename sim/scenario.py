@@ -127,3 +127,19 @@ def _check_resolved(config: Config, source: str) -> Config:
     for key, value in config.flat().items():
         _check_finite(key, value, source)
     return config
+
+
+def shipped_or_path(arg: str, folder: Path, kind: str = "scenarios") -> Path:
+    """A path, or the name of a file shipped in `folder` (``township_typhoon``).
+
+    Raises :class:`ConfigError` naming the argument and the shipped names when neither is
+    found (the command line reports it with exit status 2).
+    """
+    path = Path(arg)
+    if path.exists():
+        return path
+    shipped = folder / f"{arg.removesuffix('.toml')}.toml"
+    if "/" not in arg and shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
+    raise _file_error(path, f"file not found (shipped {kind}: {names or 'none'})")

@@ -14,7 +14,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from .params import PopulationParams, SpaceParams
+from .params import Config, PopulationParams, SpaceParams
+from .streams import run_streams
 
 GRID, OFFICE, COMMAND, SHELTER, UNIT = "grid", "community_office", "command_post", "shelter", "unit"
 
@@ -172,3 +173,10 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
                 centres[c] = pos[labels == c].mean(0)
     _, labels = np.unique(labels, return_inverse=True)
     return labels.astype(np.int64)
+
+
+def build_township(config: Config, seed: int) -> Township:
+    """The township of the run of `config` with `seed`, as :class:`GrassrootsModel` builds it
+    (from the run's space stream), without building the rest of the model."""
+    return Township(config.population, config.space,
+                    np.random.default_rng(run_streams(seed).space))

@@ -1,4 +1,4 @@
-"""The classroom app (experiments/classroom.py, experiments/app.py, ``grassroots demo``).
+"""The classroom app (experiments/classroom/, ``grassroots demo``).
 
 Unit tests need only the model; the browser test serves the app with ``grassroots demo`` on a
 free 127.0.0.1 port and drives Debian's headless Chromium with Playwright. Without
@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import classroom
-from experiments.classroom import (ClassroomModel, Startup, classroom_keys, coerce,
+from experiments.classroom import model as classroom
+from experiments.classroom.model import (ClassroomModel, Startup, classroom_keys, coerce,
                                    control_for, model_params, replay_run)
 from sim import describe
 from sim.params import ConfigError
@@ -118,7 +118,7 @@ def test_text_box_values_are_coerced_and_checked():
 def test_play_renders_fast_enough_in_process():
     """A step plus a frame (map and three charts) of the default scenario, without the
     browser: the model and the SVG drawing leave room for >= 5 steps/s."""
-    from experiments.classroom_svg import MapLayout, chart_svg, map_svg
+    from experiments.classroom.svg import MapLayout, chart_svg, map_svg
 
     m = ClassroomModel(seed=1)
     pane = m.panes[0]
@@ -143,7 +143,7 @@ def test_play_renders_fast_enough_in_process():
 # --- replay of a sweep run ----------------------------------------------------------------
 
 def write_sweep(folder: Path) -> None:
-    """A sweep results folder as experiments/sweep.py writes it (manifest and runs table)."""
+    """A sweep results folder as the sweep runner writes it (manifest and runs table)."""
     folder.mkdir(parents=True)
     manifest = {"base": str(ROOT / "configs/scenarios/street_flood.toml"),
                 "fixed": {"time.war_hours": 6.0},
@@ -186,10 +186,10 @@ def test_replay_recreates_the_run_deterministically(tmp_path):
 
 
 def test_replay_a_run_of_a_real_sweep(tmp_path):
-    """The sweep's own folder (experiments/sweep.py): replay gives the run's stored outcome."""
-    from experiments.backends import SerialBackend
-    from experiments.designs import load_sweep
-    from experiments.sweep import make_plan, run_sweep
+    """The sweep's own folder (experiments/sweeps/): replay gives the run's stored outcome."""
+    from experiments.sweeps.backends import SerialBackend
+    from experiments.sweeps.designs import load_sweep
+    from experiments.sweeps.runner import make_plan, run_sweep
 
     sweep_file = tmp_path / "tiny.toml"
     sweep_file.write_text(f"""name = "tiny"
@@ -219,7 +219,7 @@ master_seed = 7
 
 
 def test_demo_command_refuses_bad_arguments(tmp_path, capsys):
-    from experiments.cli import main
+    from experiments.cli.main import main
 
     assert main(["demo", "no_such_scenario"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err

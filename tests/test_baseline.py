@@ -1,6 +1,6 @@
 """Baseline regression: shipped scenarios at fixed seeds must reproduce tests/baseline.json.
 
-A deliberate change to the model is recorded with ``python -m experiments.baseline --refresh``
+A deliberate change to the model is recorded with ``python -m experiments.docs.baseline --refresh``
 (never automatically); the test prints, per changed outcome, baseline, now and relative change.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments import baseline as bl
+from experiments.docs import baseline as bl
 
 
 @pytest.fixture(scope="module")
@@ -18,18 +18,18 @@ def stored():
 
 def test_baseline_covers_every_shipped_scenario(stored):
     assert sorted(stored["scenarios"]) == sorted(p.stem for p in bl.scenario_paths()), \
-        "scenarios changed: run `python -m experiments.baseline --refresh`"
+        "scenarios changed: run `python -m experiments.docs.baseline --refresh`"
 
 
 @pytest.mark.parametrize("path", bl.scenario_paths(), ids=lambda p: p.stem)
 def test_scenario_matches_baseline(stored, path):
     base = stored["scenarios"].get(path.stem)
     if base is None:
-        pytest.fail(f"{path.stem} has no baseline: run `python -m experiments.baseline --refresh`")
+        pytest.fail(f"{path.stem} has no baseline: run `python -m experiments.docs.baseline --refresh`")
     now = bl.run_scenario(path, stored["seed"])
     lines = bl.diff_scenario(path.stem, base, now, stored.get("rtol", bl.RTOL))
     assert not lines, ("outcomes changed from tests/baseline.json (refresh with "
-                       "`python -m experiments.baseline --refresh` if intended):\n"
+                       "`python -m experiments.docs.baseline --refresh` if intended):\n"
                        + "\n".join(lines))
 
 

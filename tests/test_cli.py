@@ -1,4 +1,4 @@
-"""The ``grassroots`` command line (experiments/cli.py)."""
+"""The ``grassroots`` command line (experiments/cli/)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import configdoc
-from experiments.cli import main, parse_sets, parse_value
+from experiments.docs import configdoc
+from experiments.cli.args import parse_sets, parse_value
+from experiments.cli.main import main
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Scenario loading and the generated base configuration (sim/scenario.py, configdoc.py)."""
+"""Scenario loading (sim/scenario.py) and the generated base configuration (configdoc)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.configdoc import BASE_TOML, render_base_toml, render_toml
+from experiments.docs.configdoc import BASE_TOML, render_base_toml, render_toml
 from sim.params import Config, ConfigError, describe
 from sim.scenario import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario
 
@@ -181,3 +181,20 @@ def test_rendered_toml_reads_back_to_the_same_config(values):
     config = dataclasses.replace(Config().with_overrides(values), name="x")
     text = render_toml(config, header='name = "x"\n')
     assert Config.from_dict(tomllib.loads(text)) == config
+
+
+def test_shipped_or_path_finds_names_and_paths_and_names_the_shipped_ones(tmp_path):
+    from sim.scenario import shipped_or_path
+
+    assert shipped_or_path("township_typhoon", SCENARIO_DIR) == \
+        SCENARIO_DIR / "township_typhoon.toml"
+    assert shipped_or_path("township_typhoon.toml", SCENARIO_DIR) == \
+        SCENARIO_DIR / "township_typhoon.toml"
+    own = tmp_path / "mine.toml"
+    own.write_text('name = "mine"\n')
+    assert shipped_or_path(str(own), SCENARIO_DIR) == own
+    with pytest.raises(ConfigError, match="file not found.*street_flood") as e:
+        shipped_or_path("no_such_scenario", SCENARIO_DIR)
+    assert e.value.source == "no_such_scenario"
+    with pytest.raises(ConfigError, match=r"shipped sweeps: mine\)"):  # a name, not a path
+        shipped_or_path("x/township_typhoon", tmp_path, "sweeps")

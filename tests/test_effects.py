@@ -1,4 +1,4 @@
-"""Direction of effects that MODEL.md and the seed article lead planners to expect.
+"""Direction of effects that docs/model.md and the seed article lead planners to expect.
 
 Each test compares two arms over PAIRED seeds (common random numbers: the same seeds in both
 arms, and hazards draw from their own stream, so both arms face the same emergency). It
@@ -71,7 +71,7 @@ def test_direct_reporting_is_faster_than_hierarchical():
 def test_joint_meetings_avoid_duplicate_dispatches():
     x, _ = assert_lower("duplicate_dispatches", {"reporting.mechanism": "joint_meeting"},
                         {"reporting.mechanism": "direct"}, min_agree=len(SEEDS6))
-    assert np.all(x == 0)  # MODEL.md: joint meetings decide together, no duplicates
+    assert np.all(x == 0)  # docs/model.md: joint meetings decide together, no duplicates
 
 
 def test_front_line_command_shortens_direct_reporting():

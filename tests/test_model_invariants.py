@@ -282,7 +282,7 @@ def test_initial_row_at_zero_peace_days_is_in_war():
 
 
 def test_reporting_delay_of_a_chain_without_queueing_is_the_sum_of_levels():
-    """MODEL.md: fixed per-level delays, no queueing and no loss give their sum."""
+    """docs/model.md (Credibility): fixed per-level delays, no queueing and no loss give their sum."""
     over = {"population.n_residents": 6000, "time.peace_days": 2, "time.war_hours": 18.0,
             "organization.structure": "integrated", "reporting.mechanism": "hierarchical",
             "reporting.loss_per_level": 0.0, "reporting.community_handlers_per_10k": 1000.0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments import odd
+from experiments.docs import odd
 from sim.params import describe
 
 
@@ -13,7 +13,7 @@ def _doc() -> str:
 def test_odd_parameter_table_matches_code():
     stored = odd.extract_between(_doc(), odd.PARAM_BEGIN, odd.PARAM_END)
     assert stored == odd.render_parameter_table(), \
-        "docs/ODD.md differs from sim/params.py: run `python -m experiments.odd --write`"
+        "docs/ODD.md differs from sim/params.py: run `python -m experiments.docs.odd --write`"
 
 
 def test_table_lists_every_parameter_with_unit_default_range_source():

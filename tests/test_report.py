@@ -1,4 +1,4 @@
-"""The HTML report (experiments/report*.py) and its statistics (experiments/stats.py).
+"""The HTML report (experiments/report/) and its statistics (experiments/report/stats.py).
 
 The sweep-shaped folders here are built by calling ``sim.simulate`` directly (same layout as
 ``grassroots sweep`` writes), so these tests do not depend on the sweep engine; one test at
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.report import build_report
-from experiments.report_sweep import OUTCOME_WORDS, ReportError
-from experiments.stats import SEED, bootstrap_mean, paired_difference
+from experiments.cli.main import main
+from experiments.report.page import build_report
+from experiments.report.sweep import OUTCOME_WORDS, ReportError
+from experiments.report.stats import SEED, bootstrap_mean, paired_difference
 from sim import Config, simulate
 
 TINY = {"population.n_residents": 3000, "time.peace_days": 2, "time.war_hours": 8}
@@ -213,9 +213,9 @@ def test_cli_report_baseline_option_and_errors(sweep_report, tmp_path, capsys):
 @pytest.mark.parametrize("design", ['kind = "sobol"\nsamples = 8',
                                     'kind = "morris"\nsamples = 4'])
 def test_report_on_a_real_sensitivity_sweep(tmp_path, design):
-    from experiments.backends import SerialBackend
-    from experiments.designs import load_sweep
-    from experiments.sweep import make_plan, run_sweep
+    from experiments.sweeps.backends import SerialBackend
+    from experiments.sweeps.designs import load_sweep
+    from experiments.sweeps.runner import make_plan, run_sweep
 
     base = Path(__file__).resolve().parent.parent / "configs" / "scenarios" / "street_flood.toml"
     path = tmp_path / "sa.toml"

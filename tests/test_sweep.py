@@ -1,4 +1,4 @@
-"""Designed sweeps (experiments/designs.py, sweep.py, backends.py, store.py)."""
+"""Designed sweeps (experiments/sweeps/: designs, runner, backends, store)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.backends import DaskBackend, ProcessBackend, SerialBackend
-from experiments.cli import main
-from experiments.designs import (load_sweep, morris, morris_effects, replication_seeds,
-                                 saltelli, sobol_indices)
-from experiments.sweep import CRASH_ONCE_ENV, FAIL_ENV, make_plan, run_sweep
-from experiments.store import read_runs
+from experiments.cli.main import main
+from experiments.sweeps import runner
+from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
+from experiments.sweeps.designs import (load_sweep, morris, morris_effects, replication_seeds,
+                                        saltelli, sobol_indices)
+from experiments.sweeps.runner import make_plan, run_sweep
+from experiments.sweeps.store import read_runs
+
+import sweep_faults  # tests/sweep_faults.py: the fault-injecting task function
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = REPO / "configs" / "scenarios" / "street_flood.toml"
@@ -101,14 +104,15 @@ def test_dask_local_cluster_gives_identical_table(serial_table, factorial_file, 
 
 def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_file, tmp_path,
                                                      monkeypatch, capsys):
-    monkeypatch.setenv(FAIL_ENV, "p0001-r002")
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setenv(sweep_faults.FAIL_ENV, "p0001-r002")
     out = tmp_path / "out"
     code = main(["sweep", str(factorial_file), "--workers", "1", "--out", str(out)])
     assert code == 0
     table = read_runs(out)
     failed = table[table["status"] == "failed"]
     assert list(failed["run_id"]) == ["p0001-r002"]
-    assert "test failure injected" in failed["error"].iloc[0]
+    assert "test-failure-injected.toml: file not found" in failed["error"].iloc[0]
     assert np.isnan(failed["total_harm"].iloc[0]) and failed["seed"].iloc[0] > 0
     ok = table[table["status"] == "ok"]
     pd.testing.assert_frame_equal(comparable(ok), comparable(
@@ -118,7 +122,8 @@ def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_fil
 
 
 def test_dead_worker_is_retried_once(serial_table, factorial_file, tmp_path, monkeypatch):
-    monkeypatch.setenv(CRASH_ONCE_ENV, str(tmp_path / "crashed"))
+    monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
+    monkeypatch.setenv(sweep_faults.CRASH_ONCE_ENV, str(tmp_path / "crashed"))
     table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out",
                       ProcessBackend(1), quiet=True)
     assert (tmp_path / "crashed").exists()  # a worker did die
@@ -258,3 +263,22 @@ def test_mesa_batch_run_still_works():
     frame = pd.DataFrame(results)
     assert len(frame) == 4
     assert set(frame["reporting.mechanism"]) == {"direct", "hierarchical"}
+
+
+def test_store_reads_an_unfinished_sweep_like_a_finished_one(tmp_path):
+    """The store is the one reader of a results folder: parts/ before consolidation,
+    runs.parquet after, the same table sorted by run_id."""
+    from experiments.sweeps.store import SweepStore
+
+    store = SweepStore(tmp_path / "out")
+    assert store.read_runs() is None
+    store.open()
+    for run_id in ("p0001-r000", "p0000-r001", "p0000-r000"):
+        store.write_run({"run_id": run_id, "total_harm": float(len(run_id))}, None)
+    partial = store.read_runs()
+    assert not store.finished()
+    assert list(partial["run_id"]) == ["p0000-r000", "p0000-r001", "p0001-r000"]
+    table = store.consolidate()
+    assert store.finished()
+    pd.testing.assert_frame_equal(store.read_runs(), partial)
+    pd.testing.assert_frame_equal(table, partial)

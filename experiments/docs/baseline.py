@@ -5,8 +5,8 @@
 with a readable diff when any outcome moves by more than 1e-9 (relative). Only an explicit
 command refreshes the file, after a deliberate change to the model:
 
-    python -m experiments.baseline --refresh     # rewrite tests/baseline.json
-    python -m experiments.baseline               # compare and print the diff (exit 1 if any)
+    python -m experiments.docs.baseline --refresh     # rewrite tests/baseline.json
+    python -m experiments.docs.baseline               # compare and print the diff (exit 1 if any)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "tests" / "baseline.json"
 SCENARIOS = ROOT / "configs" / "scenarios"
 SEED = 20240601
@@ -89,7 +89,7 @@ def report(base: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.baseline", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m experiments.docs.baseline", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--refresh", action="store_true",
                     help="rewrite tests/baseline.json from the current model")

@@ -2,19 +2,16 @@
 sweep replay, and a Mesa model that steps one or two simulations (side by side) and keeps
 what the page shows (time series, an event feed in words).
 
-Nothing here imports Solara: the page itself is ``experiments/app.py``. ``grassroots demo``
-(:func:`add_demo_parser`) checks its arguments, passes them to the page in the environment
-variable ``GRASSROOTS_DEMO`` and serves the page with ``solara run`` on 127.0.0.1.
+Nothing here imports Solara: the page itself is ``experiments/classroom/app.py``, served by
+``grassroots demo`` (``experiments/cli/demo.py``), which passes its arguments to the page in
+the environment variable ``GRASSROOTS_DEMO``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,17 +19,18 @@ from typing import Any
 import mesa
 import numpy as np
 
+from experiments.sweeps.store import SweepStore
 from sim import GrassrootsModel, describe
 from sim.needs import HAZARDS, RESOLVED, TYPE_NAMES
 from sim.params import Config, ConfigError
-from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario
+from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
 
 ENV = "GRASSROOTS_DEMO"
 APP_FILE = Path(__file__).with_name("app.py")
 
 # What a trainer changes in class: the policies planners compare, then every on/off toggle
-# of the organization and the volunteers (MODEL.md, "Toggles and levels"). Each control is
-# generated from the parameter's definition in sim/params.py.
+# of the organization and the volunteers (docs/model.md, "Structures, toggles and levels").
+# Each control is generated from the parameter's definition in sim/params.py.
 POLICY_KEYS = ("organization.structure", "reporting.mechanism",
                "volunteers.team_size_per_1000")
 TOGGLE_SECTIONS = ("organization", "volunteers")
@@ -115,9 +113,7 @@ def make_startup(config_arg: str | None = None, side_by_side: bool = False,
     if config_arg is None:
         config = load_scenario(None)
     else:
-        from .cli import scenario_path  # shipped name or path, as for ``grassroots run``
-
-        config = load_scenario(scenario_path(config_arg))
+        config = load_scenario(shipped_or_path(config_arg, SCENARIO_DIR))
     path = SCENARIO_DIR / f"{config.name}.toml"
     if config_arg is None or (path.is_file() and load_scenario(path) == config):
         return Startup(config, 1, config.name, side_by_side)
@@ -142,25 +138,17 @@ def startup_from_env() -> Startup:
 def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     """Re-create one run of a sweep: the sweep's base scenario and fixed values, then the
     run's factor values from ``runs.parquet``, and the run's seed (a run is deterministic)."""
-    import pandas as pd
-
     root = Path(folder)
-    runs_path = root / "runs.parquet"
-    parts = sorted((root / "parts").glob("*.parquet"))
-    if runs_path.is_file():
-        runs = pd.read_parquet(runs_path)
-    elif parts:  # an unfinished sweep: its finished runs
-        runs = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    else:
+    store = SweepStore(root)
+    runs = store.read_runs()  # an unfinished sweep: its finished runs
+    if runs is None:
         raise ValueError(f"{root}: no runs.parquet (not a sweep results folder?)")
     rows = runs[runs["run_id"] == run_id]
     if rows.empty:
         ids = ", ".join(sorted(runs["run_id"].astype(str))[:5])
         raise ValueError(f"{root}: no run '{run_id}' (run ids look like {ids}, ...)")
     row = {k: _plain(v) for k, v in rows.iloc[0].to_dict().items()}
-    manifest_path = root / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) \
-        if manifest_path.is_file() else {}
+    manifest = store.read_manifest() or {}
     keys = {r["key"] for r in describe()}
     factors = list(manifest.get("factors") or [c for c in row if c in keys])
     overrides = {**manifest.get("fixed", {}), **{k: row[k] for k in factors}}
@@ -427,46 +415,3 @@ def model_params(start: Startup) -> dict[str, Any]:
                 value = next(c for c in choices if c != value)  # B differs from A at start
             params[control_name(key, "b__")] = control_for(rows[key], value, "B: ")
     return params
-
-
-# --- the command --------------------------------------------------------------------------
-
-def add_demo_parser(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="serve the classroom app on 127.0.0.1 "
-                          "(needs the 'app' extra)")
-    demo.add_argument("config", nargs="?", metavar="CONFIG",
-                      help="scenario file or shipped scenario name (default: street_flood)")
-    demo.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    demo.add_argument("--side-by-side", action="store_true",
-                      help="two copies on the same seed with different policies (A and B)")
-    demo.add_argument("--replay", nargs=2, metavar=("DIR", "RUN_ID"),
-                      help="open one run of a sweep results folder")
-    demo.set_defaults(func=cmd_demo)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    replay = tuple(args.replay) if args.replay else None
-    if replay is not None and args.config:
-        raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
-    try:
-        start = make_startup(args.config, args.side_by_side, replay)
-    except ValueError as e:  # ConfigError is a ValueError: a bad replay folder or run id
-        if isinstance(e, ConfigError):
-            raise
-        raise ConfigError("--replay", str(e)) from None
-    try:
-        import solara  # noqa: F401
-    except ImportError:
-        print("grassroots: error: the app needs the 'app' extra: "
-              "pip install -e '.[app]'", file=sys.stderr)
-        return 1
-    env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay)}
-    url = f"http://127.0.0.1:{args.port}/"
-    print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
-          file=sys.stderr)
-    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", "127.0.0.1",
-           "--port", str(args.port), "--no-open", "--production"]
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 130

@@ -1,8 +1,8 @@
 """The classroom app: a Mesa SolaraViz page. Serve it with ``grassroots demo`` (README,
-"Classroom app"), or ``solara run experiments/app.py --host 127.0.0.1``.
+"Classroom app"), or ``solara run experiments/classroom/app.py --host 127.0.0.1``.
 
 Sidebar (SolaraViz): play/pause, step, reset, play interval and steps per frame (speed), and
-the controls generated from ``sim.params.describe()`` (see ``experiments/classroom.py``):
+the controls generated from ``sim.params.describe()`` (see ``experiments/classroom/model.py``):
 scenario preset, seed, structure, reporting mechanism, volunteer team size, the toggles; in
 side-by-side mode the B copies of the policies. A changed control takes effect on Reset.
 Main area: the map(s), the live charts and the event feed.
@@ -13,11 +13,11 @@ from __future__ import annotations
 from html import escape
 
 import solara
-from mesa.visualization import SolaraViz, solara_viz
+from mesa.visualization import SolaraViz
 
-from experiments.classroom import ClassroomModel, Pane, model_params, startup_from_env
+from experiments.classroom.model import ClassroomModel, Pane, model_params, startup_from_env
+from experiments.classroom.svg import MapLayout, chart_svg, map_svg
 from sim.params import ConfigError
-from experiments.classroom_svg import MapLayout, chart_svg, map_svg
 
 START = startup_from_env()
 ClassroomModel.startup = START
@@ -103,26 +103,37 @@ def FeedView(model: ClassroomModel):
     return main
 
 
-def classroom_layout(n_components: int) -> list[dict]:
-    """Map (left), charts and the event feed (right), tall enough not to scroll: replaces
-    SolaraViz's default of equal 6x10 tiles (rows are ~30 px; the tiles stay draggable)."""
-    side = START.side_by_side
-    tall, charts = (44, 19) if side else (24, 19)
-    tiles = [{"x": 0, "y": 0, "w": 6, "h": tall}, {"x": 6, "y": 0, "w": 6, "h": charts},
-             {"x": 6, "y": charts, "w": 6, "h": tall - charts}]
-    return [{"i": i, "moved": False, **tiles[i]} if i < len(tiles) else
-            {"i": i, "moved": False, "x": 0, "y": 100 + 10 * i, "w": 12, "h": 10}
-            for i in range(n_components)]
+# SolaraViz puts each component in a draggable tile of 6 x 10 grid rows (about 300 px): too
+# small for a map on a projector. The page is one component, and this style (which applies
+# only to the tile holding it) lets that tile take the width and the height it needs.
+PAGE_CSS = """
+.vue-grid-layout:has(.grassroots-page) { height: auto !important; }
+.vue-grid-item:has(.grassroots-page) {
+    position: relative !important; transform: none !important;
+    width: 100% !important; height: auto !important;
+}
+"""
 
 
-solara_viz.make_initial_grid_layout = classroom_layout
+def ClassroomView(model: ClassroomModel):
+    """The main area: the map(s) on the left; the charts and the event feed on the right."""
+    with solara.Column(classes=["grassroots-page"], style={"padding": "0"}) as main:
+        solara.Style(PAGE_CSS)
+        with solara.Columns([1, 1]):
+            MapView(model)
+            with solara.Column(gap="0"):
+                ChartsView(model)
+                FeedView(model)
+    return main
+
+
 PARAMS = model_params(START)
 # The first model is built from the controls' initial values, as Reset builds later ones.
 model = AppModel(**{k: v["value"] if isinstance(v, dict) else v
                           for k, v in PARAMS.items()})
 page = SolaraViz(
     model,
-    components=[(MapView, 0), (ChartsView, 0), (FeedView, 0)],
+    components=[(ClassroomView, 0)],
     model_params=PARAMS,
     play_interval=PLAY_INTERVAL_MS,
     render_interval=1,

@@ -9,7 +9,6 @@ runs only the run_ids not yet stored and ends with the same table as an uninterr
 from __future__ import annotations
 
 import hashlib
-import os
 import shlex
 import sys
 import time
@@ -25,17 +24,11 @@ import pandas as pd
 
 from sim.scenario import apply_overrides, load_scenario
 
-from .backends import Task, make_backend
-from .designs import (Sweep, design_points, morris_effects, replication_seeds, sobol_indices,
-                      unit_sample)
-from .output import git_dirty, git_revision, package_version
-from .store import SweepStore
-
-# Test-only hooks (read in the worker): a comma-separated list of run_ids that raise, and a
-# file path whose absence makes the first run that sees it kill its worker process once.
-FAIL_ENV = "GRASSROOTS_SWEEP_TEST_FAIL"
-CRASH_ONCE_ENV = "GRASSROOTS_SWEEP_TEST_CRASH_ONCE"
-
+from experiments.sweeps.backends import Task, make_backend
+from experiments.sweeps.designs import (Sweep, design_points, morris_effects,
+                                        replication_seeds, sobol_indices, unit_sample)
+from experiments.runs.output import git_dirty, git_revision, package_version
+from experiments.sweeps.store import SweepStore
 
 class SweepError(Exception):
     """The results folder cannot take this sweep (exists, or holds another sweep)."""
@@ -90,12 +83,6 @@ def run_task(task: Task) -> dict[str, Any]:
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
-        crash_marker = os.environ.get(CRASH_ONCE_ENV)
-        if crash_marker and not os.path.exists(crash_marker):
-            Path(crash_marker).touch()
-            os._exit(70)  # a worker that dies, for the tests
-        if task["run_id"] in os.environ.get(FAIL_ENV, "").split(","):
-            raise RuntimeError(f"test failure injected into {task['run_id']}")
         config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
         result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())

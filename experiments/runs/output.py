@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = Path("results")
 
 
@@ -127,7 +127,7 @@ def default_out_dir(scenario: str, seed: int, root: Path = RESULTS_DIR,
 
 def write_run(result: Any, out_dir: Path, scenario: str, seed: int) -> dict[str, Path]:
     """Write a run's folder and return ``{file kind: path}``."""
-    from .charts import plot_run
+    from experiments.runs.charts import plot_run
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

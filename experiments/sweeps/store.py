@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .output import _atomic, atomic_write_text, to_jsonable
+from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
 
 
 class SweepStore:
@@ -40,9 +40,6 @@ class SweepStore:
         self.needs.mkdir(parents=True, exist_ok=True)
         for tmp in list(self.root.rglob(".*.tmp")):  # left by a killed sweep
             tmp.unlink(missing_ok=True)
-
-    def has_results(self) -> bool:
-        return self.manifest_path.exists() or any(self.parts.glob("*.parquet"))
 
     def read_manifest(self) -> dict[str, Any] | None:
         if not self.manifest_path.exists():
@@ -70,17 +67,36 @@ class SweepStore:
         _atomic(self.parts / f"{run_id}.parquet", lambda tmp: frame.to_parquet(tmp,
                                                                                  index=False))
 
-    def consolidate(self) -> pd.DataFrame:
-        """Gather the parts into ``runs.parquet`` (sorted by run_id) and return the table."""
-        files = sorted(self.parts.glob("*.parquet"))
+    def part_files(self) -> list[Path]:
+        return sorted(self.parts.glob("*.parquet"))
+
+    def finished(self) -> bool:
+        """Whether the runs have been gathered into ``runs.parquet``."""
+        return self.runs_path.exists()
+
+    def read_runs(self) -> pd.DataFrame | None:
+        """The runs table: ``runs.parquet``, or for a sweep still running (or killed) its
+        finished runs from ``parts/``, sorted by run_id; None when there are neither."""
+        if self.finished():
+            return pd.read_parquet(self.runs_path)
+        files = self.part_files()
+        return self._gather(files) if files else None
+
+    @staticmethod
+    def _gather(files: list[Path]) -> pd.DataFrame:
         table = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files \
             else pd.DataFrame()
         if not table.empty:
             table = table.sort_values("run_id", kind="stable").reset_index(drop=True)
+        return table
+
+    def consolidate(self) -> pd.DataFrame:
+        """Gather the parts into ``runs.parquet`` (sorted by run_id) and return the table."""
+        table = self._gather(self.part_files())
         _atomic(self.runs_path, lambda tmp: table.to_parquet(tmp, index=False))
         return table
 
 
 def read_runs(root: str | Path) -> pd.DataFrame:
-    """A sweep's runs table, sorted by run_id."""
-    return pd.read_parquet(Path(root) / "runs.parquet")
+    """A finished sweep's runs table (``runs.parquet``), sorted by run_id."""
+    return pd.read_parquet(SweepStore(root).runs_path)

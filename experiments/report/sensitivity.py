@@ -1,8 +1,8 @@
 """Sensitivity charts from a Sobol or Morris sweep, with bootstrap CIs.
 
 Sobol: first-order (S1) and total (ST) indices per factor, recomputed from the runs with
-:func:`experiments.designs.sobol_indices` (the same estimator as the sweep's ``sobol.csv``),
-the CI from resampling the base samples. Morris: mu* (mean absolute elementary effect) and
+:func:`experiments.sweeps.designs.sobol_indices` (the same estimator as the sweep's
+``sobol.csv``), the CI from resampling the base samples. Morris: mu* (mean absolute elementary effect) and
 sigma per factor, the CI from resampling trajectories. Both are computed per combination of
 the sweep's list factors (policies).
 """
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report_charts as charts
-from .designs import sobol_indices
-from .report_sweep import SweepResults, outcome_label, outcome_unit, value_text
-from .stats import SEED
+from experiments.report import charts
+from experiments.sweeps.designs import sobol_indices
+from experiments.report.sweep import SweepResults, outcome_label, outcome_unit, value_text
+from experiments.report.stats import SEED
 
 N_RESAMPLES_SA = 1000
 

@@ -13,16 +13,15 @@ the map of harm, the timeline and the need-stage breakdown.
 
 from __future__ import annotations
 
-import argparse
 import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import report_charts as rcharts
-from .output import atomic_write_text, package_version
-from .report_sweep import (
+from experiments.report import charts as rcharts
+from experiments.runs.output import atomic_write_text, package_version
+from experiments.report.sweep import (
     HIGHER_IS_BETTER,
     KEY_OUTCOMES,
     Comparison,
@@ -36,7 +35,7 @@ from .report_sweep import (
     resolve_baseline,
     sweep_file_data,
 )
-from .stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
+from experiments.report.stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
 
 
 @dataclass
@@ -91,8 +90,8 @@ def rel(x: float) -> str:
 def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                    outcomes: list[str] | None, gain_threshold: float | None,
                    n_resamples: int, seed: int) -> Report:
-    from . import report_sections as sec
-    from .report_sensitivity import sensitivity
+    from experiments.report import sections as sec
+    from experiments.report.sensitivity import sensitivity
 
     results = load_results(folder)
     if results.runs.empty:
@@ -173,7 +172,7 @@ def _p(text: str) -> str:
 
 
 def run_sections(folder: Path, out: Path) -> Report:
-    from .report_run import build_run
+    from experiments.report.run import build_run
 
     built = build_run(folder, out)
     s = built["summary"]
@@ -250,48 +249,6 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
     return report
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from .cli import UsageError, parse_sets
-
-    baseline = parse_sets(args.baseline) if args.baseline else None
-    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
-        if args.outcomes else None
-    try:
-        report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
-                              args.seed)
-    except ReportError as e:
-        raise UsageError(str(e)) from None
-    if not args.quiet:
-        for line in report.key_findings:
-            print(f"- {line}")
-        n = sum(len(s.charts) for s in report.sections)
-        print(f"Report with {n} charts: {report.path}")
-    else:
-        print(report.path)
-    return 0
 
 
-def add_report_parser(sub: argparse._SubParsersAction) -> None:
-    from .sweep_cli import positive_int
-
-    p = sub.add_parser("report", help="write an HTML report of a sweep's or a run's results")
-    p.add_argument("dir", metavar="DIR", help="a results folder from 'grassroots sweep' or "
-                   "'grassroots run'")
-    p.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
-                   help="the baseline policy (repeatable), e.g. "
-                   "--baseline reporting.mechanism=hierarchical (default: the sweep file's "
-                   "baseline, else the first level of its first factor)")
-    p.add_argument("--outcomes", metavar="A,B", help="outcomes to compare (default: the sweep "
-                   f"file's, else {','.join(KEY_OUTCOMES[:4])},...)")
-    p.add_argument("--gain-threshold", type=float, metavar="X",
-                   help="dose-response: mark where one more step (5 volunteers per 1,000) gains "
-                   "less than X in the first outcome's units (default: 2%% of its value at the "
-                   "lowest level)")
-    p.add_argument("--resamples", type=positive_int, default=N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples (default {N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed (default {SEED})")
-    p.add_argument("--quiet", action="store_true", help="print only the report's path")
-    p.set_defaults(func=cmd_report)
-
-
-__all__ = ["Report", "ReportError", "PairedDifference", "add_report_parser", "build_report"]
+__all__ = ["Report", "ReportError", "PairedDifference", "build_report"]

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report_charts as charts
-from .report_sweep import (
+from experiments.report import charts
+from experiments.report.sweep import (
     HIGHER_IS_BETTER,
     SweepResults,
     outcome_label,
@@ -19,7 +19,7 @@ from .report_sweep import (
     same,
     value_text,
 )
-from .stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
+from experiments.report.stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
 
 MAX_LINES = 7  # policies drawn on one chart: more would not be told apart
 DOSE_FACTOR = "volunteers.team_size_per_1000"

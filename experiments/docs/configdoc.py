@@ -87,7 +87,7 @@ def render_base_toml() -> str:
 
 def write_base_toml(path: Path | None = None) -> Path:
     """Write ``configs/base.toml`` (or ``path``) atomically and return its path."""
-    from .output import atomic_write_text
+    from experiments.runs.output import atomic_write_text
 
     path = BASE_TOML if path is None else Path(path)
     atomic_write_text(path, render_base_toml())

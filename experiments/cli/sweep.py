@@ -1,4 +1,4 @@
-"""The ``grassroots sweep`` subcommand: options, and the call into :mod:`experiments.sweep`.
+"""The ``grassroots sweep`` subcommand: options, and the call into the sweep runner.
 
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
                      --scheduler tcp://HOST:PORT] [--out DIR] [--resume] [--no-timeseries]
@@ -15,29 +15,20 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sim.scenario import CONFIG_DIR
+from experiments.cli.args import UsageError, positive_int
+from experiments.sweeps.backends import make_backend
+from experiments.sweeps.designs import load_sweep
+from experiments.sweeps.runner import SweepError, make_plan, run_sweep
+from sim.scenario import CONFIG_DIR, shipped_or_path
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 
-def positive_int(text: str) -> int:
-    from .cli import whole_number
-
-    return whole_number(1)(text)
-
-
 def sweep_path(arg: str) -> Path:
-    from .cli import shipped_or_path
-
     return shipped_or_path(arg, SWEEP_DIR, "sweeps")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .backends import make_backend
-    from .cli import UsageError
-    from .designs import load_sweep
-    from .sweep import SweepError, make_plan, run_sweep
-
     sweep = load_sweep(sweep_path(args.sweep), replications=args.replications)
     plan = make_plan(sweep)  # configuration errors before any worker starts
     if args.out:

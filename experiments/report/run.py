@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report_charts as charts
+from experiments.report import charts
 
 STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
                  ("reporting", "detected_min", "reported_min"),
@@ -73,14 +73,15 @@ def hazard_windows(params: dict[str, Any], war_hours: float) -> list[tuple[str, 
 
 def build_run(folder: Path, out: Path) -> dict[str, Any]:
     """Charts and tables of one ``grassroots run`` folder."""
-    from sim import Config, GrassrootsModel
+    from sim import Config
+    from sim.township import build_township
 
     run = load_run(folder)
     summary = run["summary"]
     params = summary["parameters"]
     config = Config.from_dict(params, source=str(folder / "summary.json"))
     seed = int(summary["seed"])
-    township = GrassrootsModel(config, rng=seed).township  # construct only: the same network
+    township = build_township(config, seed)  # the run's network, from its seed
     needs = run["needs"]
     harm = np.bincount(needs["grid"].to_numpy(int), weights=needs["harm"].to_numpy(float),
                        minlength=township.n_grids)[:township.n_grids]

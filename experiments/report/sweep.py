@@ -13,7 +13,6 @@ of every other factor, so ``direct`` under the siloed structure is compared with
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .stats import N_RESAMPLES, SEED, Estimate, PairedDifference, bootstrap_mean, paired_difference
+from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
+                                      bootstrap_mean, paired_difference)
+from experiments.sweeps.store import SweepStore
 
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
                 "p90_response_min", "peak_backlog")
@@ -127,17 +128,13 @@ class SweepResults:
 def load_results(folder: Path) -> SweepResults:
     """Read ``runs.parquet`` (or, for a sweep still running, ``parts/``) and the manifest."""
     folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {}
-    partial = False
-    if (folder / "runs.parquet").exists():
-        runs = pd.read_parquet(folder / "runs.parquet")
-    else:
-        parts = sorted((folder / "parts").glob("*.parquet"))
-        if not parts:
-            raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
-                              "sweep or run results folder")
-        runs, partial = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), True
+    store = SweepStore(folder)
+    manifest = store.read_manifest() or {}
+    runs = store.read_runs()
+    if runs is None:
+        raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
+                          "sweep or run results folder")
+    partial = not store.finished()
     status = runs["status"] if "status" in runs else pd.Series("ok", index=runs.index)
     ok = runs[status == "ok"].reset_index(drop=True)
     factors = manifest.get("factors") or {}

@@ -6,9 +6,9 @@ the code differ. The effect table is measured: for each mechanism or toggle, a p
 comparison over common seeds (same hazards, same township) of a baseline scenario and the
 scenario with one parameter changed.
 
-    python -m experiments.odd --write            # refresh the parameter table
-    python -m experiments.odd --write --effects  # also re-measure the effect table (slow)
-    python -m experiments.odd --check            # exit 1 if docs/ODD.md is out of date
+    python -m experiments.docs.odd --write            # refresh the parameter table
+    python -m experiments.docs.odd --write --effects  # also re-measure the effect table (slow)
+    python -m experiments.docs.odd --check            # exit 1 if docs/ODD.md is out of date
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 
 from sim.params import describe
 
-from .configdoc import allowed, toml_value
+from experiments.docs.configdoc import allowed, toml_value
 
-ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
-PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.odd --write -->"
+ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.docs.odd --write -->"
 PARAM_END = "<!-- END GENERATED PARAMETER TABLE -->"
-EFFECT_BEGIN = "<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.odd --write --effects -->"
+EFFECT_BEGIN = "<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.docs.odd --write --effects -->"
 EFFECT_END = "<!-- END GENERATED EFFECT TABLE -->"
 
 
@@ -154,7 +154,7 @@ def render_effect_table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.odd", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m experiments.docs.odd", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--write", action="store_true", help="rewrite the generated tables")
     ap.add_argument("--effects", action="store_true", help="re-measure the effect table")

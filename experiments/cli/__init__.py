@@ -1,0 +1,1 @@
+"""The ``grassroots`` command: ``main.py`` builds the parser, one module per command."""

@@ -1,0 +1,7 @@
+"""``python -m experiments.cli``: the ``grassroots`` command."""
+
+import sys
+
+from experiments.cli.main import main
+
+sys.exit(main())

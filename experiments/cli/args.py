@@ -1,0 +1,86 @@
+"""Argument helpers shared by the commands: usage errors, ``--set`` values, whole numbers,
+CONFIG arguments. A leaf module: it imports no command."""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sim.params import ConfigError
+from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse cannot catch itself."""
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a TOML value if it parses as one (``3``, ``true``, ``"x"``), else
+    the text itself (so ``reporting.mechanism=direct`` needs no quotes)."""
+    try:
+        parsed = tomllib.loads(f"v = {text}")
+    except tomllib.TOMLDecodeError:
+        return text
+    return parsed["v"] if len(parsed) == 1 else text
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["section.key=value", ...]`` as ``{"section.key": value}``; the last one wins."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(item, "expected section.key=value, e.g. "
+                              "reporting.mechanism=direct", "--set")
+        overrides[key.strip()] = parse_value(value.strip())
+    return overrides
+
+
+def scenario_path(arg: str | None) -> Path | None:
+    """The file a CONFIG argument names: a path, or the name of a shipped scenario."""
+    return None if arg is None else shipped_or_path(arg, SCENARIO_DIR, "scenarios")
+
+
+def load_config(args: argparse.Namespace):
+    """The resolved config of a command: scenario file, then ``--set`` overrides."""
+    config = load_scenario(scenario_path(args.config))
+    overrides = parse_sets(args.set)
+    if overrides:
+        config = apply_overrides(config, overrides, source="--set")
+    return config
+
+
+def whole_number(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        return value
+
+    return parse
+
+
+seed_type = whole_number(0)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    return whole_number(1)(text)
+
+
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
+    """CONFIG and ``--set``, as ``run``, ``config`` take them."""
+    p.add_argument("config", nargs="?", metavar="CONFIG",
+                   help="scenario file or shipped scenario name (default: street_flood)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a parameter (repeatable), e.g. "
+                   "--set reporting.mechanism=direct")

@@ -1,0 +1,60 @@
+"""The ``grassroots`` command: run a scenario, or list and document parameters.
+
+    grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR] [--quiet]
+    grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
+    grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
+                     --scheduler ADDR] [--out DIR] [--resume]   (experiments/cli/sweep.py)
+    grassroots demo [CONFIG] [--port P] [--side-by-side] [--replay DIR RUN_ID]
+                                              (the classroom app: experiments/cli/demo.py)
+    grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B]
+                                              (an HTML report: experiments/cli/report.py)
+
+CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
+it the default scenario (street_flood) is used. Configuration errors and bad arguments print
+one message naming the file, the key and the allowed values, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from experiments.cli.args import EXIT_USAGE, UsageError
+from experiments.cli.config import add_config_parser
+from experiments.cli.demo import add_demo_parser
+from experiments.cli.report import add_report_parser
+from experiments.cli.run import add_run_parser
+from experiments.cli.sweep import add_sweep_parser
+from sim.params import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grassroots", description="Grassroots organizations responding to emergencies: "
+        "an agent-based simulation.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
+                add_report_parser):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for bad input or configuration)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse has printed usage and the error
+        return int(e.code or 0)
+    try:
+        return args.func(args)
+    except (ConfigError, UsageError) as e:
+        print(f"grassroots: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grassroots: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""``grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B] ...``: the HTML report
+of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from experiments.cli.args import UsageError, parse_sets, positive_int
+from experiments.report.page import build_report
+from experiments.report.stats import N_RESAMPLES, SEED
+from experiments.report.sweep import KEY_OUTCOMES, ReportError
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    baseline = parse_sets(args.baseline) if args.baseline else None
+    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
+        if args.outcomes else None
+    try:
+        report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
+                              args.seed)
+    except ReportError as e:
+        raise UsageError(str(e)) from None
+    if not args.quiet:
+        for line in report.key_findings:
+            print(f"- {line}")
+        n = sum(len(s.charts) for s in report.sections)
+        print(f"Report with {n} charts: {report.path}")
+    else:
+        print(report.path)
+    return 0
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write an HTML report of a sweep's or a run's results")
+    p.add_argument("dir", metavar="DIR", help="a results folder from 'grassroots sweep' or "
+                   "'grassroots run'")
+    p.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
+                   help="the baseline policy (repeatable), e.g. "
+                   "--baseline reporting.mechanism=hierarchical (default: the sweep file's "
+                   "baseline, else the first level of its first factor)")
+    p.add_argument("--outcomes", metavar="A,B", help="outcomes to compare (default: the sweep "
+                   f"file's, else {','.join(KEY_OUTCOMES[:4])},...)")
+    p.add_argument("--gain-threshold", type=float, metavar="X",
+                   help="dose-response: mark where one more step (5 volunteers per 1,000) gains "
+                   "less than X in the first outcome's units (default: 2%% of its value at the "
+                   "lowest level)")
+    p.add_argument("--resamples", type=positive_int, default=N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples (default {N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed (default {SEED})")
+    p.add_argument("--quiet", action="store_true", help="print only the report's path")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,1 @@
+"""Generated documentation: the ODD parameter tables, config docs and the baseline file."""

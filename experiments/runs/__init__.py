@@ -1,0 +1,1 @@
+"""One run's results folder: the files (summary, tables) and the run chart."""

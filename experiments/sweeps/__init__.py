@@ -1,0 +1,1 @@
+"""Designed sweeps: designs, the runner, execution backends and the results folder."""

@@ -1,0 +1,31 @@
+"""Faults injected into sweep runs, for the tests: a task function that wraps the runner's.
+
+Tests put :func:`run_task` in place of ``experiments.sweeps.runner.run_task`` (monkeypatch);
+process workers import it from here (they inherit the tests' ``sys.path`` and environment).
+
+- ``GRASSROOTS_SWEEP_TEST_FAIL``: comma-separated run_ids whose run fails (their base
+  scenario is replaced by a file that does not exist, so the runner's own error handling
+  records the failure).
+- ``GRASSROOTS_SWEEP_TEST_CRASH_ONCE``: a file path; the first run that finds it absent
+  creates it and kills its worker process.
+"""
+
+import os
+from pathlib import Path
+
+from experiments.sweeps import runner
+
+FAIL_ENV = "GRASSROOTS_SWEEP_TEST_FAIL"
+CRASH_ONCE_ENV = "GRASSROOTS_SWEEP_TEST_CRASH_ONCE"
+MISSING_BASE = "/nonexistent/test-failure-injected.toml"
+RUN_TASK = runner.run_task  # the real one, before a test replaces it
+
+
+def run_task(task: dict) -> dict:
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if marker and not os.path.exists(marker):
+        Path(marker).touch()
+        os._exit(70)  # a worker that dies
+    if task["run_id"] in os.environ.get(FAIL_ENV, "").split(","):
+        task = {**task, "base": MISSING_BASE}
+    return RUN_TASK(task)
