@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .agents import IDLE, RESTING, SERVING, TRAVELLING
 from .events import EventQueue
 from .mobilization import PARTY_POOL, SPONTANEOUS_POOL, ResidentPools
-from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, TYPE_LINE,
-                    TYPE_NAMES, TYPE_SKILL)
+from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, TYPE_NAMES,
+                    TYPE_SKILL)
 from .needs import SERVING as NEED_SERVING
 from .reporting import ReportingChain
 from .residents import MET
-from .roles import ResponderStatus, Role
+from .roster import COMMUNITY_CADRE
 
 if TYPE_CHECKING:
     from .world import World
 
-IDLE, TRAVELLING, SERVING, RESTING = ResponderStatus
 COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
 NO_NEEDS = np.zeros(0, dtype=np.int64)
 
@@ -91,7 +91,8 @@ class Response(ResidentPools):
         any line (the fallback: whoever of the community is there), so that no need is left
         without anyone allowed to meet it."""
         ro, tw = self.m.roster, self.m.township
-        table = np.full((tw.n_communities, int(TYPE_LINE.max()) + 1), -1, dtype=np.int64)
+        n_lines = max(int(self.m.needs.type_line.max()), int(ro.line.max()), 0) + 1
+        table = np.full((tw.n_communities, n_lines), -1, dtype=np.int64)
         for c in range(tw.n_communities):
             present = np.unique(ro.line[np.concatenate([ro.fixed_in_community[c],
                                                         ro.anywhere_idx])])
@@ -390,7 +391,7 @@ class Response(ResidentPools):
         factor = 1.0 - resp.skill_effort_gain * ro.skill_level[r]
         if skill != GENERAL and ro.skill[r] != skill:
             factor *= resp.skill_mismatch_factor
-        if ro.role[r] == Role.COMMUNITY_CADRE:  # a cohesive team works faster
+        if ro.role[r] == COMMUNITY_CADRE:  # a cohesive team works faster
             factor *= 1.0 - resp.cohesion_effort_gain * \
                 m.community_orgs[int(ro.community[r])].cohesion
         return float(needs.effort[i] * factor)

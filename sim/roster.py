@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from .agents import Responder
-from .roles import ResponderStatus, Role
+from enum import IntEnum
 
-COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = Role  # aliases
-IDLE, RESTING = ResponderStatus.IDLE, ResponderStatus.RESTING
+from .agents import IDLE, RESTING, Responder
+
+
+class Role(IntEnum):
+    """A responder's place in the organization; array code in ``Roster.role``
+    (``Responder.role_code``)."""
+
+    COMMUNITY_CADRE = 0
+    TOWNSHIP_CADRE = 1
+    ORGAN_CADRE = 2
+    VOLUNTEER = 3
+    UNIT_STAFF = 4
+
+
+# Plain ints: a numpy scalar compares with an int much faster than with an IntEnum member.
+COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = map(int, Role)
 
 
 class Roster:
@@ -28,7 +41,7 @@ class Roster:
         self.line = np.array([a.line for a in agents], dtype=np.int64)
         self.initiative = np.array([a.initiative for a in agents], dtype=float)
         self.node = np.array([a.home_node for a in agents], dtype=np.int64)
-        self.status = np.full(n, ResponderStatus.IDLE, dtype=np.int64)
+        self.status = np.full(n, IDLE, dtype=np.int64)
         self.active_from = np.full(n, np.inf)
         self.need = np.full(n, -1, dtype=np.int64)
         self.busy_min = np.zeros(n)

@@ -28,7 +28,7 @@ class Result:
 
     @property
     def outcome_units(self) -> dict[str, str]:
-        return {k: unit for k, (unit, _) in OUTCOMES.items()}
+        return {k: o.unit for k, o in OUTCOMES.items()}
 
     def summary(self) -> dict[str, float]:
         return self.outcomes.iloc[0].to_dict()

@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
-from sim.needs import DETECTED, DISPATCHED, REPORTED, TYPE_LINE, TYPE_NAMES
+from sim.needs import DETECTED, DISPATCHED, REPORTED, TYPE_NAMES
 from sim.params import MECHANISMS, STRUCTURES
-from sim.roles import ResponderStatus, Role
+from sim.agents import Status
+from sim.roster import Role
 
 SMALL = {"population.n_residents": 6000, "time.peace_days": 0, "time.war_hours": 24.0}
 # Heavy flood, no standing team, slow single-handler offices: reports jam, responders wait.
@@ -83,13 +84,13 @@ def unreached_while_idle(m: GrassrootsModel, hours: float = 6.0) -> list[tuple[i
         c = int(tw.grid_community[nd.grid[i]])
         idx = ro.in_community[c]
         line = rp.line_of(int(i))
-        ok = (ro.active_from[idx] <= m.minute) & (ro.status[idx] != ResponderStatus.RESTING)
+        ok = (ro.active_from[idx] <= m.minute) & (ro.status[idx] != Status.RESTING)
         ok &= ~ro.self_directed[idx] & np.isfinite(tw.travel[ro.node[idx], nd.grid[i]])
         if line >= 0:
             ok &= (ro.line[idx] < 0) | (ro.line[idx] == line)
         idx = idx[ok]
         if len(idx):
-            share = float(np.mean(ro.status[idx] == ResponderStatus.IDLE))
+            share = float(np.mean(ro.status[idx] == Status.IDLE))
             if share > 0.5:
                 bad.append((int(i), share))
     return bad
@@ -181,7 +182,7 @@ def test_siloed_every_need_type_has_someone_allowed_in_every_community(lines):
         have = ro.line[ro.in_community[c]]
         assert len(set(have.tolist())) == min(3, lines)  # lines assigned within the community
         for kind in range(len(TYPE_NAMES)):
-            line = int(rp.lines[c, TYPE_LINE[kind]])
+            line = int(rp.lines[c, m.needs.type_line[kind]])
             allowed = (have < 0) | (have == line) if line >= 0 else np.ones(len(have), bool)
             assert allowed.any(), (c, TYPE_NAMES[kind], line)
 
@@ -301,7 +302,7 @@ def test_roles_and_statuses_are_enums_with_the_old_codes():
         m.step()
     ro = m.roster
     assert set(np.unique(ro.role)) <= set(Role)
-    assert set(np.unique(ro.status)) <= set(ResponderStatus)
+    assert set(np.unique(ro.status)) <= set(Status)
     from sim.agents import IDLE, RESTING
     from sim.roster import COMMUNITY_CADRE, VOLUNTEER
     assert (IDLE, RESTING, COMMUNITY_CADRE, VOLUNTEER) == (0, 3, 0, 3)
