@@ -74,7 +74,11 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             _LOWER),
     Outcome("lost_reports", "reports", "Reports lost on the way (re-sent)", _LOWER),
     Outcome("handoffs", "reports", "Reports handed between lines (siloed structure)", _LOWER),
+    Outcome("reports_lost_for_good", "reports", "Reports lost after the last re-send (the "
+            "need waits for local action)", _LOWER),
     Outcome("initiative_actions", "actions", "Cadres acting before approval", _NEITHER),
+    Outcome("local_actions", "actions", "Needs taken by an idle local responder after "
+            "waiting on the chain", _NEITHER),
     Outcome("party_member_responses", "responses", "Needs met by mobilized party members",
             _NEITHER),
     Outcome("spontaneous_responses", "responses", "Needs met by spontaneous volunteers",
@@ -191,7 +195,9 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "duplicate_dispatches": float(rp.n_duplicates if rp else 0),
         "lost_reports": float(rp.n_lost_reports if rp else 0),
         "handoffs": float(rp.n_handoffs if rp else 0),
+        "reports_lost_for_good": float(rp.chain.n_lost_for_good if rp else 0),
         "initiative_actions": float(rp.n_initiative if rp else 0),
+        "local_actions": float(rp.n_local_actions if rp else 0),
         "party_member_responses": float(rp.n_party_responses if rp else 0),
         "spontaneous_responses": float(rp.n_spontaneous_responses if rp else 0),
         "temporary_party_orgs": float(len(rp.temp_orgs) if rp else 0),
