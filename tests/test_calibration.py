@@ -245,7 +245,7 @@ def test_sigkilled_calibration_resumes_where_it_was(tmp_path):
     assert (trials["state"] != "RUNNING").all()
     # Trial 0 is the scenario's own values: what calibration changes is measured from there.
     first = complete.set_index("trial").loc[0]
-    assert first["routine.effort_min"] == 60.0
+    assert first["routine.effort_min"] == load_scenario(None).routine.effort_min
     # The fitted values form a scenario that loads, inside the plausible ranges.
     config = load_scenario(out / "calibrated.toml")
     best = complete.loc[complete["loss"].idxmin()]
@@ -267,3 +267,36 @@ def test_resuming_with_other_parameters_is_refused(tmp_path, capsys):
     assert cli(capsys, *args, "--params", "routine.effort_min")[0] == 0
     code, _, err = cli(capsys, *args, "--params", "routine.duty_hours")
     assert code == 2 and "different calibration" in err
+
+
+def test_shipped_scenarios_hold_the_recorded_calibration():
+    """configs/targets/calibration.json (written by scripts/calibrate-shipped) and the values
+    in every shipped scenario file agree, each value inside its plausible range."""
+    from experiments.calibration.shipped import RECORD
+    from sim.scenario import SCENARIO_DIR
+
+    record = json.loads(RECORD.read_text())
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        flat = load_scenario(path).flat()
+        text = path.read_text()
+        for key, value in record["fitted"].items():
+            lo, hi = record["ranges"][key]
+            assert flat[key] == pytest.approx(value, rel=1e-3), (path.name, key)
+            assert lo <= flat[key] <= hi
+            assert f"{key.split('.')[1]} = " in text and "calibrated against F1" in text
+
+
+def test_set_in_scenario_replaces_or_adds_a_key():
+    from experiments.calibration.shipped import set_in_scenario
+
+    text = "name = 'x'\n\n[routine]\neffort_min = 60.0  # old\n\n[flood]\nenabled = true\n"
+    new = set_in_scenario(text, "routine.effort_min", "90.0", "new")
+    assert "effort_min = 90.0  # new" in new and "# old" not in new and "[flood]" in new
+    new = set_in_scenario(new, "routine.duty_hours", "8.5", "c")
+    assert new.index("duty_hours = 8.5") < new.index("[flood]")
+    new = set_in_scenario(new, "volunteers.callup_min", "30.0", "c")
+    import tomllib
+
+    data = tomllib.loads(new)
+    assert data["routine"] == {"effort_min": 90.0, "duty_hours": 8.5}
+    assert data["volunteers"] == {"callup_min": 30.0} and data["flood"] == {"enabled": True}

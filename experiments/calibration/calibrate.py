@@ -261,6 +261,9 @@ def write_outputs(study, plan: Plan, out: Path) -> dict[str, Any]:
         raise CalibrationError(f"{out}: no trial completed (see the error column of "
                                "trials.parquet)")
     best = study.best_trial
+    finished = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete]
+    wall = (max(t.datetime_complete for t in finished) -
+            min(t.datetime_start for t in finished)).total_seconds()
     before = complete.iloc[0] if complete.iloc[0]["trial"] == 0 else None
     targets = calibration_targets(plan.targets_path)
     text = calibrated_toml(plan, best, targets, out)
@@ -272,6 +275,7 @@ def write_outputs(study, plan: Plan, out: Path) -> dict[str, Any]:
                "means": best.user_attrs["means"],
                "trials": int(len(complete)),
                "mean_trial_s": float(complete["duration_s"].mean()),
+               "wall_s": wall,  # first trial's start to last trial's end, over resumes
                "plan": plan.signature(), "version": package_version(),
                "git_revision": git_revision()}
     atomic_write_text(out / "calibration.json", json.dumps(summary, indent=2, default=str))
