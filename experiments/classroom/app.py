@@ -169,17 +169,22 @@ PAGE_CSS = """
 .grassroots-page { font-size: 15px; color: #212121; background: #ffffff; }
 .grassroots-toolbar { align-items: center; flex-wrap: wrap; }
 .grassroots-toolbar .v-btn { text-transform: none; }
-.grassroots-clock { font-size: 18px; font-weight: bold; }
+.grassroots-toolbar .v-input--checkbox { margin: 0; padding: 0; }
+.grassroots-toolbar .v-input__slot, .grassroots-toolbar .v-messages { margin: 0 !important; }
+.grassroots-toolbar .v-messages { display: none; }
+.grassroots-clock { font-size: 15px; }
+.grassroots-scenario-line { font-size: 15px; white-space: nowrap; overflow: hidden;
+                            text-overflow: ellipsis; }
 .grassroots-maps { display: flex; gap: 6px; flex-wrap: nowrap; }
 .grassroots-mapbox { position: relative; }
 .grassroots-mapbox svg { display: block; width: auto; max-width: 100%;
-                         height: calc(100vh - 245px); }
+                         height: calc(100vh - 200px); }
 .grassroots-side-by-side .grassroots-mapbox svg {
-    height: min(calc(100vh - 245px), calc((100vw - 560px) / 2)); }
+    height: min(calc(100vh - 200px), calc((100vw - 560px) / 2)); }
 .grassroots-sidecol { flex: 1 1 0; min-width: 300px; display: flex; flex-direction: column;
-                      gap: 2px; max-height: calc(100vh - 150px); overflow: hidden; }
+                      gap: 2px; max-height: calc(100vh - 130px); overflow: hidden; }
 .grassroots-sidecol svg.chart { width: 100%; height: auto; display: block;
-                                max-height: calc((100vh - 330px) / 3); }
+                                max-height: calc((100vh - 390px) / 3); }
 .grassroots-note { min-height: 30px; width: 0; min-width: 100%; border-radius: 6px;
                    padding: 2px 8px; font-size: 17px; font-weight: bold; color: #212121;
                    line-height: 1.3; }
@@ -336,9 +341,9 @@ def _fmt(v: float, unit: str, sign: bool = False) -> str:
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
-    """Solara's app layout; side by side, the sidebar starts closed to leave room for two
+    """Solara's app layout with the sidebar closed at the start, to leave the screen to the
     maps (the play buttons are in the main area; the menu button opens the settings)."""
-    return solara.AppLayout(children=children, sidebar_open=not START.side_by_side)
+    return solara.AppLayout(children=children, sidebar_open=False)
 
 
 @solara.component
@@ -474,12 +479,11 @@ def Page():
                 classes=["grassroots-scenario"])
             solara.HTML(tag="div", unsafe_innerHTML=escape(
                 T("app.status", seed=m.seed, preset=m.preset, step=main.step_count,
-                  steps=main.n_steps)), classes=["grassroots-stepinfo"])
+                  steps=main.n_steps)) + "<br><b>" + escape(clock(main, main.minute, LANG)) +
+                "</b>", classes=["grassroots-clock"])
             solara.Select(T("app.speed"), value=f"{speed.value:g}",
                           values=[f"{s:g}" for s in SPEEDS],
                           on_value=lambda v: speed.set(float(v)))
-            solara.Checkbox(label=T("app.pause_at_moments"), value=pause_at.value,
-                            on_value=pause_at.set)
             with solara.Details(T("app.scenario_settings"), expand=True):
                 preset_spec = specs.value["preset"]
                 solara.Select(T("app.preset"), value=values.value["preset"],
@@ -509,13 +513,15 @@ def Page():
                           disabled=playing.value or not m.running, classes=["grassroots-step"])
             solara.Button(T("app.reset"), color="primary" if changed or not m.running
                           else None, on_click=reset, classes=["grassroots-reset"])
-            solara.Text(clock(main, main.minute, LANG), classes=["grassroots-clock"])
             if not m.running:
                 solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
                             style={"color": "#2e7d32", "font-weight": "bold"})
             elif changed:
                 solara.Text(T("app.press_reset"), classes=["grassroots-press-reset"],
                             style={"color": "#e65100", "font-weight": "bold"})
+            with solara.Div(classes=["grassroots-pause-at"]):
+                solara.Checkbox(label=T("app.pause_at_moments"), value=pause_at.value,
+                                on_value=pause_at.set)
             modes = ["unmet", "harm"] + (["infected"] if m.infections() else [])
             words = {T(f"app.colour.{x}"): x for x in modes}
             solara.ToggleButtonsSingle(
@@ -538,6 +544,8 @@ def Page():
                 for pane, layout in zip(m.panes, m.layouts):
                     MapColumn(m, pane, layout, colour.value, note.value[1])
             with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
+                    START.preset_description(m.preset)), classes=["grassroots-scenario-line"])
                 legend = legend_items(main, colour.value)
                 solara.HTML(tag="div", unsafe_innerHTML="".join(
                     f"<span>{sym}{escape(T(key, **fields))}</span>"

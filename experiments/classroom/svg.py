@@ -284,9 +284,10 @@ def _responder_dots(model, layout: MapLayout) -> list[str]:
 
 
 def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
-              x_max: float, chart_id: str, width: int = 560, height: int = 190) -> str:
-    """A line chart of one or more (label, hours, values) series, hours on the x axis."""
-    left, right, top, bottom = 56, 26, 30, 30
+              x_max: float, chart_id: str, width: int = 720, height: int = 210) -> str:
+    """A line chart of one or more (label, hours, values) series, hours on the x axis.
+    Large type: the page draws it about half size on a projector."""
+    left, right, top, bottom = 78, 34, 34, 34
     pw, ph = width - left - right, height - top - bottom
     values = [v for _, _, ys in series for v in ys if v == v]
     y_max = _nice_max(max(values) if values else 1.0)
@@ -295,20 +296,20 @@ def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
            f'data-points="{sum(len(xs) for _, xs, _ in series)}" viewBox="0 0 {width} '
            f'{height}" style="font-family:sans-serif;background:#ffffff" '
            f'fill="#212121">',
-           f'<text x="{left}" y="20" font-size="18" font-weight="bold">{escape(title)}</text>',
+           f'<text x="{left}" y="26" font-size="26" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" '
            f'stroke="#90a4ae"/>']
     for k in range(5):
         yv = y_max * k / 4
         yy = top + ph - ph * k / 4
-        out.append(f'<text x="{left - 6}" y="{yy + 5:.1f}" font-size="15" text-anchor="end">'
+        out.append(f'<text x="{left - 6}" y="{yy + 7:.1f}" font-size="22" text-anchor="end">'
                    f'{_fmt(yv)}</text>')
         if 0 < k < 4:
             out.append(f'<line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" '
                        f'stroke="#eceff1"/>')
     for k in range(5):
         xv = x_max * k / 4
-        out.append(f'<text x="{left + pw * k / 4:.1f}" y="{height - 10}" font-size="15" '
+        out.append(f'<text x="{left + pw * k / 4:.1f}" y="{height - 6}" font-size="22" '
                    f'text-anchor="middle">{xv:.0f} h</text>')
     for s, (label, xs, ys) in enumerate(series):
         colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
@@ -320,7 +321,7 @@ def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
         if label:
             last = next((y for y in reversed(ys) if y == y), None)
             text = f"{label}: {_fmt(last)}" if last is not None else label
-            out.append(f'<text x="{left + 8}" y="{top + 18 + 17 * s}" font-size="14" '
+            out.append(f'<text x="{left + 8}" y="{top + 24 + 24 * s}" font-size="22" '
                        f'fill="{colour}" font-weight="bold">{escape(text)}</text>')
     out.append("</svg>")
     return "".join(out)
