@@ -585,13 +585,16 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
             policies = page.locator(".grassroots-policy").all_inner_texts()
             assert "direct" in policies[0] and "hierarchical" in policies[1]
             page.screenshot(path=str(RESULTS / f"side-by-side-{width}x{height}.png"))
-        # play past the flood's start, then measure the pace
+        # play to the flood's start (a pause), then on without pauses, and measure the pace
         click(page, "grassroots-play")
-        page.wait_for_function("() => document.querySelector('.grassroots-note.on')",
-                               timeout=30_000)
+        page.wait_for_function("() => document.querySelector('.grassroots-note.on') && "
+                               "document.querySelector('.grassroots-note.on').innerText"
+                               ".includes('The flood starts')", timeout=30_000)
         page.wait_for_function("() => document.querySelector('.grassroots-play').innerText"
                                ".includes('Play')", timeout=10_000)
-        page.locator(".grassroots-pause-at input").first.click()  # no more pauses
+        page.locator(".grassroots-pause-at label").first.click()  # no more pauses
+        page.wait_for_function("() => document.querySelector('.grassroots-pause-at input')"
+                               ".getAttribute('aria-checked') === 'false'", timeout=10_000)
         click(page, "grassroots-play")
         wait_step(page, "s >= 40", 30_000)
         s0, t0 = step_of(page), time.perf_counter()
@@ -624,9 +627,9 @@ def test_browser_in_chinese(playwright_or_skip):
                       "积压", "直报"):
             assert words in body, words
         click(page, "grassroots-play")
-        page.wait_for_function("() => document.querySelector('.grassroots-note.on')",
-                               timeout=30_000)
-        assert "洪涝开始" in page.locator(".grassroots-note.on").first.inner_text()
+        page.wait_for_function("() => document.querySelector('.grassroots-note.on') && "
+                               "document.querySelector('.grassroots-note.on').innerText"
+                               ".includes('洪涝开始')", timeout=30_000)
         page.screenshot(path=str(RESULTS / "zh.png"))
         errors = b.errors
         b.browser.close()

@@ -45,6 +45,7 @@ SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # simulated hours per second
 TARGET_RUN_S = 40  # the default speed plays the emergency in about this long
 FEED_LINES = 12
 GIF_MAX_FRAMES = 240
+RENDER_WAIT_S = 2.0  # the play loop waits at most this long for a frame to be drawn
 
 
 def T(key: str, **fields: Any) -> str:
@@ -340,6 +341,41 @@ def _fmt(v: float, unit: str, sign: bool = False) -> str:
 
 
 @solara.component
+def Status(m: AppModel, tick: solara.Reactive[int]):
+    """The sidebar's line: seed, preset, step and the model's clock."""
+    tick.value  # noqa: B018 (read: re-rendered at each frame)
+    main = m.main
+    solara.HTML(tag="div", unsafe_innerHTML=escape(
+        T("app.status", seed=m.seed, preset=m.preset, step=main.step_count,
+          steps=main.n_steps)) + "<br><b>" + escape(clock(main, main.minute, LANG)) + "</b>",
+        classes=["grassroots-clock"])
+
+
+@solara.component
+def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, playing: bool,
+             rendered: threading.Event):
+    """What changes as the run plays: the finished panel, the maps, legend, charts, feed.
+    The only part re-rendered at each frame; it tells the play loop when it is drawn."""
+    tick.value  # noqa: B018 (read: re-rendered at each frame)
+    solara.use_effect(rendered.set, None)  # after every render
+    if not m.running:
+        Finished(m)
+    with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
+        with solara.Row(gap="6px", classes=["grassroots-maps"]):
+            for pane, layout in zip(m.panes, m.layouts):
+                MapColumn(m, pane, layout, colour, note)
+        with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
+                START.preset_description(m.preset)), classes=["grassroots-scenario-line"])
+            legend = legend_items(m.main, colour)
+            solara.HTML(tag="div", unsafe_innerHTML="".join(
+                f"<span>{sym}{escape(T(key, **fields))}</span>"
+                for sym, key, fields in legend), classes=["grassroots-legend"])
+            Charts(m)
+            Feed(m, playing)
+
+
+@solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     """Solara's app layout with the sidebar closed at the start, to leave the screen to the
     maps (the play buttons are in the main area; the menu button opens the settings)."""
@@ -365,6 +401,8 @@ def Page():
     checking = solara.use_reactive(False)
     check_request = solara.use_reactive(0)
     lock = solara.use_memo(threading.Lock, [])
+    running = solara.use_reactive(True)
+    rendered = solara.use_memo(threading.Event, [])
     m: AppModel = model.value
 
     def advance(n: int, stop_at_moments: bool) -> bool:
@@ -406,9 +444,12 @@ def Page():
                     start=m.main.peace_steps + 1)))
             elif go_on and note.value[0] == "quiet":
                 note.set(("", ""))
+            rendered.clear()
             tick.set(tick.value + 1)
+            rendered.wait(RENDER_WAIT_S)  # one frame at a time: never ahead of the browser
             if not go_on:
                 break
+        running.set(m.running)
         playing.set(False)
 
     solara.lab.use_task(loop, dependencies=[playing.value, m], prefer_threaded=True)
@@ -422,6 +463,7 @@ def Page():
         note.set(("", ""))
         advance(1, False)
         tick.set(tick.value + 1)
+        running.set(m.running)
 
     def reset():
         playing.set(False)
@@ -429,6 +471,7 @@ def Page():
         check.set("")
         new = AppModel(**values.value)
         model.set(new)
+        running.set(True)
         applied.set(dict(values.value))
         speed.set(default_speed(new.main.config.time.war_hours))
         colour.set("infected" if new.infections() else "unmet")
@@ -477,10 +520,7 @@ def Page():
                 f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
                 f"{escape(START.preset_description(m.preset))}"),
                 classes=["grassroots-scenario"])
-            solara.HTML(tag="div", unsafe_innerHTML=escape(
-                T("app.status", seed=m.seed, preset=m.preset, step=main.step_count,
-                  steps=main.n_steps)) + "<br><b>" + escape(clock(main, main.minute, LANG)) +
-                "</b>", classes=["grassroots-clock"])
+            Status(m, tick)
             solara.Select(T("app.speed"), value=f"{speed.value:g}",
                           values=[f"{s:g}" for s in SPEEDS],
                           on_value=lambda v: speed.set(float(v)))
@@ -507,13 +547,14 @@ def Page():
     with solara.Column(classes=page_classes, gap="4px", style={"padding": "0 4px"}):
         with solara.Row(gap="6px", classes=["grassroots-toolbar"]):
             solara.Button(T("app.pause") if playing.value else T("app.play"),
-                          color="primary", on_click=play_pause, disabled=not m.running,
+                          color="primary", on_click=play_pause, disabled=not running.value,
                           classes=["grassroots-play"])
             solara.Button(T("app.step"), on_click=step_once,
-                          disabled=playing.value or not m.running, classes=["grassroots-step"])
-            solara.Button(T("app.reset"), color="primary" if changed or not m.running
+                          disabled=playing.value or not running.value,
+                          classes=["grassroots-step"])
+            solara.Button(T("app.reset"), color="primary" if changed or not running.value
                           else None, on_click=reset, classes=["grassroots-reset"])
-            if not m.running:
+            if not running.value:
                 solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
                             style={"color": "#2e7d32", "font-weight": "bold"})
             elif changed:
@@ -537,18 +578,4 @@ def Page():
             solara.Error(m.error)
         if check.value:
             solara.Info(check.value, classes=["grassroots-check-result"])
-        if not m.running:
-            Finished(m)
-        with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
-            with solara.Row(gap="6px", classes=["grassroots-maps"]):
-                for pane, layout in zip(m.panes, m.layouts):
-                    MapColumn(m, pane, layout, colour.value, note.value[1])
-            with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
-                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
-                    START.preset_description(m.preset)), classes=["grassroots-scenario-line"])
-                legend = legend_items(main, colour.value)
-                solara.HTML(tag="div", unsafe_innerHTML="".join(
-                    f"<span>{sym}{escape(T(key, **fields))}</span>"
-                    for sym, key, fields in legend), classes=["grassroots-legend"])
-                Charts(m)
-                Feed(m, playing.value)
+        LiveView(m, tick, colour.value, note.value[1], playing.value, rendered)
