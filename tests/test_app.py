@@ -251,7 +251,7 @@ def test_feed_and_legend_in_chinese():
     lines = [x for _, x, _ in m.panes[0].feed]
     assert any(re.match(r"第\d+天 \d\d:\d\d  洪涝波及网格 ", x) for x in lines), lines[:5]
     assert any("洪涝开始" in x for x in lines)
-    assert m.panes[0].title.startswith("一网统管＋网格党组织")
+    assert m.panes[0].title.startswith("直报 · 一网统管＋网格党组织")
     words = [text(k, "zh", **f) for _, k, f in legend_items(m.main, "unmet")]
     assert "受淹网格" in words and "干部" in words and "火灾" not in words
 

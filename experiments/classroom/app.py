@@ -184,6 +184,7 @@ PAGE_CSS = """
     height: min(calc(100vh - 200px), calc((100vw - 560px) / 2)); }
 .grassroots-sidecol { flex: 1 1 0; min-width: 300px; display: flex; flex-direction: column;
                       gap: 2px; max-height: calc(100vh - 130px); overflow: hidden; }
+.grassroots-sidecol > * { flex-shrink: 0; }
 .grassroots-sidecol svg.chart { width: 100%; height: auto; display: block;
                                 max-height: calc((100vh - 390px) / 3); }
 .grassroots-note { min-height: 30px; width: 0; min-width: 100%; border-radius: 6px;
@@ -202,8 +203,8 @@ PAGE_CSS = """
 .grassroots-finished td:first-child, .grassroots-finished th:first-child { text-align: left; }
 .grassroots-help { font-size: 13px; color: #455a64; margin: -14px 0 8px 0; line-height: 1.2; }
 .grassroots-sidebar { font-size: 14px; }
-.grassroots-policy { font-size: 16px; font-weight: bold; white-space: nowrap; overflow: hidden;
-                     text-overflow: ellipsis; width: 0; min-width: 100%; }
+.grassroots-policy { font-size: 16px; font-weight: bold; line-height: 1.2; width: 0;
+                     min-width: 100%; }
 footer, .solara-footer { display: none !important; }
 """
 
@@ -326,7 +327,7 @@ def Finished(model: AppModel):
         if side:
             cells += f"<td>{_fmt(values[1] - values[0], unit, sign=True)}</td>"
         rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
-    html = (f"<b>{escape(T('app.finished'))}</b><table><tr><th>{escape(T('app.outcome'))}"
+    html = (f"<b>{escape(T('app.finished_title'))}</b><table><tr><th>{escape(T('app.outcome'))}"
             f"</th>{head}</tr>{''.join(rows)}</table>")
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["grassroots-finished"])
 
@@ -358,13 +359,13 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, pl
     The only part re-rendered at each frame; it tells the play loop when it is drawn."""
     tick.value  # noqa: B018 (read: re-rendered at each frame)
     solara.use_effect(rendered.set, None)  # after every render
-    if not m.running:
-        Finished(m)
     with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
         with solara.Row(gap="6px", classes=["grassroots-maps"]):
             for pane, layout in zip(m.panes, m.layouts):
                 MapColumn(m, pane, layout, colour, note)
         with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
+            if not m.running:
+                Finished(m)
             solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
                 START.preset_description(m.preset)), classes=["grassroots-scenario-line"])
             legend = legend_items(m.main, colour)

@@ -269,8 +269,8 @@ class Pane:
     @property
     def title(self) -> str:
         c, lang = self.config, self.lang
-        return (f"{self.label}{text('structure.' + c.organization.structure, lang)}, "
-                f"{text('mechanism.' + c.reporting.mechanism, lang)}, "
+        return (f"{self.label}{text('mechanism.' + c.reporting.mechanism, lang)} · "
+                f"{text('app.choice.' + c.organization.structure, lang)} · "
                 + text("app.volunteers_per_1000", lang,
                        n=f"{c.volunteers.team_size_per_1000:g}"))
 

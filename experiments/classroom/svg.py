@@ -49,6 +49,7 @@ class MapLayout:
             spacing = float(np.median(d.min(1)))
         else:
             spacing = 1.0
+        pos = _spread(pos, spacing)  # grids closer than a cell (villages) pushed apart
         lo, hi = pos.min(0), pos.max(0)
         span = np.maximum(hi - lo, 1e-9) + spacing
         self.scale = WIDTH / span[0]
@@ -93,6 +94,24 @@ def grid_levels(model, colour_by: str = "unmet") -> tuple[np.ndarray, list[str],
     open_ = needs.state[:n] <= DISPATCHED
     unmet = np.bincount(needs.grid[:n][open_], minlength=ng)
     return unmet / UNMET_CAP, [str(u) for u in unmet], "app.legend.unmet", {"cap": UNMET_CAP}
+
+
+def _spread(pos: np.ndarray, spacing: float, rounds: int = 60) -> np.ndarray:
+    """Positions moved apart until no two are closer than ``spacing`` (on a lattice nothing
+    moves): on a random network two villages can sit on top of each other."""
+    pos = pos.copy()
+    n = len(pos)
+    for _ in range(rounds):
+        d = pos[:, None, :] - pos[None, :, :]
+        dist = np.sqrt((d ** 2).sum(-1))
+        dist[np.arange(n), np.arange(n)] = np.inf
+        short = dist < spacing * 0.999
+        if not short.any():
+            break
+        gap = np.where(short, dist, spacing)
+        push = np.where(short, (spacing - gap) / 2 / np.maximum(gap, 1e-9), 0.0)
+        pos += (d * push[:, :, None]).sum(1)
+    return pos
 
 
 def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "") -> str:
@@ -331,8 +350,8 @@ def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(v))
-    return next(m * power for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * power >= v)
+    return next(m * power for m in (1, 2, 4, 6, 8, 10) if m * power >= v)  # quarters: round
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}"
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}"
