@@ -8,6 +8,7 @@ extra (``pip install -e '.[app]'``) the browser test is skipped, saying which is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -451,19 +452,30 @@ def is_playing(page) -> bool:
     return "❚❚" in page.locator(".grassroots-play").first.inner_text()
 
 
+def play_until_paused_at(page, words: str) -> None:
+    """Press play; wait for the note with ``words`` and for play to have stopped there."""
+    click(page, "grassroots-play")
+    page.wait_for_function("w => { const n = document.querySelector('.grassroots-note.on');"
+                           " return n && n.innerText.includes(w); }", arg=words,
+                           timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.grassroots-play').innerText"
+                           ".includes('❚❚')", timeout=10_000)
+
+
 class Browser:
     """One Chromium for a test; pages log their errors; screenshots go to results/app/."""
 
-    def __init__(self, pw) -> None:
+    def __init__(self, pw, port: int) -> None:
         self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.port = port
         self.errors: list[str] = []
 
-    def page(self, port: int, width: int = 1280, height: int = 720):
+    def page(self, width: int = 1280, height: int = 720):
         context = self.browser.new_context(viewport={"width": width, "height": height},
                                            accept_downloads=True)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
+        page.goto(f"http://127.0.0.1:{self.port}/", timeout=60_000)
         page.wait_for_selector(MAP, timeout=60_000)
         return page
 
@@ -483,25 +495,30 @@ def playwright_or_skip():
         yield pw
 
 
-def served(*args: str):
+@contextlib.contextmanager
+def demo_session(pw, *args: str):
+    """``grassroots demo ARGS`` and a Chromium; afterwards both are stopped, and neither a
+    page error nor a server traceback may have happened."""
     port = free_port()
     proc = start_demo(port, *args)
-    return port, proc
-
-
-def server_log(port: int) -> str:
-    return (RESULTS / f"server-{port}.log").read_text()
+    try:
+        b = Browser(pw, port)
+        yield b
+        errors = b.errors
+        b.browser.close()
+    finally:
+        stop(proc)
+    assert errors == []
+    assert "Traceback" not in (RESULTS / f"server-{port}.log").read_text()
 
 
 def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_path):
     """A short flood (4 h): two browser contexts step independently, a reload starts
     afresh, play pauses at the hazard's start, the played run ends with the finished panel,
     and the PNG and GIF exports download files."""
-    port, proc = served("--set", "time.war_hours=4")
-    try:
-        b = Browser(playwright_or_skip)
-        one = b.page(port)
-        two = b.page(port)
+    with demo_session(playwright_or_skip, "--set", "time.war_hours=4") as b:
+        one = b.page()
+        two = b.page()
         assert one.title() == "Grassroots emergency response: classroom"
         for _ in range(3):
             click(one, "grassroots-step")
@@ -515,12 +532,7 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
         assert step_of(one) == 0  # a reload starts a fresh run
 
         # play: peacetime is fast-forwarded, then the flood's start pauses the run
-        click(one, "grassroots-play")
-        one.wait_for_function("() => document.querySelector('.grassroots-note.on')"
-                              " && document.querySelector('.grassroots-note.on').innerText"
-                              ".includes('The flood starts')", timeout=30_000)
-        one.wait_for_function("() => document.querySelector('.grassroots-play').innerText"
-                              ".includes('Play')", timeout=10_000)
+        play_until_paused_at(one, "The flood starts")
         peace = 28
         assert step_of(one) == peace + 1
         one.screenshot(path=str(RESULTS / "paused-at-hazard.png"))
@@ -552,12 +564,18 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
         assert gif_path.read_bytes()[:6] == b"GIF89a"
         shutil.copy(png_path, RESULTS / "export-view.png")
         shutil.copy(gif_path, RESULTS / "export-run.gif")
-        errors = b.errors
-        b.browser.close()
-    finally:
-        stop(proc)
-    assert errors == []
-    assert "Traceback" not in server_log(port)
+
+        # a preset brings its own values, and Reset uses them (the page says to press it)
+        one.locator(".v-app-bar__nav-icon, .v-toolbar__content button").first.click()
+        pick(one, "Scenario preset", "street_epidemic")
+        one.wait_for_selector(".grassroots-press-reset", timeout=10_000)
+        click(one, "grassroots-reset")
+        one.wait_for_function("() => document.querySelector('.grassroots-scenario-line')"
+                              ".innerText.startsWith('street_epidemic')", timeout=30_000)
+        assert step_of(one) == 0 and one.get_by_text("infections").count()
+        assert "an epidemic" in one.locator(".grassroots-scenario").first.inner_text()
+        assert "--set" not in one.locator(".grassroots-policy").first.inner_text()
+        one.screenshot(path=str(RESULTS / "epidemic-after-reset.png"))
 
 
 def inside(box: dict, width: int, height: int) -> bool:
@@ -568,11 +586,9 @@ def inside(box: dict, width: int, height: int) -> bool:
 def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
     """Side by side, the default flood: both maps, the charts and the feed fit 1280x720 and
     1920x1080 without scrolling; the legend is at least 14 px; play keeps >= 10 steps/s."""
-    port, proc = served("--side-by-side")
-    try:
-        b = Browser(playwright_or_skip)
+    with demo_session(playwright_or_skip, "--side-by-side") as b:
         for width, height in ((1920, 1080), (1280, 720)):
-            page = b.page(port, width, height)
+            page = b.page(width, height)
             maps = page.locator(MAP)
             assert maps.count() == 2
             for k in range(2):
@@ -586,12 +602,7 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
             assert "direct" in policies[0] and "hierarchical" in policies[1]
             page.screenshot(path=str(RESULTS / f"side-by-side-{width}x{height}.png"))
         # play to the flood's start (a pause), then on without pauses, and measure the pace
-        click(page, "grassroots-play")
-        page.wait_for_function("() => document.querySelector('.grassroots-note.on') && "
-                               "document.querySelector('.grassroots-note.on').innerText"
-                               ".includes('The flood starts')", timeout=30_000)
-        page.wait_for_function("() => document.querySelector('.grassroots-play').innerText"
-                               ".includes('Play')", timeout=10_000)
+        play_until_paused_at(page, "The flood starts")
         page.locator(".grassroots-pause-at label").first.click()  # no more pauses
         page.wait_for_function("() => document.querySelector('.grassroots-pause-at input')"
                                ".getAttribute('aria-checked') === 'false'", timeout=10_000)
@@ -606,37 +617,20 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
             f"{s0}-{s1}, default speed)\n")
         page.screenshot(path=str(RESULTS / "side-by-side-playing.png"))
         feed = page.locator(".grassroots-feed").first.inner_text()
-        errors = b.errors
-        b.browser.close()
-    finally:
-        stop(proc)
-    assert errors == []
-    assert "Traceback" not in server_log(port)
     assert re.search(r"Day \d+ \d\d:\d\d  ", feed), feed
     assert rate >= MIN_STEPS_PER_S, f"{rate:.1f} steps/s"
 
 
 def test_browser_in_chinese(playwright_or_skip):
-    port, proc = served("--lang", "zh", "--set", "time.war_hours=2")
-    try:
-        b = Browser(playwright_or_skip)
-        page = b.page(port, 1280, 720)
+    with demo_session(playwright_or_skip, "--lang", "zh", "--set", "time.war_hours=2") as b:
+        page = b.page()
         assert page.title() == "基层应急响应：课堂演示"
         body = page.locator("body").inner_text()
         for words in ("播放", "单步", "重置", "网格内未满足需求", "干部", "志愿者", "一线指挥部",
                       "积压", "直报"):
             assert words in body, words
-        click(page, "grassroots-play")
-        page.wait_for_function("() => document.querySelector('.grassroots-note.on') && "
-                               "document.querySelector('.grassroots-note.on').innerText"
-                               ".includes('洪涝开始')", timeout=30_000)
+        play_until_paused_at(page, "洪涝开始")
         page.screenshot(path=str(RESULTS / "zh.png"))
-        errors = b.errors
-        b.browser.close()
-    finally:
-        stop(proc)
-    assert errors == []
-    assert "Traceback" not in server_log(port)
 
 
 def test_demo_server_ends_with_the_command():

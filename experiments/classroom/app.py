@@ -377,6 +377,44 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, pl
 
 
 @solara.component
+def Settings(model: solara.Reactive[AppModel], values: solara.Reactive[dict],
+             specs: solara.Reactive[dict], speed: solara.Reactive[float],
+             tick: solara.Reactive[int], set_value):
+    """The sidebar: the scenario and its description, the run's status, the speed, the
+    preset, seed and controls (each with its description, unit and range), a glossary.
+    Its own component, so that it follows the reactive values it reads."""
+    m = model.value
+    with solara.Column(classes=["grassroots-sidebar"], gap="4px") as column:
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
+            f"{escape(START.preset_description(m.preset))}"),
+            classes=["grassroots-scenario"])
+        Status(m, tick)
+        solara.Select(T("app.speed"), value=f"{speed.value:g}",
+                      values=[f"{s:g}" for s in SPEEDS],
+                      on_value=lambda v: speed.set(float(v)))
+        with solara.Details(T("app.scenario_settings"), expand=True):
+            preset_spec = specs.value["preset"]
+            solara.Select(T("app.preset"), value=values.value["preset"],
+                          values=preset_spec["values"],
+                          on_value=lambda v: set_value("preset", v))
+            solara.InputText(T("app.seed"), value=str(values.value["seed"]),
+                             on_value=lambda v: set_value("seed", v))
+            siloed = values.value.get("organization__structure") == "siloed"
+            for name, spec in specs.value.items():
+                if not isinstance(spec, dict) or name in ("preset", "seed"):
+                    continue
+                Control(name, spec, values.value.get(name, spec["value"]),
+                        lambda v, name=name: set_value(name, v))
+                if name == "organization__structure" and siloed:
+                    solara.Info(T("app.siloed_note"))
+        with solara.Details(T("app.glossary")):
+            for k in ("grid", "cadre", "harm", "backlog", "response"):
+                solara.HTML(tag="p", unsafe_innerHTML=escape(T(f"app.gloss.{k}")))
+    return column
+
+
+@solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     """Solara's app layout with the sidebar closed at the start, to leave the screen to the
     maps (the play buttons are in the main area; the menu button opens the settings)."""
@@ -516,33 +554,7 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle(T("app.name"))
     with solara.Sidebar():
-        with solara.Column(classes=["grassroots-sidebar"], gap="4px"):
-            solara.HTML(tag="div", unsafe_innerHTML=(
-                f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
-                f"{escape(START.preset_description(m.preset))}"),
-                classes=["grassroots-scenario"])
-            Status(m, tick)
-            solara.Select(T("app.speed"), value=f"{speed.value:g}",
-                          values=[f"{s:g}" for s in SPEEDS],
-                          on_value=lambda v: speed.set(float(v)))
-            with solara.Details(T("app.scenario_settings"), expand=True):
-                preset_spec = specs.value["preset"]
-                solara.Select(T("app.preset"), value=values.value["preset"],
-                              values=preset_spec["values"],
-                              on_value=lambda v: set_value("preset", v))
-                solara.InputText(T("app.seed"), value=str(values.value["seed"]),
-                                 on_value=lambda v: set_value("seed", v))
-                siloed = values.value.get("organization__structure") == "siloed"
-                for name, spec in specs.value.items():
-                    if not isinstance(spec, dict) or name in ("preset", "seed"):
-                        continue
-                    Control(name, spec, values.value.get(name, spec["value"]),
-                            lambda v, name=name: set_value(name, v))
-                    if name == "organization__structure" and siloed:
-                        solara.Info(T("app.siloed_note"))
-            with solara.Details(T("app.glossary")):
-                for k in ("grid", "cadre", "harm", "backlog", "response"):
-                    solara.HTML(tag="p", unsafe_innerHTML=escape(T(f"app.gloss.{k}")))
+        Settings(model, values, specs, speed, tick, set_value)
 
     page_classes = ["grassroots-page"] + (["grassroots-side-by-side"] if side else [])
     with solara.Column(classes=page_classes, gap="4px", style={"padding": "0 4px"}):
@@ -555,12 +567,12 @@ def Page():
                           classes=["grassroots-step"])
             solara.Button(T("app.reset"), color="primary" if changed or not running.value
                           else None, on_click=reset, classes=["grassroots-reset"])
-            if not running.value:
-                solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
-                            style={"color": "#2e7d32", "font-weight": "bold"})
-            elif changed:
+            if changed:
                 solara.Text(T("app.press_reset"), classes=["grassroots-press-reset"],
                             style={"color": "#e65100", "font-weight": "bold"})
+            elif not running.value:
+                solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
+                            style={"color": "#2e7d32", "font-weight": "bold"})
             with solara.Div(classes=["grassroots-pause-at"]):
                 solara.Checkbox(label=T("app.pause_at_moments"), value=pause_at.value,
                                 on_value=pause_at.set)
