@@ -257,6 +257,17 @@ def test_feed_and_legend_in_chinese():
     assert "受淹网格" in words and "干部" in words and "火灾" not in words
 
 
+def test_scenario_descriptions_in_the_catalogue_match_the_files():
+    """The app shows a scenario file's description; the catalogue's English copy (which the
+    translations follow) must say the same."""
+    from experiments.i18n import text
+
+    start = Startup(load_scenario(None))
+    for name in classroom.shipped_presets():
+        assert text(f"app.scenario.{name}") == start.preset_description(name) != ""
+        assert text(f"app.scenario.{name}", "zh") != start.preset_description(name)
+
+
 def test_epidemic_map_shows_infections():
     from experiments.classroom.svg import MapLayout, grid_levels, legend_items, map_svg
 
@@ -627,7 +638,7 @@ def test_browser_in_chinese(playwright_or_skip):
         assert page.title() == "基层应急响应：课堂演示"
         body = page.locator("body").inner_text()
         for words in ("播放", "单步", "重置", "网格内未满足需求", "干部", "志愿者", "一线指挥部",
-                      "积压", "直报"):
+                      "积压", "直报", "城市街道", "第1天 00:00"):
             assert words in body, words
         play_until_paused_at(page, "洪涝开始")
         page.screenshot(path=str(RESULTS / "zh.png"))

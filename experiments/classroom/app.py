@@ -52,6 +52,14 @@ def T(key: str, **fields: Any) -> str:
     return text(key, LANG, **fields)
 
 
+def scenario_description(preset: str) -> str:
+    """The scenario file's description; in another language, its translation if any."""
+    key = f"app.scenario.{START.preset_config(preset).name}"
+    if LANG != "en" and has(key, LANG):
+        return T(key)
+    return START.preset_description(preset)
+
+
 def default_speed(war_hours: float) -> float:
     """The slowest speed that plays the emergency within about TARGET_RUN_S."""
     return next((s for s in SPEEDS if war_hours / s <= TARGET_RUN_S), SPEEDS[-1])
@@ -279,7 +287,8 @@ def MapColumn(model: AppModel, pane: Pane, layout: MapLayout, colour: str, note:
         solara.Text(pane.title, classes=["grassroots-policy"])
         solara.HTML(tag="div", unsafe_innerHTML=escape(note),  # always there: no jumps
                     classes=["grassroots-note"] + (["on"] if note else []))
-        solara.HTML(tag="div", unsafe_innerHTML=map_svg(pane.model, layout, colour),
+        title = clock(pane.model, pane.model.minute, LANG)
+        solara.HTML(tag="div", unsafe_innerHTML=map_svg(pane.model, layout, colour, title),
                     classes=["grassroots-map"])
     return col
 
@@ -367,7 +376,7 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, pl
             if not m.running:
                 Finished(m)
             solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
-                START.preset_description(m.preset)), classes=["grassroots-scenario-line"])
+                scenario_description(m.preset)), classes=["grassroots-scenario-line"])
             legend = legend_items(m.main, colour)
             solara.HTML(tag="div", unsafe_innerHTML="".join(
                 f"<span>{sym}{escape(T(key, **fields))}</span>"
@@ -387,7 +396,7 @@ def Settings(model: solara.Reactive[AppModel], values: solara.Reactive[dict],
     with solara.Column(classes=["grassroots-sidebar"], gap="4px") as column:
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
-            f"{escape(START.preset_description(m.preset))}"),
+            f"{escape(scenario_description(m.preset))}"),
             classes=["grassroots-scenario"])
         Status(m, tick)
         solara.Select(T("app.speed"), value=f"{speed.value:g}",

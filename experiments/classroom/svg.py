@@ -329,7 +329,7 @@ def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
     for k in range(5):
         xv = x_max * k / 4
         out.append(f'<text x="{left + pw * k / 4:.1f}" y="{height - 6}" font-size="22" '
-                   f'text-anchor="middle">{xv:.0f} h</text>')
+                   f'text-anchor="middle">{xv:.3g} h</text>')
     for s, (label, xs, ys) in enumerate(series):
         colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
         pts = " ".join(f"{left + pw * x / x_max:.1f},{top + ph - ph * y / y_max:.1f}"
