@@ -481,9 +481,9 @@ class Browser:
         self.port = port
         self.errors: list[str] = []
 
-    def page(self, width: int = 1280, height: int = 720):
+    def page(self, width: int = 1280, height: int = 720, scheme: str = "light"):
         context = self.browser.new_context(viewport={"width": width, "height": height},
-                                           accept_downloads=True)
+                                           accept_downloads=True, color_scheme=scheme)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.goto(f"http://127.0.0.1:{self.port}/", timeout=60_000)
@@ -595,11 +595,17 @@ def inside(box: dict, width: int, height: int) -> bool:
 
 
 def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
-    """Side by side, the default flood: both maps, the charts and the feed fit 1280x720 and
-    1920x1080 without scrolling; the legend is at least 14 px; play keeps >= 10 steps/s."""
+    """Side by side, the default flood: both maps, the charts and the legend fit 1280x720
+    and 1920x1080 without scrolling, in light colours also under a dark system theme; the
+    legend is at least 14 px; play keeps >= 10 steps/s."""
     with demo_session(playwright_or_skip, "--side-by-side") as b:
-        for width, height in ((1920, 1080), (1280, 720)):
-            page = b.page(width, height)
+        for width, height, scheme in ((1920, 1080, "dark"), (1280, 720, "light")):
+            page = b.page(width, height, scheme)
+            # a fixed light theme: dark text on white, also when the system is dark
+            colours = page.locator(".grassroots-legend").first.evaluate(
+                "e => [getComputedStyle(e).color, getComputedStyle(document.querySelector("
+                "'.grassroots-page')).backgroundColor]")
+            assert colours == ["rgb(33, 33, 33)", "rgb(255, 255, 255)"], (scheme, colours)
             maps = page.locator(MAP)
             assert maps.count() == 2
             for k in range(2):
