@@ -558,7 +558,8 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
             one.wait_for_timeout(300)
         panel = one.locator(".grassroots-finished").first.inner_text()
         assert "Run finished" in panel and "Total harm" in panel and "person-hours" in panel
-        assert one.locator(".grassroots-play").first.is_disabled()
+        one.wait_for_function("() => document.querySelector('.grassroots-play').disabled",
+                              timeout=5_000)
         assert step_of(one) == peace + 24  # 4 hours of 10-minute steps
         one.screenshot(path=str(RESULTS / "finished.png"))
 

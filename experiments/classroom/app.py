@@ -492,6 +492,9 @@ def Page():
                     start=m.main.peace_steps + 1)))
             elif go_on and note.value[0] == "quiet":
                 note.set(("", ""))
+            if not m.running:
+                running.set(False)  # the buttons and the panel change together
+                playing.set(False)
             rendered.clear()
             tick.set(tick.value + 1)
             rendered.wait(RENDER_WAIT_S)  # one frame at a time: never ahead of the browser
