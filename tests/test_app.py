@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -257,6 +258,20 @@ def test_feed_and_legend_in_chinese():
     assert "受淹网格" in words and "干部" in words and "火灾" not in words
 
 
+def test_map_cells_do_not_overlap():
+    """On the typhoon's random network villages can sit close together: the map pushes
+    them apart so that no two cells overlap; the lattice is drawn as it is."""
+    from experiments.classroom.svg import MapLayout
+    from sim import GrassrootsModel
+
+    for name in ("township_typhoon", "street_flood"):
+        m = GrassrootsModel(load_scenario(ROOT / f"configs/scenarios/{name}.toml"), rng=1)
+        layout = MapLayout(m.township)
+        d = np.sqrt(((layout.xy[:, None] - layout.xy[None]) ** 2).sum(-1))
+        np.fill_diagonal(d, np.inf)
+        assert d.min() >= layout.cell  # cells are 0.86 of the spacing wide
+
+
 def test_scenario_descriptions_in_the_catalogue_match_the_files():
     """The app shows a scenario file's description; the catalogue's English copy (which the
     translations follow) must say the same."""
@@ -371,6 +386,8 @@ def test_demo_command_refuses_bad_arguments(tmp_path, capsys):
     assert "no_such_scenario" in capsys.readouterr().err
     assert main(["demo", "--replay", str(tmp_path), "p0000-r000"]) == 2
     assert "runs.parquet" in capsys.readouterr().err
+    assert main(["demo", "--set", "time.war_hours=-3"]) == 2
+    assert "time.war_hours" in capsys.readouterr().err
 
 
 # --- the app in a real browser ------------------------------------------------------------
