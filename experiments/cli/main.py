@@ -5,7 +5,8 @@
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
                      --scheduler ADDR] [--out DIR] [--resume]   (experiments/cli/sweep.py)
-    grassroots demo [CONFIG] [--port P] [--side-by-side] [--replay DIR RUN_ID]
+    grassroots demo [CONFIG] [--set KEY=VALUE] [--port P] [--side-by-side] [--lang zh]
+                    [--replay DIR RUN_ID]
                                               (the classroom app: experiments/cli/demo.py)
     grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B]
                                               (an HTML report: experiments/cli/report.py)
