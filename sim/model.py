@@ -228,8 +228,12 @@ class GrassrootsModel(mesa.Model):
                 self._evaluate(hz, t1)
         self.minute = t1
 
-    def _detect(self, t0: float, t1: float) -> None:
-        """Residents, neighbours and grid managers find needs (rates per hour)."""
+    def _detect(self, t0: float, t1: float, patrol_per_hour: float | None = None,
+                resident_factor: float = 1.0) -> None:
+        """Residents, neighbours and grid managers find needs (rates per hour); a fully
+        familiar grid manager finds one at `patrol_per_hour` (default: the detection
+        section's grid_manager_per_hour), residents and neighbours report at
+        `resident_factor` times their detection rates (routine cases)."""
         needs, res, det = self.needs, self.residents, self.config.detection
         n = needs.n
         idx = np.flatnonzero(needs.state[:n] == CREATED)
@@ -242,7 +246,9 @@ class GrassrootsModel(mesa.Model):
         r_nb = det.neighbour_report_per_hour * \
             (1.0 if self.config.organization.mutual_aid
              else det.neighbour_factor_without_mutual_aid)
-        r_gm = det.grid_manager_per_hour * self.familiarity[needs.grid[idx]]
+        r_gm = (det.grid_manager_per_hour if patrol_per_hour is None else patrol_per_hour) * \
+            self.familiarity[needs.grid[idx]]
+        r_self, r_nb = resident_factor * r_self, resident_factor * r_nb
         rate = r_self + r_nb + r_gm
         p_hit = -np.expm1(-rate * exposure / 60.0)
         hit = self.rng.random(len(idx)) < p_hit

@@ -95,8 +95,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("attack_rate", "share", "Residents ever infected (epidemic; NaN without one)",
             _LOWER),
     # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
-    Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime)",
-            _LOWER),
+    Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime; "
+            "cases closed within the deadline)", _LOWER),
     Outcome("routine_closure_share", "share", "Routine cases closed within the deadline",
             _HIGHER),
     Outcome("routine_cases_per_1000_per_day", "cases/1000/day", "Routine cases filed per "

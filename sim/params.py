@@ -737,6 +737,32 @@ class RoutineParams:
     skill_cap: float = p(0.8, "0-1", "Skill that learning by doing alone can reach.",
                          "assumption: routine work teaches less than training", 0, 1,
                          plausible=(0.6, 0.95))
+    beyond_grid_share: float = p(0.05, "share", "Share of routine cases beyond the grid "
+                                 "system's reach: after the staff's visit they are referred up "
+                                 "the chain to a department above the street (township or "
+                                 "district) and close only after a referral delay.",
+                                 "Dongcheng, Beijing: 93.3% of cases closed 2004-2015, 96.5% "
+                                 "of problems handled in 2004-05 (docs/field_data.md F2, F4): "
+                                 "some 3-7% are not closed by the grid system", 0, 1,
+                                 plausible=(0.02, 0.15))
+    referral_delay_h: float = p(48.0, "hours", "Mean delay (exponential) before a department "
+                                "above the street closes a referred case.", "assumption: "
+                                "days rather than hours; a district department works to its "
+                                "own deadlines", 0, 8760, plausible=(12.0, 240.0))
+    patrol_find_per_hour: float = p(0.5, "1/hour", "Rate at which a fully familiar grid "
+                                    "manager finds a routine problem on patrol (replaces "
+                                    "detection.grid_manager_per_hour for routine cases; "
+                                    "emergency detection is unchanged).", "assumption; F4: "
+                                    "90% of problems found by grid staff on patrol, Dongcheng "
+                                    "2004-05 (docs/field_data.md)", 0, 60,
+                                    plausible=(0.2, 5.0))
+    resident_report_factor: float = p(1.0, "x", "Residents and neighbours report a routine "
+                                      "problem at this multiple of their detection rates "
+                                      "for emergency needs.", "assumption; most routine "
+                                      "cases are public-space problems (facilities, "
+                                      "sanitation, disorder) that no household owns, and "
+                                      "grid staff found 90% of them (docs/field_data.md F4)",
+                                      0, 10, plausible=(0.02, 1.0))
     cohesion_gain: float = p(0.005, "share", "Cohesion a community team gains per case one "
                              "of its cadres closes (toward 1).", "assumption: a fifth of a "
                              "team service visit day", 0, 1, plausible=(0.001, 0.02))

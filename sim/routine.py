@@ -46,8 +46,9 @@ class RoutineWork:
         self.m = model
         self.p = model.config.routine
         # Cases arrive on their own stream: structures and mechanisms face the same cases.
-        cases_ss, behaviour_ss = seed.spawn(2)
+        cases_ss, behaviour_ss, referral_ss = seed.spawn(3)
         self.case_rng = np.random.default_rng(cases_ss)
+        self.referral_rng = np.random.default_rng(referral_ss)
         self.rng = np.random.default_rng(behaviour_ss)
         self.cases = Needs(type_lines(model.config.needs))
         # Routine work is the job of the community and township staff; organ cadres and
@@ -65,6 +66,7 @@ class RoutineWork:
         self._set_party_members()
         self.settled = np.zeros(0, dtype=bool)  # trust, familiarity... already applied
         self.missed = np.zeros(0, dtype=bool)   # not closed within the deadline
+        self.referral = np.zeros(0)  # minutes from the visit to closure above the street
         self.start_min = model.minute
         self.end_min = math.nan
 
@@ -107,7 +109,8 @@ class RoutineWork:
         served0 = ro.served.copy()
         with self._on_duty():
             self._raise_cases(t0)
-            self.m._detect(t0, t1)
+            self.m._detect(t0, t1, patrol_per_hour=p.patrol_find_per_hour,
+                           resident_factor=p.resident_report_factor)
             start = t0 + p.duty_start_hour * 60.0
             ro.shift_min[:] = 0.0
             ro.active_from[:] = start
@@ -139,6 +142,13 @@ class RoutineWork:
         self.cases.line[ids] = rng.integers(m.config.organization.siloed_lines, size=k)
         self.settled = np.concatenate([self.settled, np.zeros(k, dtype=bool)])
         self.missed = np.concatenate([self.missed, np.zeros(k, dtype=bool)])
+        # Cases beyond the grid system's reach (a department above the street must act):
+        # after the staff's visit they go up the chain and close after a referral delay.
+        # Both draws are made for every case, so the share changes which cases are referred
+        # and not the delays (common random numbers).
+        beyond = self.referral_rng.random(k) < p.beyond_grid_share
+        delay = self.referral_rng.exponential(p.referral_delay_h * 60.0, size=k)
+        self.referral = np.concatenate([self.referral, np.where(beyond, delay, 0.0)])
 
     def _on_duty_start(self, t: float, r: int = 0) -> None:
         """Staff come on duty; while cases wait for dispatch, one after another takes the
@@ -160,11 +170,12 @@ class RoutineWork:
         p, m, c = self.p, self.m, self.cases
         res, tw = m.residents, m.township
         n = c.n
-        handling = c.resolved[:n] - c.detected[:n]
+        closed_at = self.closed_at()
+        handling = closed_at - c.detected[:n]
         deadline = p.closure_deadline_h * 60.0
-        closed = (c.state[:n] == RESOLVED) & ~self.settled
+        closed = (closed_at <= t) & ~self.settled
         overdue = ~self.missed & (c.detected[:n] + deadline <= t) & \
-            ~((c.state[:n] == RESOLVED) & (handling <= deadline))
+            ~(handling <= deadline)
         # Residents' trust: satisfied when closed soon, not when late or overdue (once).
         happy = closed & ~self.missed & (handling <= p.satisfied_within_h * 60.0)
         unhappy = (closed & ~self.missed & ~happy) | overdue
@@ -206,19 +217,28 @@ class RoutineWork:
 
     # --- outcomes ----------------------------------------------------------------------------
 
+    def closed_at(self) -> np.ndarray:
+        """When each case closes: the staff's visit, plus the referral delay for a case
+        beyond the grid's reach (NaN while not served; may lie after the day's end)."""
+        c, n = self.cases, self.cases.n
+        resolved = np.where(c.state[:n] == RESOLVED, c.resolved[:n], np.nan)
+        return resolved + self.referral[:n]
+
     def status(self) -> np.ndarray:
         """Each case's status code at the end of peacetime (index into STATUSES)."""
         c, n = self.cases, self.cases.n
-        handling = c.resolved[:n] - c.detected[:n]
-        closed = (c.state[:n] == RESOLVED) & (handling <= self.p.closure_deadline_h * 60.0)
+        closed_at = self.closed_at()
+        end = self.end_min if math.isfinite(self.end_min) else math.inf
+        closed = (closed_at <= end) & \
+            (closed_at - c.detected[:n] <= self.p.closure_deadline_h * 60.0)
         return np.where(closed, 0, np.where(self.missed, 1, 2))
 
     def outcomes(self) -> dict[str, float]:
         c, n = self.cases, self.cases.n
         st = self.status()
         decided = np.count_nonzero(st < 2)
-        handling = (c.resolved[:n] - c.detected[:n])
-        handling = handling[np.isfinite(handling)]
+        # Over the cases closed within the deadline: the rest count as unclosed (F1, F2).
+        handling = (self.closed_at() - c.detected[:n])[st == 0]
         days = (self.end_min - self.start_min) / 1440.0
         filed = np.count_nonzero(np.isfinite(c.detected[:n]))
         return {
@@ -238,6 +258,8 @@ class RoutineWork:
                    "community": self.m.township.grid_community[c.grid[:n]],
                    "line": c.line[:n], "effort_min": c.effort[:n]}
         columns.update({f"{stage}_min": getattr(c, stage)[:n] for stage in STAGES})
+        columns["referred"] = self.referral[:n] > 0
+        columns["closed_min"] = self.closed_at()
         columns["status"] = pd.Categorical.from_codes(self.status(), STATUSES)
         return pd.DataFrame(columns)
 

@@ -118,3 +118,21 @@ def test_every_outcome_is_declared_once_with_unit_label_and_direction():
 def test_outcome_reads_as_a_unit_label_pair_for_older_callers():
     o = OUTCOMES["total_harm"]
     assert (o[0], o[1]) == (o.unit, o.label) == ("person-hours", o.label)
+
+
+# The F8 target (configs/targets/field.toml) reads the busy share in the hourly-step epidemic:
+# the share must not depend on the step length, and must grow with the epidemic's load.
+EPIDEMIC = {"population.n_residents": 3000, "time.peace_days": 1, "time.war_hours": 48.0,
+            "flood.enabled": False, "fire.enabled": False, "epidemic.enabled": True,
+            "routine.cases_per_1000_per_day": 0.0}
+
+
+def test_busy_share_does_not_depend_on_the_step_length_and_grows_with_the_load():
+    def busy(infected: int, step: float) -> float:
+        over = {**EPIDEMIC, "epidemic.initial_infected": infected, "time.war_step_min": step}
+        return simulate(Config().with_overrides(over), seed=1).summary()["responder_utilization"]
+
+    heavy_hourly, heavy_fine = busy(1000, 60.0), busy(1000, 10.0)
+    assert heavy_hourly > 0.05
+    assert heavy_hourly == pytest.approx(heavy_fine, rel=0.2)
+    assert busy(100, 60.0) < heavy_hourly

@@ -104,6 +104,44 @@ def test_a_shorter_deadline_closes_fewer_cases():
         assert tight["routine_closure_share"] < loose["routine_closure_share"], seed
 
 
+def test_more_cases_beyond_the_grid_close_fewer_cases():
+    # The same cases: a larger share drawn beyond the grid's reach are referred above the
+    # street, and some referrals outlast the deadline.
+    for seed in SEEDS:
+        within = run({"routine.beyond_grid_share": 0.0, "routine.referral_delay_h": 120.0},
+                     seed)
+        beyond = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 120.0},
+                     seed)
+        assert not within.routine_cases["referred"].any()
+        assert beyond.routine_cases["referred"].any()
+        s0, s1 = within.summary(), beyond.summary()
+        assert s1["routine_closure_share"] < s0["routine_closure_share"], seed
+
+
+def test_longer_referrals_close_fewer_cases():
+    for seed in SEEDS:
+        short = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 12.0},
+                    seed).summary()
+        long = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 200.0},
+                   seed).summary()
+        assert long["routine_closure_share"] < short["routine_closure_share"], seed
+
+
+def test_more_patrol_finds_a_larger_share_of_routine_cases():
+    for seed in SEEDS:
+        slow = run({"routine.patrol_find_per_hour": 0.2}, seed).summary()
+        fast = run({"routine.patrol_find_per_hour": 5.0}, seed).summary()
+        assert fast["routine_share_found_by_grid"] > slow["routine_share_found_by_grid"], seed
+
+
+def test_residents_reporting_less_leaves_more_to_the_patrol():
+    for seed in SEEDS:
+        eager = run({"routine.resident_report_factor": 1.0}, seed).summary()
+        quiet = run({"routine.resident_report_factor": 0.05}, seed).summary()
+        assert quiet["routine_share_found_by_grid"] > eager["routine_share_found_by_grid"], \
+            seed
+
+
 def test_overload_leaves_cases_unclosed():
     # Few staff, many cases: the backlog grows past the deadline.
     over = {"organization.community_cadres_per_community": 1,
@@ -132,6 +170,8 @@ def small_configs(draw):
         "routine.duty_hours": draw(st.floats(1.0, 24.0)),
         "routine.duty_start_hour": draw(st.floats(0.0, 23.0)),
         "routine.effort_min": draw(st.floats(5.0, 300.0)),
+        "routine.beyond_grid_share": draw(st.floats(0.0, 1.0)),
+        "routine.referral_delay_h": draw(st.floats(0.0, 240.0)),
     }
 
 
@@ -145,14 +185,22 @@ def test_every_case_is_closed_unclosed_or_open(over, seed):
     assert len(log) == rw.cases.n
     assert set(log["status"].unique()) <= {"closed", "unclosed", "open"}
     assert log["status"].notna().all()
-    handling = log["resolved_min"] - log["detected_min"]
+    handling = log["closed_min"] - log["detected_min"]
+    # A case closes at the staff's visit, or after it when referred above the street.
+    served = log["resolved_min"].notna()
+    assert (log["closed_min"][served] >= log["resolved_min"][served]).all()
+    assert (log["closed_min"][served & ~log["referred"]] ==
+            log["resolved_min"][served & ~log["referred"]]).all()
+    assert log["closed_min"][~served].isna().all()
     closed = log["status"] == "closed"
     unclosed = log["status"] == "unclosed"
     assert (handling[closed] <= deadline + 1e-9).all()
     assert (log["detected_min"][unclosed] + deadline <= 0.0).all()
     open_ = log["status"] == "open"
     assert (log["detected_min"][open_].isna() | (log["detected_min"][open_] + deadline > 0)).all()
-    assert not (open_ & (handling <= deadline)).any()
+    # Closed means closed by the end of peacetime (a referral may close later: still open).
+    assert (log["closed_min"][closed] <= 0.0).all()
+    assert not (open_ & (log["closed_min"] <= 0.0) & (handling <= deadline)).any()
     # Stages in order, all inside the peacetime phase.
     stages = ["created_min", "detected_min", "dispatched_min", "reached_min", "resolved_min"]
     for a, b in zip(stages, stages[1:]):

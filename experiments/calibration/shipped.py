@@ -29,10 +29,12 @@ from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from experiments.runs.output import atomic_write_text, git_revision
 from sim.scenario import SCENARIO_DIR
 
-# What the shipped calibration fits: the routine parameters that the calibrate targets (F1,
-# F3) constrain. Each has a plausible range in sim/params.py.
+# What the shipped calibration fits: the routine parameters that the calibrate targets (F1-F4)
+# constrain. Each has a plausible range in sim/params.py.
 CALIBRATED_PARAMS = ("routine.cases_per_1000_per_day", "routine.effort_min",
-                     "routine.duty_hours")
+                     "routine.duty_hours", "routine.beyond_grid_share",
+                     "routine.referral_delay_h", "routine.patrol_find_per_hour",
+                     "routine.resident_report_factor")
 RECORD = DEFAULT_TARGETS.parent / "calibration.json"
 MARK = "calibrated"
 
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.docs import validation as odd_validation
 
     targets = load_targets(DEFAULT_TARGETS).used_for("calibrate")
-    against = ", ".join(t.source.split(":", 1)[0] for t in targets) + \
+    against = ", ".join(dict.fromkeys(t.source.split(":", 1)[0] for t in targets)) + \
         " (configs/targets/field.toml, scripts/calibrate-shipped)"
     plan = make_plan(DEFAULT_TARGETS, list(CALIBRATED_PARAMS), args.seeds)
     start = time.perf_counter()
