@@ -52,7 +52,7 @@ DESIGN = st.one_of(
                      ('kind = "lhs"\nsamples = true', "design.samples", "lhs"),
                      ('kind = "lhs"\nlevels = 4', "design.levels", "lhs"),
                      ('kind = "morris"\nsamples = 1\nlevels = 1', "design.levels", "morris"),
-                     (f'kind = "sobol"\nsamples = {10**9}', "factors", "sobol")]))
+                     (f'kind = "sobol"\nsamples = {10**9}', "design.samples", "sobol")]))
 LIST_FACTOR = st.sampled_from([
     ('"reporting.mechanism" = ["hierarchical", "direct"]', None),
     ('reporting__mechanism = ["direct"]', None),
