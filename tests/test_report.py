@@ -18,7 +18,8 @@ import pytest
 
 from experiments.cli.main import main
 from experiments.report.page import build_report
-from experiments.report.sweep import OUTCOME_WORDS, ReportError
+from experiments import i18n
+from experiments.report.sweep import ReportError
 from experiments.report.stats import SEED, bootstrap_mean, paired_difference
 from sim import Config, simulate
 
@@ -109,7 +110,7 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
         keep = np.isfinite(p) & np.isfinite(b)
         lower = f.outcome != "share_met_within_target"
         expected = expected_numbers(p[keep], b[keep], lower)
-        text = f.text.replace("95% CI", "").replace(OUTCOME_WORDS[f.outcome][0], "")
+        text = f.text.replace("95% CI", "").replace(i18n.text(f"report.what.{f.outcome}"), "")
         stated = re.findall(r"[-+]?\d+(?:\.\d+)?", text)
         assert len(stated) == len(expected), f.text
         for s, e in zip(stated, expected):

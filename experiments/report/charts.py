@@ -16,6 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from experiments import i18n
 from experiments.report.stats import Estimate, PairedDifference
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
@@ -23,6 +24,33 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 BETTER, WORSE, UNCLEAR = "#0072B2", "#D55E00", "#999999"
 HAZARD_COLOURS = {"flood": "#56B4E9", "fire": "#E69F00", "epidemic": "#CC79A7"}
 MIN_REPLICATIONS = 10
+# CJK fonts, first found wins (Debian: fonts-wqy-microhei, fonts-noto-cjk; installed by
+# `make setup` and .ci/run); matplotlib falls back to them glyph by glyph after DejaVu Sans.
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+                "Droid Sans Fallback")
+CJK_FILES = ("wqy-microhei", "wqy-zenhei", "NotoSansCJK", "NotoSansSC", "SourceHanSans",
+             "DroidSansFallback")
+
+
+def cjk_families() -> list[str]:
+    """The CJK font families matplotlib can use, registering system font files its font cache
+    does not know yet (a font installed after the cache was built)."""
+    from matplotlib import font_manager as fm
+
+    def known() -> list[str]:
+        names = {f.name for f in fm.fontManager.ttflist}
+        return [f for f in CJK_FAMILIES if f in names]
+
+    if not known():
+        for path in fm.findSystemFonts():
+            if any(part in Path(path).name for part in CJK_FILES):
+                try:
+                    fm.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return known()
+
+
 STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 11,
          "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 16,
          "axes.prop_cycle": mpl.cycler(color=OKABE_ITO), "svg.fonttype": "none",
@@ -43,6 +71,9 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png.read_bytes()).decode()
 
 
+STYLE["font.family"] = ["DejaVu Sans", *cjk_families()]
+
+
 def new_figure(width: float, height: float) -> Figure:
     with mpl.rc_context(STYLE):
         return Figure(figsize=(width, height), layout="constrained")
@@ -57,15 +88,15 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str = "") -> Ch
     return Chart(name, title, png, svg, caption)
 
 
-def few_replications_note(fig: Figure, n: int, right: float = 1.0) -> None:
+def few_replications_note(fig: Figure, n: int, right: float = 1.0,
+                          lang: str = i18n.DEFAULT) -> None:
     """Say on the chart that it rests on fewer than ``MIN_REPLICATIONS`` replications
     (leaving room for the note at the bottom; ``right``: room at the right edge)."""
     few = n < MIN_REPLICATIONS
     fig.get_layout_engine().set(rect=(0, 0.05 if few else 0, right, 0.95 if few else 1))
     if few:
-        fig.text(0.01, 0.005, f"Only {n} run{'s' if n != 1 else ''} (replications) per policy "
-                 f"(fewer than {MIN_REPLICATIONS}): intervals are rough", color=WORSE,
-                 fontsize=12, ha="left", va="bottom", fontweight="bold")
+        fig.text(0.01, 0.005, i18n.text("report.chart.rough", lang, n=n, min=MIN_REPLICATIONS),
+                 color=WORSE, fontsize=12, ha="left", va="bottom", fontweight="bold")
 
 
 def note(ax: Any, text: str) -> None:
@@ -75,8 +106,11 @@ def note(ax: Any, text: str) -> None:
 
 def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list[str],
                estimates: list[Estimate], diffs: list[PairedDifference | None],
-               lower_is_better: bool, baseline_note: str, n_reps: int) -> Chart:
-    """Each policy's mean with its CI (left) and its paired change from the baseline (right)."""
+               lower_is_better: bool, baseline_note: str, n_reps: int,
+               lang: str = i18n.DEFAULT) -> Chart:
+    """Each policy's mean with its CI (left) and its paired change from the baseline (right).
+    Intervals from fewer than ``MIN_REPLICATIONS`` pairs are grey, never called better."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(14, 1.4 + 0.55 * len(labels))
         left, right = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1])
@@ -87,13 +121,13 @@ def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list
                 else None
             left.errorbar(est.mean, yi, xerr=err, fmt="o", color=colour, capsize=4, ms=7)
         left.set_yticks(y, labels)
-        left.set_xlabel(f"mean ({unit})")
-        left.set_title("Mean with 95% bootstrap CI")
+        left.set_xlabel(t("report.chart.mean_axis", unit=unit))
+        left.set_title(t("report.chart.mean_title"))
         left.grid(axis="x", alpha=0.3)
         for yi, d in zip(y, diffs):
             if d is None:
-                right.text(0, yi, "baseline", ha="center", va="center", fontsize=11,
-                           color="#000000")
+                right.text(0, yi, t("report.table.baseline"), ha="center", va="center",
+                           fontsize=11, color="#000000")
                 continue
             if not np.isfinite(d.rel):
                 continue
@@ -103,25 +137,26 @@ def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list
                            color=_verdict_colour(d, lower_is_better))
             word = "better" if d.n_better >= d.n_worse else "worse"
             count = d.n_better if word == "better" else d.n_worse
-            right.annotate(f"{word} in {count}/{d.n}", (1.0, yi), xycoords=("axes fraction",
-                           "data"), xytext=(6, 0), textcoords="offset points", va="center",
-                           fontsize=11)
+            right.annotate(t(f"report.chart.{word}_in", k=count, n=d.n), (1.0, yi),
+                           xycoords=("axes fraction", "data"), xytext=(6, 0),
+                           textcoords="offset points", va="center", fontsize=11)
         right.axvline(0, color="#000000", lw=1)
-        right.set_xlabel("% change from baseline (paired by seed)")
-        right.set_title("Paired difference with 95% CI")
+        right.set_xlabel(t("report.chart.change_axis"))
+        right.set_title(t("report.chart.change_title"))
         right.grid(axis="x", alpha=0.3)
-        direction = "lower is better" if lower_is_better else "higher is better"
-        fig.suptitle(f"{outcome_label}: policies compared ({direction})")
-        few_replications_note(fig, n_reps, right=0.9)
-    caption = (f"Blue: better than the baseline with 95% confidence; vermillion: worse; grey: "
-               f"not distinguishable. {baseline_note}")
-    return save(fig, out, name, f"{outcome_label}: policies compared", caption)
+        direction = t("report.lower_better" if lower_is_better else "report.higher_better")
+        fig.suptitle(t("report.chart.comparison_title", outcome=outcome_label,
+                       direction=direction))
+        few_replications_note(fig, n_reps, right=0.9, lang=lang)
+    caption = t("report.chart.comparison_caption", min=MIN_REPLICATIONS) + " " + baseline_note
+    return save(fig, out, name, t("report.chart.comparison_title", outcome=outcome_label,
+                                  direction=direction), caption)
 
 
 def _verdict_colour(d: PairedDifference, lower_is_better: bool) -> str:
     """Blue if the CI of the difference lies on the better side of zero, vermillion if on
-    the worse side, grey if it includes zero."""
-    if not (np.isfinite(d.diff_low) and np.isfinite(d.diff_high)):
+    the worse side, grey if it includes zero or rests on too few pairs."""
+    if not (np.isfinite(d.diff_low) and np.isfinite(d.diff_high)) or d.n < MIN_REPLICATIONS:
         return UNCLEAR
     if d.diff_high < 0:
         return BETTER if lower_is_better else WORSE
@@ -364,3 +399,107 @@ def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: lis
     return save(fig, out, "stages", "Need-stage breakdown",
                 "Each segment is the mean of that stage over the needs that reached it, so a "
                 "bar is a sum of stage means, not the mean of complete needs.")
+
+
+def ranking(out: Path, name: str, title: str, xlabel: str, labels: list[str],
+            estimates: list[Estimate], recommended: int, n: int, words: dict[str, str]
+            ) -> Chart:
+    """A decision factor's levels, best first: mean with 95% CI, the recommended one marked.
+    Intervals from fewer than ``MIN_REPLICATIONS`` emergencies are grey and say so."""
+    rough = n < MIN_REPLICATIONS
+    with mpl.rc_context(STYLE):
+        fig = new_figure(11, 1.6 + 0.55 * len(labels))
+        ax = fig.subplots()
+        y = np.arange(len(labels))[::-1]
+        for i, (yi, est) in enumerate(zip(y, estimates)):
+            colour = UNCLEAR if rough else (BETTER if i == recommended else "#000000")
+            err = [[est.mean - est.low], [est.high - est.mean]] if np.isfinite(est.low) \
+                else None
+            ax.errorbar(est.mean, yi, xerr=err, fmt="*" if i == recommended else "o",
+                        color=colour, capsize=4, ms=14 if i == recommended else 7)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+        if rough:  # a figure label, so the layout keeps room for it
+            fig.supxlabel(words["rough"], color=WORSE, fontsize=12, x=0.01, ha="left")
+    return save(fig, out, name, title, words["caption"])
+
+
+def pareto_front(x: np.ndarray, y: np.ndarray, y_lower: bool) -> list[int]:
+    """Indices of the points no other point beats on both axes (x lower is better; y lower
+    if ``y_lower``), ordered by x."""
+    y2 = y if y_lower else -y
+    front = [i for i in range(len(x))
+             if not any((x[j] <= x[i] and y2[j] <= y2[i]) and (x[j] < x[i] or y2[j] < y2[i])
+                        for j in range(len(x)))]
+    return sorted(front, key=lambda i: x[i])
+
+
+def tradeoff(out: Path, labels: list[str], x: list[Estimate], y: list[Estimate],
+             y_lower: bool, words: dict[str, str], n: int) -> Chart:
+    """Every policy on two outcomes (effort on x, the main outcome on y), Pareto front marked."""
+    xm = np.array([e.mean for e in x])
+    ym = np.array([e.mean for e in y])
+    front = pareto_front(xm, ym, y_lower)
+    with mpl.rc_context(STYLE):
+        fig = new_figure(12, 7.5)
+        ax = fig.subplots()
+        for i, (ex, ey) in enumerate(zip(x, y)):
+            on = i in front
+            ax.errorbar(ex.mean, ey.mean,
+                        xerr=[[ex.mean - ex.low], [ex.high - ex.mean]] if np.isfinite(ex.low)
+                        else None,
+                        yerr=[[ey.mean - ey.low], [ey.high - ey.mean]] if np.isfinite(ey.low)
+                        else None, fmt="o", color=BETTER if on else UNCLEAR, capsize=3,
+                        ms=8 if on else 6)
+            ax.annotate(labels[i], (ex.mean, ey.mean), xytext=(6, 4), textcoords="offset points",
+                        fontsize=10, color="#000000" if on else "#666666")
+        ax.plot(xm[front], ym[front], color=BETTER, lw=2, label=words["front"])
+        ax.set_xlabel(words["x"])
+        ax.set_ylabel(words["y"])
+        ax.set_title(words["title"])
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, loc="best")
+        few_replications_note(fig, n)
+    return save(fig, out, "tradeoff", words["title"], words["caption"])
+
+
+def cost_effectiveness(out: Path, x: np.ndarray, y: np.ndarray, words: dict[str, str]
+                       ) -> Chart:
+    """Harm avoided per extra 1,000 hours, step by step along a numeric factor."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(11, 6)
+        ax = fig.subplots()
+        ax.plot(x, y, "o-", color=OKABE_ITO[0], lw=2)
+        ax.axhline(0, color="#000000", lw=1)
+        ax.set_xlabel(words["x"])
+        ax.set_ylabel(words["y"])
+        ax.set_title(words["title"])
+        ax.grid(alpha=0.3)
+    return save(fig, out, "cost_effectiveness", words["title"], words["caption"])
+
+
+def harm_maps(out: Path, graph: Any, grid_pos: np.ndarray, panels: list[tuple[str, np.ndarray]],
+              words: dict[str, str]) -> Chart:
+    """Harm by grid for two policies side by side on one colour scale."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(8 * len(panels), 7.5)
+        axes = np.atleast_1d(fig.subplots(1, len(panels)))
+        n = len(grid_pos)
+        vmax = max(float(np.max(h)) for _, h in panels) or 1.0
+        size = float(np.clip(6000 / max(n, 1), 15, 300))
+        sc = None
+        for ax, (title, harm) in zip(axes, panels):
+            for a, b in graph.edges():
+                if a < n and b < n:
+                    ax.plot(*zip(grid_pos[a], grid_pos[b]), color="#BBBBBB", lw=1, zorder=1)
+            sc = ax.scatter(grid_pos[:, 0], grid_pos[:, 1], c=harm, cmap="cividis", s=size,
+                            vmin=0, vmax=vmax, edgecolors="#555555", linewidths=0.5, zorder=2)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title)
+        fig.colorbar(sc, ax=list(axes), label=words["colour"])
+        fig.suptitle(words["title"])
+    return save(fig, out, "harm_maps", words["title"], words["caption"])

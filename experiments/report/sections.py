@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.report import charts
+from experiments.report import outcomes as oc
 from experiments.report.sweep import (
-    HIGHER_IS_BETTER,
     SweepResults,
     outcome_label,
     outcome_unit,
@@ -48,7 +48,7 @@ def shown_policies(results: SweepResults, outcome: str, baselines: list[tuple]
         return policies, ""
     means = [results.runs_of(p)[outcome].mean() for p in policies]
     order = [policies[i] for i in np.argsort(means)]
-    if outcome in HIGHER_IS_BETTER:
+    if not oc.lower_is_better(outcome):
         order = order[::-1]
     chosen = [baselines[0]] if baselines else []
     for p in order[:3] + order[-3:]:
@@ -155,7 +155,7 @@ def dose_response(results: SweepResults, out: Path, outcome: str, threshold: flo
     others = [k for k in results.policy_factors if k != factor]
     groups = results.runs.groupby(others, sort=False) if others else [((), results.runs)]
     lines, marks, texts = {}, {}, []
-    lower = outcome not in HIGHER_IS_BETTER
+    lower = oc.lower_is_better(outcome)
     for key, frame in groups:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(value_text(k, v) for k, v in zip(others, key)) or "all runs"

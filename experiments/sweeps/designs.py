@@ -42,7 +42,7 @@ from sim.scenario import read_toml
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
-            "design", "fixed", "factors", "baseline")
+            "design", "fixed", "factors", "baseline", "question", "decision")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class Sweep:
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
     text: str = ""
+    question: str = ""  # the planner's question, one sentence (reports open with it)
+    decision: list[str] = field(default_factory=list)  # the factors that are the choice
 
     @property
     def policies(self) -> dict[str, list[Any]]:
@@ -154,10 +156,22 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     seed = data.get("master_seed", 0)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError("master_seed", f"must be a whole number >= 0, got {seed!r}", source)
+    question = data.get("question", "")
+    if not isinstance(question, str):
+        raise ConfigError("question", "must be a string (one sentence)", source)
+    decision = data.get("decision", [])
+    if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
+        raise ConfigError("decision", "must be a list of factor keys", source)
+    lists = [k for k, v in factors.items() if isinstance(v, list)]
+    for key in decision:
+        if key not in lists:
+            raise ConfigError("decision", f"{key!r} is not a list factor of this sweep; list "
+                              f"factors: {', '.join(lists) or 'none'}", source)
     return Sweep(name=str(data.get("name", path.stem)), base=base_path, factors=factors,
                  design=kind, replications=reps, master_seed=seed, samples=samples,
                  levels=levels, fixed=fixed, outcomes=list(data.get("outcomes", [])),
-                 source=source, text=path.read_text(encoding="utf-8"))
+                 source=source, text=path.read_text(encoding="utf-8"), question=question,
+                 decision=list(decision))
 
 
 def replication_seeds(master_seed: int, replications: int) -> list[int]:
