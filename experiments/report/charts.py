@@ -8,6 +8,7 @@ are large enough to read on a projected slide. A chart drawn from fewer than
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,17 @@ class Chart:
 
 
 STYLE["font.family"] = ["DejaVu Sans", *cjk_families()]
+
+
+class _NoBoldNotice(logging.Filter):
+    """Drop matplotlib's notice that a CJK fallback font has no bold face (it draws the
+    regular one, which is what we want); every other font message passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldNotice())
 
 
 def new_figure(width: float, height: float) -> Figure:

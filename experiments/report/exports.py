@@ -89,9 +89,14 @@ def write_workbook(path: Path, results: SweepResults, tables: dict[str, pd.DataF
 def write_summary_pdf(path: Path, title: str, question: str, answer: list[str],
                       key_charts: list[charts.Chart], caveats: list[str], lang: str) -> Path:
     """One A4 page: the question, the answer, the key chart and the caveats."""
-    width = 44 if lang == "zh" else 95
-    small = 55 if lang == "zh" else 115  # characters per line at this font size
-    wrap = (lambda s: "\n".join(textwrap.wrap(s, width)))  # noqa: E731
+    width = 46 if lang == "zh" else 95  # characters per line at these font sizes
+    small = 58 if lang == "zh" else 115
+
+    def wrap(text: str, n: int = width) -> str:
+        if lang == "zh":  # no spaces between words: break anywhere
+            return "\n".join(text[i:i + n] for i in range(0, len(text), n))
+        return "\n".join(textwrap.wrap(text, n))
+
     t = lambda key: i18n.text(key, lang)  # noqa: E731
     with mpl.rc_context(charts.STYLE):
         fig = charts.Figure(figsize=A4_INCHES)

@@ -23,7 +23,7 @@ from experiments.report import charts as rcharts
 from experiments.runs.output import atomic_write_text, package_version
 from experiments import i18n
 from experiments.report import outcomes as oc
-from experiments.report.decision import MARGIN
+from experiments.report.decision import MARGIN, question
 from experiments.report.sweep import (
     KEY_OUTCOMES,
     MIN_REPLICATIONS,
@@ -144,7 +144,8 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     findings = [f for c in comparisons for f in c.findings]
     decision = None
     if results.policy_factors:
-        decision = planner.decide(results, baseline, main, out, margin, n_resamples, seed)
+        decision = planner.decide(results, baseline, outcomes, out, margin, n_resamples,
+                                  seed)
         sections.append(Section(t("report.section.decision"), body=decision.html))
     sections.append(Section(t("report.section.design"), body=intro))
     trade_charts, trade_text, ce_table = planner.tradeoff(results, main[0], out, n_resamples,
@@ -212,7 +213,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                     keys)
     report.decision = decision
     report.title = t("report.title", name=str(manifest.get("sweep", folder.name)))
-    report.subtitle = decision.question if decision else ""
+    report.subtitle = question(results)  # the sweep file's question, the page's heading
     report.files = files
     return report
 
@@ -301,7 +302,7 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
     else:
         report = sweep_sections(folder, out, baseline, outcomes, gain_threshold, n_resamples,
                                 seed, lang, margin)
-        title = report.title
+        title = report.subtitle or report.title
     report.lang = lang if report.kind == "sweep" else i18n.DEFAULT
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(report.path, render_html(report, title))
