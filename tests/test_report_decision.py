@@ -376,6 +376,8 @@ def test_sweep_file_question_and_decision_are_checked(tmp_path):
     path.write_text('decision = ["organization.structure"]\n' + body)
     with pytest.raises(ConfigError, match="decision"):
         load_sweep(path)
+    path.write_text('decision = []\n[question]\nen = "Which?"\nzh = "哪个？"\n' + body)
+    assert load_sweep(path).question == {"en": "Which?", "zh": "哪个？"}
     path.write_text('question = 3\n' + body)
     with pytest.raises(ConfigError, match="question"):
         load_sweep(path)

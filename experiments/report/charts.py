@@ -133,6 +133,8 @@ def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list
                 else None
             left.errorbar(est.mean, yi, xerr=err, fmt="o", color=colour, capsize=4, ms=7)
         left.set_yticks(y, labels)
+        if all(e.mean >= 0 for e in estimates if np.isfinite(e.mean)):
+            left.set_xlim(left=0)  # not truncated: gaps read at their true size
         left.set_xlabel(t("report.chart.mean_axis", unit=unit))
         left.set_title(t("report.chart.mean_title"))
         left.grid(axis="x", alpha=0.3)
@@ -178,8 +180,10 @@ def _verdict_colour(d: PairedDifference, lower_is_better: bool) -> str:
 
 
 def distributions(out: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
-                  target_min: float, from_need_logs: bool, n_reps: int) -> Chart:
+                  target_min: float, from_need_logs: bool, n_reps: int,
+                  lang: str = i18n.DEFAULT) -> Chart:
     """ECDF of response times per policy (need logs), or per-run means when logs are absent."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(12, 6.5)
         ax = fig.subplots()
@@ -189,26 +193,24 @@ def distributions(out: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
             else:
                 ax.step(x, y, where="post", label=label, color=colour, lw=2, marker="o", ms=4)
         ax.axvline(target_min, color="#000000", ls="--", lw=1.5,
-                   label=f"target {target_min:g} min")
+                   label=t("report.chart.target", minutes=f"{target_min:g}"))
         ax.set_ylim(0, 1.02)
         if from_need_logs:
             ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
         if from_need_logs:
-            ax.set_xlabel("response time: need appears to first responder (minutes)")
-            ax.set_ylabel("share of all needs reached by then")
-            ax.set_title("Response-time distribution (all needs of all replications)")
+            ax.set_xlabel(t("report.chart.ecdf_x"))
+            ax.set_ylabel(t("report.chart.ecdf_y"))
+            ax.set_title(t("report.chart.ecdf_title"))
         else:
-            ax.set_xlabel("mean response time of a run (minutes)")
-            ax.set_ylabel("share of runs")
-            ax.set_title("Distribution of per-run mean response time\n(no need logs stored in "
-                         "this sweep: each dot is one run's mean)", color=WORSE)
+            ax.set_xlabel(t("report.chart.ecdf_runs_x"))
+            ax.set_ylabel(t("report.chart.ecdf_runs_y"))
+            ax.set_title(t("report.chart.ecdf_runs_title"), color=WORSE)
         fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", frameon=False)
-        few_replications_note(fig, n_reps)
-    caption = ("Empirical cumulative distribution: the height at the target line is the share "
-               "of needs reached in time" + ("; needs never reached keep the curve below 1."
-                                             if from_need_logs else "."))
-    return save(fig, out, "distributions", "Response-time distributions", caption)
+        few_replications_note(fig, n_reps, lang=lang)
+    caption = t("report.chart.ecdf_caption" if from_need_logs else
+                "report.chart.ecdf_runs_caption")
+    return save(fig, out, "distributions", t("report.section.distributions"), caption)
 
 
 def _colours(n: int) -> list[str]:
@@ -221,8 +223,9 @@ SERIES = (("backlog", "Backlog (open needs)", "needs"),
 
 
 def timeseries_bands(out: Path, bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
-                     n_reps: int, shown_note: str) -> Chart:
+                     n_reps: int, shown_note: str, lang: str = i18n.DEFAULT) -> Chart:
     """Median and 10-90% band across replications, per policy, of three series."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(18, 6)
         axes = fig.subplots(1, 3)
@@ -230,29 +233,29 @@ def timeseries_bands(out: Path, bands: dict[str, dict[str, tuple[np.ndarray, np.
             for (label, series), colour in zip(bands.items(), _colours(len(bands))):
                 if column not in series:
                     continue
-                t, q = series[column]
-                ax.fill_between(t, q[0], q[2], color=colour, alpha=0.12, lw=0)
-                ax.plot(t, q[1], color=colour, lw=2, label=label)
-            ax.set_title(title)
-            ax.set_xlabel("hours since the emergency began")
-            ax.set_ylabel(unit)
+                hours, q = series[column]
+                ax.fill_between(hours, q[0], q[2], color=colour, alpha=0.12, lw=0)
+                ax.plot(hours, q[1], color=colour, lw=2, label=label)
+            ax.set_title(t(f"report.series.{column}"))
+            ax.set_xlabel(t("report.chart.hours"))
+            ax.set_ylabel(t(f"report.series_unit.{column}"))
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)),
                    frameon=False)
-        fig.suptitle("Time series across replications: median line, 10-90% band"
-                     + (f" ({shown_note})" if shown_note else ""))
-        few_replications_note(fig, n_reps)
-    return save(fig, out, "timeseries", "Time series with bands",
-                "Line: median across replications; band: 10th to 90th percentile.")
+        fig.suptitle(t("report.chart.ts_title") + (f" ({shown_note})" if shown_note else ""))
+        few_replications_note(fig, n_reps, lang=lang)
+    return save(fig, out, "timeseries", t("report.section.timeseries"),
+                t("report.chart.ts_caption"))
 
 
 def dose_response(out: Path, factor_label: str, outcome_label: str, unit: str,
                   lines: dict[str, tuple[np.ndarray, list[Estimate]]],
                   marks: dict[str, float | None], threshold: float, step_text: str,
-                  n_reps: int) -> Chart:
+                  n_reps: int, lang: str = i18n.DEFAULT) -> Chart:
     """An outcome against a numeric factor, CI band per group, with where gains flatten."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(12, 6.5)
         ax = fig.subplots()
@@ -265,24 +268,28 @@ def dose_response(out: Path, factor_label: str, outcome_label: str, unit: str,
             mark = marks.get(label)
             if mark is not None:
                 ax.axvline(mark, color=colour, ls="--", lw=1.5)
-                ax.annotate(f"from {mark:g}: {step_text}\ngain < {threshold:.3g} {unit}",
+                ax.annotate(t("report.chart.dose_mark", mark=f"{mark:g}", step=step_text,
+                              threshold=f"{threshold:.3g}", unit=unit),
                             (mark, 1.0 - 0.12 * k), xycoords=("data", "axes fraction"),
                             xytext=(4, -4),
                             textcoords="offset points", va="top", fontsize=11, color=colour)
         ax.set_xlabel(factor_label)
         ax.set_ylabel(f"{outcome_label} ({unit})")
-        ax.set_title(f"Dose-response: {outcome_label} (mean, 95% bootstrap CI band)")
+        ax.set_ylim(bottom=0)  # not truncated: gaps read at their true size
+        ax.set_title(t("report.chart.dose_title", outcome=outcome_label))
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, loc="lower left")
-        few_replications_note(fig, n_reps)
-    caption = (f"Dashed line: the level from which each further step of {step_text} gains "
-               f"less than {threshold:.3g} {unit} (set with --gain-threshold).")
-    return save(fig, out, "dose_response", "Dose-response", caption)
+        few_replications_note(fig, n_reps, lang=lang)
+    caption = t("report.chart.dose_caption", step=step_text, threshold=f"{threshold:.3g}",
+                unit=unit)
+    return save(fig, out, "dose_response", t("report.section.dose"), caption)
 
 
 def heatmap(out: Path, matrices: list[tuple[str, str, np.ndarray]], row_label: str,
-            rows: list[str], col_label: str, cols: list[str], n_reps: int) -> Chart:
+            rows: list[str], col_label: str, cols: list[str], n_reps: int,
+            lang: str = i18n.DEFAULT) -> Chart:
     """Mean outcome per cell of two factors, one panel per outcome, values written in."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(7.5 * len(matrices), 1.8 + 0.8 * len(rows))
         axes = np.atleast_1d(fig.subplots(1, len(matrices)))
@@ -295,19 +302,20 @@ def heatmap(out: Path, matrices: list[tuple[str, str, np.ndarray]], row_label: s
             ax.set_title(label)
             mid = np.nanmean(m)
             for (i, j), v in np.ndenumerate(m):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=12,
+                ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center",
+                        va="center", fontsize=12,
                         color="white" if v < mid else "black")
             fig.colorbar(im, ax=ax, label=unit)
-        fig.suptitle("Two factors: mean over replications")
-        few_replications_note(fig, n_reps)
-    return save(fig, out, "heatmap", "Two-factor heatmap",
-                "Each cell: the mean outcome of that combination over its replications.")
+        fig.suptitle(t("report.chart.heat_title"))
+        few_replications_note(fig, n_reps, lang=lang)
+    return save(fig, out, "heatmap", t("report.section.heatmap"), t("report.chart.heat_caption"))
 
 
 def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
-                kind: str) -> Chart:
+                kind: str, lang: str = i18n.DEFAULT) -> Chart:
     """Ranked Sobol (S1, ST) or Morris (mu*, sigma) bars with 95% bootstrap CIs."""
-    a, b = ("first order S1", "total order ST") if kind == "sobol" else ("mu*", "sigma")
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    a, b = (t("report.sens.s1"), t("report.sens.st")) if kind == "sobol" else ("mu*", "sigma")
     with mpl.rc_context(STYLE):
         n_f = max(len(p["factors"]) for p in panels)
         fig = new_figure(8 * len(panels), 2.5 + 0.6 * n_f)
@@ -321,16 +329,13 @@ def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
                 ax.barh(y + offset, v, height=0.36, color=colour, label=label,
                         xerr=np.nan_to_num(err), capsize=3)
             ax.set_yticks(y, p["factors"])
-            ax.set_xlabel("index (share of variance)" if kind == "sobol"
-                          else f"elementary effect ({p['unit']} per full range)")
+            ax.set_xlabel(t("report.sens.sobol_axis") if kind == "sobol"
+                          else t("report.sens.morris_axis", unit=p["unit"]))
             ax.set_title(p["title"])
             ax.grid(axis="x", alpha=0.3)
             ax.legend(frameon=False, loc="lower right")
         fig.suptitle(title)
-    caption = ("Ranked by the total-order index; bars show the estimate, whiskers the 95% "
-               "bootstrap CI over base samples." if kind == "sobol" else
-               "Ranked by mu* (mean absolute elementary effect); whiskers: 95% bootstrap CI "
-               "over trajectories.")
+    caption = t(f"report.sens.{kind}_caption")
     return save(fig, out, name, title, caption)
 
 
@@ -430,6 +435,8 @@ def ranking(out: Path, name: str, title: str, xlabel: str, labels: list[str],
             ax.errorbar(est.mean, yi, xerr=err, fmt="*" if i == recommended else "o",
                         color=colour, capsize=4, ms=14 if i == recommended else 7)
         ax.set_yticks(y, labels)
+        if all(e.mean >= 0 for e in estimates if np.isfinite(e.mean)):
+            ax.set_xlim(left=0)  # not truncated: gaps read at their true size
         ax.set_xlabel(xlabel)
         ax.set_title(title)
         ax.grid(axis="x", alpha=0.3)
@@ -449,8 +456,9 @@ def pareto_front(x: np.ndarray, y: np.ndarray, y_lower: bool) -> list[int]:
 
 
 def tradeoff(out: Path, labels: list[str], x: list[Estimate], y: list[Estimate],
-             y_lower: bool, words: dict[str, str], n: int) -> Chart:
-    """Every policy on two outcomes (effort on x, the main outcome on y), Pareto front marked."""
+             y_lower: bool, words: dict[str, str], n: int, lang: str = i18n.DEFAULT) -> Chart:
+    """Every policy on two outcomes (effort on x, the main outcome on y), Pareto front marked
+    and labelled."""
     xm = np.array([e.mean for e in x])
     ym = np.array([e.mean for e in y])
     front = pareto_front(xm, ym, y_lower)
@@ -465,15 +473,16 @@ def tradeoff(out: Path, labels: list[str], x: list[Estimate], y: list[Estimate],
                         yerr=[[ey.mean - ey.low], [ey.high - ey.mean]] if np.isfinite(ey.low)
                         else None, fmt="o", color=BETTER if on else UNCLEAR, capsize=3,
                         ms=8 if on else 6)
-            ax.annotate(labels[i], (ex.mean, ey.mean), xytext=(6, 4), textcoords="offset points",
-                        fontsize=10, color="#000000" if on else "#666666")
+            if on:  # the others are listed in the table; labels would overlap
+                ax.annotate(labels[i], (ex.mean, ey.mean), xytext=(6, 4),
+                            textcoords="offset points", fontsize=10)
         ax.plot(xm[front], ym[front], color=BETTER, lw=2, label=words["front"])
         ax.set_xlabel(words["x"])
         ax.set_ylabel(words["y"])
         ax.set_title(words["title"])
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, loc="best")
-        few_replications_note(fig, n)
+        few_replications_note(fig, n, lang=lang)
     return save(fig, out, "tradeoff", words["title"], words["caption"])
 
 

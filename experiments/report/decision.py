@@ -77,8 +77,14 @@ def decision_factors(results: SweepResults) -> list[str]:
 
 
 def question(results: SweepResults) -> str:
-    return str(results.manifest.get("question") or sweep_file_data(results.manifest).get(
-        "question") or "")
+    """The sweep file's question in the report's language: ``question`` is a sentence, or a
+    table of sentences by language (``{ en = "...", zh = "..." }``, English the fallback)."""
+    given = results.manifest.get("question") or sweep_file_data(results.manifest).get(
+        "question") or ""
+    if isinstance(given, dict):
+        given = given.get(results.lang) or given.get(i18n.DEFAULT) or next(
+            iter(given.values()), "")
+    return str(given)
 
 
 def levels_of(results: SweepResults, factor: str) -> list[Any]:
@@ -159,8 +165,8 @@ def recommend(results: SweepResults, ranking: FactorRanking, margin: float = MAR
         sentence = t("report.decision.recommend_numeric" if numeric
                      else "report.decision.recommend_cheaper",
                      option=chosen.label, best=best.label, outcome=what,
-                     margin=f"{100 * margin:g}", diff=diff_with_ci(ranking.outcome, d, lang),
-                     rel=rel_with_ci(d, lang))
+                     margin=f"{100 * margin:g}",
+                     change=change_with_ci(ranking.outcome, d, lang))
     if rough:
         sentence += " " + t("report.decision.tentative", n=ranking.n, min=MIN_REPLICATIONS)
     return Recommendation(ranking.factor, ranking.outcome, chosen.level, ranking.best,
@@ -217,6 +223,14 @@ def diff_with_ci(outcome: str, d: PairedDifference, lang: str) -> str:
         text += i18n.text("report.ci", lang, low=num(shown(outcome, d.diff_low), True),
                           high=num(shown(outcome, d.diff_high), True) + u)
     return text
+
+
+def change_with_ci(outcome: str, d: PairedDifference, lang: str) -> str:
+    """The difference in units and, except for shares (percentage points say it), in
+    percent."""
+    if oc.is_share(outcome):
+        return diff_with_ci(outcome, d, lang)
+    return diff_with_ci(outcome, d, lang) + i18n.text("report.sep", lang) + rel_with_ci(d, lang)
 
 
 def rel_with_ci(d: PairedDifference, lang: str) -> str:

@@ -20,7 +20,7 @@ from experiments import i18n
 from experiments.report import charts
 from experiments.report import decision as dc
 from experiments.report import outcomes as oc
-from experiments.report.stats import N_RESAMPLES, SEED, bootstrap_mean
+from experiments.report.stats import N_RESAMPLES, SEED, Estimate, bootstrap_mean
 from experiments.report.sweep import SweepResults, baseline_of, same
 
 EFFORT_OUTCOME = "person_hours"  # the x axis of the trade-off chart where no dose is swept
@@ -77,8 +77,7 @@ def headline(results: SweepResults, r: dc.FactorRanking, lang: str) -> str:
                          value=dc.value_with_ci(r.outcome, best.estimate, lang),
                          base=base.label, base_value=dc.num(dc.shown(r.outcome, base.estimate.mean))
                          + dc.unit_suffix(r.outcome, lang),
-                         diff=dc.diff_with_ci(r.outcome, d, lang),
-                         rel=dc.rel_with_ci(d, lang), k=d.n_better, n=d.n)
+                         change=dc.change_with_ci(r.outcome, d, lang), k=d.n_better, n=d.n)
     return text
 
 
@@ -106,7 +105,7 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
                 chart = charts.ranking(
                     out, f"decision_{factor.replace('.', '_')}",
                     t("report.chart.ranking_title", factor=factor_name,
-                      outcome=oc.label(outcome, lang)),
+                      outcome=oc.words(outcome, lang)),
                     f"{oc.label(outcome, lang)} ({dc.unit_suffix(outcome, lang).strip()})",
                     [row.label for row in r.rows],
                     [scaled(outcome, row.estimate) for row in r.rows], idx, r.n,
@@ -131,7 +130,7 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
     if derived:
         decision.caveats.append(t("report.decision.derived", outcomes=i18n.text(
             "report.sep", lang).join(oc.label(o, lang) for o in derived),
-            of=i18n.text("report.sep", lang).join(oc.label(oc.derived_from(o), lang)
+            of=i18n.text("report.sep", lang).join(oc.words(oc.derived_from(o), lang)
                                                   for o in derived)))
     decision.caveats.append(t("report.decision.method", margin=f"{100 * margin:g}"))
     if len(factors) > 1:
@@ -195,11 +194,19 @@ def tradeoff(results: SweepResults, outcome: str, out: Path, n_resamples: int = 
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     made: list[charts.Chart] = []
     text = ""
-    if EFFORT_OUTCOME in results.runs and outcome != EFFORT_OUTCOME and \
-            len(results.policies()) > 1:
-        policies = results.policies()
-        xs = [bootstrap_mean(results.runs_of(p)[EFFORT_OUTCOME].to_numpy(float), n_resamples,
-                             seed=seed) for p in policies]
+    policies = results.policies()
+    volunteers = VOLUNTEER_FACTOR in results.policy_factors
+    if (volunteers or EFFORT_OUTCOME in results.runs) and outcome != EFFORT_OUTCOME and \
+            len(policies) > 1:
+        if volunteers:  # the standing team's hours on call: what a larger team costs
+            k = results.policy_factors.index(VOLUNTEER_FACTOR)
+            xs = [Estimate(h, h, h, 0) for h in (volunteer_hours(results, p[k]) / 1000.0
+                                                  for p in policies)]
+            x_label = t("report.tradeoff.volunteer_hours")
+        else:  # the effort spent on needs
+            xs = [bootstrap_mean(results.runs_of(p)[EFFORT_OUTCOME].to_numpy(float),
+                                 n_resamples, seed=seed) for p in policies]
+            x_label = f"{oc.label(EFFORT_OUTCOME, lang)} ({oc.unit_text(EFFORT_OUTCOME, lang)})"
         ys = [scaled(outcome, bootstrap_mean(results.runs_of(p)[outcome].to_numpy(float),
                                              n_resamples, seed=seed)) for p in policies]
         labels = [results.label(p) for p in policies]
@@ -207,11 +214,10 @@ def tradeoff(results: SweepResults, outcome: str, out: Path, n_resamples: int = 
                                     np.array([e.mean for e in ys]), oc.lower_is_better(outcome))
         made.append(charts.tradeoff(
             out, labels, xs, ys, oc.lower_is_better(outcome),
-            {"front": t("report.tradeoff.front"),
-             "x": f"{oc.label(EFFORT_OUTCOME, lang)} ({oc.unit_text(EFFORT_OUTCOME, lang)})",
+            {"front": t("report.tradeoff.front"), "x": x_label,
              "y": f"{oc.label(outcome, lang)} ({dc.unit_suffix(outcome, lang).strip()})",
-             "title": t("report.tradeoff.title", outcome=oc.label(outcome, lang)),
-             "caption": t("report.tradeoff.caption")}, results.n_per_policy()))
+             "title": t("report.tradeoff.title", outcome=oc.words(outcome, lang)),
+             "caption": t("report.tradeoff.caption")}, results.n_per_policy(), lang))
         text = t("report.tradeoff.front_is", policies=t("report.sep").join(
             labels[i] for i in front))
     frame = None

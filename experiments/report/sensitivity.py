@@ -20,7 +20,7 @@ from experiments import i18n
 from experiments.report import charts
 from experiments.report import outcomes as oc
 from experiments.sweeps.designs import sobol_indices
-from experiments.report.sweep import SweepResults, outcome_label, outcome_unit, value_text
+from experiments.report.sweep import SweepResults, value_text
 from experiments.report.stats import SEED
 
 N_RESAMPLES_SA = 1000
@@ -145,12 +145,15 @@ def sensitivity(results: SweepResults, out: Path, outcomes: list[str],
                 order = np.argsort(-np.nan_to_num(p["b" if kind == "sobol" else "a"],
                                                   nan=-np.inf))
                 panel = {k: np.asarray(v)[order] for k, v in p.items()}
-                panel.update(factors=[names[i] for i in order], title=outcome_label(outcome),
-                             unit=outcome_unit(outcome))
+                panel.update(factors=[names[i] for i in order],
+                             title=oc.label(outcome, results.lang),
+                             unit=oc.unit_text(outcome, results.lang))
                 panels.append(panel)
             where = ", ".join(value_text(k, v, results.lang) for k, v in combo.items())
             texts += [in_words(p, kind, o, where, results.lang) for p, o in zip(panels, outcomes)]
-            title = ("Sobol indices" if kind == "sobol" else "Morris screening") + \
-                (f" under {where}" if where else "")
-            made.append(charts.sensitivity(out, f"sensitivity_{c}", title, panels, kind))
+            title = i18n.text(f"report.sens.{kind}_title", results.lang)
+            if where:
+                title = i18n.text("report.sens.where", results.lang, where=where, text=title)
+            made.append(charts.sensitivity(out, f"sensitivity_{c}", title, panels, kind,
+                                           results.lang))
     return made, texts

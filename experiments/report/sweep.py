@@ -65,14 +65,6 @@ def value_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
     return FACTOR_WORDS.get(key, key.split(".")[-1].replace("_", " ") + " {}").format(text)
 
 
-def outcome_label(outcome: str, lang: str = i18n.DEFAULT) -> str:
-    return oc.label(outcome, lang)
-
-
-def outcome_unit(outcome: str, lang: str = i18n.DEFAULT) -> str:
-    return oc.unit_text(outcome, lang)
-
-
 @dataclass
 class SweepResults:
     """A sweep's successful runs and how they were designed."""

@@ -74,7 +74,7 @@ class Sweep:
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
     text: str = ""
-    question: str = ""  # the planner's question, one sentence (reports open with it)
+    question: str | dict[str, str] = ""  # the planner's question (reports open with it)
     decision: list[str] = field(default_factory=list)  # the factors that are the choice
 
     @property
@@ -157,8 +157,10 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError("master_seed", f"must be a whole number >= 0, got {seed!r}", source)
     question = data.get("question", "")
-    if not isinstance(question, str):
-        raise ConfigError("question", "must be a string (one sentence)", source)
+    if not (isinstance(question, str) or isinstance(question, dict) and all(
+            isinstance(v, str) for v in question.values())):
+        raise ConfigError("question", "must be a sentence, or a table of sentences by "
+                          'language: { en = "...", zh = "..." }', source)
     decision = data.get("decision", [])
     if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
         raise ConfigError("decision", "must be a list of factor keys", source)
