@@ -245,6 +245,12 @@ def test_report_on_a_real_sensitivity_sweep(tmp_path, design):
     assert sens.charts[0].png.is_file() and sens.charts[0].svg.is_file()
     svg = sens.charts[0].svg.read_text(encoding="utf-8")
     assert "initial trust" in svg and "needs per 1000 per hour" in svg
+    # in words: the top parameters with their index and CI ("2 parameters explain N% of the
+    # variance of total harm on their own: ..." for Sobol, largest effects for Morris)
+    words = re.sub(r"<[^>]+>", "", sens.body)
+    assert "initial trust" in words and "needs per 1000 per hour" in words
+    assert ("of the variance of total harm" in words) == ("sobol" in design)
+    assert "95% CI" in words
     # a sweep still running (no runs.parquet yet) is reported from parts/, and says so
     (out / "runs.parquet").unlink()
     partial = build_report(out, n_resamples=N_RESAMPLES)

@@ -44,7 +44,7 @@ def knee_outcomes(point: dict, rng: np.random.Generator, shared: float) -> dict:
 
 
 def synthetic_sweep(root: Path, factors: dict[str, list], replications: int, make=knee_outcomes,
-                    question: str = "How many volunteers does the street need?",
+                    question: str | dict = "How many volunteers does the street need?",
                     decision: list[str] | None = None, baseline: dict | None = None) -> Path:
     """A folder shaped like ``grassroots sweep`` output (manifest and runs.parquet only)."""
     points = [dict(zip(factors, v)) for v in itertools.product(*factors.values())]
@@ -253,11 +253,12 @@ def test_trade_off_marks_the_pareto_front_and_cost_effectiveness(knee_report):
 
 
 def test_chinese_report_from_the_command_line(knee_report, tmp_path, capsys):
-    folder = synthetic_sweep(tmp_path, FACTORS, replications=12)
+    folder = synthetic_sweep(tmp_path, FACTORS, replications=12, question={
+        "en": "How many volunteers?", "zh": "街道需要多少名志愿者？"})
     assert main(["report", str(folder), "--lang", "zh", "--quiet", "--resamples", "200",
                  "--outcomes", "mean_response_min,total_harm"]) == 0
     html = (folder / "report" / "index.html").read_text(encoding="utf-8")
-    assert '<html lang="zh-Hans">' in html
+    assert '<html lang="zh-Hans">' in html and "<h1>街道需要多少名志愿者？</h1>" in html
     for key in ("report.section.decision", "report.decision.answer",
                 "report.section.tradeoffs"):
         assert i18n.text(key, "zh") in html

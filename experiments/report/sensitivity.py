@@ -98,7 +98,7 @@ def in_words(panel: dict[str, Any], kind: str, outcome: str, where: str, lang: s
         t(f"report.sens.item_{kind}", name=names[i], value=f"{v[i]:.2f}" if kind == "sobol"
           else f"{v[i]:.3g}", low=f"{lo[i]:.2f}" if kind == "sobol" else f"{lo[i]:.3g}",
           high=f"{hi[i]:.2f}" if kind == "sobol" else f"{hi[i]:.3g}") for i in range(top))
-    what = oc.label(outcome, lang)
+    what = oc.words(outcome, lang)
     if kind == "sobol":
         s1 = np.clip(np.nan_to_num(np.asarray(panel["a"], dtype=float)[:top]), 0, 1)
         share = f"{100 * min(1.0, float(s1.sum())):.0f}"
