@@ -282,10 +282,9 @@ def test_charts_render_chinese_without_missing_glyphs(tmp_path, caplog):
     estimates = [Estimate(60 + i, 58 + i, 62 + i, 20) for i in range(4)]
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
-        chart = charts.ranking(tmp_path, "zh", "上报机制：各方案按平均响应时间排序",
-                               "平均响应时间（分钟）", labels, estimates, 1, 20,
-                               {"rough": "", "caption": "志愿者"})
-        exports.write_summary_pdf(tmp_path / "s.pdf", "情景实验报告", "社区干部应如何上报？",
+        chart = charts.ranking(tmp_path, "zh", "上报机制：各方案排序", "平均响应时间（分钟）",
+                               labels, estimates, 1, 20, {"rough": "", "caption": "志愿者"})
+        exports.write_summary_pdf(tmp_path / "s.pdf", "情景实验报告", "社区干部如何上报？",
                                   ["建议：直报"], [chart], ["网格党组织"], "zh")
     messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
     assert not [m for m in messages if "Glyph" in m or "missing" in m], messages

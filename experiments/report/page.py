@@ -127,9 +127,10 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     main = oc.main_outcomes(outcomes)
     n_reps = results.n_replications()
     n_runs = results.n_per_policy()  # what each chart rests on
-    base_text = ", ".join(f"{k} = {v}" for k, v in baseline.items()) or "none"
+    base_text = ", ".join(f"{k} = {v}" for k, v in baseline.items())
     intro = "<p>" + html.escape(t(
-        "report.intro", sweep=str(manifest.get("sweep", folder.name)),
+        "report.intro" if baseline else "report.intro_no_policies",
+        sweep=str(manifest.get("sweep", folder.name)),
         design=str(manifest.get("design", "?")), runs=len(results.runs),
         failed=results.n_failed, reps=n_reps, seed=manifest.get("master_seed", "?"),
         baseline=base_text, source=source, level=f"{LEVEL:.0%}",
@@ -137,8 +138,8 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     if results.partial:
         intro += f"<p class=warn>{html.escape(t('report.partial'))}</p>"
     if n_runs < MIN_REPLICATIONS or n_reps < MIN_REPLICATIONS:
-        intro += (f"<p class=warn>{html.escape(t('report.decision.rough', n=n_reps, min=MIN_REPLICATIONS))}"
-                  "</p>")
+        rough = t("report.decision.rough", n=n_reps, min=MIN_REPLICATIONS)
+        intro += f"<p class=warn>{html.escape(rough)}</p>"
     sections: list[Section] = []
     comparisons = [compare(results, o, baseline, n_resamples, seed) for o in main]
     findings = [f for c in comparisons for f in c.findings]
@@ -189,8 +190,9 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     if sens:
         sections.append(Section(t("report.section.sensitivity"), sens,
                                 "".join(_p(x) for x in sens_text)))
+    # what the command line prints and the PDF answers: the decision, else the sensitivity
     keys = [r.sentence for r in decision.recommendations] + decision.headlines \
-        if decision else [f.text for f in findings[:6]]
+        if decision else sens_text or [f.text for f in findings[:6]]
     tables = dict(decision.tables) if decision else {}
     tables["policy_summary"] = exports.policy_summary(comparisons, lang)
     tables["paired_differences"] = exports.paired_differences(results, comparisons, lang)
@@ -203,7 +205,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     pdf = exports.write_summary_pdf(
         out / "summary.pdf", t("report.title", name=str(manifest.get("sweep", folder.name))),
         title, [r.sentence for r in decision.recommendations] if decision else keys[:3],
-        decision.charts[:2] if decision else [],
+        decision.charts[:2] if decision else sens[:1],
         decision.caveats if decision else [], lang)
     files = [pdf, xlsx, *csvs]
     sections.append(Section(t("report.section.exports"), body="<ul>" + "".join(

@@ -122,16 +122,20 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
             decision.headlines.append(headline(results, r, lang))
             note = "" if r.baseline_given else " " + t("report.decision.first_level_baseline")
             rough = r.n < dc.MIN_REPLICATIONS
-            warn = (f" <span class=warn>{html.escape(t('report.decision.rough', n=r.n, min=dc.MIN_REPLICATIONS))}"
-                    "</span>") if rough else ""
-            parts.append(f"<p><b>{html.escape(t('report.decision.table_title', factor=factor_name, outcome=oc.label(outcome, lang), direction=direction(outcome, lang)))}</b>"
-                         f"{html.escape(note)}{warn}</p>{table_html(frame, rough)}")
+            warn = t("report.decision.rough", n=r.n, min=dc.MIN_REPLICATIONS) if rough else ""
+            warn = f" <span class=warn>{html.escape(warn)}</span>" if warn else ""
+            heading = t("report.decision.table_title", factor=factor_name,
+                        outcome=oc.label(outcome, lang), direction=direction(outcome, lang))
+            parts.append(f"<p><b>{html.escape(heading)}</b>{html.escape(note)}{warn}</p>"
+                         f"{table_html(frame, rough)}")
     derived = [o for o in outcomes if o not in main]
     if derived:
         decision.caveats.append(t("report.decision.derived", outcomes=i18n.text(
             "report.sep", lang).join(oc.label(o, lang) for o in derived),
             of=i18n.text("report.sep", lang).join(oc.words(oc.derived_from(o), lang)
                                                   for o in derived)))
+    decision.caveats += [t(f"report.caveat.{o}") for o in main
+                         if i18n.has(f"report.caveat.{o}", lang)]
     decision.caveats.append(t("report.decision.method", margin=f"{100 * margin:g}"))
     if len(factors) > 1:
         decision.caveats.append(t("report.decision.averaged"))

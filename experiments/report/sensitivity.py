@@ -2,9 +2,10 @@
 
 Sobol: first-order (S1) and total (ST) indices per factor, recomputed from the runs with
 :func:`experiments.sweeps.designs.sobol_indices` (the same estimator as the sweep's
-``sobol.csv``), the CI from resampling the base samples. Morris: mu* (mean absolute elementary effect) and
-sigma per factor, the CI from resampling trajectories. Both are computed per combination of
-the sweep's list factors (policies).
+``sobol.csv``), the CI from resampling the base samples. Morris: mu* (mean absolute
+elementary effect) and sigma per factor, the CI from resampling trajectories. Both are
+computed per combination of the sweep's list factors (policies), and said in words
+(:func:`in_words`).
 """
 
 from __future__ import annotations
