@@ -204,6 +204,12 @@ def test_run_report_from_a_grassroots_run_folder(tmp_path):
         assert (out / "report" / f"{name}.svg").is_file()
     assert "Need stages" in html and "detection (min)" in html
     assert "http://" not in html and "https://" not in html
+    # the same report in Chinese: headings, table heads and chart titles
+    zh = build_report(out, lang="zh")
+    html = zh.path.read_text(encoding="utf-8")
+    assert "单次运行报告" in html and "需求各环节" in html and "发现 (分钟)" in html
+    assert "Need stages" not in html
+    assert "时间花在哪里" in (out / "report" / "stages.svg").read_text(encoding="utf-8")
 
 
 def test_cli_report_baseline_option_and_errors(sweep_report, tmp_path, capsys):

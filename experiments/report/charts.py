@@ -229,7 +229,7 @@ def timeseries_bands(out: Path, bands: dict[str, dict[str, tuple[np.ndarray, np.
     with mpl.rc_context(STYLE):
         fig = new_figure(18, 6)
         axes = fig.subplots(1, 3)
-        for ax, (column, title, unit) in zip(axes, SERIES):
+        for ax, (column, _title, _unit) in zip(axes, SERIES):
             for (label, series), colour in zip(bands.items(), _colours(len(bands))):
                 if column not in series:
                     continue
@@ -340,8 +340,10 @@ def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
 
 
 def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
-            lowlying: np.ndarray, title: str, edge_minutes: float) -> Chart:
+            lowlying: np.ndarray, title: str, edge_minutes: float,
+            lang: str = i18n.DEFAULT) -> Chart:
     """The grid network, each grid coloured by the harm its needs suffered."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(10, 8.5)
         ax = fig.subplots()
@@ -353,52 +355,53 @@ def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
         sc = ax.scatter(grid_pos[:, 0], grid_pos[:, 1], c=harm, cmap="cividis", s=size,
                         edgecolors=np.where(lowlying, "#56B4E9", "#555555"),
                         linewidths=np.where(lowlying, 2.5, 0.5), zorder=2)
-        fig.colorbar(sc, ax=ax, label="harm (severity-weighted person-hours)")
+        fig.colorbar(sc, ax=ax, label=t("report.map.colour"))
         ax.set_aspect("equal")
-        unit = f"distance units; one road link is about {edge_minutes:g} min"
-        ax.set_xlabel(f"east-west ({unit})")
-        ax.set_ylabel("north-south (distance units)")
+        ax.set_xlabel(t("report.run.east_west", minutes=f"{edge_minutes:g}"))
+        ax.set_ylabel(t("report.run.north_south"))
         ax.set_title(title)
-    return save(fig, out, "map", "Map of harm by grid",
-                "Each dot is a grid (about 1,000 residents); colour: total harm of its needs; "
-                "light-blue ring: low-lying grid.")
+    return save(fig, out, "map", t("report.run.map"), t("report.run.map_caption"))
 
 
 def run_timeline(out: Path, hours: np.ndarray, ts: Any, windows: list[tuple[str, float, float]],
-                 events: list[tuple[float, str]]) -> Chart:
+                 events: list[tuple[float, str]], lang: str = i18n.DEFAULT) -> Chart:
     """Backlog, cumulative harm and responders deployed over the emergency, hazards shaded."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(13, 9)
         axes = fig.subplots(3, 1, sharex=True)
-        for ax, (column, title, unit) in zip(axes, SERIES):
+        for ax, (column, _title, _unit) in zip(axes, SERIES):
             for label, start, end in windows:
                 ax.axvspan(start, end, color=HAZARD_COLOURS.get(label, "#999999"), alpha=0.15,
-                           lw=0, label=label)
+                           lw=0, label=t(f"hazard.{label}") if i18n.has(f"hazard.{label}", lang)
+                           else label)
             if column in ts:
                 ax.plot(hours, ts[column].to_numpy(dtype=float), color=OKABE_ITO[0], lw=2,
                         drawstyle="steps-post")
             else:
-                note(ax, f"{column} not recorded")
+                note(ax, t("report.run.not_recorded", column=column))
             for minute, _text in events:
                 ax.axvline(minute / 60, color="#999999", lw=0.8, ls=":")
-            ax.set_title(title)
-            ax.set_ylabel(unit)
+            ax.set_title(t(f"report.series.{column}"))
+            ax.set_ylabel(t(f"report.series_unit.{column}"))
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
         if windows:
             axes[0].legend(frameon=False, loc="upper right")
-        axes[-1].set_xlabel("hours since the emergency began")
-        fig.suptitle("Timeline of the emergency")
-    return save(fig, out, "timeline", "Timeline of the emergency",
-                "Shaded: hazard periods from the configuration" +
-                ("; dotted lines: recorded events." if events else "."))
+        axes[-1].set_xlabel(t("report.chart.hours"))
+        fig.suptitle(t("report.run.timeline"))
+    return save(fig, out, "timeline", t("report.run.timeline"),
+                t("report.run.timeline_caption_events" if events else
+                  "report.run.timeline_caption"))
 
 
 STAGES = ("detection", "reporting", "dispatch", "travel", "service")
 
 
-def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: list[int]) -> Chart:
+def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: list[int],
+                    lang: str = i18n.DEFAULT) -> Chart:
     """Stacked mean minutes per need stage, per need type and for all needs."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(13, 1.8 + 0.7 * len(labels))
         ax = fig.subplots()
@@ -406,16 +409,14 @@ def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: lis
         left = np.zeros(len(labels))
         for k, (stage, colour) in enumerate(zip(STAGES, OKABE_ITO)):
             v = np.nan_to_num(means[:, k])
-            ax.barh(y, v, left=left, color=colour, label=stage, height=0.6)
+            ax.barh(y, v, left=left, color=colour, label=t(f"report.stage.{stage}"), height=0.6)
             left += v
         ax.set_yticks(y, [f"{lab} (n={c})" for lab, c in zip(labels, counts)])
-        ax.set_xlabel("mean minutes per stage (stacked)")
-        ax.set_title("Where the time goes: need stages")
+        ax.set_xlabel(t("report.run.stage_axis"))
+        ax.set_title(t("report.run.stage_title"))
         ax.legend(frameon=False, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.12))
         ax.grid(axis="x", alpha=0.3)
-    return save(fig, out, "stages", "Need-stage breakdown",
-                "Each segment is the mean of that stage over the needs that reached it, so a "
-                "bar is a sum of stage means, not the mean of complete needs.")
+    return save(fig, out, "stages", t("report.run.stages"), t("report.run.stage_caption"))
 
 
 def ranking(out: Path, name: str, title: str, xlabel: str, labels: list[str],

@@ -133,7 +133,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
         sweep=str(manifest.get("sweep", folder.name)),
         design=str(manifest.get("design", "?")), runs=len(results.runs),
         failed=results.n_failed, reps=n_reps, seed=manifest.get("master_seed", "?"),
-        baseline=base_text, source=source, level=f"{LEVEL:.0%}",
+        baseline=base_text, source=t(f"report.source.{source}"), level=f"{LEVEL:.0%}",
         resamples=f"{n_resamples:,}", boot_seed=seed)) + "</p>"
     if results.partial:
         intro += f"<p class=warn>{html.escape(t('report.partial'))}</p>"
@@ -224,34 +224,38 @@ def _p(text: str) -> str:
     return f"<p>{html.escape(text)}</p>" if text else ""
 
 
-def run_sections(folder: Path, out: Path) -> Report:
+def run_sections(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> Report:
     from experiments.report.run import build_run
 
-    built = build_run(folder, out)
+    e = html.escape
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    built = build_run(folder, out, lang)
     s = built["summary"]
     units = s.get("outcome_units", {})
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{fmt(v) if isinstance(v, float) else v}"
-                   f"</td><td>{html.escape(units.get(k, ''))}</td></tr>"
+    rows = "".join(f"<tr><td>{e(oc.label(k, lang))}</td>"
+                   f"<td>{fmt(v) if isinstance(v, float) else v}</td>"
+                   f"<td>{e(oc.unit_text(k, lang) or units.get(k, ''))}</td></tr>"
                    for k, v in s.get("outcomes", {}).items())
-    intro = (f"<p>Scenario <b>{html.escape(str(s.get('scenario')))}</b>, seed {s.get('seed')}, "
-             f"{s.get('n_residents') or '?'} residents; made {html.escape(str(s.get('created')))}"
-             f" by version {html.escape(str(s.get('version')))} at git revision "
-             f"{html.escape(str(s.get('git_revision')))}. One run: no intervals (run a sweep "
-             f"for those).</p>")
+    intro = "<p>" + e(t("report.run.intro", scenario=str(s.get("scenario")), seed=s.get("seed"),
+                        residents=s.get("n_residents") or "?", created=str(s.get("created")),
+                        version=str(s.get("version")),
+                        revision=str(s.get("git_revision")))) + "</p>"
     labels, means, counts = built["stages"]
     stage_rows = "".join(
-        f"<tr><td>{html.escape(lab)} (n={c})</td>" + "".join(f"<td>{fmt(v)}</td>" for v in m)
+        f"<tr><td>{e(lab)} (n={c})</td>" + "".join(f"<td>{fmt(v)}</td>" for v in m)
         + "</tr>" for lab, m, c in zip(labels, means, counts))
-    stage_table = ("<table><tr><th>needs</th>" + "".join(f"<th>{st} (min)</th>" for st in
-                                                         rcharts.STAGES) + "</tr>"
-                   + stage_rows + "</table>")
-    sections = [Section("Run", body=intro),
-                Section("Map of harm", built["charts"][:1]),
-                Section("Timeline", built["charts"][1:2]),
-                Section("Need stages", built["charts"][2:], stage_table),
-                Section("Outcomes", body=f"<table><tr><th>outcome</th><th>value</th><th>unit"
-                                         f"</th></tr>{rows}</table>")]
-    return Report(out / "index.html", "run", sections)
+    stage_table = (f"<table><tr><th>{e(t('report.run.needs'))}</th>" + "".join(
+        f"<th>{e(t('report.stage.' + st))} ({e(t('report.unit.min'))})</th>"
+        for st in rcharts.STAGES) + "</tr>" + stage_rows + "</table>")
+    head = "".join(f"<th>{e(t('report.run.' + k))}</th>" for k in ("outcome", "value", "unit"))
+    sections = [Section(t("report.run.section"), body=intro),
+                Section(t("report.run.map"), built["charts"][:1]),
+                Section(t("report.run.timeline"), built["charts"][1:2]),
+                Section(t("report.run.stages"), built["charts"][2:], stage_table),
+                Section(t("report.run.outcomes"), body=f"<table><tr>{head}</tr>{rows}</table>")]
+    report = Report(out / "index.html", "run", sections)
+    report.title = t("report.run.title", name=folder.name)
+    return report
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
@@ -299,13 +303,13 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
     for old in [*out.glob("*.png"), *out.glob("*.svg")]:  # charts of an earlier report
         old.unlink()
     if (folder / "summary.json").exists() and not (folder / "runs.parquet").exists():
-        report = run_sections(folder, out)
-        title = f"Run report: {folder.name}"
+        report = run_sections(folder, out, lang)
+        title = report.title
     else:
         report = sweep_sections(folder, out, baseline, outcomes, gain_threshold, n_resamples,
                                 seed, lang, margin)
         title = report.subtitle or report.title
-    report.lang = lang if report.kind == "sweep" else i18n.DEFAULT
+    report.lang = lang
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(report.path, render_html(report, title))
     return report

@@ -140,19 +140,19 @@ def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
                      ) -> tuple[dict[str, Any], str]:
-    """The baseline assignment and where it came from: ``--baseline``, the sweep file's
-    ``baseline`` table, or the first level of the first list factor."""
+    """The baseline assignment and where it came from: ``"option"`` (``--baseline``),
+    ``"file"`` (the sweep file's ``baseline`` table), ``"default"`` (the first level of the
+    first list factor) or ``"none"`` (no list factors)."""
     if given:
-        chosen, source = given, "--baseline"
+        chosen, source = given, "option"
     elif results.manifest.get("baseline") or sweep_file_data(results.manifest).get("baseline"):
         chosen = results.manifest.get("baseline") or sweep_file_data(results.manifest)["baseline"]
-        source = "the sweep file"
+        source = "file"
     elif results.policy_factors:
         key = results.policy_factors[0]
-        chosen, source = {key: results.manifest["factors"][key][0]}, \
-            "default: the first level of the sweep's first factor"
+        chosen, source = {key: results.manifest["factors"][key][0]}, "default"
     else:
-        return {}, "none (the sweep has no policy factors)"
+        return {}, "none"
     for key, value in chosen.items():
         if key not in results.policy_factors:
             raise ReportError(f"baseline {key}: not a list factor of this sweep; factors: "
