@@ -1,14 +1,19 @@
 """``grassroots report DIR``: a self-contained HTML report of a sweep's or a run's results.
 
     grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B] [--gain-threshold X]
-                          [--resamples N] [--seed N] [--quiet]
+                          [--margin PCT] [--lang en|zh] [--resamples N] [--seed N] [--quiet]
 
 Writes ``DIR/report/index.html`` (every chart embedded as a PNG data URI, no external CSS,
 scripts or fonts: it opens from a USB stick with no network) and each chart as PNG and SVG
-beside it. For a sweep (``runs.parquet``): policy comparisons with bootstrap CIs and paired
-differences from a baseline, findings in words, distributions, time-series bands,
-dose-response, a two-factor heatmap and sensitivity indices. For a run (``summary.json``):
-the map of harm, the timeline and the need-stage breakdown.
+beside it. For a sweep (``runs.parquet``): the decision summary first (the sweep file's
+question, the recommended option, every level of every decision factor ranked:
+:mod:`experiments.report.planner`), trade-offs, the harm map of the best and the baseline
+policy, policy comparisons with bootstrap CIs and paired differences from a baseline,
+distributions, time-series bands, dose-response, a two-factor heatmap and sensitivity
+indices; and ``tables/*.csv``, ``results.xlsx`` and a one-page ``summary.pdf``
+(:mod:`experiments.report.exports`). For a run (``summary.json``): the map of harm, the
+timeline and the need-stage breakdown. Every text comes from the translation catalogue
+(:mod:`experiments.i18n`) in the chosen language.
 """
 
 from __future__ import annotations
@@ -67,13 +72,23 @@ def fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:,.4g}"
 
 
-def ci_text(low: float, high: float) -> str:
-    return "n/a" if low != low else f"{fmt(low)} to {fmt(high)}"
-
-
 def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
+    """Each policy's mean and CI and its paired change from the baseline; shares in percent
+    and their differences in percentage points."""
     e = html.escape
-    t = lambda key: e(i18n.text(key, lang))  # noqa: E731
+    t = lambda key, **f: e(i18n.text(key, lang, **f))  # noqa: E731
+    share = oc.is_share(comp.outcome)
+    scale = 100.0 if share else 1.0
+    unit = i18n.text("report.unit.percent", lang) if share else ""
+    diff_unit = i18n.text("report.unit.points", lang) if share else ""
+
+    def v(x: float, u: str = unit) -> str:
+        return "n/a" if x != x else (f"{scale * x:.1f}{u}" if share else fmt(x))
+
+    def ci(low: float, high: float, u: str = unit) -> str:
+        return "n/a" if low != low else i18n.text("report.range", lang, low=v(low, u),
+                                                   high=v(high, u))
+
     head = "".join(f"<th>{t('report.table.' + k)}</th>" for k in
                    ("policy", "runs", "mean", "ci", "change", "change_ci", "better_in"))
     rows = []
@@ -82,11 +97,13 @@ def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
             change = f"<td colspan=3>{t('report.table.baseline')}</td>"
         else:
             rough = " class=rough" if d.n < MIN_REPLICATIONS else ""
-            change = (f"<td>{fmt(d.diff)} ({rel(d.rel)})</td><td{rough}>"
-                      f"{ci_text(d.diff_low, d.diff_high)} ({rel(d.rel_low)} to "
-                      f"{rel(d.rel_high)})</td><td>{d.n_better} / {d.n}</td>")
-        rows.append(f"<tr><td>{e(label)}</td><td>{est.n}</td><td>{fmt(est.mean)}</td>"
-                    f"<td>{ci_text(est.low, est.high)}</td>{change}</tr>")
+            diff = f"{scale * d.diff:+.1f}{diff_unit}" if share else fmt(d.diff)
+            change = (f"<td>{e(diff)} ({rel(d.rel)})</td><td{rough}>"
+                      f"{e(ci(d.diff_low, d.diff_high, diff_unit))} ("
+                      f"{t('report.range', low=rel(d.rel_low), high=rel(d.rel_high))})</td>"
+                      f"<td>{d.n_better} / {d.n}</td>")
+        rows.append(f"<tr><td>{e(label)}</td><td>{est.n}</td><td>{e(v(est.mean))}</td>"
+                    f"<td>{e(ci(est.low, est.high))}</td>{change}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
