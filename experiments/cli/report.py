@@ -35,7 +35,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")
-        n = sum(len(s.charts) for s in report.sections)
+        n = sum(len(s.charts) for s in report.sections) + \
+            (len(report.decision.charts) if report.decision else 0)
         print(f"Report with {n} charts: {report.path}")
         for path in report.files:
             print(f"  {path}")

@@ -93,7 +93,7 @@ def write_summary_pdf(path: Path, title: str, question: str, answer: list[str],
     small = 58 if lang == "zh" else 115
 
     def wrap(text: str, n: int = width) -> str:
-        if lang == "zh" and " " not in text[:n]:  # Chinese: no spaces, break anywhere
+        if any(ord(c) >= 0x2E80 for c in text):  # CJK: no spaces, break anywhere
             return "\n".join(text[i:i + n] for i in range(0, len(text), n))
         return "\n".join(textwrap.wrap(text, n))
 

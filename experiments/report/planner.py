@@ -78,7 +78,7 @@ def headline(results: SweepResults, r: dc.FactorRanking, lang: str) -> str:
                          base=base.label, base_value=dc.num(dc.shown(r.outcome, base.estimate.mean))
                          + dc.unit_suffix(r.outcome, lang),
                          change=dc.change_with_ci(r.outcome, d, lang), k=d.n_better, n=d.n)
-    return text
+    return text[:1].upper() + text[1:]
 
 
 def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str], out: Path,
