@@ -25,7 +25,7 @@ import pandas as pd
 
 from experiments import i18n
 from experiments.report import outcomes as oc
-from experiments.report.stats import (LEVEL, N_RESAMPLES, SEED, Estimate, PairedDifference,
+from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
 from experiments.report.sweep import SweepResults, same, sweep_file_data, value_text
 
@@ -275,5 +275,5 @@ def column_heading(column: str, outcome: str, lang: str) -> str:
     return i18n.text(f"report.col.{column}", lang, unit=unit, diff_unit=diff_unit)
 
 
-__all__ = ["FactorRanking", "LEVEL", "MARGIN", "Recommendation", "decision_factors",
+__all__ = ["FactorRanking", "MARGIN", "Recommendation", "decision_factors",
            "question", "rank_factor", "recommend", "ranking_frame"]
