@@ -265,13 +265,17 @@ def ranking_frame(r: FactorRanking, lang: str = i18n.DEFAULT) -> pd.DataFrame:
                            shown_rel(d.rel_high), d.n_better, d.n]
         rows.append(values)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for column in ("best_better", "best_n", "base_better", "base_n"):  # counts, blank if none
+        frame[column] = frame[column].astype("Int64")
     return frame.rename(columns={c: column_heading(c, r.outcome, lang) for c in COLUMNS})
 
 
 def column_heading(column: str, outcome: str, lang: str) -> str:
-    unit = i18n.text("report.unit.percent_word" if oc.is_share(outcome) else "report.empty",
-                     lang) or oc.unit_text(outcome, lang)
-    diff_unit = i18n.text("report.unit.points_word", lang) if oc.is_share(outcome) else unit
+    if oc.is_share(outcome):
+        unit = i18n.text("report.unit.percent_word", lang)
+        diff_unit = i18n.text("report.unit.points_word", lang)
+    else:
+        unit = diff_unit = f"({oc.unit_text(outcome, lang)})" if oc.unit(outcome) else ""
     return i18n.text(f"report.col.{column}", lang, unit=unit, diff_unit=diff_unit)
 
 

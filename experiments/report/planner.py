@@ -44,8 +44,10 @@ class Decision:
 
 
 def cell(v: Any) -> str:
+    if v is pd.NA or isinstance(v, (float, np.floating)) and v != v:
+        return "–"
     if isinstance(v, (float, np.floating)):
-        return "–" if v != v else dc.num(float(v))
+        return dc.num(float(v))
     return html.escape(str(v))
 
 
