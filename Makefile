@@ -40,8 +40,10 @@ setup: $(STAMP) cjk-font
 cjk-font:
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
 	    sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
-	    { command -v apt-get >/dev/null && $$sudo apt-get install -y -q fonts-wqy-microhei \
-	        >/dev/null 2>&1; } || \
+	    { command -v apt-get >/dev/null && \
+	        { $$sudo apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+	          { $$sudo apt-get update -q && \
+	            $$sudo apt-get install -y -q fonts-wqy-microhei; } >/dev/null 2>&1; }; } || \
 	    echo "note: no CJK font: Chinese report charts need one (Debian/Ubuntu: sudo apt-get \
 	install fonts-wqy-microhei; Fedora: google-noto-sans-cjk-fonts; macOS has one)" >&2; }
 

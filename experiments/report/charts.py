@@ -28,7 +28,8 @@ MIN_REPLICATIONS = 10
 # CJK fonts, first found wins (Debian: fonts-wqy-microhei, fonts-noto-cjk; installed by
 # `make setup` and .ci/run); matplotlib falls back to them glyph by glyph after DejaVu Sans.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-                "Droid Sans Fallback")
+                "Droid Sans Fallback", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
+                "SimHei")  # the last four: macOS and Windows
 CJK_FILES = ("wqy-microhei", "wqy-zenhei", "NotoSansCJK", "NotoSansSC", "SourceHanSans",
              "DroidSansFallback")
 
