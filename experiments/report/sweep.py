@@ -25,6 +25,7 @@ from experiments import i18n
 from experiments.report import outcomes as oc
 from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
+from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
 MIN_REPLICATIONS = 10  # fewer pairs than this: intervals are rough
@@ -118,6 +119,11 @@ def load_results(folder: Path) -> SweepResults:
     store = SweepStore(folder)
     manifest = store.read_manifest() or {}
     runs = store.read_runs()
+    if runs is None and manifest:
+        command = resume_command(manifest.get("sweep_file") or "SWEEP_FILE", folder,
+                                 manifest.get("replications"))
+        raise ReportError(f"{folder}: an unfinished sweep: no run has finished yet. Finish "
+                          f"it with: {command}")
     if runs is None:
         raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
                           "sweep or run results folder")

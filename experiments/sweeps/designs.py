@@ -29,6 +29,7 @@ compared on the same uncertain futures. Factor names are checked like a config: 
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,14 @@ from sim.scenario import read_toml
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
             "design", "fixed", "factors", "baseline", "question", "decision")
+# The keys a [design] table may hold, per kind.
+DESIGN_KEYS: dict[str, tuple[str, ...]] = {
+    "factorial": ("kind",), "lhs": ("kind", "samples"), "sobol": ("kind", "samples"),
+    "morris": ("kind", "samples", "levels")}
+MAX_RUNS = 100_000  # design points x replications: a larger sweep is refused up front
+MAX_LEVELS = 1000  # Morris grid levels
+MAX_SEED = 2**128 - 1
+DEFAULT_OUTCOMES = ["total_harm", "mean_response_min"]  # Sobol and Morris tables
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ class Sweep:
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
     text: str = ""
+    baseline: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
     question: str | dict[str, str] = ""  # the planner's question (reports open with it)
     decision: list[str] = field(default_factory=list)  # the factors that are the choice
 
@@ -85,95 +96,225 @@ class Sweep:
     def ranges(self) -> dict[str, Range]:
         return {k: v for k, v in self.factors.items() if isinstance(v, Range)}
 
+    @property
+    def n_points(self) -> int:
+        """The number of design points, counted without building them."""
+        combos = math.prod(len(v) for v in self.policies.values())
+        d = len(self.ranges)
+        per_future = {"factorial": 1, "lhs": self.samples, "sobol": self.samples * (d + 2),
+                      "morris": self.samples * (d + 1)}[self.design]
+        return combos * per_future
 
-def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
-    """Read and check a sweep file; ``replications`` overrides the file's count."""
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replications
+
+
+def load_sweep(path: str | Path, replications: int | None = None,
+               max_runs: int = MAX_RUNS) -> Sweep:
+    """Read and check a whole sweep file; ``replications`` overrides the file's count.
+
+    Every key, type and value is checked, and the design's size (points x replications) is
+    counted and refused above ``max_runs``, before anything is built or run: any problem is
+    a :class:`ConfigError` naming the file and the key.
+    """
     path = Path(path)
     source = str(path)
     data = read_toml(path)
     for key in data:
         if key not in TOP_KEYS:
             raise ConfigError(key, f"unknown sweep key; allowed: {', '.join(TOP_KEYS)}", source)
-    baseline = data.get("baseline", {})  # the policy reports compare against
-    if not isinstance(baseline, dict):
-        raise ConfigError("baseline", "must be a table of factor = value", source)
-    for key, value in baseline.items():
-        section, name = split_key(key, source)
-        check_value(section, name, value, source)
-        if key not in data.get("factors", {}):
-            raise ConfigError(f"baseline.{key}", "must name one of the sweep's factors: "
-                              f"{', '.join(data.get('factors', {}))}", source)
-    design = data.get("design", {})
+    name = _text(data, "name", path.stem, source)
+    description = _text(data, "description", "", source)
+    base = data.get("base")
+    base_path = None
+    if base is not None:
+        if not isinstance(base, str) or not base.strip():
+            raise ConfigError("base", f"must be the path of a scenario file, got {base!r}",
+                              source)
+        try:
+            base_path = (path.parent / base).resolve()
+            found = base_path.is_file()
+        except (OSError, ValueError) as e:
+            raise ConfigError("base", f"not a usable path: {base!r} ({e})", source) from None
+        if not found:
+            raise ConfigError("base", f"file not found: {base_path}", source)
+    kind, samples, levels = _design(data.get("design", {}), source)
+    fixed = {key: check_value(*split_key(key, source), value, source)
+             for key, value in _param_table(data, "fixed", source).items()}
+    factors = _factors(_param_table(data, "factors", source), kind, source)
+    overlap = [k for k in fixed if k in factors]
+    if overlap:
+        raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place",
+                          source)
+    baseline = _baseline(_param_table(data, "baseline", source), factors, source)
+    outcomes = _outcomes(data.get("outcomes", []), source)
+    question, decision = _question(data, factors, source)
+    if replications is None:
+        reps = _whole(data, "replications", 1, 1, None, source)
+    else:
+        reps = replications
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+            raise ConfigError("--replications", f"must be a whole number >= 1, got {reps!r}")
+    seed = _whole(data, "master_seed", 0, 0, MAX_SEED, source)
+    sweep = Sweep(name=name, base=base_path, factors=factors, design=kind, replications=reps,
+                  master_seed=seed, samples=samples, levels=levels, fixed=fixed,
+                  outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
+                  baseline=baseline, description=description, question=question,
+                  decision=decision)
+    if sweep.n_runs > max_runs:
+        key = "factors" if sweep.n_points > max_runs else \
+            "replications" if replications is None else "--replications"
+        raise ConfigError(key, f"the design has {sweep.n_points:,} points x {reps:,} "
+                          f"replications = {sweep.n_runs:,} runs, more than the limit of "
+                          f"{max_runs:,}: sweep fewer points or replications", source)
+    return sweep
+
+
+def _question(data: dict[str, Any], factors: dict[str, list[Any] | Range], source: str
+              ) -> tuple[str | dict[str, str], list[str]]:
+    """The planner's question (a sentence, or a table of sentences by language) and the
+    decision factors (list factors of the sweep)."""
+    question = data.get("question", "")
+    if not (isinstance(question, str) or isinstance(question, dict) and all(
+            isinstance(v, str) for v in question.values())):
+        raise ConfigError("question", "must be a sentence, or a table of sentences by "
+                          f'language: {{ en = "...", zh = "..." }}, got {question!r}', source)
+    decision = data.get("decision", [])
+    if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
+        raise ConfigError("decision", f"must be a list of factor keys, got {decision!r}",
+                          source)
+    lists = [k for k, v in factors.items() if isinstance(v, list)]
+    for key in decision:
+        if key not in lists:
+            raise ConfigError("decision", f"{key!r} is not a list factor of this sweep; list "
+                              f"factors: {', '.join(lists) or '(none)'}", source)
+    return question, list(decision)
+
+
+def _text(data: dict[str, Any], key: str, default: str, source: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, got {value!r}", source)
+    return value
+
+
+def _whole(data: dict[str, Any], key: str, default: int, low: int, high: int | None,
+           source: str, table: str = "") -> int:
+    """A whole-number key (not a boolean) between ``low`` and ``high``."""
+    value = data.get(key, default)
+    label = f"{table}.{key}" if table else key
+    if isinstance(value, bool) or not isinstance(value, int) or value < low \
+            or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"from {low} to {high:,}"
+        shown = repr(value) if not isinstance(value, int) or value.bit_length() < 200 \
+            else f"a number of {value.bit_length()} bits"
+        raise ConfigError(label, f"must be a whole number {allowed}, got {shown}", source)
+    return value
+
+
+def _design(design: Any, source: str) -> tuple[str, int, int]:
+    """The ``[design]`` table: kind, samples, levels; keys the kind does not use refused."""
     if not isinstance(design, dict):
-        raise ConfigError("design", "must be a table with kind = ...", source)
+        raise ConfigError("design", f"must be a table with kind = ..., got {design!r}", source)
     kind = design.get("kind", "factorial")
     if kind not in DESIGNS:
         raise ConfigError("design.kind", f"must be one of {', '.join(DESIGNS)}, got {kind!r}",
                           source)
-    base = data.get("base")
-    base_path = (path.parent / base).resolve() if base else None
-    if base_path is not None and not base_path.is_file():
-        raise ConfigError("base", f"file not found: {base_path}", source)
-    fixed = {}
-    for key, value in data.get("fixed", {}).items():
-        section, name = split_key(key, source)
-        fixed[f"{section}.{name}"] = check_value(section, name, value, source)
-    raw_factors = data.get("factors", {})
-    if not raw_factors:
+    for key in design:
+        if key not in DESIGN_KEYS[kind]:
+            raise ConfigError(f"design.{key}", f"unknown key for a {kind} design; allowed: "
+                              f"{', '.join(DESIGN_KEYS[kind])}", source)
+    samples = _whole(design, "samples", 16, 1, MAX_RUNS, source, "design")
+    levels = _whole(design, "levels", 4, 2, MAX_LEVELS, source, "design")
+    return kind, samples, levels
+
+
+def _param_table(data: dict[str, Any], table: str, source: str) -> dict[str, Any]:
+    """A table of ``section.key = ...`` with its keys normalized (``section__key`` is
+    ``section.key``); a parameter given twice under two spellings is refused."""
+    raw = data.get(table, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(table, f'must be a table of "section.key" = ..., got {raw!r}', source)
+    out: dict[str, Any] = {}
+    spelt: dict[str, str] = {}
+    for key, value in raw.items():
+        try:
+            section, name = split_key(key, source)
+        except ConfigError as e:  # the same message, with the table in the key
+            message = str(e).removeprefix(f"{source}: {key}: ")
+            raise ConfigError(f"{table}.{key}", message, source) from None
+        full = f"{section}.{name}"
+        if full in out:
+            raise ConfigError(f"{table}.{key}", f"the same parameter as {spelt[full]!r}: give "
+                              "it once", source)
+        out[full], spelt[full] = value, key
+    return out
+
+
+def _factors(raw: dict[str, Any], kind: str, source: str) -> dict[str, list[Any] | Range]:
+    if not raw:
         raise ConfigError("factors", "a sweep needs at least one factor", source)
     factors: dict[str, list[Any] | Range] = {}
-    for key, spec in raw_factors.items():
-        section, name = split_key(key, source)
-        full = f"{section}.{name}"
+    for full, spec in raw.items():
+        section, name = full.split(".", 1)
         if isinstance(spec, list):
             if not spec:
-                raise ConfigError(full, "needs at least one value", source)
+                raise ConfigError(f"factors.{full}", "needs at least one value", source)
             factors[full] = [check_value(section, name, v, source) for v in spec]
         elif isinstance(spec, dict) and set(spec) == {"low", "high"}:
             low = check_value(section, name, spec["low"], source)
             high = check_value(section, name, spec["high"], source)
             if isinstance(low, (bool, str)) or not low < high:
-                raise ConfigError(full, "a range needs numbers with low < high", source)
+                raise ConfigError(f"factors.{full}", "a range needs numbers with low < high",
+                                  source)
             integer = type(param_field(section, name).default) is int
             factors[full] = Range(float(low), float(high), integer)
         else:
-            raise ConfigError(full, "must be a list of values or {low = ..., high = ...}",
-                              source)
-    if kind == "factorial" and any(isinstance(v, Range) for v in factors.values()):
+            raise ConfigError(f"factors.{full}", "must be a list of values or "
+                              f"{{low = ..., high = ...}}, got {spec!r}", source)
+    has_range = any(isinstance(v, Range) for v in factors.values())
+    if kind == "factorial" and has_range:
         raise ConfigError("factors", "a factorial design needs lists of values, not ranges",
                           source)
-    if kind != "factorial" and not any(isinstance(v, Range) for v in factors.values()):
+    if kind != "factorial" and not has_range:
         raise ConfigError("factors", f"a {kind} design needs at least one range factor",
                           source)
-    reps = replications if replications is not None else data.get("replications", 1)
-    if not isinstance(reps, int) or reps < 1:
-        raise ConfigError("replications", f"must be a whole number >= 1, got {reps!r}", source)
-    samples = design.get("samples", 16)
-    levels = design.get("levels", 4)
-    for key, value, low in (("design.samples", samples, 1), ("design.levels", levels, 2)):
-        if not isinstance(value, int) or value < low:
-            raise ConfigError(key, f"must be a whole number >= {low}, got {value!r}", source)
-    seed = data.get("master_seed", 0)
-    if not isinstance(seed, int) or seed < 0:
-        raise ConfigError("master_seed", f"must be a whole number >= 0, got {seed!r}", source)
-    question = data.get("question", "")
-    if not (isinstance(question, str) or isinstance(question, dict) and all(
-            isinstance(v, str) for v in question.values())):
-        raise ConfigError("question", "must be a sentence, or a table of sentences by "
-                          'language: { en = "...", zh = "..." }', source)
-    decision = data.get("decision", [])
-    if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
-        raise ConfigError("decision", "must be a list of factor keys", source)
-    lists = [k for k, v in factors.items() if isinstance(v, list)]
-    for key in decision:
-        if key not in lists:
-            raise ConfigError("decision", f"{key!r} is not a list factor of this sweep; list "
-                              f"factors: {', '.join(lists) or 'none'}", source)
-    return Sweep(name=str(data.get("name", path.stem)), base=base_path, factors=factors,
-                 design=kind, replications=reps, master_seed=seed, samples=samples,
-                 levels=levels, fixed=fixed, outcomes=list(data.get("outcomes", [])),
-                 source=source, text=path.read_text(encoding="utf-8"), question=question,
-                 decision=list(decision))
+    return factors
+
+
+def _baseline(raw: dict[str, Any], factors: dict[str, list[Any] | Range],
+              source: str) -> dict[str, Any]:
+    """The policy reports compare against: a level of list factors."""
+    baseline = {}
+    for full, value in raw.items():
+        section, name = full.split(".", 1)
+        value = check_value(section, name, value, source)
+        levels = factors.get(full)
+        if not isinstance(levels, list):
+            lists = [k for k, v in factors.items() if isinstance(v, list)]
+            raise ConfigError(f"baseline.{full}", "must name one of the sweep's list factors: "
+                              f"{', '.join(lists) or '(none)'}", source)
+        if value not in levels:
+            raise ConfigError(f"baseline.{full}", f"{value!r} is not one of the factor's "
+                              f"levels: {', '.join(map(repr, levels))}", source)
+        baseline[full] = value
+    return baseline
+
+
+def _outcomes(raw: Any, source: str) -> list[str]:
+    from sim.outcomes import OUTCOMES
+
+    if not isinstance(raw, list) or not all(isinstance(o, str) for o in raw):
+        raise ConfigError("outcomes", 'must be a list of outcome names, e.g. ["total_harm"], '
+                          f"got {raw!r}", source)
+    for outcome in raw:
+        if outcome not in OUTCOMES:
+            raise ConfigError("outcomes", f"unknown outcome {outcome!r}; allowed: "
+                              f"{', '.join(OUTCOMES)}", source)
+    if len(set(raw)) != len(raw):
+        raise ConfigError("outcomes", "names an outcome twice", source)
+    return list(raw)
 
 
 def replication_seeds(master_seed: int, replications: int) -> list[int]:
