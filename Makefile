@@ -2,6 +2,7 @@
 #   make run    set up .venv if needed, then run the default scenario (street_flood)
 #   make test   set up .venv if needed, then run the tests
 #   make bench  run the benchmarks
+#   make setup  set up .venv and a CJK font for Chinese reports
 #   make clean  remove .venv, build files and caches (results/ is kept)
 # .venv is created with the Python that scripts/find-python finds (>= 3.12); the package is
 # reinstalled whenever pyproject.toml changes. Pass arguments to the run with
@@ -14,10 +15,10 @@ PIP      := $(PY) -m pip --disable-pip-version-check
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test bench clean
+.PHONY: help setup cjk-font run test bench clean
 
 help:
-	@sed -n '2,5s/^# //p' Makefile
+	@sed -n '2,6s/^# //p' Makefile
 
 $(PY):
 	@py=$$(scripts/find-python) || exit 1; \
@@ -31,7 +32,20 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PIP) install -q -e '.[dev,cluster,app]'
 	@touch $@
 
-setup: $(STAMP)
+# Chinese reports (grassroots report DIR --lang zh) need a CJK font; on Debian/Ubuntu it is
+# the fonts-wqy-microhei package. setup installs it when it can (root, or sudo without a
+# password) and otherwise says how.
+setup: $(STAMP) cjk-font
+
+cjk-font:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	    { command -v apt-get >/dev/null && \
+	        { $$sudo apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+	          { $$sudo apt-get update -q && \
+	            $$sudo apt-get install -y -q fonts-wqy-microhei; } >/dev/null 2>&1; }; } || \
+	    echo "note: no CJK font: Chinese report charts need one (Debian/Ubuntu: sudo apt-get \
+	install fonts-wqy-microhei; Fedora: google-noto-sans-cjk-fonts; macOS has one)" >&2; }
 
 run: $(STAMP)
 	$(VENV)/bin/grassroots run $(RUN_ARGS)

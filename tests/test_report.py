@@ -18,7 +18,8 @@ import pytest
 
 from experiments.cli.main import main
 from experiments.report.page import build_report
-from experiments.report.sweep import OUTCOME_WORDS, ReportError
+from experiments import i18n
+from experiments.report.sweep import ReportError, value_text
 from experiments.report.stats import SEED, bootstrap_mean, paired_difference
 from sim import Config, simulate
 
@@ -76,20 +77,26 @@ def test_sweep_report_builds_every_chart(sweep_report):
     assert report.baseline == {"reporting.mechanism": "hierarchical"}
 
 
-def expected_numbers(p: np.ndarray, b: np.ndarray, lower_is_better: bool) -> list[float]:
-    """The numbers a finding states, recomputed here from the paired outcomes."""
-    rel = p.mean() / b.mean() - 1
+def expected_numbers(p: np.ndarray, b: np.ndarray, lower_is_better: bool,
+                     share: bool = False) -> list[float]:
+    """The numbers a finding states, recomputed here from the paired outcomes: the relative
+    change in percent (a share: the difference in percentage points), its CI, k and n.
+    With fewer than 10 pairs the interval is rough: signed numbers, never "cuts"."""
     idx = np.random.default_rng(SEED).integers(0, len(p), size=(N_RESAMPLES, len(p)))
-    low, high = np.quantile(p[idx].mean(axis=1) / b[idx].mean(axis=1) - 1, [0.025, 0.975])
     d = p - b
-    n_better = int(np.sum(d < 0 if lower_is_better else d > 0))
-    if high < 0:
-        shown = [-rel, -high, -low]
-    elif low > 0:
-        shown = [rel, low, high]
+    if share:
+        x = d.mean()
+        low, high = np.quantile(d[idx].mean(axis=1), [0.025, 0.975])
     else:
-        shown = [rel, low, high]
-    return [100 * x for x in shown] + [n_better, len(p)]
+        x = p.mean() / b.mean() - 1
+        low, high = np.quantile(p[idx].mean(axis=1) / b[idx].mean(axis=1) - 1, [0.025, 0.975])
+    n_better = int(np.sum(d < 0 if lower_is_better else d > 0))
+    rough = len(p) < 10
+    if high < 0 and not rough:
+        shown = [-x, -high, -low]
+    else:
+        shown = [x, low, high]
+    return [100 * v for v in shown] + [n_better, len(p)]
 
 
 def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_report):
@@ -107,9 +114,13 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
         assert list(p["seed"]) == list(b["seed"])  # common random numbers
         p, b = p[f.outcome].to_numpy(float), b[f.outcome].to_numpy(float)
         keep = np.isfinite(p) & np.isfinite(b)
-        lower = f.outcome != "share_met_within_target"
-        expected = expected_numbers(p[keep], b[keep], lower)
-        text = f.text.replace("95% CI", "").replace(OUTCOME_WORDS[f.outcome][0], "")
+        share = f.outcome == "share_met_within_target"
+        expected = expected_numbers(p[keep], b[keep], not share, share)
+        # 6 replications: rough intervals, said so, and never "cuts" or "raises"
+        assert "rough: only 6 pairs, fewer than 10" in f.text and " cuts " not in f.text
+        assert ("percentage points" in f.text) == share
+        text = f.text.replace("95% CI", "").replace(i18n.text(f"report.what.{f.outcome}"), "")
+        text = text.split(" (rough")[0].replace("90th-percentile", "")
         stated = re.findall(r"[-+]?\d+(?:\.\d+)?", text)
         assert len(stated) == len(expected), f.text
         for s, e in zip(stated, expected):
@@ -124,18 +135,19 @@ def test_html_is_self_contained_names_every_policy_and_shows_cis(sweep_report):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html and "@import" not in html
-    assert html.count('src="data:image/png;base64,') == sum(len(s.charts)
-                                                            for s in report.sections)
+    assert html.count('src="data:image/png;base64,') == sum(
+        len(s.charts) for s in report.sections) + len(report.decision.charts)
     for mech, structure in itertools.product(*POLICIES.values()):
-        assert f"{mech.replace('_', ' ')} reporting, {structure.replace('_', ' ')} structure" \
-            in html
+        assert (f"{value_text('reporting.mechanism', mech)}, "
+                f"{value_text('organization.structure', structure)}") in html
     assert "95% CI" in html
     comp = report.comparisons[0]
     est = comp.estimates[0]
     assert f"{est.low:,.4g} to {est.high:,.4g}" in html  # each CI is shown in the table
     # 6 replications: the page and every chart say the intervals are rough
-    assert "Only 6 replications per design point" in html
-    for chart in (c for s in report.sections for c in s.charts):
+    assert "Only 6 replications (fewer than 10)" in html
+    # (the harm maps show one replication and no interval)
+    for chart in (c for s in report.sections for c in s.charts if c.name != "harm_maps"):
         assert "fewer than 10" in chart.svg.read_text(encoding="utf-8"), chart.name
 
 
@@ -192,6 +204,12 @@ def test_run_report_from_a_grassroots_run_folder(tmp_path):
         assert (out / "report" / f"{name}.svg").is_file()
     assert "Need stages" in html and "detection (min)" in html
     assert "http://" not in html and "https://" not in html
+    # the same report in Chinese: headings, table heads and chart titles
+    zh = build_report(out, lang="zh")
+    html = zh.path.read_text(encoding="utf-8")
+    assert "单次运行报告" in html and "需求各环节" in html and "发现 (分钟)" in html
+    assert "Need stages" not in html
+    assert "时间花在哪里" in (out / "report" / "stages.svg").read_text(encoding="utf-8")
 
 
 def test_cli_report_baseline_option_and_errors(sweep_report, tmp_path, capsys):
@@ -233,6 +251,12 @@ def test_report_on_a_real_sensitivity_sweep(tmp_path, design):
     assert sens.charts[0].png.is_file() and sens.charts[0].svg.is_file()
     svg = sens.charts[0].svg.read_text(encoding="utf-8")
     assert "initial trust" in svg and "needs per 1000 per hour" in svg
+    # in words: the top parameters with their index and CI ("2 parameters explain N% of the
+    # variance of total harm on their own: ..." for Sobol, largest effects for Morris)
+    words = re.sub(r"<[^>]+>", "", sens.body)
+    assert "initial trust" in words and "needs per 1000 per hour" in words
+    assert ("of the variance of total harm" in words) == ("sobol" in design)
+    assert "95% CI" in words
     # a sweep still running (no runs.parquet yet) is reported from parts/, and says so
     (out / "runs.parquet").unlink()
     partial = build_report(out, n_resamples=N_RESAMPLES)

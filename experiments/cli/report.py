@@ -7,10 +7,22 @@ import argparse
 import sys
 
 from experiments.cli.args import UsageError, parse_sets, positive_int, write_error
+from experiments.i18n import DEFAULT, LANGUAGES
+from experiments.report.decision import MARGIN
 from experiments.report.page import build_report
 from experiments.report.stats import N_RESAMPLES, SEED
 from experiments.report.sweep import KEY_OUTCOMES, ReportError
 from experiments.runs.output import UnreadableResult
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -19,7 +31,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.outcomes else None
     try:
         report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
-                              args.seed)
+                              args.seed, args.lang, args.margin / 100.0)
     except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: what was written stays
@@ -29,8 +41,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")
-        n = sum(len(s.charts) for s in report.sections)
+        n = sum(len(s.charts) for s in report.sections) + \
+            (len(report.decision.charts) if report.decision else 0)
         print(f"Report with {n} charts: {report.path}")
+        for path in report.files:
+            print(f"  {path}")
     else:
         print(report.path)
     return 0
@@ -53,5 +68,10 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resamples", type=positive_int, default=N_RESAMPLES, metavar="N",
                    help=f"bootstrap resamples (default {N_RESAMPLES})")
     p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed (default {SEED})")
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT,
+                   help="the report's language: en (default) or zh (Simplified Chinese)")
+    p.add_argument("--margin", type=non_negative_float, default=100 * MARGIN, metavar="PCT",
+                   help="decision summary: an option within PCT%% of the best (with 95%% "
+                   f"confidence) counts as sufficient (default {100 * MARGIN:g})")
     p.add_argument("--quiet", action="store_true", help="print only the report's path")
     p.set_defaults(func=cmd_report)

@@ -8,6 +8,7 @@ are large enough to read on a projected slide. A chart drawn from fewer than
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from experiments import i18n
 from experiments.report.stats import Estimate, PairedDifference
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
@@ -23,6 +25,34 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 BETTER, WORSE, UNCLEAR = "#0072B2", "#D55E00", "#999999"
 HAZARD_COLOURS = {"flood": "#56B4E9", "fire": "#E69F00", "epidemic": "#CC79A7"}
 MIN_REPLICATIONS = 10
+# CJK fonts, first found wins (Debian: fonts-wqy-microhei, fonts-noto-cjk; installed by
+# `make setup` and .ci/run); matplotlib falls back to them glyph by glyph after DejaVu Sans.
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+                "Droid Sans Fallback", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
+                "SimHei")  # the last four: macOS and Windows
+CJK_FILES = ("wqy-microhei", "wqy-zenhei", "NotoSansCJK", "NotoSansSC", "SourceHanSans",
+             "DroidSansFallback")
+
+
+def cjk_families() -> list[str]:
+    """The CJK font families matplotlib can use, registering system font files its font cache
+    does not know yet (a font installed after the cache was built)."""
+    from matplotlib import font_manager as fm
+
+    def known() -> list[str]:
+        names = {f.name for f in fm.fontManager.ttflist}
+        return [f for f in CJK_FAMILIES if f in names]
+
+    if not known():
+        for path in fm.findSystemFonts():
+            if any(part in Path(path).name for part in CJK_FILES):
+                try:
+                    fm.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return known()
+
+
 STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 11,
          "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 16,
          "axes.prop_cycle": mpl.cycler(color=OKABE_ITO), "svg.fonttype": "none",
@@ -43,6 +73,20 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png.read_bytes()).decode()
 
 
+STYLE["font.family"] = ["DejaVu Sans", *cjk_families()]
+
+
+class _NoBoldNotice(logging.Filter):
+    """Drop matplotlib's notice that a CJK fallback font has no bold face (it draws the
+    regular one, which is what we want); every other font message passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldNotice())
+
+
 def new_figure(width: float, height: float) -> Figure:
     with mpl.rc_context(STYLE):
         return Figure(figsize=(width, height), layout="constrained")
@@ -57,15 +101,15 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str = "") -> Ch
     return Chart(name, title, png, svg, caption)
 
 
-def few_replications_note(fig: Figure, n: int, right: float = 1.0) -> None:
+def few_replications_note(fig: Figure, n: int, right: float = 1.0,
+                          lang: str = i18n.DEFAULT) -> None:
     """Say on the chart that it rests on fewer than ``MIN_REPLICATIONS`` replications
     (leaving room for the note at the bottom; ``right``: room at the right edge)."""
     few = n < MIN_REPLICATIONS
     fig.get_layout_engine().set(rect=(0, 0.05 if few else 0, right, 0.95 if few else 1))
     if few:
-        fig.text(0.01, 0.005, f"Only {n} run{'s' if n != 1 else ''} (replications) per policy "
-                 f"(fewer than {MIN_REPLICATIONS}): intervals are rough", color=WORSE,
-                 fontsize=12, ha="left", va="bottom", fontweight="bold")
+        fig.text(0.01, 0.005, i18n.text("report.chart.rough", lang, n=n, min=MIN_REPLICATIONS),
+                 color=WORSE, fontsize=12, ha="left", va="bottom", fontweight="bold")
 
 
 def note(ax: Any, text: str) -> None:
@@ -75,8 +119,11 @@ def note(ax: Any, text: str) -> None:
 
 def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list[str],
                estimates: list[Estimate], diffs: list[PairedDifference | None],
-               lower_is_better: bool, baseline_note: str, n_reps: int) -> Chart:
-    """Each policy's mean with its CI (left) and its paired change from the baseline (right)."""
+               lower_is_better: bool, baseline_note: str, n_reps: int,
+               lang: str = i18n.DEFAULT) -> Chart:
+    """Each policy's mean with its CI (left) and its paired change from the baseline (right).
+    Intervals from fewer than ``MIN_REPLICATIONS`` pairs are grey, never called better."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(14, 1.4 + 0.55 * len(labels))
         left, right = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1])
@@ -87,13 +134,15 @@ def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list
                 else None
             left.errorbar(est.mean, yi, xerr=err, fmt="o", color=colour, capsize=4, ms=7)
         left.set_yticks(y, labels)
-        left.set_xlabel(f"mean ({unit})")
-        left.set_title("Mean with 95% bootstrap CI")
+        if all(e.mean >= 0 for e in estimates if np.isfinite(e.mean)):
+            left.set_xlim(left=0)  # not truncated: gaps read at their true size
+        left.set_xlabel(t("report.chart.mean_axis", unit=unit))
+        left.set_title(t("report.chart.mean_title"))
         left.grid(axis="x", alpha=0.3)
         for yi, d in zip(y, diffs):
             if d is None:
-                right.text(0, yi, "baseline", ha="center", va="center", fontsize=11,
-                           color="#000000")
+                right.text(0, yi, t("report.table.baseline"), ha="center", va="center",
+                           fontsize=11, color="#000000")
                 continue
             if not np.isfinite(d.rel):
                 continue
@@ -103,25 +152,26 @@ def comparison(out: Path, name: str, outcome_label: str, unit: str, labels: list
                            color=_verdict_colour(d, lower_is_better))
             word = "better" if d.n_better >= d.n_worse else "worse"
             count = d.n_better if word == "better" else d.n_worse
-            right.annotate(f"{word} in {count}/{d.n}", (1.0, yi), xycoords=("axes fraction",
-                           "data"), xytext=(6, 0), textcoords="offset points", va="center",
-                           fontsize=11)
+            right.annotate(t(f"report.chart.{word}_in", k=count, n=d.n), (1.0, yi),
+                           xycoords=("axes fraction", "data"), xytext=(6, 0),
+                           textcoords="offset points", va="center", fontsize=11)
         right.axvline(0, color="#000000", lw=1)
-        right.set_xlabel("% change from baseline (paired by seed)")
-        right.set_title("Paired difference with 95% CI")
+        right.set_xlabel(t("report.chart.change_axis"))
+        right.set_title(t("report.chart.change_title"))
         right.grid(axis="x", alpha=0.3)
-        direction = "lower is better" if lower_is_better else "higher is better"
-        fig.suptitle(f"{outcome_label}: policies compared ({direction})")
-        few_replications_note(fig, n_reps, right=0.9)
-    caption = (f"Blue: better than the baseline with 95% confidence; vermillion: worse; grey: "
-               f"not distinguishable. {baseline_note}")
-    return save(fig, out, name, f"{outcome_label}: policies compared", caption)
+        direction = t("report.lower_better" if lower_is_better else "report.higher_better")
+        fig.suptitle(t("report.chart.comparison_title", outcome=outcome_label,
+                       direction=direction))
+        few_replications_note(fig, n_reps, right=0.9, lang=lang)
+    caption = t("report.chart.comparison_caption", min=MIN_REPLICATIONS) + " " + baseline_note
+    return save(fig, out, name, t("report.chart.comparison_title", outcome=outcome_label,
+                                  direction=direction), caption)
 
 
 def _verdict_colour(d: PairedDifference, lower_is_better: bool) -> str:
     """Blue if the CI of the difference lies on the better side of zero, vermillion if on
-    the worse side, grey if it includes zero."""
-    if not (np.isfinite(d.diff_low) and np.isfinite(d.diff_high)):
+    the worse side, grey if it includes zero or rests on too few pairs."""
+    if not (np.isfinite(d.diff_low) and np.isfinite(d.diff_high)) or d.n < MIN_REPLICATIONS:
         return UNCLEAR
     if d.diff_high < 0:
         return BETTER if lower_is_better else WORSE
@@ -131,8 +181,10 @@ def _verdict_colour(d: PairedDifference, lower_is_better: bool) -> str:
 
 
 def distributions(out: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
-                  target_min: float, from_need_logs: bool, n_reps: int) -> Chart:
+                  target_min: float, from_need_logs: bool, n_reps: int,
+                  lang: str = i18n.DEFAULT) -> Chart:
     """ECDF of response times per policy (need logs), or per-run means when logs are absent."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(12, 6.5)
         ax = fig.subplots()
@@ -142,26 +194,24 @@ def distributions(out: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
             else:
                 ax.step(x, y, where="post", label=label, color=colour, lw=2, marker="o", ms=4)
         ax.axvline(target_min, color="#000000", ls="--", lw=1.5,
-                   label=f"target {target_min:g} min")
+                   label=t("report.chart.target", minutes=f"{target_min:g}"))
         ax.set_ylim(0, 1.02)
         if from_need_logs:
             ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
         if from_need_logs:
-            ax.set_xlabel("response time: need appears to first responder (minutes)")
-            ax.set_ylabel("share of all needs reached by then")
-            ax.set_title("Response-time distribution (all needs of all replications)")
+            ax.set_xlabel(t("report.chart.ecdf_x"))
+            ax.set_ylabel(t("report.chart.ecdf_y"))
+            ax.set_title(t("report.chart.ecdf_title"))
         else:
-            ax.set_xlabel("mean response time of a run (minutes)")
-            ax.set_ylabel("share of runs")
-            ax.set_title("Distribution of per-run mean response time\n(no need logs stored in "
-                         "this sweep: each dot is one run's mean)", color=WORSE)
+            ax.set_xlabel(t("report.chart.ecdf_runs_x"))
+            ax.set_ylabel(t("report.chart.ecdf_runs_y"))
+            ax.set_title(t("report.chart.ecdf_runs_title"), color=WORSE)
         fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", frameon=False)
-        few_replications_note(fig, n_reps)
-    caption = ("Empirical cumulative distribution: the height at the target line is the share "
-               "of needs reached in time" + ("; needs never reached keep the curve below 1."
-                                             if from_need_logs else "."))
-    return save(fig, out, "distributions", "Response-time distributions", caption)
+        few_replications_note(fig, n_reps, lang=lang)
+    caption = t("report.chart.ecdf_caption" if from_need_logs else
+                "report.chart.ecdf_runs_caption")
+    return save(fig, out, "distributions", t("report.section.distributions"), caption)
 
 
 def _colours(n: int) -> list[str]:
@@ -174,38 +224,39 @@ SERIES = (("backlog", "Backlog (open needs)", "needs"),
 
 
 def timeseries_bands(out: Path, bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
-                     n_reps: int, shown_note: str) -> Chart:
+                     n_reps: int, shown_note: str, lang: str = i18n.DEFAULT) -> Chart:
     """Median and 10-90% band across replications, per policy, of three series."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(18, 6)
         axes = fig.subplots(1, 3)
-        for ax, (column, title, unit) in zip(axes, SERIES):
+        for ax, (column, _title, _unit) in zip(axes, SERIES):
             for (label, series), colour in zip(bands.items(), _colours(len(bands))):
                 if column not in series:
                     continue
-                t, q = series[column]
-                ax.fill_between(t, q[0], q[2], color=colour, alpha=0.12, lw=0)
-                ax.plot(t, q[1], color=colour, lw=2, label=label)
-            ax.set_title(title)
-            ax.set_xlabel("hours since the emergency began")
-            ax.set_ylabel(unit)
+                hours, q = series[column]
+                ax.fill_between(hours, q[0], q[2], color=colour, alpha=0.12, lw=0)
+                ax.plot(hours, q[1], color=colour, lw=2, label=label)
+            ax.set_title(t(f"report.series.{column}"))
+            ax.set_xlabel(t("report.chart.hours"))
+            ax.set_ylabel(t(f"report.series_unit.{column}"))
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)),
                    frameon=False)
-        fig.suptitle("Time series across replications: median line, 10-90% band"
-                     + (f" ({shown_note})" if shown_note else ""))
-        few_replications_note(fig, n_reps)
-    return save(fig, out, "timeseries", "Time series with bands",
-                "Line: median across replications; band: 10th to 90th percentile.")
+        fig.suptitle(t("report.chart.ts_title") + (f" ({shown_note})" if shown_note else ""))
+        few_replications_note(fig, n_reps, lang=lang)
+    return save(fig, out, "timeseries", t("report.section.timeseries"),
+                t("report.chart.ts_caption"))
 
 
 def dose_response(out: Path, factor_label: str, outcome_label: str, unit: str,
                   lines: dict[str, tuple[np.ndarray, list[Estimate]]],
                   marks: dict[str, float | None], threshold: float, step_text: str,
-                  n_reps: int) -> Chart:
+                  n_reps: int, lang: str = i18n.DEFAULT) -> Chart:
     """An outcome against a numeric factor, CI band per group, with where gains flatten."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(12, 6.5)
         ax = fig.subplots()
@@ -218,24 +269,28 @@ def dose_response(out: Path, factor_label: str, outcome_label: str, unit: str,
             mark = marks.get(label)
             if mark is not None:
                 ax.axvline(mark, color=colour, ls="--", lw=1.5)
-                ax.annotate(f"from {mark:g}: {step_text}\ngain < {threshold:.3g} {unit}",
+                ax.annotate(t("report.chart.dose_mark", mark=f"{mark:g}", step=step_text,
+                              threshold=f"{threshold:.3g}", unit=unit),
                             (mark, 1.0 - 0.12 * k), xycoords=("data", "axes fraction"),
                             xytext=(4, -4),
                             textcoords="offset points", va="top", fontsize=11, color=colour)
         ax.set_xlabel(factor_label)
         ax.set_ylabel(f"{outcome_label} ({unit})")
-        ax.set_title(f"Dose-response: {outcome_label} (mean, 95% bootstrap CI band)")
+        ax.set_ylim(bottom=0)  # not truncated: gaps read at their true size
+        ax.set_title(t("report.chart.dose_title", outcome=outcome_label))
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, loc="lower left")
-        few_replications_note(fig, n_reps)
-    caption = (f"Dashed line: the level from which each further step of {step_text} gains "
-               f"less than {threshold:.3g} {unit} (set with --gain-threshold).")
-    return save(fig, out, "dose_response", "Dose-response", caption)
+        few_replications_note(fig, n_reps, lang=lang)
+    caption = t("report.chart.dose_caption", step=step_text, threshold=f"{threshold:.3g}",
+                unit=unit)
+    return save(fig, out, "dose_response", t("report.section.dose"), caption)
 
 
 def heatmap(out: Path, matrices: list[tuple[str, str, np.ndarray]], row_label: str,
-            rows: list[str], col_label: str, cols: list[str], n_reps: int) -> Chart:
+            rows: list[str], col_label: str, cols: list[str], n_reps: int,
+            lang: str = i18n.DEFAULT) -> Chart:
     """Mean outcome per cell of two factors, one panel per outcome, values written in."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(7.5 * len(matrices), 1.8 + 0.8 * len(rows))
         axes = np.atleast_1d(fig.subplots(1, len(matrices)))
@@ -248,19 +303,20 @@ def heatmap(out: Path, matrices: list[tuple[str, str, np.ndarray]], row_label: s
             ax.set_title(label)
             mid = np.nanmean(m)
             for (i, j), v in np.ndenumerate(m):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=12,
+                ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center",
+                        va="center", fontsize=12,
                         color="white" if v < mid else "black")
             fig.colorbar(im, ax=ax, label=unit)
-        fig.suptitle("Two factors: mean over replications")
-        few_replications_note(fig, n_reps)
-    return save(fig, out, "heatmap", "Two-factor heatmap",
-                "Each cell: the mean outcome of that combination over its replications.")
+        fig.suptitle(t("report.chart.heat_title"))
+        few_replications_note(fig, n_reps, lang=lang)
+    return save(fig, out, "heatmap", t("report.section.heatmap"), t("report.chart.heat_caption"))
 
 
 def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
-                kind: str) -> Chart:
+                kind: str, lang: str = i18n.DEFAULT) -> Chart:
     """Ranked Sobol (S1, ST) or Morris (mu*, sigma) bars with 95% bootstrap CIs."""
-    a, b = ("first order S1", "total order ST") if kind == "sobol" else ("mu*", "sigma")
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    a, b = (t("report.sens.s1"), t("report.sens.st")) if kind == "sobol" else ("mu*", "sigma")
     with mpl.rc_context(STYLE):
         n_f = max(len(p["factors"]) for p in panels)
         fig = new_figure(8 * len(panels), 2.5 + 0.6 * n_f)
@@ -274,22 +330,21 @@ def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
                 ax.barh(y + offset, v, height=0.36, color=colour, label=label,
                         xerr=np.nan_to_num(err), capsize=3)
             ax.set_yticks(y, p["factors"])
-            ax.set_xlabel("index (share of variance)" if kind == "sobol"
-                          else f"elementary effect ({p['unit']} per full range)")
+            ax.set_xlabel(t("report.sens.sobol_axis") if kind == "sobol"
+                          else t("report.sens.morris_axis", unit=p["unit"]))
             ax.set_title(p["title"])
             ax.grid(axis="x", alpha=0.3)
             ax.legend(frameon=False, loc="lower right")
         fig.suptitle(title)
-    caption = ("Ranked by the total-order index; bars show the estimate, whiskers the 95% "
-               "bootstrap CI over base samples." if kind == "sobol" else
-               "Ranked by mu* (mean absolute elementary effect); whiskers: 95% bootstrap CI "
-               "over trajectories.")
+    caption = t(f"report.sens.{kind}_caption")
     return save(fig, out, name, title, caption)
 
 
 def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
-            lowlying: np.ndarray, title: str, edge_minutes: float) -> Chart:
+            lowlying: np.ndarray, title: str, edge_minutes: float,
+            lang: str = i18n.DEFAULT) -> Chart:
     """The grid network, each grid coloured by the harm its needs suffered."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(10, 8.5)
         ax = fig.subplots()
@@ -301,52 +356,53 @@ def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
         sc = ax.scatter(grid_pos[:, 0], grid_pos[:, 1], c=harm, cmap="cividis", s=size,
                         edgecolors=np.where(lowlying, "#56B4E9", "#555555"),
                         linewidths=np.where(lowlying, 2.5, 0.5), zorder=2)
-        fig.colorbar(sc, ax=ax, label="harm (severity-weighted person-hours)")
+        fig.colorbar(sc, ax=ax, label=t("report.map.colour"))
         ax.set_aspect("equal")
-        unit = f"distance units; one road link is about {edge_minutes:g} min"
-        ax.set_xlabel(f"east-west ({unit})")
-        ax.set_ylabel("north-south (distance units)")
+        ax.set_xlabel(t("report.run.east_west", minutes=f"{edge_minutes:g}"))
+        ax.set_ylabel(t("report.run.north_south"))
         ax.set_title(title)
-    return save(fig, out, "map", "Map of harm by grid",
-                "Each dot is a grid (about 1,000 residents); colour: total harm of its needs; "
-                "light-blue ring: low-lying grid.")
+    return save(fig, out, "map", t("report.run.map"), t("report.run.map_caption"))
 
 
 def run_timeline(out: Path, hours: np.ndarray, ts: Any, windows: list[tuple[str, float, float]],
-                 events: list[tuple[float, str]]) -> Chart:
+                 events: list[tuple[float, str]], lang: str = i18n.DEFAULT) -> Chart:
     """Backlog, cumulative harm and responders deployed over the emergency, hazards shaded."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(13, 9)
         axes = fig.subplots(3, 1, sharex=True)
-        for ax, (column, title, unit) in zip(axes, SERIES):
+        for ax, (column, _title, _unit) in zip(axes, SERIES):
             for label, start, end in windows:
                 ax.axvspan(start, end, color=HAZARD_COLOURS.get(label, "#999999"), alpha=0.15,
-                           lw=0, label=label)
+                           lw=0, label=t(f"hazard.{label}") if i18n.has(f"hazard.{label}", lang)
+                           else label)
             if column in ts:
                 ax.plot(hours, ts[column].to_numpy(dtype=float), color=OKABE_ITO[0], lw=2,
                         drawstyle="steps-post")
             else:
-                note(ax, f"{column} not recorded")
+                note(ax, t("report.run.not_recorded", column=column))
             for minute, _text in events:
                 ax.axvline(minute / 60, color="#999999", lw=0.8, ls=":")
-            ax.set_title(title)
-            ax.set_ylabel(unit)
+            ax.set_title(t(f"report.series.{column}"))
+            ax.set_ylabel(t(f"report.series_unit.{column}"))
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
         if windows:
             axes[0].legend(frameon=False, loc="upper right")
-        axes[-1].set_xlabel("hours since the emergency began")
-        fig.suptitle("Timeline of the emergency")
-    return save(fig, out, "timeline", "Timeline of the emergency",
-                "Shaded: hazard periods from the configuration" +
-                ("; dotted lines: recorded events." if events else "."))
+        axes[-1].set_xlabel(t("report.chart.hours"))
+        fig.suptitle(t("report.run.timeline"))
+    return save(fig, out, "timeline", t("report.run.timeline"),
+                t("report.run.timeline_caption_events" if events else
+                  "report.run.timeline_caption"))
 
 
 STAGES = ("detection", "reporting", "dispatch", "travel", "service")
 
 
-def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: list[int]) -> Chart:
+def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: list[int],
+                    lang: str = i18n.DEFAULT) -> Chart:
     """Stacked mean minutes per need stage, per need type and for all needs."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(13, 1.8 + 0.7 * len(labels))
         ax = fig.subplots()
@@ -354,13 +410,119 @@ def stage_breakdown(out: Path, labels: list[str], means: np.ndarray, counts: lis
         left = np.zeros(len(labels))
         for k, (stage, colour) in enumerate(zip(STAGES, OKABE_ITO)):
             v = np.nan_to_num(means[:, k])
-            ax.barh(y, v, left=left, color=colour, label=stage, height=0.6)
+            ax.barh(y, v, left=left, color=colour, label=t(f"report.stage.{stage}"), height=0.6)
             left += v
         ax.set_yticks(y, [f"{lab} (n={c})" for lab, c in zip(labels, counts)])
-        ax.set_xlabel("mean minutes per stage (stacked)")
-        ax.set_title("Where the time goes: need stages")
+        ax.set_xlabel(t("report.run.stage_axis"))
+        ax.set_title(t("report.run.stage_title"))
         ax.legend(frameon=False, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.12))
         ax.grid(axis="x", alpha=0.3)
-    return save(fig, out, "stages", "Need-stage breakdown",
-                "Each segment is the mean of that stage over the needs that reached it, so a "
-                "bar is a sum of stage means, not the mean of complete needs.")
+    return save(fig, out, "stages", t("report.run.stages"), t("report.run.stage_caption"))
+
+
+def ranking(out: Path, name: str, title: str, xlabel: str, labels: list[str],
+            estimates: list[Estimate], recommended: int, n: int, words: dict[str, str]
+            ) -> Chart:
+    """A decision factor's levels, best first: mean with 95% CI, the recommended one marked.
+    Intervals from fewer than ``MIN_REPLICATIONS`` emergencies are grey and say so."""
+    rough = n < MIN_REPLICATIONS
+    with mpl.rc_context(STYLE):
+        fig = new_figure(11, 1.6 + 0.55 * len(labels))
+        ax = fig.subplots()
+        y = np.arange(len(labels))[::-1]
+        for i, (yi, est) in enumerate(zip(y, estimates)):
+            colour = UNCLEAR if rough else (BETTER if i == recommended else "#000000")
+            err = [[est.mean - est.low], [est.high - est.mean]] if np.isfinite(est.low) \
+                else None
+            ax.errorbar(est.mean, yi, xerr=err, fmt="*" if i == recommended else "o",
+                        color=colour, capsize=4, ms=14 if i == recommended else 7)
+        ax.set_yticks(y, labels)
+        if all(e.mean >= 0 for e in estimates if np.isfinite(e.mean)):
+            ax.set_xlim(left=0)  # not truncated: gaps read at their true size
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+        if rough:  # a figure label, so the layout keeps room for it
+            fig.supxlabel(words["rough"], color=WORSE, fontsize=12, x=0.01, ha="left")
+    return save(fig, out, name, title, words["caption"])
+
+
+def pareto_front(x: np.ndarray, y: np.ndarray, y_lower: bool) -> list[int]:
+    """Indices of the points no other point beats on both axes (x lower is better; y lower
+    if ``y_lower``), ordered by x."""
+    y2 = y if y_lower else -y
+    front = [i for i in range(len(x))
+             if not any((x[j] <= x[i] and y2[j] <= y2[i]) and (x[j] < x[i] or y2[j] < y2[i])
+                        for j in range(len(x)))]
+    return sorted(front, key=lambda i: x[i])
+
+
+def tradeoff(out: Path, labels: list[str], x: list[Estimate], y: list[Estimate],
+             y_lower: bool, words: dict[str, str], n: int, lang: str = i18n.DEFAULT) -> Chart:
+    """Every policy on two outcomes (effort on x, the main outcome on y), Pareto front marked
+    and labelled."""
+    xm = np.array([e.mean for e in x])
+    ym = np.array([e.mean for e in y])
+    front = pareto_front(xm, ym, y_lower)
+    with mpl.rc_context(STYLE):
+        fig = new_figure(12, 7.5)
+        ax = fig.subplots()
+        for i, (ex, ey) in enumerate(zip(x, y)):
+            on = i in front
+            ax.errorbar(ex.mean, ey.mean,
+                        xerr=[[ex.mean - ex.low], [ex.high - ex.mean]] if np.isfinite(ex.low)
+                        else None,
+                        yerr=[[ey.mean - ey.low], [ey.high - ey.mean]] if np.isfinite(ey.low)
+                        else None, fmt="o", color=BETTER if on else UNCLEAR, capsize=3,
+                        ms=8 if on else 6)
+            if on:  # the others are listed in the table; labels would overlap
+                ax.annotate(labels[i], (ex.mean, ey.mean), xytext=(6, 4),
+                            textcoords="offset points", fontsize=10)
+        ax.plot(xm[front], ym[front], color=BETTER, lw=2, label=words["front"])
+        ax.set_xlabel(words["x"])
+        ax.set_ylabel(words["y"])
+        ax.set_title(words["title"])
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, loc="best")
+        few_replications_note(fig, n, lang=lang)
+    return save(fig, out, "tradeoff", words["title"], words["caption"])
+
+
+def cost_effectiveness(out: Path, x: np.ndarray, y: np.ndarray, words: dict[str, str]
+                       ) -> Chart:
+    """Harm avoided per extra 1,000 hours, step by step along a numeric factor."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(11, 6)
+        ax = fig.subplots()
+        ax.plot(x, y, "o-", color=OKABE_ITO[0], lw=2)
+        ax.axhline(0, color="#000000", lw=1)
+        ax.set_xlabel(words["x"])
+        ax.set_ylabel(words["y"])
+        ax.set_title(words["title"])
+        ax.grid(alpha=0.3)
+    return save(fig, out, "cost_effectiveness", words["title"], words["caption"])
+
+
+def harm_maps(out: Path, graph: Any, grid_pos: np.ndarray, panels: list[tuple[str, np.ndarray]],
+              words: dict[str, str]) -> Chart:
+    """Harm by grid for two policies side by side on one colour scale."""
+    with mpl.rc_context(STYLE):
+        fig = new_figure(8 * len(panels), 7.5)
+        axes = np.atleast_1d(fig.subplots(1, len(panels)))
+        n = len(grid_pos)
+        vmax = max(float(np.max(h)) for _, h in panels) or 1.0
+        size = float(np.clip(6000 / max(n, 1), 15, 300))
+        sc = None
+        for ax, (title, harm) in zip(axes, panels):
+            for a, b in graph.edges():
+                if a < n and b < n:
+                    ax.plot(*zip(grid_pos[a], grid_pos[b]), color="#BBBBBB", lw=1, zorder=1)
+            sc = ax.scatter(grid_pos[:, 0], grid_pos[:, 1], c=harm, cmap="cividis", s=size,
+                            vmin=0, vmax=vmax, edgecolors="#555555", linewidths=0.5, zorder=2)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title)
+        fig.colorbar(sc, ax=list(axes), label=words["colour"])
+        fig.suptitle(words["title"])
+    return save(fig, out, "harm_maps", words["title"], words["caption"])

@@ -1,14 +1,19 @@
 """``grassroots report DIR``: a self-contained HTML report of a sweep's or a run's results.
 
     grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B] [--gain-threshold X]
-                          [--resamples N] [--seed N] [--quiet]
+                          [--margin PCT] [--lang en|zh] [--resamples N] [--seed N] [--quiet]
 
 Writes ``DIR/report/index.html`` (every chart embedded as a PNG data URI, no external CSS,
 scripts or fonts: it opens from a USB stick with no network) and each chart as PNG and SVG
-beside it. For a sweep (``runs.parquet``): policy comparisons with bootstrap CIs and paired
-differences from a baseline, findings in words, distributions, time-series bands,
-dose-response, a two-factor heatmap and sensitivity indices. For a run (``summary.json``):
-the map of harm, the timeline and the need-stage breakdown.
+beside it. For a sweep (``runs.parquet``): the decision summary first (the sweep file's
+question, the recommended option, every level of every decision factor ranked:
+:mod:`experiments.report.planner`), trade-offs, the harm map of the best and the baseline
+policy, policy comparisons with bootstrap CIs and paired differences from a baseline,
+distributions, time-series bands, dose-response, a two-factor heatmap and sensitivity
+indices; and ``tables/*.csv``, ``results.xlsx`` and a one-page ``summary.pdf``
+(:mod:`experiments.report.exports`). For a run (``summary.json``): the map of harm, the
+timeline and the need-stage breakdown. Every text comes from the translation catalogue
+(:mod:`experiments.i18n`) in the chosen language.
 """
 
 from __future__ import annotations
@@ -21,17 +26,17 @@ from typing import Any
 
 from experiments.report import charts as rcharts
 from experiments.runs.output import atomic_write_text, package_version
+from experiments import i18n
+from experiments.report import outcomes as oc
+from experiments.report.decision import MARGIN, question
 from experiments.report.sweep import (
-    HIGHER_IS_BETTER,
     KEY_OUTCOMES,
+    MIN_REPLICATIONS,
     Comparison,
     Finding,
     ReportError,
     compare,
-    key_findings,
     load_results,
-    outcome_label,
-    outcome_unit,
     resolve_baseline,
     sweep_file_data,
 )
@@ -56,31 +61,50 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     baseline: dict[str, Any] = field(default_factory=dict)
     key_findings: list[str] = field(default_factory=list)
+    decision: Any = None  # planner.Decision of a sweep with policy factors
+    title: str = ""
+    subtitle: str = ""
+    lang: str = i18n.DEFAULT
+    files: list[Path] = field(default_factory=list)  # exports: PDF, workbook, CSVs
 
 
 def fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:,.4g}"
 
 
-def ci_text(low: float, high: float) -> str:
-    return "n/a" if low != low else f"{fmt(low)} to {fmt(high)}"
-
-
-def comparison_table(comp: Comparison) -> str:
+def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
+    """Each policy's mean and CI and its paired change from the baseline; shares in percent
+    and their differences in percentage points."""
     e = html.escape
-    head = ("<tr><th>policy</th><th>runs</th><th>mean</th><th>95% CI</th><th>change from "
-            "baseline</th><th>95% CI of the change</th><th>better in</th></tr>")
+    t = lambda key, **f: e(i18n.text(key, lang, **f))  # noqa: E731
+    share = oc.is_share(comp.outcome)
+    scale = 100.0 if share else 1.0
+    unit = i18n.text("report.unit.percent", lang) if share else ""
+    diff_unit = i18n.text("report.unit.points", lang) if share else ""
+
+    def v(x: float, u: str = unit) -> str:
+        return "n/a" if x != x else (f"{scale * x:.1f}{u}" if share else fmt(x))
+
+    def ci(low: float, high: float, u: str = unit) -> str:
+        return "n/a" if low != low else i18n.text("report.range", lang, low=v(low, u),
+                                                   high=v(high, u))
+
+    head = "".join(f"<th>{t('report.table.' + k)}</th>" for k in
+                   ("policy", "runs", "mean", "ci", "change", "change_ci", "better_in"))
     rows = []
     for label, est, d in zip(comp.labels, comp.estimates, comp.diffs):
         if d is None:
-            change = "<td colspan=3>baseline</td>"
+            change = f"<td colspan=3>{t('report.table.baseline')}</td>"
         else:
-            change = (f"<td>{fmt(d.diff)} ({rel(d.rel)})</td><td>{ci_text(d.diff_low, d.diff_high)}"
-                      f" ({rel(d.rel_low)} to {rel(d.rel_high)})</td>"
-                      f"<td>{d.n_better} of {d.n}</td>")
-        rows.append(f"<tr><td>{e(label)}</td><td>{est.n}</td><td>{fmt(est.mean)}</td>"
-                    f"<td>{ci_text(est.low, est.high)}</td>{change}</tr>")
-    return f"<table>{head}{''.join(rows)}</table>"
+            rough = " class=rough" if d.n < MIN_REPLICATIONS else ""
+            diff = f"{scale * d.diff:+.1f}{diff_unit}" if share else fmt(d.diff)
+            change = (f"<td>{e(diff)} ({rel(d.rel)})</td><td{rough}>"
+                      f"{e(ci(d.diff_low, d.diff_high, diff_unit))} ("
+                      f"{t('report.range', low=rel(d.rel_low), high=rel(d.rel_high))})</td>"
+                      f"<td>{d.n_better} / {d.n}</td>")
+        rows.append(f"<tr><td>{e(label)}</td><td>{est.n}</td><td>{e(v(est.mean))}</td>"
+                    f"<td>{e(ci(est.low, est.high))}</td>{change}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def rel(x: float) -> str:
@@ -89,11 +113,17 @@ def rel(x: float) -> str:
 
 def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                    outcomes: list[str] | None, gain_threshold: float | None,
-                   n_resamples: int, seed: int) -> Report:
+                   n_resamples: int, seed: int, lang: str = i18n.DEFAULT,
+                   margin: float = MARGIN) -> Report:
+    """The sweep report's sections, the decision summary first. A further section is one
+    ``sections.append(Section(title, charts, body))`` before the return."""
+    from experiments.report import exports, planner
     from experiments.report import sections as sec
     from experiments.report.sensitivity import sensitivity
 
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     results = load_results(folder)
+    results.lang = lang
     if results.runs.empty:
         raise ReportError(f"{folder}: no successful runs to report on")
     baseline, source = resolve_baseline(results, baseline_arg)
@@ -111,94 +141,138 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     outcomes = [o for o in wanted if o in results.runs]
     if not outcomes:
         raise ReportError(f"none of the outcomes {', '.join(wanted)} is in runs.parquet")
+    main = oc.main_outcomes(outcomes)
     n_reps = results.n_replications()
     n_runs = results.n_per_policy()  # what each chart rests on
-    base_text = ", ".join(f"{k} = {v}" for k, v in baseline.items()) or "none"
-    intro = (f"<p>Sweep <b>{html.escape(str(manifest.get('sweep', folder.name)))}</b> "
-             f"({html.escape(str(manifest.get('design', '?')))} design): {len(results.runs)} "
-             f"successful runs, {results.n_failed} failed, {n_reps} replications per design "
-             f"point, master seed {manifest.get('master_seed', '?')}. Baseline: "
-             f"<b>{html.escape(base_text)}</b> ({html.escape(source)}); each policy is compared "
-             f"with the baseline level and its own other factors, on the same seeds (common "
-             f"random numbers). Intervals: {LEVEL:.0%} percentile bootstrap, {n_resamples:,} "
-             f"resamples, seed {seed}.</p>")
+    base_text = ", ".join(f"{k} = {v}" for k, v in baseline.items())
+    intro = "<p>" + html.escape(t(
+        "report.intro" if baseline else "report.intro_no_policies",
+        sweep=str(manifest.get("sweep", folder.name)),
+        design=str(manifest.get("design", "?")), runs=len(results.runs),
+        failed=results.n_failed, reps=n_reps, seed=manifest.get("master_seed", "?"),
+        baseline=base_text, source=t(f"report.source.{source}"), level=f"{LEVEL:.0%}",
+        resamples=f"{n_resamples:,}", boot_seed=seed)) + "</p>"
     if results.partial:
-        intro += "<p class=warn>The sweep has not finished: this report uses the runs so far.</p>"
-    if not results.range_factors and n_reps < rcharts.MIN_REPLICATIONS:
-        intro += (f"<p class=warn>Only {n_reps} replications per design point: intervals are "
-                  f"rough; run at least {rcharts.MIN_REPLICATIONS}.</p>")
-    elif n_runs < rcharts.MIN_REPLICATIONS:
-        intro += (f"<p class=warn>Only {n_runs} runs per policy: intervals are rough.</p>")
-    comparisons = [compare(results, o, baseline, n_resamples, seed) for o in outcomes]
+        intro += f"<p class=warn>{html.escape(t('report.partial'))}</p>"
+    if n_runs < MIN_REPLICATIONS or n_reps < MIN_REPLICATIONS:
+        rough = t("report.decision.rough", n=n_reps, min=MIN_REPLICATIONS)
+        intro += f"<p class=warn>{html.escape(rough)}</p>"
+    sections: list[Section] = []
+    comparisons = [compare(results, o, baseline, n_resamples, seed) for o in main]
     findings = [f for c in comparisons for f in c.findings]
-    keys = key_findings(comparisons)
-    summary = Section("Key findings", body=intro + (
-        "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in keys) + "</ul>" if keys else ""))
-    sections = [summary]
+    decision = None
+    if results.policy_factors:
+        decision = planner.decide(results, baseline, outcomes, out, margin, n_resamples,
+                                  seed)
+        sections.append(Section(t("report.section.decision"), body=decision.html))
+    sections.append(Section(t("report.section.design"), body=intro))
+    trade_charts, trade_text, ce_table = planner.tradeoff(results, main[0], out, n_resamples,
+                                                          seed)
+    if trade_charts:
+        body = _p(trade_text)
+        if ce_table is not None:
+            body += planner.table_html(ce_table, False).replace("class=decision", "")
+        sections.append(Section(t("report.section.tradeoffs"), trade_charts, body))
+    harm_outcome = "total_harm" if "total_harm" in results.runs else main[0]
+    hmap = planner.harm_map(results, baseline, harm_outcome, out)
+    if hmap is not None:
+        sections.append(Section(t("report.section.map"), [hmap]))
     multi = len(results.policies()) > 1
     for comp in comparisons if multi else []:
         chart = rcharts.comparison(
-            out, f"comparison_{comp.outcome}", outcome_label(comp.outcome),
-            outcome_unit(comp.outcome), comp.labels, comp.estimates, comp.diffs,
-            comp.outcome not in HIGHER_IS_BETTER, f"Baseline: {base_text}.", n_runs)
-        body = comparison_table(comp) + "<ul>" + "".join(
+            out, f"comparison_{comp.outcome}", oc.label(comp.outcome, lang),
+            oc.unit_text(comp.outcome, lang), comp.labels, comp.estimates, comp.diffs,
+            oc.lower_is_better(comp.outcome), t("report.baseline_note", baseline=base_text),
+            n_runs, lang)
+        body = comparison_table(comp, lang) + "<ul>" + "".join(
             f"<li>{html.escape(f.text)}</li>" for f in comp.findings) + "</ul>"
-        sections.append(Section(f"Policy comparison: {outcome_label(comp.outcome)}", [chart],
-                                body))
+        sections.append(Section(t("report.section.comparison",
+                                  outcome=oc.label(comp.outcome, lang)), [chart], body))
     baselines = [p for p, d in zip(results.policies(), comparisons[0].diffs) if d is None]
-    shown, shown_note = sec.shown_policies(results, outcomes[0], baselines)
+    shown, shown_note = sec.shown_policies(results, main[0], baselines)
     dist, note = sec.distributions(results, out, shown, n_runs)
-    sections.append(Section("Response-time distributions", [dist],
-                            _p(" ".join(t for t in (note, shown_note and f"Shown: {shown_note}.")
-                                        if t))))
+    sections.append(Section(t("report.section.distributions"), [dist],
+                            _p(" ".join(x for x in (note, shown_note and f"{shown_note}.")
+                                        if x))))
     ts = sec.timeseries(results, out, shown, n_runs, shown_note)
     if ts is not None:
-        sections.append(Section("Time series with bands", [ts]))
-    dose = sec.dose_response(results, out, outcomes[0], gain_threshold, n_runs, n_resamples,
-                             seed)
+        sections.append(Section(t("report.section.timeseries"), [ts]))
+    dose = sec.dose_response(results, out, main[0], gain_threshold, n_runs, n_resamples, seed)
     if dose is not None:
-        sections.append(Section("Dose-response", [dose[0]], _p(dose[1])))
-    heat = sec.heatmap(results, out, outcomes, n_runs)
+        sections.append(Section(t("report.section.dose"), [dose[0]], _p(dose[1])))
+    heat = sec.heatmap(results, out, main, n_runs)
     if heat is not None:
-        sections.append(Section("Two-factor heatmap", [heat]))
-    sens = sensitivity(results, out, declared or outcomes[:2], seed)
+        sections.append(Section(t("report.section.heatmap"), [heat]))
+    sens, sens_text = sensitivity(results, out, declared or main[:2], seed)
     if sens:
-        sections.append(Section("Sensitivity", sens))
-    return Report(out / "index.html", "sweep", sections, comparisons, findings, baseline, keys)
+        sections.append(Section(t("report.section.sensitivity"), sens,
+                                "".join(_p(x) for x in sens_text)))
+    # what the command line prints and the PDF answers: the decision, else the sensitivity
+    keys = [r.sentence for r in decision.recommendations] + decision.headlines \
+        if decision else sens_text or [f.text for f in findings[:6]]
+    tables = dict(decision.tables) if decision else {}
+    tables["policy_summary"] = exports.policy_summary(comparisons, lang)
+    tables["paired_differences"] = exports.paired_differences(results, comparisons, lang)
+    if ce_table is not None:
+        tables["cost_effectiveness"] = ce_table
+    out.mkdir(parents=True, exist_ok=True)
+    csvs = exports.write_tables(out, tables)
+    xlsx = exports.write_workbook(out / "results.xlsx", results, tables)
+    title = decision.question if decision else str(manifest.get("sweep", folder.name))
+    pdf = exports.write_summary_pdf(
+        out / "summary.pdf", t("report.title", name=str(manifest.get("sweep", folder.name))),
+        title, [r.sentence for r in decision.recommendations] if decision else keys[:3],
+        decision.charts[:2] if decision else sens[:1],
+        decision.caveats if decision else [], lang)
+    files = [pdf, xlsx, *csvs]
+    sections.append(Section(t("report.section.exports"), body="<ul>" + "".join(
+        f"<li><a href=\"{html.escape(str(p.relative_to(out)))}\">"
+        f"{html.escape(str(p.relative_to(out)))}</a></li>" for p in files) + "</ul>"))
+    report = Report(out / "index.html", "sweep", sections, comparisons, findings, baseline,
+                    keys)
+    report.decision = decision
+    report.title = t("report.title", name=str(manifest.get("sweep", folder.name)))
+    report.subtitle = question(results)  # the sweep file's question, the page's heading
+    report.files = files
+    return report
 
 
 def _p(text: str) -> str:
     return f"<p>{html.escape(text)}</p>" if text else ""
 
 
-def run_sections(folder: Path, out: Path) -> Report:
+def run_sections(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> Report:
     from experiments.report.run import build_run
 
-    built = build_run(folder, out)
+    e = html.escape
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    built = build_run(folder, out, lang)
     s = built["summary"]
     units = s.get("outcome_units", {})
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{fmt(v) if isinstance(v, float) else v}"
-                   f"</td><td>{html.escape(units.get(k, ''))}</td></tr>"
+    rows = "".join(f"<tr><td>{e(oc.label(k, lang))}</td>"
+                   f"<td>{fmt(v) if isinstance(v, float) else v}</td>"
+                   f"<td>{e(oc.unit_text(k, lang) or units.get(k, ''))}</td></tr>"
                    for k, v in s.get("outcomes", {}).items())
-    intro = (f"<p>Scenario <b>{html.escape(str(s.get('scenario')))}</b>, seed {s.get('seed')}, "
-             f"{s.get('n_residents') or '?'} residents; made {html.escape(str(s.get('created')))}"
-             f" by version {html.escape(str(s.get('version')))} at git revision "
-             f"{html.escape(str(s.get('git_revision')))}. One run: no intervals (run a sweep "
-             f"for those).</p>")
+    intro = "<p>" + e(t("report.run.intro", scenario=str(s.get("scenario")), seed=s.get("seed"),
+                        residents=s.get("n_residents") or "?", created=str(s.get("created")),
+                        version=str(s.get("version")),
+                        revision=str(s.get("git_revision")))) + "</p>"
     labels, means, counts = built["stages"]
     stage_rows = "".join(
-        f"<tr><td>{html.escape(lab)} (n={c})</td>" + "".join(f"<td>{fmt(v)}</td>" for v in m)
+        f"<tr><td>{e(lab)} (n={c})</td>" + "".join(f"<td>{fmt(v)}</td>" for v in m)
         + "</tr>" for lab, m, c in zip(labels, means, counts))
-    stage_table = ("<table><tr><th>needs</th>" + "".join(f"<th>{st} (min)</th>" for st in
-                                                         rcharts.STAGES) + "</tr>"
-                   + stage_rows + "</table>")
-    sections = [Section("Run", body=intro),
-                Section("Map of harm", built["charts"][:1]),
-                Section("Timeline", built["charts"][1:2]),
-                Section("Need stages", built["charts"][2:], stage_table),
-                Section("Outcomes", body=f"<table><tr><th>outcome</th><th>value</th><th>unit"
-                                         f"</th></tr>{rows}</table>")]
-    return Report(out / "index.html", "run", sections)
+    stage_table = (f"<table><tr><th>{e(t('report.run.needs'))}</th>" + "".join(
+        f"<th>{e(t('report.stage.' + st))} ({e(t('report.unit.min'))})</th>"
+        for st in rcharts.STAGES) + "</tr>" + stage_rows + "</table>")
+    head = "".join(f"<th>{e(t('report.run.' + k))}</th>" for k in ("outcome", "value", "unit"))
+    sections = [Section(t("report.run.section"), body=intro),
+                Section(t("report.run.map"), built["charts"][:1]),
+                Section(t("report.run.timeline"), built["charts"][1:2]),
+                Section(t("report.run.stages"), built["charts"][2:], stage_table),
+                Section(t("report.run.outcomes"), body=f"<table><tr>{head}</tr>{rows}</table>")]
+    report = Report(out / "index.html", "run", sections)
+    report.title = t("report.run.title", name=folder.name)
+    return report
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
@@ -206,49 +280,56 @@ color:#222;line-height:1.45}h1{font-size:1.8em}h2{border-bottom:2px solid #0072B
 img{max-width:100%;height:auto}figure{margin:1em 0}figcaption{color:#555;font-size:.95em}
 table{border-collapse:collapse;margin:1em 0;font-size:.95em}td,th{border:1px solid #ccc;
 padding:.25em .6em;text-align:left}th{background:#f0f4f8}.warn{color:#D55E00;font-weight:bold}
-nav li{display:inline;margin-right:1em}"""
+nav li{display:inline;margin-right:1em}.rough{color:#999}.question{font-size:1.3em;
+font-style:italic}.answer{font-size:1.15em;font-weight:bold;color:#0072B2}
+table.decision{font-size:.85em}"""
 
 
 def render_html(report: Report, title: str) -> str:
     e = html.escape
+    lang = report.lang
     nav = "".join(f'<li><a href="#s{i}">{e(s.title)}</a></li>'
                   for i, s in enumerate(report.sections))
+    also = i18n.text("report.also", lang)
     parts = []
     for i, s in enumerate(report.sections):
         figures = "".join(
             f'<figure><img src="{c.data_uri()}" alt="{e(c.title)}"><figcaption>{e(c.caption)} '
-            f"(also <code>{e(c.png.name)}</code>, <code>{e(c.svg.name)}</code>)</figcaption>"
-            "</figure>" for c in s.charts)
+            f"({e(also)} <code>{e(c.png.name)}</code>, <code>{e(c.svg.name)}</code>)"
+            "</figcaption></figure>" for c in s.charts)
         parts.append(f'<section id="s{i}"><h2>{e(s.title)}</h2>{figures}{s.body}</section>')
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}'
-            f"</title><style>{CSS}</style></head><body><h1>{e(title)}</h1>"
-            f"<p>grassroots-sim {e(package_version())}, report made {e(stamp)}.</p>"
-            f"<nav><ul>{nav}</ul></nav>{''.join(parts)}</body></html>\n")
+    html_lang = "zh-Hans" if lang == "zh" else lang
+    made = i18n.text("report.made", lang, version=package_version(), stamp=stamp)
+    return (f'<!doctype html>\n<html lang="{html_lang}"><head><meta charset="utf-8"><title>'
+            f"{e(title)}</title><style>{CSS}</style></head><body><h1>{e(title)}</h1>"
+            f"<p>{e(made)}</p><nav><ul>{nav}</ul></nav>{''.join(parts)}</body></html>\n")
 
 
 def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
                  outcomes: list[str] | None = None, gain_threshold: float | None = None,
-                 n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Report:
+                 n_resamples: int = N_RESAMPLES, seed: int = SEED, lang: str = i18n.DEFAULT,
+                 margin: float = MARGIN) -> Report:
     """Write ``folder/report/`` for a sweep or a run folder and return what was written."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such folder")
+    if lang not in i18n.LANGUAGES:
+        raise ReportError(f"--lang {lang}: allowed: {', '.join(i18n.LANGUAGES)}")
     out = folder / "report"
     for old in [*out.glob("*.png"), *out.glob("*.svg")]:  # charts of an earlier report
         old.unlink()
     if (folder / "summary.json").exists() and not (folder / "runs.parquet").exists():
-        report = run_sections(folder, out)
-        title = f"Run report: {folder.name}"
+        report = run_sections(folder, out, lang)
+        title = report.title
     else:
         report = sweep_sections(folder, out, baseline, outcomes, gain_threshold, n_resamples,
-                                seed)
-        title = f"Sweep report: {folder.name}"
+                                seed, lang, margin)
+        title = report.subtitle or report.title
+    report.lang = lang
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(report.path, render_html(report, title))
     return report
-
-
 
 
 __all__ = ["Report", "ReportError", "PairedDifference", "build_report"]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import i18n
 from experiments.report import charts
 from experiments.runs.output import UnreadableResult, read_json_file, read_parquet_file
 
@@ -51,12 +52,15 @@ def stage_minutes(needs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def stage_table(needs: pd.DataFrame) -> tuple[list[str], np.ndarray, list[int]]:
+def stage_table(needs: pd.DataFrame, lang: str = i18n.DEFAULT
+                ) -> tuple[list[str], np.ndarray, list[int]]:
     stages = stage_minutes(needs)
-    labels, rows, counts = ["all needs"], [stages.mean().to_numpy()], [len(needs)]
+    labels, rows, counts = [i18n.text("report.run.all_needs", lang)], \
+        [stages.mean().to_numpy()], [len(needs)]
     if "type" in needs:
         for kind, idx in needs.groupby("type", observed=True).groups.items():
-            labels.append(str(kind))
+            key = f"report.need.{kind}"
+            labels.append(i18n.text(key, lang) if i18n.has(key, lang) else str(kind))
             rows.append(stages.loc[idx].mean().to_numpy())
             counts.append(len(idx))
     return labels, np.vstack(rows) if rows else np.zeros((0, 5)), counts
@@ -73,7 +77,7 @@ def hazard_windows(params: dict[str, Any], war_hours: float) -> list[tuple[str, 
     return windows
 
 
-def build_run(folder: Path, out: Path) -> dict[str, Any]:
+def build_run(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> dict[str, Any]:
     """Charts and tables of one ``grassroots run`` folder."""
     from sim import Config
     from sim.township import build_township
@@ -89,16 +93,18 @@ def build_run(folder: Path, out: Path) -> dict[str, Any]:
                        minlength=township.n_grids)[:township.n_grids]
     scenario = summary.get("scenario", config.name)
     map_chart = charts.run_map(out, township.graph, np.asarray(township.grid_pos, float), harm,
-                               np.asarray(township.lowlying), f"{scenario}, seed {seed}: harm "
-                               f"by grid ({harm.sum():,.0f} person-hours in all)",
-                               config.space.edge_minutes)
+                               np.asarray(township.lowlying),
+                               i18n.text("report.run.map_title", lang, scenario=scenario,
+                                         seed=seed, total=f"{harm.sum():,.0f}"),
+                               config.space.edge_minutes, lang)
     ts = run["timeseries"]
     war = ts[ts["time_min"] >= 0]
     events = [] if run["events"] is None else \
         list(zip(run["events"]["minute"].astype(float), run["events"]["text"].astype(str)))
     timeline = charts.run_timeline(out, war["time_min"].to_numpy(float) / 60.0, war,
-                                   hazard_windows(params, config.time.war_hours), events)
-    labels, means, counts = stage_table(needs)
-    stages = charts.stage_breakdown(out, labels, means, counts)
+                                   hazard_windows(params, config.time.war_hours), events,
+                                   lang)
+    labels, means, counts = stage_table(needs, lang)
+    stages = charts.stage_breakdown(out, labels, means, counts, lang)
     return {"summary": summary, "charts": [map_chart, timeline, stages],
             "stages": (labels, means, counts), "events": events}

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 
 from experiments.report import charts
+from experiments import i18n
+from experiments.report import outcomes as oc
 from experiments.runs.output import read_parquet_file
 from experiments.report.sweep import (
-    HIGHER_IS_BETTER,
     SweepResults,
-    outcome_label,
-    outcome_unit,
     same,
     value_text,
 )
@@ -49,15 +48,14 @@ def shown_policies(results: SweepResults, outcome: str, baselines: list[tuple]
         return policies, ""
     means = [results.runs_of(p)[outcome].mean() for p in policies]
     order = [policies[i] for i in np.argsort(means)]
-    if outcome in HIGHER_IS_BETTER:
+    if not oc.lower_is_better(outcome):
         order = order[::-1]
     chosen = [baselines[0]] if baselines else []
     for p in order[:3] + order[-3:]:
         if not any(p == c for c in chosen):
             chosen.append(p)
-    what = outcome_label(outcome).lower()
-    return chosen, f"{len(chosen)} of {len(policies)} policies: a baseline, the best and worst " \
-                   f"three by {what}"
+    return chosen, i18n.text("report.shown_note", results.lang, k=len(chosen), n=len(policies),
+                             outcome=oc.words(outcome, results.lang))
 
 
 def run_ids_by_policy(results: SweepResults, policies: list[tuple]) -> dict[tuple, list[str]]:
@@ -93,9 +91,8 @@ def distributions(results: SweepResults, out: Path, policies: list[tuple], n_rep
     if not from_logs:
         curves = {results.label(p): ecdf(results.runs_of(p)["mean_response_min"].to_numpy(float))
                   for p in policies}
-    note = "" if from_logs else ("This sweep stored no need logs (DIR/needs/), so the chart "
-                                 "shows each run's mean response time.")
-    return charts.distributions(out, curves, target, from_logs, n_reps), note
+    note = "" if from_logs else i18n.text("report.no_need_logs", results.lang)
+    return charts.distributions(out, curves, target, from_logs, n_reps, results.lang), note
 
 
 def timeseries(results: SweepResults, out: Path, policies: list[tuple], n_reps: int,
@@ -120,7 +117,7 @@ def timeseries(results: SweepResults, out: Path, policies: list[tuple], n_reps: 
         bands[results.label(policy)] = series
     if not bands:
         return None
-    return charts.timeseries_bands(out, bands, n_reps, shown_note)
+    return charts.timeseries_bands(out, bands, n_reps, shown_note, results.lang)
 
 
 def factor_axis_label(key: str) -> str:
@@ -151,15 +148,21 @@ def dose_response(results: SweepResults, out: Path, outcome: str, threshold: flo
     if factor is None:
         return None
     levels = sorted(float(v) for v in results.manifest["factors"][factor])
-    step, step_text = DOSE_STEP.get(factor, (min(np.diff(levels)),
-                                             f"one more step of {factor.split('.')[-1]}"))
+    lang = results.lang
+    if factor in DOSE_STEP:
+        step, step_text = DOSE_STEP[factor][0], i18n.text("report.dose.step_volunteers", lang)
+    else:
+        step, step_text = float(min(np.diff(levels))), i18n.text(
+            "report.dose.step", lang, factor=factor.split(".")[-1])
     others = [k for k in results.policy_factors if k != factor]
     groups = results.runs.groupby(others, sort=False) if others else [((), results.runs)]
     lines, marks, texts = {}, {}, []
-    lower = outcome not in HIGHER_IS_BETTER
+    lower = oc.lower_is_better(outcome)
     for key, frame in groups:
         key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(value_text(k, v) for k, v in zip(others, key)) or "all runs"
+        label = i18n.text("report.sep", lang).join(value_text(k, v, lang) for k, v in
+                                                   zip(others, key)) or \
+            i18n.text("report.all_runs", lang)
         x = np.array([lv for lv in levels if any(same(lv, v) for v in frame[factor])])
         ests = [bootstrap_mean(frame[[same(lv, v) for v in frame[factor]]][outcome]
                                .to_numpy(float), n_resamples, seed=seed) for lv in x]
@@ -173,13 +176,16 @@ def dose_response(results: SweepResults, out: Path, outcome: str, threshold: flo
         start = above[-1] + 1 if len(above) else 0
         marks[label] = float(x[start]) if start < len(gains) else None
         lines[label] = (x, ests)
-        where = (f"from {marks[label]:g}" if marks[label] is not None
-                 else "at no level in the sweep")
-        texts.append(f"{label}: each further {step_text} gain less than {threshold:.3g} "
-                     f"{outcome_unit(outcome)} of {outcome_label(outcome).lower()} {where}.")
-    chart = charts.dose_response(out, factor_axis_label(factor),
-                                 outcome_label(outcome), outcome_unit(outcome), lines, marks,
-                                 threshold, step_text, n_reps)
+        where = (i18n.text("report.dose.from", lang, level=f"{marks[label]:g}")
+                 if marks[label] is not None else i18n.text("report.dose.nowhere", lang))
+        texts.append(i18n.text("report.dose.text", lang, label=label, step=step_text,
+                               threshold=f"{threshold:.3g}", unit=oc.unit_text(outcome, lang),
+                               outcome=oc.words(outcome, lang), where=where))
+    axis = f"report.level_axis.{factor}"
+    chart = charts.dose_response(out, i18n.text(axis, lang) if i18n.has(axis, lang)
+                                 else factor_axis_label(factor), oc.label(outcome, lang),
+                                 oc.unit_text(outcome, lang), lines, marks, threshold,
+                                 step_text, n_reps, lang)
     return chart, " ".join(texts)
 
 
@@ -200,6 +206,15 @@ def heatmap(results: SweepResults, out: Path, outcomes: list[str], n_reps: int
                 sel = results.runs[[same(a, r) and same(b, c) for a, b in
                                     zip(results.runs[rows_key], results.runs[cols_key])]]
                 m[i, j] = sel[outcome].mean() if len(sel) else np.nan
-        matrices.append((outcome_label(outcome), outcome_unit(outcome), m))
-    return charts.heatmap(out, matrices, rows_key, [str(r) for r in rows], cols_key,
-                          [str(c) for c in cols], n_reps)
+        matrices.append((oc.label(outcome, results.lang), oc.unit_text(outcome, results.lang),
+                         m))
+    lang = results.lang
+
+    def name(key: str) -> str:
+        return i18n.text(f"report.factor.{key}", lang) if i18n.has(f"report.factor.{key}",
+                                                                     lang) else key
+
+    return charts.heatmap(out, matrices, name(rows_key), [value_text(rows_key, r, lang)
+                                                          for r in rows],
+                          name(cols_key), [value_text(cols_key, c, lang) for c in cols], n_reps,
+                          lang)

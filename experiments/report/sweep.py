@@ -21,25 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import i18n
+from experiments.report import outcomes as oc
 from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
 from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
+MIN_REPLICATIONS = 10  # fewer pairs than this: intervals are rough
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
                 "p90_response_min", "peak_backlog")
-HIGHER_IS_BETTER = {"needs_resolved", "needs_reached", "share_met_within_target",
-                    "share_handled_locally", "trust_after", "preparedness_after"}
-# outcome -> (words in a sentence, adjective for "better in k of n")
-OUTCOME_WORDS = {
-    "mean_response_min": ("mean response time", "faster"),
-    "p90_response_min": ("90th-percentile response time", "faster"),
-    "mean_resolution_min": ("mean time to resolve a need", "faster"),
-    "total_harm": ("total harm", "less harmful"),
-    "casualty_proxy": ("expected casualties", "better"),
-    "share_met_within_target": ("the share of needs reached within the target time", "better"),
-    "peak_backlog": ("the peak backlog", "better"),
-}
 FACTOR_WORDS = {  # config key -> how a value reads in a label
     "reporting.mechanism": "{} reporting",
     "organization.structure": "{} structure",
@@ -59,27 +50,20 @@ def same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
-def value_text(key: str, value: Any) -> str:
+TERMS = {"reporting.mechanism": "mechanism", "organization.structure": "structure"}
+
+
+def value_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
+    """How a factor's value reads in a label: "direct reporting", "30 volunteers per 1,000"."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
+    term = f"{TERMS.get(key, key)}.{value}"
+    if key in TERMS and i18n.has(term, lang):
+        return i18n.text(term, lang)
     text = str(value).replace("_", " ")
+    if i18n.has(f"report.level.{key}", lang):
+        return i18n.text(f"report.level.{key}", lang, value=text)
     return FACTOR_WORDS.get(key, key.split(".")[-1].replace("_", " ") + " {}").format(text)
-
-
-def outcome_label(outcome: str) -> str:
-    """A short name for charts: "Mean response time", else the declared label."""
-    from sim import OUTCOMES
-
-    if outcome in OUTCOME_WORDS:
-        words = OUTCOME_WORDS[outcome][0].removeprefix("the ")
-        return words[0].upper() + words[1:]
-    return OUTCOMES.get(outcome, ("", outcome))[1]
-
-
-def outcome_unit(outcome: str) -> str:
-    from sim import OUTCOMES
-
-    return OUTCOMES.get(outcome, ("", ""))[0]
 
 
 @dataclass
@@ -93,6 +77,7 @@ class SweepResults:
     policy_factors: list[str]
     range_factors: list[str]
     partial: bool = False
+    lang: str = i18n.DEFAULT  # the language of labels
 
     @property
     def pair_key(self) -> list[str]:
@@ -113,8 +98,10 @@ class SweepResults:
 
     def label(self, policy: tuple, keys: list[str] | None = None) -> str:
         keys = self.policy_factors if keys is None else keys
-        parts = [value_text(k, v) for k, v in zip(self.policy_factors, policy) if k in keys]
-        return ", ".join(parts) or "all runs"
+        parts = [value_text(k, v, self.lang) for k, v in zip(self.policy_factors, policy)
+                 if k in keys]
+        return i18n.text("report.sep", self.lang).join(parts) or i18n.text("report.all_runs",
+                                                                            self.lang)
 
     def n_replications(self) -> int:
         """The fewest successful replications of any design point."""
@@ -159,19 +146,19 @@ def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
                      ) -> tuple[dict[str, Any], str]:
-    """The baseline assignment and where it came from: ``--baseline``, the sweep file's
-    ``baseline`` table, or the first level of the first list factor."""
+    """The baseline assignment and where it came from: ``"option"`` (``--baseline``),
+    ``"file"`` (the sweep file's ``baseline`` table), ``"default"`` (the first level of the
+    first list factor) or ``"none"`` (no list factors)."""
     if given:
-        chosen, source = given, "--baseline"
+        chosen, source = given, "option"
     elif results.manifest.get("baseline") or sweep_file_data(results.manifest).get("baseline"):
         chosen = results.manifest.get("baseline") or sweep_file_data(results.manifest)["baseline"]
-        source = "the sweep file"
+        source = "file"
     elif results.policy_factors:
         key = results.policy_factors[0]
-        chosen, source = {key: results.manifest["factors"][key][0]}, \
-            "default: the first level of the sweep's first factor"
+        chosen, source = {key: results.manifest["factors"][key][0]}, "default"
     else:
-        return {}, "none (the sweep has no policy factors)"
+        return {}, "none"
     for key, value in chosen.items():
         if key not in results.policy_factors:
             raise ReportError(f"baseline {key}: not a list factor of this sweep; factors: "
@@ -239,36 +226,59 @@ def signed_pct(x: float) -> str:
     return text if text.startswith("-") else "+" + text
 
 
+def points(x: float) -> str:
+    """A difference of shares in percentage points, one decimal, signed."""
+    return f"{100 * x:+.1f}"
+
+
 def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str,
                  d: PairedDifference) -> str:
-    """"Under the siloed structure, direct reporting cuts mean response time by 23% (95% CI
-    18–28%) against hierarchical reporting, and is faster in 29 of 30 emergencies."."""
+    """"With siloed structure, direct reporting cuts mean response time by 23% (95% CI
+    18–28%) against hierarchical reporting, and is faster in 29 of 30 emergencies."; shares
+    in percentage points; intervals from fewer than ``MIN_REPLICATIONS`` pairs are called
+    rough and never "cuts" or "raises"."""
+    lang = results.lang
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     changed = [k for k, a, b in zip(results.policy_factors, policy, base) if not same(a, b)]
     shared = [k for k in results.policy_factors if k not in changed]
-    context = results.label(policy, shared) if shared else ""
-    what, better = OUTCOME_WORDS.get(outcome, (outcome_label(outcome).lower(), "better"))
-    if d.rel_high < 0:
-        change = f"cuts {what} by {pct(-d.rel)}% (95% CI {pct(-d.rel_high)}–{pct(-d.rel_low)}%)"
-    elif d.rel_low > 0:
-        change = f"raises {what} by {pct(d.rel)}% (95% CI {pct(d.rel_low)}–{pct(d.rel_high)}%)"
+    what = t(f"report.what.{outcome}") if i18n.has(f"report.what.{outcome}", lang) \
+        else oc.label(outcome, lang)
+    better = t(f"report.better.{outcome}") if i18n.has(f"report.better.{outcome}", lang) \
+        else t("report.better")
+    rough = d.n < MIN_REPLICATIONS
+    share = oc.is_share(outcome)
+    low, high = (d.diff_low, d.diff_high) if share else (d.rel_low, d.rel_high)
+    clear = not rough and (high < 0 or low > 0)
+    verb = ("cuts" if high < 0 else "raises") if clear else "changes"
+    if share and clear:  # percentage points, unsigned: the verb says the direction
+        sign = -1 if verb == "cuts" else 1
+        ends = sorted((sign * low, sign * high))
+        numbers = dict(x=points(sign * d.diff)[1:], low=points(ends[0]).lstrip("+"),
+                       high=points(ends[1]).lstrip("+"))
+    elif share:
+        numbers = dict(x=points(d.diff), low=points(low), high=points(high))
+    elif verb == "cuts":
+        numbers = dict(x=pct(-d.rel), low=pct(-high), high=pct(-low))
+    elif verb == "raises":
+        numbers = dict(x=pct(d.rel), low=pct(low), high=pct(high))
     else:
-        change = (f"changes {what} by {signed_pct(d.rel)}% (95% CI {signed_pct(d.rel_low)}% to "
-                  f"{signed_pct(d.rel_high)}%)")
-    unclear = "" if d.rel_high < 0 or d.rel_low > 0 else \
-        ": a difference these runs cannot tell from none"
-    runs = "emergencies" if not results.range_factors else "paired runs"
-    text = (f"{results.label(policy, changed)} {change} against "
-            f"{results.label(base, changed)}, and is {better} in {d.n_better} of {d.n} "
-            f"{runs}{unclear}.")
-    if context:
-        text = f"With {context}, {text}"
+        numbers = dict(x=signed_pct(d.rel), low=signed_pct(low), high=signed_pct(high))
+    change = t(f"report.finding.{'points_' if share else ''}{verb}", what=what, **numbers)
+    unclear = "" if rough or high < 0 or low > 0 else t("report.finding.unclear")
+    warn = t("report.finding.rough", n=d.n, min=MIN_REPLICATIONS) if rough else ""
+    runs = t("report.emergencies" if not results.range_factors else "report.paired_runs")
+    text = t("report.finding.sentence", policy=results.label(policy, changed), change=change,
+             base=results.label(base, changed), better=better, k=d.n_better, n=d.n, runs=runs,
+             unclear=unclear + warn)
+    if shared:
+        text = t("report.finding.context", context=results.label(policy, shared), text=text)
     return text[0].upper() + text[1:]
 
 
 def compare(results: SweepResults, outcome: str, baseline: dict[str, Any],
             n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Comparison:
     """Estimates, paired differences and findings of every policy for ``outcome``."""
-    lower = outcome not in HIGHER_IS_BETTER
+    lower = oc.lower_is_better(outcome)
     comp = Comparison(outcome, [], [], [])
     for policy in results.policies():
         comp.labels.append(results.label(policy))
@@ -285,20 +295,3 @@ def compare(results: SweepResults, outcome: str, baseline: dict[str, Any],
             comp.findings.append(Finding(outcome, policy, base, d,
                                          finding_text(results, policy, base, outcome, d)))
     return comp
-
-
-def key_findings(comparisons: list[Comparison]) -> list[str]:
-    """Per outcome: the clearest improvement on a baseline, or that none is clear."""
-    lines = []
-    for comp in comparisons:
-        lower = comp.outcome not in HIGHER_IS_BETTER
-        clear = [f for f in comp.findings
-                 if (f.diff.rel_high < 0 if lower else f.diff.rel_low > 0)]
-        if clear:
-            best = min(clear, key=lambda f: f.diff.rel if lower else -f.diff.rel)
-            lines.append(best.text)
-        elif comp.findings:
-            lines.append(f"No policy is clearly better than its baseline in "
-                         f"{OUTCOME_WORDS.get(comp.outcome, (outcome_label(comp.outcome),))[0]}"
-                         " (every 95% CI includes no change or a worsening).")
-    return lines

@@ -43,7 +43,7 @@ from sim.scenario import read_toml
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
-            "design", "fixed", "factors", "baseline")
+            "design", "fixed", "factors", "baseline", "question", "decision")
 # The keys a [design] table may hold, per kind.
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "factorial": ("kind",), "lhs": ("kind", "samples"), "sobol": ("kind", "samples"),
@@ -85,6 +85,8 @@ class Sweep:
     text: str = ""
     baseline: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    question: str | dict[str, str] = ""  # the planner's question (reports open with it)
+    decision: list[str] = field(default_factory=list)  # the factors that are the choice
 
     @property
     def policies(self) -> dict[str, list[Any]]:
@@ -147,6 +149,7 @@ def load_sweep(path: str | Path, replications: int | None = None,
                           source)
     baseline = _baseline(_param_table(data, "baseline", source), factors, source)
     outcomes = _outcomes(data.get("outcomes", []), source)
+    question, decision = _question(data, factors, source)
     if replications is None:
         reps = _whole(data, "replications", 1, 1, None, source)
     else:
@@ -157,7 +160,8 @@ def load_sweep(path: str | Path, replications: int | None = None,
     sweep = Sweep(name=name, base=base_path, factors=factors, design=kind, replications=reps,
                   master_seed=seed, samples=samples, levels=levels, fixed=fixed,
                   outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
-                  baseline=baseline, description=description)
+                  baseline=baseline, description=description, question=question,
+                  decision=decision)
     if sweep.n_runs > max_runs:
         key = "factors" if sweep.n_points > max_runs else \
             "replications" if replications is None else "--replications"
@@ -165,6 +169,27 @@ def load_sweep(path: str | Path, replications: int | None = None,
                           f"replications = {sweep.n_runs:,} runs, more than the limit of "
                           f"{max_runs:,}: sweep fewer points or replications", source)
     return sweep
+
+
+def _question(data: dict[str, Any], factors: dict[str, list[Any] | Range], source: str
+              ) -> tuple[str | dict[str, str], list[str]]:
+    """The planner's question (a sentence, or a table of sentences by language) and the
+    decision factors (list factors of the sweep)."""
+    question = data.get("question", "")
+    if not (isinstance(question, str) or isinstance(question, dict) and all(
+            isinstance(v, str) for v in question.values())):
+        raise ConfigError("question", "must be a sentence, or a table of sentences by "
+                          f'language: {{ en = "...", zh = "..." }}, got {question!r}', source)
+    decision = data.get("decision", [])
+    if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
+        raise ConfigError("decision", f"must be a list of factor keys, got {decision!r}",
+                          source)
+    lists = [k for k, v in factors.items() if isinstance(v, list)]
+    for key in decision:
+        if key not in lists:
+            raise ConfigError("decision", f"{key!r} is not a list factor of this sweep; list "
+                              f"factors: {', '.join(lists) or '(none)'}", source)
+    return question, list(decision)
 
 
 def _text(data: dict[str, Any], key: str, default: str, source: str) -> str:

@@ -151,6 +151,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
     return {
         "sweep": sweep.name, "sweep_file": sweep.source, "sweep_text": sweep.text,
         "sweep_sha256": hashlib.sha256(sweep.text.encode()).hexdigest(),
+        "question": sweep.question, "decision": sweep.decision,
         "base": str(sweep.base) if sweep.base else None, "design": sweep.design,
         "fixed": sweep.fixed,
         "factors": {k: v if isinstance(v, list) else {"low": v.low, "high": v.high}

@@ -1,0 +1,94 @@
+"""What the report needs to know of each outcome: unit, label, direction, what it derives from.
+
+One adapter over the outcome declarations of :mod:`sim.outcomes`: it reads the declaration's
+attributes (``higher_is_better``, ``derived_from``, ``unit``, ``label``) where the declaration
+has them and falls back to the tuple ``(unit, label)`` and the lists below otherwise, so the
+report reads either form. Labels shown to readers come from the translation catalogue
+(``report.outcome.<name>``), else the declared (English) label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from experiments import i18n
+
+# Used only where the declaration does not say (older tuple declarations).
+HIGHER_IS_BETTER = frozenset({
+    "needs_resolved", "needs_reached", "share_met_within_target", "share_handled_locally",
+    "share_reached", "trust_after", "preparedness_after", "residents_sheltered"})
+NO_DIRECTION = frozenset({"needs_total", "trust_before", "preparedness_before"})
+DERIVED_FROM = {"casualty_proxy": "total_harm"}  # a fixed multiple of total harm
+
+
+def declaration(outcome: str) -> Any:
+    from sim import OUTCOMES
+
+    return OUTCOMES.get(outcome)
+
+
+def unit(outcome: str) -> str:
+    o = declaration(outcome)
+    if o is None:
+        return ""
+    return str(getattr(o, "unit", o[0]))
+
+
+def higher_is_better(outcome: str) -> bool | None:
+    """True, False, or None for an outcome that is neither good nor bad (a count of needs)."""
+    o = declaration(outcome)
+    if o is not None and hasattr(o, "higher_is_better"):
+        return o.higher_is_better
+    if outcome in NO_DIRECTION:
+        return None
+    return outcome in HIGHER_IS_BETTER
+
+
+def lower_is_better(outcome: str) -> bool:
+    """The direction used to rank (outcomes without a direction rank lower-first)."""
+    return higher_is_better(outcome) is not True
+
+
+def derived_from(outcome: str) -> str | None:
+    o = declaration(outcome)
+    if o is not None and hasattr(o, "derived_from"):
+        return o.derived_from
+    return DERIVED_FROM.get(outcome)
+
+
+def is_share(outcome: str) -> bool:
+    return unit(outcome) == "share"
+
+
+def label(outcome: str, lang: str = i18n.DEFAULT) -> str:
+    """A short name for titles and axes: "Mean response time"."""
+    key = f"report.outcome.{outcome}"
+    if i18n.has(key, lang):
+        return i18n.text(key, lang)
+    o = declaration(outcome)
+    if o is None:
+        return outcome
+    return str(getattr(o, "label", o[1]))
+
+
+def words(outcome: str, lang: str = i18n.DEFAULT) -> str:
+    """The outcome inside a sentence: "mean response time" (``report.what.<name>``), else
+    the label with a lower-case first letter."""
+    key = f"report.what.{outcome}"
+    if i18n.has(key, lang):
+        return i18n.text(key, lang)
+    text = label(outcome, lang)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def unit_text(outcome: str, lang: str = i18n.DEFAULT) -> str:
+    """The unit as readers see it: "min", "percentage points" for shares."""
+    u = unit(outcome)
+    key = f"report.unit.{u}"
+    return i18n.text(key, lang) if i18n.has(key, lang) else u
+
+
+def main_outcomes(outcomes: list[str]) -> list[str]:
+    """The outcomes without those derived from another one in the list (so a finding is not
+    repeated under a multiple of itself)."""
+    return [o for o in outcomes if derived_from(o) not in outcomes]
