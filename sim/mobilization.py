@@ -93,7 +93,8 @@ class ResidentPools:
             return
         needs, m = self.m.needs, self.m
         n = needs.n
-        open_ = np.isin(needs.state[:n], (DETECTED, REPORTED, DISPATCHED))
+        st = needs.state[:n]
+        open_ = (st >= DETECTED) & (st <= DISPATCHED)  # the states DETECTED..DISPATCHED
         counts = np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
         resp = self.cfg.response
         for g in np.flatnonzero(counts >= resp.temp_org_min_needs):

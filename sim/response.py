@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .world import World
 
 COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
+EVACUATION, TESTING = TYPE_NAMES.index("evacuation"), TYPE_NAMES.index("testing")
 NO_NEEDS = np.zeros(0, dtype=np.int64)
 
 
@@ -173,7 +174,7 @@ class Response(ResidentPools):
             ok &= (ro.line[idx] < 0) | (ro.line[idx] == line)
         idx = idx[ok]
         if len(idx):
-            r = int(idx[np.argmin(m.township.travel[ro.node[idx], g])])
+            r = int(idx[m.township.travel[ro.node[idx], g].argmin()])
             if self.rng.random() < ro.initiative[r]:
                 self.n_initiative += 1
                 self._dispatch(r, i, t)
@@ -292,7 +293,7 @@ class Response(ResidentPools):
             needs.effort[i]
         if not np.isfinite(score).any():
             return False
-        self._dispatch(int(idx[np.argmin(score)]), i, t)
+        self._dispatch(int(idx[score.argmin()]), i, t)
         return True
 
     # --- local action ------------------------------------------------------------------------
@@ -383,10 +384,10 @@ class Response(ResidentPools):
     def _escort(self, i: int) -> tuple[float, int]:
         """An evacuation ends at the nearest shelter: the escort's minutes, and the shelter
         (-1 where the township has none: evacuees go to safe ground in the grid)."""
-        if TYPE_NAMES[self.m.needs.kind[i]] != "evacuation" or len(self.shelters) == 0:
+        if self.m.needs.kind[i] != EVACUATION or len(self.shelters) == 0:
             return 0.0, -1
         minutes = self.m.township.travel[int(self.m.needs.grid[i]), self.shelters]
-        k = int(np.argmin(minutes))
+        k = int(minutes.argmin())
         return float(minutes[k]), int(self.shelters[k])
 
     def _service_min(self, r: int, i: int) -> float:
@@ -417,7 +418,7 @@ class Response(ResidentPools):
         m.residents.need_state[res] = MET
         if self._escort(i)[1] >= 0:
             self.n_sheltered += needs.persons[i]
-        if TYPE_NAMES[needs.kind[i]] == "testing" and self.cfg.epidemic.isolation:
+        if needs.kind[i] == TESTING and self.cfg.epidemic.isolation:
             m.residents.isolated[res] = m.residents.epi[res] == 1
 
     def _became_free(self, t: float, r: int) -> None:
@@ -457,6 +458,8 @@ class Response(ResidentPools):
         lists = [self.local_pending.get(int(m.township.node_community[ro.node[r]]), [])]
         if ro.dispatchable[r]:
             lists.append(self.pending)
+        if not (lists[0] or lists[-1] or self.overdue[c]):
+            return  # nothing waits that this responder may take
         ids = np.concatenate([self._live(lst) for lst in lists] +
                              [self._live(self.overdue[c], DETECTED)])
         if len(ids) == 0:
@@ -477,7 +480,7 @@ class Response(ResidentPools):
             mismatch, self.cfg.response.skill_mismatch_factor, 1.0) - \
             self.cfg.response.urgency_per_travel_min * travel
         score[~np.isfinite(travel)] = -np.inf
-        best = int(np.argmax(score))
+        best = int(score.argmax())
         if np.isfinite(score[best]):
             self._dispatch(r, int(ids[best]), t)
 
