@@ -112,7 +112,11 @@ class Response(ResidentPools):
         """The line that must serve need i (-1: any line; always -1 unless siloed)."""
         if self.lines is None:
             return -1
-        return int(self._lines_of(np.array([i]))[0])
+        needs = self.m.needs  # as _lines_of, on Python scalars (one need)
+        owning = int(needs.line[i])
+        if owning < 0:
+            return -1
+        return int(self.lines[self.community_of_grid[needs.grid[i]], owning])
 
     def _lines_of(self, ids: np.ndarray) -> np.ndarray:
         needs = self.m.needs
