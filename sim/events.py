@@ -22,6 +22,9 @@ class EventQueue:
         self.now = float("-inf")
 
     def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
+        # A Python float key: numpy scalars (a minute read from an array) compare several
+        # times slower in the heap, and the events' arithmetic on them is slower too.
+        t = float(t)
         if t < self.now:
             raise ValueError(f"event at minute {t} is before now ({self.now})")
         heapq.heappush(self._heap, (t, next(self._seq), fn, args))

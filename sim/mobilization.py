@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .agents import TemporaryPartyOrganization
-from .needs import DETECTED, DISPATCHED, GENERAL, REPORTED, TYPE_SKILL
+from .needs import DETECTED, DISPATCHED, GENERAL, REPORTED, SKILL_OF_TYPE
 
 PARTY_POOL, SPONTANEOUS_POOL = 0, 1
 
@@ -58,7 +58,7 @@ class ResidentPools:
         if needs.state[i] == DISPATCHED:
             self._start_service(t, i)
             factor = self.cfg.response.skill_mismatch_factor \
-                if TYPE_SKILL[needs.kind[i]] != GENERAL else 1.0
+                if SKILL_OF_TYPE[needs.kind[i]] != GENERAL else 1.0
             minutes = needs.effort[i] * factor + self._escort(i)[0]
             self.pool_minutes += minutes
             self.q.at(t + minutes, self._pool_done, pool, g, i)
@@ -93,7 +93,8 @@ class ResidentPools:
             return
         needs, m = self.m.needs, self.m
         n = needs.n
-        open_ = np.isin(needs.state[:n], (DETECTED, REPORTED, DISPATCHED))
+        st = needs.state[:n]
+        open_ = (st >= DETECTED) & (st <= DISPATCHED)  # the states DETECTED..DISPATCHED
         counts = np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
         resp = self.cfg.response
         for g in np.flatnonzero(counts >= resp.temp_org_min_needs):

@@ -77,8 +77,7 @@ class GrassrootsModel(mesa.Model):
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
         self._attitudes_changed = True
-        self.datacollector = mesa.DataCollector(model_reporters={
-            k: k for k in TIMESERIES})
+        self.datacollector = TimeSeriesCollector(model_reporters={k: k for k in TIMESERIES})
         if self.peace_steps == 0:
             register_organ_cadres_now(self)
             self._begin_war()
@@ -354,6 +353,26 @@ class GrassrootsModel(mesa.Model):
     def workload_gini(self) -> float:
         ro = self.roster
         return gini(ro.busy_min[ro.is_cadre]) if ro is not None else 0.0
+
+
+class TimeSeriesCollector(mesa.DataCollector):
+    """Mesa's DataCollector for model attributes named by string, collected without Mesa's
+    per-value ``deepcopy`` and reporter dispatch (a large share of a short run's time): the
+    attributes hold Python scalars, which need no copy. Same table as Mesa's."""
+
+    def collect(self, model: mesa.Model) -> None:
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            super().collect(model)  # the first call validates the reporters
+            if self._validated and not self.agent_reporters and \
+                    not self.agenttype_reporters and \
+                    all(isinstance(r, str) for r in self.model_reporters.values()):
+                self._fast = [(self.model_vars[var].append, r)
+                              for var, r in self.model_reporters.items()]
+            return
+        self._collection_steps.append(model.time)
+        for append, reporter in fast:
+            append(getattr(model, reporter, None))
 
 
 def _letters(c: int) -> str:

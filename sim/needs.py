@@ -74,6 +74,7 @@ NEED_TYPES = {
 }
 TYPE_NAMES = tuple(NEED_TYPES)
 TYPE_SKILL = np.array([int(v) for v in NEED_TYPES.values()])
+SKILL_OF_TYPE = TYPE_SKILL.tolist()  # per-need look-ups: a list is faster than an array
 
 
 PER_CASE_TYPES = ("routine",)  # effort and line set per case by their generator

@@ -56,7 +56,7 @@ class ReportingChain:
         self.mechanism = rep.mechanism
         tw, res = m.township, m.residents
         self.rep = rep
-        self.grid_community = tw.grid_community
+        self.grid_community = tw.grid_community.tolist()  # per-report look-ups
         n = m.config.population.n_residents
         per_community = np.bincount(tw.grid_community, weights=res.grid_size,
                                     minlength=tw.n_communities)
@@ -134,5 +134,5 @@ class ReportingChain:
         if level == GRID:
             return self.grid_queue[g]
         if level == "community":
-            return self.community_queue[int(self.grid_community[g])]
+            return self.community_queue[self.grid_community[g]]
         return self.office[level]

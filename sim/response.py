@@ -23,8 +23,8 @@ import numpy as np
 from .agents import IDLE, RESTING, SERVING, TRAVELLING
 from .events import EventQueue
 from .mobilization import PARTY_POOL, SPONTANEOUS_POOL, ResidentPools
-from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, TYPE_NAMES,
-                    TYPE_SKILL)
+from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, SKILL_OF_TYPE,
+                    TYPE_NAMES, TYPE_SKILL)
 from .needs import SERVING as NEED_SERVING
 from .reporting import ReportingChain
 from .residents import MET
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .world import World
 
 COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
+EVACUATION, TESTING = TYPE_NAMES.index("evacuation"), TYPE_NAMES.index("testing")
 NO_NEEDS = np.zeros(0, dtype=np.int64)
 
 
@@ -54,6 +55,8 @@ class Response(ResidentPools):
         self.mechanism = rep.mechanism
         self.siloed = org.structure == "siloed"
         tw = model.township
+        self.community_of_grid = tw.grid_community.tolist()  # per-need look-ups
+        self.local_wait_min = cfg.response.local_action_after_min
         self.command_active = start_min + org.command_convene_min \
             if org.front_line_command and not peace else math.inf
         model.joint_committee.active_from = self.command_active
@@ -109,7 +112,11 @@ class Response(ResidentPools):
         """The line that must serve need i (-1: any line; always -1 unless siloed)."""
         if self.lines is None:
             return -1
-        return int(self._lines_of(np.array([i]))[0])
+        needs = self.m.needs  # as _lines_of, on Python scalars (one need)
+        owning = int(needs.line[i])
+        if owning < 0:
+            return -1
+        return int(self.lines[self.community_of_grid[needs.grid[i]], owning])
 
     def _lines_of(self, ids: np.ndarray) -> np.ndarray:
         needs = self.m.needs
@@ -137,7 +144,7 @@ class Response(ResidentPools):
         needs.channel[i] = channel
         self.known.append(i)
         self.m.residents.need_state[needs.resident[i]] = 1
-        self.q.at(t + self.cfg.response.local_action_after_min, self._local_wait_over, i)
+        self.q.at(t + self.local_wait_min, self._local_wait_over, i)
         self._first_response(t, i)
         if self.siloed:  # the detecting line may not own the need: hand it over
             lines = self.cfg.organization.siloed_lines
@@ -154,7 +161,7 @@ class Response(ResidentPools):
     def _first_response(self, t: float, i: int) -> None:
         needs, m = self.m.needs, self.m
         g = int(needs.grid[i])
-        skill = TYPE_SKILL[needs.kind[i]]
+        skill = SKILL_OF_TYPE[needs.kind[i]]
         local = self.cfg.space.local_travel_min
         if skill == GENERAL and self.party_free[g] > 0 \
                 and t >= self.party_active_from:
@@ -165,7 +172,7 @@ class Response(ResidentPools):
             return
         # Cadre initiative: an idle cadre nearby, of the need's line, acts before approval.
         ro = m.roster
-        c = int(m.township.grid_community[g])
+        c = self.community_of_grid[g]
         idx = ro.cadres_in_community[c]
         ok = (ro.status[idx] == IDLE) & (ro.active_from[idx] <= t)
         line = self.line_of(i)
@@ -173,7 +180,7 @@ class Response(ResidentPools):
             ok &= (ro.line[idx] < 0) | (ro.line[idx] == line)
         idx = idx[ok]
         if len(idx):
-            r = int(idx[np.argmin(m.township.travel[ro.node[idx], g])])
+            r = int(idx[m.township.travel[ro.node[idx], g].argmin()])
             if self.rng.random() < ro.initiative[r]:
                 self.n_initiative += 1
                 self._dispatch(r, i, t)
@@ -211,7 +218,7 @@ class Response(ResidentPools):
             return
         needs.state[i] = REPORTED
         if self.mechanism == "grid_autonomy":
-            c = int(self.m.township.grid_community[needs.grid[i]])
+            c = self.community_of_grid[needs.grid[i]]
             if not self.assign(i, t, local_community=c):
                 self.local_pending.setdefault(c, []).append(i)
                 self.q.at(t + self.cfg.reporting.autonomy_escalate_min, self._escalate, i)
@@ -273,7 +280,7 @@ class Response(ResidentPools):
         """The deciding unit sends its best available responder to need i; False if none
         can go. Grid autonomy (`local_community`): only responders now in the community."""
         m, ro = self.m, self.m.roster
-        c = int(m.township.grid_community[m.needs.grid[i]])
+        c = self.community_of_grid[m.needs.grid[i]]
         idx = ro.candidates(t, c, self.line_of(i))
         if local_community >= 0:
             idx = idx[m.township.node_community[ro.node[idx]] == local_community]
@@ -286,13 +293,13 @@ class Response(ResidentPools):
             return False
         m, needs, ro = self.m, self.m.needs, self.m.roster
         travel = m.township.travel[ro.node[idx], needs.grid[i]]
-        skill = TYPE_SKILL[needs.kind[i]]
+        skill = SKILL_OF_TYPE[needs.kind[i]]
         mismatch = (ro.skill[idx] != skill) & (skill != GENERAL)
         score = travel + mismatch * (self.cfg.response.skill_mismatch_factor - 1.0) * \
             needs.effort[i]
         if not np.isfinite(score).any():
             return False
-        self._dispatch(int(idx[np.argmin(score)]), i, t)
+        self._dispatch(int(idx[score.argmin()]), i, t)
         return True
 
     # --- local action ------------------------------------------------------------------------
@@ -300,12 +307,12 @@ class Response(ResidentPools):
     def _local_wait_over(self, t: float, i: int) -> None:
         """The need has waited the local wait since it was found: the community acts."""
         if self.m.needs.state[i] in (DETECTED, REPORTED) and not self.act_locally(i, t):
-            self.overdue[int(self.m.township.grid_community[self.m.needs.grid[i]])].append(i)
+            self.overdue[self.community_of_grid[self.m.needs.grid[i]]].append(i)
 
     def act_locally(self, i: int, t: float) -> bool:
         """Idle responders of the need's community, told of it by the grid manager, send the
         best of them without waiting for the chain; False if none is free."""
-        c = int(self.m.township.grid_community[self.m.needs.grid[i]])
+        c = self.community_of_grid[self.m.needs.grid[i]]
         if self._send_best(i, t, self.m.roster.in_community_now(t, c, self.line_of(i))):
             self.n_local_actions += 1
             return True
@@ -383,15 +390,15 @@ class Response(ResidentPools):
     def _escort(self, i: int) -> tuple[float, int]:
         """An evacuation ends at the nearest shelter: the escort's minutes, and the shelter
         (-1 where the township has none: evacuees go to safe ground in the grid)."""
-        if TYPE_NAMES[self.m.needs.kind[i]] != "evacuation" or len(self.shelters) == 0:
+        if self.m.needs.kind[i] != EVACUATION or len(self.shelters) == 0:
             return 0.0, -1
         minutes = self.m.township.travel[int(self.m.needs.grid[i]), self.shelters]
-        k = int(np.argmin(minutes))
+        k = int(minutes.argmin())
         return float(minutes[k]), int(self.shelters[k])
 
     def _service_min(self, r: int, i: int) -> float:
         m, needs, ro, resp = self.m, self.m.needs, self.m.roster, self.cfg.response
-        skill = TYPE_SKILL[needs.kind[i]]
+        skill = SKILL_OF_TYPE[needs.kind[i]]
         factor = 1.0 - resp.skill_effort_gain * ro.skill_level[r]
         if skill != GENERAL and ro.skill[r] != skill:
             factor *= resp.skill_mismatch_factor
@@ -417,7 +424,7 @@ class Response(ResidentPools):
         m.residents.need_state[res] = MET
         if self._escort(i)[1] >= 0:
             self.n_sheltered += needs.persons[i]
-        if TYPE_NAMES[needs.kind[i]] == "testing" and self.cfg.epidemic.isolation:
+        if needs.kind[i] == TESTING and self.cfg.epidemic.isolation:
             m.residents.isolated[res] = m.residents.epi[res] == 1
 
     def _became_free(self, t: float, r: int) -> None:
@@ -457,6 +464,8 @@ class Response(ResidentPools):
         lists = [self.local_pending.get(int(m.township.node_community[ro.node[r]]), [])]
         if ro.dispatchable[r]:
             lists.append(self.pending)
+        if not (lists[0] or lists[-1] or self.overdue[c]):
+            return  # nothing waits that this responder may take
         ids = np.concatenate([self._live(lst) for lst in lists] +
                              [self._live(self.overdue[c], DETECTED)])
         if len(ids) == 0:
@@ -477,7 +486,7 @@ class Response(ResidentPools):
             mismatch, self.cfg.response.skill_mismatch_factor, 1.0) - \
             self.cfg.response.urgency_per_travel_min * travel
         score[~np.isfinite(travel)] = -np.inf
-        best = int(np.argmax(score))
+        best = int(score.argmax())
         if np.isfinite(score[best]):
             self._dispatch(r, int(ids[best]), t)
 

@@ -65,13 +65,19 @@ class Roster:
         self.fixed_in_community = [ix[~self.anywhere[ix]] for ix in self.in_community]
         self.cadres_in_community = [ix[self.is_cadre[ix]] for ix in self.in_community]
         self.anywhere_idx = np.flatnonzero(self.anywhere & self.dispatchable)
+        # Who the deciding unit may send to each community, and who hears of its needs from
+        # its grid managers: fixed lists, filtered by status at the time of each decision.
+        self.candidate_pool = [np.concatenate([ix, self.anywhere_idx])
+                               for ix in self.fixed_in_community]
+        self.candidate_pool = [ix[self.dispatchable[ix]] for ix in self.candidate_pool]
+        self.dispatchable_in_community = [ix[self.dispatchable[ix]] for ix in self.in_community]
         self.any_self_directed = bool(self.self_directed.any())
 
     def candidates(self, t: float, community: int, line: int) -> np.ndarray:
         """Indices of responders the deciding unit may send now to a need in `community`:
         those of the community, and those who may go anywhere."""
-        idx = np.concatenate([self.fixed_in_community[community], self.anywhere_idx])
-        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
+        idx = self.candidate_pool[community]
+        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t)
         if line >= 0:
             ok &= (self.line[idx] < 0) | (self.line[idx] == line)
         return idx[ok]
@@ -80,8 +86,8 @@ class Roster:
         """Indices of idle, active responders of `community` itself (its cadres, the township
         cadres assigned to it, its registered organ cadres, volunteers and unit staff), who
         hear of its needs from the grid managers; `line` as in ``candidates``."""
-        idx = self.in_community[community]
-        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
+        idx = self.dispatchable_in_community[community]
+        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t)
         if line >= 0:
             ok &= (self.line[idx] < 0) | (self.line[idx] == line)
         return idx[ok]
