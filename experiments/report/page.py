@@ -91,6 +91,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                    outcomes: list[str] | None, gain_threshold: float | None,
                    n_resamples: int, seed: int) -> Report:
     from experiments.report import sections as sec
+    from experiments.report.robustness import robustness_sections
     from experiments.report.sensitivity import sensitivity
 
     results = load_results(folder)
@@ -161,9 +162,11 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     heat = sec.heatmap(results, out, outcomes, n_runs)
     if heat is not None:
         sections.append(Section("Two-factor heatmap", [heat]))
-    sens = sensitivity(results, out, declared or outcomes[:2], seed)
+    sens, sens_warnings = sensitivity(results, out, declared or outcomes[:2])
     if sens:
-        sections.append(Section("Sensitivity", sens))
+        sections.append(Section("Sensitivity", sens, "".join(
+            f"<p class=warn>{html.escape(w)}</p>" for w in sens_warnings)))
+    sections += [Section(*s) for s in robustness_sections(results, out)]
     return Report(out / "index.html", "sweep", sections, comparisons, findings, baseline, keys)
 
 

@@ -8,9 +8,10 @@ A sweep file (TOML) names a base scenario, fixed overrides, factors and a design
     master_seed = 20240601
 
     [design]
-    kind = "factorial"          # factorial | lhs | sobol | morris
+    kind = "factorial"          # factorial | lhs | sobol | morris | robustness
     # samples = 64              # lhs: points; sobol: base samples N; morris: trajectories
     # levels = 4                # morris grid levels
+    # second_order = false      # sobol: also second-order indices (N (2d + 2) points)
 
     [fixed]                     # overrides applied at every point
     "time.war_hours" = 48
@@ -23,13 +24,27 @@ In a ``factorial`` design every factor is a list and the design is their full pr
 ``lhs``, ``sobol`` and ``morris`` designs the range factors are sampled (seeded from the
 master seed) and any list factors (policies) are crossed with the sample, so policies are
 compared on the same uncertain futures. Factor names are checked like a config: a typo is a
-:class:`ConfigError` naming the valid keys.
+:class:`ConfigError` naming the valid keys. Sobol and Morris designs are SALib's
+(:mod:`experiments.sweeps.sensitivity`).
+
+A ``robustness`` design names the planner's levers and the uncertain assumptions instead of
+``[factors]``; every policy (the levers' levels crossed) is run in every world (a Latin
+hypercube of the uncertainties' plausible ranges, see :mod:`experiments.sweeps.uncertainties`)::
+
+    uncertainties = "all"       # or a list of keys, or an [uncertainties] table (before
+                                # any [table] header: TOML puts later keys in that table)
+    [design]
+    kind = "robustness"
+    worlds = 200
+
+    [policies]
+    "reporting.mechanism" = ["hierarchical", "direct"]
+    "organization.structure" = ["siloed", "integrated_party"]
 """
 
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +55,12 @@ from scipy.stats import qmc
 from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
-DESIGNS = ("factorial", "lhs", "sobol", "morris")
+from experiments.sweeps.sensitivity import morris_sample, salib_seed, sobol_sample
+from experiments.sweeps.uncertainties import uncertainty_bounds
+
+DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
-            "design", "fixed", "factors", "baseline")
+            "design", "fixed", "factors", "baseline", "policies", "uncertainties")
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class Sweep:
     master_seed: int = 0
     samples: int = 16
     levels: int = 4
+    second_order: bool = False
     fixed: dict[str, Any] = field(default_factory=dict)
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
@@ -98,9 +117,10 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     for key, value in baseline.items():
         section, name = split_key(key, source)
         check_value(section, name, value, source)
-        if key not in data.get("factors", {}):
+        levers = data.get("factors") or data.get("policies") or {}
+        if key not in levers:
             raise ConfigError(f"baseline.{key}", "must name one of the sweep's factors: "
-                              f"{', '.join(data.get('factors', {}))}", source)
+                              f"{', '.join(levers)}", source)
     design = data.get("design", {})
     if not isinstance(design, dict):
         raise ConfigError("design", "must be a table with kind = ...", source)
@@ -116,14 +136,23 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     for key, value in data.get("fixed", {}).items():
         section, name = split_key(key, source)
         fixed[f"{section}.{name}"] = check_value(section, name, value, source)
-    raw_factors = data.get("factors", {})
+    if kind == "robustness":
+        raw_factors = robustness_factors(data, source)
+    elif "policies" in data or "uncertainties" in data:
+        raise ConfigError("policies" if "policies" in data else "uncertainties",
+                          'only a kind = "robustness" design takes policies and uncertainties '
+                          "(other designs: [factors])", source)
+    else:
+        raw_factors = data.get("factors", {})
     if not raw_factors:
         raise ConfigError("factors", "a sweep needs at least one factor", source)
     factors: dict[str, list[Any] | Range] = {}
     for key, spec in raw_factors.items():
         section, name = split_key(key, source)
         full = f"{section}.{name}"
-        if isinstance(spec, list):
+        if isinstance(spec, Range):
+            factors[full] = spec
+        elif isinstance(spec, list):
             if not spec:
                 raise ConfigError(full, "needs at least one value", source)
             factors[full] = [check_value(section, name, v, source) for v in spec]
@@ -146,9 +175,14 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     reps = replications if replications is not None else data.get("replications", 1)
     if not isinstance(reps, int) or reps < 1:
         raise ConfigError("replications", f"must be a whole number >= 1, got {reps!r}", source)
-    samples = design.get("samples", 16)
+    samples = design.get("worlds" if kind == "robustness" else "samples", 16)
     levels = design.get("levels", 4)
-    for key, value, low in (("design.samples", samples, 1), ("design.levels", levels, 2)):
+    second_order = design.get("second_order", False)
+    if not isinstance(second_order, bool):
+        raise ConfigError("design.second_order", f"must be true or false, got {second_order!r}",
+                          source)
+    for key, value, low in (("design.worlds" if kind == "robustness" else "design.samples",
+                             samples, 1), ("design.levels", levels, 2)):
         if not isinstance(value, int) or value < low:
             raise ConfigError(key, f"must be a whole number >= {low}, got {value!r}", source)
     seed = data.get("master_seed", 0)
@@ -156,8 +190,24 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
         raise ConfigError("master_seed", f"must be a whole number >= 0, got {seed!r}", source)
     return Sweep(name=str(data.get("name", path.stem)), base=base_path, factors=factors,
                  design=kind, replications=reps, master_seed=seed, samples=samples,
-                 levels=levels, fixed=fixed, outcomes=list(data.get("outcomes", [])),
-                 source=source, text=path.read_text(encoding="utf-8"))
+                 levels=levels, second_order=second_order, fixed=fixed,
+                 outcomes=list(data.get("outcomes", [])), source=source, text=path.read_text(encoding="utf-8"))
+
+
+def robustness_factors(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """A robustness file's ``[policies]`` (lists of levels) and ``uncertainties`` (ranges)
+    as factors: the policies first, in the file's order."""
+    if "factors" in data:
+        raise ConfigError("factors", "a robustness design takes [policies] and uncertainties, "
+                          "not [factors]", source)
+    policies = data.get("policies", {})
+    if not isinstance(policies, dict) or not policies or \
+            not all(isinstance(v, list) for v in policies.values()):
+        raise ConfigError("policies", "a robustness design needs a [policies] table of "
+                          "key = [levels]", source)
+    keys = {".".join(split_key(k, source)) for k in policies}
+    bounds = uncertainty_bounds(data.get("uncertainties"), keys, source)
+    return {**policies, **{k: Range(b.low, b.high, b.integer) for k, b in bounds.items()}}
 
 
 def replication_seeds(master_seed: int, replications: int) -> list[int]:
@@ -171,46 +221,11 @@ def unit_sample(sweep: Sweep) -> np.ndarray:
     d = len(sweep.ranges)
     rng = np.random.default_rng(np.random.SeedSequence(sweep.master_seed).spawn(1)[0]
                                 .generate_state(2))
-    if sweep.design == "lhs":
+    if sweep.design in ("lhs", "robustness"):
         return qmc.LatinHypercube(d=d, seed=rng).random(sweep.samples)
     if sweep.design == "sobol":
-        return saltelli(sweep.samples, d, rng)
-    return morris(sweep.samples, d, sweep.levels, rng)
-
-
-def saltelli(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """Saltelli's scheme without second order: per base row j, A_j, AB_j1..AB_jd, B_j.
-
-    ``n * (d + 2)`` rows; AB_ji is A_j with column i taken from B_j.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "balance properties" when n is not a power of 2
-        base = qmc.Sobol(d=2 * d, scramble=True, seed=rng).random(n)
-    a, b = base[:, :d], base[:, d:]
-    rows = []
-    for j in range(n):
-        rows.append(a[j])
-        for i in range(d):
-            ab = a[j].copy()
-            ab[i] = b[j, i]
-            rows.append(ab)
-        rows.append(b[j])
-    return np.array(rows)
-
-
-def morris(r: int, d: int, levels: int, rng: np.random.Generator) -> np.ndarray:
-    """``r`` Morris trajectories of ``d + 1`` points on a ``levels`` grid (one factor moves
-    by delta = levels / (2 (levels - 1)) at each step, in a random order)."""
-    grid = np.arange(levels) / (levels - 1)
-    delta = levels / (2 * (levels - 1))
-    rows = []
-    for _ in range(r):
-        x = rng.choice(grid, size=d)
-        rows.append(x.copy())
-        for i in rng.permutation(d):
-            x[i] = x[i] + delta if x[i] + delta <= 1 + 1e-12 else x[i] - delta
-            rows.append(x.copy())
-    return np.clip(np.array(rows), 0.0, 1.0)
+        return sobol_sample(sweep.samples, d, salib_seed(sweep.master_seed), sweep.second_order)
+    return morris_sample(sweep.samples, d, sweep.levels, salib_seed(sweep.master_seed))
 
 
 def design_points(sweep: Sweep) -> list[dict[str, Any]]:
@@ -224,32 +239,3 @@ def design_points(sweep: Sweep) -> list[dict[str, Any]]:
     columns = {k: r.scale(unit[:, i]) for i, (k, r) in enumerate(ranges.items())}
     sampled = [{k: columns[k][j] for k in ranges} for j in range(len(unit))]
     return [{**combo, **point} for combo in combos for point in sampled]
-
-
-def sobol_indices(y: np.ndarray, d: int) -> dict[str, np.ndarray]:
-    """First-order (Saltelli 2010) and total (Jansen) indices from outputs in the order of
-    :func:`saltelli`: ``y`` has ``n * (d + 2)`` values."""
-    y = np.asarray(y, dtype=float).reshape(-1, d + 2)
-    fa, fab, fb = y[:, 0], y[:, 1:d + 1], y[:, d + 1]
-    var = np.var(np.concatenate([fa, fb]))
-    if not np.isfinite(var) or var == 0:
-        return {"S1": np.full(d, np.nan), "ST": np.full(d, np.nan)}
-    s1 = np.mean(fb[:, None] * (fab - fa[:, None]), axis=0) / var
-    st = 0.5 * np.mean((fa[:, None] - fab) ** 2, axis=0) / var
-    return {"S1": s1, "ST": st}
-
-
-def morris_effects(unit: np.ndarray, y: np.ndarray, d: int) -> dict[str, np.ndarray]:
-    """Morris screening from trajectories in the order of :func:`morris`: ``mu_star`` (mean
-    absolute elementary effect, per unit of the factor's range) and ``sigma`` (their
-    standard deviation) for each factor."""
-    unit = np.asarray(unit, dtype=float).reshape(-1, d + 1, d)
-    y = np.asarray(y, dtype=float).reshape(-1, d + 1)
-    effects = np.full((len(unit), d), np.nan)
-    for t in range(len(unit)):
-        for k in range(d):
-            step = unit[t, k + 1] - unit[t, k]
-            i = int(np.argmax(np.abs(step)))
-            effects[t, i] = (y[t, k + 1] - y[t, k]) / step[i]
-    return {"mu_star": np.nanmean(np.abs(effects), axis=0),
-            "sigma": np.nanstd(effects, axis=0, ddof=1) if len(unit) > 1 else np.full(d, np.nan)}

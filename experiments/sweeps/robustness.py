@@ -57,7 +57,7 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
 def policy_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
@@ -72,20 +72,22 @@ def policy_label(row: dict[str, Any]) -> str:
 
 
 def world_values(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
-                 outcome: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 outcome: str, table: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(worlds x policies) replication means of ``outcome``, and (worlds x uncertainties).
 
     A world is one combination of the uncertainties' values; a policy is one combination of
-    the policies' levels (numbered as in :func:`policy_table`). Failed runs are left out.
+    the policies' levels, numbered as the rows of ``table`` (default :func:`policy_table`).
+    Failed runs are left out.
     """
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    table = policy_table(runs, policies)
+    table = policy_table(runs, policies) if table is None else table[policies]
     keys = [tuple(r) for r in table.itertuples(index=False)]
     pid = {k: i for i, k in enumerate(keys)}
     world = runs.groupby(uncertainties, sort=False).ngroup()
     frame = pd.DataFrame({
         "world": world.loc[ok.index].to_numpy(),
-        "policy": [pid[tuple(r)] for r in ok[policies].itertuples(index=False)]
+        "policy": [pid.get(tuple(r), -1) for r in ok[policies].itertuples(index=False)]
         if policies else 0,
         "value": ok[outcome].to_numpy(float)})
     values = frame.pivot_table(index="world", columns="policy", values="value",
@@ -149,11 +151,15 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES
     x = x.reset_index(drop=True).copy()
     for col in x:
         x[col] = x[col].astype(float if x[col].dtype.kind == "f" else np.int64)
-    finder = prim.Prim(x, y, mass_min=0.05, peel_alpha=0.05, paste_alpha=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecations inside EMA Workbench
+        finder = prim.Prim(x, y, mass_min=0.05, peel_alpha=0.05, paste_alpha=0.05)
     boxes = []
     base_rate = y.mean()
     for _ in range(max_boxes):
-        box = finder.find_box()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            box = finder.find_box()
         if box is None:
             break
         traj = box.peeling_trajectory

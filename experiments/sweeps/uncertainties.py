@@ -41,7 +41,7 @@ def _bounds(key: str, spec: Any, source: str) -> Bounds:
     full = f"{section}.{name}"
     integer = type(param_field(section, name).default) is int
     if spec == "plausible":
-        plausible = param_field(section, name).metadata.get("plausible")
+        plausible = next(r for r in describe() if r["key"] == full).get("plausible")
         if plausible is None:
             raise ConfigError(f"uncertainties.{full}", "has no plausible range in sim/params.py "
                               "(a policy or setting): give { low = ..., high = ... }", source)
