@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import qmc
 
+from experiments.report.page import build_report
+from experiments.report.robustness import robustness_sections
 from experiments.sweeps import uncertainties
 from experiments.sweeps.backends import SerialBackend
 from experiments.sweeps.designs import load_sweep
@@ -162,6 +165,24 @@ def test_tiny_robustness_sweep_resumes_to_the_same_answer(tmp_path):
     cols = [c for c in table.columns if c != "duration_s"]
     pd.testing.assert_frame_equal(again[cols], table[cols])
     assert json.loads((out / "robustness.json").read_text()) == first
+    report = build_report(out, n_resamples=200)
+    titles = [sec.title for sec in report.sections]
+    assert {"Robustness: share of worlds won", "Robustness: regret"} <= set(titles)
+    page = report.path.read_text(encoding="utf-8")
+    assert "least maximum regret" in page and "A better in" in page
+
+
+def test_report_draws_where_the_ranking_flips(synthetic, tmp_path):
+    runs, res = synthetic
+    (tmp_path / "robustness.json").write_text(json.dumps(
+        {**res, "worlds": 200, "replications": 2}), encoding="utf-8")
+    results = SimpleNamespace(folder=tmp_path, runs=runs)
+    sections = robustness_sections(results, tmp_path / "report")
+    title, charts, body = sections[2]
+    assert title == "Robustness: where the ranking flips" and len(charts) == 1
+    assert charts[0].png.is_file()
+    assert "u.x" in charts[0].svg.read_text(encoding="utf-8")
+    assert "is no worse when u.x is" in body
 
 
 def test_a_robustness_file_needs_policies_and_known_uncertainties(tmp_path):
