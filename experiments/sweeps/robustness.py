@@ -226,7 +226,10 @@ def flip_sentence(pol: pd.DataFrame, winner: int, loser: int, outcome: str,
     same = [k for k in w if k not in differ]
     change = ", ".join(f"{k} = {w[k]} instead of {lo[k]}" for k in differ)
     where = f" ({', '.join(f'{k} = {w[k]}' for k in same)})" if same else ""
-    return (f"With {change}{where}, {outcome_label(outcome).lower()} is no worse when "
+    from experiments.report.sweep import OUTCOME_WORDS
+
+    words = OUTCOME_WORDS.get(outcome, (outcome_label(outcome).lower(),))[0]
+    return (f"With {change}{where}, {words} is no worse when "
             f"{box_words(box, units)} (coverage {box['coverage']:.0%}: share of such worlds "
             f"inside the box; density {box['density']:.0%}: share of the box's worlds where "
             f"it holds).")
