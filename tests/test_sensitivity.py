@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.sweeps.sensitivity import (convergence_warnings, morris_effects,
+from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
                                             morris_sample, samples_needed, sobol_indices,
                                             sobol_sample)
 
@@ -85,6 +85,7 @@ def test_too_few_samples_are_flagged_with_the_samples_needed():
     big = sobol_indices(ishigami(sobol_sample(need, 3, seed=2)), NAMES, seed=2)
     assert 2 * big[["S1_conf", "ST_conf"]].to_numpy().max() < 0.1
     assert convergence_warnings(big.assign(outcome="y")) == []
+    assert converged(big).all() and not converged(idx).all()
 
 
 def test_an_index_outside_zero_one_is_flagged():

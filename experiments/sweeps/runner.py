@@ -31,8 +31,8 @@ from experiments.runs.output import (_atomic, atomic_write_text, git_dirty, git_
 from experiments.sweeps.designs import Sweep, design_points, replication_seeds, unit_sample
 from experiments.sweeps.robustness import FLIP_SHARE
 from experiments.sweeps.robustness import analyze as analyze_robustness
-from experiments.sweeps.sensitivity import (convergence_warnings, morris_effects, salib_seed,
-                                            sobol_indices)
+from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
+                                            salib_seed, sobol_indices)
 from experiments.sweeps.store import SweepStore
 
 
@@ -236,6 +236,8 @@ def write_sensitivity(plan: Plan, table: pd.DataFrame, store: SweepStore,
     are too wide) or ``morris.csv``."""
     indices = sensitivity_table(plan, table)
     name = "sobol" if plan.sweep.design == "sobol" else "morris"
+    if name == "sobol":
+        indices["converged"] = converged(indices)
     _atomic(store.root / f"{name}.csv", lambda tmp: indices.to_csv(tmp, index=False))
     lines = convergence_warnings(indices) if name == "sobol" else []
     if name == "sobol":

@@ -119,12 +119,19 @@ def samples_needed(n: int, widest: float, limit: float = MAX_CI_WIDTH) -> int:
     return int(2 ** math.ceil(math.log2(max(need, n + 1))))
 
 
+def converged(indices: pd.DataFrame, limit: float = MAX_CI_WIDTH) -> pd.Series:
+    """Per row: both 95% intervals at most ``limit`` wide and both estimates in [0, 1]."""
+    width = 2 * indices[["S1_conf", "ST_conf"]]
+    est = indices[["S1", "ST"]]
+    return (width <= limit).all(axis=1) & ((est >= 0) & (est <= 1)).all(axis=1)
+
+
 def convergence_warnings(indices: pd.DataFrame, limit: float = MAX_CI_WIDTH) -> list[str]:
     """One line per outcome (and policy) whose Sobol indices are not yet trustworthy: a 95%
     interval wider than ``limit`` or an estimate outside [0, 1]."""
     lines = []
-    keys = [c for c in indices.columns if c not in ("factor",) and not c.startswith(("S1", "ST",
-            "S2", "n_base"))]
+    keys = [c for c in indices.columns if c not in ("factor", "converged")
+            and not c.startswith(("S1", "ST", "S2", "n_base"))]
     for group, block in indices.groupby(keys, sort=False) if keys else [((), indices)]:
         width = 2 * block[["S1_conf", "ST_conf"]].to_numpy(float)
         est = block[["S1", "ST"]].to_numpy(float)
