@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import heapq
 import math
+from enum import IntEnum
 
 import mesa
 import numpy as np
 
 from .needs import GENERAL
 
-IDLE, TRAVELLING, SERVING, RESTING = range(4)
-STATUS_NAMES = ("idle", "travelling", "serving", "resting")
+
+class Status(IntEnum):
+    """What a responder is doing; array code in ``Roster.status``."""
+
+    IDLE = 0
+    TRAVELLING = 1
+    SERVING = 2
+    RESTING = 3
+
+
+IDLE, TRAVELLING, SERVING, RESTING = map(int, Status)  # plain ints: fast numpy comparisons
 
 
 class Responder(mesa.Agent):
@@ -142,16 +152,14 @@ class ReportQueue:
 
 
 class PartyOrganization(mesa.Agent):
-    """A party organization with members, a span of control and a mode (peace/war)."""
+    """A party organization with members and a mode (peace/war)."""
 
     level = "party_organization"
 
-    def __init__(self, model: mesa.Model, node: int, community: int = -1,
-                 queue: ReportQueue | None = None) -> None:
+    def __init__(self, model: mesa.Model, node: int, community: int = -1) -> None:
         super().__init__(model)
         self.node = node
         self.community = community
-        self.queue = queue
         self.mode = "peace"
         self.members = 0
 
@@ -177,7 +185,6 @@ class GridPartyOrganization(PartyOrganization):
         super().__init__(*args, **kwargs)
         self.grid = grid
         self.mobilized = 0  # party members available as first responders
-        self.busy = 0
 
 
 class JointMeetingCommittee(PartyOrganization):

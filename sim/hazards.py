@@ -1,7 +1,7 @@
 """Hazards: generators of needs on grids over time, and their effects on the network.
 
-- Flood / typhoon: spatially correlated (low-lying grids), rising to a peak a third of the
-  way through; evacuation, rescue and supply needs; slower and cut roads.
+- Flood / typhoon: spatially correlated (low-lying grids), rising to a peak (by default a
+  third of the way through); evacuation, rescue and supply needs; slower and cut roads.
 - Fire / accident: a few local incidents, each with a burst of severe needs.
 - Epidemic: SIR among residents; new infections create testing, supply-delivery (quarantined
   households) and medical-transport needs.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .needs import HAZARDS, TYPE_EFFORT, TYPE_NAMES
+from .needs import TYPE_NAMES, HazardKind, type_efforts
 
 if TYPE_CHECKING:
     from .world import World
@@ -30,7 +30,9 @@ class Hazard:
         self.m = model
         # Each hazard draws from its own stream: the same flood under every policy, even when
         # an epidemic's course (which depends on the response) runs beside it.
-        self.rng = model.hazard_rngs[HAZARDS.index(self.name)]
+        self.code = int(HazardKind[self.name.upper()])
+        self.rng = model.hazard_rngs[self.code]
+        self.effort = type_efforts(model.config.needs)
         self.onset = onset_min
         self.end = end_min
         self.started = False
@@ -68,13 +70,14 @@ class Hazard:
         vulnerable = res.vulnerable[resident]
         persons = res.household_size[res.household[resident]].astype(float)
         if m.config.response.effort_distribution == "exponential":
-            effort = TYPE_EFFORT[kind] * rng.exponential(1.0, size=len(grid))
+            effort = self.effort[kind] * rng.exponential(1.0, size=len(grid))
         else:
-            effort = TYPE_EFFORT[kind] * rng.uniform(0.6, 1.4, size=len(grid))
+            spread = m.config.needs.effort_spread
+            effort = self.effort[kind] * rng.uniform(1.0 - spread, 1.0 + spread, size=len(grid))
         weight = persons * np.where(vulnerable, m.config.response.vulnerable_harm_factor, 1.0)
         order = np.argsort(created, kind="stable")
         return m.needs.add(created=created[order], grid=grid[order], kind=kind[order],
-                           hazard=HAZARDS.index(self.name), resident=resident[order],
+                           hazard=self.code, resident=resident[order],
                            vulnerable=vulnerable[order], persons=persons[order],
                            severity0=severity0[order], effort=effort[order],
                            harm_weight=weight[order])
@@ -87,7 +90,7 @@ class Flood(Hazard):
         p = model.config.flood
         super().__init__(model, p.onset_hour * 60, (p.onset_hour + p.duration_hours) * 60)
         self.p = p
-        self.peak = self.onset + (self.end - self.onset) / 3
+        self.peak = self.onset + (self.end - self.onset) * p.peak_share
         self.cut = False
 
     def intensity(self, t: float) -> float:
@@ -123,8 +126,9 @@ class Flood(Hazard):
         kind = np.where(u < p.severe_share, KIND["rescue"],
                         np.where(u < p.severe_share + supply_share, KIND["supply"],
                                  KIND["evacuation"]))
-        severity0 = np.where(kind == KIND["rescue"], self.rng.uniform(0.6, 0.9, k),
-                             self.rng.uniform(0.1, 0.4, k))
+        severity0 = np.where(kind == KIND["rescue"],
+                             self.rng.uniform(p.rescue_severity_low, p.rescue_severity_high, k),
+                             self.rng.uniform(p.other_severity_low, p.other_severity_high, k))
         created = t0 + self.rng.random(k) * (t1 - t0)
         self.add_needs(grid, created, kind, severity0)
 
@@ -145,19 +149,24 @@ class Fire(Hazard):
         self.p = p
 
     def generate(self, t0: float, t1: float) -> None:
-        m = self.m
+        m, p = self.m, self.p
         for t, g in zip(self.times, self.grids):
             if not (t0 <= t < t1):
                 continue
-            k = int(self.rng.poisson(self.p.needs_per_incident))
+            k = int(self.rng.poisson(p.needs_per_incident))
             if k == 0:
                 continue
             u = self.rng.random(k)
-            kind = np.where(u < 0.5, KIND["fire_rescue"],
-                            np.where(u < 0.7, KIND["medical_transport"], KIND["evacuation"]))
-            severity0 = np.where(kind == KIND["evacuation"], self.rng.uniform(0.3, 0.6, k),
-                                 self.rng.uniform(0.7, 1.0, k))
-            created = np.minimum(t + self.rng.exponential(5.0, k), t1 - 1e-6)
+            medical_share = min(p.medical_share, 1.0 - p.rescue_share)
+            kind = np.where(u < p.rescue_share, KIND["fire_rescue"],
+                            np.where(u < p.rescue_share + medical_share,
+                                     KIND["medical_transport"], KIND["evacuation"]))
+            severity0 = np.where(kind == KIND["evacuation"],
+                                 self.rng.uniform(p.evacuation_severity_low,
+                                                  p.evacuation_severity_high, k),
+                                 self.rng.uniform(p.severe_severity_low,
+                                                  p.severe_severity_high, k))
+            created = np.minimum(t + self.rng.exponential(p.spread_min, k), t1 - 1e-6)
             created = np.maximum(created, t)
             self.add_needs(np.full(k, g), created, kind, severity0)
             m.log(float(t), f"fire breaks out in grid {m.grid_label(int(g))}")
@@ -189,10 +198,11 @@ class Epidemic(Hazard):
         rng = self.rng
         groups = []
         for kind, share in (("testing", p.test_need_share), ("supply", p.supply_need_share)):
-            groups.append((ill[rng.random(len(ill)) < share], kind, (0.1, 0.3)))
+            groups.append((ill[rng.random(len(ill)) < share], kind,
+                           (p.mild_severity_low, p.mild_severity_high)))
         old = ill[res.elderly[ill]]
         groups.append((old[rng.random(len(old)) < p.severe_share_60plus], "medical_transport",
-                       (0.6, 0.9)))
+                       (p.severe_severity_low, p.severe_severity_high)))
         for who, kind, (lo, hi) in groups:
             if len(who) == 0:
                 continue

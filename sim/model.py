@@ -18,19 +18,18 @@ from .agents import (CommunityCadre, CommunityPartyOrganization, GridManager,
                      GridPartyOrganization, JointMeetingCommittee, OrganCadre, Responder,
                      TownshipCadre, TownshipPartyCommittee, UnitStaff, Volunteer, gini)
 from .hazards import make_hazards
-from .needs import CREATED, GENERAL, LOGISTICS, MEDICAL, RESCUE, Needs, severity_integral
-from .params import Config
+from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, LOGISTICS, MEDICAL, REPORTED,
+                    RESCUE, RESOLVED, Channel, Needs, severity_integral, type_lines)
+from .params import Config, Structure
 from .peacetime import peace_day, register_organ_cadres_now
 from .residents import Residents
 from .response import Response
 from .roster import Roster
+from .routine import RoutineWork
 from .streams import run_streams
 from .township import build_township
 
-UNIT_STAFF_PER_UNIT = 4  # assumption
-INITIAL_FAMILIARITY = 0.3  # assumption
-EVALUATION_TRUST_GAIN = 0.1  # residents' trust change after an emergency (assumption)
-MAX_LOG = 2000
+MAX_LOG = 2000  # events kept for the event feed
 
 
 class GrassrootsModel(mesa.Model):
@@ -60,9 +59,8 @@ class GrassrootsModel(mesa.Model):
         self.township = build_township(cfg, seed)
         self.residents = Residents(cfg.population, self.township.n_grids,
                                    np.random.default_rng(streams.people))
-        self.needs = Needs()
+        self.needs = Needs(type_lines(cfg.needs))
         self.events: list[tuple[float, str]] = []
-        self.n_trained = 0
         self.recruits_due = 0.0
         self.minute = -cfg.time.peace_days * 1440.0
         self.phase = "peace"
@@ -73,6 +71,8 @@ class GrassrootsModel(mesa.Model):
         self.roster: Roster | None = None
         self.response: Response | None = None
         self._build_organization()
+        # Routine cases of the peacetime phase (sim/routine.py), on their own random stream.
+        self.routine = RoutineWork(self, streams.routine) if self.peace_steps > 0 else None
         self.hazards = make_hazards(self)
         self.cum_harm = 0.0
         self.trust_before = self.preparedness_before = math.nan
@@ -89,11 +89,11 @@ class GrassrootsModel(mesa.Model):
 
     def _build_organization(self) -> None:
         cfg, tw, res, rng = self.config, self.township, self.residents, self.rng
-        org, vol = cfg.organization, cfg.volunteers
+        org, vol, sk = cfg.organization, cfg.volunteers, cfg.skills
         n = cfg.population.n_residents
-        lines = org.siloed_lines if org.structure == "siloed" else 0
+        lines = org.siloed_lines if org.structure == Structure.SILOED else 0
         line_of = (lambda k: k % lines) if lines else (lambda k: -1)
-        self.familiarity = np.full(tw.n_grids, INITIAL_FAMILIARITY)
+        self.familiarity = np.full(tw.n_grids, org.initial_familiarity)
         self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
@@ -103,7 +103,7 @@ class GrassrootsModel(mesa.Model):
         for cpo in self.community_orgs:
             cpo.cohesion = org.initial_cohesion
         self.grid_party_orgs: list[GridPartyOrganization] = []
-        if org.structure == "integrated_party":
+        if org.structure == Structure.INTEGRATED_PARTY:
             for g in range(tw.n_grids):
                 gpo = GridPartyOrganization(self, node=g, community=int(tw.grid_community[g]),
                                             grid=g)
@@ -115,17 +115,20 @@ class GrassrootsModel(mesa.Model):
         for c in range(tw.n_communities):
             for j in range(org.community_cadres_per_community):
                 CommunityCadre(self, int(tw.office_node[c]), c, GENERAL,
-                               float(rng.uniform(0.3, 0.6)), line_of(k),
+                               float(rng.uniform(sk.community_cadre_low,
+                                                 sk.community_cadre_high)), line_of(k),
                                first_secretary=org.first_secretary and j == 0)
                 k += 1
         for j in range(round(n / 1000 * org.township_cadres_per_1000)):
             # Stationed at the office of the community they are assigned to.
             TownshipCadre(self, int(tw.office_node[j % tw.n_communities]), j % tw.n_communities,
-                          GENERAL, float(rng.uniform(0.4, 0.7)), line_of(k))
+                          GENERAL, float(rng.uniform(sk.township_cadre_low,
+                                                     sk.township_cadre_high)), line_of(k))
             k += 1
         for _ in range(round(n / 1000 * org.organ_cadres_per_1000)):
             g = int(rng.integers(tw.n_grids))
-            OrganCadre(self, g, int(tw.grid_community[g]), GENERAL, 0.5, line_of(k))
+            OrganCadre(self, g, int(tw.grid_community[g]), GENERAL, sk.organ_cadre,
+                       line_of(k))
             k += 1
         n_vol = round(n / 1000 * vol.team_size_per_1000)
         n_pro = round(n_vol * vol.professional_share)
@@ -133,14 +136,15 @@ class GrassrootsModel(mesa.Model):
             self.add_volunteer(professional=j < n_pro, specialty=j % 3)
         if org.colocated_units_integrated:
             for node, c in zip(tw.unit_nodes, tw.unit_community):
-                for _ in range(UNIT_STAFF_PER_UNIT):
-                    UnitStaff(self, node, c, LOGISTICS, 0.5)
+                for _ in range(org.staff_per_colocated_unit):
+                    UnitStaff(self, node, c, LOGISTICS, sk.unit_staff)
 
     def add_volunteer(self, professional: bool, specialty: int = 0) -> Volunteer:
         g = int(self.rng.integers(self.township.n_grids))
         skill = (RESCUE, MEDICAL, LOGISTICS)[specialty] if professional else GENERAL
+        sk = self.config.skills
         return Volunteer(self, g, int(self.township.grid_community[g]), skill,
-                         0.8 if professional else 0.4,
+                         sk.professional_volunteer if professional else sk.standing_volunteer,
                          team="professional" if professional else "standing")
 
     def agents_of(self, cls: type) -> list:
@@ -155,6 +159,8 @@ class GrassrootsModel(mesa.Model):
             return
         if self.phase == "peace":
             peace_day(self, self.step_count)
+            if self.routine is not None:
+                self.routine.day(self.minute)
             self.minute += 1440.0
             self.step_count += 1
             if self.step_count == self.peace_steps:
@@ -171,13 +177,17 @@ class GrassrootsModel(mesa.Model):
         cfg, org = self.config, self.config.organization
         self.minute = 0.0
         self.phase = "war"
+        if self.routine is not None:
+            self.routine.end(self.minute)
         res = self.residents
         self.trust_before = float(res.trust.mean())
         self.preparedness_before = float(res.preparedness.mean())
+        self._attitudes_changed = True  # the last peace day's changes reach the indicators
         responders = [a for a in self.agents if isinstance(a, Responder)
                       and (not isinstance(a, OrganCadre) or a.registered)]
         initiative = cfg.response.initiative_base + \
-            (1 - cfg.response.initiative_base) * 0.5 * org.fault_tolerance
+            (1 - cfg.response.initiative_base) * org.fault_tolerance_initiative_gain * \
+            org.fault_tolerance
         for a in responders:
             a.initiative = initiative if a.is_cadre else 0.0
         self.roster = Roster(responders, n_communities=self.township.n_communities,
@@ -187,7 +197,7 @@ class GrassrootsModel(mesa.Model):
         for a in responders:
             if isinstance(a, CommunityCadre):
                 cohesion = self.community_orgs[a.community].cohesion
-                delay = org.cadre_switch_min * (1.5 - cohesion)
+                delay = org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion)
             elif isinstance(a, TownshipCadre):
                 delay = org.cadre_switch_min
             elif isinstance(a, OrganCadre):
@@ -230,7 +240,8 @@ class GrassrootsModel(mesa.Model):
         who = needs.resident[idx]
         r_self = det.self_report_per_hour * 0.5 * (res.trust[who] + res.preparedness[who])
         r_nb = det.neighbour_report_per_hour * \
-            (1.0 if self.config.organization.mutual_aid else 0.3)
+            (1.0 if self.config.organization.mutual_aid
+             else det.neighbour_factor_without_mutual_aid)
         r_gm = det.grid_manager_per_hour * self.familiarity[needs.grid[idx]]
         rate = r_self + r_nb + r_gm
         p_hit = -np.expm1(-rate * exposure / 60.0)
@@ -239,7 +250,9 @@ class GrassrootsModel(mesa.Model):
         u = self.rng.random(len(idx))
         when = start + np.minimum(-np.log1p(-u * p_hit) / rate * 60.0, exposure)
         u = self.rng.random(len(idx)) * rate
-        channel = np.where(u < r_self, 0, np.where(u < r_self + r_nb, 1, 2))
+        channel = np.where(u < r_self, int(Channel.RESIDENT),
+                           np.where(u < r_self + r_nb, int(Channel.NEIGHBOUR),
+                                    int(Channel.GRID_MANAGER)))
         order = np.argsort(when[hit], kind="stable")
         for i, t, ch in zip(idx[hit][order], when[hit][order], channel[hit][order]):
             self.response.q.at(float(t), self.response.detected, int(i), int(ch))
@@ -276,14 +289,13 @@ class GrassrootsModel(mesa.Model):
         ro.served_since_eval[:] = 0
         needs, res = self.needs, self.residents
         n = needs.n
-        mine = needs.hazard[:n] == ["flood", "fire", "epidemic"].index(hazard.name)
+        mine = needs.hazard[:n] == hazard.code
         response = needs.reached[:n] - needs.created[:n]
         good = mine & (response <= cfg.time.target_response_min)
         bad = mine & ~good
-        res.trust[needs.resident[:n][good]] += EVALUATION_TRUST_GAIN * \
-            (1 - res.trust[needs.resident[:n][good]])
-        res.trust[needs.resident[:n][bad]] -= EVALUATION_TRUST_GAIN * \
-            res.trust[needs.resident[:n][bad]]
+        change = cfg.organization.evaluation_trust_change
+        res.trust[needs.resident[:n][good]] += change * (1 - res.trust[needs.resident[:n][good]])
+        res.trust[needs.resident[:n][bad]] -= change * res.trust[needs.resident[:n][bad]]
         self._attitudes_changed = True
         self.log(t, f"front-line evaluation after the {hazard.name}: "
                     f"{n_commended} cadres commended")
@@ -297,10 +309,10 @@ class GrassrootsModel(mesa.Model):
         self.time_min = self.minute
         self.day = self.minute / 1440.0 + self.peace_steps
         self.needs_total = n
-        self.backlog = int(np.count_nonzero(st < 5))
-        self.unmet = int(np.count_nonzero(st <= 3))
-        self.known_waiting = int(np.count_nonzero((st == 1) | (st == 2)))
-        self.resolved = int(np.count_nonzero(st == 5))
+        self.backlog = int(np.count_nonzero(st < RESOLVED))
+        self.unmet = int(np.count_nonzero(st <= DISPATCHED))
+        self.known_waiting = int(np.count_nonzero((st == DETECTED) | (st == REPORTED)))
+        self.resolved = int(np.count_nonzero(st == RESOLVED))
         ro = self.roster
         self.responders_busy = ro.busy_count() if ro is not None else 0
         self.responders_active = int(np.count_nonzero(ro.active_from <= self.minute)) \

@@ -8,43 +8,104 @@ one state. While unmet (until a responder arrives) its severity grows and harm a
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
-# States
-CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = range(6)
-STATE_NAMES = ("created", "detected", "reported", "dispatched", "serving", "resolved")
+from .params import NeedParams
 
-# Skills
-GENERAL, RESCUE, MEDICAL, LOGISTICS = range(4)
-SKILL_NAMES = ("general", "rescue", "medical", "logistics")
 
-# Need types: name -> (required skill, mean effort in person-minutes, owning line in the
-# siloed structure: 0 party building, 1 comprehensive management, 2 civil affairs,
-# 3 urban management, 4 letters and visits, 5 emergency management). Efforts: assumption.
+class NeedState(IntEnum):
+    """Where a need stands; array code in ``Needs.state``."""
+
+    CREATED = 0
+    DETECTED = 1
+    REPORTED = 2
+    DISPATCHED = 3
+    SERVING = 4
+    RESOLVED = 5
+
+
+class Skill(IntEnum):
+    """A responder's specialty, and what a need requires."""
+
+    GENERAL = 0
+    RESCUE = 1
+    MEDICAL = 2
+    LOGISTICS = 3
+
+
+class HazardKind(IntEnum):
+    """Which hazard created a need; array code in ``Needs.hazard``."""
+
+    FLOOD = 0
+    FIRE = 1
+    EPIDEMIC = 2
+
+
+class Channel(IntEnum):
+    """Who found a need; array code in ``Needs.channel``."""
+
+    RESIDENT = 0
+    NEIGHBOUR = 1
+    GRID_MANAGER = 2
+
+
+# Short names for the codes, as the rest of the model uses them: plain ints, since a numpy
+# scalar compares with an int more than ten times faster than with an IntEnum member.
+CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = map(int, NeedState)
+GENERAL, RESCUE, MEDICAL, LOGISTICS = map(int, Skill)
+STATE_NAMES = tuple(s.name.lower() for s in NeedState)
+HAZARDS = tuple(h.name.lower() for h in HazardKind)
+CHANNELS = tuple(c.name.lower() for c in Channel)
+
+# Need types and the skill each requires; each type's mean effort and owning line (siloed
+# structure) are parameters: ``NeedParams.<type>_effort_min`` and ``<type>_line``.
 NEED_TYPES = {
-    "evacuation": (GENERAL, 90.0, 5),
-    "rescue": (RESCUE, 180.0, 5),
-    "supply": (LOGISTICS, 45.0, 2),
-    "testing": (MEDICAL, 15.0, 1),
-    "medical_transport": (MEDICAL, 60.0, 1),
-    "fire_rescue": (RESCUE, 90.0, 3),
+    "evacuation": GENERAL,
+    "rescue": RESCUE,
+    "supply": LOGISTICS,
+    "testing": MEDICAL,
+    "medical_transport": MEDICAL,
+    "fire_rescue": RESCUE,
+    # Peacetime routine cases (sim/routine.py): their effort (routine.effort_min) and line
+    # (drawn per case) are set case by case, not from NeedParams.
+    "routine": GENERAL,
 }
 TYPE_NAMES = tuple(NEED_TYPES)
-TYPE_SKILL = np.array([v[0] for v in NEED_TYPES.values()])
-TYPE_EFFORT = np.array([v[1] for v in NEED_TYPES.values()])
-TYPE_LINE = np.array([v[2] for v in NEED_TYPES.values()])
-HAZARDS = ("flood", "fire", "epidemic")
+TYPE_SKILL = np.array([int(v) for v in NEED_TYPES.values()])
+
+
+PER_CASE_TYPES = ("routine",)  # effort and line set per case by their generator
+
+
+def type_efforts(p: NeedParams) -> np.ndarray:
+    """Mean effort (person-minutes) of each need type, indexed like ``TYPE_NAMES`` (NaN for
+    the types whose effort is set per case)."""
+    return np.array([np.nan if name in PER_CASE_TYPES else getattr(p, f"{name}_effort_min")
+                     for name in TYPE_NAMES])
+
+
+def type_lines(p: NeedParams) -> np.ndarray:
+    """Owning line (siloed structure) of each need type, indexed like ``TYPE_NAMES`` (-1 for
+    the types whose line is set per case)."""
+    return np.array([-1 if name in PER_CASE_TYPES else getattr(p, f"{name}_line")
+                     for name in TYPE_NAMES], dtype=np.int64)
+
 
 _FLOAT = ("created", "detected", "reported", "dispatched", "reached", "resolved", "severity0",
-          "persons", "effort", "harm", "casualty", "weight")
+          "persons", "effort", "harm", "weight")
 _INT = ("grid", "kind", "hazard", "resident", "state", "n_dispatches", "line", "channel")
-CHANNELS = ("resident", "neighbour", "grid_manager")
 
 
 class Needs:
-    """All needs of a run as columns; index = need id."""
+    """All needs of a run as columns; index = need id.
 
-    def __init__(self, capacity: int = 256):
+    ``type_line`` gives each need type's owning line (siloed structure), see ``type_lines``.
+    """
+
+    def __init__(self, type_line: np.ndarray, capacity: int = 256):
+        self.type_line = np.asarray(type_line, dtype=np.int64)
         self.n = 0
         self._cap = capacity
         for name in _FLOAT:
@@ -83,11 +144,10 @@ class Needs:
         self.severity0[ids] = severity0
         self.effort[ids] = effort
         self.weight[ids] = harm_weight
-        self.line[ids] = TYPE_LINE[kind]
+        self.line[ids] = self.type_line[kind]
         self.state[ids] = CREATED
         self.n_dispatches[ids] = 0
         self.harm[ids] = 0.0
-        self.casualty[ids] = 0.0
         self.n += k
         return ids
 

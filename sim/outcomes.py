@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -9,48 +10,96 @@ import pandas as pd
 
 from .agents import SERVING, TRAVELLING, gini
 from .needs import CHANNELS, HAZARDS, STATE_NAMES, TYPE_NAMES
+from .routine import routine_outcomes
 
 if TYPE_CHECKING:
     from .model import GrassrootsModel
 
-# name -> (unit, label)
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "needs_total": ("needs", "Needs created"),
-    "needs_resolved": ("needs", "Needs resolved"),
-    "needs_reached": ("needs", "Needs reached by a responder"),
-    "mean_detection_delay_min": ("min", "Need appears -> known"),
-    "mean_reporting_delay_min": ("min", "Known -> report reaches the deciding unit"),
-    "mean_dispatch_delay_min": ("min", "Report reaches the unit -> responder sent"),
-    "mean_travel_min": ("min", "Responder sent -> arrives"),
-    "mean_response_min": ("min", "Need appears -> first responder arrives"),
-    "p90_response_min": ("min", "90th percentile of response time"),
-    "mean_response_censored_min": ("min", "Mean response counting unreached needs as reached "
-                                   "at the end (a lower bound)"),
-    "mean_resolution_min": ("min", "Need appears -> resolved"),
-    "share_met_within_target": ("share", "Needs reached within the target time"),
-    "share_handled_locally": ("share", "Needs met before their report reached the unit"),
-    "total_harm": ("person-hours", "Severity-weighted person-hours of unmet need"),
-    "casualty_proxy": ("persons", "Expected casualties (proxy)"),
-    "peak_backlog": ("needs", "Most needs open at once"),
-    "responder_utilization": ("share", "Busy share of active responders' time"),
-    "workload_gini": ("0-1", "Inequality of cadres' workload"),
-    "community_workload_gini": ("0-1", "Inequality of workload per responder across "
-                                "communities"),
-    "duplicate_dispatches": ("dispatches", "Responders sent to a need already covered"),
-    "lost_reports": ("reports", "Reports lost on the way (re-sent)"),
-    "handoffs": ("reports", "Reports handed between lines (siloed structure)"),
-    "initiative_actions": ("actions", "Cadres acting before approval"),
-    "party_member_responses": ("responses", "Needs met by mobilized party members"),
-    "spontaneous_responses": ("responses", "Needs met by spontaneous volunteers"),
-    "temporary_party_orgs": ("organizations", "Temporary party organizations set up"),
-    "person_hours": ("person-hours", "Responders' and residents' hours on needs"),
-    "residents_sheltered": ("persons", "Residents escorted to a shelter"),
-    "trust_before": ("0-1", "Mean trust when the emergency began"),
-    "trust_after": ("0-1", "Mean trust at the end"),
-    "preparedness_before": ("0-1", "Mean preparedness when the emergency began"),
-    "preparedness_after": ("0-1", "Mean preparedness at the end"),
-    "attack_rate": ("share", "Residents ever infected (epidemic)"),
-}
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome every run reports.
+
+    ``higher_is_better`` is True or False for outcomes a planner ranks policies by, None for
+    those that only describe the emergency or the run (how many needs, trust before it).
+    ``derived_from`` names the outcome this one is computed from (a transform of it, not
+    independent evidence). For code written when outcomes were ``(unit, label)`` tuples,
+    ``OUTCOMES[k][0]`` is still the unit and ``OUTCOMES[k][1]`` the label.
+    """
+
+    name: str
+    unit: str
+    label: str
+    higher_is_better: bool | None
+    derived_from: str | None = None
+
+    def __getitem__(self, i: int) -> str:
+        return (self.unit, self.label)[i]
+
+
+_LOWER, _HIGHER, _NEITHER = False, True, None
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("needs_total", "needs", "Needs created", _NEITHER),
+    Outcome("needs_resolved", "needs", "Needs resolved", _HIGHER),
+    Outcome("needs_reached", "needs", "Needs reached by a responder", _HIGHER),
+    Outcome("share_reached", "share", "Share of needs reached by a responder", _HIGHER,
+            "needs_reached"),
+    Outcome("mean_detection_delay_min", "min", "Need appears -> known", _LOWER),
+    Outcome("mean_reporting_delay_min", "min", "Known -> report reaches the deciding unit",
+            _LOWER),
+    Outcome("mean_dispatch_delay_min", "min", "Known -> first responder sent (any path)",
+            _LOWER),
+    Outcome("mean_travel_min", "min", "Responder sent -> arrives", _LOWER),
+    Outcome("mean_response_min", "min", "Need appears -> first responder arrives (a need "
+            "never reached counts as reached at the end)", _LOWER),
+    Outcome("mean_response_reached_min", "min", "Need appears -> first responder arrives, "
+            "over the needs reached only", _LOWER),
+    Outcome("p90_response_min", "min", "90th percentile of response time (a need never "
+            "reached counts as reached at the end)", _LOWER),
+    Outcome("mean_resolution_min", "min", "Need appears -> resolved (needs resolved)",
+            _LOWER),
+    Outcome("share_met_within_target", "share", "Needs reached within the target time",
+            _HIGHER),
+    Outcome("share_handled_locally", "share", "Needs met before their report reached the "
+            "unit", _HIGHER),
+    Outcome("total_harm", "person-hours", "Severity-weighted person-hours of unmet need",
+            _LOWER),
+    Outcome("casualty_proxy", "persons", "Expected casualties (proxy)", _LOWER, "total_harm"),
+    Outcome("peak_backlog", "needs", "Most needs open at once", _LOWER),
+    Outcome("responder_utilization", "share", "Busy share of active responders' time",
+            _NEITHER),
+    Outcome("workload_gini", "0-1", "Inequality of cadres' workload", _LOWER),
+    Outcome("community_workload_gini", "0-1", "Inequality of workload per responder across "
+            "communities", _LOWER),
+    Outcome("duplicate_dispatches", "dispatches", "Responders sent to a need already covered",
+            _LOWER),
+    Outcome("lost_reports", "reports", "Reports lost on the way (re-sent)", _LOWER),
+    Outcome("handoffs", "reports", "Reports handed between lines (siloed structure)", _LOWER),
+    Outcome("initiative_actions", "actions", "Cadres acting before approval", _NEITHER),
+    Outcome("party_member_responses", "responses", "Needs met by mobilized party members",
+            _NEITHER),
+    Outcome("spontaneous_responses", "responses", "Needs met by spontaneous volunteers",
+            _NEITHER),
+    Outcome("temporary_party_orgs", "organizations", "Temporary party organizations set up",
+            _NEITHER),
+    Outcome("person_hours", "person-hours", "Responders' and residents' hours on needs",
+            _NEITHER),
+    Outcome("residents_sheltered", "persons", "Residents escorted to a shelter", _HIGHER),
+    Outcome("trust_before", "0-1", "Mean trust when the emergency began", _HIGHER),
+    Outcome("trust_after", "0-1", "Mean trust at the end", _HIGHER),
+    Outcome("preparedness_before", "0-1", "Mean preparedness when the emergency began",
+            _HIGHER),
+    Outcome("attack_rate", "share", "Residents ever infected (epidemic; NaN without one)",
+            _LOWER),
+    # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
+    Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime)",
+            _LOWER),
+    Outcome("routine_closure_share", "share", "Routine cases closed within the deadline",
+            _HIGHER),
+    Outcome("routine_cases_per_1000_per_day", "cases/1000/day", "Routine cases filed per "
+            "1,000 residents per peacetime day", _NEITHER),
+)}
+HIGHER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is True)
+LOWER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is False)
 
 
 def need_log(m: GrassrootsModel) -> pd.DataFrame:
@@ -90,14 +139,17 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
     n = nd.n
     created, detected, reported = nd.created[:n], nd.detected[:n], nd.reported[:n]
     dispatched, reached, resolved = nd.dispatched[:n], nd.reached[:n], nd.resolved[:n]
+    end = max(m.minute, 0.0)  # the end of the emergency (the wartime clock's end)
     response = reached - created
-    decided = dispatched >= reported
+    # The censored response: a need never reached counts as reached at the end, so a policy
+    # cannot look faster by reaching fewer needs.
+    censored = np.where(np.isnan(reached), end, reached) - created
     persons = np.maximum(nd.persons[:n], 1)
     casualty = persons * -np.expm1(-cfg.response.lethality_per_severe_hour * nd.harm[:n] /
                                    persons)
     war = timeseries[timeseries["phase_code"] == 1]
     if ro is not None and ro.n:
-        war_min = max(m.minute, 0.0)  # the clock's end (whole steps)
+        war_min = end
         # Work still under way at the end counts up to the end.
         busy = ro.busy_min + np.where((ro.status == TRAVELLING) | (ro.status == SERVING),
                                       war_min - ro.busy_since, 0.0)
@@ -110,19 +162,21 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
     else:
         utilization, community_gini, busy_hours = 0.0, 0.0, 0.0
     s, i, r = res.counts()
+    epidemic = any(hz.name == "epidemic" and hz.started for hz in m.hazards)
     out = {
         "needs_total": float(n),
         "needs_resolved": float(np.count_nonzero(np.isfinite(resolved))),
         "needs_reached": float(np.count_nonzero(np.isfinite(reached))),
+        "share_reached": float(np.count_nonzero(np.isfinite(reached)) / n)
+        if n else float("nan"),
         "mean_detection_delay_min": _mean(detected - created),
         "mean_reporting_delay_min": _mean(reported - detected),
-        "mean_dispatch_delay_min": _mean(np.where(decided, dispatched - reported, np.nan)),
+        # Every need dispatched by any path: the first dispatch minus detection.
+        "mean_dispatch_delay_min": _mean(dispatched - detected),
         "mean_travel_min": _mean(reached - dispatched),
-        "mean_response_min": _mean(response),
-        "p90_response_min": float(np.nanpercentile(response, 90))
-        if np.isfinite(response).any() else float("nan"),
-        "mean_response_censored_min": _mean(np.where(np.isnan(reached), m.minute, reached)
-                                            - created),
+        "mean_response_min": _mean(censored),
+        "mean_response_reached_min": _mean(response),
+        "p90_response_min": float(np.percentile(censored, 90)) if n else float("nan"),
         "mean_resolution_min": _mean(resolved - created),
         "share_met_within_target": float(np.count_nonzero(
             response <= cfg.time.target_response_min) / n) if n else float("nan"),
@@ -146,7 +200,7 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "trust_before": m.trust_before,
         "trust_after": float(res.trust.mean()),
         "preparedness_before": m.preparedness_before,
-        "preparedness_after": float(res.preparedness.mean()),
-        "attack_rate": float((i + r) / res.n),
+        "attack_rate": float((i + r) / res.n) if epidemic else float("nan"),
+        **routine_outcomes(m),
     }
     return out

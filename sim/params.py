@@ -9,12 +9,39 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-STRUCTURES = ("siloed", "integrated", "integrated_party")
-MECHANISMS = ("hierarchical", "direct", "joint_meeting", "grid_autonomy")
-LAYOUTS = ("lattice", "random_geometric")
+class Structure(StrEnum):
+    """Organizational structure (the seed article's three forms)."""
+
+    SILOED = "siloed"
+    INTEGRATED = "integrated"
+    INTEGRATED_PARTY = "integrated_party"
+
+
+class Mechanism(StrEnum):
+    """Reporting mechanism: how a found need reaches the unit that decides."""
+
+    HIERARCHICAL = "hierarchical"
+    DIRECT = "direct"
+    JOINT_MEETING = "joint_meeting"
+    GRID_AUTONOMY = "grid_autonomy"
+
+
+class Layout(StrEnum):
+    """Network generator of the township."""
+
+    LATTICE = "lattice"
+    RANDOM_GEOMETRIC = "random_geometric"
+
+
+# The allowed values as plain strings (what configs hold; each equals its enum member).
+STRUCTURES = tuple(s.value for s in Structure)
+MECHANISMS = tuple(m.value for m in Mechanism)
+LAYOUTS = tuple(x.value for x in Layout)
 
 
 class ConfigError(ValueError):
@@ -57,7 +84,7 @@ class TimeParams:
     war_step_min: float = p(10.0, "min", "Step length in wartime.", "docs/model.md", 1, 240)
     target_response_min: float = p(60.0, "min",
                                    "Target time from a need appearing to the first responder "
-                                   "arriving.", "assumption", 1, 10080)
+                                   "arriving.", "policy target (default assumed)", 1, 10080)
 
 
 @dataclass(frozen=True)
@@ -67,23 +94,36 @@ class PopulationParams:
     residents_per_grid: int = p(1000, "residents/grid", "Residents per grid (300-500 "
                                 "households).", "docs/model.md", 50, 20_000)
     grids_per_community: int = p(6, "grids/community", "Grids per community (village).",
-                                 "assumption", 1, 100)
+                                 "assumption: a community office of 5-9 cadres serves a few "
+                                 "thousand residents", 1, 100, plausible=(3, 12))
     household_size: float = p(2.62, "persons", "Mean household size.",
                               "China 7th population census (2020): 2.62", 1.0, 10.0)
     share_60plus: float = p(0.20, "share", "Share of residents aged 60+.",
                             "docs/model.md; census 2020: 18.7%", 0, 1)
     share_vulnerable_60plus: float = p(0.30, "share", "Share of 60+ residents who are "
-                                       "vulnerable (alone, disabled, ill).", "assumption", 0, 1)
+                                       "vulnerable (alone, disabled, ill).",
+                                       "assumption: elderly living alone or with chronic "
+                                       "illness, a large minority", 0, 1,
+                                       plausible=(0.15, 0.45))
     share_vulnerable_under60: float = p(0.03, "share", "Share of under-60 residents who are "
-                                        "vulnerable.", "assumption", 0, 1)
+                                        "vulnerable.", "assumption: disability and serious "
+                                        "illness, a few percent", 0, 1, plausible=(0.01, 0.06))
     share_party_members: float = p(0.07, "share", "Share of residents who are party members.",
                                    "docs/model.md (~98 million of 1.4 billion)", 0, 1)
     initial_trust: float = p(0.5, "0-1", "Mean initial trust in the grassroots organization.",
-                             "assumption", 0, 1)
+                             "assumption: neither distrust nor full trust", 0, 1,
+                             plausible=(0.3, 0.7))
     initial_preparedness: float = p(0.3, "0-1", "Mean initial preparedness (awareness).",
-                                    "assumption", 0, 1)
+                                    "assumption: most households unprepared", 0, 1,
+                                    plausible=(0.1, 0.5))
     willingness_mean: float = p(0.15, "0-1", "Mean willingness to help others.",
-                                "assumption", 0, 1)
+                                "assumption: a minority volunteers in a disaster", 0, 1,
+                                plausible=(0.05, 0.3))
+    attitude_concentration: float = p(8.0, "-", "Concentration of the Beta distributions of "
+                                      "trust, preparedness and willingness (higher: residents "
+                                      "closer to the mean).", "assumption: moderate spread "
+                                      "(sd about 0.15 at mean 0.5)", 0.1, 1000,
+                                      plausible=(3.0, 20.0))
 
 
 @dataclass(frozen=True)
@@ -91,16 +131,34 @@ class SpaceParams:
     layout: str = p("lattice", "-", "Network generator: 'lattice' (urban street blocks) or "
                     "'random_geometric' (rural villages).", "docs/model.md", choices=LAYOUTS)
     edge_minutes: float = p(6.0, "min", "Mean travel minutes along one edge between "
-                            "neighbouring grids.", "assumption (urban, on foot/e-bike)", 0.5, 240)
+                            "neighbouring grids.", "assumption (urban, on foot/e-bike)", 0.5, 240,
+                            plausible=(3.0, 12.0))
+    edge_minutes_spread: float = p(0.3, "share", "Each edge's minutes are the mean times a "
+                                   "uniform factor in 1 +- this spread.", "assumption: streets "
+                                   "differ in length and crowding", 0, 0.95,
+                                   plausible=(0.1, 0.5))
     local_travel_min: float = p(5.0, "min", "Travel within a grid to a household.",
-                                "assumption", 0, 120)
+                                "assumption: a few hundred metres on foot", 0, 120,
+                                plausible=(2.0, 10.0))
+    office_access_min: float = p(2.0, "min", "Travel between a community office (or the "
+                                 "command post) and the grid it stands in.", "assumption: "
+                                 "offices stand in their grid", 0, 60, plausible=(1.0, 5.0))
+    site_access_min: float = p(3.0, "min", "Travel between a shelter or co-located unit and "
+                               "the grid it stands in.", "assumption: sites stand in their "
+                               "grid", 0, 60, plausible=(1.0, 8.0))
     shelters_per_community: int = p(1, "shelters", "Shelters per community; evacuees are "
                                     "escorted to the nearest (none: safe ground in the grid).",
-                                    "assumption", 0, 20)
+                                    "assumption: one designated shelter per community", 0, 20,
+                                    plausible=(1, 3))
     colocated_units_per_community: int = p(2, "units", "Agencies, enterprises, markets per "
-                                           "community.", "assumption", 0, 50)
+                                           "community.", "assumption: a few per community",
+                                           0, 50, plausible=(1, 5))
     lowlying_share: float = p(0.3, "share", "Share of grids that are low-lying (flood-prone).",
-                              "assumption", 0, 1)
+                              "assumption: a river-side street", 0, 1, plausible=(0.15, 0.5))
+    elevation_noise: float = p(0.3, "-", "Noise of the elevation field that picks low-lying "
+                               "grids, relative to its slope per grid (higher: low-lying grids "
+                               "less clustered).", "assumption: low ground mostly contiguous",
+                               0, 100, plausible=(0.1, 1.0))
 
 
 @dataclass(frozen=True)
@@ -111,56 +169,206 @@ class OrganizationParams:
                           "comprehensive management, civil affairs, urban management, letters "
                           "and visits, emergency management).", "seed article", 2, 12)
     handoff_delay_min: float = p(45.0, "min", "Hand-off delay when a need detected by one "
-                                 "line is owned by another (siloed).", "assumption", 0, 1440)
+                                 "line is owned by another (siloed).", "assumption: a referral "
+                                 "between departments by phone or form", 0, 1440,
+                                 plausible=(15.0, 120.0))
     community_cadres_per_community: int = p(7, "cadres", "Community (village) team, incl. the "
                                             "first secretary.", "assumption (5-9 typical)",
-                                            1, 100)
+                                            1, 100, plausible=(5, 9))
     township_cadres_per_1000: float = p(1.0, "cadres/1000 residents", "Township (street) "
-                                        "cadres who can be redeployed.", "assumption", 0, 50)
+                                        "cadres who can be redeployed.", "assumption: about "
+                                        "one grid worker per 1,000 residents in Dongcheng, "
+                                        "Beijing, 2015 (handmsg.com/page/2017/0831/15198880"
+                                        ".shtml) and Wuhan, 2020", 0, 50, plausible=(0.5, 2.0))
     organ_cadres_per_1000: float = p(3.0, "cadres/1000 residents", "Organ cadres living in "
-                                     "the township.", "assumption", 0, 50)
+                                     "the township.", "assumption: government staff are a few "
+                                     "per 1,000 residents", 0, 50, plausible=(1.0, 6.0))
     organ_registration_ratio: float = p(0.6, "share", "Share of organ cadres who register with "
                                         "their residential community by the end of peacetime.",
-                                        "assumption", 0, 1)
+                                        "policy lever (default assumed)", 0, 1)
     first_secretary: bool = p(True, "bool", "A first secretary is sent to each community.",
                               "seed article")
     service_visits_per_week: float = p(2.0, "visits/week", "First-secretary and team service "
-                                       "visits to each grid.", "assumption", 0, 14)
+                                       "visits to each grid.", "policy lever (default assumed)",
+                                       0, 14)
     training_coverage: float = p(0.5, "share", "Share of cadres reached by rotation training "
-                                 "during peacetime.", "assumption", 0, 1)
+                                 "during peacetime.", "policy lever (default assumed)", 0, 1)
     dynamic_redeployment: bool = p(True, "bool", "Township cadres are redeployed by need "
                                    "(else fixed to their assigned community).", "seed article")
     fault_tolerance: float = p(0.5, "0-1", "Commendation and fault tolerance: raises cadre "
-                               "initiative to act before approval.", "assumption", 0, 1)
+                               "initiative to act before approval.",
+                               "policy lever (default assumed)", 0, 1)
+    fault_tolerance_initiative_gain: float = p(0.5, "share", "Share of the gap between the base "
+                                               "initiative and certainty that full fault "
+                                               "tolerance closes.", "assumption: tolerance "
+                                               "removes part, not all, of the fear of blame",
+                                               0, 1, plausible=(0.2, 0.8))
     commendation: bool = p(True, "bool", "Front-line evaluation and commendation after an "
                            "emergency raise initiative for the next.", "seed article")
+    evaluation_trust_change: float = p(0.1, "share", "After an emergency's evaluation, trust of "
+                                       "residents whose need was met within the target moves "
+                                       "this share of the way to 1; of others, towards 0.",
+                                       "assumption: one experience shifts trust noticeably, "
+                                       "not wholly", 0, 1, plausible=(0.02, 0.25))
     open_affairs_platform: bool = p(True, "bool", "Open village-affairs platform ('four "
                                     "discussions and two openness') builds trust.",
                                     "seed article")
     mutual_aid: bool = p(True, "bool", "Mutual-aid organizations: neighbours report and help.",
                          "seed article")
     publicity_per_month: float = p(2.0, "events/month", "Publicity events raising "
-                                   "preparedness.", "assumption", 0, 60)
+                                   "preparedness.", "policy lever (default assumed)", 0, 60)
     temporary_party_orgs: bool = p(True, "bool", "Temporary party organizations set up at "
                                    "incident sites and shelters.", "seed article")
     front_line_command: bool = p(True, "bool", "The joint-meeting committee becomes the "
                                  "front-line command in an emergency.", "seed article")
     colocated_units_integrated: bool = p(True, "bool", "Co-located agencies, enterprises and "
                                          "markets are brought into the grid.", "seed article")
+    staff_per_colocated_unit: int = p(4, "staff/unit", "Staff a co-located unit sends to the "
+                                      "grid's response.", "assumption: a small team per "
+                                      "agency or enterprise", 0, 1000, plausible=(2, 8))
     party_member_mobilization: float = p(0.05, "share", "Share of party members a grid party "
                                          "organization mobilizes as first responders.",
-                                         "assumption", 0, 1)
+                                         "assumption: able, present and reachable members",
+                                         0, 1, plausible=(0.02, 0.15))
     cadre_switch_min: float = p(30.0, "min", "Mode-switch delay of community and township "
-                                "cadres.", "assumption", 0, 1440)
+                                "cadres.", "assumption: half an hour to gather", 0, 1440,
+                                plausible=(10.0, 90.0))
+    switch_factor_no_cohesion: float = p(1.5, "x", "A community team switches mode in "
+                                         "cadre_switch_min x (this - cohesion): 1.5 means a "
+                                         "team without cohesion takes 1.5x, a fully cohesive "
+                                         "one 0.5x.", "assumption: cohesion can halve or "
+                                         "stretch the switch by half", 1, 5,
+                                         plausible=(1.2, 2.0))
     command_convene_min: float = p(60.0, "min", "Time for the joint-meeting committee to "
-                                   "convene as the front-line command.", "assumption", 0, 1440)
+                                   "convene as the front-line command.", "assumption: an "
+                                   "hour to gather the member units", 0, 1440,
+                                   plausible=(20.0, 180.0))
     organ_mobilization_min: float = p(90.0, "min", "Time for registered organ cadres to reach "
-                                      "their community.", "assumption", 0, 1440)
+                                      "their community.", "assumption: called from their "
+                                      "offices across the city", 0, 1440,
+                                      plausible=(30.0, 240.0))
+    initial_familiarity: float = p(0.3, "0-1", "Grid managers' familiarity with their grids "
+                                   "before peacetime service builds it.", "assumption: "
+                                   "managers know some households", 0, 1,
+                                   plausible=(0.1, 0.6))
     initial_cohesion: float = p(0.3, "0-1", "Team cohesion of a community's cadres before "
-                                "peacetime service builds it.", "assumption", 0, 1)
+                                "peacetime service builds it.", "assumption: a team that "
+                                "rarely works together", 0, 1, plausible=(0.1, 0.6))
     shift_hours: float = p(12.0, "hours", "Working hours before a responder needs rest.",
-                           "assumption", 1, 48)
-    rest_hours: float = p(6.0, "hours", "Rest after a shift.", "assumption", 0, 48)
+                           "assumption: a long emergency shift", 1, 48, plausible=(8.0, 16.0))
+    rest_hours: float = p(6.0, "hours", "Rest after a shift.", "assumption: a short sleep",
+                          0, 48, plausible=(4.0, 10.0))
+
+
+@dataclass(frozen=True)
+class PeacetimeParams:
+    """Effect sizes of peacetime work (per event), and the drift without it."""
+
+    visit_familiarity_gain: float = p(0.05, "share/visit", "A service visit moves the grid "
+                                      "manager's familiarity this share of the way to 1.",
+                                      "assumption: twenty visits make a grid well known",
+                                      0, 1, plausible=(0.02, 0.15))
+    visit_trust_gain: float = p(0.004, "share/visit", "A service visit moves the trust of the "
+                                "grid's residents this share of the way to 1.", "assumption: "
+                                "a visit reaches a few households of hundreds", 0, 1,
+                                plausible=(0.001, 0.02))
+    visit_cohesion_gain: float = p(0.01, "share/visit", "Each team visit moves the community "
+                                   "team's cohesion this share of the way to 1.", "assumption: "
+                                   "cohesion grows over months of joint work", 0, 1,
+                                   plausible=(0.003, 0.03))
+    training_skill_gain: float = p(0.3, "share", "A rotation training moves a cadre's skill "
+                                   "this share of the way to 1 (once per cadre).", "assumption: "
+                                   "one course of days to weeks", 0, 1, plausible=(0.1, 0.5))
+    holiday_familiarity_gain: float = p(0.002, "share/cadre-day", "Each registered organ cadre "
+                                        "serving on a holiday moves its community's grid "
+                                        "familiarity this share of the way to 1.", "assumption: "
+                                        "a weekend's service, much less than a manager's visit",
+                                        0, 1, plausible=(0.0005, 0.01))
+    platform_trust_gain: float = p(0.02, "share/week", "The open affairs platform moves every "
+                                   "resident's trust this share of the way to 1 each week.",
+                                   "assumption: open accounts slowly build trust", 0, 1,
+                                   plausible=(0.005, 0.05))
+    publicity_preparedness_gain: float = p(0.03, "share/event", "A publicity event moves "
+                                           "preparedness this share of the way to 1.",
+                                           "assumption: one campaign reaches a few percent",
+                                           0, 1, plausible=(0.01, 0.08))
+    daily_decay: float = p(0.003, "share/day", "Trust, preparedness and familiarity drift this "
+                           "share towards 0 each peacetime day.", "assumption: half-life of "
+                           "about seven months", 0, 1, plausible=(0.001, 0.01))
+    visits_without_first_secretary: float = p(0.5, "x", "Service visits made without a first "
+                                              "secretary, relative to with one.", "assumption: "
+                                              "the first secretary leads half the visits", 0, 1,
+                                              plausible=(0.3, 0.8))
+
+
+@dataclass(frozen=True)
+class SkillParams:
+    """Skill levels (0-1) of each kind of responder at the start of peacetime."""
+
+    community_cadre_low: float = p(0.3, "0-1", "Lowest skill of a community cadre (uniform "
+                                   "between low and high).", "assumption: generalists, some "
+                                   "experience", 0, 1, plausible=(0.2, 0.4))
+    community_cadre_high: float = p(0.6, "0-1", "Highest skill of a community cadre.",
+                                    "assumption: generalists, some experience", 0, 1,
+                                    plausible=(0.5, 0.7))
+    township_cadre_low: float = p(0.4, "0-1", "Lowest skill of a township cadre (uniform "
+                                  "between low and high).", "assumption: more emergency work "
+                                  "than community cadres", 0, 1, plausible=(0.3, 0.5))
+    township_cadre_high: float = p(0.7, "0-1", "Highest skill of a township cadre.",
+                                   "assumption: more emergency work than community cadres",
+                                   0, 1, plausible=(0.6, 0.8))
+    organ_cadre: float = p(0.5, "0-1", "Skill of an organ cadre.", "assumption: office staff, "
+                           "average", 0, 1, plausible=(0.3, 0.7))
+    unit_staff: float = p(0.5, "0-1", "Skill of a co-located unit's staff (logistics).",
+                          "assumption: average", 0, 1, plausible=(0.3, 0.7))
+    professional_volunteer: float = p(0.8, "0-1", "Skill of a professional volunteer (rescue, "
+                                      "medical, logistics).", "assumption: trained "
+                                      "specialists", 0, 1, plausible=(0.6, 0.95))
+    standing_volunteer: float = p(0.4, "0-1", "Skill of a standing-team volunteer.",
+                                  "assumption: briefly trained residents", 0, 1,
+                                  plausible=(0.2, 0.6))
+
+
+@dataclass(frozen=True)
+class NeedParams:
+    """What each type of need asks: mean effort and, in the siloed structure, the owning line
+    (0 party building, 1 comprehensive management, 2 civil affairs, 3 urban management,
+    4 letters and visits, 5 emergency management)."""
+
+    evacuation_effort_min: float = p(90.0, "person-min", "Mean effort of an evacuation (before "
+                                     "the escort to a shelter).", "assumption: gather a "
+                                     "household and its belongings", 1, 10080,
+                                     plausible=(45.0, 180.0))
+    rescue_effort_min: float = p(180.0, "person-min", "Mean effort of a rescue.", "assumption: "
+                                 "boats or ropes, several helpers' hours", 1, 10080,
+                                 plausible=(90.0, 360.0))
+    supply_effort_min: float = p(45.0, "person-min", "Mean effort of a supply delivery.",
+                                 "assumption: one delivery round", 1, 10080,
+                                 plausible=(20.0, 90.0))
+    testing_effort_min: float = p(15.0, "person-min", "Mean effort of a test at home.",
+                                  "assumption: one home visit with a swab", 1, 10080,
+                                  plausible=(5.0, 30.0))
+    medical_transport_effort_min: float = p(60.0, "person-min", "Mean effort of a medical "
+                                            "transport.", "assumption: to a clinic and back",
+                                            1, 10080, plausible=(30.0, 120.0))
+    fire_rescue_effort_min: float = p(90.0, "person-min", "Mean effort of a fire or accident "
+                                      "rescue.", "assumption: until the fire brigade takes "
+                                      "over", 1, 10080, plausible=(45.0, 180.0))
+    effort_spread: float = p(0.4, "share", "A need's effort is its type's mean times a uniform "
+                             "factor in 1 +- this spread (effort_distribution = uniform).",
+                             "assumption: households differ", 0, 0.99, plausible=(0.2, 0.6))
+    evacuation_line: int = p(5, "line", "Line that owns evacuations (siloed).",
+                             "seed article (emergency management)", 0, 11)
+    rescue_line: int = p(5, "line", "Line that owns rescues (siloed).",
+                         "seed article (emergency management)", 0, 11)
+    supply_line: int = p(2, "line", "Line that owns supply deliveries (siloed).",
+                         "seed article (civil affairs)", 0, 11)
+    testing_line: int = p(1, "line", "Line that owns testing (siloed).",
+                          "seed article (comprehensive management)", 0, 11)
+    medical_transport_line: int = p(1, "line", "Line that owns medical transports (siloed).",
+                                    "seed article (comprehensive management)", 0, 11)
+    fire_rescue_line: int = p(3, "line", "Line that owns fire and accident rescues (siloed).",
+                              "seed article (urban management)", 0, 11)
 
 
 @dataclass(frozen=True)
@@ -199,12 +407,22 @@ class ReportingParams:
 @dataclass(frozen=True)
 class DetectionParams:
     self_report_per_hour: float = p(1.0, "1/hour", "Rate at which an affected resident with "
-                                    "full trust and preparedness reports a need.",
-                                    "assumption", 0, 60)
+                                    "full trust and preparedness reports a need (scaled by "
+                                    "the mean of the two).", "assumption: within an hour when "
+                                    "willing and aware", 0, 60, plausible=(0.3, 3.0))
     neighbour_report_per_hour: float = p(0.4, "1/hour", "Rate at which neighbours report (with "
-                                         "mutual-aid organizations).", "assumption", 0, 60)
+                                         "mutual-aid organizations).", "assumption: slower "
+                                         "than the household itself", 0, 60,
+                                         plausible=(0.1, 1.0))
+    neighbour_factor_without_mutual_aid: float = p(0.3, "x", "Neighbours' reporting rate "
+                                                   "without mutual-aid organizations, relative "
+                                                   "to with them.", "assumption: unorganized "
+                                                   "neighbours seldom report", 0, 1,
+                                                   plausible=(0.1, 0.6))
     grid_manager_per_hour: float = p(0.5, "1/hour", "Rate at which a fully familiar grid "
-                                     "manager finds a need on patrol.", "assumption", 0, 60)
+                                     "manager finds a need on patrol.", "assumption: a patrol "
+                                     "passes each household every few hours", 0, 60,
+                                     plausible=(0.2, 1.5))
 
 
 @dataclass(frozen=True)
@@ -251,64 +469,202 @@ class ResponseParams:
 
 @dataclass(frozen=True)
 class FloodParams:
-    enabled: bool = p(True, "bool", "A flood or typhoon occurs.")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "assumption", 0, 1e5)
-    duration_hours: float = p(48.0, "hours", "Duration of the rain/surge.", "assumption",
-                              0.1, 1e4)
+    enabled: bool = p(True, "bool", "A flood or typhoon occurs.", "scenario setting")
+    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
+                          0, 1e5)
+    duration_hours: float = p(48.0, "hours", "Duration of the rain/surge.", "assumption: a "
+                              "typhoon's rain and surge last one to three days", 0.1, 1e4,
+                              plausible=(24.0, 96.0))
     needs_per_1000_per_hour: float = p(8.0, "needs/1000 residents/hour", "Peak rate of new "
-                                       "needs in a low-lying grid.", "assumption", 0, 100)
+                                       "needs in a low-lying grid.", "assumption: Typhoon "
+                                       "Lekima (2019) moved about a fifth of affected "
+                                       "residents (usa.fjsen.com/2019-08/12/content_22601573"
+                                       ".htm)", 0, 100, plausible=(2.0, 20.0))
     upland_factor: float = p(0.15, "x", "Need rate in other grids relative to low-lying ones.",
-                             "assumption", 0, 1)
+                             "assumption: wind and landslides, not water", 0, 1,
+                             plausible=(0.05, 0.3))
     road_cut_share: float = p(0.1, "share", "Share of edges at low-lying grids cut at peak.",
-                              "assumption", 0, 1)
+                              "assumption: the deepest underpasses and lanes", 0, 1,
+                              plausible=(0.05, 0.3))
     travel_time_factor: float = p(2.0, "x", "Travel-time multiplier on flooded edges.",
-                                  "assumption", 1, 20)
+                                  "assumption: wading or boats", 1, 20, plausible=(1.5, 4.0))
     severe_share: float = p(0.2, "share", "Share of needs that start severe (rescue).",
-                            "assumption", 0, 1)
+                            "assumption: most need moving, fewer need rescue", 0, 1,
+                            plausible=(0.1, 0.35))
     supply_share: float = p(0.2, "share", "Share of needs that are supply deliveries to "
-                            "stranded households.", "assumption", 0, 1)
+                            "stranded households.", "assumption: households that stay but are cut "
+                            "off", 0, 1, plausible=(0.1, 0.35))
+    rescue_severity_low: float = p(0.6, "0-1", "Lowest starting severity of a rescue need "
+                                   "(uniform between low and high).", "assumption: trapped, "
+                                   "in danger", 0, 1, plausible=(0.5, 0.7))
+    rescue_severity_high: float = p(0.9, "0-1", "Highest starting severity of a rescue need.",
+                                    "assumption: trapped, in danger", 0, 1,
+                                    plausible=(0.8, 1.0))
+    other_severity_low: float = p(0.1, "0-1", "Lowest starting severity of an evacuation or "
+                                  "supply need (uniform between low and high).", "assumption: "
+                                  "inconvenient, not yet dangerous", 0, 1,
+                                  plausible=(0.05, 0.2))
+    other_severity_high: float = p(0.4, "0-1", "Highest starting severity of an evacuation or "
+                                   "supply need.", "assumption: inconvenient, not yet "
+                                   "dangerous", 0, 1, plausible=(0.3, 0.5))
+    peak_share: float = p(1 / 3, "share", "Share of the duration after which the need rate "
+                          "peaks (triangular profile).", "assumption: rain builds up faster "
+                          "than water recedes", 0, 1, plausible=(0.2, 0.5))
     profile: str = p("triangular", "-", "Time profile of the need rate: 'triangular' (rises "
-                     "to a peak a third of the way, then recedes) or 'steady' (constant: a "
-                     "Poisson stream, for verification).", "assumption",
-                     choices=("triangular", "steady"))
+                     "to a peak at peak_share of the way, then recedes) or 'steady' "
+                     "(constant: a Poisson stream, for verification).", "assumption: a flood "
+                     "rises and recedes", choices=("triangular", "steady"))
 
 
 @dataclass(frozen=True)
 class FireParams:
-    enabled: bool = p(False, "bool", "Fires or accidents occur.")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "assumption", 0, 1e5)
+    enabled: bool = p(False, "bool", "Fires or accidents occur.", "scenario setting")
+    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
+                          0, 1e5)
     duration_hours: float = p(24.0, "hours", "Period over which incidents occur.",
-                              "assumption", 0.1, 1e4)
-    incidents: int = p(3, "incidents", "Number of incidents.", "assumption", 0, 1000)
-    needs_per_incident: float = p(6.0, "needs", "Mean needs per incident.", "assumption",
-                                  0, 1000)
+                              "assumption: the storm's first day", 0.1, 1e4, plausible=(6.0, 48.0))
+    incidents: int = p(3, "incidents", "Number of incidents.", "assumption: a few, from "
+                       "electrical faults in the storm", 0, 1000, plausible=(1, 10))
+    needs_per_incident: float = p(6.0, "needs", "Mean needs per incident.", "assumption: a "
+                                  "building's households", 0, 1000, plausible=(3.0, 15.0))
+    spread_min: float = p(5.0, "min", "Mean delay of an incident's needs after it breaks out "
+                          "(exponential).", "assumption: people are found within minutes",
+                          0, 600, plausible=(2.0, 15.0))
+    rescue_share: float = p(0.5, "share", "Share of an incident's needs that are fire or "
+                            "accident rescues.", "assumption: people trapped or hurt on site",
+                            0, 1, plausible=(0.3, 0.7))
+    medical_share: float = p(0.2, "share", "Share that are medical transports (the rest are "
+                             "evacuations).", "assumption: smoke inhalation and burns",
+                             0, 1, plausible=(0.1, 0.3))
+    evacuation_severity_low: float = p(0.3, "0-1", "Lowest starting severity of a fire "
+                                       "evacuation (uniform between low and high).",
+                                       "assumption: smoke, not flames", 0, 1,
+                                       plausible=(0.2, 0.4))
+    evacuation_severity_high: float = p(0.6, "0-1", "Highest starting severity of a fire "
+                                        "evacuation.", "assumption: smoke, not flames", 0, 1,
+                                        plausible=(0.5, 0.7))
+    severe_severity_low: float = p(0.7, "0-1", "Lowest starting severity of a fire rescue or "
+                                   "medical transport (uniform between low and high).",
+                                   "assumption: life in danger", 0, 1, plausible=(0.6, 0.8))
+    severe_severity_high: float = p(1.0, "0-1", "Highest starting severity of a fire rescue or "
+                                    "medical transport.", "assumption: life in danger", 0, 1,
+                                    plausible=(0.9, 1.0))
 
 
 @dataclass(frozen=True)
 class EpidemicParams:
-    enabled: bool = p(False, "bool", "An epidemic spreads among residents.")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "assumption", 0, 1e5)
+    enabled: bool = p(False, "bool", "An epidemic spreads among residents.", "scenario setting")
+    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
+                          0, 1e5)
     r0: float = p(2.5, "-", "Basic reproduction number.", "assumption (COVID-19 ancestral "
-                  "strain estimates 2-3)", 0, 20)
-    infectious_days: float = p(7.0, "days", "Mean infectious period.", "assumption", 0.1, 100)
-    initial_infected: int = p(10, "residents", "Infected residents at onset.", "assumption",
-                              0, 1_000_000)
+                  "strain estimates 2-3)", 0, 20, plausible=(1.5, 4.0))
+    infectious_days: float = p(7.0, "days", "Mean infectious period.", "assumption: COVID-19 "
+                               "estimates 5-10 days", 0.1, 100, plausible=(4.0, 10.0))
+    initial_infected: int = p(10, "residents", "Infected residents at onset.",
+                              "assumption: a cluster found late", 0, 1_000_000,
+                              plausible=(1, 50))
     symptom_onset_days: float = p(3.0, "days", "Mean time from infection to symptoms, when "
-                                  "the case's needs appear.", "assumption", 0, 30)
+                                  "the case's needs appear.", "assumption: COVID-19 "
+                                  "incubation 2-6 days", 0, 30, plausible=(2.0, 6.0))
     household_share: float = p(0.4, "share", "Share of transmission within households.",
-                               "assumption", 0, 1)
+                               "assumption: close contacts dominate", 0, 1, plausible=(0.2, 0.6))
     grid_share: float = p(0.4, "share", "Share of transmission within the grid (the rest "
-                          "mixes across the township).", "assumption", 0, 1)
+                          "mixes across the township).", "assumption: neighbours and "
+                          "shared spaces", 0, 1,
+                          plausible=(0.2, 0.6))
     test_need_share: float = p(0.5, "share", "Share of new infections that create a testing "
-                               "need.", "assumption", 0, 1)
+                               "need.", "assumption: symptomatic cases asking for a test", 0, 1,
+                               plausible=(0.2, 0.8))
     supply_need_share: float = p(0.3, "share", "Share of new infections whose quarantined "
-                                 "household needs supply delivery.", "assumption", 0, 1)
+                                 "household needs supply delivery.", "assumption: households "
+                                 "without stocks", 0, 1,
+                                 plausible=(0.1, 0.5))
     severe_share_60plus: float = p(0.1, "share", "Share of infected 60+ residents who need "
-                                   "medical transport.", "assumption", 0, 1)
+                                   "medical transport.", "assumption: severe illness in the "
+                                   "elderly", 0, 1,
+                                   plausible=(0.03, 0.2))
+    mild_severity_low: float = p(0.1, "0-1", "Lowest starting severity of a testing or supply "
+                                 "need (uniform between low and high).", "assumption: mild "
+                                 "illness or quarantine", 0, 1, plausible=(0.05, 0.2))
+    mild_severity_high: float = p(0.3, "0-1", "Highest starting severity of a testing or "
+                                  "supply need.", "assumption: mild illness or quarantine",
+                                  0, 1, plausible=(0.2, 0.4))
+    severe_severity_low: float = p(0.6, "0-1", "Lowest starting severity of a medical "
+                                   "transport (uniform between low and high).", "assumption: "
+                                   "an elderly case getting worse", 0, 1,
+                                   plausible=(0.5, 0.7))
+    severe_severity_high: float = p(0.9, "0-1", "Highest starting severity of a medical "
+                                    "transport.", "assumption: an elderly case getting worse",
+                                    0, 1, plausible=(0.8, 1.0))
     isolation: bool = p(True, "bool", "Cases found through served testing needs isolate.",
-                        "assumption")
+                        "policy lever")
     isolation_effect: float = p(0.8, "share", "Reduction of an isolated case's transmission.",
-                                "assumption", 0, 1)
+                                "assumption: home isolation, not perfect", 0, 1,
+                                plausible=(0.5, 0.95))
+
+
+@dataclass(frozen=True)
+class RoutineParams:
+    """Routine cases in peacetime: the daily work of the grid system (see sim/routine.py)."""
+
+    cases_per_1000_per_day: float = p(1.5, "cases/1000 residents/day", "Routine cases "
+                                      "(repairs, disputes, welfare, sanitation) residents "
+                                      "raise per peacetime day; 0 turns routine work off.",
+                                      "Dongcheng, Beijing, 2015: about 40,000 cases a month "
+                                      "for about 0.9 M residents (handmsg.com/page/2017/0831/"
+                                      "15198880.shtml)",
+                                      0, 100, plausible=(0.5, 3.0))
+    raised_from_hour: float = p(7.0, "hour of day", "Residents raise problems from this hour.",
+                                "assumption: waking hours", 0, 24, plausible=(6.0, 9.0))
+    raised_until_hour: float = p(22.0, "hour of day", "... until this hour (uniformly "
+                                 "between).", "assumption: waking hours", 0, 24,
+                                 plausible=(20.0, 23.0))
+    duty_start_hour: float = p(8.5, "hour of day", "Community and township staff go on duty "
+                               "for routine work.", "assumption: office hours", 0, 23,
+                               plausible=(8.0, 9.0))
+    duty_hours: float = p(9.0, "hours", "Length of the duty day; cases filed after it wait "
+                          "for the next morning.", "assumption: office hours with a lunch "
+                          "break", 1, 24, plausible=(8.0, 12.0))
+    effort_min: float = p(60.0, "person-min", "Mean work on a routine case on site (visit, "
+                          "coordination, confirmation with the resident).", "assumption: "
+                          "about an hour for a repair or a mediation visit", 1, 1440,
+                          plausible=(20.0, 180.0))
+    party_service_share: float = p(0.01, "share", "Share of a grid's party members who take "
+                                   "routine cases at the grid in peacetime (integrated_party).",
+                                   "assumption: a member or so per grid on duty; most routine "
+                                   "work needs staff", 0, 1, plausible=(0.0, 0.05))
+    closure_deadline_h: float = p(48.0, "hours", "A case not closed within this time of "
+                                  "being filed counts as unclosed.", "assumption: grid "
+                                  "systems set deadlines of one to a few working days",
+                                  1, 8760, plausible=(24.0, 120.0))
+    satisfied_within_h: float = p(24.0, "hours", "Residents whose case closes within this "
+                                  "time of filing trust the organization more; later, less.",
+                                  "assumption: same or next day", 0.5, 8760,
+                                  plausible=(8.0, 48.0))
+    trust_gain: float = p(0.05, "share", "Trust a satisfied household gains per closed case "
+                          "(toward 1).", "assumption: one good experience moves trust a "
+                          "little", 0, 1, plausible=(0.01, 0.15))
+    trust_loss: float = p(0.05, "share", "Trust an unsatisfied household loses per case "
+                          "closed late or not at all (toward 0).", "assumption: symmetric "
+                          "with the gain", 0, 1, plausible=(0.01, 0.15))
+    trust_spillover: float = p(0.01, "x", "Each other resident of the grid feels this share "
+                               "of a household's trust change (word of mouth).",
+                               "assumption: neighbours hear of a case, a small share of "
+                               "what the household feels", 0, 1, plausible=(0.0, 0.05))
+    familiarity_gain: float = p(0.02, "share", "Familiarity of the grid manager and cadres "
+                                "with a grid gained per case closed there (toward 1).",
+                                "assumption: smaller than a service visit's 0.05", 0, 1,
+                                plausible=(0.005, 0.05))
+    skill_gain: float = p(0.01, "share", "Skill a handler gains per case (learning by "
+                          "doing, toward the cap).", "assumption: a few dozen cases "
+                          "teach about what one training round does", 0, 1,
+                          plausible=(0.002, 0.03))
+    skill_cap: float = p(0.8, "0-1", "Skill that learning by doing alone can reach.",
+                         "assumption: routine work teaches less than training", 0, 1,
+                         plausible=(0.6, 0.95))
+    cohesion_gain: float = p(0.005, "share", "Cohesion a community team gains per case one "
+                             "of its cadres closes (toward 1).", "assumption: a fifth of a "
+                             "team service visit day", 0, 1, plausible=(0.001, 0.02))
 
 
 SECTIONS: dict[str, type] = {
@@ -316,6 +672,9 @@ SECTIONS: dict[str, type] = {
     "population": PopulationParams,
     "space": SpaceParams,
     "organization": OrganizationParams,
+    "peacetime": PeacetimeParams,
+    "skills": SkillParams,
+    "needs": NeedParams,
     "reporting": ReportingParams,
     "detection": DetectionParams,
     "volunteers": VolunteerParams,
@@ -323,6 +682,7 @@ SECTIONS: dict[str, type] = {
     "flood": FloodParams,
     "fire": FireParams,
     "epidemic": EpidemicParams,
+    "routine": RoutineParams,
 }
 
 
@@ -334,6 +694,9 @@ class Config:
     population: PopulationParams = field(default_factory=PopulationParams)
     space: SpaceParams = field(default_factory=SpaceParams)
     organization: OrganizationParams = field(default_factory=OrganizationParams)
+    peacetime: PeacetimeParams = field(default_factory=PeacetimeParams)
+    skills: SkillParams = field(default_factory=SkillParams)
+    needs: NeedParams = field(default_factory=NeedParams)
     reporting: ReportingParams = field(default_factory=ReportingParams)
     detection: DetectionParams = field(default_factory=DetectionParams)
     volunteers: VolunteerParams = field(default_factory=VolunteerParams)
@@ -341,6 +704,7 @@ class Config:
     flood: FloodParams = field(default_factory=FloodParams)
     fire: FireParams = field(default_factory=FireParams)
     epidemic: EpidemicParams = field(default_factory=EpidemicParams)
+    routine: RoutineParams = field(default_factory=RoutineParams)
     name: str = "default"
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -400,44 +764,65 @@ def param_field(section: str, key: str) -> dataclasses.Field:
 
 
 def check_value(section: str, key: str, value: Any, source: str = "") -> Any:
-    """Coerce and check one value against its definition; raise ConfigError if not allowed."""
+    """Check one value against its definition; raise ConfigError if it is not allowed.
+
+    Parsing is strict: a boolean is ``true`` or ``false`` (a Python or TOML bool), never a
+    string such as ``"TRUE"`` or ``"yes"``; a number is an int or float, never a string such
+    as ``" 12 "`` (``--set`` values are parsed as TOML before they reach here, so
+    ``--set time.war_hours=12`` is a number). An int parameter takes a whole float
+    (``3.0`` -> 3). Numbers are compared with their range exactly, whatever their size.
+    """
     f = param_field(section, key)
     meta = f.metadata
     full = f"{section}.{key}"
     kind = type(f.default)
     if kind is bool:
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"
         if not isinstance(value, bool):
-            raise ConfigError(full, f"must be true or false, got {value!r}", source)
+            raise ConfigError(full, f"must be true or false, got {show_value(value)}", source)
     elif kind in (int, float):
-        if isinstance(value, str):
-            try:
-                value = float(value) if kind is float else int(value)
-            except ValueError:
-                raise ConfigError(full, f"must be a number ({meta['unit']}), got {value!r}",
-                                  source) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            raise ConfigError(full, f"must be a finite number ({meta['unit']}), got {value!r}",
-                              source)
-        if kind is int:
-            if float(value) != int(value):
-                raise ConfigError(full, f"must be a whole number, got {value!r}", source)
-            value = int(value)
-        else:
-            value = float(value)
-        low, high = meta["low"], meta["high"]
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(full, f"must be between {low} and {high} {meta['unit']}, "
-                              f"got {value!r}", source)
+        value = _check_number(full, kind, value, meta, source)
     elif kind is str:
         if not isinstance(value, str):
-            raise ConfigError(full, f"must be a string, got {value!r}", source)
+            raise ConfigError(full, f"must be a string, got {show_value(value)}", source)
         if meta["choices"] and value not in meta["choices"]:
             raise ConfigError(full, f"must be one of {', '.join(meta['choices'])}, "
-                              f"got {value!r}", source)
+                              f"got {show_value(value)}", source)
     return value
+
+
+def _check_number(full: str, kind: type, value: Any, meta: Any, source: str) -> int | float:
+    """An int or float in range, converted to the parameter's kind (no overflow for huge ints)."""
+    unit = meta["unit"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (text, not a number)" if isinstance(value, str) else ""
+        raise ConfigError(full, f"must be a finite number ({unit}), got {show_value(value)}"
+                          f"{hint}", source)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(full, f"must be a finite number ({unit}), got {value!r}", source)
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ConfigError(full, f"must be a whole number, got {value!r}", source)
+    low, high = meta["low"], meta["high"]
+    # int and float compare exactly in Python, so a 400-digit int is simply out of range
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(full, f"must be between {low} and {high} {unit}, "
+                          f"got {show_value(value)}", source)
+    return int(value) if kind is int else float(value)
+
+
+def show_value(value: Any, width: int = 60) -> str:
+    """A value for an error message: short, and safe for huge ints and deeply nested data."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"a{' negative' if value < 0 else ''} number of about {digits} digits"
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int inside a list or table too long for str()
+        return f"a {type(value).__name__} holding a number too long to show"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+_REPR = reprlib.Repr(maxlevel=2, maxstring=50, maxother=50,
+                     maxlist=4, maxdict=4, maxlong=40)
 
 
 def describe() -> list[dict[str, Any]]:
@@ -448,3 +833,28 @@ def describe() -> list[dict[str, Any]]:
             rows.append({"key": f"{section}.{f.name}", "section": section, "name": f.name,
                          "type": type(f.default).__name__, "default": f.default, **f.metadata})
     return rows
+
+
+def describe_json(config: "Config | None" = None) -> list[dict[str, Any]]:
+    """Every parameter as JSON-ready data, for ``grassroots config --json``.
+
+    Each entry: ``key``, ``value`` (the default, or the value in ``config``), ``type``, ``unit``, ``allowed`` (a list of
+    choices, ``[true, false]``, or ``[low, high]`` with ``null`` for an open end), ``plausible``
+    (``[low, high]``, or ``null`` for policies, switches and scenario settings), ``source`` and
+    ``description``.
+    """
+    values = config.flat() if config is not None else {}
+    out = []
+    for r in describe():
+        if r["choices"]:
+            allowed: list[Any] = list(r["choices"])
+        elif r["type"] == "bool":
+            allowed = [True, False]
+        else:
+            allowed = [r["low"], r["high"]]
+        out.append({"key": r["key"], "value": values.get(r["key"], r["default"]),
+                    "type": r["type"],
+                    "unit": r["unit"], "allowed": allowed,
+                    "plausible": list(r["plausible"]) if r["plausible"] is not None else None,
+                    "source": r["source"], "description": r["doc"]})
+    return out

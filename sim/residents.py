@@ -7,12 +7,32 @@ need state and epidemic state (SIR, with isolation of cases found by testing).
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from .params import EpidemicParams, PopulationParams
 
-SUSCEPTIBLE, INFECTED, RECOVERED = 0, 1, 2
-NO_NEED, UNMET, MET = 0, 1, 2
+
+class EpiState(IntEnum):
+    """A resident's epidemic state (SIR); array code in ``Residents.epi``."""
+
+    SUSCEPTIBLE = 0
+    INFECTED = 1
+    RECOVERED = 2
+
+
+class NeedStatus(IntEnum):
+    """Whether a resident's need is unmet or met; array code in ``Residents.need_state``."""
+
+    NO_NEED = 0
+    UNMET = 1
+    MET = 2
+
+
+# Plain ints: a numpy scalar compares with an int much faster than with an IntEnum member.
+SUSCEPTIBLE, INFECTED, RECOVERED = map(int, EpiState)
+NO_NEED, UNMET, MET = map(int, NeedStatus)
 
 
 class Residents:
@@ -38,9 +58,10 @@ class Residents:
         p_vuln = np.where(self.elderly, pop.share_vulnerable_60plus, pop.share_vulnerable_under60)
         self.vulnerable = rng.random(n) < p_vuln
         self.party_member = rng.random(n) < pop.share_party_members
-        self.trust = _beta_mean(rng, pop.initial_trust, n)
-        self.preparedness = _beta_mean(rng, pop.initial_preparedness, n)
-        self.willingness = _beta_mean(rng, pop.willingness_mean, n)
+        k = pop.attitude_concentration
+        self.trust = _beta_mean(rng, pop.initial_trust, n, k)
+        self.preparedness = _beta_mean(rng, pop.initial_preparedness, n, k)
+        self.willingness = _beta_mean(rng, pop.willingness_mean, n, k)
         self.need_state = np.zeros(n, dtype=np.int8)
         self.epi = np.zeros(n, dtype=np.int8)
         self.isolated = np.zeros(n, dtype=bool)
@@ -104,7 +125,7 @@ class Residents:
         return s, i, self.n - s - i
 
 
-def _beta_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0
+def _beta_mean(rng: np.random.Generator, mean: float, n: int, concentration: float
                ) -> np.ndarray:
     """Values in [0, 1] with the given mean (Beta with fixed concentration)."""
     if mean <= 0.0:

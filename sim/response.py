@@ -31,9 +31,12 @@ TEMP_ORG_MIN_NEEDS = 3  # unmet needs in a grid that make it an incident site (a
 class Response:
     """Everything between a need's detection and its resolution."""
 
-    def __init__(self, model: World, t_war: float) -> None:
+    def __init__(self, model: World, t_war: float, peace: bool = False) -> None:
         self.m = model
         cfg = model.config
+        # Peace mode (routine cases, sim/routine.py): offices are open from the start, no
+        # front-line command convenes, no one volunteers spontaneously.
+        self.peace = peace
         self.cfg = cfg
         self.rng = model.rng
         self.q = EventQueue()
@@ -47,9 +50,10 @@ class Response:
         self.community_queue = [ReportQueue(rep.community_handlers, rep.community_delay_min)
                                 for _ in range(tw.n_communities)]
         self.township_queue = ReportQueue(rep.township_handlers, rep.township_delay_min,
-                                          opens_at=t_war + org.cadre_switch_min)
-        self.command_active = t_war + org.command_convene_min if org.front_line_command \
-            else math.inf
+                                          opens_at=-math.inf if peace
+                                          else t_war + org.cadre_switch_min)
+        self.command_active = t_war + org.command_convene_min \
+            if org.front_line_command and not peace else math.inf
         model.joint_committee.active_from = self.command_active
         self.command_queue = ReportQueue(rep.command_handlers, rep.command_delay_min,
                                          opens_at=self.command_active)
@@ -73,7 +77,7 @@ class Response:
         self.party_free = np.zeros(tw.n_grids, dtype=np.int64)
         self.spont_free = np.zeros(tw.n_grids, dtype=np.int64)
         self.spont_opened = np.zeros(tw.n_grids, dtype=bool)
-        self.party_active_from = t_war + org.cadre_switch_min
+        self.party_active_from = -math.inf if peace else t_war + org.cadre_switch_min
         if org.structure == "integrated_party":
             for gpo in model.grid_party_orgs:
                 self.party_free[gpo.grid] = gpo.mobilized
@@ -81,7 +85,7 @@ class Response:
         willing = (res.willingness > 0.5) & ~res.vulnerable
         self.willing = np.bincount(res.grid, weights=willing, minlength=tw.n_grids)
         if self.mechanism == "joint_meeting":
-            end = min(self.command_active, t_war + cfg.time.war_hours * 60)
+            end = 0.0 if peace else min(self.command_active, t_war + cfg.time.war_hours * 60)
             t = t_war + rep.joint_meeting_interval_min
             while t < end:
                 self.q.at(t, self._joint_meeting)
@@ -150,7 +154,7 @@ class Response:
 
     def _open_spontaneous(self, g: int) -> None:
         """Neighbours see the first need of their grid: willing residents step forward."""
-        if self.spont_opened[g]:
+        if self.spont_opened[g] or self.peace:
             return
         self.spont_opened[g] = True
         share = self.cfg.volunteers.spontaneous_share

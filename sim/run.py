@@ -14,7 +14,8 @@ from .params import Config
 
 @dataclass
 class Result:
-    """What a run produced: one-row outcomes, the time series and the need log."""
+    """What a run produced: one-row outcomes, the time series, the need log and the log of
+    peacetime routine cases (None without a peacetime phase)."""
 
     outcomes: pd.DataFrame
     timeseries: pd.DataFrame
@@ -25,10 +26,11 @@ class Result:
     n_residents: int
     n_steps: int
     model: GrassrootsModel | None = None
+    routine_cases: pd.DataFrame | None = None
 
     @property
     def outcome_units(self) -> dict[str, str]:
-        return {k: unit for k, (unit, _) in OUTCOMES.items()}
+        return {k: o.unit for k, o in OUTCOMES.items()}
 
     def summary(self) -> dict[str, float]:
         return self.outcomes.iloc[0].to_dict()
@@ -51,4 +53,5 @@ def simulate(config: Config | None = None, seed: int = 1,
     return Result(outcomes=pd.DataFrame([outcomes]), timeseries=ts, needs=need_log(model),
                   events=events, config=config, seed=int(seed),
                   n_residents=model.residents.n, n_steps=model.step_count,
-                  model=model if keep_model else None)
+                  model=model if keep_model else None,
+                  routine_cases=model.routine.log() if model.routine is not None else None)

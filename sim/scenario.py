@@ -12,24 +12,33 @@ one table per parameter section::
 
 Every value goes through :meth:`Config.from_dict` / :meth:`Config.with_overrides`, so an
 unknown section or key, a wrong type or an out-of-range value raises :class:`ConfigError`
-naming the file, the key and what is allowed. So does a file that is missing, unreadable or
-not valid TOML.
+naming the file, the key and what is allowed. Values are typed strictly: ``true``/``false``
+for switches, numbers without quotes (see :func:`sim.params.check_value`). A file that is
+missing, unreadable, not valid TOML, not a regular file (a device or a FIFO), larger than
+:data:`MAX_FILE_BYTES`, nested too deeply, or at the end of a ``base`` chain longer than
+:data:`MAX_BASE_DEPTH` files is a ConfigError too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import re
+import stat
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from .params import SECTIONS, Config, ConfigError
+from .params import SECTIONS, Config, ConfigError, show_value
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "street_flood.toml"
 META_KEYS = ("name", "description", "base")
+MAX_FILE_BYTES = 1 << 20  # a scenario or sweep file is a few kB; refuse to read megabytes
+MAX_BASE_DEPTH = 16  # files in one base chain (the shipped scenarios use 2)
 
 
 def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
@@ -70,7 +79,7 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
     for key, value in data.items():
         if key in META_KEYS:
             if not isinstance(value, str):
-                raise ConfigError(key, f"must be a string, got {value!r}", source)
+                raise ConfigError(key, f"must be a string, got {show_value(value)}", source)
         elif key not in SECTIONS:
             raise ConfigError(key, f"unknown section; allowed: [{'], ['.join(SECTIONS)}] "
                               f"and the top-level keys {', '.join(META_KEYS)}", source)
@@ -81,32 +90,106 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
                 _check_finite(f"{key}.{name}", item, source)
     base = Config()
     if "base" in data:
-        base_path = (path.parent / data["base"]).resolve()
+        base_path = _base_path(path, data["base"], source)
         if base_path in chain or base_path == path.resolve():
             raise ConfigError("base", f"'{data['base']}' includes itself (a cycle)", source)
-        if not base_path.is_file():
-            raise ConfigError("base", f"file not found: {base_path}", source)
+        if len(chain) + 1 >= MAX_BASE_DEPTH:
+            raise ConfigError("base", f"the base chain is longer than {MAX_BASE_DEPTH} files "
+                              f"(from {chain[0] if chain else path})", source)
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
     sections["name"] = data.get("name", path.stem)
     return _check_resolved(Config.from_dict(sections, source=source, base=base), source)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; any failure to read or parse it is a ConfigError naming the file."""
+def _base_path(path: Path, base: str, source: str) -> Path:
+    """The regular file a ``base`` names, relative to the file that includes it."""
+    if not base.strip() or "\0" in base:
+        raise ConfigError("base", f"must name a TOML file, got {show_value(base)}", source)
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        base_path = (path.parent / base).resolve()
+        info = os.stat(base_path)
+    except FileNotFoundError:
+        raise ConfigError("base", f"file not found: {show_value(str(path.parent / base), 200)}",
+                          source) from None
+    except (OSError, ValueError) as e:
+        raise ConfigError("base", f"cannot read {show_value(base)}: "
+                          f"{getattr(e, 'strerror', None) or e}", source) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError("base", f"not a regular file: {base_path}", source)
+    return base_path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; any failure to read or parse it is a ConfigError naming the file.
+
+    The file must be a regular file of at most :data:`MAX_FILE_BYTES`: it is opened without
+    blocking (a FIFO would wait for a writer forever) and checked before it is read (a device
+    such as ``/dev/zero`` never ends)."""
+    text = _read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _file_error(path, f"TOML syntax error: {e}") from None
+    except ValueError:  # tomllib refuses an integer of more than 4,300 digits
+        raise _file_error(path, f"{_long_number_line(text)}: an integer of more than "
+                          f"{sys.get_int_max_str_digits():,} digits") from None
+    except RecursionError:
+        raise _file_error(path, f"{_deepest_line(text)}: arrays or tables nested too "
+                          "deeply") from None
+
+
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of a regular file of at most MAX_FILE_BYTES."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise _file_error(path, "file not found") from None
     except IsADirectoryError:
         raise _file_error(path, "is a directory, not a TOML file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise _file_error(path, f"TOML syntax error: {e}") from None
-    except UnicodeDecodeError as e:
-        raise _file_error(path, f"not UTF-8 text: {e}") from None
     except OSError as e:
         raise _file_error(path, f"cannot read file: {e.strerror or e}") from None
+    except ValueError:
+        raise _file_error(path, "not a valid file name (it holds a NUL character)") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _file_error(path, "is a directory, not a TOML file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _file_error(path, "not a regular file (a device, FIFO or socket): "
+                              "give a TOML file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _file_error(path, f"too large for a TOML configuration ({info.st_size:,} "
+                              f"bytes; the limit is {MAX_FILE_BYTES:,})")
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise _file_error(path, f"cannot read file: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:  # it grew after the check
+        raise _file_error(path, f"too large for a TOML configuration (over "
+                          f"{MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _file_error(path, f"not UTF-8 text: {e}") from None
+
+
+def _deepest_line(text: str) -> str:
+    """The line that opens the most arrays and inline tables: 'line N (key)'."""
+    lines = text.splitlines() or [""]
+    number = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{"))
+    key = lines[number].split("=", 1)[0].strip() if "=" in lines[number] else ""
+    return f"line {number + 1}" + (f" ({key[:40]})" if key else "")
+
+
+def _long_number_line(text: str) -> str:
+    """Where tomllib found a number too long to convert: 'line N (key)'."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.search(rf"\d{{{sys.get_int_max_str_digits() + 1}}}", line.replace("_", "")):
+            key = line.split("=", 1)[0].strip() if "=" in line else ""
+            return f"line {number}" + (f" ({key[:40]})" if key else "")
+    return "a number"
 
 
 def _file_error(path: Path, message: str) -> ConfigError:
@@ -136,10 +219,10 @@ def shipped_or_path(arg: str, folder: Path, kind: str = "scenarios") -> Path:
     found (the command line reports it with exit status 2).
     """
     path = Path(arg)
-    if path.exists():
+    if os.path.exists(arg):  # False, not an error, for a name too long or with a NUL
         return path
     shipped = folder / f"{arg.removesuffix('.toml')}.toml"
-    if "/" not in arg and shipped.is_file():
+    if "/" not in arg and os.path.isfile(shipped):
         return shipped
     names = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
     raise _file_error(path, f"file not found (shipped {kind}: {names or 'none'})")

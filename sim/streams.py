@@ -17,8 +17,10 @@ class RunStreams(NamedTuple):
     people: np.random.SeedSequence      # residents' attributes
     hazards: np.random.SeedSequence     # the emergencies (spawned again, one per hazard)
     behaviour: np.random.SeedSequence   # everything the organizations and people do
+    routine: np.random.SeedSequence     # peacetime routine cases (sim/routine.py)
 
 
 def run_streams(seed: int) -> RunStreams:
     """The streams of the run with this seed."""
-    return RunStreams(*np.random.SeedSequence(seed).spawn(4))
+    # Spawning more children leaves the first ones as they were.
+    return RunStreams(*np.random.SeedSequence(seed).spawn(5))

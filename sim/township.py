@@ -14,7 +14,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from .params import Config, PopulationParams, SpaceParams
+from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
 
 GRID, OFFICE, COMMAND, SHELTER, UNIT = "grid", "community_office", "command_post", "shelter", "unit"
@@ -25,7 +25,7 @@ class Township:
 
     def __init__(self, pop: PopulationParams, space: SpaceParams, rng: np.random.Generator):
         self.n_grids = max(1, math.ceil(pop.n_residents / pop.residents_per_grid))
-        if space.layout == "lattice":
+        if space.layout == Layout.LATTICE:
             pos, edges = _lattice(self.n_grids)
         else:
             pos, edges = _random_geometric(self.n_grids, rng)
@@ -34,7 +34,8 @@ class Township:
         self.n_communities = int(self.grid_community.max()) + 1
         n_low = int(round(space.lowlying_share * self.n_grids))
         # Low-lying grids: the lowest of a smooth random elevation field (spatially correlated).
-        elevation = pos @ rng.normal(size=2) + 0.3 * rng.normal(size=self.n_grids)
+        elevation = pos @ rng.normal(size=2) + space.elevation_noise * \
+            rng.normal(size=self.n_grids)
         self.lowlying = np.zeros(self.n_grids, dtype=bool)
         self.lowlying[np.argsort(elevation)[:n_low]] = True
 
@@ -42,9 +43,10 @@ class Township:
         for i in range(self.n_grids):
             g.add_node(i, kind=GRID, community=int(self.grid_community[i]),
                        lowlying=bool(self.lowlying[i]), pos=tuple(pos[i]))
-        scale = space.edge_minutes
+        scale, spread = space.edge_minutes, space.edge_minutes_spread
         for a, b, length in edges:
-            g.add_edge(a, b, minutes=float(scale * length * rng.uniform(0.7, 1.3)))
+            g.add_edge(a, b, minutes=float(scale * length *
+                                           rng.uniform(1.0 - spread, 1.0 + spread)))
         self.office_node = np.zeros(self.n_communities, dtype=np.int64)
         self.shelter_nodes: list[int] = []
         self.unit_nodes: list[int] = []
@@ -52,16 +54,19 @@ class Township:
         for c in range(self.n_communities):
             members = np.flatnonzero(self.grid_community == c)
             centre = members[np.argmin(((pos[members] - pos[members].mean(0)) ** 2).sum(1))]
-            self.office_node[c] = self._attach(g, OFFICE, int(centre), c, 2.0)
+            self.office_node[c] = self._attach(g, OFFICE, int(centre), c,
+                                               space.office_access_min)
             for _ in range(space.shelters_per_community):
                 host = int(rng.choice(members))
-                self.shelter_nodes.append(self._attach(g, SHELTER, host, c, 3.0))
+                self.shelter_nodes.append(self._attach(g, SHELTER, host, c,
+                                                       space.site_access_min))
             for _ in range(space.colocated_units_per_community):
                 host = int(rng.choice(members))
-                self.unit_nodes.append(self._attach(g, UNIT, host, c, 3.0))
+                self.unit_nodes.append(self._attach(g, UNIT, host, c, space.site_access_min))
                 self.unit_community.append(c)
         centre = int(np.argmin(((pos - pos.mean(0)) ** 2).sum(1)))
-        self.command_node = self._attach(g, COMMAND, centre, int(self.grid_community[centre]), 2.0)
+        self.command_node = self._attach(g, COMMAND, centre, int(self.grid_community[centre]),
+                                         space.office_access_min)
         self.graph = g
         self.n_nodes = g.number_of_nodes()
         self.node_community = np.array([g.nodes[v]["community"] for v in range(self.n_nodes)],
@@ -158,7 +163,7 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
                  rng: np.random.Generator) -> np.ndarray:
     n = len(pos)
     k = max(1, math.ceil(n / per_community))
-    if layout == "lattice":
+    if layout == Layout.LATTICE:
         # Blocks of about per_community grids: sx columns by sy rows.
         sx = max(1, round(math.sqrt(per_community)))
         sy = max(1, math.ceil(per_community / sx))

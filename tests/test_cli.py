@@ -154,3 +154,19 @@ def test_run_end_to_end(capsys, tmp_path):
     assert {"time_min", "backlog", "cum_harm", "responders_busy"} <= set(timeseries.columns)
     needs = pd.read_parquet(out_dir / "needs.parquet")
     assert {"created_min", "reached_min", "resolved_min"} <= set(needs.columns)
+
+
+def test_config_json_lists_every_parameter_with_its_plausible_range(capsys):
+    from sim.params import describe
+    assert main(["config", "township_typhoon", "--json",
+                 "--set", "reporting.mechanism=hierarchical"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {r["key"]: r for r in data["parameters"]}
+    assert data["scenario"] == "township_typhoon"
+    assert set(rows) == {r["key"] for r in describe()}
+    assert rows["reporting.mechanism"]["value"] == "hierarchical"  # the scenario's, not default
+    for r in rows.values():
+        assert set(r) == {"key", "value", "type", "unit", "allowed", "plausible", "source",
+                          "description"}
+        assert r["plausible"] is None or r["plausible"][0] <= r["plausible"][1]
+    assert rows["routine.cases_per_1000_per_day"]["plausible"] is not None

@@ -92,9 +92,10 @@ def test_residents_are_conserved(over, seed):
     ns = m.residents.need_state
     assert np.all(found[ns == 1]) and np.all(met[ns == 2]) and not np.any(found[ns == 0])
     s = res.summary()
-    assert s["attack_rate"] == pytest.approx(1 - ts["susceptible"].iloc[-1] / n)
-    if not over.get("epidemic.enabled"):
-        assert s["attack_rate"] == 0.0
+    if over.get("epidemic.enabled"):
+        assert s["attack_rate"] == pytest.approx(1 - ts["susceptible"].iloc[-1] / n)
+    else:  # no epidemic: no attack rate (not a rate of 0 that averages into sweeps)
+        assert math.isnan(s["attack_rate"])
 
 
 # --- needs ---------------------------------------------------------------------------------
@@ -143,17 +144,28 @@ def check_need_log(res) -> None:
     assert s["needs_reached"] == fin["reached_min"].sum()
     assert s["needs_resolved"] <= s["needs_reached"] <= s["needs_total"]
     for k in ("share_met_within_target", "share_handled_locally", "responder_utilization",
-              "workload_gini", "community_workload_gini"):
+              "workload_gini", "community_workload_gini", "share_reached"):
         assert 0.0 <= s[k] <= 1.0 or (math.isnan(s[k]) and n == 0), k
     for k in ("mean_detection_delay_min", "mean_reporting_delay_min", "mean_dispatch_delay_min",
-              "mean_travel_min", "mean_response_min", "mean_resolution_min", "total_harm",
+              "mean_travel_min", "mean_response_min", "mean_response_reached_min",
+              "mean_resolution_min", "total_harm",
               "casualty_proxy", "duplicate_dispatches", "lost_reports", "person_hours"):
         assert math.isnan(s[k]) or s[k] >= 0, k
+    assert s["share_reached"] == pytest.approx(fin["reached_min"].sum() / n) or n == 0
+    if n:
+        # Censored at the end: a need never reached counts as reached when the emergency ends.
+        censored = np.where(reached, t["reached_min"], war_end) - t["created_min"]
+        assert s["mean_response_min"] == pytest.approx(censored.mean())
+        assert censored.min() - 1e-9 <= s["p90_response_min"] <= censored.max() + 1e-9
     if fin["reached_min"].any():
-        assert s["mean_response_min"] == pytest.approx(
+        assert s["mean_response_reached_min"] == pytest.approx(
             np.mean(t["reached_min"][reached] - t["created_min"][reached]))
-        resp = t["reached_min"][reached] - t["created_min"][reached]
-        assert resp.min() - 1e-9 <= s["p90_response_min"] <= resp.max() + 1e-9
+        if np.all(reached):  # nothing censored: the two means agree
+            assert s["mean_response_min"] == pytest.approx(s["mean_response_reached_min"])
+    if fin["dispatched_min"].any():  # every dispatched need, by whatever path
+        sent = fin["dispatched_min"]
+        assert s["mean_dispatch_delay_min"] == pytest.approx(
+            np.mean(t["dispatched_min"][sent] - t["detected_min"][sent]))
     # Every extra dispatch to a need is a duplicate, and only those are.
     dispatches = log["dispatches"].to_numpy()
     assert np.all((dispatches > 0) == fin["dispatched_min"])

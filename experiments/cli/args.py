@@ -23,7 +23,7 @@ def parse_value(text: str) -> Any:
     the text itself (so ``reporting.mechanism=direct`` needs no quotes)."""
     try:
         parsed = tomllib.loads(f"v = {text}")
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):  # not TOML, a 4,300-digit int, or nested too deeply
         return text
     return parsed["v"] if len(parsed) == 1 else text
 

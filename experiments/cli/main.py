@@ -17,6 +17,7 @@ one message naming the file, the key and the allowed values, and exit with statu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from experiments.cli.args import EXIT_USAGE, UsageError
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grassroots: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``grassroots config --json | head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR] [--quiet]``: one scenario,
-a table of outcomes and a results folder (:mod:`experiments.runs.output`)."""
+"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR] [--quiet] [--max-memory SIZE]``:
+one scenario, a table of outcomes and a results folder (:mod:`experiments.runs.output`); a
+run whose estimated memory is over the limit is refused first (:mod:`sim.footprint`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from experiments.cli.args import add_config_arguments, load_config, seed_type
+from sim.footprint import check_memory
 
 
 class Progress:
@@ -61,6 +63,7 @@ def outcome_table(outcomes: dict[str, Any], units: dict[str, str]) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args)  # configuration errors first, before the model is imported
+    check_memory(config, args.max_memory)  # refuse a run that cannot fit, before building it
 
     from sim import simulate
 
@@ -97,4 +100,6 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
                      "results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress or table; print only the results folder")
+    run.add_argument("--max-memory", metavar="SIZE", help="refuse a run whose estimated peak "
+                     "memory is above SIZE (8G, 500M, none; default: half of physical memory)")
     run.set_defaults(func=cmd_run)

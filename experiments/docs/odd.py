@@ -110,6 +110,12 @@ EFFECTS: list[tuple[str, dict, dict, str, int]] = [
      "mean_response_min", -1),
     ("self-directed (vs coordinated) volunteers", {}, {"volunteers.coordinated": False},
      "duplicate_dispatches", +1),
+    ("routine cases in peacetime off (1.5 -> 0 per 1,000 a day)", {},
+     {"routine.cases_per_1000_per_day": 0.0}, "trust_before", -1),
+    ("routine cases in peacetime off (1.5 -> 0 per 1,000 a day)", {},
+     {"routine.cases_per_1000_per_day": 0.0}, "mean_response_min", +1),
+    ("integrated (vs siloed) structure: routine cases", {"organization.structure": "siloed"},
+     {"organization.structure": "integrated"}, "routine_mean_handling_h", -1),
 ]
 EFFECT_BASE = {"time.war_hours": 48.0}
 EFFECT_SEEDS = (1, 2, 3, 4, 5)
