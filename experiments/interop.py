@@ -17,7 +17,7 @@ EMA Workbench (Kwakkel 2017) sees the model as a function of keyword parameters:
   ``volunteers`` (``BooleanParameter``) and the volunteer team size, 0-40 per 1,000
   (``RealParameter``); or ``levers={key: [levels] | (low, high)}``;
 - **outcomes**: a ``ScalarOutcome`` per declared outcome (``sim.OUTCOMES``), MINIMIZE or
-  MAXIMIZE by its direction;
+  MAXIMIZE by its direction (INFO for those that only describe the run);
 - **constants**: fixed config values, and ``seed`` (default 1: every experiment meets the
   same emergency, as with common random numbers; use EMA's ``ReplicatorModel`` pattern or
   vary it as an uncertainty for replications).
@@ -116,7 +116,8 @@ def ema_model(base: str | Path | None = None, uncertainties: Any = "all",
         else:
             made.append(CategoricalParameter(ema_name(key), list(spec)))
     model.levers = made
-    kinds = {True: ScalarOutcome.MAXIMIZE, False: ScalarOutcome.MINIMIZE}
+    kinds = {True: ScalarOutcome.MAXIMIZE, False: ScalarOutcome.MINIMIZE,
+             None: ScalarOutcome.INFO}
     model.outcomes = [ScalarOutcome(k, kind=kinds[higher_is_better(k)]) for k in outcomes]
     constants.setdefault("seed", 1)
     model.constants = [Constant(ema_name(k), v) for k, v in constants.items()]

@@ -25,7 +25,7 @@ from matplotlib.patches import Rectangle
 
 from experiments.report import charts
 from experiments.report.sweep import SweepResults
-from experiments.sweeps.robustness import higher_is_better, outcome_label, world_values
+from experiments.sweeps.robustness import outcome_label, ranked_outcome, world_values
 
 MAX_SCATTERS = 6  # flipping pairs drawn (the most balanced first)
 
@@ -118,7 +118,7 @@ def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any]
     table = pd.DataFrame([p["levers"] for p in data["policies"]])
     values, x = world_values(results.runs, policies, data["uncertainties"], outcome, table)
     both = values[[pair["a"], pair["b"]]].dropna()
-    better = (both[pair["a"]] - both[pair["b"]]) * (1 if higher_is_better(outcome) else -1)
+    better = (both[pair["a"]] - both[pair["b"]]) * (1 if ranked_outcome(outcome) else -1)
     labels = [_short(p["label"]) for p in data["policies"]]
     with mpl.rc_context(charts.STYLE):
         fig = charts.new_figure(9, 7)

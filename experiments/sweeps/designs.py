@@ -55,6 +55,7 @@ from scipy.stats import qmc
 from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
+from experiments.sweeps.robustness import ranked_outcome
 from experiments.sweeps.sensitivity import morris_sample, salib_seed, sobol_sample
 from experiments.sweeps.uncertainties import uncertainty_bounds
 
@@ -205,6 +206,11 @@ def robustness_factors(data: dict[str, Any], source: str) -> dict[str, Any]:
             not all(isinstance(v, list) for v in policies.values()):
         raise ConfigError("policies", "a robustness design needs a [policies] table of "
                           "key = [levels]", source)
+    for outcome in data.get("outcomes", []):
+        try:
+            ranked_outcome(outcome)
+        except ValueError as e:
+            raise ConfigError("outcomes", str(e), source) from None
     keys = {".".join(split_key(k, source)) for k in policies}
     bounds = uncertainty_bounds(data.get("uncertainties"), keys, source)
     return {**policies, **{k: Range(b.low, b.high, b.integer) for k, b in bounds.items()}}

@@ -37,11 +37,25 @@ MAX_BOX_DIMENSIONS = 3  # a box a reader can hold in mind
 MAX_BOXES = 2
 
 
-def higher_is_better(outcome: str) -> bool:
-    """Whether more of ``outcome`` is better (the one place robustness studies ask)."""
-    from experiments.report.sweep import HIGHER_IS_BETTER
+def higher_is_better(outcome: str) -> bool | None:
+    """Whether more of ``outcome`` is better, from its declaration in ``sim.OUTCOMES`` (None:
+    it only describes the run, no policy wins by it). The one place robustness studies and
+    the EMA model ask."""
+    from sim import OUTCOMES
 
-    return outcome in HIGHER_IS_BETTER
+    return getattr(OUTCOMES.get(outcome), "higher_is_better", None)
+
+
+def ranked_outcome(outcome: str) -> bool:
+    """:func:`higher_is_better` for an outcome policies are ranked by (an error otherwise)."""
+    higher = higher_is_better(outcome)
+    if higher is None:
+        from sim import OUTCOMES
+
+        ranked = [k for k in OUTCOMES if higher_is_better(k) is not None]
+        raise ValueError(f"{outcome}: no policy is better by it; outcomes that rank "
+                         f"policies: {', '.join(ranked)}")
+    return higher
 
 
 def outcome_label(outcome: str) -> str:
@@ -247,7 +261,7 @@ def analyze(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
         "uncertainties": uncertainties, "flip_share": FLIP_SHARE, "outcomes": [],
         "pairs": [], "regret": [], "minimax_regret": {}}
     for outcome in outcomes:
-        higher = higher_is_better(outcome)
+        higher = ranked_outcome(outcome)
         values, x = world_values(runs, policies, uncertainties, outcome)
         result["outcomes"].append({"name": outcome, "label": outcome_label(outcome),
                                    "higher_is_better": higher,
