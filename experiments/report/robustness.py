@@ -24,8 +24,8 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from experiments.report import charts
-from experiments.report.sweep import SweepResults
-from experiments.sweeps.robustness import outcome_label, ranked_outcome, world_values
+from experiments.report.sweep import SweepResults, outcome_label, outcome_unit
+from experiments.sweeps.robustness import ranked_outcome, world_values
 
 MAX_SCATTERS = 6  # flipping pairs drawn (the most balanced first)
 
@@ -88,7 +88,7 @@ def regret_chart(data: dict[str, Any], out: Path) -> charts.Chart:
                     ax.annotate("least max. regret", (r["max"], yi), xytext=(6, 0),
                                 textcoords="offset points", va="center", fontsize=11)
             ax.set_yticks(y, [labels[r["policy"]] for r in rows])
-            ax.set_xlabel(f"regret ({data_unit(outcome)})")
+            ax.set_xlabel(f"regret ({outcome_unit(outcome)})")
             ax.set_title(outcome_label(outcome))
             ax.legend(frameon=False, loc="lower right")
         fig.suptitle("Regret: how far each policy falls short of the best in each world")
@@ -96,12 +96,6 @@ def regret_chart(data: dict[str, Any], out: Path) -> charts.Chart:
                        "Regret in a world = the best policy's outcome there minus this "
                        "policy's (in the outcome's unit); median over worlds (bar) and "
                        "maximum (diamond).")
-
-
-def data_unit(outcome: str) -> str:
-    from sim import OUTCOMES
-
-    return OUTCOMES[outcome][0] if outcome in OUTCOMES else ""
 
 
 def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any],
@@ -138,7 +132,7 @@ def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any]
         ax.set_xlabel(keys[0])
         ax.set_ylabel(keys[1])
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
-        ax.set_title(f"{outcome_label(outcome)}: {labels[pair['a']]} vs {labels[pair['b']]}",
+        ax.set_title(f"{outcome_label(outcome)}:\n{labels[pair['a']]} vs {labels[pair['b']]}",
                      fontsize=13)
     caption = (f"Each point is a world, placed on the two uncertainties with the highest "
                f"feature scores ({', '.join(f'{k}: {scores.get(k, 0):.2f}' for k in keys)}).")
@@ -154,7 +148,7 @@ def robustness_sections(results: SweepResults, out: Path
     e = html.escape
     labels = [p["label"] for p in data["policies"]]
     rows = "".join(
-        f"<tr><td>{e(o['label'])}</td><td>{e(labels[p['a']])}</td><td>{e(labels[p['b']])}</td>"
+        f"<tr><td>{e(outcome_label(o['name']))}</td><td>{e(labels[p['a']])}</td><td>{e(labels[p['b']])}</td>"
         f"<td>{p['share_a_wins']:.0%} ({p['share_a_wins_ci'][0]:.0%} to "
         f"{p['share_a_wins_ci'][1]:.0%})</td><td>{p['diff_median']:,.4g} ({p['diff_p10']:,.4g} "
         f"to {p['diff_p90']:,.4g})</td></tr>"
@@ -169,6 +163,10 @@ def robustness_sections(results: SweepResults, out: Path
                    if (c := flip_chart(results, data, p, out, i)) is not None]
     texts = "".join(f"<li>{e(b['text'])}</li>" for p in flips
                     for b in p["scenario_discovery"]["boxes"])
+    n_plain = sum(1 for p in flips if not p["scenario_discovery"]["boxes"])
+    if n_plain:
+        texts += (f"<li>{n_plain} of the {len(flips)} flipping comparisons have no box of at "
+                  "most three uncertainties in which the flip holds in 80% of worlds.</li>")
     none = "<p>No pair's ranking flips in more than " \
         f"{data['flip_share']:.0%} of worlds.</p>" if not flips else ""
     return [("Robustness: share of worlds won", [share_chart(data, out)], shares),

@@ -35,6 +35,8 @@ FLIP_SHARE = 0.05  # a pair "flips" when the less frequent winner wins in more t
 Z95 = 1.959963984540054
 MAX_BOX_DIMENSIONS = 3  # a box a reader can hold in mind
 MAX_BOXES = 2
+DENSITY_TARGET = 0.8  # a box worth reading: the statement holds in 4 of 5 of its worlds
+PLAIN_UNITS = {"1/hour": "per hour", "share": "", "0-1": "", "x": "", "-": ""}
 
 
 def higher_is_better(outcome: str) -> bool | None:
@@ -156,7 +158,8 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES
     inside it where y holds) and mass (share of all worlds inside it).
 
     On each peeling trajectory the box kept is the one with the best harmonic mean of
-    coverage and density among those restricting at most three uncertainties.
+    coverage and density among those that restrict at most three uncertainties and have a
+    density of at least 80%; without one, no box is reported.
     """
     y = np.asarray(y, dtype=bool)
     if y.sum() == 0 or y.all() or x.empty:
@@ -179,6 +182,9 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES
         traj = box.peeling_trajectory
         ok = traj[traj["res_dim"] <= MAX_BOX_DIMENSIONS]
         if ok.empty:
+            break
+        ok = ok[ok["density"] >= DENSITY_TARGET]
+        if ok.empty:  # no box of a few uncertainties in which the statement mostly holds
             break
         scores = [_f_score(c, d) for c, d in zip(ok["coverage"], ok["density"])]
         i = int(ok.index[int(np.argmax(scores))])
@@ -213,7 +219,8 @@ def feature_scores(x: pd.DataFrame, diff: np.ndarray, seed: int) -> dict[str, fl
 
 def _num(v: float, unit: str) -> str:
     text = f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-    return f"{text} {unit}".strip() if unit not in ("-", "") else text
+    unit = PLAIN_UNITS.get(unit, unit)
+    return f"{text} {unit}" if unit else text
 
 
 def box_words(box: dict[str, Any], units: dict[str, str]) -> str:
