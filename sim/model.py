@@ -116,7 +116,7 @@ class GrassrootsModel(mesa.Model):
             for j in range(org.community_cadres_per_community):
                 CommunityCadre(self, int(tw.office_node[c]), c, GENERAL,
                                float(rng.uniform(sk.community_cadre_low,
-                                                 sk.community_cadre_high)), line_of(k),
+                                                 sk.community_cadre_high)), line_of(j),
                                first_secretary=org.first_secretary and j == 0)
                 k += 1
         for j in range(round(n / 1000 * org.township_cadres_per_1000)):

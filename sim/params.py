@@ -375,33 +375,73 @@ class NeedParams:
 class ReportingParams:
     mechanism: str = p("direct", "-", "Reporting mechanism.", "docs/model.md",
                        choices=MECHANISMS)
+    levels: int = p(2, "levels", "Offices a report climbs above the grid manager in the "
+                    "hierarchical mechanism, the last of which decides: 1 community; 2 + "
+                    "township (street); 3 + district; 4 + city; 5 + province.",
+                    "seed article (community -> street -> district chain); 2 is the "
+                    "street-level default", 1, 5)
     grid_delay_min: float = p(2.0, "min", "Grid manager's processing of a report.",
-                              "assumption", 0, 1440)
+                              "assumption: logged and forwarded on a phone app in minutes",
+                              0, 1440, plausible=(0.5, 10.0))
     community_delay_min: float = p(10.0, "min", "Community office processing per report.",
-                                   "assumption", 0, 1440)
-    township_delay_min: float = p(10.0, "min", "Township office processing per report.",
-                                  "assumption", 0, 1440)
+                                   "assumption: a duty cadre reads, logs and forwards a report",
+                                   0, 1440, plausible=(3.0, 30.0))
+    township_delay_min: float = p(10.0, "min", "Township (street) office processing per "
+                                  "report.", "assumption: as a community office", 0, 1440,
+                                  plausible=(3.0, 30.0))
+    upper_delay_min: float = p(15.0, "min", "Processing per report at each office above the "
+                               "township (district, city, province: levels 3-5).",
+                               "assumption: larger offices with more formal logging", 0, 1440,
+                               plausible=(5.0, 60.0))
     command_delay_min: float = p(5.0, "min", "Front-line command processing per report.",
-                                 "assumption", 0, 1440)
-    community_handlers: int = p(3, "handlers", "Parallel report handlers at a community.",
-                                "assumption", 1, 100)
-    township_handlers: int = p(8, "handlers", "Parallel report handlers at the township.",
-                               "assumption", 1, 1000)
-    command_handlers: int = p(8, "handlers", "Span of control of the front-line command "
-                              "(parallel handlers).", "assumption", 1, 1000)
-    loss_per_level: float = p(0.02, "probability", "Chance a report is lost at a level (it is "
-                              "re-sent later).", "assumption", 0, 1)
+                                 "assumption: all units in one room decide at once", 0, 1440,
+                                 plausible=(2.0, 15.0))
+    community_handlers_per_10k: float = p(
+        5.0, "handlers/10,000 residents", "Parallel report handlers of a community office per "
+        "10,000 residents of the community (at least one).",
+        "assumption: 3 of a community's ~7 cadres on the duty phone for ~6,000 residents "
+        "(6 grids of 1,000) = 5 per 10,000, the 3 handlers of earlier versions", 0.01, 10_000,
+        plausible=(2.0, 10.0))
+    township_handlers_per_10k: float = p(
+        2.7, "handlers/10,000 residents", "Parallel report handlers of the township (street) "
+        "office per 10,000 residents (at least one).",
+        "assumption: a street office's duty room of ~8 staff for the default 30,000 "
+        "residents (8 handlers in earlier versions)", 0.01, 10_000, plausible=(1.0, 6.0))
+    upper_handlers_per_10k: float = p(
+        2.7, "handlers/10,000 residents", "Handlers an office above the township (district, "
+        "city, province) gives this township's reports, per 10,000 of its residents (at "
+        "least one).", "assumption: the township office's staffing ratio", 0.01, 10_000,
+        plausible=(0.5, 6.0))
+    command_handlers_per_10k: float = p(
+        2.7, "handlers/10,000 residents", "Span of control of the front-line command: "
+        "parallel handlers per 10,000 residents (at least one).",
+        "assumption: the township office's duty room moves into the command (8 handlers for "
+        "30,000 residents in earlier versions)", 0.01, 10_000, plausible=(1.0, 6.0))
+    loss_per_level: float = p(0.02, "probability", "Chance a report is lost at each level "
+                              "above the grid (it is re-sent later).", "assumption", 0, 1,
+                              plausible=(0.0, 0.1))
     resend_after_min: float = p(60.0, "min", "Time until a lost report is re-sent.",
-                                "assumption", 0, 1440)
+                                "assumption: the reporter follows up within the hour", 0, 1440,
+                                plausible=(15.0, 180.0))
+    max_resends: int = p(3, "re-sends", "Re-sends of a lost report; after that it is lost for "
+                         "good and the need waits for local action.",
+                         "assumption: a reporter gives up after a few follow-ups", 0, 100,
+                         plausible=(1, 6))
     joint_meeting_interval_min: float = p(120.0, "min", "Interval of joint meetings before the "
                                           "front-line command is active.", "assumption",
-                                          10, 10080)
-    duplicate_check: float = p(0.7, "probability", "Chance a deciding unit notices a need was "
-                               "already dispatched (joint meetings always do).", "assumption",
-                               0, 1)
+                                          10, 10080, plausible=(60.0, 240.0))
+    local_news_delay_min: float = p(15.0, "min", "Time before a local response (party "
+                                    "members, neighbours, a cadre on initiative, a local "
+                                    "action) is told to the grid manager; the news then "
+                                    "passes each level's handling minutes without queueing. "
+                                    "A report decided before the news arrives is dispatched "
+                                    "again (a duplicate); joint meetings and grid autonomy "
+                                    "decide where the local response is known.",
+                                    "assumption: a helper reports back once at the household",
+                                    0, 1440, plausible=(5.0, 60.0))
     autonomy_escalate_min: float = p(20.0, "min", "Grid autonomy: time the grid party "
                                      "organization tries local resources before escalating.",
-                                     "assumption", 0, 1440)
+                                     "assumption", 0, 1440, plausible=(10.0, 60.0))
 
 
 @dataclass(frozen=True)
@@ -428,43 +468,78 @@ class DetectionParams:
 @dataclass(frozen=True)
 class VolunteerParams:
     team_size_per_1000: float = p(10.0, "volunteers/1000 residents", "Standing (normalized) "
-                                  "volunteer team size.", "assumption", 0, 200)
+                                  "volunteer team size.", "assumption (a policy)", 0, 200)
     professional_share: float = p(0.2, "share", "Share of the team who are professional "
-                                  "(medical, rescue, logistics).", "assumption", 0, 1)
+                                  "(medical, rescue, logistics).", "assumption", 0, 1,
+                                  plausible=(0.1, 0.4))
     coordinated: bool = p(True, "bool", "Volunteers are dispatched by the command (else they "
                           "self-direct to needs they see).", "docs/model.md")
     recruitment_per_week: float = p(0.01, "share/week", "Peacetime growth of the team "
-                                    "through publicity.", "assumption", 0, 1)
+                                    "through publicity.", "assumption", 0, 1,
+                                    plausible=(0.0, 0.03))
     spontaneous_share: float = p(0.1, "share", "Share of willing residents of an affected grid "
-                                 "who volunteer spontaneously.", "assumption", 0, 1)
+                                 "who volunteer spontaneously.", "assumption", 0, 1,
+                                 plausible=(0.03, 0.3))
+    willing_threshold: float = p(0.5, "0-1", "Willingness to help above which a resident who "
+                                 "is not vulnerable may volunteer spontaneously.",
+                                 "assumption: the more willing part of the population", 0, 1,
+                                 plausible=(0.3, 0.7))
+    mutual_aid_factor: float = p(1.5, "x", "Mutual-aid organizations multiply the share of "
+                                 "willing residents who step forward.",
+                                 "assumption: organized neighbours are asked, not only seen",
+                                 1, 10, plausible=(1.0, 2.5))
     callup_min: float = p(45.0, "min", "Time to call up the standing team.", "assumption",
-                          0, 1440)
+                          0, 1440, plausible=(20.0, 120.0))
 
 
 @dataclass(frozen=True)
 class ResponseParams:
     deterioration_per_hour: float = p(0.15, "severity/hour", "Growth of an unmet need's "
-                                      "severity.", "assumption", 0, 10)
+                                      "severity.", "assumption", 0, 10, plausible=(0.05, 0.3))
     vulnerable_harm_factor: float = p(3.0, "x", "Harm multiplier for vulnerable residents.",
-                                      "assumption", 1, 100)
+                                      "assumption", 1, 100, plausible=(1.5, 5.0))
     lethality_per_severe_hour: float = p(0.002, "1/hour", "Casualty-proxy hazard per hour of "
-                                         "fully severe unmet need.", "assumption", 0, 1)
+                                         "fully severe unmet need.", "assumption", 0, 1,
+                                         plausible=(0.0005, 0.01))
     skill_mismatch_factor: float = p(1.6, "x", "Effort multiplier when the responder's skill "
-                                     "does not match.", "assumption", 1, 10)
+                                     "does not match.", "assumption", 1, 10,
+                                     plausible=(1.2, 2.5))
     initiative_base: float = p(0.1, "probability", "Chance an idle cadre acts on a need it "
                                "sees before approval, without fault tolerance.", "assumption",
-                               0, 1)
+                               0, 1, plausible=(0.02, 0.3))
+    local_action_after_min: float = p(60.0, "min", "Time after a need is found after which "
+                                      "idle responders of its community who heard of it from "
+                                      "the grid manager act on it without waiting for the "
+                                      "reporting chain, whatever the mechanism.",
+                                      "assumption: an hour without word from above", 0, 10080,
+                                      plausible=(15.0, 180.0))
     duplicate_visit_min: float = p(15.0, "min", "Time a duplicated dispatch wastes on site.",
-                                   "assumption", 0, 600)
+                                   "assumption", 0, 600, plausible=(5.0, 30.0))
+    urgency_per_travel_min: float = p(1e-4, "priority/min", "Priority a free responder gives "
+                                      "up per minute of travel when it picks a waiting need "
+                                      "(priority: severity x harm weight, about 0.1-3).",
+                                      "assumption: urgency first, distance breaks near-ties",
+                                      0, 1, plausible=(0.0, 0.005))
+    temp_org_min_needs: int = p(3, "needs", "Open needs in a grid that make it an incident "
+                                "site with a temporary party organization.", "assumption",
+                                1, 1000, plausible=(2, 6))
+    temp_org_party_share: float = p(0.1, "share", "Share of the party members living at an "
+                                    "incident site whom its temporary party organization "
+                                    "mobilizes.", "assumption: twice the grid party "
+                                    "organization's standing mobilization", 0, 1,
+                                    plausible=(0.05, 0.3))
     commendation_gain: float = p(0.2, "probability", "Initiative gained by commended cadres "
-                                 "after an emergency.", "assumption", 0, 1)
+                                 "after an emergency.", "assumption", 0, 1,
+                                 plausible=(0.05, 0.4))
     cohesion_effort_gain: float = p(0.25, "share", "Effort saved by a fully cohesive "
-                                    "community team.", "assumption", 0, 0.9)
+                                    "community team.", "assumption", 0, 0.9,
+                                    plausible=(0.1, 0.4))
     effort_distribution: str = p("uniform", "-", "Distribution of a need's effort around its "
                                  "type's mean: uniform (0.6-1.4x) or exponential.",
                                  "assumption", choices=("uniform", "exponential"))
     skill_effort_gain: float = p(0.4, "share", "Effort saved by a fully skilled responder "
-                                 "over an unskilled one.", "assumption", 0, 0.9)
+                                 "over an unskilled one.", "assumption", 0, 0.9,
+                                 plausible=(0.2, 0.6))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,16 @@
-"""Wartime response: first responders, the reporting chain, dispatch and service.
+"""Wartime response: first responders, decisions, dispatch and service.
 
 A detected need may first be met locally (party members mobilized by the grid party
 organization, spontaneous volunteers, a cadre acting on initiative); its report meanwhile
-travels the reporting mechanism's chain of queues to the unit that decides, which dispatches
-by priority, skill match and travel time. Responders act on events: dispatched, arrived,
-done, shift over.
+climbs the reporting chain (``reporting.py``) to the unit that decides, which dispatches by
+priority, skill match and travel time. A unit that has not yet heard of a local response
+dispatches again: a duplicate. Needs that wait longer than ``local_action_after_min`` are
+taken up by idle responders of their community, whatever the mechanism. Responders act on
+events: dispatched, arrived, done, shift over.
+
+The chain is callable for any need in the model's need table: ``detected`` (a need is found),
+``report`` (its report starts up the chain), ``decide`` (the report arrives), ``assign`` (the
+deciding unit sends its best responder) and ``act_locally`` (the community acts on its own).
 """
 
 from __future__ import annotations
@@ -14,24 +20,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents import IDLE, RESTING, SERVING, TRAVELLING, ReportQueue, TemporaryPartyOrganization
+from .agents import IDLE, RESTING, SERVING, TRAVELLING
 from .events import EventQueue
-from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, LOGISTICS, REPORTED, RESOLVED,
-                    TYPE_NAMES, TYPE_SKILL)
+from .mobilization import PARTY_POOL, SPONTANEOUS_POOL, ResidentPools
+from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, REPORTED, RESOLVED, TYPE_NAMES,
+                    TYPE_SKILL)
 from .needs import SERVING as NEED_SERVING
+from .reporting import ReportingChain
 from .residents import MET
+from .roster import COMMUNITY_CADRE
 
 if TYPE_CHECKING:
     from .world import World
 
-PARTY_POOL, SPONTANEOUS_POOL = 0, 1
-TEMP_ORG_MIN_NEEDS = 3  # unmet needs in a grid that make it an incident site (assumption)
+COVERED = (DISPATCHED, NEED_SERVING, RESOLVED)
+NO_NEEDS = np.zeros(0, dtype=np.int64)
 
 
-class Response:
+class Response(ResidentPools):
     """Everything between a need's detection and its resolution."""
 
-    def __init__(self, model: World, t_war: float, peace: bool = False) -> None:
+    def __init__(self, model: World, start_min: float, peace: bool = False) -> None:
         self.m = model
         cfg = model.config
         # Peace mode (routine cases, sim/routine.py): offices are open from the start, no
@@ -40,58 +49,74 @@ class Response:
         self.cfg = cfg
         self.rng = model.rng
         self.q = EventQueue()
-        self.q.now = t_war
-        self.t_war = t_war
+        self.q.now = start_min
         rep, org = cfg.reporting, cfg.organization
         self.mechanism = rep.mechanism
         self.siloed = org.structure == "siloed"
         tw = model.township
-        self.grid_queue = [ReportQueue(1, rep.grid_delay_min) for _ in range(tw.n_grids)]
-        self.community_queue = [ReportQueue(rep.community_handlers, rep.community_delay_min)
-                                for _ in range(tw.n_communities)]
-        self.township_queue = ReportQueue(rep.township_handlers, rep.township_delay_min,
-                                          opens_at=-math.inf if peace
-                                          else t_war + org.cadre_switch_min)
-        self.command_active = t_war + org.command_convene_min \
+        self.command_active = start_min + org.command_convene_min \
             if org.front_line_command and not peace else math.inf
         model.joint_committee.active_from = self.command_active
-        self.command_queue = ReportQueue(rep.command_handlers, rep.command_delay_min,
-                                         opens_at=self.command_active)
-        self.pending: list[int] = []
-        self.local_pending: dict[int, list[int]] = {}
+        self.chain = ReportingChain(model, self.q, self.rng, start_min, self.command_active,
+                                    self.decide, peace=peace)
+        self.pending: list[int] = []  # reported needs the deciding unit could not yet send to
+        self.local_pending: dict[int, list[int]] = {}  # grid autonomy, per community
+        self.overdue: list[list[int]] = [[] for _ in range(tw.n_communities)]
         self.inbox: list[int] = []
         self.known: list[int] = []  # detected needs, compacted to the unmet ones each step
+        # Minute the grid manager hears of a local response to a need whose report had not
+        # yet been decided: the news climbs the chain from there.
+        self.news_at_grid: dict[int, float] = {}
+        self.lines = self._lines_per_community() if self.siloed else None
         self.shelters = np.array(tw.shelter_nodes, dtype=np.int64)
         self.n_sheltered = 0.0  # residents escorted to a shelter
         self.n_duplicates = 0
-        self.n_lost_reports = 0
         self.n_handoffs = 0
-        # Every trip: (responder, need, from node, sent minute, arrival minute).
-        self.trips: list[tuple[int, int, int, float, float]] = []
         self.n_initiative = 0
-        self.n_party_responses = 0
-        self.n_spontaneous_responses = 0
-        self.pool_minutes = 0.0
-        self.temp_orgs: dict[int, TemporaryPartyOrganization] = {}
-        # Pools of residents who respond in their own grid (counts per grid).
-        self.party_free = np.zeros(tw.n_grids, dtype=np.int64)
-        self.spont_free = np.zeros(tw.n_grids, dtype=np.int64)
-        self.spont_opened = np.zeros(tw.n_grids, dtype=bool)
-        self.party_active_from = -math.inf if peace else t_war + org.cadre_switch_min
-        if org.structure == "integrated_party":
-            for gpo in model.grid_party_orgs:
-                self.party_free[gpo.grid] = gpo.mobilized
-        res = model.residents
-        willing = (res.willingness > 0.5) & ~res.vulnerable
-        self.willing = np.bincount(res.grid, weights=willing, minlength=tw.n_grids)
+        self.n_local_actions = 0
+        self.init_pools(start_min)
         if self.mechanism == "joint_meeting":
-            end = 0.0 if peace else min(self.command_active, t_war + cfg.time.war_hours * 60)
-            t = t_war + rep.joint_meeting_interval_min
+            end = 0.0 if peace else min(self.command_active,
+                                        start_min + cfg.time.war_hours * 60)
+            t = start_min + rep.joint_meeting_interval_min
             while t < end:
                 self.q.at(t, self._joint_meeting)
                 t += rep.joint_meeting_interval_min
         if math.isfinite(self.command_active):
             self.q.at(self.command_active, self._command_convened)
+
+    @property
+    def n_lost_reports(self) -> int:
+        return self.chain.n_lost
+
+    def _lines_per_community(self) -> np.ndarray:
+        """Siloed structure: the line that takes each owning line's needs in each community.
+        The owning line where some responder who may serve the community belongs to it; else
+        any line (the fallback: whoever of the community is there), so that no need is left
+        without anyone allowed to meet it."""
+        ro, tw = self.m.roster, self.m.township
+        n_lines = max(int(self.m.needs.type_line.max()), int(ro.line.max()), 0) + 1
+        table = np.full((tw.n_communities, n_lines), -1, dtype=np.int64)
+        for c in range(tw.n_communities):
+            present = np.unique(ro.line[np.concatenate([ro.fixed_in_community[c],
+                                                        ro.anywhere_idx])])
+            for owning in range(table.shape[1]):
+                if owning in present:
+                    table[c, owning] = owning
+        return table
+
+    def line_of(self, i: int) -> int:
+        """The line that must serve need i (-1: any line; always -1 unless siloed)."""
+        if self.lines is None:
+            return -1
+        return int(self._lines_of(np.array([i]))[0])
+
+    def _lines_of(self, ids: np.ndarray) -> np.ndarray:
+        needs = self.m.needs
+        owning = needs.line[ids]  # -1: a need no line owns
+        found = self.lines[self.m.township.grid_community[needs.grid[ids]],
+                           np.maximum(owning, 0)]
+        return np.where(owning < 0, -1, found)
 
     # --- mode switch -------------------------------------------------------------------
 
@@ -103,6 +128,7 @@ class Response:
     # --- detection and first response ------------------------------------------------------
 
     def detected(self, t: float, i: int, channel: int) -> None:
+        """Need i is found at minute t (channel: who found it)."""
         needs = self.m.needs
         if needs.state[i] != CREATED:
             return
@@ -111,14 +137,19 @@ class Response:
         needs.channel[i] = channel
         self.known.append(i)
         self.m.residents.need_state[needs.resident[i]] = 1
+        self.q.at(t + self.cfg.response.local_action_after_min, self._local_wait_over, i)
         self._first_response(t, i)
         if self.siloed:  # the detecting line may not own the need: hand it over
             lines = self.cfg.organization.siloed_lines
             if self.rng.random() < (lines - 1) / lines:
                 self.n_handoffs += 1
-                self.q.at(t + self.cfg.organization.handoff_delay_min, self._send_event, i, 0)
+                self.q.at(t + self.cfg.organization.handoff_delay_min, self.report, i)
                 return
-        self._send(t, i, 0)
+        self.report(t, i)
+
+    def report(self, t: float, i: int) -> None:
+        """The report of need i starts up the reporting chain at minute t."""
+        self.chain.send(t, i, 0)
 
     def _first_response(self, t: float, i: int) -> None:
         needs, m = self.m.needs, self.m
@@ -129,14 +160,18 @@ class Response:
                 and t >= self.party_active_from:
             self.party_free[g] -= 1
             arrive = t + self.cfg.reporting.grid_delay_min + local
-            self._mark_dispatched(i, t)
+            self._mark_dispatched(i, t, news_delay=0.0)  # the grid's own party organization
             self.q.at(arrive, self._pool_arrive, PARTY_POOL, g, i)
             return
-        # Cadre initiative: an idle cadre nearby acts before approval arrives.
+        # Cadre initiative: an idle cadre nearby, of the need's line, acts before approval.
         ro = m.roster
         c = int(m.township.grid_community[g])
         idx = ro.cadres_in_community[c]
-        idx = idx[(ro.status[idx] == IDLE) & (ro.active_from[idx] <= t)]
+        ok = (ro.status[idx] == IDLE) & (ro.active_from[idx] <= t)
+        line = self.line_of(i)
+        if line >= 0:
+            ok &= (ro.line[idx] < 0) | (ro.line[idx] == line)
+        idx = idx[ok]
         if len(idx):
             r = int(idx[np.argmin(m.township.travel[ro.node[idx], g])])
             if self.rng.random() < ro.initiative[r]:
@@ -152,16 +187,6 @@ class Response:
                 return
         self._self_directed_volunteers(t, c)
 
-    def _open_spontaneous(self, g: int) -> None:
-        """Neighbours see the first need of their grid: willing residents step forward."""
-        if self.spont_opened[g] or self.peace:
-            return
-        self.spont_opened[g] = True
-        share = self.cfg.volunteers.spontaneous_share
-        boost = 1.5 if self.cfg.organization.mutual_aid else 1.0
-        self.spont_free[g] += int(self.rng.binomial(int(self.willing[g]),
-                                                    min(1.0, share * boost)))
-
     def _self_directed_volunteers(self, t: float, c: int) -> None:
         ro = self.m.roster
         if not ro.any_self_directed:
@@ -172,87 +197,51 @@ class Response:
         if len(idle):
             self._pick(t, int(self.rng.choice(idle)))
 
-    # --- reporting chain ---------------------------------------------------------------
+    # --- decisions ------------------------------------------------------------------------
 
-    def _route(self, stage: int, t: float) -> ReportQueue | None:
-        """The queue of hop `stage` for the mechanism (None: the report has arrived)."""
-        mech = self.mechanism
-        if mech == "hierarchical":
-            return None if stage > 2 else ("grid", "community", "township")[stage]
-        if mech == "grid_autonomy":
-            return "grid" if stage == 0 else None
-        if stage == 0:
-            return "grid"
-        if stage == 1:
-            if t >= self.command_active:
-                return "command"
-            return "township" if mech == "direct" else None
-        return None
-
-    def _send(self, t: float, i: int, stage: int) -> None:
-        """The report of need i enters hop `stage` at minute t."""
-        level = self._route(stage, t)
-        if level is None:
-            self._decide(t, i)
-            return
-        if stage > 0 and self.rng.random() < self.cfg.reporting.loss_per_level:
-            self.n_lost_reports += 1  # lost on the way up: re-sent later
-            self.q.at(t + self.cfg.reporting.resend_after_min, self._send_event, i, stage)
-            return
-        queue = self._queue(level, i)
-        self.q.at(queue.admit(t), self._send_event, i, stage + 1)
-
-    def _send_event(self, t: float, i: int, stage: int) -> None:
-        self._send(t, i, stage)
-
-    def _queue(self, level: str, i: int) -> ReportQueue:
-        g = int(self.m.needs.grid[i])
-        if level == "grid":
-            self.m.grid_managers[g].reports += 1
-            return self.grid_queue[g]
-        if level == "community":
-            return self.community_queue[int(self.m.township.grid_community[g])]
-        return self.township_queue if level == "township" else self.command_queue
-
-    def _decide(self, t: float, i: int) -> None:
-        """The report reaches the unit that decides."""
+    def decide(self, t: float, i: int) -> None:
+        """The report of need i reaches the unit that decides, at minute t."""
         needs = self.m.needs
         if math.isnan(needs.reported[i]):
             needs.reported[i] = t
         state = needs.state[i]
         if state != DETECTED:
-            if state in (DISPATCHED, NEED_SERVING) and not self._notices_duplicate():
-                self._assign(i, t)  # a duplicated dispatch
+            if state in COVERED and not self._knows_covered(i, t):
+                self.assign(i, t)  # a duplicated dispatch: the unit has not heard yet
             return
         needs.state[i] = REPORTED
         if self.mechanism == "grid_autonomy":
             c = int(self.m.township.grid_community[needs.grid[i]])
-            if not self._assign(i, t, local_community=c):
+            if not self.assign(i, t, local_community=c):
                 self.local_pending.setdefault(c, []).append(i)
                 self.q.at(t + self.cfg.reporting.autonomy_escalate_min, self._escalate, i)
             return
         if self.mechanism == "joint_meeting" and t < self.command_active:
             self.inbox.append(i)  # decided at the next joint meeting
             return
-        if not self._assign(i, t):
+        if not self.assign(i, t):
             self.pending.append(i)
 
-    def _notices_duplicate(self) -> bool:
+    def _knows_covered(self, i: int, t: float) -> bool:
+        """Whether the deciding unit has heard, by minute t, that need i is already covered.
+        Joint meetings (all units at one table) and grid autonomy (the grid that mobilized
+        the local response decides) know; other units hear when the news arrives."""
         if self.mechanism in ("joint_meeting", "grid_autonomy"):
-            return True  # all units decide together / the grid decided itself
-        return self.rng.random() < self.cfg.reporting.duplicate_check
+            return True
+        news = self.news_at_grid.get(i)
+        return news is None or t >= news + self.chain.news_minutes(news)
 
     def _escalate(self, t: float, i: int) -> None:
+        if self.m.needs.state[i] == REPORTED:
+            self.chain.escalate(t, i, self._escalation_arrives)
+
+    def _escalation_arrives(self, t: float, i: int) -> None:
+        """The escalated report reaches the command: the hop counts as reporting delay."""
         needs = self.m.needs
         if needs.state[i] != REPORTED:
             return
-        # Escalated to the front-line command (or township office) in one hop.
-        level = "command" if t >= self.command_active else "township"
-        queue = self._queue(level, i)
-        self.q.at(queue.admit(t), self._escalation_arrives, i)
-
-    def _escalation_arrives(self, t: float, i: int) -> None:
-        if self.m.needs.state[i] == REPORTED and not self._assign(i, t):
+        needs.reported[i] = t
+        if not self.assign(i, t):
             self.pending.append(i)
 
     def _joint_meeting(self, t: float) -> None:
@@ -269,7 +258,7 @@ class Response:
         ids = np.array(self.inbox)
         self.inbox = []
         for i in ids[np.argsort(-self._priority(ids, t), kind="stable")]:
-            if self.m.needs.state[i] == REPORTED and not self._assign(int(i), t):
+            if self.m.needs.state[i] == REPORTED and not self.assign(int(i), t):
                 self.pending.append(int(i))
 
     # --- dispatch ----------------------------------------------------------------------
@@ -280,18 +269,23 @@ class Response:
         sev = np.minimum(1.0, needs.severity0[ids] + rate * (t - needs.created[ids]) / 60.0)
         return sev * needs.weight[ids]
 
-    def _assign(self, i: int, t: float, local_community: int = -1) -> bool:
-        """Send the best available responder to need i; False if none can go."""
-        m, needs, ro = self.m, self.m.needs, self.m.roster
-        g = int(needs.grid[i])
-        c = int(m.township.grid_community[g])
-        line = int(needs.line[i]) if self.siloed else -1
-        idx = ro.candidates(t, c, line)
-        if local_community >= 0:  # grid autonomy: only resources in the community
+    def assign(self, i: int, t: float, local_community: int = -1) -> bool:
+        """The deciding unit sends its best available responder to need i; False if none
+        can go. Grid autonomy (`local_community`): only responders now in the community."""
+        m, ro = self.m, self.m.roster
+        c = int(m.township.grid_community[m.needs.grid[i]])
+        idx = ro.candidates(t, c, self.line_of(i))
+        if local_community >= 0:
             idx = idx[m.township.node_community[ro.node[idx]] == local_community]
+        return self._send_best(i, t, idx)
+
+    def _send_best(self, i: int, t: float, idx: np.ndarray) -> bool:
+        """Send the candidate in `idx` who arrives soonest, counting a skill mismatch as the
+        extra effort it costs; False if nobody can get there."""
         if len(idx) == 0:
             return False
-        travel = m.township.travel[ro.node[idx], g]
+        m, needs, ro = self.m, self.m.needs, self.m.roster
+        travel = m.township.travel[ro.node[idx], needs.grid[i]]
         skill = TYPE_SKILL[needs.kind[i]]
         mismatch = (ro.skill[idx] != skill) & (skill != GENERAL)
         score = travel + mismatch * (self.cfg.response.skill_mismatch_factor - 1.0) * \
@@ -301,12 +295,36 @@ class Response:
         self._dispatch(int(idx[np.argmin(score)]), i, t)
         return True
 
-    def _mark_dispatched(self, i: int, t: float) -> None:
+    # --- local action ------------------------------------------------------------------------
+
+    def _local_wait_over(self, t: float, i: int) -> None:
+        """The need has waited the local wait since it was found: the community acts."""
+        if self.m.needs.state[i] in (DETECTED, REPORTED) and not self.act_locally(i, t):
+            self.overdue[int(self.m.township.grid_community[self.m.needs.grid[i]])].append(i)
+
+    def act_locally(self, i: int, t: float) -> bool:
+        """Idle responders of the need's community, told of it by the grid manager, send the
+        best of them without waiting for the chain; False if none is free."""
+        c = int(self.m.township.grid_community[self.m.needs.grid[i]])
+        if self._send_best(i, t, self.m.roster.in_community_now(t, c, self.line_of(i))):
+            self.n_local_actions += 1
+            return True
+        return False
+
+    def _mark_dispatched(self, i: int, t: float, news_delay: float | None = None) -> None:
+        """Count a dispatch to need i at minute t. A local response (before the deciding
+        unit decided) reaches the grid manager's ears after `news_delay` minutes (default
+        ``reporting.local_news_delay_min``)."""
         needs = self.m.needs
         needs.n_dispatches[i] += 1
         if needs.n_dispatches[i] > 1:
             self.n_duplicates += 1
-        if needs.state[i] in (CREATED, DETECTED, REPORTED):
+        state = needs.state[i]
+        if state == DETECTED and i not in self.news_at_grid:
+            if news_delay is None:
+                news_delay = self.cfg.reporting.local_news_delay_min
+            self.news_at_grid[i] = t + news_delay
+        if state in (CREATED, DETECTED, REPORTED):
             needs.state[i] = DISPATCHED
             needs.dispatched[i] = t
 
@@ -318,7 +336,6 @@ class Response:
         ro.need[r] = i
         ro.busy_since[r] = t
         arrive = t + m.township.travel[ro.node[r], g] + self.cfg.space.local_travel_min
-        self.trips.append((r, i, int(ro.node[r]), t, arrive))
         self.q.at(arrive, self._arrive, r, i)
 
     def _arrive(self, t: float, r: int, i: int) -> None:
@@ -332,7 +349,7 @@ class Response:
             self.q.at(t + self._service_min(r, i) + escort, self._done, r, i)
             return
         # Needless trip: a temporary party organization on site redirects the responder.
-        other = self._unmet_here(g) if g in self.temp_orgs else -1
+        other = self._unmet_here(g, int(ro.line[r])) if g in self.temp_orgs else -1
         if other >= 0:
             spent = t - ro.busy_since[r]  # the wasted trip still counts as work
             ro.busy_min[r] += spent
@@ -341,11 +358,16 @@ class Response:
             return
         self.q.at(t + self.cfg.response.duplicate_visit_min, self._became_free, r)
 
-    def _unmet_here(self, g: int) -> int:
+    def _unmet_here(self, g: int, line: int) -> int:
+        """The oldest known need of grid g still waiting, that a responder of `line` may
+        serve (-1: none)."""
         needs = self.m.needs
         known = np.asarray(self.known, dtype=np.int64)
         cand = known[(needs.grid[known] == g) &
                      ((needs.state[known] == DETECTED) | (needs.state[known] == REPORTED))]
+        if self.lines is not None and line >= 0:
+            own = self._lines_of(cand)
+            cand = cand[(own < 0) | (own == line)]
         return int(cand.min()) if len(cand) else -1
 
     def compact_known(self) -> None:
@@ -373,7 +395,7 @@ class Response:
         factor = 1.0 - resp.skill_effort_gain * ro.skill_level[r]
         if skill != GENERAL and ro.skill[r] != skill:
             factor *= resp.skill_mismatch_factor
-        if ro.role[r] == 0:  # community cadres: a cohesive team works faster
+        if ro.role[r] == COMMUNITY_CADRE:  # a cohesive team works faster
             factor *= 1.0 - resp.cohesion_effort_gain * \
                 m.community_orgs[int(ro.community[r])].cohesion
         return float(needs.effort[i] * factor)
@@ -435,13 +457,15 @@ class Response:
         lists = [self.local_pending.get(int(m.township.node_community[ro.node[r]]), [])]
         if ro.dispatchable[r]:
             lists.append(self.pending)
-        ids = np.concatenate([self._live(lst) for lst in lists])
+        ids = np.concatenate([self._live(lst) for lst in lists] +
+                             [self._live(self.overdue[c], DETECTED)])
         if len(ids) == 0:
             return
         gc = m.township.grid_community[needs.grid[ids]]
         ok = (gc == c) | ro.anywhere[r]
-        if self.siloed and ro.line[r] >= 0:
-            ok &= needs.line[ids] == ro.line[r]
+        if self.lines is not None and ro.line[r] >= 0:
+            own = self._lines_of(ids)
+            ok &= (own < 0) | (own == ro.line[r])
         ids = ids[ok]
         if len(ids) == 0:
             return
@@ -450,72 +474,21 @@ class Response:
         mismatch = (skill != GENERAL) & (skill != ro.skill[r])
         # Urgency first; a need the responder is not skilled for counts for less.
         score = self._priority(ids, t) / np.where(
-            mismatch, self.cfg.response.skill_mismatch_factor, 1.0) - 1e-4 * travel
+            mismatch, self.cfg.response.skill_mismatch_factor, 1.0) - \
+            self.cfg.response.urgency_per_travel_min * travel
         score[~np.isfinite(travel)] = -np.inf
         best = int(np.argmax(score))
         if np.isfinite(score[best]):
             self._dispatch(r, int(ids[best]), t)
 
-    def _live(self, lst: list[int]) -> np.ndarray:
-        """The needs of a waiting list still waiting; the list is compacted when mostly stale."""
+    def _live(self, lst: list[int], lowest: int = REPORTED) -> np.ndarray:
+        """The needs of a waiting list still waiting (in a state from `lowest` to REPORTED);
+        the list is compacted when mostly stale."""
+        if not lst:
+            return NO_NEEDS
         arr = np.asarray(lst, dtype=np.int64)
-        live = arr[self.m.needs.state[arr] == REPORTED]
+        st = self.m.needs.state[arr]
+        live = arr[(st >= lowest) & (st <= REPORTED)]
         if 2 * len(live) < len(arr):
             lst[:] = live.tolist()
         return live
-
-    # --- resident pools ----------------------------------------------------------------
-
-    def _pool_arrive(self, t: float, pool: int, g: int, i: int) -> None:
-        needs = self.m.needs
-        if needs.state[i] == DISPATCHED:
-            self._start_service(t, i)
-            factor = self.cfg.response.skill_mismatch_factor \
-                if TYPE_SKILL[needs.kind[i]] != GENERAL else 1.0
-            minutes = needs.effort[i] * factor + self._escort(i)[0]
-            self.pool_minutes += minutes
-            self.q.at(t + minutes, self._pool_done, pool, g, i)
-        else:
-            self.q.at(t + self.cfg.response.duplicate_visit_min, self._pool_free, pool, g)
-
-    def _pool_done(self, t: float, pool: int, g: int, i: int) -> None:
-        self._resolve(t, i)
-        if pool == PARTY_POOL:
-            self.n_party_responses += 1
-        else:
-            self.n_spontaneous_responses += 1
-        self._pool_free(t, pool, g)
-
-    def _pool_free(self, t: float, pool: int, g: int) -> None:
-        if pool == PARTY_POOL:
-            self.party_free[g] += 1
-        else:
-            self.spont_free[g] += 1
-
-    # --- temporary party organizations ---------------------------------------------------
-
-    def setup_temporary_orgs(self, t: float) -> None:
-        """Incident sites (grids with several unmet needs) get a temporary party organization,
-        which mobilizes more party members and spontaneous volunteers there."""
-        if not self.cfg.organization.temporary_party_orgs:
-            return
-        needs, m = self.m.needs, self.m
-        n = needs.n
-        open_ = np.isin(needs.state[:n], (DETECTED, REPORTED, DISPATCHED))
-        counts = np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
-        for g in np.flatnonzero(counts >= TEMP_ORG_MIN_NEEDS):
-            g = int(g)
-            if g in self.temp_orgs:
-                continue
-            org = TemporaryPartyOrganization(m, node=g, community=int(
-                m.township.grid_community[g]), grid=g, created_min=t)
-            self.temp_orgs[g] = org
-            party_here = int(np.count_nonzero(m.residents.party_member[
-                m.residents.grid_start[g]: m.residents.grid_start[g] + m.residents.grid_size[g]]))
-            extra_party = int(self.rng.binomial(party_here, 0.1))
-            extra_spont = int(self.rng.binomial(int(self.willing[g]),
-                                                self.cfg.volunteers.spontaneous_share))
-            org.members = extra_party
-            self._open_spontaneous(g)
-            self.party_free[g] += extra_party
-            self.spont_free[g] += extra_spont

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from enum import IntEnum
+
 from .agents import IDLE, RESTING, Responder
 
-COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = range(5)
+
+class Role(IntEnum):
+    """A responder's place in the organization; array code in ``Roster.role``
+    (``Responder.role_code``)."""
+
+    COMMUNITY_CADRE = 0
+    TOWNSHIP_CADRE = 1
+    ORGAN_CADRE = 2
+    VOLUNTEER = 3
+    UNIT_STAFF = 4
+
+
+# Plain ints: a numpy scalar compares with an int much faster than with an IntEnum member.
+COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = map(int, Role)
 
 
 class Roster:
@@ -56,6 +71,16 @@ class Roster:
         """Indices of responders the deciding unit may send now to a need in `community`:
         those of the community, and those who may go anywhere."""
         idx = np.concatenate([self.fixed_in_community[community], self.anywhere_idx])
+        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
+        if line >= 0:
+            ok &= (self.line[idx] < 0) | (self.line[idx] == line)
+        return idx[ok]
+
+    def in_community_now(self, t: float, community: int, line: int) -> np.ndarray:
+        """Indices of idle, active responders of `community` itself (its cadres, the township
+        cadres assigned to it, its registered organ cadres, volunteers and unit staff), who
+        hear of its needs from the grid managers; `line` as in ``candidates``."""
+        idx = self.in_community[community]
         ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t) & self.dispatchable[idx]
         if line >= 0:
             ok &= (self.line[idx] < 0) | (self.line[idx] == line)

@@ -57,6 +57,7 @@ class RoutineWork:
             self.roster = Roster(staff, n_communities=model.township.n_communities,
                                  redeployable=model.config.organization.dynamic_redeployment,
                                  coordinated=True)
+            model.roster = self.roster  # the response reads it (lines per community)
             self.response = Response(model, model.minute, peace=True)
         for a in staff:
             a.idx = -1  # on the roster only while a duty day runs

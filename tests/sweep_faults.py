@@ -8,15 +8,22 @@ process workers import it from here (they inherit the tests' ``sys.path`` and en
   records the failure).
 - ``GRASSROOTS_SWEEP_TEST_CRASH_ONCE``: a file path; the first run that finds it absent
   creates it and kills its worker process.
+- ``GRASSROOTS_SWEEP_TEST_HANG``: comma-separated run_ids whose simulation never ends
+  (``GRASSROOTS_SWEEP_TEST_HANG_HARD``: and ignores the timeout's alarm signal, like a run
+  stuck outside Python code).
 """
 
 import os
+import signal
+import time
 from pathlib import Path
 
 from experiments.sweeps import runner
 
 FAIL_ENV = "GRASSROOTS_SWEEP_TEST_FAIL"
 CRASH_ONCE_ENV = "GRASSROOTS_SWEEP_TEST_CRASH_ONCE"
+HANG_ENV = "GRASSROOTS_SWEEP_TEST_HANG"
+HANG_HARD_ENV = "GRASSROOTS_SWEEP_TEST_HANG_HARD"
 MISSING_BASE = "/nonexistent/test-failure-injected.toml"
 RUN_TASK = runner.run_task  # the real one, before a test replaces it
 
@@ -28,4 +35,21 @@ def run_task(task: dict) -> dict:
         os._exit(70)  # a worker that dies
     if task["run_id"] in os.environ.get(FAIL_ENV, "").split(","):
         task = {**task, "base": MISSING_BASE}
+    hard = task["run_id"] in os.environ.get(HANG_HARD_ENV, "").split(",")
+    if hard or task["run_id"] in os.environ.get(HANG_ENV, "").split(","):
+        import sim
+
+        real = sim.simulate
+        sim.simulate = lambda *a, **k: hang(hard)  # the runner imports it at call time
+        try:
+            return RUN_TASK(task)
+        finally:
+            sim.simulate = real
     return RUN_TASK(task)
+
+
+def hang(hard: bool) -> None:
+    if hard:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # deaf to the timeout's alarm
+    while True:
+        time.sleep(0.05)

@@ -297,8 +297,8 @@ def test_reporting_delay_of_a_chain_without_queueing_is_the_sum_of_levels():
     """docs/model.md (Credibility): fixed per-level delays, no queueing and no loss give their sum."""
     over = {"population.n_residents": 6000, "time.peace_days": 2, "time.war_hours": 18.0,
             "organization.structure": "integrated", "reporting.mechanism": "hierarchical",
-            "reporting.loss_per_level": 0.0, "reporting.community_handlers": 100,
-            "reporting.township_handlers": 1000, "organization.cadre_switch_min": 0.0,
+            "reporting.loss_per_level": 0.0, "reporting.community_handlers_per_10k": 1000.0,
+            "reporting.township_handlers_per_10k": 1000.0, "organization.cadre_switch_min": 0.0,
             "reporting.grid_delay_min": 0.0}
     res = run(over, 3)
     d = (res.needs["reported_min"] - res.needs["detected_min"]).dropna()

@@ -98,6 +98,11 @@ NEEDS_SETTING = {
     "space.elevation_noise": {"population.n_residents": 30_000},  # enough grids to reorder
     "detection.neighbour_factor_without_mutual_aid": {"organization.mutual_aid": False},
     "peacetime.visits_without_first_secretary": {"organization.first_secretary": False},
+    # Township cadres serve where the community team, volunteers and units cannot cover.
+    **{f"skills.township_cadre_{end}": {"volunteers.team_size_per_1000": 0.0,
+                                         "organization.colocated_units_integrated": False,
+                                         "organization.community_cadres_per_community": 2}
+       for end in ("low", "high")},
     **{f"needs.{t}_line": SILOED_CADRES_ONLY
        for t in ("evacuation", "rescue", "supply", "testing", "medical_transport",
                  "fire_rescue")},

@@ -18,6 +18,12 @@ class UsageError(Exception):
     """Bad command-line input that argparse cannot catch itself."""
 
 
+def write_error(error: OSError) -> str:
+    """An OSError in words, with the path it concerns (``[Errno 28] ...`` without noise)."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def parse_value(text: str) -> Any:
     """A ``--set`` value: a TOML value if it parses as one (``3``, ``true``, ``"x"``), else
     the text itself (so ``reporting.mechanism=direct`` needs no quotes)."""
@@ -63,13 +69,32 @@ def whole_number(minimum: int):
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {text}")
         return value
 
     return parse
 
 
 seed_type = whole_number(0)
+
+
+def port_type(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    value = whole_number(-2**63)(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -4,11 +4,13 @@ of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
-from experiments.cli.args import UsageError, parse_sets, positive_int
+from experiments.cli.args import UsageError, parse_sets, positive_int, write_error
 from experiments.report.page import build_report
 from experiments.report.stats import N_RESAMPLES, SEED
 from experiments.report.sweep import KEY_OUTCOMES, ReportError
+from experiments.runs.output import UnreadableResult
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -18,8 +20,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
                               args.seed)
-    except ReportError as e:
+    except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
+    except OSError as e:  # read-only folder, full disk: what was written stays
+        print(f"grassroots: error: cannot write the report in {args.dir}/report: "
+              f"{write_error(e)}", file=sys.stderr)
+        return 1
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")

@@ -1,6 +1,7 @@
-"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR] [--quiet] [--max-memory SIZE]``:
-one scenario, a table of outcomes and a results folder (:mod:`experiments.runs.output`); a
-run whose estimated memory is over the limit is refused first (:mod:`sim.footprint`)."""
+"""``grassroots run [CONFIG] [--seed N] [--set ...] [--out DIR [--force]] [--quiet]
+[--max-memory SIZE]``: one scenario, a table of outcomes and a results folder
+(:mod:`experiments.runs.output`); a run whose estimated memory is over the limit is refused
+first (:mod:`sim.footprint`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from experiments.cli.args import add_config_arguments, load_config, seed_type
+from experiments.cli.args import (UsageError, add_config_arguments, load_config, seed_type,
+                                  write_error)
 from sim.footprint import check_memory
 
 
@@ -70,6 +72,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from experiments.runs.output import default_out_dir, outcomes_dict, write_run
 
     out_dir = Path(args.out) if args.out else default_out_dir(config.name, args.seed)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not args.force:
+        raise UsageError(f"--out {out_dir}: the folder exists and is not empty (a run or "
+                         "sweep is there?): choose another --out, or add --force to "
+                         "overwrite its run files")
     progress = None if args.quiet else Progress()
     if not args.quiet:
         print(f"Running scenario '{config.name}' with seed {args.seed}", file=sys.stderr)
@@ -81,7 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         paths = write_run(result, out_dir, config.name, args.seed)
     except OSError as e:
-        print(f"grassroots: error: cannot write results to {out_dir}: {e}", file=sys.stderr)
+        print(f"grassroots: error: cannot write results to {out_dir}: {write_error(e)}",
+              file=sys.stderr)
         return 1
     if not args.quiet:
         print(outcome_table(outcomes_dict(result), getattr(result, "outcome_units", {}) or {}))
@@ -98,6 +107,8 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=seed_type, default=1, help="random seed (default 1)")
     run.add_argument("--out", metavar="DIR", help="results folder (default: "
                      "results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>)")
+    run.add_argument("--force", action="store_true",
+                     help="write into an --out folder that is not empty")
     run.add_argument("--quiet", action="store_true",
                      help="no progress or table; print only the results folder")
     run.add_argument("--max-memory", metavar="SIZE", help="refuse a run whose estimated peak "

@@ -7,7 +7,6 @@ exactly the grids the run used.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.report import charts
+from experiments.runs.output import UnreadableResult, read_json_file, read_parquet_file
 
 STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
                  ("reporting", "detected_min", "reported_min"),
@@ -25,11 +25,13 @@ STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
 
 def load_run(folder: Path) -> dict[str, Any]:
     """summary.json, the time series, the need log and (if stored) the events of a run."""
-    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    summary = read_json_file(folder / "summary.json")
+    if not isinstance(summary, dict) or not isinstance(summary.get("parameters"), dict):
+        raise UnreadableResult(folder / "summary.json", "no parameters table")
     run = {"summary": summary,
-           "timeseries": pd.read_parquet(folder / "timeseries.parquet"),
-           "needs": pd.read_parquet(folder / "needs.parquet"),
-           "events": pd.read_parquet(folder / "events.parquet")
+           "timeseries": read_parquet_file(folder / "timeseries.parquet"),
+           "needs": read_parquet_file(folder / "needs.parquet"),
+           "events": read_parquet_file(folder / "events.parquet")
            if (folder / "events.parquet").exists() else None}
     return run
 

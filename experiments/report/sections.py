@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.report import charts
+from experiments.runs.output import read_parquet_file
 from experiments.report.sweep import (
     HIGHER_IS_BETTER,
     SweepResults,
@@ -70,7 +71,7 @@ def read_partitions(folder: Path, run_ids: list[str], columns: list[str] | None 
     for run_id in run_ids:
         path = folder / f"run_id={run_id}" / "part.parquet"
         if path.exists():
-            frames[run_id] = pd.read_parquet(path, columns=columns)
+            frames[run_id] = read_parquet_file(path, columns=columns)
     return frames
 
 

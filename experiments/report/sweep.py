@@ -23,6 +23,7 @@ import pandas as pd
 
 from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
+from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
@@ -131,6 +132,11 @@ def load_results(folder: Path) -> SweepResults:
     store = SweepStore(folder)
     manifest = store.read_manifest() or {}
     runs = store.read_runs()
+    if runs is None and manifest:
+        command = resume_command(manifest.get("sweep_file") or "SWEEP_FILE", folder,
+                                 manifest.get("replications"))
+        raise ReportError(f"{folder}: an unfinished sweep: no run has finished yet. Finish "
+                          f"it with: {command}")
     if runs is None:
         raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
                           "sweep or run results folder")

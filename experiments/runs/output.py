@@ -44,6 +44,34 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+class UnreadableResult(Exception):
+    """A file of a results folder is missing, truncated or corrupt; the message names it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: cannot read it ({reason}); the file is truncated or "
+                         "corrupt: remove it, or run again")
+
+
+def read_json_file(path: Path) -> Any:
+    """A JSON file of a results folder; :class:`UnreadableResult` if it cannot be read."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise UnreadableResult(path, f"{type(e).__name__}: {e}") from None
+
+
+def read_parquet_file(path: Path, **kwargs: Any):
+    """A Parquet file of a results folder; :class:`UnreadableResult` if it cannot be read."""
+    import pandas as pd
+    import pyarrow
+
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (OSError, ValueError, pyarrow.ArrowException) as e:
+        raise UnreadableResult(path, f"{type(e).__name__}: {e}") from None
+
+
 def package_version() -> str:
     try:
         return metadata.version("grassroots-sim")
@@ -131,6 +159,8 @@ def write_run(result: Any, out_dir: Path, scenario: str, seed: int) -> dict[str,
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.tmp"):  # temporaries of a run that was killed
+        stale.unlink(missing_ok=True)
     paths = {
         "timeseries": _atomic(out_dir / "timeseries.parquet",
                               lambda tmp: result.timeseries.to_parquet(tmp)),

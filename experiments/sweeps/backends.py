@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -22,6 +27,66 @@ Pair = tuple[Task, Any]
 
 class WorkerDied(RuntimeError):
     """A run's worker process died (twice: it is retried once)."""
+
+
+class RunTimeout(Exception):
+    """A run took longer than the sweep's ``--run-timeout``."""
+
+
+# A run is stopped by an alarm in its own process at --run-timeout; a worker that does not
+# come back (stuck outside Python code) is killed this much later and replaced.
+HARD_KILL_GRACE_S = 10.0
+PARENT_POLL_S = 0.5
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`RunTimeout` in the block after ``seconds`` (a SIGALRM timer: only in
+    a process's main thread on POSIX; elsewhere, as in Dask's worker threads, no limit)."""
+    if not seconds or not hasattr(signal, "setitimer") \
+            or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise RunTimeout(f"the run took more than {seconds:g} s (--run-timeout)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_starts: Any = None  # in a pool worker: the queue on which it says which run it starts
+
+
+def init_worker(parent: int, starts: Any) -> None:
+    """A pool worker's initializer: die with the driver; report each run's start."""
+    global _starts
+    _starts = starts
+    die_with_parent(parent)
+
+
+def call_reporting_start(fn: Callable[[Task], Any], task: Task) -> Any:
+    """Run ``fn(task)`` in a pool worker, first telling the driver that it has started."""
+    if _starts is not None:
+        _starts.put(task["run_id"])
+    return fn(task)
+
+
+def die_with_parent(parent: int) -> None:
+    """A pool worker's initializer: a daemon thread that ends the worker as soon as its
+    driver (``parent``) is gone, even killed with SIGKILL (the worker is re-parented)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 class SerialBackend:
@@ -47,38 +112,67 @@ class ProcessBackend:
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, run_timeout: float | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.run_timeout = run_timeout
         self.context = multiprocessing.get_context("spawn")
         self.pool: ProcessPoolExecutor | None = None
+        self.starts = self.context.Queue() if run_timeout else None
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self, kill: bool = False) -> ProcessPoolExecutor:
         if self.pool is not None:
+            if kill:  # a stuck worker: end them all (their other runs are retried)
+                for process in list((self.pool._processes or {}).values()):
+                    process.kill()
             self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
+                                        initializer=init_worker,
+                                        initargs=(os.getpid(), self.starts))
         return self.pool
+
+    def _overdue(self, inflight: dict[Any, Task], started: dict[str, float]) -> list[Any]:
+        """Futures whose run has outlived its timeout and the grace for its alarm (counted
+        from when its worker said it started)."""
+        if not self.run_timeout:
+            return []
+        now = time.monotonic()
+        while True:
+            try:
+                started.setdefault(self.starts.get_nowait(), now)
+            except queue.Empty:
+                break
+        limit = now - self.run_timeout - HARD_KILL_GRACE_S
+        return [f for f, task in inflight.items()
+                if started.get(task["run_id"], now) < limit and not f.done()]
 
     def run(self, fn: Callable[[Task], Any], tasks: Iterable[Task]) -> Iterator[Pair]:
         source = iter(tasks)
         retry: deque[Task] = deque()
         attempts: dict[str, int] = {}
         inflight: dict[Any, Task] = {}
+        started: dict[str, float] = {}  # run_id: when its worker started it
         pool = self.pool or self._new_pool()
-        limit = 2 * self.workers
+        # With a timeout, one run per worker, so that a run's age is its running time.
+        limit = self.workers if self.run_timeout else 2 * self.workers
 
         def fill() -> None:
             while len(inflight) < limit:
                 task = retry.popleft() if retry else next(source, None)
                 if task is None:
                     return
-                inflight[pool.submit(fn, task)] = task
+                started.pop(task["run_id"], None)
+                inflight[pool.submit(call_reporting_start, fn, task)] = task
+
+        def lost(future: Any) -> Task:
+            return inflight.pop(future)
 
         fill()
         while inflight:
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED,
+                           timeout=1.0 if self.run_timeout else None)
             broken = False
             for future in done:
-                task = inflight.pop(future)
+                task = lost(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool:
@@ -94,7 +188,8 @@ class ProcessBackend:
                     result = e
                 yield task, result
             if broken:  # every other run in flight is lost with the pool: wait, then retry
-                for future, task in list(inflight.items()):
+                for future in list(inflight):
+                    task = lost(future)
                     try:
                         result = future.result()
                     except BrokenProcessPool:
@@ -102,14 +197,52 @@ class ProcessBackend:
                         retry.append(task)
                     else:
                         yield task, result
-                    del inflight[future]
                 pool = self._new_pool()
+            overdue = self._overdue(inflight, started)
+            if overdue:  # stuck workers: fail their runs, replace the pool, retry the others
+                for future in overdue:
+                    yield lost(future), RunTimeout(
+                        f"the run took more than {self.run_timeout:g} s (--run-timeout) and "
+                        "its worker was killed")
+                retry.extend(lost(f) for f in list(inflight))
+                pool = self._new_pool(kill=True)
             fill()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+CONNECT_TIMEOUT_S = 10.0
+
+
+def scheduler_address(text: str) -> str:
+    """Check a Dask scheduler address (``tcp://HOST:PORT``; ``HOST:PORT`` means tcp) and
+    return it with its scheme; a :class:`ValueError` says what is wrong."""
+    from urllib.parse import urlsplit
+
+    text = text.strip()
+    if not text:
+        raise ValueError("empty address: give tcp://HOST:PORT")
+    url = text if "://" in text else f"tcp://{text}"
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(f"{text!r}: the scheme must be one of "
+                         f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)}")
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as e:  # an unclosed [ or a port that is not a number
+        raise ValueError(f"{text!r}: not HOST:PORT ({e})") from None
+    if not host:
+        raise ValueError(f"{text!r}: no host; expected {scheme}://HOST:PORT")
+    if port is None or not 1 <= port <= 65535:
+        raise ValueError(f"{text!r}: needs a port from 1 to 65535, e.g. {scheme}://{host}:8786")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r}: expected {scheme}://HOST:PORT with nothing after the port")
+    return url
 
 
 class DaskBackend:
@@ -122,7 +255,8 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
         try:
             from dask import config as dask_config
             from distributed import Client, LocalCluster
@@ -137,7 +271,13 @@ class DaskBackend:
                                         dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler)
+            address = scheduler_address(scheduler)
+            try:
+                self.client = Client(address, timeout=connect_timeout)
+            except (OSError, TimeoutError) as e:
+                raise RuntimeError(f"cannot reach the Dask scheduler at {address} within "
+                                   f"{connect_timeout:g} s (--connect-timeout): "
+                                   f"{type(e).__name__}: {e}") from None
         self.workers = max(1, sum(w["nthreads"] for w in
                                   self.client.scheduler_info()["workers"].values()))
 
@@ -178,10 +318,16 @@ class DaskBackend:
 
 
 def make_backend(workers: int | None = None, local_cluster: int | None = None,
-                 scheduler: str | None = None):
-    """The backend the command-line options ask for (default: a process pool on all cores)."""
-    if scheduler or local_cluster:
-        return DaskBackend(scheduler=scheduler, local_workers=local_cluster)
+                 scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT_S,
+                 run_timeout: float | None = None):
+    """The backend the command-line options ask for (default: a process pool on all cores).
+
+    ``run_timeout`` lets the process pool kill and replace a worker stuck in one run; the
+    run itself is stopped by :func:`time_limit` in the runner.
+    """
+    if scheduler is not None or local_cluster:
+        return DaskBackend(scheduler=scheduler, local_workers=local_cluster,
+                           connect_timeout=connect_timeout)
     if workers == 1:
         return SerialBackend()
-    return ProcessBackend(workers)
+    return ProcessBackend(workers, run_timeout)

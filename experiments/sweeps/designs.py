@@ -45,6 +45,7 @@ hypercube of the uncertainties' plausible ranges, see :mod:`experiments.sweeps.u
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,22 @@ from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
 from experiments.sweeps.robustness import ranked_outcome
-from experiments.sweeps.sensitivity import morris_sample, salib_seed, sobol_sample
+from experiments.sweeps.sensitivity import (morris_sample, points_per_sample, salib_seed,
+                                            sobol_sample)
 from experiments.sweeps.uncertainties import uncertainty_bounds
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
             "design", "fixed", "factors", "baseline", "policies", "uncertainties")
+# The keys a [design] table may hold, per kind.
+DESIGN_KEYS: dict[str, tuple[str, ...]] = {
+    "factorial": ("kind",), "lhs": ("kind", "samples"),
+    "sobol": ("kind", "samples", "second_order"), "morris": ("kind", "samples", "levels"),
+    "robustness": ("kind", "worlds")}
+MAX_RUNS = 100_000  # design points x replications: a larger sweep is refused up front
+MAX_LEVELS = 1000  # Morris grid levels
+MAX_SEED = 2**128 - 1
+DEFAULT_OUTCOMES = ["total_harm", "mean_response_min"]  # Sobol and Morris tables
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,8 @@ class Sweep:
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
     text: str = ""
+    baseline: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
 
     @property
     def policies(self) -> dict[str, list[Any]]:
@@ -103,117 +116,237 @@ class Sweep:
     def ranges(self) -> dict[str, Range]:
         return {k: v for k, v in self.factors.items() if isinstance(v, Range)}
 
+    @property
+    def n_points(self) -> int:
+        """The number of design points, counted without building them."""
+        combos = math.prod(len(v) for v in self.policies.values())
+        d = len(self.ranges)
+        per_future = {"factorial": 1, "lhs": self.samples, "robustness": self.samples,
+                      "sobol": self.samples * points_per_sample(d, self.second_order),
+                      "morris": self.samples * (d + 1)}[self.design]
+        return combos * per_future
 
-def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
-    """Read and check a sweep file; ``replications`` overrides the file's count."""
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replications
+
+
+def load_sweep(path: str | Path, replications: int | None = None,
+               max_runs: int = MAX_RUNS) -> Sweep:
+    """Read and check a whole sweep file; ``replications`` overrides the file's count.
+
+    Every key, type and value is checked, and the design's size (points x replications) is
+    counted and refused above ``max_runs``, before anything is built or run: any problem is
+    a :class:`ConfigError` naming the file and the key.
+    """
     path = Path(path)
     source = str(path)
     data = read_toml(path)
     for key in data:
         if key not in TOP_KEYS:
             raise ConfigError(key, f"unknown sweep key; allowed: {', '.join(TOP_KEYS)}", source)
-    baseline = data.get("baseline", {})  # the policy reports compare against
-    if not isinstance(baseline, dict):
-        raise ConfigError("baseline", "must be a table of factor = value", source)
-    for key, value in baseline.items():
-        section, name = split_key(key, source)
-        check_value(section, name, value, source)
-        levers = data.get("factors") or data.get("policies") or {}
-        if key not in levers:
-            raise ConfigError(f"baseline.{key}", "must name one of the sweep's factors: "
-                              f"{', '.join(levers)}", source)
-    design = data.get("design", {})
-    if not isinstance(design, dict):
-        raise ConfigError("design", "must be a table with kind = ...", source)
-    kind = design.get("kind", "factorial")
-    if kind not in DESIGNS:
-        raise ConfigError("design.kind", f"must be one of {', '.join(DESIGNS)}, got {kind!r}",
-                          source)
+    name = _text(data, "name", path.stem, source)
+    description = _text(data, "description", "", source)
     base = data.get("base")
-    base_path = (path.parent / base).resolve() if base else None
-    if base_path is not None and not base_path.is_file():
-        raise ConfigError("base", f"file not found: {base_path}", source)
-    fixed = {}
-    for key, value in data.get("fixed", {}).items():
-        section, name = split_key(key, source)
-        fixed[f"{section}.{name}"] = check_value(section, name, value, source)
+    base_path = None
+    if base is not None:
+        if not isinstance(base, str) or not base.strip():
+            raise ConfigError("base", f"must be the path of a scenario file, got {base!r}",
+                              source)
+        try:
+            base_path = (path.parent / base).resolve()
+            found = base_path.is_file()
+        except (OSError, ValueError) as e:
+            raise ConfigError("base", f"not a usable path: {base!r} ({e})", source) from None
+        if not found:
+            raise ConfigError("base", f"file not found: {base_path}", source)
+    kind, samples, levels, second_order = _design(data.get("design", {}), source)
+    fixed = {key: check_value(*split_key(key, source), value, source)
+             for key, value in _param_table(data, "fixed", source).items()}
     if kind == "robustness":
-        raw_factors = robustness_factors(data, source)
+        factors = _robustness_factors(data, source)
     elif "policies" in data or "uncertainties" in data:
         raise ConfigError("policies" if "policies" in data else "uncertainties",
                           'only a kind = "robustness" design takes policies and uncertainties '
                           "(other designs: [factors])", source)
     else:
-        raw_factors = data.get("factors", {})
-    if not raw_factors:
+        factors = _factors(_param_table(data, "factors", source), kind, source)
+    overlap = [k for k in fixed if k in factors]
+    if overlap:
+        raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place",
+                          source)
+    baseline = _baseline(_param_table(data, "baseline", source), factors, source)
+    outcomes = _outcomes(data.get("outcomes", []), source)
+    for outcome in outcomes if kind == "robustness" else []:
+        try:
+            ranked_outcome(outcome)
+        except ValueError as e:
+            raise ConfigError("outcomes", str(e), source) from None
+    if replications is None:
+        reps = _whole(data, "replications", 1, 1, None, source)
+    else:
+        reps = replications
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+            raise ConfigError("--replications", f"must be a whole number >= 1, got {reps!r}")
+    seed = _whole(data, "master_seed", 0, 0, MAX_SEED, source)
+    sweep = Sweep(name=name, base=base_path, factors=factors, design=kind, replications=reps,
+                  master_seed=seed, samples=samples, levels=levels,
+                  second_order=second_order, fixed=fixed,
+                  outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
+                  baseline=baseline, description=description)
+    if sweep.n_runs > max_runs:
+        key = "factors" if sweep.n_points > max_runs else \
+            "replications" if replications is None else "--replications"
+        raise ConfigError(key, f"the design has {sweep.n_points:,} points x {reps:,} "
+                          f"replications = {sweep.n_runs:,} runs, more than the limit of "
+                          f"{max_runs:,}: sweep fewer points or replications", source)
+    return sweep
+
+
+def _text(data: dict[str, Any], key: str, default: str, source: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, got {value!r}", source)
+    return value
+
+
+def _whole(data: dict[str, Any], key: str, default: int, low: int, high: int | None,
+           source: str, table: str = "") -> int:
+    """A whole-number key (not a boolean) between ``low`` and ``high``."""
+    value = data.get(key, default)
+    label = f"{table}.{key}" if table else key
+    if isinstance(value, bool) or not isinstance(value, int) or value < low \
+            or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"from {low} to {high:,}"
+        shown = repr(value) if not isinstance(value, int) or value.bit_length() < 200 \
+            else f"a number of {value.bit_length()} bits"
+        raise ConfigError(label, f"must be a whole number {allowed}, got {shown}", source)
+    return value
+
+
+def _design(design: Any, source: str) -> tuple[str, int, int, bool]:
+    """The ``[design]`` table: kind, samples (a robustness design's worlds), levels and
+    second_order; keys the kind does not use refused."""
+    if not isinstance(design, dict):
+        raise ConfigError("design", f"must be a table with kind = ..., got {design!r}", source)
+    kind = design.get("kind", "factorial")
+    if kind not in DESIGNS:
+        raise ConfigError("design.kind", f"must be one of {', '.join(DESIGNS)}, got {kind!r}",
+                          source)
+    for key in design:
+        if key not in DESIGN_KEYS[kind]:
+            raise ConfigError(f"design.{key}", f"unknown key for a {kind} design; allowed: "
+                              f"{', '.join(DESIGN_KEYS[kind])}", source)
+    samples = _whole(design, "worlds" if kind == "robustness" else "samples", 16, 1,
+                     MAX_RUNS, source, "design")
+    levels = _whole(design, "levels", 4, 2, MAX_LEVELS, source, "design")
+    second_order = design.get("second_order", False)
+    if not isinstance(second_order, bool):
+        raise ConfigError("design.second_order", f"must be true or false, got {second_order!r}",
+                          source)
+    return kind, samples, levels, second_order
+
+
+def _param_table(data: dict[str, Any], table: str, source: str) -> dict[str, Any]:
+    """A table of ``section.key = ...`` with its keys normalized (``section__key`` is
+    ``section.key``); a parameter given twice under two spellings is refused."""
+    raw = data.get(table, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(table, f'must be a table of "section.key" = ..., got {raw!r}', source)
+    out: dict[str, Any] = {}
+    spelt: dict[str, str] = {}
+    for key, value in raw.items():
+        try:
+            section, name = split_key(key, source)
+        except ConfigError as e:  # the same message, with the table in the key
+            message = str(e).removeprefix(f"{source}: {key}: ")
+            raise ConfigError(f"{table}.{key}", message, source) from None
+        full = f"{section}.{name}"
+        if full in out:
+            raise ConfigError(f"{table}.{key}", f"the same parameter as {spelt[full]!r}: give "
+                              "it once", source)
+        out[full], spelt[full] = value, key
+    return out
+
+
+def _factors(raw: dict[str, Any], kind: str, source: str) -> dict[str, list[Any] | Range]:
+    if not raw:
         raise ConfigError("factors", "a sweep needs at least one factor", source)
     factors: dict[str, list[Any] | Range] = {}
-    for key, spec in raw_factors.items():
-        section, name = split_key(key, source)
-        full = f"{section}.{name}"
-        if isinstance(spec, Range):
-            factors[full] = spec
-        elif isinstance(spec, list):
+    for full, spec in raw.items():
+        section, name = full.split(".", 1)
+        if isinstance(spec, list):
             if not spec:
-                raise ConfigError(full, "needs at least one value", source)
+                raise ConfigError(f"factors.{full}", "needs at least one value", source)
             factors[full] = [check_value(section, name, v, source) for v in spec]
         elif isinstance(spec, dict) and set(spec) == {"low", "high"}:
             low = check_value(section, name, spec["low"], source)
             high = check_value(section, name, spec["high"], source)
             if isinstance(low, (bool, str)) or not low < high:
-                raise ConfigError(full, "a range needs numbers with low < high", source)
+                raise ConfigError(f"factors.{full}", "a range needs numbers with low < high",
+                                  source)
             integer = type(param_field(section, name).default) is int
             factors[full] = Range(float(low), float(high), integer)
         else:
-            raise ConfigError(full, "must be a list of values or {low = ..., high = ...}",
-                              source)
-    if kind == "factorial" and any(isinstance(v, Range) for v in factors.values()):
+            raise ConfigError(f"factors.{full}", "must be a list of values or "
+                              f"{{low = ..., high = ...}}, got {spec!r}", source)
+    has_range = any(isinstance(v, Range) for v in factors.values())
+    if kind == "factorial" and has_range:
         raise ConfigError("factors", "a factorial design needs lists of values, not ranges",
                           source)
-    if kind != "factorial" and not any(isinstance(v, Range) for v in factors.values()):
+    if kind != "factorial" and not has_range:
         raise ConfigError("factors", f"a {kind} design needs at least one range factor",
                           source)
-    reps = replications if replications is not None else data.get("replications", 1)
-    if not isinstance(reps, int) or reps < 1:
-        raise ConfigError("replications", f"must be a whole number >= 1, got {reps!r}", source)
-    samples = design.get("worlds" if kind == "robustness" else "samples", 16)
-    levels = design.get("levels", 4)
-    second_order = design.get("second_order", False)
-    if not isinstance(second_order, bool):
-        raise ConfigError("design.second_order", f"must be true or false, got {second_order!r}",
-                          source)
-    for key, value, low in (("design.worlds" if kind == "robustness" else "design.samples",
-                             samples, 1), ("design.levels", levels, 2)):
-        if not isinstance(value, int) or value < low:
-            raise ConfigError(key, f"must be a whole number >= {low}, got {value!r}", source)
-    seed = data.get("master_seed", 0)
-    if not isinstance(seed, int) or seed < 0:
-        raise ConfigError("master_seed", f"must be a whole number >= 0, got {seed!r}", source)
-    return Sweep(name=str(data.get("name", path.stem)), base=base_path, factors=factors,
-                 design=kind, replications=reps, master_seed=seed, samples=samples,
-                 levels=levels, second_order=second_order, fixed=fixed,
-                 outcomes=list(data.get("outcomes", [])), source=source, text=path.read_text(encoding="utf-8"))
+    return factors
 
 
-def robustness_factors(data: dict[str, Any], source: str) -> dict[str, Any]:
-    """A robustness file's ``[policies]`` (lists of levels) and ``uncertainties`` (ranges)
-    as factors: the policies first, in the file's order."""
+def _robustness_factors(data: dict[str, Any], source: str) -> dict[str, list[Any] | Range]:
+    """A robustness file's ``[policies]`` (lists of levels, crossed) and ``uncertainties``
+    (ranges, sampled) as factors: the policies first, in the file's order."""
     if "factors" in data:
         raise ConfigError("factors", "a robustness design takes [policies] and uncertainties, "
                           "not [factors]", source)
-    policies = data.get("policies", {})
-    if not isinstance(policies, dict) or not policies or \
-            not all(isinstance(v, list) for v in policies.values()):
+    raw = _param_table(data, "policies", source)
+    if not raw:
         raise ConfigError("policies", "a robustness design needs a [policies] table of "
                           "key = [levels]", source)
-    for outcome in data.get("outcomes", []):
-        try:
-            ranked_outcome(outcome)
-        except ValueError as e:
-            raise ConfigError("outcomes", str(e), source) from None
-    keys = {".".join(split_key(k, source)) for k in policies}
-    bounds = uncertainty_bounds(data.get("uncertainties"), keys, source)
+    policies = _factors(raw, "factorial", source)
+    bounds = uncertainty_bounds(data.get("uncertainties"), set(policies), source)
     return {**policies, **{k: Range(b.low, b.high, b.integer) for k, b in bounds.items()}}
+
+
+def _baseline(raw: dict[str, Any], factors: dict[str, list[Any] | Range],
+              source: str) -> dict[str, Any]:
+    """The policy reports compare against: a level of list factors."""
+    baseline = {}
+    for full, value in raw.items():
+        section, name = full.split(".", 1)
+        value = check_value(section, name, value, source)
+        levels = factors.get(full)
+        if not isinstance(levels, list):
+            lists = [k for k, v in factors.items() if isinstance(v, list)]
+            raise ConfigError(f"baseline.{full}", "must name one of the sweep's list factors: "
+                              f"{', '.join(lists) or '(none)'}", source)
+        if value not in levels:
+            raise ConfigError(f"baseline.{full}", f"{value!r} is not one of the factor's "
+                              f"levels: {', '.join(map(repr, levels))}", source)
+        baseline[full] = value
+    return baseline
+
+
+def _outcomes(raw: Any, source: str) -> list[str]:
+    from sim.outcomes import OUTCOMES
+
+    if not isinstance(raw, list) or not all(isinstance(o, str) for o in raw):
+        raise ConfigError("outcomes", 'must be a list of outcome names, e.g. ["total_harm"], '
+                          f"got {raw!r}", source)
+    for outcome in raw:
+        if outcome not in OUTCOMES:
+            raise ConfigError("outcomes", f"unknown outcome {outcome!r}; allowed: "
+                              f"{', '.join(OUTCOMES)}", source)
+    if len(set(raw)) != len(raw):
+        raise ConfigError("outcomes", "names an outcome twice", source)
+    return list(raw)
 
 
 def replication_seeds(master_seed: int, replications: int) -> list[int]:

@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,18 +23,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.footprint import check_memory
 from sim.scenario import apply_overrides, load_scenario
 
-from experiments.sweeps.backends import Task, make_backend
+from experiments.sweeps.backends import Task, make_backend, time_limit
 from experiments.runs.output import (_atomic, atomic_write_text, git_dirty, git_revision,
                                      package_version, to_jsonable)
-from experiments.sweeps.designs import Sweep, design_points, replication_seeds, unit_sample
+from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
+                                        replication_seeds, unit_sample)
 from experiments.sweeps.robustness import FLIP_SHARE
 from experiments.sweeps.robustness import analyze as analyze_robustness
 from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
                                             salib_seed, sobol_indices)
 from experiments.sweeps.store import SweepStore
-
 
 class SweepError(Exception):
     """The results folder cannot take this sweep (exists, or holds another sweep)."""
@@ -47,6 +48,8 @@ class Plan:
     sweep: Sweep
     points: list[dict[str, Any]]
     seeds: list[int]
+    resolved_base: dict[str, Any] = field(default_factory=dict)  # base + fixed, flat
+    point_hashes: list[str] = field(default_factory=list)  # of each point's resolved config
 
     @property
     def n_runs(self) -> int:
@@ -57,7 +60,8 @@ class Plan:
         wr = max(3, len(str(len(self.seeds) - 1)))
         return f"p{point:0{wp}d}-r{replication:0{wr}d}"
 
-    def tasks(self, skip: set[str] = frozenset(), timeseries: bool = True) -> Iterator[Task]:
+    def tasks(self, skip: set[str] = frozenset(), timeseries: bool = True,
+              run_timeout: float | None = None) -> Iterator[Task]:
         base = str(self.sweep.base) if self.sweep.base else None
         for i, point in enumerate(self.points):
             for r, seed in enumerate(self.seeds):
@@ -66,16 +70,49 @@ class Plan:
                     continue
                 yield {"run_id": run_id, "point": i, "replication": r, "seed": seed,
                        "factors": point, "fixed": self.sweep.fixed, "base": base,
-                       "timeseries": timeseries}
+                       "timeseries": timeseries, "timeout_s": run_timeout}
 
 
-def make_plan(sweep: Sweep) -> Plan:
-    """The design points and replication seeds; checks every point's config up front."""
+def make_plan(sweep: Sweep, max_memory: int | str | None = None) -> Plan:
+    """The design points and replication seeds; checks every point's config up front (values,
+    and its estimated memory against ``max_memory``: see :func:`sim.footprint.check_memory`)
+    and hashes it (what ``--resume`` compares)."""
     points = design_points(sweep)
-    base = load_scenario(sweep.base)
+    base = apply_overrides(load_scenario(sweep.base), sweep.fixed)
+    resolved = base.flat()
+    hashes = []
     for point in points:  # a bad combination is refused before anything runs
-        apply_overrides(base, {**sweep.fixed, **point})
-    return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications))
+        check_memory(apply_overrides(base, point), max_memory)
+        hashes.append(config_hash({**resolved, **point}))
+    return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications),
+                resolved, hashes)
+
+
+def config_hash(flat: dict[str, Any]) -> str:
+    """A short hash of a resolved flat config (key order and 20 vs 20.0 do not matter)."""
+    text = json.dumps({k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                       for k, v in sorted(flat.items())}, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resume_conflict(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Why a folder's manifest ``old`` cannot be resumed with ``new``, or None if it can."""
+    if (old.get("sweep_sha256"), old.get("replications")) != \
+            (new["sweep_sha256"], new["replications"]):
+        return (f"it holds a different sweep ({old.get('sweep_file')}, "
+                f"{old.get('replications')} replications)")
+    if old.get("seeds") != new["seeds"]:
+        return "its replication seeds differ"
+    if "point_hashes" not in old or old["point_hashes"] == new["point_hashes"]:
+        return None
+    before, after = old.get("resolved_base") or {}, new["resolved_base"]
+    changed = [f"{k} {before.get(k)!r} -> {after.get(k)!r}" for k in sorted({*before, *after})
+               if before.get(k) != after.get(k)]
+    where = f" (base scenario {new['base']})" if new.get("base") else ""
+    what = "; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
+                                      else "") if changed else "the design points"
+    return (f"the configuration of its runs has changed since it started{where}: {what}; "
+            "resuming would mix runs of two configurations")
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -89,8 +126,9 @@ def run_task(task: Task) -> dict[str, Any]:
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
-        config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
-        result = simulate(config, seed=task["seed"])
+        with time_limit(task.get("timeout_s")):
+            config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
+            result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())
         if task["timeseries"]:
             timeseries, needs = result.timeseries, result.needs
@@ -123,6 +161,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
                     for k, v in sweep.factors.items()},
         "master_seed": sweep.master_seed, "replications": sweep.replications,
         "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
+        "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
         "version": package_version(), "git_revision": git_revision(),
         "git_dirty": git_dirty(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -140,9 +179,22 @@ def rerun_command(plan: Plan, row: dict[str, Any]) -> str:
     return shlex.join(words)
 
 
+def resume_command(sweep_file: str, out: str | Path, replications: int | None = None) -> str:
+    """The ``grassroots sweep ... --resume`` command that finishes the sweep in ``out``."""
+    words = ["grassroots", "sweep", str(sweep_file)]
+    if replications is not None:
+        words += ["--replications", str(replications)]
+    return shlex.join([*words, "--out", str(out), "--resume"])
+
+
 def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
-              timeseries: bool = True, quiet: bool = False) -> pd.DataFrame:
-    """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table."""
+              timeseries: bool = True, quiet: bool = False,
+              run_timeout: float | None = None) -> pd.DataFrame:
+    """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table.
+
+    A run longer than ``run_timeout`` seconds is stopped and recorded as failed (see
+    :func:`~experiments.sweeps.backends.time_limit`).
+    """
     from tqdm import tqdm
 
     store = SweepStore(out)
@@ -152,10 +204,9 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
         if not resume:
             raise SweepError(f"{out} already holds a sweep: add --resume to finish it, or "
                              "choose another --out")
-        if old is not None and (old.get("sweep_sha256"), old.get("replications")) != \
-                (info["sweep_sha256"], info["replications"]):
-            raise SweepError(f"{out} holds a different sweep ({old.get('sweep_file')}, "
-                             f"{old.get('replications')} replications): cannot resume it")
+        conflict = resume_conflict(old, to_jsonable(info)) if old is not None else None
+        if conflict:
+            raise SweepError(f"{out}: cannot resume: {conflict}")
     store.open()
     if old is None:
         store.write_manifest(info)
@@ -167,7 +218,7 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
                desc=f"sweep {plan.sweep.name}", file=sys.stderr, dynamic_ncols=True,
                mininterval=0.1 if sys.stderr.isatty() else 5.0)
     try:
-        for task, result in backend.run(run_task, plan.tasks(done, timeseries)):
+        for task, result in backend.run(run_task, plan.tasks(done, timeseries, run_timeout)):
             if isinstance(result, BaseException):
                 row, ts, needs = failed_row(task, result), None, None
             else:
@@ -194,9 +245,6 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
     if plan.sweep.design == "robustness" and not table.empty:
         write_robustness(plan, table, store, quiet)
     return table
-
-
-DEFAULT_OUTCOMES = ["total_harm", "mean_response_min"]
 
 
 def point_means(plan: Plan, table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
+from experiments.runs.output import (UnreadableResult, _atomic, atomic_write_text,
+                                     read_json_file, read_parquet_file, to_jsonable)
 
 
 class SweepStore:
@@ -44,7 +45,10 @@ class SweepStore:
     def read_manifest(self) -> dict[str, Any] | None:
         if not self.manifest_path.exists():
             return None
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        manifest = read_json_file(self.manifest_path)
+        if not isinstance(manifest, dict):
+            raise UnreadableResult(self.manifest_path, "not a JSON object")
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(to_jsonable(manifest), indent=2, allow_nan=False)
@@ -78,13 +82,13 @@ class SweepStore:
         """The runs table: ``runs.parquet``, or for a sweep still running (or killed) its
         finished runs from ``parts/``, sorted by run_id; None when there are neither."""
         if self.finished():
-            return pd.read_parquet(self.runs_path)
+            return read_parquet_file(self.runs_path)
         files = self.part_files()
         return self._gather(files) if files else None
 
     @staticmethod
     def _gather(files: list[Path]) -> pd.DataFrame:
-        table = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files \
+        table = pd.concat([read_parquet_file(f) for f in files], ignore_index=True) if files \
             else pd.DataFrame()
         if not table.empty:
             table = table.sort_values("run_id", kind="stable").reset_index(drop=True)
@@ -99,4 +103,4 @@ class SweepStore:
 
 def read_runs(root: str | Path) -> pd.DataFrame:
     """A finished sweep's runs table (``runs.parquet``), sorted by run_id."""
-    return pd.read_parquet(SweepStore(root).runs_path)
+    return read_parquet_file(SweepStore(root).runs_path)
