@@ -66,6 +66,14 @@ def outcome_label(outcome: str) -> str:
     return OUTCOMES[outcome][1] if outcome in OUTCOMES else outcome
 
 
+def outcome_words(outcome: str) -> str:
+    """An outcome's name as words: total_harm -> "total harm", mean_response_min -> "mean
+    response time"."""
+    if outcome.endswith("_min"):
+        return outcome.removesuffix("_min").replace("_", " ") + " time"
+    return outcome.replace("_", " ")
+
+
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a share k / n (95% by default)."""
     if n == 0:
@@ -247,10 +255,7 @@ def flip_sentence(pol: pd.DataFrame, winner: int, loser: int, outcome: str,
     same = [k for k in w if k not in differ]
     change = ", ".join(f"{k} = {w[k]} instead of {lo[k]}" for k in differ)
     where = f" ({', '.join(f'{k} = {w[k]}' for k in same)})" if same else ""
-    from experiments.report.sweep import OUTCOME_WORDS
-
-    words = OUTCOME_WORDS.get(outcome, (outcome_label(outcome).lower(),))[0]
-    return (f"With {change}{where}, {words} is no worse when "
+    return (f"With {change}{where}, {outcome_words(outcome)} is no worse when "
             f"{box_words(box, units)} (coverage {box['coverage']:.0%}: share of such worlds "
             f"inside the box; density {box['density']:.0%}: share of the box's worlds where "
             f"it holds).")
