@@ -16,8 +16,7 @@ import pytest
 from experiments.cli.main import main
 from experiments.sweeps import runner
 from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
-from experiments.sweeps.designs import (load_sweep, morris, morris_effects, replication_seeds,
-                                        saltelli, sobol_indices)
+from experiments.sweeps.designs import load_sweep, replication_seeds
 from experiments.sweeps.runner import make_plan, run_sweep
 from experiments.sweeps.store import read_runs
 
@@ -210,23 +209,6 @@ def test_lhs_is_stratified_and_seeded(tmp_path):
 def test_factorial_size_and_replications_override(factorial_file):
     plan = make_plan(load_sweep(factorial_file, replications=5))
     assert len(plan.points) == 4 and plan.n_runs == 20
-
-
-def test_sobol_indices_of_a_known_function():
-    # y = x1 + 2 x2 on the unit square: S1 = ST = (1/5, 4/5), x3 has none
-    rng = np.random.default_rng(3)
-    x = saltelli(1024, 3, rng)
-    idx = sobol_indices(x[:, 0] + 2 * x[:, 1], 3)
-    np.testing.assert_allclose(idx["S1"], [0.2, 0.8, 0.0], atol=0.05)
-    np.testing.assert_allclose(idx["ST"], [0.2, 0.8, 0.0], atol=0.05)
-
-
-def test_morris_effects_of_a_known_function():
-    # y = 3 x1 - x2: every elementary effect of x1 is 3, of x2 is -1, of x3 is 0
-    x = morris(6, 3, 4, np.random.default_rng(5))
-    eff = morris_effects(x, 3 * x[:, 0] - x[:, 1], 3)
-    np.testing.assert_allclose(eff["mu_star"], [3, 1, 0], atol=1e-9)
-    np.testing.assert_allclose(eff["sigma"], [0, 0, 0], atol=1e-9)
 
 
 def test_morris_sweep_writes_effects(tmp_path):

@@ -119,6 +119,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     ``sections.append(Section(title, charts, body))`` before the return."""
     from experiments.report import exports, planner
     from experiments.report import sections as sec
+    from experiments.report.robustness import robustness_sections
     from experiments.report.sensitivity import sensitivity
 
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
@@ -203,10 +204,13 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     heat = sec.heatmap(results, out, main, n_runs)
     if heat is not None:
         sections.append(Section(t("report.section.heatmap"), [heat]))
-    sens, sens_text = sensitivity(results, out, declared or main[:2], seed)
+    sens, sens_text, sens_warnings = sensitivity(results, out, declared or main[:2])
     if sens:
         sections.append(Section(t("report.section.sensitivity"), sens,
-                                "".join(_p(x) for x in sens_text)))
+                                "".join(_p(x) for x in sens_text) + "".join(
+                                    f"<p class=warn>{html.escape(w)}</p>"
+                                    for w in sens_warnings)))
+    sections += [Section(*s) for s in robustness_sections(results, out)]
     # what the command line prints and the PDF answers: the decision, else the sensitivity
     keys = [r.sentence for r in decision.recommendations] + decision.headlines \
         if decision else sens_text or [f.text for f in findings[:6]]

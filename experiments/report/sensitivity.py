@@ -1,16 +1,15 @@
-"""Sensitivity charts from a Sobol or Morris sweep, with bootstrap CIs.
+"""Sensitivity charts from a Sobol or Morris sweep: SALib's indices with their intervals.
 
-Sobol: first-order (S1) and total (ST) indices per factor, recomputed from the runs with
-:func:`experiments.sweeps.designs.sobol_indices` (the same estimator as the sweep's
-``sobol.csv``), the CI from resampling the base samples. Morris: mu* (mean absolute
-elementary effect) and sigma per factor, the CI from resampling trajectories. Both are
-computed per combination of the sweep's list factors (policies), and said in words
-(:func:`in_words`).
+The indices are the sweep's own (``sobol.csv`` or ``morris.csv``, written by the runner with
+SALib: :mod:`experiments.sweeps.sensitivity`), one chart per combination of the sweep's list
+factors (policies), one panel per outcome, factors ranked. Sobol: first-order (S1) and total
+(ST) indices with SALib's 95% bootstrap intervals, and a warning when an interval is wider
+than 0.1 or an index leaves [0, 1]. Morris: mu* with its interval, and sigma. Each panel is
+also said in words (:func:`in_words`).
 """
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -20,66 +19,26 @@ import pandas as pd
 from experiments import i18n
 from experiments.report import charts
 from experiments.report import outcomes as oc
-from experiments.sweeps.designs import sobol_indices
 from experiments.report.sweep import SweepResults, value_text
-from experiments.report.stats import SEED
-
-N_RESAMPLES_SA = 1000
+from experiments.sweeps.sensitivity import convergence_warnings
 
 
-def _point_table(results: SweepResults, outcomes: list[str]) -> pd.DataFrame:
-    """One row per design point: its factor values and replication-mean outcomes."""
-    n_points = len(results.manifest.get("points") or []) or int(results.runs["point"].max()) + 1
-    cols = [*results.range_factors, *outcomes]
-    table = results.runs.groupby("point")[cols].mean()
-    return table.reindex(range(n_points))
+def read_indices(results: SweepResults) -> pd.DataFrame | None:
+    """The sweep's ``sobol.csv`` or ``morris.csv``; None before the sweep has finished."""
+    kind = results.manifest.get("design")
+    path = Path(results.folder) / f"{kind}.csv"
+    return pd.read_csv(path) if kind in ("sobol", "morris") and path.exists() else None
 
 
-def _combos(results: SweepResults) -> list[dict[str, Any]]:
-    factors = results.manifest["factors"]
-    lists = [factors[k] for k in results.policy_factors]
-    return [dict(zip(results.policy_factors, v)) for v in itertools.product(*lists)]
-
-
-def _ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.nanquantile(samples, 0.025, axis=0), np.nanquantile(samples, 0.975, axis=0)
-
-
-def sobol_panel(y_rows: np.ndarray, d: int, seed: int) -> dict[str, np.ndarray]:
-    """S1 and ST with bootstrap CIs from a ``(base samples, d + 2)`` block of outputs."""
-    y_rows = y_rows[np.isfinite(y_rows).all(axis=1)]
-    est = sobol_indices(y_rows.ravel(), d)
-    idx = np.random.default_rng(seed).integers(0, len(y_rows), size=(N_RESAMPLES_SA,
-                                                                      len(y_rows)))
-    boot = [sobol_indices(y_rows[i].ravel(), d) for i in idx]
-    s1_lo, s1_hi = _ci(np.array([b["S1"] for b in boot]))
-    st_lo, st_hi = _ci(np.array([b["ST"] for b in boot]))
-    return {"a": est["S1"], "a_low": s1_lo, "a_high": s1_hi,
-            "b": est["ST"], "b_low": st_lo, "b_high": st_hi}
-
-
-def morris_panel(x_unit: np.ndarray, y: np.ndarray, d: int, seed: int) -> dict[str, np.ndarray]:
-    """mu* and sigma with bootstrap CIs from trajectories of ``d + 1`` points each."""
-    n_traj = len(y) // (d + 1)
-    effects = np.full((n_traj, d), np.nan)
-    for t in range(n_traj):
-        xs, ys = x_unit[t * (d + 1):(t + 1) * (d + 1)], y[t * (d + 1):(t + 1) * (d + 1)]
-        for k in range(d):
-            dx = xs[k + 1] - xs[k]
-            i = int(np.argmax(np.abs(dx)))
-            if abs(dx[i]) > 1e-12:
-                effects[t, i] = (ys[k + 1] - ys[k]) / dx[i]
-
-    def stats(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.nanmean(np.abs(e), axis=0), np.nanstd(e, axis=0, ddof=1)
-
-    mu, sigma = stats(effects)
-    idx = np.random.default_rng(seed).integers(0, n_traj, size=(N_RESAMPLES_SA, n_traj))
-    boot = [stats(effects[i]) for i in idx]
-    mu_lo, mu_hi = _ci(np.array([b[0] for b in boot]))
-    sg_lo, sg_hi = _ci(np.array([b[1] for b in boot]))
-    return {"a": mu, "a_low": mu_lo, "a_high": mu_hi, "b": sigma, "b_low": sg_lo,
-            "b_high": sg_hi}
+def _panel(block: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
+    if kind == "sobol":
+        a, a_conf, b, b_conf = (block[c].to_numpy(float) for c in
+                                ("S1", "S1_conf", "ST", "ST_conf"))
+    else:
+        a, a_conf = block["mu_star"].to_numpy(float), block["mu_star_conf"].to_numpy(float)
+        b, b_conf = block["sigma"].to_numpy(float), np.full(len(block), np.nan)
+    return {"a": a, "a_low": a - a_conf, "a_high": a + a_conf,
+            "b": b, "b_low": b - b_conf, "b_high": b + b_conf}
 
 
 TOP = 3  # parameters named in the sentence
@@ -116,45 +75,41 @@ def in_words(panel: dict[str, Any], kind: str, outcome: str, where: str, lang: s
     return text
 
 
-def sensitivity(results: SweepResults, out: Path, outcomes: list[str],
-                seed: int = SEED) -> tuple[list[charts.Chart], list[str]]:
-    """One chart per policy combination, one panel per outcome, factors ranked; and the
-    ranking in words, one sentence per combination and outcome."""
+def sensitivity(results: SweepResults, out: Path, outcomes: list[str]
+                ) -> tuple[list[charts.Chart], list[str], list[str]]:
+    """One chart per policy combination (one panel per outcome, factors ranked), the ranking
+    in words (one sentence per combination and outcome), and the convergence warnings
+    (Sobol)."""
     kind = results.manifest.get("design")
-    if kind not in ("sobol", "morris") or not results.range_factors:
-        return [], []
-    d = len(results.range_factors)
-    table = _point_table(results, outcomes)
-    combos = _combos(results)
-    per_combo = len(table) // max(len(combos), 1)
-    factors = results.manifest["factors"]
-    low = np.array([factors[k]["low"] for k in results.range_factors], dtype=float)
-    high = np.array([factors[k]["high"] for k in results.range_factors], dtype=float)
-    names = [k.split(".")[-1].replace("_", " ") for k in results.range_factors]
+    indices = read_indices(results)
+    if indices is None or indices.empty:
+        return [], [], []
+    lang = results.lang
+    policy = [k for k in results.policy_factors if k in indices]
+    combos = indices[policy].drop_duplicates().to_dict("records") if policy else [{}]
     made, texts = [], []
-    with np.errstate(all="ignore"):
-        for c, combo in enumerate(combos):
-            block = table.iloc[c * per_combo:(c + 1) * per_combo]
-            panels = []
-            for outcome in outcomes:
-                y = block[outcome].to_numpy(float)
-                if kind == "sobol":
-                    p = sobol_panel(y.reshape(-1, d + 2), d, seed)
-                else:
-                    x = (block[results.range_factors].to_numpy(float) - low) / (high - low)
-                    p = morris_panel(x, y, d, seed)
-                order = np.argsort(-np.nan_to_num(p["b" if kind == "sobol" else "a"],
-                                                  nan=-np.inf))
-                panel = {k: np.asarray(v)[order] for k, v in p.items()}
-                panel.update(factors=[names[i] for i in order],
-                             title=oc.label(outcome, results.lang),
-                             unit=oc.unit_text(outcome, results.lang))
-                panels.append(panel)
-            where = ", ".join(value_text(k, v, results.lang) for k, v in combo.items())
-            texts += [in_words(p, kind, o, where, results.lang) for p, o in zip(panels, outcomes)]
-            title = i18n.text(f"report.sens.{kind}_title", results.lang)
-            if where:
-                title = i18n.text("report.sens.where", results.lang, where=where, text=title)
-            made.append(charts.sensitivity(out, f"sensitivity_{c}", title, panels, kind,
-                                           results.lang))
-    return made, texts
+    for c, combo in enumerate(combos):
+        mask = np.ones(len(indices), dtype=bool)
+        for k, v in combo.items():
+            mask &= (indices[k] == v).to_numpy()
+        panels, shown = [], []
+        for outcome in [o for o in outcomes if o in set(indices["outcome"])]:
+            block = indices[mask & (indices["outcome"] == outcome).to_numpy()]
+            p = _panel(block, kind)
+            order = np.argsort(-np.nan_to_num(p["b" if kind == "sobol" else "a"], nan=-np.inf))
+            panel = {k: np.asarray(v)[order] for k, v in p.items()}
+            names = [f.split(".")[-1].replace("_", " ") for f in block["factor"]]
+            panel.update(factors=[names[i] for i in order], title=oc.label(outcome, lang),
+                         unit=oc.unit_text(outcome, lang))
+            panels.append(panel)
+            shown.append(outcome)
+        if not panels:
+            continue
+        where = ", ".join(value_text(k, v, lang) for k, v in combo.items())
+        texts += [in_words(p, kind, o, where, lang) for p, o in zip(panels, shown)]
+        title = i18n.text(f"report.sens.{kind}_title", lang)
+        if where:
+            title = i18n.text("report.sens.where", lang, where=where, text=title)
+        made.append(charts.sensitivity(out, f"sensitivity_{c}", title, panels, kind, lang))
+    warnings = convergence_warnings(indices) if kind == "sobol" else []
+    return made, texts, warnings

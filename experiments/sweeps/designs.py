@@ -8,9 +8,10 @@ A sweep file (TOML) names a base scenario, fixed overrides, factors and a design
     master_seed = 20240601
 
     [design]
-    kind = "factorial"          # factorial | lhs | sobol | morris
+    kind = "factorial"          # factorial | lhs | sobol | morris | robustness
     # samples = 64              # lhs: points; sobol: base samples N; morris: trajectories
     # levels = 4                # morris grid levels
+    # second_order = false      # sobol: also second-order indices (N (2d + 2) points)
 
     [fixed]                     # overrides applied at every point
     "time.war_hours" = 48
@@ -23,14 +24,28 @@ In a ``factorial`` design every factor is a list and the design is their full pr
 ``lhs``, ``sobol`` and ``morris`` designs the range factors are sampled (seeded from the
 master seed) and any list factors (policies) are crossed with the sample, so policies are
 compared on the same uncertain futures. Factor names are checked like a config: a typo is a
-:class:`ConfigError` naming the valid keys.
+:class:`ConfigError` naming the valid keys. Sobol and Morris designs are SALib's
+(:mod:`experiments.sweeps.sensitivity`).
+
+A ``robustness`` design names the planner's levers and the uncertain assumptions instead of
+``[factors]``; every policy (the levers' levels crossed) is run in every world (a Latin
+hypercube of the uncertainties' plausible ranges, see :mod:`experiments.sweeps.uncertainties`)::
+
+    uncertainties = "all"       # or a list of keys, or an [uncertainties] table (before
+                                # any [table] header: TOML puts later keys in that table)
+    [design]
+    kind = "robustness"
+    worlds = 200
+
+    [policies]
+    "reporting.mechanism" = ["hierarchical", "direct"]
+    "organization.structure" = ["siloed", "integrated_party"]
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +56,20 @@ from scipy.stats import qmc
 from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
-DESIGNS = ("factorial", "lhs", "sobol", "morris")
+from experiments.sweeps.robustness import ranked_outcome
+from experiments.sweeps.sensitivity import (morris_sample, points_per_sample, salib_seed,
+                                            sobol_sample)
+from experiments.sweeps.uncertainties import uncertainty_bounds
+
+DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
-            "design", "fixed", "factors", "baseline", "question", "decision")
+            "design", "fixed", "factors", "baseline", "question", "decision", "policies",
+            "uncertainties")
 # The keys a [design] table may hold, per kind.
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
-    "factorial": ("kind",), "lhs": ("kind", "samples"), "sobol": ("kind", "samples"),
-    "morris": ("kind", "samples", "levels")}
+    "factorial": ("kind",), "lhs": ("kind", "samples"),
+    "sobol": ("kind", "samples", "second_order"), "morris": ("kind", "samples", "levels"),
+    "robustness": ("kind", "worlds")}
 MAX_RUNS = 100_000  # design points x replications: a larger sweep is refused up front
 MAX_LEVELS = 1000  # Morris grid levels
 MAX_SEED = 2**128 - 1
@@ -79,6 +101,7 @@ class Sweep:
     master_seed: int = 0
     samples: int = 16
     levels: int = 4
+    second_order: bool = False
     fixed: dict[str, Any] = field(default_factory=dict)
     outcomes: list[str] = field(default_factory=list)
     source: str = ""
@@ -101,7 +124,8 @@ class Sweep:
         """The number of design points, counted without building them."""
         combos = math.prod(len(v) for v in self.policies.values())
         d = len(self.ranges)
-        per_future = {"factorial": 1, "lhs": self.samples, "sobol": self.samples * (d + 2),
+        per_future = {"factorial": 1, "lhs": self.samples, "robustness": self.samples,
+                      "sobol": self.samples * points_per_sample(d, self.second_order),
                       "morris": self.samples * (d + 1)}[self.design]
         return combos * per_future
 
@@ -139,10 +163,17 @@ def load_sweep(path: str | Path, replications: int | None = None,
             raise ConfigError("base", f"not a usable path: {base!r} ({e})", source) from None
         if not found:
             raise ConfigError("base", f"file not found: {base_path}", source)
-    kind, samples, levels = _design(data.get("design", {}), source)
+    kind, samples, levels, second_order = _design(data.get("design", {}), source)
     fixed = {key: check_value(*split_key(key, source), value, source)
              for key, value in _param_table(data, "fixed", source).items()}
-    factors = _factors(_param_table(data, "factors", source), kind, source)
+    if kind == "robustness":
+        factors = _robustness_factors(data, source)
+    elif "policies" in data or "uncertainties" in data:
+        raise ConfigError("policies" if "policies" in data else "uncertainties",
+                          'only a kind = "robustness" design takes policies and uncertainties '
+                          "(other designs: [factors])", source)
+    else:
+        factors = _factors(_param_table(data, "factors", source), kind, source)
     overlap = [k for k in fixed if k in factors]
     if overlap:
         raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place",
@@ -150,6 +181,11 @@ def load_sweep(path: str | Path, replications: int | None = None,
     baseline = _baseline(_param_table(data, "baseline", source), factors, source)
     outcomes = _outcomes(data.get("outcomes", []), source)
     question, decision = _question(data, factors, source)
+    for outcome in outcomes if kind == "robustness" else []:
+        try:
+            ranked_outcome(outcome)
+        except ValueError as e:
+            raise ConfigError("outcomes", str(e), source) from None
     if replications is None:
         reps = _whole(data, "replications", 1, 1, None, source)
     else:
@@ -158,7 +194,8 @@ def load_sweep(path: str | Path, replications: int | None = None,
             raise ConfigError("--replications", f"must be a whole number >= 1, got {reps!r}")
     seed = _whole(data, "master_seed", 0, 0, MAX_SEED, source)
     sweep = Sweep(name=name, base=base_path, factors=factors, design=kind, replications=reps,
-                  master_seed=seed, samples=samples, levels=levels, fixed=fixed,
+                  master_seed=seed, samples=samples, levels=levels,
+                  second_order=second_order, fixed=fixed,
                   outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
                   baseline=baseline, description=description, question=question,
                   decision=decision)
@@ -213,8 +250,9 @@ def _whole(data: dict[str, Any], key: str, default: int, low: int, high: int | N
     return value
 
 
-def _design(design: Any, source: str) -> tuple[str, int, int]:
-    """The ``[design]`` table: kind, samples, levels; keys the kind does not use refused."""
+def _design(design: Any, source: str) -> tuple[str, int, int, bool]:
+    """The ``[design]`` table: kind, samples (a robustness design's worlds), levels and
+    second_order; keys the kind does not use refused."""
     if not isinstance(design, dict):
         raise ConfigError("design", f"must be a table with kind = ..., got {design!r}", source)
     kind = design.get("kind", "factorial")
@@ -225,9 +263,14 @@ def _design(design: Any, source: str) -> tuple[str, int, int]:
         if key not in DESIGN_KEYS[kind]:
             raise ConfigError(f"design.{key}", f"unknown key for a {kind} design; allowed: "
                               f"{', '.join(DESIGN_KEYS[kind])}", source)
-    samples = _whole(design, "samples", 16, 1, MAX_RUNS, source, "design")
+    samples = _whole(design, "worlds" if kind == "robustness" else "samples", 16, 1,
+                     MAX_RUNS, source, "design")
     levels = _whole(design, "levels", 4, 2, MAX_LEVELS, source, "design")
-    return kind, samples, levels
+    second_order = design.get("second_order", False)
+    if not isinstance(second_order, bool):
+        raise ConfigError("design.second_order", f"must be true or false, got {second_order!r}",
+                          source)
+    return kind, samples, levels, second_order
 
 
 def _param_table(data: dict[str, Any], table: str, source: str) -> dict[str, Any]:
@@ -283,6 +326,21 @@ def _factors(raw: dict[str, Any], kind: str, source: str) -> dict[str, list[Any]
     return factors
 
 
+def _robustness_factors(data: dict[str, Any], source: str) -> dict[str, list[Any] | Range]:
+    """A robustness file's ``[policies]`` (lists of levels, crossed) and ``uncertainties``
+    (ranges, sampled) as factors: the policies first, in the file's order."""
+    if "factors" in data:
+        raise ConfigError("factors", "a robustness design takes [policies] and uncertainties, "
+                          "not [factors]", source)
+    raw = _param_table(data, "policies", source)
+    if not raw:
+        raise ConfigError("policies", "a robustness design needs a [policies] table of "
+                          "key = [levels]", source)
+    policies = _factors(raw, "factorial", source)
+    bounds = uncertainty_bounds(data.get("uncertainties"), set(policies), source)
+    return {**policies, **{k: Range(b.low, b.high, b.integer) for k, b in bounds.items()}}
+
+
 def _baseline(raw: dict[str, Any], factors: dict[str, list[Any] | Range],
               source: str) -> dict[str, Any]:
     """The policy reports compare against: a level of list factors."""
@@ -328,46 +386,11 @@ def unit_sample(sweep: Sweep) -> np.ndarray:
     d = len(sweep.ranges)
     rng = np.random.default_rng(np.random.SeedSequence(sweep.master_seed).spawn(1)[0]
                                 .generate_state(2))
-    if sweep.design == "lhs":
+    if sweep.design in ("lhs", "robustness"):
         return qmc.LatinHypercube(d=d, seed=rng).random(sweep.samples)
     if sweep.design == "sobol":
-        return saltelli(sweep.samples, d, rng)
-    return morris(sweep.samples, d, sweep.levels, rng)
-
-
-def saltelli(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """Saltelli's scheme without second order: per base row j, A_j, AB_j1..AB_jd, B_j.
-
-    ``n * (d + 2)`` rows; AB_ji is A_j with column i taken from B_j.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "balance properties" when n is not a power of 2
-        base = qmc.Sobol(d=2 * d, scramble=True, seed=rng).random(n)
-    a, b = base[:, :d], base[:, d:]
-    rows = []
-    for j in range(n):
-        rows.append(a[j])
-        for i in range(d):
-            ab = a[j].copy()
-            ab[i] = b[j, i]
-            rows.append(ab)
-        rows.append(b[j])
-    return np.array(rows)
-
-
-def morris(r: int, d: int, levels: int, rng: np.random.Generator) -> np.ndarray:
-    """``r`` Morris trajectories of ``d + 1`` points on a ``levels`` grid (one factor moves
-    by delta = levels / (2 (levels - 1)) at each step, in a random order)."""
-    grid = np.arange(levels) / (levels - 1)
-    delta = levels / (2 * (levels - 1))
-    rows = []
-    for _ in range(r):
-        x = rng.choice(grid, size=d)
-        rows.append(x.copy())
-        for i in rng.permutation(d):
-            x[i] = x[i] + delta if x[i] + delta <= 1 + 1e-12 else x[i] - delta
-            rows.append(x.copy())
-    return np.clip(np.array(rows), 0.0, 1.0)
+        return sobol_sample(sweep.samples, d, salib_seed(sweep.master_seed), sweep.second_order)
+    return morris_sample(sweep.samples, d, sweep.levels, salib_seed(sweep.master_seed))
 
 
 def design_points(sweep: Sweep) -> list[dict[str, Any]]:
@@ -381,32 +404,3 @@ def design_points(sweep: Sweep) -> list[dict[str, Any]]:
     columns = {k: r.scale(unit[:, i]) for i, (k, r) in enumerate(ranges.items())}
     sampled = [{k: columns[k][j] for k in ranges} for j in range(len(unit))]
     return [{**combo, **point} for combo in combos for point in sampled]
-
-
-def sobol_indices(y: np.ndarray, d: int) -> dict[str, np.ndarray]:
-    """First-order (Saltelli 2010) and total (Jansen) indices from outputs in the order of
-    :func:`saltelli`: ``y`` has ``n * (d + 2)`` values."""
-    y = np.asarray(y, dtype=float).reshape(-1, d + 2)
-    fa, fab, fb = y[:, 0], y[:, 1:d + 1], y[:, d + 1]
-    var = np.var(np.concatenate([fa, fb]))
-    if not np.isfinite(var) or var == 0:
-        return {"S1": np.full(d, np.nan), "ST": np.full(d, np.nan)}
-    s1 = np.mean(fb[:, None] * (fab - fa[:, None]), axis=0) / var
-    st = 0.5 * np.mean((fa[:, None] - fab) ** 2, axis=0) / var
-    return {"S1": s1, "ST": st}
-
-
-def morris_effects(unit: np.ndarray, y: np.ndarray, d: int) -> dict[str, np.ndarray]:
-    """Morris screening from trajectories in the order of :func:`morris`: ``mu_star`` (mean
-    absolute elementary effect, per unit of the factor's range) and ``sigma`` (their
-    standard deviation) for each factor."""
-    unit = np.asarray(unit, dtype=float).reshape(-1, d + 1, d)
-    y = np.asarray(y, dtype=float).reshape(-1, d + 1)
-    effects = np.full((len(unit), d), np.nan)
-    for t in range(len(unit)):
-        for k in range(d):
-            step = unit[t, k + 1] - unit[t, k]
-            i = int(np.argmax(np.abs(step)))
-            effects[t, i] = (y[t, k + 1] - y[t, k]) / step[i]
-    return {"mu_star": np.nanmean(np.abs(effects), axis=0),
-            "sigma": np.nanstd(effects, axis=0, ddof=1) if len(unit) > 1 else np.full(d, np.nan)}

@@ -27,10 +27,14 @@ from sim.footprint import check_memory
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend, time_limit
-from experiments.runs.output import git_dirty, git_revision, package_version, to_jsonable
+from experiments.runs.output import (_atomic, atomic_write_text, git_dirty, git_revision,
+                                     package_version, to_jsonable)
 from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
-                                        morris_effects, replication_seeds, sobol_indices,
-                                        unit_sample)
+                                        replication_seeds, unit_sample)
+from experiments.sweeps.robustness import FLIP_SHARE
+from experiments.sweeps.robustness import analyze as analyze_robustness
+from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
+                                            salib_seed, sobol_indices)
 from experiments.sweeps.store import SweepStore
 
 class SweepError(Exception):
@@ -237,56 +241,85 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
             row = failed.iloc[0].to_dict()
             print(f"first failure ({row['run_id']}): {str(row['error']).splitlines()[0]}\n"
                   f"rerun it with: {rerun_command(plan, row)}", file=sys.stderr)
-    if plan.sweep.design == "sobol" and not table.empty:
-        indices = sobol_table(plan, table)
-        indices.to_csv(store.root / "sobol.csv", index=False)
-        if not quiet:
-            print(indices.to_string(index=False), file=sys.stderr)
-    if plan.sweep.design == "morris" and not table.empty:
-        effects = morris_table(plan, table)
-        effects.to_csv(store.root / "morris.csv", index=False)
-        if not quiet:
-            print(effects.to_string(index=False), file=sys.stderr)
+    if plan.sweep.design in ("sobol", "morris") and not table.empty:
+        write_sensitivity(plan, table, store, quiet)
+    if plan.sweep.design == "robustness" and not table.empty:
+        write_robustness(plan, table, store, quiet)
     return table
 
 
-def sobol_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
-    """Sobol indices (S1, ST) of each outcome, from the replication means of each point,
-    for each combination of policy (list) factors."""
+def point_means(plan: Plan, table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Each design point's replication-mean outcomes (NaN where every run failed)."""
+    ok = table[table["status"] == "ok"]
+    return ok.groupby("point")[outcomes].mean().reindex(range(len(plan.points)))
+
+
+def sensitivity_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
+    """SALib's Sobol indices (S1, ST, optional S2, with 95% interval half-widths) or Morris
+    effects (mu*, its half-width, mu, sigma) of each outcome, from the replication means of
+    each point, for each combination of policy (list) factors."""
     sweep = plan.sweep
     names = list(sweep.ranges)
-    d = len(names)
     outcomes = sweep.outcomes or DEFAULT_OUTCOMES
-    means = table.groupby("point")[outcomes].mean().reindex(range(len(plan.points)))
-    per_combo = sweep.samples * (d + 2)  # points per policy combination (see design_points)
-    rows = []
-    for start in range(0, len(plan.points), per_combo):
-        combo = {k: plan.points[start][k] for k in sweep.policies}
-        block = means.iloc[start:start + per_combo]
-        for outcome in outcomes:
-            idx = sobol_indices(block[outcome].to_numpy(), d)
-            for i, name in enumerate(names):
-                rows.append({**combo, "outcome": outcome, "factor": name,
-                             "S1": idx["S1"][i], "ST": idx["ST"][i]})
-    return pd.DataFrame(rows)
-
-
-def morris_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
-    """Morris mu* and sigma of each outcome, from the replication means of each point, for
-    each combination of policy (list) factors."""
-    sweep = plan.sweep
-    names = list(sweep.ranges)
-    d = len(names)
+    means = point_means(plan, table, outcomes)
     unit = unit_sample(sweep)
-    outcomes = sweep.outcomes or DEFAULT_OUTCOMES
-    means = table.groupby("point")[outcomes].mean().reindex(range(len(plan.points)))
-    rows = []
+    seed = salib_seed(sweep.master_seed)
+    frames = []
     for start in range(0, len(plan.points), len(unit)):
         combo = {k: plan.points[start][k] for k in sweep.policies}
         block = means.iloc[start:start + len(unit)]
         for outcome in outcomes:
-            eff = morris_effects(unit, block[outcome].to_numpy(), d)
-            for i, name in enumerate(names):
-                rows.append({**combo, "outcome": outcome, "factor": name,
-                             "mu_star": eff["mu_star"][i], "sigma": eff["sigma"][i]})
-    return pd.DataFrame(rows)
+            y = block[outcome].to_numpy(float)
+            if sweep.design == "sobol":
+                idx = sobol_indices(y, names, seed, sweep.second_order)
+            else:
+                idx = morris_effects(unit, y, names, sweep.levels, seed)
+            frames.append(idx.assign(**combo, outcome=outcome)[
+                [*combo, "outcome", *idx.columns]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_sensitivity(plan: Plan, table: pd.DataFrame, store: SweepStore,
+                      quiet: bool) -> pd.DataFrame:
+    """``sobol.csv`` (with a warning in ``sobol_warnings.txt`` and on stderr when intervals
+    are too wide) or ``morris.csv``."""
+    indices = sensitivity_table(plan, table)
+    name = "sobol" if plan.sweep.design == "sobol" else "morris"
+    if name == "sobol":
+        indices["converged"] = converged(indices)
+    _atomic(store.root / f"{name}.csv", lambda tmp: indices.to_csv(tmp, index=False))
+    lines = convergence_warnings(indices) if name == "sobol" else []
+    if name == "sobol":
+        atomic_write_text(store.root / "sobol_warnings.txt", "".join(f"{t}\n" for t in lines))
+    if not quiet:
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(indices.round(3).to_string(index=False), file=sys.stderr)
+    for line in lines:  # printed even with --quiet: the numbers are not to be trusted
+        print(line, file=sys.stderr)
+    return indices
+
+
+def write_robustness(plan: Plan, table: pd.DataFrame, store: SweepStore,
+                     quiet: bool) -> dict[str, Any]:
+    """``robustness.json``: shares of worlds won, regret and scenario discovery."""
+    from sim.params import describe
+
+    sweep = plan.sweep
+    units = {r["key"]: r["unit"] for r in describe()}
+    outcomes = sweep.outcomes or DEFAULT_OUTCOMES
+    result = analyze_robustness(table, list(sweep.policies), list(sweep.ranges), outcomes,
+                                seed=sweep.master_seed, units=units)
+    result = {"sweep": sweep.name, "worlds": sweep.samples,
+              "replications": sweep.replications, "master_seed": sweep.master_seed,
+              "ranges": {k: {"low": r.low, "high": r.high, "unit": units[k]}
+                         for k, r in sweep.ranges.items()}, **result}
+    text = json.dumps(to_jsonable(result), indent=1, allow_nan=False)
+    atomic_write_text(store.root / "robustness.json", text + "\n")
+    if not quiet:
+        labels = [p["label"] for p in result["policies"]]
+        for outcome, best in result["minimax_regret"].items():
+            print(f"{outcome}: least maximum regret: {labels[best]}", file=sys.stderr)
+        flips = [p for p in result["pairs"] if p["flips"]]
+        print(f"{len(flips)} of {len(result['pairs'])} pair comparisons flip in more than "
+              f"{FLIP_SHARE:.0%} of worlds (robustness.json)", file=sys.stderr)
+    return result
