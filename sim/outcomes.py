@@ -101,6 +101,10 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             _HIGHER),
     Outcome("routine_cases_per_1000_per_day", "cases/1000/day", "Routine cases filed per "
             "1,000 residents per peacetime day", _NEITHER),
+    Outcome("routine_share_found_by_grid", "share", "Routine cases found by grid managers on "
+            "patrol (the rest raised by residents and neighbours)", _NEITHER),
+    Outcome("evacuated_share_lowlying", "share", "Residents escorted to a shelter per resident "
+            "of the low-lying (flood-prone) grids", _NEITHER),
 )}
 HIGHER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is True)
 LOWER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is False)
@@ -136,6 +140,18 @@ def need_log(m: GrassrootsModel) -> pd.DataFrame:
 def _mean(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else float("nan")
+
+
+def _routine_found_by_grid(m: GrassrootsModel) -> float:
+    """Share of the routine cases filed in peacetime that grid managers found (channel)."""
+    rw = getattr(m, "routine", None)
+    if rw is None:
+        return float("nan")
+    c = rw.cases
+    filed = np.isfinite(c.detected[:c.n])
+    if not filed.any():
+        return float("nan")
+    return float(np.mean(c.channel[:c.n][filed] == CHANNELS.index("grid_manager")))
 
 
 def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
@@ -208,5 +224,8 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "preparedness_before": m.preparedness_before,
         "attack_rate": float((i + r) / res.n) if epidemic else float("nan"),
         **routine_outcomes(m),
+        "routine_share_found_by_grid": _routine_found_by_grid(m),
+        "evacuated_share_lowlying": float(rp.n_sheltered if rp else 0) / max(
+            float(res.grid_size[m.township.lowlying].sum()), 1.0),
     }
     return out

@@ -8,7 +8,9 @@ extra (``pip install -e '.[app]'``) the browser test is skipped, saying which is
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -20,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,7 +38,7 @@ CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
-MIN_STEPS_PER_S = 5.0
+MIN_STEPS_PER_S = 10.0
 
 
 def rows() -> dict[str, dict]:
@@ -136,8 +139,166 @@ def test_play_renders_fast_enough_in_process():
     svg = map_svg(pane.model, layout)
     assert svg.count('class="grid"') == pane.model.township.n_grids
     assert 'class="responder"' in svg
-    assert any(re.search(r"(reaches grid|new) .*need", text) for _, text in pane.feed)
-    assert any("arrives" in text for _, text in pane.feed)
+    assert any(re.search(r"(reaches grid|new) .*need", text) for _, text, _ in pane.feed)
+    assert any("arrives" in text for _, text, _ in pane.feed)
+    # while playing the page shows the notable lines only: a hazard reaching a grid, the
+    # model's own log; the stages of each need are not among them
+    notable = [text for _, text, on in pane.feed if on]
+    assert notable and all(x in [t for _, t, _ in pane.feed] for x in notable)
+    assert not any("arrives" in x for x in notable)
+
+
+def preset(config, **kwargs) -> Startup:
+    """A startup whose first preset is ``config`` itself."""
+    return Startup(config, preset="test", presets={"test": config}, **kwargs)
+
+
+def built(start: Startup) -> ClassroomModel:
+    ClassroomModel.startup = start
+    try:
+        return ClassroomModel()
+    finally:
+        ClassroomModel.startup = None
+
+
+def test_key_moments_and_quiet_stretches():
+    """The moments the page pauses at, each once, at the step they happen; peacetime and
+    the typhoon's lull between the storm and the fires are quiet (fast-forwarded)."""
+    m = built(Startup(load_scenario(None)))
+    found: dict[str, int] = {}
+    quiet_war = 0
+    while m.running:
+        assert m.quiet or m.main.phase == "war"
+        m.step()
+        for key, fields in m.moments:
+            assert key not in found or key == "backlog_peak"
+            found.setdefault(key, m.main.step_count)
+        quiet_war += m.main.phase == "war" and m.quiet
+    peace = m.main.peace_steps
+    assert found["hazard_start"] == peace + 1  # the flood starts at hour 0
+    cfg = m.main.config
+    assert found["command"] == peace + math.ceil(cfg.organization.command_convene_min /
+                                                 cfg.time.war_step_min)
+    # the roads are cut in the step that passes the flood's peak, a third of the way in
+    assert found["road_cut"] == peace + math.floor(cfg.flood.duration_hours / 3 * 60 /
+                                                   cfg.time.war_step_min) + 1
+    assert found["hazard_end"] == peace + math.ceil(cfg.flood.duration_hours * 60 /
+                                                    cfg.time.war_step_min)
+    assert peace + 1 < found["backlog_peak"]
+    # without a front-line command there is no such moment
+    plain = built(preset(load_scenario(None, overrides={
+        "organization.front_line_command": False, "time.war_hours": 3})))
+    keys = []
+    while plain.running:
+        plain.step()
+        keys += [k for k, _ in plain.moments]
+    assert "command" not in keys and "hazard_start" in keys
+
+    typhoon = built(preset(load_scenario(ROOT / "configs/scenarios/township_typhoon.toml")))
+    quiet_hours = []
+    while typhoon.running:
+        typhoon.step()
+        if typhoon.main.phase == "war" and typhoon.quiet and typhoon.main.minute > 0:
+            quiet_hours.append(typhoon.main.minute / 60)
+    # quiet once the storm (hours 0-24) is cleared up until the fires (hours 60-84), and
+    # after them: never while a hazard is under way
+    assert quiet_hours and 24 < min(quiet_hours) < 36
+    assert not any(0 < h <= 24 or 60 < h < 84 for h in quiet_hours)
+    assert sum(36 <= h <= 60 for h in quiet_hours) == 24 * 6 + 1
+
+
+def test_check_on_seeds_is_the_paired_difference_on_common_seeds():
+    from sim import simulate
+
+    base = load_scenario(None, overrides={"time.war_hours": 3, "time.peace_days": 2,
+                                          "population.n_residents": 3000})
+    other = base.with_overrides({"reporting.mechanism": "hierarchical"}, "test")
+    seen = []
+    d = classroom.check_on_seeds(base, other, [1, 2, 3], progress=lambda k, n: seen.append(k))
+    assert seen == [1, 2, 3] and d.n == 3
+    diffs = [simulate(other, seed=s).summary()["total_harm"] -
+             simulate(base, seed=s).summary()["total_harm"] for s in (1, 2, 3)]
+    assert d.diff == pytest.approx(sum(diffs) / 3)
+    assert d.diff_low <= d.diff <= d.diff_high
+
+
+def test_preset_controls_carry_the_presets_values():
+    """Choosing a preset brings its own values (Reset then uses them), not the last ones."""
+    start = Startup(load_scenario(None))
+    flood = model_params(start)
+    epidemic = model_params(start, "street_epidemic")
+    assert epidemic["preset"]["value"] == "street_epidemic"
+    cfg = load_scenario(ROOT / "configs/scenarios/street_epidemic.toml").flat()
+    for key in classroom_keys():
+        assert epidemic[key.replace(".", "__")]["value"] == cfg[key]
+    assert flood["preset"]["value"] == "street_flood"
+    m = built(start)
+    assert not m.infections()
+    ClassroomModel.startup = start
+    try:
+        ep = ClassroomModel(**classroom.control_values(epidemic))
+    finally:
+        ClassroomModel.startup = None
+    assert ep.infections() and ep.main.config.time.war_hours == 672
+
+
+def test_feed_and_legend_in_chinese():
+    from experiments.classroom.svg import legend_items
+    from experiments.i18n import text
+
+    start = preset(load_scenario(None, overrides={"time.war_hours": 6}), lang="zh")
+    m = built(start)
+    while m.running:
+        m.step()
+    lines = [x for _, x, _ in m.panes[0].feed]
+    assert any(re.match(r"第\d+天 \d\d:\d\d  洪涝波及网格 ", x) for x in lines), lines[:5]
+    assert any("洪涝开始" in x for x in lines)
+    assert m.panes[0].title.startswith("直报 · 一网统管＋网格党组织")
+    words = [text(k, "zh", **f) for _, k, f in legend_items(m.main, "unmet")]
+    assert "受淹网格" in words and "干部" in words and "火灾" not in words
+
+
+def test_map_cells_do_not_overlap():
+    """On the typhoon's random network villages can sit close together: the map pushes
+    them apart so that no two cells overlap; the lattice is drawn as it is."""
+    from experiments.classroom.svg import MapLayout
+    from sim import GrassrootsModel
+
+    for name in ("township_typhoon", "street_flood"):
+        m = GrassrootsModel(load_scenario(ROOT / f"configs/scenarios/{name}.toml"), rng=1)
+        layout = MapLayout(m.township)
+        d = np.sqrt(((layout.xy[:, None] - layout.xy[None]) ** 2).sum(-1))
+        np.fill_diagonal(d, np.inf)
+        assert d.min() >= layout.cell  # cells are 0.86 of the spacing wide
+
+
+def test_scenario_descriptions_in_the_catalogue_match_the_files():
+    """The app shows a scenario file's description; the catalogue's English copy (which the
+    translations follow) must say the same."""
+    from experiments.i18n import text
+
+    start = Startup(load_scenario(None))
+    for name in classroom.shipped_presets():
+        assert text(f"app.scenario.{name}") == start.preset_description(name) != ""
+        assert text(f"app.scenario.{name}", "zh") != start.preset_description(name)
+
+
+def test_epidemic_map_shows_infections():
+    from experiments.classroom.svg import MapLayout, grid_levels, legend_items, map_svg
+
+    start = preset(load_scenario(ROOT / "configs/scenarios/street_epidemic.toml",
+                                 overrides={"time.war_hours": 48}))
+    m = built(start)
+    assert m.infections()
+    while m.running:
+        m.step()
+    level, shown, key, _ = grid_levels(m.main, "infected")
+    assert key == "app.legend.infected"
+    assert sum(int(x) for x in shown) == m.main.residents.counts()[1] > 0
+    keys = [k for _, k, _ in legend_items(m.main, "infected")]
+    assert "app.legend.flooded" not in keys and "app.legend.infected" in keys
+    svg = map_svg(m.main, MapLayout(m.main.township), "infected")
+    assert svg.count('class="grid"') == m.main.township.n_grids
 
 
 # --- replay of a sweep run ----------------------------------------------------------------
@@ -225,6 +386,8 @@ def test_demo_command_refuses_bad_arguments(tmp_path, capsys):
     assert "no_such_scenario" in capsys.readouterr().err
     assert main(["demo", "--replay", str(tmp_path), "p0000-r000"]) == 2
     assert "runs.parquet" in capsys.readouterr().err
+    assert main(["demo", "--set", "time.war_hours=-3"]) == 2
+    assert "time.war_hours" in capsys.readouterr().err
 
 
 # --- the app in a real browser ------------------------------------------------------------
@@ -280,10 +443,13 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+MAP = ".grassroots-map-svg"
+
+
 def step_of(page) -> int:
-    """The step the map shows (read in one go: the page re-renders while playing)."""
+    """The step the (first) map shows (read in one go: the page re-renders while playing)."""
     for _ in range(50):
-        step = page.evaluate("() => { const m = document.querySelector('#grassroots-map');"
+        step = page.evaluate("() => { const m = document.querySelector('.grassroots-map-svg');"
                              " return m ? +m.dataset.step : -1; }")
         if step >= 0:
             return int(step)
@@ -291,72 +457,239 @@ def step_of(page) -> int:
     raise AssertionError("the map is not on the page")
 
 
+def wait_step(page, condition: str, timeout: int = 30_000) -> None:
+    """Wait until the first map's step satisfies ``condition`` (JS, on ``s``)."""
+    page.wait_for_function(f"() => {{ const m = document.querySelector('{MAP}');"
+                           f" if (!m) return false; const s = +m.dataset.step; "
+                           f"return {condition}; }}", timeout=timeout)
+
+
 def pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the drop-down labelled ``label`` (a Vuetify v-select)."""
     page.locator(".v-select").filter(has_text=label).first.click()
     page.locator(".menuable__content__active .v-list-item").filter(
-        has_text=re.compile(rf"^\s*{option}\s*$")).first.click()
+        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
     page.keyboard.press("Escape")
 
 
-def test_browser_play_after_changing_the_reporting_mechanism(tmp_path):
+def click(page, cls: str) -> None:
+    page.locator(f".{cls}").first.click()
+
+
+def is_playing(page) -> bool:
+    return "❚❚" in page.locator(".grassroots-play").first.inner_text()
+
+
+def play_until_paused_at(page, words: str) -> None:
+    """Press play; wait for the note with ``words`` and for play to have stopped there."""
+    click(page, "grassroots-play")
+    page.wait_for_function("w => { const n = document.querySelector('.grassroots-note.on');"
+                           " return n && n.innerText.includes(w); }", arg=words,
+                           timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.grassroots-play').innerText"
+                           ".includes('❚❚')", timeout=10_000)
+
+
+class Browser:
+    """One Chromium for a test; pages log their errors; screenshots go to results/app/."""
+
+    def __init__(self, pw, port: int) -> None:
+        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.port = port
+        self.errors: list[str] = []
+
+    def page(self, width: int = 1280, height: int = 720, scheme: str = "light"):
+        context = self.browser.new_context(viewport={"width": width, "height": height},
+                                           accept_downloads=True, color_scheme=scheme)
+        page = context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{self.port}/", timeout=60_000)
+        page.wait_for_selector(MAP, timeout=60_000)
+        return page
+
+
+RESULTS = ROOT / "results" / "app"
+
+
+@pytest.fixture(scope="module")
+def playwright_or_skip():
     missing = browser_missing()
     if missing:
         pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
-    results = ROOT / "results" / "app"
-    results.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        yield pw
+
+
+@contextlib.contextmanager
+def demo_session(pw, *args: str):
+    """``grassroots demo ARGS`` and a Chromium; afterwards both are stopped, and neither a
+    page error nor a server traceback may have happened."""
     port = free_port()
-    proc = start_demo(port)
+    proc = start_demo(port, *args)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
-            page.wait_for_selector("#grassroots-map", timeout=60_000)
-            map_before = page.inner_html(".grassroots-map")
-            charts_before = page.locator("svg.chart").evaluate_all(
-                "els => els.map(e => e.outerHTML)")
-            assert "direct" in page.locator(".grassroots-policy").first.inner_text()
-
-            pick(page, "Reporting: mechanism", "hierarchical")
-            page.get_by_role("button", name="Reset", exact=True).click()
-            page.wait_for_function("() => document.querySelector('.grassroots-policy')"
-                                   ".innerText.includes('hierarchical')", timeout=20_000)
-
-            page.get_by_role("button", name="Step", exact=True).click()
-            page.wait_for_function("() => document.querySelector('#grassroots-map')"
-                                   ".dataset.step === '1'", timeout=20_000)
-            page.get_by_role("button", name="▶", exact=True).click()
-            page.wait_for_function("() => +document.querySelector('#grassroots-map')"
-                                   ".dataset.step >= 40", timeout=60_000)
-            s0, t0 = step_of(page), time.perf_counter()
-            time.sleep(5)
-            s1, t1 = step_of(page), time.perf_counter()
-            page.get_by_role("button", name="❚❚", exact=True).click()
-            rate = (s1 - s0) / (t1 - t0)
-            (results / "steps_per_second.txt").write_text(
-                f"{rate:.1f} steps/s in headless Chromium (default scenario, wartime steps "
-                f"{s0}-{s1}, default play interval)\n")
-            page.wait_for_timeout(500)
-            map_after = page.inner_html(".grassroots-map")
-            charts_after = page.locator("svg.chart").evaluate_all(
-                "els => els.map(e => e.outerHTML)")
-            page.screenshot(path=str(results / "demo.png"), full_page=True)
-            page.screenshot(path=str(tmp_path / "demo.png"))
-            feed = page.locator(".grassroots-feed").first.inner_text()
-            browser.close()
+        b = Browser(pw, port)
+        yield b
+        errors = b.errors
+        b.browser.close()
     finally:
         stop(proc)
-    assert map_after != map_before
-    svg_step = int(re.search(r'data-step="(\d+)"', map_after).group(1))
-    assert svg_step >= 40
-    assert int(re.search(r'data-unmet="(\d+)"', map_after).group(1)) > 0 or \
-        'class="responder"' in map_after
-    assert len(charts_after) == len(charts_before) == 3
-    for before, after in zip(charts_before, charts_after):
-        assert after != before and "<polyline" in after and "<polyline" not in before
-    assert re.search(r"Day \d+ \d\d:\d\d  grid [A-Z]+-\d+: ", feed), feed
-    assert (results / "demo.png").stat().st_size > 10_000
+    assert errors == []
+    assert "Traceback" not in (RESULTS / f"server-{port}.log").read_text()
+
+
+def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_path):
+    """A short flood (4 h): two browser contexts step independently, a reload starts
+    afresh, play pauses at the hazard's start, the played run ends with the finished panel,
+    and the PNG and GIF exports download files."""
+    with demo_session(playwright_or_skip, "--set", "time.war_hours=4") as b:
+        one = b.page()
+        two = b.page()
+        assert one.title() == "Grassroots emergency response: classroom"
+        for _ in range(3):
+            click(one, "grassroots-step")
+        wait_step(one, "s === 3")
+        assert step_of(two) == 0  # the other session has its own run
+        click(two, "grassroots-step")
+        wait_step(two, "s === 1")
+        assert step_of(one) == 3
+        one.reload()
+        one.wait_for_selector(MAP, timeout=60_000)
+        assert step_of(one) == 0  # a reload starts a fresh run
+
+        # play: peacetime is fast-forwarded, then the flood's start pauses the run
+        play_until_paused_at(one, "The flood starts")
+        peace = 28
+        assert step_of(one) == peace + 1
+        one.screenshot(path=str(RESULTS / "paused-at-hazard.png"))
+        assert step_of(two) == 1
+
+        # play on (through any further pauses) to the end
+        deadline = time.monotonic() + 90
+        while not one.locator(".grassroots-finished").count():
+            assert time.monotonic() < deadline, "the run did not finish"
+            if not is_playing(one) and one.locator(".grassroots-play").first.is_enabled():
+                click(one, "grassroots-play")
+            one.wait_for_timeout(300)
+        panel = one.locator(".grassroots-finished").first.inner_text()
+        assert "Run finished" in panel and "Total harm" in panel and "person-hours" in panel
+        one.wait_for_function("() => document.querySelector('.grassroots-play').disabled",
+                              timeout=5_000)
+        assert step_of(one) == peace + 24  # 4 hours of 10-minute steps
+        one.screenshot(path=str(RESULTS / "finished.png"))
+
+        with one.expect_download(timeout=30_000) as png:
+            click(one, "grassroots-png")
+        png_path = tmp_path / "view.png"
+        png.value.save_as(png_path)
+        assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png_path.stat().st_size > 5_000
+        with one.expect_download(timeout=60_000) as gif:
+            one.get_by_text("Save GIF").first.click()
+        gif_path = tmp_path / "run.gif"
+        gif.value.save_as(gif_path)
+        assert gif_path.read_bytes()[:6] == b"GIF89a"
+        shutil.copy(png_path, RESULTS / "export-view.png")
+        shutil.copy(gif_path, RESULTS / "export-run.gif")
+
+        # a preset brings its own values, and Reset uses them (the page says to press it)
+        one.locator(".v-app-bar__nav-icon, .v-toolbar__content button").first.click()
+        pick(one, "Scenario preset", "street_epidemic")
+        one.wait_for_selector(".grassroots-press-reset", timeout=10_000)
+        click(one, "grassroots-reset")
+        one.wait_for_function("() => document.querySelector('.grassroots-scenario-line')"
+                              ".innerText.startsWith('street_epidemic')", timeout=30_000)
+        assert step_of(one) == 0 and one.get_by_text("infections").count()
+        assert "an epidemic" in one.locator(".grassroots-scenario").first.inner_text()
+        assert "--set" not in one.locator(".grassroots-policy").first.inner_text()
+        one.screenshot(path=str(RESULTS / "epidemic-after-reset.png"))
+
+
+def inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width + 0.5 and \
+        box["y"] + box["height"] <= height + 0.5
+
+
+def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
+    """Side by side, the default flood: both maps, the charts and the legend fit 1280x720
+    and 1920x1080 without scrolling, in light colours also under a dark system theme; the
+    legend is at least 14 px; play keeps >= 10 steps/s."""
+    with demo_session(playwright_or_skip, "--side-by-side") as b:
+        for width, height, scheme in ((1920, 1080, "dark"), (1280, 720, "light")):
+            page = b.page(width, height, scheme)
+            # a fixed light theme: dark text on white, also when the system is dark
+            colours = page.locator(".grassroots-legend").first.evaluate(
+                "e => [getComputedStyle(e).color, getComputedStyle(document.querySelector("
+                "'.grassroots-page')).backgroundColor]")
+            assert colours == ["rgb(33, 33, 33)", "rgb(255, 255, 255)"], (scheme, colours)
+            maps = page.locator(MAP)
+            assert maps.count() == 2
+            for k in range(2):
+                assert inside(maps.nth(k).bounding_box(), width, height), (width, k)
+            for sel in ("#chart-backlog", "#chart-harm", ".grassroots-legend"):
+                assert inside(page.locator(sel).first.bounding_box(), width, height), sel
+            size = page.locator(".grassroots-legend").first.evaluate(
+                "e => parseFloat(getComputedStyle(e).fontSize)")
+            assert size >= 14
+            policies = page.locator(".grassroots-policy").all_inner_texts()
+            assert "direct" in policies[0] and "hierarchical" in policies[1]
+            page.screenshot(path=str(RESULTS / f"side-by-side-{width}x{height}.png"))
+        # play to the flood's start (a pause), then on without pauses, and measure the pace
+        play_until_paused_at(page, "The flood starts")
+        page.locator(".grassroots-pause-at label").first.click()  # no more pauses
+        page.wait_for_function("() => document.querySelector('.grassroots-pause-at input')"
+                               ".getAttribute('aria-checked') === 'false'", timeout=10_000)
+        click(page, "grassroots-play")
+        wait_step(page, "s >= 40", 30_000)
+        s0, t0 = step_of(page), time.perf_counter()
+        time.sleep(5)
+        s1, t1 = step_of(page), time.perf_counter()
+        rate = (s1 - s0) / (t1 - t0)
+        (RESULTS / "steps_per_second.txt").write_text(
+            f"{rate:.1f} steps/s in headless Chromium (default scenario side by side, steps "
+            f"{s0}-{s1}, default speed)\n")
+        page.screenshot(path=str(RESULTS / "side-by-side-playing.png"))
+        feed = page.locator(".grassroots-feed").first.inner_text()
+    assert re.search(r"Day \d+ \d\d:\d\d  ", feed), feed
     assert rate >= MIN_STEPS_PER_S, f"{rate:.1f} steps/s"
+
+
+def test_browser_in_chinese(playwright_or_skip):
+    with demo_session(playwright_or_skip, "--lang", "zh", "--set", "time.war_hours=2") as b:
+        page = b.page()
+        assert page.title() == "基层应急响应：课堂演示"
+        body = page.locator("body").inner_text()
+        for words in ("播放", "单步", "重置", "网格内未满足需求", "干部", "志愿者", "一线指挥部",
+                      "积压", "直报", "城市街道", "第1天 00:00"):
+            assert words in body, words
+        play_until_paused_at(page, "洪涝开始")
+        page.screenshot(path=str(RESULTS / "zh.png"))
+
+
+def test_demo_server_ends_with_the_command():
+    """TERM to ``grassroots demo`` stops its ``solara run`` child: the port is free again."""
+    if browser_missing() and "solara" in (browser_missing() or ""):
+        pytest.skip(browser_missing())
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "demo", "--port",
+                             str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert time.monotonic() < deadline and proc.poll() is None
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # to the command only, not its group
+        assert proc.wait(20) == 143
+        time.sleep(0.5)
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, "the server still listens"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -1,30 +1,68 @@
-"""The classroom app: a Mesa SolaraViz page. Serve it with ``grassroots demo`` (README,
-"Classroom app"), or ``solara run experiments/classroom/app.py --host 127.0.0.1``.
+"""The classroom app: one Solara page. Serve it with ``grassroots demo`` (README, "Classroom
+app"), or ``solara run experiments/classroom/app.py --host 127.0.0.1``.
 
-Sidebar (SolaraViz): play/pause, step, reset, play interval and steps per frame (speed), and
-the controls generated from ``sim.params.describe()`` (see ``experiments/classroom/model.py``):
-scenario preset, seed, structure, reporting mechanism, volunteer team size, the toggles; in
-side-by-side mode the B copies of the policies. A changed control takes effect on Reset.
-Main area: the map(s), the live charts and the event feed.
+Each browser session gets its own run: the page component builds its model on first render
+and keeps it, with the play state, in per-session state (``solara.use_memo`` and
+``solara.use_reactive`` inside the component), so students on one server never share a run
+and a reload starts afresh. The page is ours rather than Mesa's ``SolaraViz`` because the
+play loop has to pace itself in simulated hours, pause at key moments and fast-forward quiet
+stretches; the model is still a Mesa model (``experiments/classroom/model.py``).
+
+Sidebar: the scenario and its description, play/pause, step, reset, speed, pause at key
+moments, the controls generated from ``sim.params.describe()`` (each with its description,
+unit and range), a glossary. Main area: the map(s) with their legend and notes, the live
+charts, the event feed (newest first), the finished panel and the export buttons.
 """
 
 from __future__ import annotations
 
+import io
+import math
+import threading
+import time
 from html import escape
+from typing import Any
 
+import ipyvue
 import solara
-from mesa.visualization import SolaraViz
+import traitlets
 
-from experiments.classroom.model import ClassroomModel, Pane, model_params, startup_from_env
-from experiments.classroom.svg import MapLayout, chart_svg, map_svg
+from experiments.classroom.model import (CHECK_SEEDS, OUTCOME_ROWS, ClassroomModel, Pane,
+                                         check_on_seeds, clock, control_values, hazard_word,
+                                         model_params, startup_from_env)
+from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
+from experiments.i18n import has, text
 from sim.params import ConfigError
 
 START = startup_from_env()
 ClassroomModel.startup = START
-PLAY_INTERVAL_MS = 21  # SolaraViz's slider moves in steps of 10 from 1
-FEED_LINES = 14
+LANG = START.lang
+FRAME_S = 0.04  # the play loop's frame: the steps due at the chosen speed are run, then drawn
+MAX_STEPS_PER_FRAME = 40
+FAST_FORWARD = 8  # quiet stretches run this many times faster
+PEACE_DAYS_PER_S = 14  # peacetime (one step a day) runs at this many days a second
+SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # simulated hours per second
+TARGET_RUN_S = 40  # the default speed plays the emergency in about this long
+FEED_LINES = 12
+GIF_MAX_FRAMES = 240
+RENDER_WAIT_S = 2.0  # the play loop waits at most this long for a frame to be drawn
 
-colour_by = solara.reactive("unmet needs")
+
+def T(key: str, **fields: Any) -> str:
+    return text(key, LANG, **fields)
+
+
+def scenario_description(preset: str) -> str:
+    """The scenario file's description; in another language, its translation if any."""
+    key = f"app.scenario.{START.preset_config(preset).name}"
+    if LANG != "en" and has(key, LANG):
+        return T(key)
+    return START.preset_description(preset)
+
+
+def default_speed(war_hours: float) -> float:
+    """The slowest speed that plays the emergency within about TARGET_RUN_S."""
+    return next((s for s in SPEEDS if war_hours / s <= TARGET_RUN_S), SPEEDS[-1])
 
 
 class AppModel(ClassroomModel):
@@ -36,106 +74,533 @@ class AppModel(ClassroomModel):
         try:
             self.resolve(preset, seed, side_by_side, controls)
         except ConfigError as e:
-            error = f"{e}: Reset used the preset's own values instead"
+            error = T("app.bad_value", error=str(e))
             seed, controls = None, {}
         super().__init__(preset, seed, side_by_side, **controls)
         self.error = error
+        self.layouts = [MapLayout(p.model.township) for p in self.panes]
+        self.frames: list[list[Any]] = []  # for the GIF: per frame, each pane's grid levels
 
 
-def _layout(pane: Pane) -> MapLayout:
-    layout = getattr(pane, "_map_layout", None)
-    if layout is None:
-        layout = pane._map_layout = MapLayout(pane.model.township)
-    return layout
+# --- exports ------------------------------------------------------------------------------
 
+class SavePng(ipyvue.VueTemplate):
+    """A button that draws the page's maps and charts (their SVGs, where they are on the
+    screen) on a canvas in the browser and downloads it as a PNG: no server round trip."""
 
-def MapView(model: ClassroomModel):
-    """The township map of each simulation, with the colour choice above it."""
-    with solara.Column(style={"padding": "4px"}) as main:
-        with solara.Row(style={"align-items": "center"}):
-            solara.Text(f"Seed {model.seed} · {model.preset} · step "
-                        f"{model.main.step_count}/{model.main.n_steps}",
-                        classes=["grassroots-status"],
-                        style={"font-size": "18px", "font-weight": "bold"})
-            solara.ToggleButtonsSingle(value=colour_by, values=["unmet needs", "harm"])
-        if model.error:
-            solara.Error(model.error)
-        mode = "harm" if colour_by.value == "harm" else "unmet"
-        for pane in model.panes:
-            solara.Text(pane.title, classes=["grassroots-policy"],
-                        style={"font-size": "17px", "font-weight": "bold"})
-            solara.HTML(tag="div", unsafe_innerHTML=map_svg(pane.model, _layout(pane), mode),
-                        classes=["grassroots-map"])
-    return main
-
-
-def ChartsView(model: ClassroomModel):
-    """Backlog, mean response time and cumulative harm; one line per simulation."""
-    hours = model.main.config.time.war_hours
-    labels = [p.title if len(model.panes) > 1 else "" for p in model.panes]
-    specs = [("Backlog: needs not yet resolved", "backlog", "chart-backlog"),
-             ("Mean response time so far (min)", "response_min", "chart-response"),
-             ("Cumulative harm", "cum_harm", "chart-harm")]
-    with solara.Column(style={"padding": "4px"}) as main:
-        if model.main.phase != "war":
-            solara.Text(f"Peacetime: day {model.main.step_count + 1} of "
-                        f"{model.main.peace_steps}; the emergency starts on day "
-                        f"{model.main.peace_steps + 1}.", style={"font-size": "17px"})
-        for title, attr, chart_id in specs:
-            series = [(label, p.hours, getattr(p, attr)) for label, p in zip(labels,
-                                                                              model.panes)]
-            solara.HTML(tag="div", unsafe_innerHTML=chart_svg(title, series, hours, chart_id))
-    return main
-
-
-def FeedView(model: ClassroomModel):
-    """The last events in words, newest last."""
-    with solara.Columns([1] * len(model.panes), style={"padding": "4px"}) as main:
-        for pane in model.panes:
-            with solara.Column(gap="4px"):
-                solara.Text(f"Events {pane.label}".strip().rstrip(":"),
-                            style={"font-size": "17px", "font-weight": "bold"})
-                lines = [text for _, text in pane.feed[-FEED_LINES:]] or ["(nothing yet)"]
-                solara.HTML(tag="pre", unsafe_innerHTML="\n".join(escape(x) for x in lines),
-                            classes=["grassroots-feed"],
-                            style={"font-size": "15px", "white-space": "pre-wrap",
-                                   "margin": "0"})
-    return main
-
-
-# SolaraViz puts each component in a draggable tile of 6 x 10 grid rows (about 300 px): too
-# small for a map on a projector. The page is one component, and this style (which applies
-# only to the tile holding it) lets that tile take the width and the height it needs.
-PAGE_CSS = """
-.vue-grid-layout:has(.grassroots-page) { height: auto !important; }
-.vue-grid-item:has(.grassroots-page) {
-    position: relative !important; transform: none !important;
-    width: 100% !important; height: auto !important;
+    label = traitlets.Unicode("PNG").tag(sync=True)
+    template = traitlets.Unicode("""
+<template>
+  <button class="grassroots-png v-btn v-btn--contained theme--light v-size--default primary"
+          @click="save"><span class="v-btn__content">{{ label }}</span></button>
+</template>
+<script>
+module.exports = {
+  methods: {
+    save() {
+      const root = document.querySelector('.grassroots-view');
+      if (!root) return;
+      const box = root.getBoundingClientRect();
+      const k = 2;
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.ceil(box.width * k);
+      canvas.height = Math.ceil(box.height * k);
+      const ctx = canvas.getContext('2d');
+      ctx.scale(k, k);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, box.width, box.height);
+      const svgs = Array.from(root.querySelectorAll('svg.grassroots-map-svg, svg.chart'));
+      const draws = svgs.map(svg => new Promise(done => {
+        const b = svg.getBoundingClientRect();
+        const img = new Image();
+        img.onload = () => {
+          ctx.drawImage(img, b.left - box.left, b.top - box.top, b.width, b.height);
+          done();
+        };
+        img.onerror = done;
+        img.src = 'data:image/svg+xml;charset=utf-8,' +
+          encodeURIComponent(new XMLSerializer().serializeToString(svg));
+      }));
+      Promise.all(draws).then(() => canvas.toBlob(blob => {
+        const a = document.createElement('a');
+        a.href = URL.createObjectURL(blob);
+        a.download = 'grassroots-view.png';
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      }, 'image/png'));
+    }
+  }
 }
+</script>
+""").tag(sync=True)
+
+
+def gif_bytes(model: AppModel) -> bytes:
+    """The run so far as an animated GIF: each recorded frame's grid colours per pane."""
+    import imageio.v3 as iio
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from experiments.classroom.svg import _heat
+
+    font = ImageFont.load_default(size=16)
+    big = ImageFont.load_default(size=22)
+    size = 420
+    frames = []
+    every = max(1, len(model.frames) // GIF_MAX_FRAMES)
+    for clock_text, levels in model.frames[::every] or [(model.main.clock_label(model.main.minute),
+                                                [None] * len(model.panes))]:
+        img = Image.new("RGB", (size * len(model.panes), size + 40), "white")
+        draw = ImageDraw.Draw(img)
+        draw.text((8, 8), clock_text, fill="#212121", font=big)
+        for k, (pane, layout) in enumerate(zip(model.panes, model.layouts)):
+            scale = (size - 20) / max(layout.height, 640)
+            c = layout.cell * scale
+            draw.text((k * size + 200, 12), pane.label.strip(" :"), fill="#212121", font=big)
+            for g, (x, y) in enumerate(layout.xy):
+                level = 0.0 if levels[k] is None else float(levels[k][g])
+                x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - c / 2
+                draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
+                                       fill=_heat(level), outline="#90a4ae")
+                if not layout.small and c > 24:
+                    draw.text((x0 + 3, y0 + 2), pane.model.grid_label(g), fill="#263238",
+                              font=font)
+        frames.append(np.asarray(img))
+    buf = io.BytesIO()
+    iio.imwrite(buf, np.stack(frames), extension=".gif", duration=120, loop=0)
+    return buf.getvalue()
+
+
+# --- the page -----------------------------------------------------------------------------
+
+PAGE_CSS = """
+.grassroots-page { font-size: 15px; color: #212121; background: #ffffff; }
+.grassroots-toolbar { align-items: center; flex-wrap: wrap; }
+.grassroots-toolbar .v-btn { text-transform: none; }
+.grassroots-toolbar .v-input--checkbox { margin: 0; padding: 0; }
+.grassroots-toolbar .v-input__slot, .grassroots-toolbar .v-messages { margin: 0 !important; }
+.grassroots-toolbar .v-messages { display: none; }
+.grassroots-clock { font-size: 15px; }
+.grassroots-scenario-line { font-size: 15px; white-space: nowrap; overflow: hidden;
+                            text-overflow: ellipsis; }
+.grassroots-maps { display: flex; gap: 6px; flex-wrap: nowrap; }
+.grassroots-mapbox { position: relative; }
+.grassroots-mapbox svg { display: block; width: auto; max-width: 100%;
+                         height: calc(100vh - 200px); }
+.grassroots-side-by-side .grassroots-mapbox svg {
+    height: min(calc(100vh - 200px), calc((100vw - 560px) / 2)); }
+.grassroots-sidecol { flex: 1 1 0; min-width: 300px; display: flex; flex-direction: column;
+                      gap: 2px; max-height: calc(100vh - 130px); overflow: hidden; }
+.grassroots-sidecol > * { flex-shrink: 0; }
+.grassroots-sidecol svg.chart { width: 100%; height: auto; display: block;
+                                max-height: calc((100vh - 390px) / 3); }
+.grassroots-note { min-height: 30px; width: 0; min-width: 100%; border-radius: 6px;
+                   padding: 2px 8px; font-size: 17px; font-weight: bold; color: #212121;
+                   line-height: 1.3; }
+.grassroots-note.on { background: #fff8e1; border: 2px solid #ff8f00; }
+.grassroots-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 15px;
+                     color: #212121; }
+.grassroots-legend span { display: inline-flex; align-items: center; gap: 4px; }
+.grassroots-feed { font-size: 15px; line-height: 1.25; white-space: pre-wrap; margin: 0;
+                   color: #212121; overflow: hidden; font-family: sans-serif; }
+.grassroots-finished { border: 3px solid #2e7d32; border-radius: 8px; padding: 4px 10px;
+                       background: #f1f8e9; color: #212121; font-size: 16px; }
+.grassroots-finished table { border-collapse: collapse; }
+.grassroots-finished td, .grassroots-finished th { padding: 0 8px; text-align: right; }
+.grassroots-finished td:first-child, .grassroots-finished th:first-child { text-align: left; }
+.grassroots-help { font-size: 13px; color: #455a64; margin: -14px 0 8px 0; line-height: 1.2; }
+.grassroots-sidebar { font-size: 14px; }
+.grassroots-policy { font-size: 16px; font-weight: bold; line-height: 1.2; width: 0;
+                     min-width: 100%; }
+footer, .solara-footer { display: none !important; }
 """
 
 
-def ClassroomView(model: ClassroomModel):
-    """The main area: the map(s) on the left; the charts and the event feed on the right."""
-    with solara.Column(classes=["grassroots-page"], style={"padding": "0"}) as main:
-        solara.Style(PAGE_CSS)
-        with solara.Columns([1, 1]):
-            MapView(model)
-            with solara.Column(gap="0"):
-                ChartsView(model)
-                FeedView(model)
-    return main
+def _label(spec: dict[str, Any]) -> str:
+    key = f"app.param.{spec['key']}"
+    if spec.get("key") and has(key, LANG):
+        return spec.get("prefix", "") + T(key)
+    return spec["label"]
 
 
-PARAMS = model_params(START)
-# The first model is built from the controls' initial values, as Reset builds later ones.
-model = AppModel(**{k: v["value"] if isinstance(v, dict) else v
-                          for k, v in PARAMS.items()})
-page = SolaraViz(
-    model,
-    components=[(ClassroomView, 0)],
-    model_params=PARAMS,
-    play_interval=PLAY_INTERVAL_MS,
-    render_interval=1,
-    name="Grassroots emergency response: classroom",
-)
+def _help(spec: dict[str, Any]) -> str:
+    doc = T(f"app.doc.{spec['key']}") if has(f"app.doc.{spec['key']}", LANG) else spec["doc"]
+    unit = spec["unit"] if spec["unit"] not in ("-", "bool") else ""
+    if spec["low"] is not None and spec["high"] is not None:
+        return f"{doc} ({T('app.help.range', unit=unit, low=spec['low'], high=spec['high'])})"
+    return f"{doc} ({unit})" if unit else doc
+
+
+@solara.component
+def Control(name: str, spec: dict[str, Any], value: Any, on_value, disabled: bool = False):
+    """One control with its description, unit and range under it (and as a tooltip)."""
+    label, help_text = _label(spec), _help(spec)
+    kind = spec["type"]
+    with solara.Tooltip(help_text):
+        with solara.Column(gap="0"):
+            if kind == "Select":
+                words = {v: T(f"app.choice.{v}") if has(f"app.choice.{v}", LANG) else v
+                         for v in spec["values"]}
+                solara.Select(label, value=words.get(value, value),
+                              values=list(words.values()), disabled=disabled,
+                              on_value=lambda w: on_value(
+                                  next(k for k, x in words.items() if x == w)))
+            elif kind == "Checkbox":
+                solara.Checkbox(label=label, value=bool(value), on_value=on_value,
+                                disabled=disabled)
+            elif kind == "SliderInt":
+                solara.SliderInt(label, value=int(value), min=spec["min"], max=spec["max"],
+                                 step=spec["step"], on_value=on_value, thumb_label="always",
+                                 disabled=disabled)
+            elif kind == "SliderFloat":
+                solara.SliderFloat(label, value=float(value), min=spec["min"],
+                                   max=spec["max"], step=spec["step"], on_value=on_value,
+                                   thumb_label="always", disabled=disabled)
+            else:
+                solara.InputText(label, value=str(value), on_value=on_value,
+                                 disabled=disabled)
+            solara.HTML(tag="div", unsafe_innerHTML=escape(help_text),
+                        classes=["grassroots-help"])
+
+
+def moment_text(model: AppModel, key: str, fields: dict[str, Any]) -> str:
+    fields = dict(fields)
+    if "hazard" in fields:
+        fields["hazard"] = hazard_word(fields["hazard"], LANG)
+    if "minute" in fields:
+        fields["at"] = clock(model.main, fields.pop("minute"), LANG)
+    return T(f"app.moment.{key}", **fields)
+
+
+def record_frame(model: AppModel, colour: str) -> None:
+    from experiments.classroom.svg import grid_levels
+
+    if model.main.phase != "war":
+        return
+    levels = [grid_levels(p.model, colour)[0].copy() for p in model.panes]
+    model.frames.append((model.main.clock_label(model.main.minute), levels))
+
+
+def MapColumn(model: AppModel, pane: Pane, layout: MapLayout, colour: str, note: str):
+    with solara.Column(gap="0", classes=["grassroots-mapbox"]) as col:
+        solara.Text(pane.title, classes=["grassroots-policy"])
+        solara.HTML(tag="div", unsafe_innerHTML=escape(note),  # always there: no jumps
+                    classes=["grassroots-note"] + (["on"] if note else []))
+        title = clock(pane.model, pane.model.minute, LANG)
+        solara.HTML(tag="div", unsafe_innerHTML=map_svg(pane.model, layout, colour, title),
+                    classes=["grassroots-map"])
+    return col
+
+
+def Charts(model: AppModel):
+    hours = model.main.config.time.war_hours
+    side = len(model.panes) > 1
+    labels = [p.label.strip(" :") if side else "" for p in model.panes]
+    specs = [("app.chart.backlog", "backlog", "chart-backlog"),
+             ("app.chart.response", "response_min", "chart-response"),
+             ("app.chart.harm", "cum_harm", "chart-harm")]
+    for key, attr, chart_id in specs:
+        series = [(label, p.hours, getattr(p, attr)) for label, p in zip(labels, model.panes)]
+        solara.HTML(tag="div", unsafe_innerHTML=chart_svg(T(key), series, hours, chart_id))
+
+
+def Feed(model: AppModel, playing: bool):
+    note = T("app.events_note_playing" if playing else "app.events_note_paused")
+    with solara.Row(gap="6px"):
+        for pane in model.panes:
+            with solara.Column(gap="0", style={"flex": "1 1 0", "min-width": "0"}):
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(T('app.events', label=pane.label.strip(' :')).strip())}</b>"
+                            f" <span style='font-size:13px'>({escape(note)})</span>")
+                lines = [x for _, x, notable in reversed(pane.feed) if notable or not playing]
+                lines = lines[:FEED_LINES] or [T("app.nothing_yet")]
+                solara.HTML(tag="pre", unsafe_innerHTML="\n".join(escape(x) for x in lines),
+                            classes=["grassroots-feed"])
+
+
+def Finished(model: AppModel):
+    """The run's key outcomes; side by side, A, B and B - A."""
+    results = [p.outcomes() for p in model.panes]
+    side = len(results) > 1
+    head = "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes) if side \
+        else "<th></th>"
+    if side:
+        head += f"<th>{escape(T('app.difference'))}</th>"
+    rows = []
+    for name, unit in OUTCOME_ROWS:
+        if name not in results[0]:
+            continue
+        label = T(f"app.outcome.{name}") if has(f"app.outcome.{name}", LANG) else name
+        values = [r.get(name, math.nan) for r in results]
+        cells = "".join(f"<td>{_fmt(v, unit)}</td>" for v in values)
+        if side:
+            cells += f"<td>{_fmt(values[1] - values[0], unit, sign=True)}</td>"
+        rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
+    html = (f"<b>{escape(T('app.finished_title'))}</b><table><tr><th>{escape(T('app.outcome'))}"
+            f"</th>{head}</tr>{''.join(rows)}</table>")
+    solara.HTML(tag="div", unsafe_innerHTML=html, classes=["grassroots-finished"])
+
+
+def _fmt(v: float, unit: str, sign: bool = False) -> str:
+    if v != v:
+        return "–"
+    if unit == "share":
+        return f"{v * 100:+.0f} pp" if sign else f"{v * 100:.0f}%"
+    s = f"{v:+,.0f}" if sign else f"{v:,.0f}"
+    return f"{s} {T('app.unit.' + unit) if has('app.unit.' + unit, LANG) else unit}"
+
+
+@solara.component
+def Status(m: AppModel, tick: solara.Reactive[int]):
+    """The sidebar's line: seed, preset, step and the model's clock."""
+    tick.value  # noqa: B018 (read: re-rendered at each frame)
+    main = m.main
+    solara.HTML(tag="div", unsafe_innerHTML=escape(
+        T("app.status", seed=m.seed, preset=m.preset, step=main.step_count,
+          steps=main.n_steps)) + "<br><b>" + escape(clock(main, main.minute, LANG)) + "</b>",
+        classes=["grassroots-clock"])
+
+
+@solara.component
+def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, playing: bool,
+             rendered: threading.Event):
+    """What changes as the run plays: the finished panel, the maps, legend, charts, feed.
+    The only part re-rendered at each frame; it tells the play loop when it is drawn."""
+    tick.value  # noqa: B018 (read: re-rendered at each frame)
+    solara.use_effect(rendered.set, None)  # after every render
+    with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
+        with solara.Row(gap="6px", classes=["grassroots-maps"]):
+            for pane, layout in zip(m.panes, m.layouts):
+                MapColumn(m, pane, layout, colour, note)
+        with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
+            if not m.running:
+                Finished(m)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
+                scenario_description(m.preset)), classes=["grassroots-scenario-line"])
+            legend = legend_items(m.main, colour)
+            solara.HTML(tag="div", unsafe_innerHTML="".join(
+                f"<span>{sym}{escape(T(key, **fields))}</span>"
+                for sym, key, fields in legend), classes=["grassroots-legend"])
+            Charts(m)
+            Feed(m, playing)
+
+
+@solara.component
+def Settings(model: solara.Reactive[AppModel], values: solara.Reactive[dict],
+             specs: solara.Reactive[dict], speed: solara.Reactive[float],
+             tick: solara.Reactive[int], set_value):
+    """The sidebar: the scenario and its description, the run's status, the speed, the
+    preset, seed and controls (each with its description, unit and range), a glossary.
+    Its own component, so that it follows the reactive values it reads."""
+    m = model.value
+    with solara.Column(classes=["grassroots-sidebar"], gap="4px") as column:
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
+            f"{escape(scenario_description(m.preset))}"),
+            classes=["grassroots-scenario"])
+        Status(m, tick)
+        solara.Select(T("app.speed"), value=f"{speed.value:g}",
+                      values=[f"{s:g}" for s in SPEEDS],
+                      on_value=lambda v: speed.set(float(v)))
+        with solara.Details(T("app.scenario_settings"), expand=True):
+            preset_spec = specs.value["preset"]
+            solara.Select(T("app.preset"), value=values.value["preset"],
+                          values=preset_spec["values"],
+                          on_value=lambda v: set_value("preset", v))
+            solara.InputText(T("app.seed"), value=str(values.value["seed"]),
+                             on_value=lambda v: set_value("seed", v))
+            siloed = values.value.get("organization__structure") == "siloed"
+            for name, spec in specs.value.items():
+                if not isinstance(spec, dict) or name in ("preset", "seed"):
+                    continue
+                Control(name, spec, values.value.get(name, spec["value"]),
+                        lambda v, name=name: set_value(name, v))
+                if name == "organization__structure" and siloed:
+                    solara.Info(T("app.siloed_note"))
+        with solara.Details(T("app.glossary")):
+            for k in ("grid", "cadre", "harm", "backlog", "response"):
+                solara.HTML(tag="p", unsafe_innerHTML=escape(T(f"app.gloss.{k}")))
+    return column
+
+
+@solara.component
+def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
+    """Solara's app layout with the sidebar closed at the start, to leave the screen to the
+    maps (the play buttons are in the main area; the menu button opens the settings)."""
+    return solara.AppLayout(children=children, sidebar_open=False)
+
+
+@solara.component
+def Page():
+    # Per session: everything below lives in this browser session only.
+    params = solara.use_memo(lambda: model_params(START), [])
+    first = solara.use_memo(lambda: AppModel(**control_values(params)), [])
+    model = solara.use_reactive(first)
+    values = solara.use_reactive(control_values(params))
+    applied = solara.use_reactive(control_values(params))
+    specs = solara.use_reactive(params)
+    playing = solara.use_reactive(False)
+    tick = solara.use_reactive(0)
+    note = solara.use_reactive(("", ""))  # (kind, text): "moment" or "quiet"
+    speed = solara.use_reactive(default_speed(first.main.config.time.war_hours))
+    pause_at = solara.use_reactive(True)
+    colour = solara.use_reactive("infected" if first.infections() else "unmet")
+    check = solara.use_reactive("")
+    checking = solara.use_reactive(False)
+    check_request = solara.use_reactive(0)
+    lock = solara.use_memo(threading.Lock, [])
+    running = solara.use_reactive(True)
+    rendered = solara.use_memo(threading.Event, [])
+    m: AppModel = model.value
+
+    def advance(n: int, stop_at_moments: bool) -> bool:
+        """Run up to n steps; False when the run ended or a key moment paused it."""
+        with lock:
+            for _ in range(n):
+                if not m.running:
+                    return False
+                m.step()
+                record_frame(m, colour.value)
+                if m.moments:
+                    words = " ".join(moment_text(m, k, f) for k, f in m.moments)
+                    if stop_at_moments:
+                        note.set(("moment", f"{words} {T('app.moment.paused')}"))
+                        return False
+                    note.set(("moment", words))
+        return m.running
+
+    def loop():
+        last = time.perf_counter()
+        carry = 0.0
+        while playing.value and m.running:
+            time.sleep(FRAME_S)
+            now = time.perf_counter()
+            dt, last = now - last, now
+            if m.main.phase != "war":
+                rate = PEACE_DAYS_PER_S
+            else:
+                rate = speed.value * 60.0 / m.main.config.time.war_step_min
+                if m.quiet:
+                    rate *= FAST_FORWARD
+            due = rate * dt + carry
+            n = max(1, min(MAX_STEPS_PER_FRAME, int(due)))
+            carry = min(due - n, rate) if due > n else 0.0
+            go_on = advance(n, pause_at.value)
+            if go_on and m.quiet:
+                note.set(("quiet", T("app.quiet") if m.main.phase == "war" else T(
+                    "app.peacetime", day=m.main.step_count + 1, days=m.main.peace_steps,
+                    start=m.main.peace_steps + 1)))
+            elif go_on and note.value[0] == "quiet":
+                note.set(("", ""))
+            if not m.running:
+                running.set(False)  # the buttons and the panel change together
+                playing.set(False)
+            rendered.clear()
+            tick.set(tick.value + 1)
+            rendered.wait(RENDER_WAIT_S)  # one frame at a time: never ahead of the browser
+            if not go_on:
+                break
+        running.set(m.running)
+        playing.set(False)
+
+    solara.lab.use_task(loop, dependencies=[playing.value, m], prefer_threaded=True)
+
+    def play_pause():
+        if not playing.value:
+            note.set(("", ""))
+        playing.set(not playing.value)
+
+    def step_once():
+        note.set(("", ""))
+        advance(1, False)
+        tick.set(tick.value + 1)
+        running.set(m.running)
+
+    def reset():
+        playing.set(False)
+        note.set(("", ""))
+        check.set("")
+        new = AppModel(**values.value)
+        model.set(new)
+        running.set(True)
+        applied.set(dict(values.value))
+        speed.set(default_speed(new.main.config.time.war_hours))
+        colour.set("infected" if new.infections() else "unmet")
+
+    def set_value(name: str, value: Any):
+        if name == "preset" and value != values.value.get("preset"):
+            new_specs = model_params(START, value)  # a preset brings its own values
+            specs.set(new_specs)
+            values.set({**control_values(new_specs), "seed": values.value.get("seed")})
+        else:
+            values.set({**values.value, name: value})
+
+    def run_check_work():
+        if check_request.value == 0:
+            return
+        a, b = (p.config for p in m.panes)
+        checking.set(True)
+        check.set(T("app.checking", done=0, total=CHECK_SEEDS))
+        try:
+            d = check_on_seeds(a, b, list(range(1, CHECK_SEEDS + 1)), progress=lambda k, n:
+                               check.set(T("app.checking", done=k, total=n)))
+            check.set(T("app.check_result", n=d.n, mean=f"{d.diff:+,.0f}",
+                        low=f"{d.diff_low:+,.0f}", high=f"{d.diff_high:+,.0f}",
+                        wins=d.n_better))
+        except Exception as e:  # shown on the page: the class goes on
+            check.set(f"{type(e).__name__}: {e}")
+        finally:
+            checking.set(False)
+
+    # in the background, in this session's context; a new request (or Reset) starts afresh
+    solara.use_thread(run_check_work, dependencies=[check_request.value])
+
+    def run_check():
+        check_request.set(check_request.value + 1)
+
+    side = len(m.panes) > 1
+    changed = values.value != applied.value
+    main = m.main
+    solara.Title(T("app.name"))
+    solara.Style(PAGE_CSS)
+    with solara.AppBar():
+        solara.AppBarTitle(T("app.name"))
+    with solara.Sidebar():
+        Settings(model, values, specs, speed, tick, set_value)
+
+    page_classes = ["grassroots-page"] + (["grassroots-side-by-side"] if side else [])
+    with solara.Column(classes=page_classes, gap="4px", style={"padding": "0 4px"}):
+        with solara.Row(gap="6px", classes=["grassroots-toolbar"]):
+            solara.Button(T("app.pause") if playing.value else T("app.play"),
+                          color="primary", on_click=play_pause, disabled=not running.value,
+                          classes=["grassroots-play"])
+            solara.Button(T("app.step"), on_click=step_once,
+                          disabled=playing.value or not running.value,
+                          classes=["grassroots-step"])
+            solara.Button(T("app.reset"), color="primary" if changed or not running.value
+                          else None, on_click=reset, classes=["grassroots-reset"])
+            if changed:
+                solara.Text(T("app.press_reset"), classes=["grassroots-press-reset"],
+                            style={"color": "#e65100", "font-weight": "bold"})
+            elif not running.value:
+                solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
+                            style={"color": "#2e7d32", "font-weight": "bold"})
+            with solara.Div(classes=["grassroots-pause-at"]):
+                solara.Checkbox(label=T("app.pause_at_moments"), value=pause_at.value,
+                                on_value=pause_at.set)
+            modes = ["unmet", "harm"] + (["infected"] if m.infections() else [])
+            words = {T(f"app.colour.{x}"): x for x in modes}
+            solara.ToggleButtonsSingle(
+                value=T(f"app.colour.{colour.value}"), values=list(words),
+                on_value=lambda w: colour.set(words[w]), dense=True)
+            SavePng.element(label=T("app.save_png"))
+            solara.FileDownload(lambda: gif_bytes(m), filename="grassroots-run.gif",
+                                label=T("app.save_gif"))
+            if side:
+                solara.Button(T("app.check_seeds"), on_click=run_check,
+                              disabled=checking.value, classes=["grassroots-check"])
+        if m.error:
+            solara.Error(m.error)
+        if check.value:
+            solara.Info(check.value, classes=["grassroots-check-result"])
+        LiveView(m, tick, colour.value, note.value[1], playing.value, rendered)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,11 @@ from typing import Any
 import mesa
 import numpy as np
 
+from experiments.i18n import text
 from experiments.sweeps.store import SweepStore
 from sim import GrassrootsModel, describe
-from sim.needs import HAZARDS, RESOLVED, TYPE_NAMES
+from sim.needs import DISPATCHED, HAZARDS, RESOLVED, TYPE_NAMES
+from sim.outcomes import OUTCOMES
 from sim.params import Config, ConfigError
 from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
 
@@ -56,9 +60,15 @@ def control_label(row: dict[str, Any], prefix: str = "") -> str:
 
 
 def control_for(row: dict[str, Any], value: Any, prefix: str = "") -> dict[str, Any]:
-    """A SolaraViz user-parameter spec for one ``describe()`` row: choices give a drop-down,
+    """A control spec for one ``describe()`` row: choices give a drop-down,
     a bool a checkbox, a number with a modest range a slider, any other value a text box."""
     label = control_label(row, prefix)
+    spec = _control_type(row, value, label)
+    return {**spec, "key": row["key"], "prefix": prefix, "doc": row["doc"],
+            "unit": row["unit"], "low": row["low"], "high": row["high"]}
+
+
+def _control_type(row: dict[str, Any], value: Any, label: str) -> dict[str, Any]:
     if row["choices"]:
         return {"type": "Select", "value": value, "values": list(row["choices"]),
                 "label": label}
@@ -92,11 +102,20 @@ class Startup:
     preset: str = "street_flood"
     side_by_side: bool = False
     presets: dict[str, Config] = field(default_factory=dict)
+    lang: str = "en"
 
     def preset_config(self, name: str) -> Config:
         if name in self.presets:
             return self.presets[name]
         return load_scenario(SCENARIO_DIR / f"{name}.toml")
+
+    def preset_description(self, name: str) -> str:
+        """The ``description`` line of a shipped scenario file ("" for others)."""
+        path = SCENARIO_DIR / f"{self.preset_config(name).name}.toml"
+        if not path.is_file():
+            return ""
+        with open(path, "rb") as f:
+            return str(tomllib.load(f).get("description", ""))
 
 
 def shipped_presets() -> list[str]:
@@ -104,33 +123,44 @@ def shipped_presets() -> list[str]:
 
 
 def make_startup(config_arg: str | None = None, side_by_side: bool = False,
-                 replay: tuple[str, str] | None = None) -> Startup:
-    """Resolve the demo's arguments; raises ConfigError (or ValueError) on bad input."""
+                 replay: tuple[str, str] | None = None, lang: str = "en",
+                 overrides: dict[str, Any] | None = None) -> Startup:
+    """Resolve the demo's arguments; raises ConfigError (or ValueError) on bad input.
+    ``overrides`` (``--set KEY=VALUE``) apply to the scenario and to every preset."""
     if replay is not None:
         config, seed = replay_run(*replay)
         name = f"replay {replay[1]}"
-        return Startup(config, seed, name, side_by_side, {name: config})
+        return Startup(config, seed, name, side_by_side, {name: config}, lang)
+    if overrides:
+        base = load_scenario(None if config_arg is None
+                             else shipped_or_path(config_arg, SCENARIO_DIR))
+        config = apply_overrides(base, overrides, source="--set")
+        name = f"{config.name} (--set)"
+        return Startup(config, 1, name, side_by_side, {name: config}, lang)
     if config_arg is None:
         config = load_scenario(None)
     else:
         config = load_scenario(shipped_or_path(config_arg, SCENARIO_DIR))
     path = SCENARIO_DIR / f"{config.name}.toml"
     if config_arg is None or (path.is_file() and load_scenario(path) == config):
-        return Startup(config, 1, config.name, side_by_side)
+        return Startup(config, 1, config.name, side_by_side, lang=lang)
     name = f"file: {Path(config_arg).name}"
-    return Startup(config, 1, name, side_by_side, {name: config})
+    return Startup(config, 1, name, side_by_side, {name: config}, lang)
 
 
 def startup_to_env(config_arg: str | None, side_by_side: bool,
-                   replay: tuple[str, str] | None) -> str:
+                   replay: tuple[str, str] | None, lang: str = "en",
+                   overrides: dict[str, Any] | None = None) -> str:
     return json.dumps({"config": config_arg, "side_by_side": side_by_side,
-                       "replay": list(replay) if replay else None})
+                       "replay": list(replay) if replay else None, "lang": lang,
+                       "overrides": overrides or {}})
 
 
 def startup_from_env() -> Startup:
     data = json.loads(os.environ.get(ENV) or "{}")
     replay = tuple(data["replay"]) if data.get("replay") else None
-    return make_startup(data.get("config"), bool(data.get("side_by_side")), replay)
+    return make_startup(data.get("config"), bool(data.get("side_by_side")), replay,
+                        data.get("lang") or "en", data.get("overrides") or None)
 
 
 # --- sweep replay -------------------------------------------------------------------------
@@ -163,28 +193,71 @@ def _plain(value: Any) -> Any:
 
 # --- the model behind the page ------------------------------------------------------------
 
-ROLE_WORDS = ("a community cadre", "a township cadre", "an organ cadre", "a volunteer",
-              "staff of a co-located unit")
-CHANNEL_WORDS = ("the resident", "a neighbour", "the grid manager")
-DECIDER = {"hierarchical": "the township office", "direct": "the front-line command",
-           "joint_meeting": "the joint meeting", "grid_autonomy": "the grid party organization"}
+ROLE_KEYS = ("community_cadre", "township_cadre", "organ_cadre", "volunteer", "unit_staff")
+CHANNEL_KEYS = ("resident", "neighbour", "grid_manager")
 FEED_KEEP = 300
 SUMMARY_EVERY_MIN = 360.0
+BACKLOG_PEAK_MIN = 10  # a backlog peak is worth a pause from this many open needs
+BACKLOG_PEAK_DROP = 0.75  # ... once the backlog has fallen to this share of its peak
+# The model's own log lines (sim/model.py, sim/hazards.py), matched to translate them.
+LOG_PATTERNS = (
+    (re.compile(r"emergency: organization switches to wartime mode"), "app.log.wartime"),
+    (re.compile(r"joint-meeting committee convened as the front-line command"),
+     "app.log.command"),
+    (re.compile(r"front-line evaluation after the (?P<hazard>\w+): (?P<n>\d+) cadres "
+                r"commended"), "app.log.evaluation"),
+    (re.compile(r"flood peaks: (?P<n>\d+) roads cut"), "app.log.roads_cut"),
+    (re.compile(r"fire breaks out in grid (?P<grid>\S+)"), "app.log.fire"),
+    (re.compile(r"(?P<hazard>\w+) begins"), "app.log.begins"),
+    (re.compile(r"(?P<hazard>\w+) ends"), "app.log.ends"),
+)
+
+
+def hazard_word(name: str, lang: str) -> str:
+    return text(f"hazard.{name}", lang)
+
+
+def need_word(kind: int, lang: str) -> str:
+    return text(f"app.need.{TYPE_NAMES[kind]}", lang)
+
+
+def clock(model: GrassrootsModel, minute: float, lang: str) -> str:
+    """The model's clock (day of the whole run, hh:mm) in words of ``lang``."""
+    total = minute + model.peace_steps * 1440
+    day, rem = divmod(total, 1440)
+    return text("app.clock", lang, day=int(day) + 1, hm=f"{int(rem // 60):02d}:"
+                f"{int(rem % 60):02d}")
+
+
+def translate_log(line: str, lang: str) -> str:
+    """A line of the model's own log in ``lang`` (unknown lines stay as they are)."""
+    for pattern, key in LOG_PATTERNS:
+        found = pattern.fullmatch(line)
+        if found:
+            fields = found.groupdict()
+            if "hazard" in fields:
+                fields["hazard"] = hazard_word(fields["hazard"], lang)
+            return text(key, lang, **fields)
+    return line
 
 
 class Pane:
-    """One simulation in the app, with the series and the event feed the page draws."""
+    """One simulation in the app, with the series and the event feed the page draws.
 
-    def __init__(self, label: str, config: Config, seed: int) -> None:
+    The feed holds ``(minute, text, notable)``: notable lines (the model's own log, a hazard
+    reaching a grid, the six-hourly summary) are the ones shown while playing."""
+
+    def __init__(self, label: str, config: Config, seed: int, lang: str = "en") -> None:
         self.label = label
         self.config = config
         self.seed = seed
+        self.lang = lang
         self.model = GrassrootsModel(config, rng=seed)
         self.hours: list[float] = []
         self.backlog: list[int] = []
         self.response_min: list[float] = []
         self.cum_harm: list[float] = []
-        self.feed: list[tuple[float, str]] = []
+        self.feed: list[tuple[float, str, bool]] = []
         self._seen_events = 0
         self._future: list[tuple[float, str]] = []
         self._seen_needs = 0
@@ -195,9 +268,11 @@ class Pane:
 
     @property
     def title(self) -> str:
-        c = self.config
-        return (f"{self.label}{c.organization.structure}, {c.reporting.mechanism}, "
-                f"{c.volunteers.team_size_per_1000:g} volunteers/1000")
+        c, lang = self.config, self.lang
+        return (f"{self.label}{text('mechanism.' + c.reporting.mechanism, lang)} · "
+                f"{text('app.choice.' + c.organization.structure, lang)} · "
+                + text("app.volunteers_per_1000", lang,
+                       n=f"{c.volunteers.team_size_per_1000:g}"))
 
     def step(self) -> None:
         m = self.model
@@ -223,49 +298,55 @@ class Pane:
                                  if done.any() else math.nan)
         self.cum_harm.append(float(m.cum_harm))
 
+    def outcomes(self) -> dict[str, float]:
+        """The run's outcomes (``sim.outcomes.summarize``), for the finished panel."""
+        from sim.outcomes import summarize
+
+        ts = self.model.datacollector.get_model_vars_dataframe()
+        return summarize(self.model, ts)
+
     def _feed(self, t0: float, t1: float) -> None:
         """Words for what happened in [t0, t1): the model's own log; the first need of each
         hazard in each grid in each six hours, followed through every stage; a summary
         every six hours."""
-        m, needs = self.model, self.model.needs
-        lines: list[tuple[float, str]] = []
+        m, needs, lang = self.model, self.model.needs, self.lang
+        lines: list[tuple[float, str, bool]] = []
         self._future += m.events[self._seen_events:]  # some are logged ahead of time
         self._seen_events = len(m.events)
-        lines += [e for e in self._future if e[0] < t1]
+        lines += [(t, translate_log(x, lang), True) for t, x in self._future if t < t1]
         self._future = [e for e in self._future if e[0] >= t1]
         for i in range(self._seen_needs, needs.n):
             hazard, grid = int(needs.hazard[i]), int(needs.grid[i])
             block = int(needs.created[i] // SUMMARY_EVERY_MIN)
             if (hazard, grid, block) in self._first_need:
                 continue
-            what = TYPE_NAMES[needs.kind[i]].replace("_", " ")
-            if (hazard, grid, -1) not in self._first_need:
-                text = f"{HAZARDS[hazard]} reaches grid {m.grid_label(grid)}: {what} needed"
-            else:
-                text = f"grid {m.grid_label(grid)}: new {what} need"
+            fields = {"grid": m.grid_label(grid), "what": need_word(needs.kind[i], lang)}
+            first = (hazard, grid, -1) not in self._first_need
+            line = text("app.feed.reaches", lang, hazard=hazard_word(HAZARDS[hazard], lang),
+                        **fields) if first else text("app.feed.new_need", lang, **fields)
             self._first_need |= {(hazard, grid, -1), (hazard, grid, block)}
             self._tracked.append(i)
-            lines.append((float(needs.created[i]), text))
+            lines.append((float(needs.created[i]), line, first))
         self._seen_needs = needs.n
         still = []
         for i in self._tracked:
-            lines += self._stages(i, t0, t1)
+            lines += [(t, x, False) for t, x in self._stages(i, t0, t1)]
             if needs.state[i] != RESOLVED:
                 still.append(i)
         self._tracked = still
         while self._next_summary < t1:
             if self._next_summary >= t0 and self._next_summary > 0:
-                lines.append((self._next_summary,
-                              f"so far {needs.n} needs, {m.backlog} open, "
-                              f"{m.responders_busy} responders busy, harm {m.cum_harm:.0f}"))
+                lines.append((self._next_summary, text(
+                    "app.feed.summary", lang, n=needs.n, open=m.backlog,
+                    busy=m.responders_busy, harm=f"{m.cum_harm:.0f}"), True))
             self._next_summary += SUMMARY_EVERY_MIN
         lines.sort(key=lambda x: x[0])
-        self.feed += [(t, f"{m.clock_label(t)}  {text}") for t, text in lines]
+        self.feed += [(t, f"{clock(m, t, lang)}  {x}", notable) for t, x, notable in lines]
         del self.feed[:-FEED_KEEP]
 
     def _stages(self, i: int, t0: float, t1: float) -> list[tuple[float, str]]:
-        m, needs = self.model, self.model.needs
-        where = f"grid {m.grid_label(int(needs.grid[i]))}"
+        m, needs, lang = self.model, self.model.needs, self.lang
+        grid = m.grid_label(int(needs.grid[i]))
         out = []
 
         def due(times: np.ndarray) -> float | None:
@@ -274,52 +355,101 @@ class Pane:
 
         if (t := due(needs.detected)) is not None:
             ch = int(needs.channel[i])
-            who = CHANNEL_WORDS[ch] if 0 <= ch < len(CHANNEL_WORDS) else "someone"
-            out.append((t, f"{where}: {who} raises the alarm"))
+            who = text(f"app.who.{CHANNEL_KEYS[ch]}", lang) if 0 <= ch < len(CHANNEL_KEYS) \
+                else text("app.who.someone", lang)
+            out.append((t, text("app.feed.alarm", lang, grid=grid, who=who)))
         if (t := due(needs.reported)) is not None:
-            decider = self._decider(t)
-            out.append((t, f"{where}: report reaches {decider}"))
+            out.append((t, text("app.feed.report", lang, grid=grid, unit=self._decider(t))))
         if (t := due(needs.dispatched)) is not None:
             early = not float(needs.reported[i]) <= t  # before any report was decided
-            out.append((t, f"{where}: " + ("local help sent at once" if early
-                                           else "responders dispatched")))
+            out.append((t, text("app.feed.local" if early else "app.feed.dispatched", lang,
+                                grid=grid)))
         if (t := due(needs.reached)) is not None:
-            out.append((t, f"{where}: {self._who(i)} arrives"))
+            out.append((t, text("app.feed.arrives", lang, grid=grid, who=self._who(i))))
         if (t := due(needs.resolved)) is not None:
-            out.append((t, f"{where}: {TYPE_NAMES[needs.kind[i]].replace('_', ' ')} done"))
+            out.append((t, text("app.feed.done", lang, grid=grid,
+                                what=need_word(needs.kind[i], lang))))
         return out
 
     def _decider(self, t: float) -> str:
         """The unit a report reaches under the mechanism (see ``Response._route``)."""
-        rp = self.model.response
+        rp, lang = self.model.response, self.lang
         if rp.mechanism in ("hierarchical", "grid_autonomy"):
-            return DECIDER[rp.mechanism]
+            return text(f"app.decider.{rp.mechanism}", lang)
         if t >= rp.command_active:
-            return DECIDER["direct"]
-        return "the township office" if rp.mechanism == "direct" else DECIDER["joint_meeting"]
+            return text("app.decider.direct", lang)
+        return text("app.decider.hierarchical" if rp.mechanism == "direct"
+                    else "app.decider.joint_meeting", lang)
 
     def _who(self, i: int) -> str:
-        ro = self.model.roster
+        ro, lang = self.model.roster, self.lang
         serving = np.flatnonzero(ro.need == i) if ro is not None else []
         if len(serving):
             r = int(serving[0])
             agent = ro.agents[r]
             if getattr(agent, "team", "") == "professional":
-                return "a professional volunteer"
-            return ROLE_WORDS[int(ro.role[r])] if 0 <= ro.role[r] < len(ROLE_WORDS) \
-                else "a responder"
-        return "a first responder (party member or neighbour)"
+                return text("app.who.professional", lang)
+            role = int(ro.role[r])
+            return text(f"app.who.{ROLE_KEYS[role]}", lang) if 0 <= role < len(ROLE_KEYS) \
+                else text("app.who.responder", lang)
+        return text("app.who.first_responder", lang)
+
+
+class Moments:
+    """The key moments of a run, found once each as the model steps: a hazard starts, the
+    first road is cut, the front-line command convenes, the backlog has peaked (it fell to
+    ``BACKLOG_PEAK_DROP`` of a peak of at least ``BACKLOG_PEAK_MIN``), a hazard ends.
+    ``check`` returns ``(key, fields)`` for each moment of the last step."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.peak = 0
+        self.peak_minute = 0.0
+
+    def check(self, m: GrassrootsModel) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        if m.phase != "war":
+            return out
+
+        def once(tag: str, key: str, **fields: Any) -> None:
+            if tag not in self.seen:
+                self.seen.add(tag)
+                out.append((key, fields))
+
+        for hz in m.hazards:
+            if hz.started:
+                if f"start {hz.name}" not in self.seen:
+                    self.peak = 0  # a new emergency: a new backlog peak to look for
+                once(f"start {hz.name}", "hazard_start", hazard=hz.name)
+            if hz.ended:
+                once(f"end {hz.name}", "hazard_end", hazard=hz.name)
+        if len(m.township.cut_edges):
+            once("road cut", "road_cut", n=len(m.township.cut_edges))
+        rp = m.response
+        if rp is not None and math.isfinite(rp.command_active) and \
+                m.minute >= rp.command_active:
+            once("command", "command")
+        if m.backlog > self.peak:
+            self.peak, self.peak_minute = int(m.backlog), m.minute
+        elif self.peak >= BACKLOG_PEAK_MIN and m.backlog <= BACKLOG_PEAK_DROP * self.peak:
+            once(f"peak {self.peak_minute}", "backlog_peak", n=self.peak,
+                 minute=self.peak_minute)
+        return out
 
 
 class ClassroomModel(mesa.Model):
-    """One or two simulations that step together; what SolaraViz plays, steps and resets.
+    """One or two simulations that step together; what the page plays, steps and resets.
 
     Args:
         preset: a scenario preset (a shipped scenario, the demo's CONFIG file or a replay).
         seed: the seed of both simulations (text from the seed box, or a number).
         side_by_side: run a second copy (B) with its own policies on the same seed.
-        scenario: passed by SolaraViz on reset; unused (parameters come from ``sim.params``).
+        scenario: unused (kept for callers that pass Mesa's scenario argument).
         **controls: ``section__key`` values for A, ``b__section__key`` for B.
+
+    After each step, ``moments`` lists the key moments of that step (see :class:`Moments`)
+    and ``quiet`` says whether nothing is happening (peacetime, or no hazard under way and
+    no unmet need), which the page fast-forwards.
     """
 
     startup: Startup | None = None  # set by the page
@@ -331,8 +461,12 @@ class ClassroomModel(mesa.Model):
         super().__init__(rng=seed_value)
         self.seed = seed_value
         self.preset = preset
+        self.lang = (self.startup or Startup(configs[0])).lang
         labels = ["A: ", "B: "] if len(configs) > 1 else [""]
-        self.panes = [Pane(label, config, seed_value) for label, config in zip(labels, configs)]
+        self.panes = [Pane(label, config, seed_value, self.lang)
+                      for label, config in zip(labels, configs)]
+        self._moments = Moments()
+        self.moments: list[tuple[str, dict[str, Any]]] = []
         self.running = True
 
     @classmethod
@@ -355,11 +489,32 @@ class ClassroomModel(mesa.Model):
     def step(self) -> None:
         for pane in self.panes:
             pane.step()
+        self.moments = self._moments.check(self.main)
         self.running = any(p.model.running for p in self.panes)
+
+    @property
+    def quiet(self) -> bool:
+        m = self.main
+        if m.phase != "war":
+            return True
+        active = any(hz.started and not hz.ended for pane in self.panes
+                     for hz in pane.model.hazards)
+        return not active and all(p.model.unmet == 0 for p in self.panes)
 
     @property
     def main(self) -> GrassrootsModel:
         return self.panes[0].model
+
+    def infections(self) -> bool:
+        return bool(self.main.config.epidemic.enabled)
+
+
+def unmet_by_grid(m: GrassrootsModel) -> np.ndarray:
+    """Open needs not yet reached by a responder, per grid."""
+    needs = m.needs
+    n = needs.n
+    open_ = needs.state[:n] <= DISPATCHED
+    return np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
 
 
 def parse_seed(value: Any) -> int:
@@ -391,18 +546,20 @@ def coerce(controls: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def model_params(start: Startup) -> dict[str, Any]:
-    """SolaraViz ``model_params``: preset and seed, then one control per classroom parameter
-    generated from its definition (and the B copies of the policies in side-by-side mode)."""
+def model_params(start: Startup, preset: str | None = None) -> dict[str, Any]:
+    """The page's controls: preset and seed, then one control per classroom parameter
+    generated from its definition (and the B copies of the policies in side-by-side mode),
+    each holding the value of ``preset`` (default: the first preset)."""
     presets = list(dict.fromkeys([start.preset, *start.presets, *shipped_presets()]))
+    preset = preset or start.preset
     params: dict[str, Any] = {
-        "preset": {"type": "Select", "value": start.preset, "values": presets,
+        "preset": {"type": "Select", "value": preset, "values": presets,
                    "label": "Scenario preset"},
         "seed": {"type": "InputText", "value": str(start.seed), "label": "Seed"},
         "side_by_side": start.side_by_side,
     }
     rows = {r["key"]: r for r in describe()}
-    flat = start.config.flat()
+    flat = start.preset_config(preset).flat()
     side = start.side_by_side
     for key in classroom_keys():
         prefix = "A: " if side and key in POLICY_KEYS else ""
@@ -415,3 +572,34 @@ def model_params(start: Startup) -> dict[str, Any]:
                 value = next(c for c in choices if c != value)  # B differs from A at start
             params[control_name(key, "b__")] = control_for(rows[key], value, "B: ")
     return params
+
+
+def control_values(params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :class:`ClassroomModel` that ``params`` holds."""
+    return {k: v["value"] if isinstance(v, dict) else v for k, v in params.items()}
+
+
+CHECK_SEEDS = 10
+CHECK_OUTCOME = "total_harm"
+
+
+def check_on_seeds(config_a: Config, config_b: Config, seeds: list[int],
+                   progress: Any = None) -> Any:
+    """Both policies on each seed (common random numbers): the paired difference B - A of
+    total harm with its bootstrap interval (``experiments.report.stats``, as the report)."""
+    from experiments.report.stats import paired_difference
+    from sim import simulate
+
+    a, b = [], []
+    for k, seed in enumerate(seeds):
+        a.append(simulate(config_a, seed=seed).summary()[CHECK_OUTCOME])
+        b.append(simulate(config_b, seed=seed).summary()[CHECK_OUTCOME])
+        if progress is not None:
+            progress(k + 1, len(seeds))
+    return paired_difference(np.array(b), np.array(a))
+
+
+# The finished panel's outcomes, by name (``sim.outcomes.OUTCOMES``), with their units.
+FINISHED_OUTCOMES = ("total_harm", "mean_response_min", "share_reached",
+                     "share_met_within_target", "needs_total", "peak_backlog")
+OUTCOME_ROWS = tuple((k, OUTCOMES[k][0]) for k in FINISHED_OUTCOMES if k in OUTCOMES)

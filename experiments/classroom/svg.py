@@ -13,12 +13,13 @@ from html import escape
 
 import numpy as np
 
+from sim.agents import SERVING, TRAVELLING
 from sim.needs import DISPATCHED, HAZARDS
+from sim.residents import INFECTED
 from sim.roster import UNIT_STAFF, VOLUNTEER
 from sim.township import COMMAND, SHELTER
 
 WIDTH = 640
-UNMET_CAP = 12  # unmet needs at which a grid is drawn fully red
 ROLE_COLOURS = {"cadre": "#c62828", "volunteer": "#1565c0", "other": "#6d4c41"}
 SERIES_COLOURS = ("#1565c0", "#e65100")
 MAX_DOTS = 10
@@ -48,6 +49,7 @@ class MapLayout:
             spacing = float(np.median(d.min(1)))
         else:
             spacing = 1.0
+        pos = _spread(pos, spacing)  # grids closer than a cell (villages) pushed apart
         lo, hi = pos.min(0), pos.max(0)
         span = np.maximum(hi - lo, 1e-9) + spacing
         self.scale = WIDTH / span[0]
@@ -70,33 +72,69 @@ class MapLayout:
         return float(self.xy[g, 0]), float(self.xy[g, 1])
 
 
+UNMET_CAP = 12  # unmet needs at which a grid is drawn fully red
+INFECTED_CAP = 20  # residents infected now at which a grid is drawn fully red
+MODES = ("unmet", "harm", "infected")
+
+
+def grid_levels(model, colour_by: str = "unmet") -> tuple[np.ndarray, list[str], str, dict]:
+    """Per grid: the colour level (0-1), the number written in the cell, and the legend's
+    catalogue key with its fields, for ``colour_by`` in MODES."""
+    tw, needs = model.township, model.needs
+    n, ng = needs.n, tw.n_grids
+    if colour_by == "harm":
+        harm = np.bincount(needs.grid[:n], weights=needs.harm[:n], minlength=ng)
+        top = max(float(harm.max()), 1e-9)
+        return harm / top, [f"{h:.0f}" for h in harm], "app.legend.harm", {"top": f"{top:.0f}"}
+    if colour_by == "infected":
+        res = model.residents
+        infected = np.bincount(res.grid[res.epi == INFECTED], minlength=ng)
+        return (infected / INFECTED_CAP, [str(k) for k in infected], "app.legend.infected",
+                {"top": INFECTED_CAP})
+    open_ = needs.state[:n] <= DISPATCHED
+    unmet = np.bincount(needs.grid[:n][open_], minlength=ng)
+    return unmet / UNMET_CAP, [str(u) for u in unmet], "app.legend.unmet", {"cap": UNMET_CAP}
+
+
+def _spread(pos: np.ndarray, spacing: float, rounds: int = 60) -> np.ndarray:
+    """Positions moved apart until no two are closer than ``spacing`` (on a lattice nothing
+    moves): on a random network two villages can sit on top of each other."""
+    pos = pos.copy()
+    n = len(pos)
+    for _ in range(rounds):
+        d = pos[:, None, :] - pos[None, :, :]
+        dist = np.sqrt((d ** 2).sum(-1))
+        dist[np.arange(n), np.arange(n)] = np.inf
+        short = dist < spacing * 0.999
+        if not short.any():
+            break
+        gap = np.where(short, dist, spacing)
+        push = np.where(short, (spacing - gap) / 2 / np.maximum(gap, 1e-9), 0.0)
+        pos += (d * push[:, :, None]).sum(1)
+    return pos
+
+
 def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "") -> str:
-    """The township now: grids coloured by unmet needs (or harm so far), busy responders as
-    dots where they are (hollow: on the way), the command post, shelters, temporary party
-    organizations, cut roads, flooded grids and fires."""
+    """The township now: grids coloured by unmet needs, harm so far or infections, busy
+    responders as dots where they are (hollow: on the way), the command post, shelters,
+    temporary party organizations, cut roads, flooded grids and fires. The legend is drawn
+    by the page (``legend_items``), in the page's language and at a readable size."""
     tw, needs = model.township, model.needs
     n, ng = needs.n, tw.n_grids
     open_ = needs.state[:n] <= DISPATCHED
     unmet = np.bincount(needs.grid[:n][open_], minlength=ng)
     harm = np.bincount(needs.grid[:n], weights=needs.harm[:n], minlength=ng)
-    if colour_by == "harm":
-        top = max(float(harm.max()), 1e-9)
-        level, shown = harm / top, [f"{h:.0f}" for h in harm]
-        legend = f"harm so far (red = {top:.0f})"
-    else:
-        level, shown = unmet / UNMET_CAP, [str(u) for u in unmet]
-        legend = f"unmet needs (red = {UNMET_CAP}+)"
+    level, shown, _, _ = grid_levels(model, colour_by)
     flooded = _flooded(model)
     fires = _fires(model)
     c, h = layout.cell, layout.height
     pad_top = 34
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="grassroots-map" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="grassroots-map-svg" '
            f'data-step="{model.step_count}" data-unmet="{int(unmet.sum())}" '
            f'data-harm="{float(harm.sum()):.3f}" viewBox="-6 -{pad_top} {WIDTH + 12} '
-           f'{h + pad_top + 62}" style="width:100%;max-width:{WIDTH + 12}px;'
-           f'font-family:sans-serif">']
-    label = title or f"{model.clock_label(model.minute)}  ({model.phase})"
-    out.append(f'<text x="0" y="-12" font-size="20" font-weight="bold">'
+           f'{h + pad_top + 8}" style="font-family:sans-serif;background:#ffffff">']
+    label = title or model.clock_label(model.minute)
+    out.append(f'<text x="0" y="-10" font-size="24" font-weight="bold" fill="#212121">'
                f'{escape(label)}</text>')
     cut = {tuple(sorted(e)) for e in tw.cut_edges}
     for a, b in layout.edges:
@@ -105,6 +143,8 @@ def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "")
             if (min(a, b), max(a, b)) in cut else 'stroke="#b0bec5" stroke-width="2"'
         out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>')
     big = not layout.small
+    label_size = max(12.0, min(22.0, c / 4.2))
+    number_size = max(14.0, min(30.0, c / 3.2))
     for g in range(ng):
         x, y = layout.xy[g]
         x0, y0 = x - c / 2, y - c / 2
@@ -115,58 +155,82 @@ def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "")
                    f'fill="{_heat(level[g])}" stroke="{stroke[0]}" stroke-width="{stroke[1]}">'
                    f'<title>grid {model.grid_label(g)}: {unmet[g]} unmet needs, harm '
                    f'{harm[g]:.1f}</title></rect>')
-        if big:
-            out.append(f'<text x="{x0 + 5:.1f}" y="{y0 + 15:.1f}" font-size="13" '
-                       f'fill="#37474f">{model.grid_label(g)}</text>')
-            out.append(f'<text x="{x:.1f}" y="{y + 9:.1f}" font-size="{min(30, c / 3):.0f}" '
-                       f'font-weight="bold" text-anchor="middle" fill="#212121">'
-                       f'{shown[g]}</text>')
+        if big:  # white halo: readable on every fill
+            out.append(f'<text x="{x0 + 4:.1f}" y="{y0 + label_size + 1:.1f}" '
+                       f'font-size="{label_size:.0f}" fill="#263238" stroke="#ffffff" '
+                       f'stroke-width="3" paint-order="stroke">{model.grid_label(g)}</text>')
+            out.append(f'<text x="{x:.1f}" y="{y + number_size / 3:.1f}" '
+                       f'font-size="{number_size:.0f}" font-weight="bold" text-anchor="middle" '
+                       f'fill="#212121" stroke="#ffffff" stroke-width="3" '
+                       f'paint-order="stroke">{shown[g]}</text>')
+    s = max(8.0, min(14.0, c / 6))  # symbol size, kept inside the cell's corners
     if model.response is not None:
         for g in model.response.temp_orgs:
             x, y = layout.xy[g]
-            out.append(f'<path d="M{x + c / 2 - 16:.1f},{y + c / 2 - 4:.1f} v-22 h12 l-4,4 '
-                       f'l4,4 h-12" fill="#d50000" stroke="#b71c1c" stroke-width="1.5">'
+            fx, fy = x + c / 2 - 4 - s, y + c / 2 - 4
+            out.append(f'<path d="M{fx:.1f},{fy:.1f} v-{1.6 * s:.1f} h{s:.1f} l-{s / 3:.1f},'
+                       f'{s / 3:.1f} l{s / 3:.1f},{s / 3:.1f} h-{s:.1f}" fill="#d50000" '
+                       f'stroke="#ffffff" stroke-width="1">'
                        f'<title>temporary party organization</title></path>')
     for g in fires:
         x, y = layout.xy[g]
-        out.append(f'<polygon points="{x - c / 2 + 4:.1f},{y + c / 2 - 4:.1f} '
-                   f'{x - c / 2 + 14:.1f},{y + c / 2 - 26:.1f} {x - c / 2 + 24:.1f},'
-                   f'{y + c / 2 - 4:.1f}" fill="#ff6d00"><title>fire</title></polygon>')
+        fx, fy = x - c / 2 + 3, y - c / 2 + label_size + 6
+        out.append(f'<polygon points="{fx:.1f},{fy + 1.4 * s:.1f} {fx + s * 0.7:.1f},{fy:.1f} '
+                   f'{fx + 1.4 * s:.1f},{fy + 1.4 * s:.1f}" fill="#ff6d00" stroke="#ffffff" '
+                   f'stroke-width="1"><title>fire</title></polygon>')
     for v, kind in layout.kind.items():
         if kind == COMMAND:
             x, y = layout.node_xy(v)
-            out.append(_star(x + c / 2 - 12, y - c / 2 + 12, 13) +
+            out.append(_star(x + c / 2 - s - 2, y - c / 2 + s + 2, s) +
                        '<title>front-line command post</title></polygon>')
         elif kind == SHELTER:
             x, y = layout.node_xy(v)
-            sx, sy = x + c / 2 - 11, y - c / 2 + 32
-            out.append(f'<path d="M{sx - 8:.1f},{sy:.1f} l8,-9 l8,9 v8 h-16 z" '
-                       f'fill="#2e7d32"><title>shelter</title></path>')
+            sx, sy = x + c / 2 - s - 2, y - c / 2 + 2.6 * s + 4
+            out.append(f'<path d="M{sx - s * 0.6:.1f},{sy:.1f} l{s * 0.6:.1f},-{s * 0.7:.1f} '
+                       f'l{s * 0.6:.1f},{s * 0.7:.1f} v{s * 0.6:.1f} h-{s * 1.2:.1f} z" '
+                       f'fill="#2e7d32" stroke="#ffffff" stroke-width="1">'
+                       f'<title>shelter</title></path>')
     out += _responder_dots(model, layout)
-    ly = h + 22
-    out.append(f'<rect x="0" y="{ly - 12}" width="14" height="14" fill="{_heat(1)}"/>'
-               f'<text x="20" y="{ly}" font-size="14">{escape(legend)}</text>')
-    out.append(f'<circle cx="250" cy="{ly - 5}" r="6" fill="{ROLE_COLOURS["cadre"]}"/>'
-               f'<text x="260" y="{ly}" font-size="14">cadre</text>'
-               f'<circle cx="315" cy="{ly - 5}" r="6" fill="{ROLE_COLOURS["volunteer"]}"/>'
-               f'<text x="325" y="{ly}" font-size="14">volunteer (hollow: on the way)</text>'
-               + _star(545, ly - 5, 8) + '</polygon>'
-               f'<text x="556" y="{ly}" font-size="14">command</text>')
-    ly += 22
-    out.append(f'<rect x="0" y="{ly - 12}" width="14" height="14" fill="white" '
-               f'stroke="#0277bd" stroke-width="4"/><text x="20" y="{ly}" font-size="14">'
-               f'flooded</text>'
-               f'<line x1="85" x2="115" y1="{ly - 5}" y2="{ly - 5}" stroke="#d32f2f" '
-               f'stroke-width="4" stroke-dasharray="6 4"/><text x="121" y="{ly}" '
-               f'font-size="14">road cut</text>'
-               f'<path d="M200,{ly - 12} l8,-9 l8,9 v8 h-16 z" transform="translate(0,9)" '
-               f'fill="#2e7d32"/><text x="222" y="{ly}" font-size="14">shelter</text>'
-               f'<path d="M285,{ly + 2} v-16 h12 l-4,4 l4,4 h-12" fill="#d50000"/>'
-               f'<text x="302" y="{ly}" font-size="14">temporary party organization</text>'
-               f'<polygon points="510,{ly + 2} 520,{ly - 14} 530,{ly + 2}" fill="#ff6d00"/>'
-               f'<text x="536" y="{ly}" font-size="14">fire</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def legend_items(model, colour_by: str, temp_orgs: bool = True) -> list[tuple[str, str, dict]]:
+    """The map's legend for this run: ``(symbol svg, catalogue key, fields)``, only what the
+    run can show (flooded grids and cut roads with a flood, fires with a fire, ...)."""
+    _, _, key, fields = grid_levels(model, colour_by)
+    cfg = model.config
+    sym = '<svg width="22" height="18" viewBox="0 0 22 18">{}</svg>'
+    items = [(sym.format(f'<rect x="1" y="1" width="20" height="16" rx="3" fill="{_heat(1)}"/>'),
+              key, fields)]
+    dots = [("cadre", "app.legend.cadre"), ("volunteer", "app.legend.volunteer")]
+    if cfg.organization.colocated_units_integrated:
+        dots.append(("other", "app.legend.other"))
+    for role, k in dots:
+        items.append((sym.format(f'<circle cx="11" cy="9" r="7" fill="{ROLE_COLOURS[role]}"/>'),
+                      k, {}))
+    items.append((sym.format(f'<circle cx="11" cy="9" r="6" fill="white" stroke="#37474f" '
+                             f'stroke-width="2"/>'), "app.legend.hollow", {}))
+    items.append(("<b>+n</b>", "app.legend.more", {}))
+    if cfg.organization.front_line_command:
+        items.append((sym.format(_star(11, 9, 8) + "</polygon>"), "app.legend.command", {}))
+    if cfg.flood.enabled:
+        items.append((sym.format('<rect x="2" y="2" width="18" height="14" fill="white" '
+                                 'stroke="#0277bd" stroke-width="4"/>'),
+                      "app.legend.flooded", {}))
+        items.append((sym.format('<line x1="0" x2="22" y1="9" y2="9" stroke="#d32f2f" '
+                                 'stroke-width="4" stroke-dasharray="6 4"/>'),
+                      "app.legend.road_cut", {}))
+    if any(kind == SHELTER for _, kind in model.township.graph.nodes(data="kind")):
+        items.append((sym.format('<path d="M3,10 l8,-8 l8,8 v7 h-16 z" fill="#2e7d32"/>'),
+                      "app.legend.shelter", {}))
+    if temp_orgs and cfg.organization.temporary_party_orgs:
+        items.append((sym.format('<path d="M5,17 v-16 h12 l-4,4 l4,4 h-12" fill="#d50000"/>'),
+                      "app.legend.temp_org", {}))
+    if cfg.fire.enabled:
+        items.append((sym.format('<polygon points="3,17 11,1 19,17" fill="#ff6d00"/>'),
+                      "app.legend.fire", {}))
+    return items
 
 
 def _star(x: float, y: float, r: float) -> str:
@@ -203,7 +267,7 @@ def _responder_dots(model, layout: MapLayout) -> list[str]:
     ro = model.roster
     if ro is None:
         return []
-    busy = np.flatnonzero((ro.status == 1) | (ro.status == 2))
+    busy = np.flatnonzero((ro.status == TRAVELLING) | (ro.status == SERVING))
     if len(busy) == 0:
         return []
     needs = model.needs
@@ -214,50 +278,58 @@ def _responder_dots(model, layout: MapLayout) -> list[str]:
     out = []
     c = layout.cell
     r = max(3.0, min(6.0, c / 22))
+    # as many dots as fit in the cell's width; the rest as "+n"
+    fit = max(1, min(MAX_DOTS, int((c - 8) // (2 * r + 1.5))))
     for g in np.unique(where):
         here = busy[where == g]
         x, y = layout.xy[g]
         x0, y0 = x - c / 2 + r + 4, y + c / 2 - r - 4
-        for k, i in enumerate(here[:MAX_DOTS]):
+        more = len(here) - fit
+        shown = fit - 1 if more > 0 and fit > 1 else fit  # room for the "+n" label
+        for k, i in enumerate(here[:shown]):
             role = int(ro.role[i])
             colour = ROLE_COLOURS["volunteer" if role == VOLUNTEER else
                                   "other" if role == UNIT_STAFF else "cadre"]
-            fill = colour if ro.status[i] == 2 else "white"
+            serving = ro.status[i] == SERVING  # filled: serving; hollow: on the way
+            fill, edge = (colour, "#ffffff") if serving else ("#ffffff", colour)
             out.append(f'<circle class="responder" cx="{x0 + k * (2 * r + 1.5):.1f}" '
-                       f'cy="{y0:.1f}" r="{r:.1f}" fill="{fill}" stroke="{colour}" '
-                       f'stroke-width="2"/>')
-        if len(here) > MAX_DOTS and not layout.small:
-            out.append(f'<text x="{x + c / 2 - 3:.1f}" y="{y0 - r - 2:.1f}" font-size="12" '
-                       f'text-anchor="end">+{len(here) - MAX_DOTS}</text>')
+                       f'cy="{y0:.1f}" r="{r:.1f}" fill="{fill}" stroke="{edge}" '
+                       f'stroke-width="1.5"/>')
+        if len(here) > shown and not layout.small:
+            out.append(f'<text x="{x + c / 2 - 3:.1f}" y="{y0 + r:.1f}" font-size="{2.4 * r:.0f}" '
+                       f'font-weight="bold" text-anchor="end" fill="#212121" stroke="#ffffff" '
+                       f'stroke-width="2.5" paint-order="stroke">+{len(here) - shown}</text>')
     return out
 
 
 def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
-              x_max: float, chart_id: str, width: int = 560, height: int = 190) -> str:
-    """A line chart of one or more (label, hours, values) series, hours on the x axis."""
-    left, right, top, bottom = 56, 26, 30, 30
+              x_max: float, chart_id: str, width: int = 720, height: int = 210) -> str:
+    """A line chart of one or more (label, hours, values) series, hours on the x axis.
+    Large type: the page draws it about half size on a projector."""
+    left, right, top, bottom = 78, 34, 34, 34
     pw, ph = width - left - right, height - top - bottom
     values = [v for _, _, ys in series for v in ys if v == v]
     y_max = _nice_max(max(values) if values else 1.0)
     x_max = max(x_max, 1e-9)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{chart_id}" class="chart" '
            f'data-points="{sum(len(xs) for _, xs, _ in series)}" viewBox="0 0 {width} '
-           f'{height}" style="width:100%;max-width:{width}px;font-family:sans-serif">',
-           f'<text x="{left}" y="20" font-size="17" font-weight="bold">{escape(title)}</text>',
+           f'{height}" style="font-family:sans-serif;background:#ffffff" '
+           f'fill="#212121">',
+           f'<text x="{left}" y="26" font-size="26" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" '
            f'stroke="#90a4ae"/>']
     for k in range(5):
         yv = y_max * k / 4
         yy = top + ph - ph * k / 4
-        out.append(f'<text x="{left - 6}" y="{yy + 5:.1f}" font-size="13" text-anchor="end">'
+        out.append(f'<text x="{left - 6}" y="{yy + 7:.1f}" font-size="22" text-anchor="end">'
                    f'{_fmt(yv)}</text>')
         if 0 < k < 4:
             out.append(f'<line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" '
                        f'stroke="#eceff1"/>')
     for k in range(5):
         xv = x_max * k / 4
-        out.append(f'<text x="{left + pw * k / 4:.1f}" y="{height - 10}" font-size="13" '
-                   f'text-anchor="middle">{xv:.0f} h</text>')
+        out.append(f'<text x="{left + pw * k / 4:.1f}" y="{height - 6}" font-size="22" '
+                   f'text-anchor="middle">{xv:.3g} h</text>')
     for s, (label, xs, ys) in enumerate(series):
         colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
         pts = " ".join(f"{left + pw * x / x_max:.1f},{top + ph - ph * y / y_max:.1f}"
@@ -268,7 +340,7 @@ def chart_svg(title: str, series: list[tuple[str, list[float], list[float]]],
         if label:
             last = next((y for y in reversed(ys) if y == y), None)
             text = f"{label}: {_fmt(last)}" if last is not None else label
-            out.append(f'<text x="{left + 8}" y="{top + 18 + 17 * s}" font-size="14" '
+            out.append(f'<text x="{left + 8}" y="{top + 24 + 24 * s}" font-size="22" '
                        f'fill="{colour}" font-weight="bold">{escape(text)}</text>')
     out.append("</svg>")
     return "".join(out)
@@ -278,8 +350,8 @@ def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(v))
-    return next(m * power for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * power >= v)
+    return next(m * power for m in (1, 2, 4, 6, 8, 10) if m * power >= v)  # quarters: round
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}"
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}"

@@ -1,18 +1,25 @@
-"""``grassroots demo [CONFIG] [--port P] [--side-by-side] [--replay DIR RUN_ID]``: check the
-arguments, pass them to the page (``experiments/classroom/app.py``) in the environment
-variable ``GRASSROOTS_DEMO`` and serve it with ``solara run`` on 127.0.0.1."""
+"""``grassroots demo [CONFIG] [--set KEY=VALUE] [--port P] [--side-by-side] [--lang zh]
+[--replay DIR RUN_ID]``: check the arguments, pass them to the page
+(``experiments/classroom/app.py``) in the environment variable ``GRASSROOTS_DEMO`` and serve
+it with ``solara run`` on 127.0.0.1. The server is a child process that ends with the command
+(Ctrl-C, TERM, or the command itself being killed)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
 
 from experiments.cli.args import port_type
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
+from experiments.cli.args import parse_sets
+from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
+
+STOP_WAIT_S = 10
 
 
 def add_demo_parser(sub: Any) -> None:
@@ -26,6 +33,10 @@ def add_demo_parser(sub: Any) -> None:
                       help="two copies on the same seed with different policies (A and B)")
     demo.add_argument("--replay", nargs=2, metavar=("DIR", "RUN_ID"),
                       help="open one run of a sweep results folder")
+    demo.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                      help="override a parameter of the scenario, e.g. --set time.war_hours=12")
+    demo.add_argument("--lang", choices=LANGUAGES, default="en",
+                      help="language of the page (default en; zh: Simplified Chinese)")
     demo.set_defaults(func=cmd_demo)
 
 
@@ -33,8 +44,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     replay = tuple(args.replay) if args.replay else None
     if replay is not None and args.config:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
+    overrides = parse_sets(args.set)
+    if replay is not None and overrides:
+        raise ConfigError("--replay", "takes the scenario from the sweep: give no --set")
     try:
-        start = make_startup(args.config, args.side_by_side, replay)
+        start = make_startup(args.config, args.side_by_side, replay, args.lang, overrides)
     except ValueError as e:  # ConfigError is a ValueError: a bad replay folder or run id
         if isinstance(e, ConfigError):
             raise
@@ -45,13 +59,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("grassroots: error: the app needs the 'app' extra: "
               "pip install -e '.[app]'", file=sys.stderr)
         return 1
-    env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay)}
+    env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang,
+                                             overrides),
+           # a fixed light theme (the page's colours are chosen for it), no Solara banner
+           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False"}
     url = f"http://127.0.0.1:{args.port}/"
     print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
           file=sys.stderr)
     cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", "127.0.0.1",
            "--port", str(args.port), "--no-open", "--production"]
+    return serve(cmd, env)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop
+
+
+def _die_with_parent() -> None:
+    """In the child (Linux): be sent TERM when the command dies, even by KILL."""
     try:
-        return subprocess.call(cmd, env=env)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the server until it ends; on Ctrl-C or TERM stop it and wait for it."""
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    proc = subprocess.Popen(cmd, env=env,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    code = 0
+    try:
+        return proc.wait()
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    except _Stop:
+        code = 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    return code

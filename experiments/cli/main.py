@@ -5,10 +5,15 @@
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
     grassroots sweep SWEEP [--replications N] [--workers N | --local-cluster N |
                      --scheduler ADDR] [--out DIR] [--resume]   (experiments/cli/sweep.py)
-    grassroots demo [CONFIG] [--port P] [--side-by-side] [--replay DIR RUN_ID]
+    grassroots demo [CONFIG] [--set KEY=VALUE] [--port P] [--side-by-side] [--lang zh]
+                    [--replay DIR RUN_ID]
                                               (the classroom app: experiments/cli/demo.py)
     grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B]
                                               (an HTML report: experiments/cli/report.py)
+    grassroots calibrate [TARGETS] --params KEY... --budget N --out DIR [--workers N]
+                     [--seeds K]               (fit to field data: experiments/cli/calibrate.py)
+    grassroots validate [SCENARIO] [--targets FILE] [--seeds N] [--strict]
+                                              (the validation table: experiments/cli/validate.py)
 
 CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
 it the default scenario (street_flood) is used. Configuration errors and bad arguments print
@@ -22,11 +27,13 @@ import os
 import sys
 
 from experiments.cli.args import EXIT_USAGE, UsageError
+from experiments.cli.calibrate import add_calibrate_parser
 from experiments.cli.config import add_config_parser
 from experiments.cli.demo import add_demo_parser
 from experiments.cli.report import add_report_parser
 from experiments.cli.run import add_run_parser
 from experiments.cli.sweep import add_sweep_parser
+from experiments.cli.validate import add_validate_parser
 from sim.params import ConfigError
 
 
@@ -36,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "an agent-based simulation.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
-                add_report_parser):
+                add_report_parser, add_calibrate_parser, add_validate_parser):
         add(sub)
     return parser
 
