@@ -170,6 +170,15 @@ def test_tiny_robustness_sweep_resumes_to_the_same_answer(tmp_path):
     assert {"Robustness: share of worlds won", "Robustness: regret"} <= set(titles)
     page = report.path.read_text(encoding="utf-8")
     assert "least maximum regret" in page and "A better in" in page
+    # the decision summary says how the minimax-regret policy fares across the worlds
+    best = first["minimax_regret"]["total_harm"]
+    label = first["policies"][best]["label"]
+    pair = next(p for p in first["pairs"] if p["outcome"] == "total_harm")
+    won = pair["a_wins"] if pair["a"] == best else pair["b_wins"]
+    summary = report.sections[0].body
+    assert "Across plausible worlds" in summary
+    assert f"{label} has the least maximum regret over 4 plausible worlds" in summary
+    assert f"in {won / 4:.0%} of worlds" in summary
 
 
 def test_report_draws_where_the_ranking_flips(synthetic, tmp_path):

@@ -119,7 +119,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     ``sections.append(Section(title, charts, body))`` before the return."""
     from experiments.report import exports, planner
     from experiments.report import sections as sec
-    from experiments.report.robustness import robustness_sections
+    from experiments.report.robustness import robustness_sections, worlds_summary
     from experiments.report.sensitivity import sensitivity
 
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
@@ -165,6 +165,11 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     if results.policy_factors:
         decision = planner.decide(results, baseline, outcomes, out, margin, n_resamples,
                                   seed)
+        worlds = worlds_summary(results, lang)  # a robustness study: across plausible worlds
+        if worlds:
+            decision.headlines += worlds
+            decision.html += f"<h3>{html.escape(t('report.robust.title'))}</h3><ul>" + "".join(
+                f"<li>{html.escape(x)}</li>" for x in worlds) + "</ul>"
         sections.append(Section(t("report.section.decision"), body=decision.html))
     sections.append(Section(t("report.section.design"), body=intro))
     trade_charts, trade_text, ce_table = planner.tradeoff(results, main[0], out, n_resamples,

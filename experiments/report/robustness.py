@@ -14,6 +14,7 @@ Each section is returned as ``(title, charts, HTML body)`` for the page to lay o
 from __future__ import annotations
 
 import html
+import math
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from matplotlib.patches import Rectangle
 from experiments.report import charts
 from experiments.report import outcomes as oc
 from experiments.report.sweep import SweepResults
-from experiments.sweeps.robustness import ranked_outcome, world_values
+from experiments.sweeps.robustness import ranked_outcome, wilson, world_values
 
 MAX_SCATTERS = 6  # flipping pairs drawn (the most balanced first)
 
@@ -138,6 +139,42 @@ def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any]
     caption = (f"Each point is a world, placed on the two uncertainties with the highest "
                f"feature scores ({', '.join(f'{k}: {scores.get(k, 0):.2f}' for k in keys)}).")
     return charts.save(fig, out, f"robustness_flip_{i}", "Where the ranking flips", caption)
+
+
+def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
+    """For the decision summary: per outcome, the policy with the least maximum regret, the
+    share of plausible worlds in which it beats each other policy (95% CI), and where that
+    ranking flips (the first PRIM box in words). Empty without ``robustness.json``."""
+    data = read_robustness(results.folder)
+    if data is None:
+        return []
+    from experiments import i18n
+
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    labels = [p["label"] for p in data["policies"]]
+    lines = []
+    for outcome, best in data["minimax_regret"].items():
+        share_best = next((r["share_best"] for r in data["regret"]
+                           if r["outcome"] == outcome and r["policy"] == best), math.nan)
+        wins = []
+        for p in data["pairs"]:
+            if p["outcome"] != outcome or best not in (p["a"], p["b"]):
+                continue
+            first = p["a"] == best
+            won = p["a_wins"] if first else p["b_wins"]
+            share = won / max(p["n_worlds"], 1)
+            low, high = wilson(won, p["n_worlds"])
+            other = labels[p["b"] if first else p["a"]]
+            flip = p.get("scenario_discovery") or {}
+            where = " ".join(b["text"] for b in flip.get("boxes", [])[:1])
+            wins.append(t("report.robust.wins", other=other, share=f"{share:.0%}",
+                          low=f"{low:.0%}", high=f"{high:.0%}")
+                        + (" " + t("report.robust.flips", where=where) if where else ""))
+        n = next(o["n_worlds"] for o in data["outcomes"] if o["name"] == outcome)
+        lines.append(t("report.robust.best", outcome=oc.label(outcome, lang),
+                       policy=labels[best], n=n, share_best=f"{share_best:.0%}")
+                     + " " + " ".join(wins))
+    return lines
 
 
 def robustness_sections(results: SweepResults, out: Path
