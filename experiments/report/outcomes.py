@@ -1,9 +1,8 @@
 """What the report needs to know of each outcome: unit, label, direction, what it derives from.
 
-One adapter over the outcome declarations of :mod:`sim.outcomes`: it reads the declaration's
-attributes (``higher_is_better``, ``derived_from``, ``unit``, ``label``) where the declaration
-has them and falls back to the tuple ``(unit, label)`` and the lists below otherwise, so the
-report reads either form. Labels shown to readers come from the translation catalogue
+One adapter over the outcome declarations of :mod:`sim.outcomes` (``unit``, ``label``,
+``higher_is_better``, ``derived_from``); an undeclared name has no unit, no direction and
+itself as its label. Labels shown to readers come from the translation catalogue
 (``report.outcome.<name>``), else the declared (English) label.
 """
 
@@ -12,13 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from experiments import i18n
-
-# Used only where the declaration does not say (older tuple declarations).
-HIGHER_IS_BETTER = frozenset({
-    "needs_resolved", "needs_reached", "share_met_within_target", "share_handled_locally",
-    "share_reached", "trust_after", "preparedness_after", "residents_sheltered"})
-NO_DIRECTION = frozenset({"needs_total", "trust_before", "preparedness_before"})
-DERIVED_FROM = {"casualty_proxy": "total_harm"}  # a fixed multiple of total harm
 
 
 def declaration(outcome: str) -> Any:
@@ -29,19 +21,13 @@ def declaration(outcome: str) -> Any:
 
 def unit(outcome: str) -> str:
     o = declaration(outcome)
-    if o is None:
-        return ""
-    return str(getattr(o, "unit", o[0]))
+    return "" if o is None else o.unit
 
 
 def higher_is_better(outcome: str) -> bool | None:
     """True, False, or None for an outcome that is neither good nor bad (a count of needs)."""
     o = declaration(outcome)
-    if o is not None and hasattr(o, "higher_is_better"):
-        return o.higher_is_better
-    if outcome in NO_DIRECTION:
-        return None
-    return outcome in HIGHER_IS_BETTER
+    return None if o is None else o.higher_is_better
 
 
 def lower_is_better(outcome: str) -> bool:
@@ -51,9 +37,7 @@ def lower_is_better(outcome: str) -> bool:
 
 def derived_from(outcome: str) -> str | None:
     o = declaration(outcome)
-    if o is not None and hasattr(o, "derived_from"):
-        return o.derived_from
-    return DERIVED_FROM.get(outcome)
+    return None if o is None else o.derived_from
 
 
 def is_share(outcome: str) -> bool:
@@ -66,9 +50,7 @@ def label(outcome: str, lang: str = i18n.DEFAULT) -> str:
     if i18n.has(key, lang):
         return i18n.text(key, lang)
     o = declaration(outcome)
-    if o is None:
-        return outcome
-    return str(getattr(o, "label", o[1]))
+    return outcome if o is None else o.label
 
 
 def words(outcome: str, lang: str = i18n.DEFAULT) -> str:
