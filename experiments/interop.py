@@ -40,11 +40,10 @@ from typing import Any
 import numpy as np
 
 from sim import OUTCOMES, GrassrootsModel
-from sim.outcomes import summarize
+from sim.outcomes import higher_is_better, summarize
 from sim.params import describe
 from sim.scenario import load_scenario
 
-from experiments.sweeps.robustness import higher_is_better
 from experiments.sweeps.uncertainties import uncertainty_bounds
 
 TEAM_SIZE_LEVER = (0.0, 40.0)  # volunteers per 1,000: the shipped volunteer sweep's range

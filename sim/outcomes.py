@@ -22,8 +22,7 @@ class Outcome:
     ``higher_is_better`` is True or False for outcomes a planner ranks policies by, None for
     those that only describe the emergency or the run (how many needs, trust before it).
     ``derived_from`` names the outcome this one is computed from (a transform of it, not
-    independent evidence). For code written when outcomes were ``(unit, label)`` tuples,
-    ``OUTCOMES[k][0]`` is still the unit and ``OUTCOMES[k][1]`` the label.
+    independent evidence).
     """
 
     name: str
@@ -31,9 +30,6 @@ class Outcome:
     label: str
     higher_is_better: bool | None
     derived_from: str | None = None
-
-    def __getitem__(self, i: int) -> str:
-        return (self.unit, self.label)[i]
 
 
 _LOWER, _HIGHER, _NEITHER = False, True, None
@@ -106,6 +102,12 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("evacuated_share_lowlying", "share", "Residents escorted to a shelter per resident "
             "of the low-lying (flood-prone) grids", _NEITHER),
 )}
+def higher_is_better(name: str) -> bool | None:
+    """Whether more of an outcome is better (None: it ranks no policy, or is not declared)."""
+    o = OUTCOMES.get(name)
+    return None if o is None else o.higher_is_better
+
+
 HIGHER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is True)
 LOWER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is False)
 

@@ -115,9 +115,19 @@ def test_every_outcome_is_declared_once_with_unit_label_and_direction():
     assert not HIGHER_IS_BETTER & LOWER_IS_BETTER
 
 
-def test_outcome_reads_as_a_unit_label_pair_for_older_callers():
-    o = OUTCOMES["total_harm"]
-    assert (o[0], o[1]) == (o.unit, o.label) == ("person-hours", o.label)
+def test_one_direction_lookup_serves_every_caller():
+    """sim.outcomes.higher_is_better is what the report and robustness studies rank by."""
+    from experiments.report import outcomes as oc
+    from experiments.sweeps.robustness import ranked_outcome
+    from sim.outcomes import higher_is_better
+
+    for name, o in OUTCOMES.items():
+        assert higher_is_better(name) is o.higher_is_better is oc.higher_is_better(name)
+        if o.higher_is_better is not None:
+            assert ranked_outcome(name) is o.higher_is_better
+    assert higher_is_better("no_such_outcome") is None
+    with pytest.raises(ValueError, match="total_harm"):
+        ranked_outcome("needs_total")
 
 
 # The F8 target (configs/targets/field.toml) reads the busy share in the hourly-step epidemic:

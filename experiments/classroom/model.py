@@ -602,4 +602,4 @@ def check_on_seeds(config_a: Config, config_b: Config, seeds: list[int],
 # The finished panel's outcomes, by name (``sim.outcomes.OUTCOMES``), with their units.
 FINISHED_OUTCOMES = ("total_harm", "mean_response_min", "share_reached",
                      "share_met_within_target", "needs_total", "peak_backlog")
-OUTCOME_ROWS = tuple((k, OUTCOMES[k][0]) for k in FINISHED_OUTCOMES if k in OUTCOMES)
+OUTCOME_ROWS = tuple((k, OUTCOMES[k].unit) for k in FINISHED_OUTCOMES if k in OUTCOMES)

@@ -26,8 +26,9 @@ def unit(outcome: str) -> str:
 
 def higher_is_better(outcome: str) -> bool | None:
     """True, False, or None for an outcome that is neither good nor bad (a count of needs)."""
-    o = declaration(outcome)
-    return None if o is None else o.higher_is_better
+    from sim.outcomes import higher_is_better as declared
+
+    return declared(outcome)
 
 
 def lower_is_better(outcome: str) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from experiments import i18n
 from experiments.report import charts
 from experiments.report import outcomes as oc
 from experiments.report.sweep import SweepResults
@@ -148,8 +149,6 @@ def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
     data = read_robustness(results.folder)
     if data is None:
         return []
-    from experiments import i18n
-
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     labels = [p["label"] for p in data["policies"]]
     lines = []

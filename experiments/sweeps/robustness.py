@@ -39,21 +39,13 @@ DENSITY_TARGET = 0.8  # a box worth reading: the statement holds in 4 of 5 of it
 PLAIN_UNITS = {"1/hour": "per hour", "share": "", "0-1": "", "x": "", "-": ""}
 
 
-def higher_is_better(outcome: str) -> bool | None:
-    """Whether more of ``outcome`` is better, from its declaration in ``sim.OUTCOMES`` (None:
-    it only describes the run, no policy wins by it). The one place robustness studies and
-    the EMA model ask."""
-    from sim import OUTCOMES
-
-    return getattr(OUTCOMES.get(outcome), "higher_is_better", None)
-
-
 def ranked_outcome(outcome: str) -> bool:
-    """:func:`higher_is_better` for an outcome policies are ranked by (an error otherwise)."""
+    """:func:`sim.outcomes.higher_is_better` for an outcome policies are ranked by (an error
+    otherwise)."""
+    from sim.outcomes import OUTCOMES, higher_is_better
+
     higher = higher_is_better(outcome)
     if higher is None:
-        from sim import OUTCOMES
-
         ranked = [k for k in OUTCOMES if higher_is_better(k) is not None]
         raise ValueError(f"{outcome}: no policy is better by it; outcomes that rank "
                          f"policies: {', '.join(ranked)}")
@@ -63,7 +55,7 @@ def ranked_outcome(outcome: str) -> bool:
 def outcome_label(outcome: str) -> str:
     from sim import OUTCOMES
 
-    return OUTCOMES[outcome][1] if outcome in OUTCOMES else outcome
+    return OUTCOMES[outcome].label if outcome in OUTCOMES else outcome
 
 
 def outcome_words(outcome: str) -> str:
