@@ -32,6 +32,7 @@ class ResidentPools:
         self.party_free = np.zeros(n_grids, dtype=np.int64)
         self.spont_free = np.zeros(n_grids, dtype=np.int64)
         self.spont_opened = np.zeros(n_grids, dtype=bool)
+        self.temp_org_at = np.zeros(n_grids, dtype=bool)  # grids in temp_orgs
         # In peace (routine cases) party members are on hand at once.
         self.party_active_from = -math.inf if self.peace \
             else start_min + cfg.organization.cadre_switch_min
@@ -96,20 +97,24 @@ class ResidentPools:
         st = needs.state[:n]
         open_ = (st >= DETECTED) & (st <= DISPATCHED)  # the states DETECTED..DISPATCHED
         counts = np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
-        resp = self.cfg.response
-        for g in np.flatnonzero(counts >= resp.temp_org_min_needs):
+        for g in np.flatnonzero(counts >= self.cfg.response.temp_org_min_needs):
             g = int(g)
-            if g in self.temp_orgs:
-                continue
-            org = TemporaryPartyOrganization(m, node=g, community=int(
-                m.township.grid_community[g]), grid=g, created_min=t)
-            self.temp_orgs[g] = org
-            party_here = int(np.count_nonzero(m.residents.party_member[
-                m.residents.grid_start[g]: m.residents.grid_start[g] + m.residents.grid_size[g]]))
-            extra_party = int(self.rng.binomial(party_here, resp.temp_org_party_share))
-            extra_spont = int(self.rng.binomial(int(self.willing[g]),
-                                                self.cfg.volunteers.spontaneous_share))
-            org.members = extra_party
-            self._open_spontaneous(g)
-            self.party_free[g] += extra_party
-            self.spont_free[g] += extra_spont
+            if g not in self.temp_orgs:
+                self.open_site(g, t)
+
+    def open_site(self, g: int, t: float) -> None:
+        """A temporary party organization is set up in grid g at minute t."""
+        m, resp = self.m, self.cfg.response
+        org = TemporaryPartyOrganization(m, node=g, community=int(
+            m.township.grid_community[g]), grid=g, created_min=t)
+        self.temp_orgs[g] = org
+        self.temp_org_at[g] = True
+        party_here = int(np.count_nonzero(m.residents.party_member[
+            m.residents.grid_start[g]: m.residents.grid_start[g] + m.residents.grid_size[g]]))
+        extra_party = int(self.rng.binomial(party_here, resp.temp_org_party_share))
+        extra_spont = int(self.rng.binomial(int(self.willing[g]),
+                                            self.cfg.volunteers.spontaneous_share))
+        org.members = extra_party
+        self._open_spontaneous(g)
+        self.party_free[g] += extra_party
+        self.spont_free[g] += extra_spont

@@ -23,6 +23,7 @@ from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, LOGISTICS, MEDICAL, 
 from .params import Config, Structure
 from .peacetime import peace_day, register_organ_cadres_now
 from .residents import Residents
+from .engine import DEFAULT_ENGINE, response_class
 from .response import Response
 from .roster import Roster
 from .routine import RoutineWork
@@ -39,11 +40,16 @@ class GrassrootsModel(mesa.Model):
         config: a resolved ``Config`` (defaults if omitted).
         rng: seed or generator (Mesa's convention: None draws fresh entropy); child streams
             are spawned from it. The seed used is ``self.seed``.
+        engine: who runs the response's events (``sim/engine.py``): "compiled" (the default)
+            or "python" (the reference); both give the same run.
         **params: overrides as ``{"section.key": value}`` or ``section__key=value``, so that
             ``mesa.batch_run`` and SolaraViz can drive the model with plain keywords.
     """
 
-    def __init__(self, config: Config | None = None, rng: Any = None, **params: Any) -> None:
+    def __init__(self, config: Config | None = None, rng: Any = None,
+                 engine: str = DEFAULT_ENGINE, **params: Any) -> None:
+        self.response_class = response_class(engine)
+        self.engine = engine
         if rng is None:  # as in Mesa: fresh entropy; the seed drawn is kept in self.seed
             rng = int(np.random.default_rng().integers(2**63))
         super().__init__(rng=rng)
@@ -192,7 +198,7 @@ class GrassrootsModel(mesa.Model):
         self.roster = Roster(responders, n_communities=self.township.n_communities,
                              redeployable=org.dynamic_redeployment,
                              coordinated=cfg.volunteers.coordinated)
-        self.response = Response(self, 0.0)
+        self.response = self.response_class(self, 0.0)
         for a in responders:
             if isinstance(a, CommunityCadre):
                 cohesion = self.community_orgs[a.community].cohesion
@@ -216,11 +222,7 @@ class GrassrootsModel(mesa.Model):
         t1 = t0 + self.config.time.war_step_min
         for hz in self.hazards:
             hz.step(t0, t1)
-        self._detect(t0, t1)
-        self.response.q.run_until(t1)
-        self._accrue_harm(t0, t1)
-        self.response.setup_temporary_orgs(t1)
-        self.response.compact_known()
+        self.response.war_step(t0, t1)
         for hz in self.hazards:
             if hz.ended and not hz.evaluated:
                 hz.evaluated = True
@@ -249,18 +251,18 @@ class GrassrootsModel(mesa.Model):
             self.familiarity[needs.grid[idx]]
         r_self, r_nb = resident_factor * r_self, resident_factor * r_nb
         rate = r_self + r_nb + r_gm
-        p_hit = -np.expm1(-rate * exposure / 60.0)
+        p_hit = -_libm(math.expm1, -rate * exposure / 60.0)
         hit = self.rng.random(len(idx)) < p_hit
         # When, given found within the exposure: an exponential delay truncated to it.
         u = self.rng.random(len(idx))
-        when = start + np.minimum(-np.log1p(-u * p_hit) / rate * 60.0, exposure)
+        when = start + np.minimum(-_libm(math.log1p, -u * p_hit) / rate * 60.0, exposure)
         u = self.rng.random(len(idx)) * rate
         channel = np.where(u < r_self, int(Channel.RESIDENT),
                            np.where(u < r_self + r_nb, int(Channel.NEIGHBOUR),
                                     int(Channel.GRID_MANAGER)))
         order = np.argsort(when[hit], kind="stable")
-        for i, t, ch in zip(idx[hit][order], when[hit][order], channel[hit][order]):
-            self.response.q.at(float(t), self.response.detected, int(i), int(ch))
+        self.response.q.at_each(when[hit][order], self.response.detected, idx[hit][order],
+                                channel[hit][order])
 
     def _accrue_harm(self, t0: float, t1: float) -> None:
         needs = self.needs
@@ -373,6 +375,13 @@ class TimeSeriesCollector(mesa.DataCollector):
         self._collection_steps.append(model.time)
         for append, reporter in fast:
             append(getattr(model, reporter, None))
+
+
+def _libm(fn: Any, x: np.ndarray) -> np.ndarray:
+    """A math-module function of each element: the C library's, as the compiled engine uses
+    (numpy's vectorized expm1 and log1p differ from it by an ulp on some CPUs, so a run would
+    depend on the machine's instruction set)."""
+    return np.fromiter(map(fn, x.tolist()), float, len(x))
 
 
 def _letters(c: int) -> str:

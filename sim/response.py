@@ -38,6 +38,12 @@ EVACUATION, TESTING = TYPE_NAMES.index("evacuation"), TYPE_NAMES.index("testing"
 NO_NEEDS = np.zeros(0, dtype=np.int64)
 
 
+def draw_index(rng: np.random.Generator, n: int) -> int:
+    """A position drawn uniformly from range(n), from one uniform draw (the compiled engine
+    draws it the same way)."""
+    return min(n - 1, int(rng.random() * n))
+
+
 class Response(ResidentPools):
     """Everything between a need's detection and its resolution."""
 
@@ -49,7 +55,7 @@ class Response(ResidentPools):
         self.peace = peace
         self.cfg = cfg
         self.rng = model.rng
-        self.q = EventQueue()
+        self.q = self._make_queue()
         self.q.now = start_min
         rep, org = cfg.reporting, cfg.organization
         self.mechanism = rep.mechanism
@@ -87,6 +93,25 @@ class Response(ResidentPools):
                 t += rep.joint_meeting_interval_min
         if math.isfinite(self.command_active):
             self.q.at(self.command_active, self._command_convened)
+
+    def _make_queue(self) -> EventQueue:
+        """The queue the handlers' events run from (the compiled engine's differs)."""
+        return EventQueue()
+
+    def detect(self, t0: float, t1: float, patrol_per_hour: float | None = None,
+               resident_factor: float = 1.0) -> None:
+        """Needs found between t0 and t1 (``GrassrootsModel._detect``)."""
+        self.m._detect(t0, t1, patrol_per_hour, resident_factor)
+
+    def war_step(self, t0: float, t1: float) -> None:
+        """A wartime step after the hazards: needs are found, events run, harm accrues and
+        incident sites get temporary party organizations."""
+        m = self.m
+        self.detect(t0, t1)
+        self.q.run_until(t1)
+        m._accrue_harm(t0, t1)
+        self.setup_temporary_orgs(t1)
+        self.compact_known()
 
     @property
     def n_lost_reports(self) -> int:
@@ -202,7 +227,7 @@ class Response(ResidentPools):
         idle = idx[ro.self_directed[idx] & (ro.status[idx] == IDLE) &
                    (ro.active_from[idx] <= t)]
         if len(idle):
-            self._pick(t, int(self.rng.choice(idle)))
+            self._pick(t, int(idle[draw_index(self.rng, len(idle))]))
 
     # --- decisions ------------------------------------------------------------------------
 
@@ -459,7 +484,7 @@ class Response(ResidentPools):
             seen = known[(m.township.grid_community[needs.grid[known]] == c) &
                          (st >= DETECTED) & (st <= DISPATCHED)]
             if len(seen):
-                self._dispatch(r, int(self.rng.choice(seen)), t)
+                self._dispatch(r, int(seen[draw_index(self.rng, len(seen))]), t)
             return
         lists = [self.local_pending.get(int(m.township.node_community[ro.node[r]]), [])]
         if ro.dispatchable[r]:

@@ -27,7 +27,6 @@ import pandas as pd
 
 from .agents import CommunityCadre, TownshipCadre
 from .needs import REPORTED, RESOLVED, TYPE_NAMES, Needs, type_lines
-from .response import Response
 from .roster import COMMUNITY_CADRE, Roster
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ class RoutineWork:
                                  redeployable=model.config.organization.dynamic_redeployment,
                                  coordinated=True)
             model.roster = self.roster  # the response reads it (lines per community)
-            self.response = Response(model, model.minute, peace=True)
+            self.response = model.response_class(model, model.minute, peace=True)
         for a in staff:
             a.idx = -1  # on the roster only while a duty day runs
         self.roster.initiative[:] = 0.0  # routine cases go through the chain
@@ -109,8 +108,8 @@ class RoutineWork:
         served0 = ro.served.copy()
         with self._on_duty():
             self._raise_cases(t0)
-            self.m._detect(t0, t1, patrol_per_hour=p.patrol_find_per_hour,
-                           resident_factor=p.resident_report_factor)
+            self.response.detect(t0, t1, patrol_per_hour=p.patrol_find_per_hour,
+                                 resident_factor=p.resident_report_factor)
             start = t0 + p.duty_start_hour * 60.0
             ro.shift_min[:] = 0.0
             ro.active_from[:] = start

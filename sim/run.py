@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .engine import DEFAULT_ENGINE
 from .model import GrassrootsModel
 from .outcomes import OUTCOMES, need_log, summarize
 from .params import Config
@@ -39,8 +40,9 @@ class Result:
 
 def simulate(config: Config | None = None, seed: int = 1,
              progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False) -> Result:
-    """Run one scenario to the end with the given seed."""
+             keep_model: bool = False, engine: str = DEFAULT_ENGINE) -> Result:
+    """Run one scenario to the end with the given seed (`engine`: see ``sim/engine.py``;
+    both give the same result)."""
     config = config or Config()
     # The cyclic garbage collector is paused during the run: a run makes hundreds of
     # thousands of short-lived tuples (events), which trigger collections that find nothing
@@ -48,7 +50,7 @@ def simulate(config: Config | None = None, seed: int = 1,
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        model = GrassrootsModel(config, rng=int(seed))
+        model = GrassrootsModel(config, rng=int(seed), engine=engine)
         while model.running:
             model.step()
             if progress is not None:

@@ -27,6 +27,7 @@ class World(Protocol):
     needs: Needs
     roster: Roster | None
     response: Any  # sim.response.Response, which takes a World itself
+    response_class: Any  # the engine's Response class (sim/engine.py)
     rng: np.random.Generator
     hazard_rngs: list[np.random.Generator]
     minute: float
