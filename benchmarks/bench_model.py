@@ -9,6 +9,8 @@ Prints its figures (it is not a test). What it measures, in one invocation:
       resident-steps per second = n_residents * n_steps / wall.
   (c) The ratio (b) / (a): how many more residents the model steps per second than Mesa
       steps agents one Python object at a time. Target: >= 100x.
+  (e) The same runs on the Python reference engine (``engine="python"``), in the same
+      process: how much faster the compiled engine (the default) is, by wall and CPU time.
   (d) Scaling with residents (30k, 100k, 300k, 1M; ``--quick`` skips 1M): each size runs in
       a fresh child process that reports its own wall times and peak resident memory
       (VmHWM from /proc/self/status; see ``_peak_rss_bytes`` for why not ``ru_maxrss``), so
@@ -76,19 +78,21 @@ def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
 
 
 def run_scenario(n_residents: int | None, seeds: list[int], warmup: bool = True,
-                 ) -> dict[str, Any]:
-    """Default scenario (optionally with another population size), one run per seed."""
+                 engine: str = "compiled") -> dict[str, Any]:
+    """Default scenario (optionally with another population size), one run per seed, on one
+    engine (sim/engine.py)."""
     import sim
     overrides = {"population.n_residents": n_residents} if n_residents else None
     cfg = sim.load_scenario(overrides=overrides)
     if warmup:  # first-call costs (lazy imports, caches) are not the model's per-run cost
         sim.simulate(sim.load_scenario(overrides={"population.n_residents": 2000,
                                                   "time.peace_days": 2,
-                                                  "time.war_hours": 2.0}), seed=0)
+                                                  "time.war_hours": 2.0}), seed=0,
+                     engine=engine)
     walls, cpus, n_steps, n_needs = [], [], 0, []
     for s in seeds:
         t, c = time.perf_counter(), time.process_time()
-        result = sim.simulate(cfg, seed=s)
+        result = sim.simulate(cfg, seed=s, engine=engine)
         walls.append(time.perf_counter() - t)
         cpus.append(time.process_time() - c)
         n_steps = result.n_steps
@@ -291,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n(c) ratio (b)/(a): {ratio:.1f}x (target >= {RATIO_TARGET:.0f}x: "
           f"{'met' if ratio >= RATIO_TARGET else 'NOT met'}); by CPU time: {ratio_cpu:.1f}x")
 
+    print(f"\n(e) engines: the same {len(seeds)} runs on the Python reference engine "
+          "(bit-identical results; compiled is the default) ...", flush=True)
+    reference = run_scenario(None, seeds, engine="python")
+    speedup = reference["wall_median_s"] / default["wall_median_s"]
+    speedup_cpu = reference["cpu_median_s"] / default["cpu_median_s"]
+    print("    wall per run (python): " + ", ".join(f"{w:.3f}" for w in reference["walls_s"])
+          + f" s (median {reference['wall_median_s']:.3f} s)")
+    print(f"    compiled engine {speedup:.2f}x faster by wall time, {speedup_cpu:.2f}x by CPU "
+          "time")
+
     print(f"\n(d) scaling with residents ({default['scenario']}, population.n_residents "
           "overridden), one fresh process per size:", flush=True)
     rows = bench_scaling(sizes, args.scale_runs, args.timeout)
@@ -342,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(), "platform": platform.platform(),
             "cpu_count": os.cpu_count(), "load_average": {"start": load0, "end": load1},
             "boltzmann": boltz, "default_scenario": default, "ratio": ratio,
-            "ratio_cpu": ratio_cpu,
+            "ratio_cpu": ratio_cpu, "python_engine": reference,
+            "engine_speedup": speedup, "engine_speedup_cpu": speedup_cpu,
             "scaling": rows, "targets": tg}, indent=2) + "\n")
         print(f"\nfigures written to {path}")
     failed = any(t["status"] == "FAIL" for t in tg)

@@ -67,3 +67,11 @@ def simulate(config: Config | None = None, seed: int = 1,
                   n_residents=model.residents.n, n_steps=model.step_count,
                   model=model if keep_model else None,
                   routine_cases=model.routine.log() if model.routine is not None else None)
+
+
+def warm_engine() -> None:
+    """Compile the compiled engine's kernel, or load it from numba's cache (about a minute
+    the first time on a machine, then about a second): a tiny run that reaches every entry
+    point. Sweeps call it before starting workers, which then inherit it."""
+    simulate(Config().with_overrides({"population.n_residents": 1000, "time.peace_days": 1,
+                                      "time.war_hours": 1.0}), seed=1, engine="compiled")

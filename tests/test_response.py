@@ -202,7 +202,8 @@ def test_siloed_with_thin_communities_meets_every_need():
 def test_siloed_initiative_obeys_the_lines():
     """A cadre acting on initiative belongs to the need's line (or the line is missing)."""
     m = GrassrootsModel(Config().with_overrides(
-        {**SMALL, "organization.structure": "siloed", "response.initiative_base": 1.0}), rng=4)
+        {**SMALL, "organization.structure": "siloed", "response.initiative_base": 1.0}), rng=4,
+        engine="python")  # recorded on the Python handlers (same run: tests/test_engine.py)
     rp, ro = m.response, m.roster
     seen = []
     original = rp._dispatch
@@ -264,7 +265,7 @@ def test_grid_autonomy_escalation_counts_as_reporting_delay():
 
 def test_pooled_helpers_walk_back_from_the_shelter():
     over = {**SMALL, "space.shelters_per_community": 1, "time.war_hours": 12.0}
-    m = GrassrootsModel(Config().with_overrides(over), rng=5)
+    m = GrassrootsModel(Config().with_overrides(over), rng=5, engine="python")  # recorded
     rp = m.response
     freed: list[tuple[float, int]] = []
     original = rp._pool_free

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.footprint import check_memory
+from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend, time_limit
@@ -212,6 +213,7 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
     if old is None:
         store.write_manifest(info)
     done = store.done() if resume else set()
+    warm_engine()  # compile or load the engine once: forked workers inherit it
     backend = backend or make_backend()
     n_failed = 0
     first_failed: dict[str, Any] | None = None
