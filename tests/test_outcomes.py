@@ -117,7 +117,7 @@ def test_every_outcome_is_declared_once_with_unit_label_and_direction():
 
 def test_one_direction_lookup_serves_every_caller():
     """sim.outcomes.higher_is_better is what the report and robustness studies rank by."""
-    from experiments.report import outcomes as oc
+    from experiments import outcomes as oc
     from experiments.sweeps.robustness import ranked_outcome
     from sim.outcomes import higher_is_better
 

@@ -19,7 +19,8 @@ import pytest
 from experiments.cli.main import main
 from experiments.report.page import build_report
 from experiments import i18n
-from experiments.report.sweep import ReportError, value_text
+from experiments.factors import value_text
+from experiments.report.sweep import ReportError
 from experiments.report.stats import SEED, bootstrap_mean, paired_difference
 from sim import Config, simulate
 

@@ -21,7 +21,7 @@ import pytest
 from experiments import i18n
 from experiments.cli.main import main
 from experiments.report import charts, exports
-from experiments.report import outcomes as oc
+from experiments import outcomes as oc
 from experiments.report.page import build_report
 from experiments.report.stats import SEED
 from sim.params import ConfigError

@@ -4,6 +4,8 @@ design and its report): a synthetic study with a known answer, and a tiny real o
 from __future__ import annotations
 
 import json
+import re
+import string
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,8 +14,11 @@ import pandas as pd
 import pytest
 from scipy.stats import qmc
 
+from experiments import i18n
+from experiments import outcomes as oc
+from experiments.cli.main import main
 from experiments.report.page import build_report
-from experiments.report.robustness import robustness_sections
+from experiments.report.robustness import robustness_sections, worlds_summary
 from experiments.sweeps import uncertainties
 from experiments.sweeps.backends import SerialBackend
 from experiments.sweeps.designs import load_sweep
@@ -212,3 +217,108 @@ def test_shipped_robustness_sweep_samples_plausible_ranges():
     rows = {r["key"]: r for r in describe()}
     trust = sweep.ranges["population.initial_trust"]
     assert (trust.low, trust.high) == rows["population.initial_trust"]["plausible"]
+
+
+def english_fragments() -> set[str]:
+    """The fixed English text of the robustness study's sentence templates (the words
+    around the ``{fields}``), as far as a phrase of two or more words."""
+    found = set()
+    for key, template in i18n.catalogue("en").items():
+        if key.startswith("report.robust."):
+            for literal, _, _, _ in string.Formatter().parse(template):
+                found |= {f.strip() for f in re.split(r"[(),:;.]", literal or "")
+                          if len(f.strip().split()) >= 2}
+    return found
+
+
+@pytest.fixture(scope="module")
+def named_study():
+    """The synthetic study with real names: the mechanisms for A, B and C, and catalogued
+    uncertainties (the flip is on the township office delay)."""
+    runs = synthetic_runs(120).rename(columns={"u.x": "reporting.township_delay_min",
+                                               "u.z": "population.initial_trust"})
+    runs["reporting.mechanism"] = runs["reporting.mechanism"].map(
+        {"A": "direct", "B": "hierarchical", "C": "joint_meeting"})
+    uncertain = ["reporting.township_delay_min", "population.initial_trust"]
+    res = analyze(runs, ["reporting.mechanism"], uncertain, ["total_harm"], seed=1,
+                  units={"reporting.township_delay_min": "min",
+                         "population.initial_trust": "0-1"})
+    return runs, res
+
+
+def test_robustness_sections_in_chinese_are_built_from_the_data(named_study, tmp_path):
+    runs, res = named_study
+    (tmp_path / "robustness.json").write_text(json.dumps(
+        {**res, "worlds": 120, "replications": 2}), encoding="utf-8")
+    results = SimpleNamespace(folder=tmp_path, runs=runs)
+    zh = robustness_sections(results, tmp_path / "report", "zh")
+    en = robustness_sections(results, tmp_path / "report_en", "en")
+    t = lambda key, **f: i18n.text(key, "zh", **f)  # noqa: E731
+    assert [title for title, _, _ in zh] == [t("report.robust.section.shares"),
+                                             t("report.robust.section.regret"),
+                                             t("report.robust.section.flips")]
+    (_, _, shares), (_, regret, minimax), (_, flips, where) = zh
+    assert t("report.robust.col.a_better") in shares and "总伤害" in shares
+    # regret: the minimax-regret policy (direct) in Chinese, on the chart too
+    assert "<b>直报</b>" in minimax and "的最大遗憾最小" in minimax
+    assert t("report.robust.max_regret") in regret[0].svg.read_text(encoding="utf-8")
+    # scenario discovery: the box in words from its limits, with the catalogue's name
+    sd = next(p for p in res["pairs"] if p.get("scenario_discovery"))["scenario_discovery"]
+    box = sd["boxes"][0]
+    (lo, hi), = box["limits"].values()
+    above = res["policies"][sd["no_worse"]]["levers"]["reporting.mechanism"] == "direct"
+    edge = t("report.robust.box_above" if above else "report.robust.box_below",
+             name="街道（乡镇）办公室每份报告处理时间", value=f"{lo if above else hi:.3g} 分钟")
+    assert edge in where
+    assert "采用 " in where and "覆盖率" in where and "密度" in where
+    assert "街道（乡镇）办公室每份报告处理时间" in flips[0].svg.read_text(encoding="utf-8")
+    # no English sentence template, nor the English sentence robustness.json keeps
+    zh_text = " ".join(body + " ".join(c.caption for c in charts) for _, charts, body in zh)
+    summary = " ".join(worlds_summary(results, "zh"))
+    leftovers = {f for f in english_fragments() if f in zh_text or f in summary}
+    assert not leftovers and box["text"] not in zh_text + summary
+    assert "直报" in summary and "例外情形：采用" in summary
+    # the English report says the same thing in English (and as robustness.json keeps it)
+    assert box["text"] in en[2][2].replace("&#x27;", "'")
+
+
+def test_chinese_robustness_report_from_the_command_line(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.format(base=BASE), encoding="utf-8")
+    out = tmp_path / "out"
+    run_sweep(make_plan(load_sweep(path)), out, SerialBackend(), quiet=True, timeseries=False)
+    assert main(["report", str(out), "--lang", "zh", "--quiet", "--resamples", "200"]) == 0
+    page = (out / "report" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"data:[^\"]+", "", page)  # the charts' images
+    t = lambda key, **f: i18n.text(key, "zh", **f)  # noqa: E731
+    for key in ("report.robust.title", "report.robust.section.shares",
+                "report.robust.section.regret", "report.robust.section.flips"):
+        assert t(key) in text
+    assert "的最大遗憾最小" in text and "层级上报" in text and "直报" in text
+    data = json.loads((out / "robustness.json").read_text(encoding="utf-8"))
+    flips = [p for p in data["pairs"] if p.get("scenario_discovery")]
+    if any(p["scenario_discovery"]["boxes"] for p in flips):
+        assert "覆盖率" in text and "密度" in text
+    leftovers = {f for f in english_fragments() if f in text}
+    assert not leftovers
+    assert not any(b["text"] in text for p in flips for b in p["scenario_discovery"]["boxes"])
+
+
+def test_outcome_text_of_a_study_comes_from_experiments_outcomes(synthetic, tmp_path,
+                                                                 monkeypatch):
+    """robustness.json and the report name outcomes by experiments.outcomes (label, words),
+    the report's one source of outcome text, in every language."""
+    runs, _ = synthetic
+    monkeypatch.setattr(oc, "label", lambda o, lang=i18n.DEFAULT: f"LABEL[{o}:{lang}]")
+    monkeypatch.setattr(oc, "words", lambda o, lang=i18n.DEFAULT: f"WORDS[{o}:{lang}]")
+    res = analyze(runs, ["reporting.mechanism"], ["u.x", "u.z"], ["total_harm"], seed=1)
+    assert res["outcomes"][0]["label"] == "LABEL[total_harm:en]"
+    boxes = [b for p in res["pairs"] for b in (p.get("scenario_discovery") or {}).get(
+        "boxes", [])]
+    assert boxes and all("WORDS[total_harm:en] is no worse" in b["text"] for b in boxes)
+    (tmp_path / "robustness.json").write_text(json.dumps(
+        {**res, "worlds": 200, "replications": 2}), encoding="utf-8")
+    sections = robustness_sections(SimpleNamespace(folder=tmp_path, runs=runs),
+                                   tmp_path / "report", "zh")
+    assert "LABEL[total_harm:zh]" in sections[0][2] and "LABEL[total_harm:zh]" in sections[1][2]
+    assert "WORDS[total_harm:zh]" in sections[2][2]

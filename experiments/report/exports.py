@@ -19,7 +19,7 @@ import pandas as pd
 from experiments import i18n
 from experiments.report import charts
 from experiments.report.sweep import Comparison, SweepResults
-from experiments.report import outcomes as oc
+from experiments import outcomes as oc
 
 A4_INCHES = (8.27, 11.69)
 SHEET_NAME_MAX = 31  # Excel's limit on sheet names

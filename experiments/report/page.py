@@ -27,7 +27,7 @@ from typing import Any
 from experiments.report import charts as rcharts
 from experiments.runs.output import atomic_write_text, package_version
 from experiments import i18n
-from experiments.report import outcomes as oc
+from experiments import outcomes as oc
 from experiments.report.decision import MARGIN, question
 from experiments.report.sweep import (
     KEY_OUTCOMES,
@@ -215,7 +215,7 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                                 "".join(_p(x) for x in sens_text) + "".join(
                                     f"<p class=warn>{html.escape(w)}</p>"
                                     for w in sens_warnings)))
-    sections += [Section(*s) for s in robustness_sections(results, out)]
+    sections += [Section(*s) for s in robustness_sections(results, out, lang)]
     # what the command line prints and the PDF answers: the decision, else the sensitivity
     keys = [r.sentence for r in decision.recommendations] + decision.headlines \
         if decision else sens_text or [f.text for f in findings[:6]]

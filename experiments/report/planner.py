@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import factors as fc
 from experiments import i18n
 from experiments.report import charts
 from experiments.report import decision as dc
-from experiments.report import outcomes as oc
+from experiments import outcomes as oc
 from experiments.report.stats import N_RESAMPLES, SEED, Estimate, bootstrap_mean
 from experiments.report.sweep import SweepResults, baseline_of, same
 
@@ -95,7 +96,7 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
                         factors, main)
     parts = []
     for factor in factors:
-        factor_name = factor_label(factor, lang)
+        factor_name = fc.name(factor, lang)
         for k, outcome in enumerate(main):
             r = dc.rank_factor(results, factor, outcome, baseline, lang, n_resamples, seed)
             decision.rankings.append(r)
@@ -167,11 +168,6 @@ def direction(outcome: str, lang: str) -> str:
     h = oc.higher_is_better(outcome)
     return i18n.text("report.higher_better" if h else "report.lower_better" if h is False
                      else "report.no_direction", lang)
-
-
-def factor_label(factor: str, lang: str) -> str:
-    key = f"report.factor.{factor}"
-    return i18n.text(key, lang) if i18n.has(key, lang) else factor
 
 
 def figure(chart: charts.Chart) -> str:

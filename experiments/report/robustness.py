@@ -1,4 +1,5 @@
-"""The report's robustness sections, from a robustness sweep's ``robustness.json``.
+"""The report's robustness sections, from a robustness sweep's ``robustness.json``, in the
+report's language.
 
 - **Share of worlds won**: for each pair of policies and each outcome, the share of worlds
   in which the first is better, with its 95% Wilson interval;
@@ -8,14 +9,16 @@
   worlds as points on the two uncertainties with the highest feature scores, coloured by the
   winner, with the first PRIM box drawn over them and described in words.
 
+Words are built here from the file's data (policy levers, outcome names, box limits), not
+read from its English sentences, so that every language reads the same study.
 Each section is returned as ``(title, charts, HTML body)`` for the page to lay out.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +27,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from experiments import factors as fc
 from experiments import i18n
+from experiments import outcomes as oc
 from experiments.report import charts
-from experiments.report import outcomes as oc
 from experiments.report.sweep import SweepResults
-from experiments.sweeps.robustness import ranked_outcome, wilson, world_values
+from experiments.sweeps.robustness import (DENSITY_TARGET, MAX_BOX_DIMENSIONS, flip_sentence,
+                                           ranked_outcome, wilson, world_values)
 
 MAX_SCATTERS = 6  # flipping pairs drawn (the most balanced first)
 
@@ -38,12 +43,28 @@ def read_robustness(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _short(label: str) -> str:
-    return ", ".join(part.split(" = ", 1)[-1] for part in label.split(", "))
+def policy_labels(data: dict[str, Any], lang: str) -> list[str]:
+    """Each policy's label in the report's language, from its levers."""
+    return [fc.policy_text(p["levers"], lang) for p in data["policies"]]
 
 
-def share_chart(data: dict[str, Any], out: Path) -> charts.Chart:
-    labels = [_short(p["label"]) for p in data["policies"]]
+def uncertainty_units(data: dict[str, Any]) -> dict[str, str]:
+    """The uncertainties' units: ``units``, else (a file written before it) ``ranges``."""
+    return data.get("units") or {k: r.get("unit", "")
+                                 for k, r in (data.get("ranges") or {}).items()}
+
+
+def box_sentence(data: dict[str, Any], outcome: str, discovery: dict[str, Any],
+                 box: dict[str, Any], lang: str) -> str:
+    """A PRIM box of a flipping pair in words, in the report's language."""
+    levers = [p["levers"] for p in data["policies"]]
+    return flip_sentence(levers[discovery["no_worse"]], levers[discovery["than"]], outcome,
+                         box, uncertainty_units(data), lang)
+
+
+def share_chart(data: dict[str, Any], out: Path, lang: str) -> charts.Chart:
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    labels = policy_labels(data, lang)
     outcomes = [o["name"] for o in data["outcomes"]]
     n_pairs = max(1, len(data["pairs"]) // max(1, len(outcomes)))
     with mpl.rc_context(charts.STYLE):
@@ -60,19 +81,19 @@ def share_chart(data: dict[str, Any], out: Path) -> charts.Chart:
                     capsize=3)
             ax.axvline(0.5, color="grey", lw=1, ls="--")
             ax.set_xlim(0, 1)
-            ax.set_yticks(y, [f"{labels[p['a']]}  vs  {labels[p['b']]}" for p in pairs])
-            ax.set_xlabel("share of worlds in which the first is better")
-            ax.set_title(oc.label(outcome))
-        fig.suptitle("Share of plausible worlds won, per pair of policies")
-    caption = (f"{data['worlds']} worlds (Latin hypercube of the plausible ranges), "
-               f"{data['replications']} replication(s) each, the same seeds for every policy. "
-               f"Whiskers: 95% Wilson interval. Grey: the ranking flips in more than "
-               f"{data['flip_share']:.0%} of worlds.")
-    return charts.save(fig, out, "robustness_shares", "Share of worlds won", caption)
+            ax.set_yticks(y, [t("report.robust.vs", a=labels[p["a"]], b=labels[p["b"]])
+                              for p in pairs])
+            ax.set_xlabel(t("report.robust.share_axis"))
+            ax.set_title(oc.label(outcome, lang))
+        fig.suptitle(t("report.robust.share_title"))
+    caption = t("report.robust.share_caption", worlds=data["worlds"],
+                reps=data["replications"], share=f"{data['flip_share']:.0%}")
+    return charts.save(fig, out, "robustness_shares", t("report.robust.share_chart"), caption)
 
 
-def regret_chart(data: dict[str, Any], out: Path) -> charts.Chart:
-    labels = [_short(p["label"]) for p in data["policies"]]
+def regret_chart(data: dict[str, Any], out: Path, lang: str) -> charts.Chart:
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    labels = policy_labels(data, lang)
     outcomes = [o["name"] for o in data["outcomes"]]
     with mpl.rc_context(charts.STYLE):
         fig = charts.new_figure(6 * len(outcomes) + 3, 1.6 + 0.45 * len(labels))
@@ -83,26 +104,25 @@ def regret_chart(data: dict[str, Any], out: Path) -> charts.Chart:
             y = np.arange(len(rows))[::-1]
             best = data["minimax_regret"].get(outcome)
             ax.barh(y, [r["median"] for r in rows], color=charts.OKABE_ITO[0], height=0.6,
-                    label="median regret")
+                    label=t("report.robust.median_regret"))
             ax.scatter([r["max"] for r in rows], y, color=charts.WORSE, marker="D", zorder=3,
-                       label="maximum regret")
+                       label=t("report.robust.max_regret"))
             for yi, r in zip(y, rows):
                 if r["policy"] == best:
-                    ax.annotate("least max. regret", (r["max"], yi), xytext=(6, 0),
+                    ax.annotate(t("report.robust.least_max"), (r["max"], yi), xytext=(6, 0),
                                 textcoords="offset points", va="center", fontsize=11)
             ax.set_yticks(y, [labels[r["policy"]] for r in rows])
-            ax.set_xlabel(f"regret ({oc.unit_text(outcome)})")
-            ax.set_title(oc.label(outcome))
+            ax.set_xlabel(t("report.robust.regret_axis", unit=oc.unit_text(outcome, lang)))
+            ax.set_title(oc.label(outcome, lang))
             ax.legend(frameon=False, loc="lower right")
-        fig.suptitle("Regret: how far each policy falls short of the best in each world")
-    return charts.save(fig, out, "robustness_regret", "Regret per policy",
-                       "Regret in a world = the best policy's outcome there minus this "
-                       "policy's (in the outcome's unit); median over worlds (bar) and "
-                       "maximum (diamond).")
+        fig.suptitle(t("report.robust.regret_title"))
+    return charts.save(fig, out, "robustness_regret", t("report.robust.regret_chart"),
+                       t("report.robust.regret_caption"))
 
 
 def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any],
-               out: Path, i: int) -> charts.Chart | None:
+               out: Path, i: int, lang: str) -> charts.Chart | None:
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     sd = pair["scenario_discovery"]
     scores = sd.get("feature_scores") or {}
     keys = sorted(scores, key=lambda k: -scores[k])[:2]
@@ -116,7 +136,7 @@ def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any]
     values, x = world_values(results.runs, policies, data["uncertainties"], outcome, table)
     both = values[[pair["a"], pair["b"]]].dropna()
     better = (both[pair["a"]] - both[pair["b"]]) * (1 if ranked_outcome(outcome) else -1)
-    labels = [_short(p["label"]) for p in data["policies"]]
+    labels = policy_labels(data, lang)
     with mpl.rc_context(charts.STYLE):
         fig = charts.new_figure(9, 7)
         ax = fig.subplots()
@@ -126,23 +146,25 @@ def flip_chart(results: SweepResults, data: dict[str, Any], pair: dict[str, Any]
                                   (better == 0, None, charts.UNCLEAR)):
             if mask.any():
                 ax.scatter(xs.loc[mask, keys[0]], xs.loc[mask, keys[1]], s=28, color=colour,
-                           label=f"{labels[who]} better" if who is not None else "tie")
+                           label=t("report.robust.better", policy=labels[who])
+                           if who is not None else t("report.robust.tie"))
         if sd["boxes"]:
             lims = sd["boxes"][0]["limits"]
             (x0, x1), (y0, y1) = (lims.get(k, [xs[k].min(), xs[k].max()]) for k in keys)
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2.5,
-                                   ls="--", color="black", label="PRIM box"))
-        ax.set_xlabel(keys[0])
-        ax.set_ylabel(keys[1])
+                                   ls="--", color="black", label=t("report.robust.prim_box")))
+        ax.set_xlabel(fc.name(keys[0], lang))
+        ax.set_ylabel(fc.name(keys[1], lang))
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
-        ax.set_title(f"{oc.label(outcome)}:\n{labels[pair['a']]} vs {labels[pair['b']]}",
+        ax.set_title(oc.label(outcome, lang) + "\n"
+                     + t("report.robust.vs", a=labels[pair["a"]], b=labels[pair["b"]]),
                      fontsize=13)
-    caption = (f"Each point is a world, placed on the two uncertainties with the highest "
-               f"feature scores ({', '.join(f'{k}: {scores.get(k, 0):.2f}' for k in keys)}).")
-    return charts.save(fig, out, f"robustness_flip_{i}", "Where the ranking flips", caption)
+    scored = t("report.sep").join(f"{fc.name(k, lang)}: {scores.get(k, 0):.2f}" for k in keys)
+    return charts.save(fig, out, f"robustness_flip_{i}", t("report.robust.flip_chart"),
+                       t("report.robust.flip_caption", scores=scored))
 
 
-def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
+def worlds_summary(results: SweepResults, lang: str = i18n.DEFAULT) -> list[str]:
     """For the decision summary: per outcome, the policy with the least maximum regret, the
     share of plausible worlds in which it beats each other policy (95% CI), and where that
     ranking flips (the first PRIM box in words). Empty without ``robustness.json``."""
@@ -150,7 +172,7 @@ def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
     if data is None:
         return []
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
-    labels = [p["label"] for p in data["policies"]]
+    labels = policy_labels(data, lang)
     lines = []
     for outcome, best in data["minimax_regret"].items():
         share_best = next((r["share_best"] for r in data["regret"]
@@ -165,7 +187,8 @@ def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
             low, high = wilson(won, p["n_worlds"])
             other = labels[p["b"] if first else p["a"]]
             flip = p.get("scenario_discovery") or {}
-            where = " ".join(b["text"] for b in flip.get("boxes", [])[:1])
+            where = " ".join(box_sentence(data, outcome, flip, b, lang)
+                             for b in flip.get("boxes", [])[:1])
             wins.append(t("report.robust.wins", other=other, share=f"{share:.0%}",
                           low=f"{low:.0%}", high=f"{high:.0%}")
                         + (" " + t("report.robust.flips", where=where) if where else ""))
@@ -176,37 +199,53 @@ def worlds_summary(results: SweepResults, lang: str = "en") -> list[str]:
     return lines
 
 
-def robustness_sections(results: SweepResults, out: Path
+def share_row(pair: dict[str, Any], outcome: str, labels: list[str], lang: str) -> str:
+    """A table row: outcome, A, B, the share of worlds in which A is better (95% CI), and the
+    difference A - B (median, 10th to 90th percentile)."""
+    e = html.escape
+    low, high = pair["share_a_wins_ci"]
+    share = i18n.text("report.range", lang, low=f"{low:.0%}", high=f"{high:.0%}")
+    diff = i18n.text("report.range", lang, low=f"{pair['diff_p10']:,.4g}",
+                     high=f"{pair['diff_p90']:,.4g}")
+    cells = (outcome, labels[pair["a"]], labels[pair["b"]],
+             f"{pair['share_a_wins']:.0%} ({share})", f"{pair['diff_median']:,.4g} ({diff})")
+    return "<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>"
+
+
+def robustness_sections(results: SweepResults, out: Path, lang: str = i18n.DEFAULT
                         ) -> list[tuple[str, list[charts.Chart], str]]:
     """The robustness sections of a sweep report (none without ``robustness.json``)."""
     data = read_robustness(results.folder)
     if data is None:
         return []
     e = html.escape
-    labels = [p["label"] for p in data["policies"]]
-    rows = "".join(
-        f"<tr><td>{e(oc.label(o['name']))}</td><td>{e(labels[p['a']])}</td><td>{e(labels[p['b']])}</td>"
-        f"<td>{p['share_a_wins']:.0%} ({p['share_a_wins_ci'][0]:.0%} to "
-        f"{p['share_a_wins_ci'][1]:.0%})</td><td>{p['diff_median']:,.4g} ({p['diff_p10']:,.4g} "
-        f"to {p['diff_p90']:,.4g})</td></tr>"
-        for o in data["outcomes"] for p in data["pairs"] if p["outcome"] == o["name"])
-    shares = ("<table><tr><th>outcome</th><th>A</th><th>B</th><th>A better in (95% CI)</th>"
-              "<th>A - B: median (10th to 90th percentile)</th></tr>" + rows + "</table>")
-    minimax = "".join(f"<li>{e(oc.label(o))}: <b>{e(labels[p])}</b> has the least "
-                      f"maximum regret.</li>" for o, p in data["minimax_regret"].items())
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    labels = policy_labels(data, lang)
+    rows = "".join(share_row(p, oc.label(o["name"], lang), labels, lang)
+                   for o in data["outcomes"] for p in data["pairs"] if p["outcome"] == o["name"])
+    head = "".join(f"<th>{e(t(f'report.robust.col.{c}'))}</th>"
+                   for c in ("outcome", "a", "b", "a_better", "diff"))
+    shares = f"<table><tr>{head}</tr>{rows}</table>"
+    minimax = "".join(
+        "<li>" + t("report.robust.minimax", outcome=e(oc.label(o, lang)),
+                   policy=f"<b>{e(labels[p])}</b>") + "</li>"
+        for o, p in data["minimax_regret"].items())
     flips = sorted((p for p in data["pairs"] if p.get("scenario_discovery")),
                    key=lambda p: -min(p["a_wins"], p["b_wins"]))
     flip_charts = [c for i, p in enumerate(flips[:MAX_SCATTERS])
-                   if (c := flip_chart(results, data, p, out, i)) is not None]
-    texts = "".join(f"<li>{e(b['text'])}</li>" for p in flips
-                    for b in p["scenario_discovery"]["boxes"])
+                   if (c := flip_chart(results, data, p, out, i, lang)) is not None]
+    texts = "".join(
+        f"<li>{e(box_sentence(data, p['outcome'], p['scenario_discovery'], b, lang))}</li>"
+        for p in flips for b in p["scenario_discovery"]["boxes"])
     n_plain = sum(1 for p in flips if not p["scenario_discovery"]["boxes"])
     if n_plain:
-        texts += (f"<li>{n_plain} of the {len(flips)} flipping comparisons have no box of at "
-                  "most three uncertainties in which the flip holds in 80% of worlds.</li>")
-    none = "<p>No pair's ranking flips in more than " \
-        f"{data['flip_share']:.0%} of worlds.</p>" if not flips else ""
-    return [("Robustness: share of worlds won", [share_chart(data, out)], shares),
-            ("Robustness: regret", [regret_chart(data, out)], f"<ul>{minimax}</ul>"),
-            ("Robustness: where the ranking flips", flip_charts,
+        texts += "<li>" + e(t("report.robust.no_box", n=n_plain, total=len(flips),
+                              dims=MAX_BOX_DIMENSIONS,
+                              density=f"{DENSITY_TARGET:.0%}")) + "</li>"
+    none = "" if flips else \
+        "<p>" + e(t("report.robust.no_flips", share=f"{data['flip_share']:.0%}")) + "</p>"
+    return [(t("report.robust.section.shares"), [share_chart(data, out, lang)], shares),
+            (t("report.robust.section.regret"), [regret_chart(data, out, lang)],
+             f"<ul>{minimax}</ul>"),
+            (t("report.robust.section.flips"), flip_charts,
              none + (f"<ul>{texts}</ul>" if texts else ""))]

@@ -12,13 +12,11 @@ import pandas as pd
 
 from experiments.report import charts
 from experiments import i18n
-from experiments.report import outcomes as oc
+from experiments import factors as fc
+from experiments import outcomes as oc
+from experiments.factors import value_text
 from experiments.runs.output import read_parquet_file
-from experiments.report.sweep import (
-    SweepResults,
-    same,
-    value_text,
-)
+from experiments.report.sweep import SweepResults, same
 from experiments.report.stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
 
 MAX_LINES = 7  # policies drawn on one chart: more would not be told apart
@@ -209,12 +207,7 @@ def heatmap(results: SweepResults, out: Path, outcomes: list[str], n_reps: int
         matrices.append((oc.label(outcome, results.lang), oc.unit_text(outcome, results.lang),
                          m))
     lang = results.lang
-
-    def name(key: str) -> str:
-        return i18n.text(f"report.factor.{key}", lang) if i18n.has(f"report.factor.{key}",
-                                                                     lang) else key
-
-    return charts.heatmap(out, matrices, name(rows_key), [value_text(rows_key, r, lang)
-                                                          for r in rows],
-                          name(cols_key), [value_text(cols_key, c, lang) for c in cols], n_reps,
-                          lang)
+    return charts.heatmap(out, matrices, fc.name(rows_key, lang),
+                          [value_text(rows_key, r, lang) for r in rows],
+                          fc.name(cols_key, lang),
+                          [value_text(cols_key, c, lang) for c in cols], n_reps, lang)

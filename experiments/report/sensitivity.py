@@ -18,8 +18,9 @@ import pandas as pd
 
 from experiments import i18n
 from experiments.report import charts
-from experiments.report import outcomes as oc
-from experiments.report.sweep import SweepResults, value_text
+from experiments import outcomes as oc
+from experiments.factors import value_text
+from experiments.report.sweep import SweepResults
 from experiments.sweeps.sensitivity import convergence_warnings
 
 

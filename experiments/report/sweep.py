@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from experiments import i18n
-from experiments.report import outcomes as oc
+from experiments import outcomes as oc
+from experiments.factors import value_text
 from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
                                       bootstrap_mean, paired_difference)
 from experiments.sweeps.runner import resume_command
@@ -31,11 +32,6 @@ from experiments.sweeps.store import SweepStore
 MIN_REPLICATIONS = 10  # fewer pairs than this: intervals are rough
 KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
                 "p90_response_min", "peak_backlog")
-FACTOR_WORDS = {  # config key -> how a value reads in a label
-    "reporting.mechanism": "{} reporting",
-    "organization.structure": "{} structure",
-    "volunteers.team_size_per_1000": "{} volunteers per 1,000",
-}
 
 
 class ReportError(Exception):
@@ -48,22 +44,6 @@ def same(a: Any, b: Any) -> bool:
             and not isinstance(a, bool) and not isinstance(b, bool):
         return float(a) == float(b)
     return str(a) == str(b)
-
-
-TERMS = {"reporting.mechanism": "mechanism", "organization.structure": "structure"}
-
-
-def value_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
-    """How a factor's value reads in a label: "direct reporting", "30 volunteers per 1,000"."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        value = int(value)
-    term = f"{TERMS.get(key, key)}.{value}"
-    if key in TERMS and i18n.has(term, lang):
-        return i18n.text(term, lang)
-    text = str(value).replace("_", " ")
-    if i18n.has(f"report.level.{key}", lang):
-        return i18n.text(f"report.level.{key}", lang, value=text)
-    return FACTOR_WORDS.get(key, key.split(".")[-1].replace("_", " ") + " {}").format(text)
 
 
 @dataclass
@@ -241,8 +221,7 @@ def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     changed = [k for k, a, b in zip(results.policy_factors, policy, base) if not same(a, b)]
     shared = [k for k in results.policy_factors if k not in changed]
-    what = t(f"report.what.{outcome}") if i18n.has(f"report.what.{outcome}", lang) \
-        else oc.label(outcome, lang)
+    what = oc.words(outcome, lang)
     better = t(f"report.better.{outcome}") if i18n.has(f"report.better.{outcome}", lang) \
         else t("report.better")
     rough = d.n < MIN_REPLICATIONS

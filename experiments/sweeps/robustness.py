@@ -14,8 +14,14 @@ every *world* (one Latin-hypercube draw of the uncertainties) with the same repl
 - *scenario discovery* for each pair whose ranking flips in more than 5% of worlds: PRIM
   boxes (Friedman & Fisher 1999, as in Bryant & Lempert 2010; EMA Workbench's implementation)
   that describe the worlds in which the less frequent winner is no worse, with coverage and
-  density, in words; and extra-trees feature scores (EMA Workbench) of which uncertainties
-  drive the difference.
+  density; and extra-trees feature scores (EMA Workbench) of which uncertainties drive the
+  difference.
+
+The summary is data (policy levers, outcome names, box limits with the uncertainties' units);
+:func:`flip_sentence` says a box in words in any catalogue language (the report calls it in
+the report's language; ``robustness.json`` keeps the English sentence for its readers).
+Outcome, policy and uncertainty names come from :mod:`experiments.outcomes` and
+:mod:`experiments.factors`, as in the report.
 
 EMA Workbench is imported only where PRIM and feature scoring run (it is slow to import).
 """
@@ -31,12 +37,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import factors as fc
+from experiments import i18n
+from experiments import outcomes as oc
+
 FLIP_SHARE = 0.05  # a pair "flips" when the less frequent winner wins in more than this share
 Z95 = 1.959963984540054
 MAX_BOX_DIMENSIONS = 3  # a box a reader can hold in mind
 MAX_BOXES = 2
 DENSITY_TARGET = 0.8  # a box worth reading: the statement holds in 4 of 5 of its worlds
-PLAIN_UNITS = {"1/hour": "per hour", "share": "", "0-1": "", "x": "", "-": ""}
 
 
 def ranked_outcome(outcome: str) -> bool:
@@ -50,20 +59,6 @@ def ranked_outcome(outcome: str) -> bool:
         raise ValueError(f"{outcome}: no policy is better by it; outcomes that rank "
                          f"policies: {', '.join(ranked)}")
     return higher
-
-
-def outcome_label(outcome: str) -> str:
-    from sim import OUTCOMES
-
-    return OUTCOMES[outcome].label if outcome in OUTCOMES else outcome
-
-
-def outcome_words(outcome: str) -> str:
-    """An outcome's name as words: total_harm -> "total harm", mean_response_min -> "mean
-    response time"."""
-    if outcome.endswith("_min"):
-        return outcome.removesuffix("_min").replace("_", " ") + " time"
-    return outcome.replace("_", " ")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -81,10 +76,6 @@ def policy_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     if not policies:
         return pd.DataFrame(index=[0])
     return runs[policies].drop_duplicates().reset_index(drop=True)
-
-
-def policy_label(row: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in row.items()) or "the only policy"
 
 
 def world_values(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
@@ -217,57 +208,62 @@ def feature_scores(x: pd.DataFrame, diff: np.ndarray, seed: int) -> dict[str, fl
     return {str(k): float(v) for k, v in scores.iloc[:, 0].items()}
 
 
-def _num(v: float, unit: str) -> str:
-    text = f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-    unit = PLAIN_UNITS.get(unit, unit)
-    return f"{text} {unit}" if unit else text
-
-
-def box_words(box: dict[str, Any], units: dict[str, str]) -> str:
-    """'reporting.command_delay_min is above 6.5 min and ...' for a PRIM box."""
+def box_words(box: dict[str, Any], units: dict[str, str], lang: str = i18n.DEFAULT) -> str:
+    """A PRIM box in words: "township office delay per report is above 6.5 min and ..." (each
+    restricted uncertainty, by the side of its full range the box keeps)."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     parts = []
     for key, (lo, hi) in box["limits"].items():
         full_lo, full_hi = box["full_range"][key]
-        unit = units.get(key, "")
+        name, unit = fc.name_in_sentence(key, lang), units.get(key, "")
         if lo > full_lo and hi < full_hi:
-            parts.append(f"{key} is between {_num(lo, unit)} and {_num(hi, unit)}")
+            parts.append(t("report.robust.box_between", name=name,
+                           low=fc.quantity(lo, unit, lang), high=fc.quantity(hi, unit, lang)))
         elif lo > full_lo:
-            parts.append(f"{key} is above {_num(lo, unit)}")
+            parts.append(t("report.robust.box_above", name=name,
+                           value=fc.quantity(lo, unit, lang)))
         else:
-            parts.append(f"{key} is below {_num(hi, unit)}")
-    return " and ".join(parts)
+            parts.append(t("report.robust.box_below", name=name,
+                           value=fc.quantity(hi, unit, lang)))
+    return t("report.robust.and").join(parts)
 
 
-def flip_sentence(pol: pd.DataFrame, winner: int, loser: int, outcome: str,
-                  box: dict[str, Any], units: dict[str, str]) -> str:
-    """'With reporting.mechanism = hierarchical instead of direct (...), total harm is no
-    worse when ... (coverage 80%, density 90%).'"""
-    w, lo = pol.loc[winner].to_dict(), pol.loc[loser].to_dict()
-    differ = [k for k in w if str(w[k]) != str(lo[k])]
-    same = [k for k in w if k not in differ]
-    change = ", ".join(f"{k} = {w[k]} instead of {lo[k]}" for k in differ)
-    where = f" ({', '.join(f'{k} = {w[k]}' for k in same)})" if same else ""
-    return (f"With {change}{where}, {outcome_words(outcome)} is no worse when "
-            f"{box_words(box, units)} (coverage {box['coverage']:.0%}: share of such worlds "
-            f"inside the box; density {box['density']:.0%}: share of the box's worlds where "
-            f"it holds).")
+def flip_sentence(winner: dict[str, Any], loser: dict[str, Any], outcome: str,
+                  box: dict[str, Any], units: dict[str, str], lang: str = i18n.DEFAULT) -> str:
+    """Where the less frequent winner of a pair is no worse, in words: "With direct reporting
+    instead of hierarchical reporting (siloed structure), total harm is no worse when ...
+    (coverage 80%: ...; density 90%: ...)." ``winner`` and ``loser``: the two policies'
+    levers; ``units``: the uncertainties' units."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    differ = [k for k in winner if str(winner[k]) != str(loser[k])]
+    same = [k for k in winner if k not in differ]
+    change = t("report.sep").join(
+        t("report.robust.instead", new=fc.value_text(k, winner[k], lang),
+          old=fc.value_text(k, loser[k], lang)) for k in differ)
+    context = t("report.robust.context", levels=fc.policy_text(
+        {k: winner[k] for k in same}, lang)) if same else ""
+    return t("report.robust.flip", change=change, context=context,
+             outcome=oc.words(outcome, lang), where=box_words(box, units, lang),
+             coverage=f"{box['coverage']:.0%}", density=f"{box['density']:.0%}")
 
 
 def analyze(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
             outcomes: list[str], seed: int = 0, units: dict[str, str] | None = None
             ) -> dict[str, Any]:
-    """The robustness summary (what ``robustness.json`` holds) of a runs table."""
-    units = units or {}
+    """The robustness summary (what ``robustness.json`` holds) of a runs table: names for
+    readers (policy and outcome labels, the flip sentences) in English."""
+    units = {k: (units or {}).get(k, "") for k in uncertainties}
     pol = policy_table(runs, policies)
+    levers = pol.to_dict("records")
     result: dict[str, Any] = {
-        "policies": [{"id": i, "label": policy_label(r), "levers": r}
-                     for i, r in enumerate(pol.to_dict("records"))],
-        "uncertainties": uncertainties, "flip_share": FLIP_SHARE, "outcomes": [],
-        "pairs": [], "regret": [], "minimax_regret": {}}
+        "policies": [{"id": i, "label": fc.policy_text(r), "levers": r}
+                     for i, r in enumerate(levers)],
+        "uncertainties": uncertainties, "units": units, "flip_share": FLIP_SHARE,
+        "outcomes": [], "pairs": [], "regret": [], "minimax_regret": {}}
     for outcome in outcomes:
         higher = ranked_outcome(outcome)
         values, x = world_values(runs, policies, uncertainties, outcome)
-        result["outcomes"].append({"name": outcome, "label": outcome_label(outcome),
+        result["outcomes"].append({"name": outcome, "label": oc.label(outcome),
                                    "higher_is_better": higher,
                                    "n_worlds": int(values.dropna().shape[0])})
         reg = regret(values, higher)
@@ -292,7 +288,8 @@ def analyze(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
                 no_worse = better >= 0 if minority == a else better <= 0
                 boxes = prim_boxes(x.loc[pair.index], no_worse)
                 for box in boxes:
-                    box["text"] = flip_sentence(pol, minority, other, outcome, box, units)
+                    box["text"] = flip_sentence(levers[minority], levers[other], outcome,
+                                                box, units)
                 entry["scenario_discovery"] = {
                     "no_worse": int(minority), "than": int(other), "boxes": boxes,
                     "feature_scores": feature_scores(x.loc[pair.index], pair[a] - pair[b],

@@ -1,9 +1,12 @@
-"""What the report needs to know of each outcome: unit, label, direction, what it derives from.
+"""What readers are told of each outcome: unit, label, direction, what it derives from.
 
 One adapter over the outcome declarations of :mod:`sim.outcomes` (``unit``, ``label``,
 ``higher_is_better``, ``derived_from``); an undeclared name has no unit, no direction and
 itself as its label. Labels shown to readers come from the translation catalogue
 (``report.outcome.<name>``), else the declared (English) label.
+
+The one source of outcome text for the report and the robustness study
+(:mod:`experiments.sweeps.robustness`), so it sits outside both.
 """
 
 from __future__ import annotations
