@@ -48,6 +48,24 @@ def response_class(engine: str) -> type[Response]:
     return CompiledResponse if engine == "compiled" else Response
 
 
+_ENTRY: dict[Any, Callable[..., Any]] = {}
+
+
+def _call(kernel_fn: Any, *args: Any) -> Any:
+    """Call a kernel function; after its first call, through its compiled entry point,
+    which skips numba's dispatch (typing each argument anew: about 25 us a call, a tenth of
+    a run over its ~500 calls). This module passes every kernel function arguments of the
+    same types on every call (arrays of fixed dtype and layout), which the entry point
+    relies on; a function that was compiled for more than one signature keeps dispatch."""
+    entry = _ENTRY.get(kernel_fn)
+    if entry is not None:
+        return entry(*args)
+    result = kernel_fn(*args)
+    if len(kernel_fn.overloads) == 1:
+        _ENTRY[kernel_fn] = next(iter(kernel_fn.overloads.values())).entry_point
+    return result
+
+
 def _csr(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Index lists per community as (pointers, indices)."""
     ptr = np.zeros(len(lists) + 1, dtype=np.int64)
@@ -99,19 +117,20 @@ class CompiledQueue:
             raise ValueError(f"event at minute {t} is before now ({self.now})")
         self._make_room(1)
         a, b, c = (*map(int, args), 0, 0, 0)[:3]
-        K.push(self.loop, t, EVENT_CODES[fn.__name__], a, b, c)
+        _call(K.push, self.loop, t, EVENT_CODES[fn.__name__], a, b, c)
 
-    def at_each(self, times: np.ndarray, fn: Callable[..., Any], a: np.ndarray,
-                b: np.ndarray) -> None:
-        """``at(times[k], fn, a[k], b[k])`` for each k, in order."""
+    def at_each(self, times: np.ndarray, fn: Callable[..., Any], *columns: np.ndarray
+                ) -> None:
+        """``at(times[k], fn, columns[0][k], columns[1][k])`` for each k, in order."""
         times = np.asarray(times, dtype=float)
         if len(times) == 0:
             return
         if times.min() < self.now:
             raise ValueError(f"event at minute {times.min()} is before now ({self.now})")
         self._make_room(len(times))
-        K.push_many(self.loop, times, EVENT_CODES[fn.__name__],
-                    np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+        a, b = (*(np.asarray(c, dtype=np.int64) for c in columns),
+                np.zeros(len(times), np.int64), np.zeros(len(times), np.int64))[:2]
+        _call(K.push_many, self.loop, times, EVENT_CODES[fn.__name__], a, b)
 
     def run_until(self, t_end: float) -> None:
         q = self.loop
@@ -121,7 +140,8 @@ class CompiledQueue:
         rp = self.response
         state = rp.kernel_state()
         self._make_room(0)
-        while K.run_until(*state, self.loop, rp.params, rp.rng, float(t_end)) == K.GROW:
+        while _call(K.run_until, *state, self.loop, rp.params, rp.rng,
+                    float(t_end)) == K.GROW:
             self._make_room(0, grow=True)
         rp.read_counters()
 
@@ -156,21 +176,46 @@ class CompiledQueue:
         self.loop = K.Loop(**fields)
 
 
+def _counter(index: int, sums: bool = False) -> property:
+    """A counter of the kernel's loop (``Loop.counts``, or ``Loop.sums`` for float sums)."""
+    def get(self: CompiledResponse) -> float | int:
+        return float(self.q.loop.sums[index]) if sums else int(self.q.loop.counts[index])
+
+    def set(self: CompiledResponse, value: float) -> None:
+        (self.q.loop.sums if sums else self.q.loop.counts)[index] = value
+
+    return property(get, set)
+
+
 class CompiledResponse(Response):
     """A ``Response`` whose events run in the compiled kernel (``kernel.py``)."""
 
     def __init__(self, model: World, start_min: float, peace: bool = False) -> None:
-        self._roster_for: Any = None
+        self._state: tuple = ()
+        self._state_key: tuple | None = None
+        self._finders_key: tuple | None = None
         self.news_at = np.zeros(0)
         self.resends = np.zeros(0, dtype=np.int64)
         self._p_hit = self._when = np.zeros(0)  # scratch of a step: detection, harm, sites
         self._hit = np.zeros(0, dtype=bool)
+        self._waiting = np.zeros(0, dtype=np.int64)
         self._harm_inc, self._harmed = np.zeros(0), np.zeros(0, dtype=np.int64)
         self._out = np.zeros(3, dtype=np.int64)
         super().__init__(model, start_min, peace=peace)
         self._sites = np.zeros(model.township.n_grids, dtype=np.int64)
         self._site_count = np.zeros(model.township.n_grids, dtype=np.int64)
         self.params = self._params()
+
+    # The counters the outcomes and indicators read, on the kernel's arrays (the reference
+    # keeps them as attributes, which Response.__init__ sets to zero).
+    n_duplicates = _counter(K.C_DUPLICATES)
+    n_handoffs = _counter(K.C_HANDOFFS)
+    n_initiative = _counter(K.C_INITIATIVE)
+    n_local_actions = _counter(K.C_LOCAL_ACTIONS)
+    n_party_responses = _counter(K.C_PARTY)
+    n_spontaneous_responses = _counter(K.C_SPONTANEOUS)
+    n_sheltered = _counter(K.S_SHELTERED, sums=True)
+    pool_minutes = _counter(K.S_POOL_MINUTES, sums=True)
 
     def _make_queue(self) -> CompiledQueue:
         return CompiledQueue(self, self.m.township.n_communities)
@@ -207,8 +252,27 @@ class CompiledResponse(Response):
     # --- state handed to the kernel ------------------------------------------------------
 
     def kernel_state(self) -> tuple:
-        """(needs, roster, world) as the kernel's named tuples, from the model's arrays now
-        (the need table grows, routine work swaps tables, floods change travel)."""
+        """(needs, roster, world) as the kernel's named tuples, on the model's arrays now:
+        rebuilt when the need table has grown or changed (routine work swaps tables), the
+        roster changed or a flood changed travel; the communities' cohesion is read anew."""
+        m = self.m
+        nd, ro, tw = m.needs, m.roster, m.township
+        key = (nd.n, nd.state, ro, tw.travel)
+        if self._state_key is not None and all(a is b for a, b in zip(key[1:],
+                                                                        self._state_key[1:])):
+            needs, roster, world = self._state
+            if nd.n != self._state_key[0]:
+                needs = needs._replace(n=nd.n)
+                self._state = needs, roster, world
+                self._state_key = key
+        else:
+            needs, roster, world = self._build_state()
+            self._state, self._state_key = (needs, roster, world), key
+        for c, cpo in enumerate(m.community_orgs):
+            world.cohesion[c] = cpo.cohesion
+        return needs, roster, world
+
+    def _build_state(self) -> tuple:
         m = self.m
         nd, ro, tw, res = m.needs, m.roster, m.township, m.residents
         cap = len(nd.state)
@@ -219,21 +283,17 @@ class CompiledResponse(Response):
                         nd.detected, nd.reported, nd.dispatched, nd.reached, nd.resolved,
                         nd.channel, nd.n_dispatches, nd.effort, nd.severity0, nd.weight,
                         nd.line, nd.persons, nd.harm, self.news_at, self.resends)
-        if self._roster_for is not ro:  # the wartime roster, or routine work's
-            self._roster_static = self._static_roster(ro)
-            self._roster_for = ro
         roster = K.Roster(ro.n, ro.status, ro.active_from, ro.need, ro.node, ro.busy_min,
                           ro.busy_since, ro.shift_min, ro.served, ro.served_since_eval,
                           ro.initiative, ro.skill, ro.skill_level, ro.line, ro.role,
                           ro.community, ro.anywhere, ro.self_directed, ro.dispatchable,
-                          *self._roster_static)
+                          *self._static_roster(ro))
         lines = self.lines if self.lines is not None else np.full((1, 1), -1, np.int64)
-        cohesion = np.array([cpo.cohesion for cpo in m.community_orgs], dtype=float)
         world = K.World(tw.travel, tw.node_community, tw.grid_community, self.shelters,
-                        lines, TYPE_SKILL, res.need_state, res.isolated, res.epi, cohesion,
-                        self.willing, self.party_free, self.spont_free, self.spont_opened,
-                        self.temp_org_at, self._site_count, self.q_free, self.q_delay,
-                        self.level_delay,
+                        lines, TYPE_SKILL, res.need_state, res.isolated, res.epi,
+                        np.zeros(tw.n_communities), self.willing, self.party_free,
+                        self.spont_free, self.spont_opened, self.temp_org_at,
+                        self._site_count, self.q_free, self.q_delay, self.level_delay,
                         tw.n_grids, tw.n_communities)
         return needs, roster, world
 
@@ -267,44 +327,45 @@ class CompiledResponse(Response):
                                      rep.command_delay_min])
 
     def read_counters(self) -> None:
-        """The kernel's counters into the attributes the outcomes read."""
-        counts, sums = self.q.loop.counts, self.q.loop.sums
-        self.n_duplicates = int(counts[K.C_DUPLICATES])
-        self.n_handoffs = int(counts[K.C_HANDOFFS])
-        self.n_initiative = int(counts[K.C_INITIATIVE])
-        self.n_local_actions = int(counts[K.C_LOCAL_ACTIONS])
-        self.n_party_responses = int(counts[K.C_PARTY])
-        self.n_spontaneous_responses = int(counts[K.C_SPONTANEOUS])
+        """What the kernel changed that Python objects show: the front-line command's mode
+        (the response's counters are properties on the kernel's arrays), and the reporting
+        chain's counters."""
+        counts = self.q.loop.counts
         self.chain.n_lost = int(counts[K.C_LOST])
         self.chain.n_lost_for_good = int(counts[K.C_LOST_FOR_GOOD])
-        self.n_sheltered = float(sums[K.S_SHELTERED])
-        self.pool_minutes = float(sums[K.S_POOL_MINUTES])
         if self.q.now >= self.command_active:
             self.m.joint_committee.mode = "war"
 
     # --- a step --------------------------------------------------------------------------
 
     def _finders(self, patrol_per_hour: float | None, resident_factor: float) -> K.Finders:
-        m, det = self.m, self.cfg.detection
-        res, cap = m.residents, len(m.needs.state)
-        if len(self._when) < cap:
-            self._p_hit, self._when = np.zeros(cap), np.zeros(cap)
-            self._hit = np.zeros(cap, dtype=bool)
-        neighbour = det.neighbour_report_per_hour * \
-            (1.0 if self.cfg.organization.mutual_aid
-             else det.neighbour_factor_without_mutual_aid)
-        rates = np.array([det.self_report_per_hour, neighbour,
-                          det.grid_manager_per_hour if patrol_per_hour is None
-                          else patrol_per_hour, resident_factor])
-        return K.Finders(res.trust, res.preparedness, m.familiarity, rates, self._p_hit,
-                         self._hit, self._when)
+        """Who finds needs, with scratch as long as the need table (kept between steps)."""
+        m, cap = self.m, len(self.m.needs.state)
+        key = (patrol_per_hour, resident_factor, cap)
+        if self._finders_key != key:
+            det = self.cfg.detection
+            if len(self._when) < cap:
+                self._p_hit, self._when = np.zeros(cap), np.zeros(cap)
+                self._hit = np.zeros(cap, dtype=bool)
+                self._waiting = np.zeros(cap, dtype=np.int64)
+            neighbour = det.neighbour_report_per_hour * \
+                (1.0 if self.cfg.organization.mutual_aid
+                 else det.neighbour_factor_without_mutual_aid)
+            rates = np.array([det.self_report_per_hour, neighbour,
+                              det.grid_manager_per_hour if patrol_per_hour is None
+                              else patrol_per_hour, resident_factor])
+            res = m.residents
+            self._finders_cache = K.Finders(res.trust, res.preparedness, m.familiarity, rates,
+                                            self._p_hit, self._hit, self._when, self._waiting)
+            self._finders_key = key
+        return self._finders_cache
 
     def detect(self, t0: float, t1: float, patrol_per_hour: float | None = None,
                resident_factor: float = 1.0) -> None:
         finders = self._finders(patrol_per_hour, resident_factor)
         self.q._make_room(self.m.needs.n)
-        K.detect(self.kernel_state()[0], self.q.loop, self.rng, finders, float(t0),
-                 float(t1))
+        _call(K.detect, self.kernel_state()[0], self.q.loop, self.rng, finders, float(t0),
+              float(t1))
 
     def war_step(self, t0: float, t1: float) -> None:
         m, q = self.m, self.q
@@ -317,8 +378,8 @@ class CompiledResponse(Response):
         state = self.kernel_state()
         out, found = self._out, False
         while True:
-            K.war_step(*state, q.loop, self.params, self.rng, finders, float(t0), float(t1),
-                       found, self._harm_inc, self._harmed, self._sites, out)
+            _call(K.war_step, *state, q.loop, self.params, self.rng, finders, float(t0),
+                  float(t1), found, self._harm_inc, self._harmed, self._sites, out)
             if out[K.O_STATUS] != K.GROW:
                 break
             found = True

@@ -29,10 +29,11 @@ class EventQueue:
             raise ValueError(f"event at minute {t} is before now ({self.now})")
         heapq.heappush(self._heap, (t, next(self._seq), fn, args))
 
-    def at_each(self, times: Any, fn: Callable[..., Any], a: Any, b: Any) -> None:
-        """``at(times[k], fn, a[k], b[k])`` for each k, in order."""
-        for t, x, y in zip(times, a, b):
-            self.at(float(t), fn, int(x), int(y))
+    def at_each(self, times: Any, fn: Callable[..., Any], *columns: Any) -> None:
+        """``at(times[k], fn, columns[0][k], columns[1][k], ...)`` for each k, in order (the
+        columns: integer arguments)."""
+        for t, *args in zip(times, *columns):
+            self.at(float(t), fn, *map(int, args))
 
     def run_until(self, t_end: float) -> int:
         """Run every event strictly before t_end; return how many ran."""

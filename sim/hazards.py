@@ -92,6 +92,9 @@ class Flood(Hazard):
         self.p = p
         self.peak = self.onset + (self.end - self.onset) * p.peak_share
         self.cut = False
+        # Needs per 1,000 residents per hour at full intensity, per grid.
+        self.rate = p.needs_per_1000_per_hour * np.where(model.township.lowlying, 1.0,
+                                                         p.upland_factor)
 
     def intensity(self, t: float) -> float:
         """Triangular profile: 0 at onset, 1 at the peak, 0 at the end (or steady: 1)."""
@@ -114,8 +117,7 @@ class Flood(Hazard):
             m.township.flood(p.travel_time_factor, p.road_cut_share, self.rng)
             m.log(self.peak, f"flood peaks: {len(m.township.cut_edges)} roads cut")
         level = self.intensity(0.5 * (t0 + t1))
-        rate = p.needs_per_1000_per_hour * np.where(m.township.lowlying, 1.0, p.upland_factor)
-        lam = rate * level * m.residents.grid_size / 1000.0 * (t1 - t0) / 60.0
+        lam = self.rate * level * m.residents.grid_size / 1000.0 * (t1 - t0) / 60.0
         counts = self.rng.poisson(lam)
         if counts.sum() == 0:
             return

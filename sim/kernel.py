@@ -65,9 +65,10 @@ PARAMS = ("local_wait", "siloed", "siloed_lines", "handoff_delay", "local_travel
 # --- indices into Q.counts (integers) and Q.sums (floats) ---------------------------------
 COUNTS = ("heap", "seq", "pending", "inbox", "duplicates", "handoffs", "initiative",
           "local_actions", "party_responses", "spontaneous_responses", "lost",
-          "lost_for_good")
+          "lost_for_good", "open_from")
 (C_HEAP, C_SEQ, C_PENDING, C_INBOX, C_DUPLICATES, C_HANDOFFS, C_INITIATIVE,
- C_LOCAL_ACTIONS, C_PARTY, C_SPONTANEOUS, C_LOST, C_LOST_FOR_GOOD) = range(len(COUNTS))
+ C_LOCAL_ACTIONS, C_PARTY, C_SPONTANEOUS, C_LOST, C_LOST_FOR_GOOD, C_OPEN_FROM) = \
+    range(len(COUNTS))
 SUMS = ("now", "sheltered", "pool_minutes")
 S_NOW, S_SHELTERED, S_POOL_MINUTES = range(len(SUMS))
 
@@ -78,8 +79,8 @@ Needs = namedtuple("Needs", "n state grid kind resident created detected reporte
                    "persons harm news_at resends")
 # Who finds needs (GrassrootsModel._detect): residents' trust and preparedness, the grid
 # managers' familiarity with their grids, and the rates (indices D_* into `rates`).
-# Scratch per need: p_hit, hit, when.
-Finders = namedtuple("Finders", "trust preparedness familiarity rates p_hit hit when")
+# Scratch per need: p_hit, hit, when, and the ids of the needs waiting to be found.
+Finders = namedtuple("Finders", "trust preparedness familiarity rates p_hit hit when waiting")
 D_SELF, D_NEIGHBOUR, D_GRID_MANAGER, D_RESIDENT_FACTOR = range(4)
 # What a step hands back besides its events (indices into `out`): the status, how many
 # needs accrued harm (their increments in `harm_inc`), how many grids may now get a
@@ -807,25 +808,42 @@ def detect(N, Q, rng, F, t0, t1):
     order (which pops as the Python engine's pushes in time order do: ties in time keep id
     order in both)."""
     r_nb = F.rates[D_RESIDENT_FACTOR] * F.rates[D_NEIGHBOUR]
-    for i in range(N.n):  # the first draw, for every waiting need: whether it is found
+    waiting = F.waiting
+    k = 0
+    for i in range(_open_from(N, Q, t0), N.n):
         if N.state[i] == CREATED:
+            waiting[k] = i
+            k += 1
+    for j in range(k):  # the first draw, for every waiting need: whether it is found
+        i = waiting[j]
+        exposure, rate, r_self = _exposure(N, F, t0, t1, i, r_nb)
+        F.p_hit[i] = -math.expm1(-rate * exposure / 60.0)
+        F.hit[i] = rng.random() < F.p_hit[i]
+    for j in range(k):  # the second: when, given found within the exposure
+        i = waiting[j]
+        u = rng.random()
+        if F.hit[i]:
             exposure, rate, r_self = _exposure(N, F, t0, t1, i, r_nb)
-            F.p_hit[i] = -math.expm1(-rate * exposure / 60.0)
-            F.hit[i] = rng.random() < F.p_hit[i]
-    for i in range(N.n):  # the second: when, given found within the exposure
-        if N.state[i] == CREATED:
-            u = rng.random()
-            if F.hit[i]:
-                exposure, rate, r_self = _exposure(N, F, t0, t1, i, r_nb)
-                start = max(N.created[i], t0)
-                F.when[i] = start + min(-math.log1p(-u * F.p_hit[i]) / rate * 60.0, exposure)
-    for i in range(N.n):  # the third: by whom
-        if N.state[i] == CREATED:
-            exposure, rate, r_self = _exposure(N, F, t0, t1, i, r_nb)
-            u = rng.random() * rate
-            if F.hit[i]:
-                channel = 0 if u < r_self else (1 if u < r_self + r_nb else 2)
-                push(Q, F.when[i], DETECT, i, channel, 0)
+            start = max(N.created[i], t0)
+            F.when[i] = start + min(-math.log1p(-u * F.p_hit[i]) / rate * 60.0, exposure)
+    for j in range(k):  # the third: by whom
+        i = waiting[j]
+        exposure, rate, r_self = _exposure(N, F, t0, t1, i, r_nb)
+        u = rng.random() * rate
+        if F.hit[i]:
+            channel = 0 if u < r_self else (1 if u < r_self + r_nb else 2)
+            push(Q, F.when[i], DETECT, i, channel, 0)
+
+
+@jit
+def _open_from(N, Q, t0):
+    """The lowest need id that may still be unmet after minute t0: every need below it was
+    reached by t0 (which stays true), so the per-step passes start there."""
+    lo = Q.counts[C_OPEN_FROM]
+    while lo < N.n and N.reached[lo] <= t0:  # False for NaN: not reached
+        lo += 1
+    Q.counts[C_OPEN_FROM] = lo
+    return lo
 
 
 @jit
@@ -850,16 +868,16 @@ def war_step(N, R, W, Q, P, rng, F, t0, t1, found, harm_inc, harmed, new_sites, 
     out[O_STATUS] = run_until(N, R, W, Q, P, rng, t1)
     if out[O_STATUS] == GROW:
         return
-    out[O_HARMED] = _accrue_harm(N, P, t0, t1, harm_inc, harmed)
-    out[O_SITES] = _incident_sites(N, W, P, new_sites)
+    out[O_HARMED] = _accrue_harm(N, Q, P, t0, t1, harm_inc, harmed)
+    out[O_SITES] = _incident_sites(N, W, Q, P, new_sites)
 
 
 @jit
-def _accrue_harm(N, P, t0, t1, harm_inc, harmed):
+def _accrue_harm(N, Q, P, t0, t1, harm_inc, harmed):
     """GrassrootsModel._accrue_harm on each need unmet during part of the step."""
     rate = P[P_DETERIORATION]
     k = 0
-    for i in range(N.n):
+    for i in range(_open_from(N, Q, t0), N.n):
         created, reached = N.created[i], N.reached[i]
         if not (created < t1 and (math.isnan(reached) or reached > t0)):
             continue
@@ -890,7 +908,7 @@ def _severity_integral(sev0, rate, a, b):
 
 
 @jit
-def _incident_sites(N, W, P, new_sites):
+def _incident_sites(N, W, Q, P, new_sites):
     """Grids with at least temp_org_min_needs open needs and no temporary party
     organization yet, in order (ResidentPools.setup_temporary_orgs)."""
     if P[P_TEMP_ORGS] == 0.0:
@@ -898,7 +916,7 @@ def _incident_sites(N, W, P, new_sites):
     open_here = W.site_count
     for g in range(len(open_here)):
         open_here[g] = 0
-    for i in range(N.n):
+    for i in range(Q.counts[C_OPEN_FROM], N.n):  # needs below were reached: not open
         if N.state[i] >= DETECTED and N.state[i] <= DISPATCHED:
             open_here[N.grid[i]] += 1
     k = 0

@@ -199,6 +199,7 @@ class GrassrootsModel(mesa.Model):
                              redeployable=org.dynamic_redeployment,
                              coordinated=cfg.volunteers.coordinated)
         self.response = self.response_class(self, 0.0)
+        delays = []
         for a in responders:
             if isinstance(a, CommunityCadre):
                 cohesion = self.community_orgs[a.community].cohesion
@@ -209,7 +210,9 @@ class GrassrootsModel(mesa.Model):
                 delay = org.organ_mobilization_min
             else:
                 delay = cfg.volunteers.callup_min
-            self.response.activate(a.idx, delay)
+            delays.append(delay)
+        self.response.activate_each(np.array([a.idx for a in responders], dtype=np.int64),
+                                    np.array(delays, dtype=float))
         for unit in [self.township_committee, *self.community_orgs, *self.grid_party_orgs]:
             unit.mode = "war"
         self.log(0.0, "emergency: organization switches to wartime mode")
@@ -316,20 +319,22 @@ class GrassrootsModel(mesa.Model):
         self.time_min = self.minute
         self.day = self.minute / 1440.0 + self.peace_steps
         self.needs_total = n
-        self.backlog = int(np.count_nonzero(st < RESOLVED))
-        self.unmet = int(np.count_nonzero(st <= DISPATCHED))
-        self.known_waiting = int(np.count_nonzero((st == DETECTED) | (st == REPORTED)))
-        self.resolved = int(np.count_nonzero(st == RESOLVED))
+        by_state = np.bincount(st, minlength=RESOLVED + 1).tolist()
+        self.resolved = by_state[RESOLVED]
+        self.backlog = n - self.resolved
+        self.unmet = sum(by_state[:DISPATCHED + 1])
+        self.known_waiting = by_state[DETECTED] + by_state[REPORTED]
         ro = self.roster
         self.responders_busy = ro.busy_count() if ro is not None else 0
         self.responders_active = int(np.count_nonzero(ro.active_from <= self.minute)) \
             if ro is not None else 0
         if self.phase == "peace" or self._attitudes_changed:
-            # Trust and preparedness change only in peacetime and at evaluations.
+            # Trust, preparedness and familiarity change only in peacetime (trust also at
+            # evaluations).
             self.mean_trust = float(res.trust.mean())
             self.mean_preparedness = float(res.preparedness.mean())
+            self.mean_familiarity = float(self.familiarity.mean())
             self._attitudes_changed = False
-        self.mean_familiarity = float(self.familiarity.mean())
         self.volunteers = len(self.agents_by_type.get(Volunteer, ()))
         if self.config.epidemic.enabled or self.step_count == 0:
             self.susceptible, self.infected, self.recovered = res.counts()

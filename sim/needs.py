@@ -134,23 +134,23 @@ class Needs:
             severity0: np.ndarray, effort: np.ndarray, harm_weight: np.ndarray) -> np.ndarray:
         k = len(created)
         self._grow(k)
-        ids = np.arange(self.n, self.n + k)
-        self.created[ids] = created
-        self.grid[ids] = grid
-        self.kind[ids] = kind
-        self.hazard[ids] = hazard
-        self.resident[ids] = resident
-        self.vulnerable[ids] = vulnerable
-        self.persons[ids] = persons
-        self.severity0[ids] = severity0
-        self.effort[ids] = effort
-        self.weight[ids] = harm_weight
-        self.line[ids] = self.type_line[kind]
-        self.state[ids] = CREATED
-        self.n_dispatches[ids] = 0
-        self.harm[ids] = 0.0
+        new = slice(self.n, self.n + k)
+        self.created[new] = created
+        self.grid[new] = grid
+        self.kind[new] = kind
+        self.hazard[new] = hazard
+        self.resident[new] = resident
+        self.vulnerable[new] = vulnerable
+        self.persons[new] = persons
+        self.severity0[new] = severity0
+        self.effort[new] = effort
+        self.weight[new] = harm_weight
+        self.line[new] = self.type_line[kind]
+        self.state[new] = CREATED
+        self.n_dispatches[new] = 0
+        self.harm[new] = 0.0
         self.n += k
-        return ids
+        return np.arange(new.start, new.stop)
 
 
 def severity_integral(sev0: np.ndarray, rate: float, a: np.ndarray, b: np.ndarray

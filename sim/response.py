@@ -157,6 +157,11 @@ class Response(ResidentPools):
         self.m.roster.active_from[r] = t
         self.q.at(t, self._pick, r)
 
+    def activate_each(self, rs: np.ndarray, ts: np.ndarray) -> None:
+        """``activate(rs[k], ts[k])`` for each k, in order."""
+        self.m.roster.active_from[rs] = ts
+        self.q.at_each(ts, self._pick, rs)
+
     # --- detection and first response ------------------------------------------------------
 
     def detected(self, t: float, i: int, channel: int) -> None:
