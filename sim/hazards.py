@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .kernel import flood_needs
 from .needs import TYPE_NAMES, HazardKind, type_efforts
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ class Flood(Hazard):
             m.log(self.peak, f"flood peaks: {len(m.township.cut_edges)} roads cut")
         level = self.intensity(0.5 * (t0 + t1))
         lam = self.rate * level * m.residents.grid_size / 1000.0 * (t1 - t0) / 60.0
+        if m.engine == "compiled":  # the same draws, in sim/kernel.py
+            self._generate_compiled(lam, t0, t1)
+            return
         counts = self.rng.poisson(lam)
         if counts.sum() == 0:
             return
@@ -133,6 +137,22 @@ class Flood(Hazard):
                              self.rng.uniform(p.other_severity_low, p.other_severity_high, k))
         created = t0 + self.rng.random(k) * (t1 - t0)
         self.add_needs(grid, created, kind, severity0)
+
+    def _generate_compiled(self, lam: np.ndarray, t0: float, t1: float) -> None:
+        m, p, res, cfg = self.m, self.p, self.m.residents, self.m.config
+        (created, grid, kind, resident, vulnerable, persons, severity0, effort,
+         weight) = flood_needs(
+            self.rng, lam, res.grid_start, res.grid_size, res.vulnerable, res.household,
+            res.household_size, self.effort, float(t0), float(t1), p.severe_share,
+            min(p.supply_share, 1.0 - p.severe_share), KIND["rescue"], KIND["supply"],
+            KIND["evacuation"], p.rescue_severity_low, p.rescue_severity_high,
+            p.other_severity_low, p.other_severity_high,
+            cfg.response.effort_distribution == "exponential", cfg.needs.effort_spread,
+            cfg.response.vulnerable_harm_factor)
+        if len(created):
+            m.needs.add(created=created, grid=grid, kind=kind, hazard=self.code,
+                        resident=resident, vulnerable=vulnerable, persons=persons,
+                        severity0=severity0, effort=effort, harm_weight=weight)
 
     def finish(self, t: float) -> None:
         super().finish(t)

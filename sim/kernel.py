@@ -993,3 +993,64 @@ def run_until(N, R, W, Q, P, rng, t_end):
                 R.active_from[r] = np.inf
     Q.sums[S_NOW] = max(Q.sums[S_NOW], t_end)
     return OK
+
+
+# --- the flood's needs (hazards.Flood.generate), compiled for the compiled engine ---------------
+
+# This one allocates its results, so it keeps numba's reference counting; it is called from
+# Python once a step, never from the functions above.
+jit_alloc = numba.njit(cache=True, error_model="numpy")
+
+
+@jit_alloc
+def flood_needs(rng, lam, grid_start, grid_size, vulnerable, household, household_size,
+                type_effort, t0, t1, severe_share, supply_share, rescue, supply, evacuation,
+                rescue_low, rescue_high, other_low, other_high, exponential_effort, spread,
+                vulnerable_factor):
+    """The needs a flood creates in [t0, t1), draw for draw as Flood.generate and
+    Hazard.add_needs: a Poisson count per grid (mean `lam`), then each need's type, initial
+    severity, creation time, resident and effort, in the same order of draws. Returns their
+    columns sorted by creation time (stable), or empty columns."""
+    counts = np.empty(len(lam), dtype=np.int64)
+    for g in range(len(lam)):
+        counts[g] = rng.poisson(lam[g])
+    k = counts.sum()
+    grid = np.empty(k, dtype=np.int64)
+    j = 0
+    for g in range(len(lam)):
+        for _ in range(counts[g]):
+            grid[j] = g
+            j += 1
+    kind = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        u = rng.random()
+        kind[j] = rescue if u < severe_share else (
+            supply if u < severe_share + supply_share else evacuation)
+    severity0 = np.empty(k)
+    for j in range(k):  # both draws are made for every need, as np.where of two arrays
+        severity0[j] = rng.uniform(rescue_low, rescue_high)
+    for j in range(k):
+        other = rng.uniform(other_low, other_high)
+        if kind[j] != rescue:
+            severity0[j] = other
+    created = np.empty(k)
+    for j in range(k):
+        created[j] = t0 + rng.random() * (t1 - t0)
+    resident = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        resident[j] = grid_start[grid[j]] + np.int64(rng.random() * grid_size[grid[j]])
+    effort = np.empty(k)
+    for j in range(k):
+        draw = rng.exponential(1.0) if exponential_effort else rng.uniform(1.0 - spread,
+                                                                            1.0 + spread)
+        effort[j] = type_effort[kind[j]] * draw
+    vuln = np.empty(k, dtype=np.bool_)
+    persons = np.empty(k)
+    weight = np.empty(k)
+    for j in range(k):
+        vuln[j] = vulnerable[resident[j]]
+        persons[j] = float(household_size[household[resident[j]]])
+        weight[j] = persons[j] * (vulnerable_factor if vuln[j] else 1.0)
+    order = np.argsort(created, kind="mergesort")
+    return (created[order], grid[order], kind[order], resident[order], vuln[order],
+            persons[order], severity0[order], effort[order], weight[order])

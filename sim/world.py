@@ -28,6 +28,7 @@ class World(Protocol):
     roster: Roster | None
     response: Any  # sim.response.Response, which takes a World itself
     response_class: Any  # the engine's Response class (sim/engine.py)
+    engine: str  # "compiled" or "python" (sim/engine.py)
     rng: np.random.Generator
     hazard_rngs: list[np.random.Generator]
     minute: float

@@ -116,6 +116,25 @@ def resume_conflict(old: dict[str, Any], new: dict[str, Any]) -> str | None:
             "resuming would mix runs of two configurations")
 
 
+_BASES: dict[tuple, Any] = {}
+
+
+def base_scenario(path: str | Path | None) -> Any:
+    """The sweep's base scenario, read once per worker process (a study runs thousands of
+    tasks on the same file; a changed file is read again)."""
+    try:
+        stat = Path(path).stat() if path is not None else None
+    except OSError:
+        stat = None
+    if stat is None:  # the default scenario, or a file gone: load_scenario says what
+        return load_scenario(path)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _BASES:
+        _BASES.clear()
+        _BASES[key] = load_scenario(path)
+    return _BASES[key]
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one task (in a worker); never raises: a failing run comes back as ``failed``."""
     from sim import OUTCOMES, simulate
@@ -128,7 +147,8 @@ def run_task(task: Task) -> dict[str, Any]:
     timeseries = needs = None
     try:
         with time_limit(task.get("timeout_s")):
-            config = load_scenario(task["base"], overrides={**task["fixed"], **task["factors"]})
+            config = apply_overrides(base_scenario(task["base"]),
+                                     {**task["fixed"], **task["factors"]})
             result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())
         if task["timeseries"]:
