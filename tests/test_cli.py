@@ -88,6 +88,14 @@ def test_bad_arguments_exit_2(capsys, argv):
     assert code == 2 and "usage:" in err and "Traceback" not in err
 
 
+def test_abbreviated_options_are_refused_not_guessed(capsys, tmp_path):
+    """`report DIR --out X` once meant `--outcomes X`: prefixes of options are not accepted."""
+    code, _, err = cli(capsys, "report", str(tmp_path), "--out", str(tmp_path / "x"))
+    assert code == 2 and "unrecognized arguments: --out" in err
+    code, _, err = cli(capsys, "run", "--se", "3")
+    assert code == 2 and "unrecognized arguments: --se" in err
+
+
 def test_help_exits_0(capsys):
     code, out, _ = cli(capsys, "run", "--help")
     assert code == 0 and "--set" in out

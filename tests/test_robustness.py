@@ -213,7 +213,7 @@ def test_a_robustness_file_needs_policies_and_known_uncertainties(tmp_path):
 
 def test_shipped_robustness_sweep_samples_plausible_ranges():
     sweep = load_sweep(REPO / "configs" / "sweeps" / "robustness.toml")
-    assert sweep.design == "robustness" and make_plan(sweep).n_runs == 12 * 50
+    assert sweep.design == "robustness" and make_plan(sweep).n_runs == 12 * 200
     rows = {r["key"]: r for r in describe()}
     trust = sweep.ranges["population.initial_trust"]
     assert (trust.low, trust.high) == rows["population.initial_trust"]["plausible"]

@@ -40,11 +40,13 @@ from sim.params import ConfigError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grassroots", description="Grassroots organizations responding to emergencies: "
-        "an agent-based simulation.")
+        "an agent-based simulation.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
                 add_report_parser, add_calibrate_parser, add_validate_parser):
         add(sub)
+    for command in sub.choices.values():  # `report DIR --out X` must not mean --outcomes
+        command.allow_abbrev = False
     return parser
 
 

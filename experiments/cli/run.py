@@ -81,6 +81,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else Progress()
     if not args.quiet:
         print(f"Running scenario '{config.name}' with seed {args.seed}", file=sys.stderr)
+        if not _engine_cached():
+            print("(the first run on this machine compiles the model's engine: about a "
+                  "minute, once)", file=sys.stderr)
     try:
         result = simulate(config, seed=args.seed, progress=progress)
     finally:
@@ -114,3 +117,10 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--max-memory", metavar="SIZE", help="refuse a run whose estimated peak "
                      "memory is above SIZE (8G, 500M, none; default: half of physical memory)")
     run.set_defaults(func=cmd_run)
+
+
+def _engine_cached() -> bool:
+    """Whether numba's cache of the model's compiled engine is beside it (where numba looks
+    first): if not, the first run compiles it."""
+    import sim.kernel
+    return any((Path(sim.kernel.__file__).parent / "__pycache__").glob("kernel.*.nbi"))
