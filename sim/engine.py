@@ -3,7 +3,7 @@
 ``python``: the handlers of ``response.py`` and its mixins run one by one from
 ``events.EventQueue``; readable, and the specification. ``compiled`` (the default): the
 same handlers, compiled with numba in ``kernel.py``, run a whole step's events per call.
-The two give bit-identical runs (``tests/test_engine.py``); the compiled one is several
+The two give bit-identical runs (``tests/test_engine.py``); the compiled one is about 2.7
 times faster, which large studies need (``benchmarks/bench_model.py`` compares them).
 
 ``CompiledResponse`` is a ``Response`` whose event queue hands events to the kernel: the

@@ -931,7 +931,7 @@ R_MAX_PUSH = 4  # events a handler schedules besides a decided batch
 
 
 @jit
-def _room(N, W, Q):
+def _room(Q):
     """Whether the heap and the waiting lists can take what one more event may add."""
     heap_room = len(Q.t) - Q.counts[C_HEAP] - 8 - Q.counts[C_INBOX] - R_MAX_PUSH
     list_room = Q.pending2d.shape[1] - Q.counts[C_PENDING] - 2 - Q.counts[C_INBOX]
@@ -948,7 +948,7 @@ def run_until(N, R, W, Q, P, rng, t_end):
     """Run every event strictly before t_end (EventQueue.run_until): OK when done, GROW when
     an array must grow first (nothing is lost: call again after growing)."""
     while Q.counts[C_HEAP] > 0 and Q.t[0] < t_end:
-        if not _room(N, W, Q):
+        if not _room(Q):
             return GROW
         k = _pop(Q)
         t = Q.t[k]
