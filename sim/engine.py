@@ -56,7 +56,8 @@ def _call(kernel_fn: Any, *args: Any) -> Any:
     which skips numba's dispatch (typing each argument anew: about 25 us a call, a tenth of
     a run over its ~500 calls). This module passes every kernel function arguments of the
     same types on every call (arrays of fixed dtype and layout), which the entry point
-    relies on; a function that was compiled for more than one signature keeps dispatch."""
+    relies on (every array is built with an explicit dtype, contiguous); a function that
+    was compiled for more than one signature keeps dispatch."""
     entry = _ENTRY.get(kernel_fn)
     if entry is not None:
         return entry(*args)
@@ -122,13 +123,13 @@ class CompiledQueue:
     def at_each(self, times: np.ndarray, fn: Callable[..., Any], *columns: np.ndarray
                 ) -> None:
         """``at(times[k], fn, columns[0][k], columns[1][k])`` for each k, in order."""
-        times = np.asarray(times, dtype=float)
+        times = np.ascontiguousarray(times, dtype=float)
         if len(times) == 0:
             return
         if times.min() < self.now:
             raise ValueError(f"event at minute {times.min()} is before now ({self.now})")
         self._make_room(len(times))
-        a, b = (*(np.asarray(c, dtype=np.int64) for c in columns),
+        a, b = (*(np.ascontiguousarray(c, dtype=np.int64) for c in columns),
                 np.zeros(len(times), np.int64), np.zeros(len(times), np.int64))[:2]
         _call(K.push_many, self.loop, times, EVENT_CODES[fn.__name__], a, b)
 
@@ -320,11 +321,11 @@ class CompiledResponse(Response):
         self._q_free = np.full((len(queues), width), np.inf)
         for k, q in enumerate(queues):
             self._q_free[k, :len(q.free_at)] = q.free_at
-        self.q_delay = np.array([q.delay_min for q in queues])
+        self.q_delay = np.array([q.delay_min for q in queues], dtype=float)
         self.level_delay = np.array([rep.grid_delay_min, rep.community_delay_min,
                                      rep.township_delay_min, rep.upper_delay_min,
                                      rep.upper_delay_min, rep.upper_delay_min,
-                                     rep.command_delay_min])
+                                     rep.command_delay_min], dtype=float)
 
     def read_counters(self) -> None:
         """What the kernel changed that Python objects show: the front-line command's mode
@@ -353,7 +354,7 @@ class CompiledResponse(Response):
                  else det.neighbour_factor_without_mutual_aid)
             rates = np.array([det.self_report_per_hour, neighbour,
                               det.grid_manager_per_hour if patrol_per_hour is None
-                              else patrol_per_hour, resident_factor])
+                              else patrol_per_hour, resident_factor], dtype=float)
             res = m.residents
             self._finders_cache = K.Finders(res.trust, res.preparedness, m.familiarity, rates,
                                             self._p_hit, self._hit, self._when, self._waiting)

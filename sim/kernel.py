@@ -99,7 +99,10 @@ Loop = namedtuple("Loop", "t seq kind a b c counts sums pending2d inbox batch ur
 
 # Without numba's reference counting (``_nrt=False``): with it, every call that passes these
 # tuples of arrays counts references to each array twice (~0.2 us a call, which made the
-# loop as slow as Python). The kernel allocates no array, so it needs none.
+# loop as slow as Python). The kernel allocates no array, so it needs none. One cost: numba
+# unboxes the random generator into a record that holds a reference to it, and without
+# reference counting never releases it: about 40 KB a run stay allocated (the process
+# backend of sweeps replaces its workers every few thousand runs for this).
 # numpy's error model: a float division by zero gives inf or nan, as in the Python engine.
 jit = numba.njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 

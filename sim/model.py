@@ -98,7 +98,7 @@ class GrassrootsModel(mesa.Model):
         n = cfg.population.n_residents
         lines = org.siloed_lines if org.structure == Structure.SILOED else 0
         line_of = (lambda k: k % lines) if lines else (lambda k: -1)
-        self.familiarity = np.full(tw.n_grids, org.initial_familiarity)
+        self.familiarity = np.full(tw.n_grids, org.initial_familiarity, dtype=float)
         self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)

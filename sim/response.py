@@ -123,7 +123,10 @@ class Response(ResidentPools):
         any line (the fallback: whoever of the community is there), so that no need is left
         without anyone allowed to meet it."""
         ro, tw = self.m.roster, self.m.township
-        n_lines = max(int(self.m.needs.type_line.max()), int(ro.line.max()), 0) + 1
+        # Every line a need can belong to: the need types' lines, and every line a routine
+        # case may be drawn from (organization.siloed_lines), whoever is on the roster.
+        n_lines = max(int(self.m.needs.type_line.max()), int(ro.line.max()),
+                      self.cfg.organization.siloed_lines - 1, 0) + 1
         table = np.full((tw.n_communities, n_lines), -1, dtype=np.int64)
         for c in range(tw.n_communities):
             present = np.unique(ro.line[np.concatenate([ro.fixed_in_community[c],

@@ -55,6 +55,15 @@ def test_jammed_lossy_chains_with_self_directed_volunteers_run_the_same():
                      "response.local_action_after_min": 30.0}, seed=9)
 
 
+def test_more_lines_than_the_routine_roster_has_run_the_same():
+    """Routine cases are drawn from every line (organization.siloed_lines), including lines
+    no community or township cadre belongs to: they fall back to any line, on both engines
+    (a table narrower than the lines once failed here)."""
+    assert_same_run({"population.n_residents": 3000, "time.war_hours": 12.0,
+                     "time.peace_days": 3, "organization.structure": "siloed",
+                     "organization.siloed_lines": 12}, seed=1)
+
+
 @settings(max_examples=8, deadline=None)
 @given(small_configs(), st.integers(1, 2**31 - 1))
 def test_random_configurations_run_the_same_on_both_engines(over, seed):

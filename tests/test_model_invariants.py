@@ -37,6 +37,7 @@ def small_configs(draw) -> dict:
         "time.peace_days": draw(st.integers(0, 5)),
         "time.war_hours": draw(st.sampled_from([12.0, 18.0, 24.0])),
         "organization.structure": draw(st.sampled_from(STRUCTURES)),
+        "organization.siloed_lines": draw(st.sampled_from([2, 6, 12])),
         "reporting.mechanism": draw(st.sampled_from(MECHANISMS)),
         "volunteers.team_size_per_1000": draw(st.sampled_from([0.0, 5.0, 10.0, 30.0])),
         "volunteers.coordinated": draw(st.booleans()),
