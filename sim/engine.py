@@ -143,19 +143,20 @@ class CompiledQueue:
         self._make_room(0)
         while _call(K.run_until, *state, self.loop, rp.params, rp.rng,
                     float(t_end)) == K.GROW:
-            self._make_room(0, grow=True)
+            self._make_room(0)
         rp.read_counters()
 
-    def _make_room(self, extra: int, grow: bool = False) -> None:
+    def _make_room(self, extra: int) -> None:
         """Grow the heap and the waiting lists, where needed, so that `extra` more events
-        fit and one more event of any kind can run (`grow`: the kernel asked for room)."""
+        fit and one more event of any kind can run (with wider margins than the kernel's
+        ``_room``, so that its GROW is always answered)."""
         q = self.loop
         counts = q.counts
         inbox = int(counts[K.C_INBOX])
         heap_need = int(counts[K.C_HEAP]) + extra + 16 + K.R_MAX_PUSH + inbox
         list_need = int(counts[K.C_PENDING]) + inbox + 8
         row_need = int(max(q.local_n.max(initial=0), q.overdue_n.max(initial=0))) + 8
-        if not grow and heap_need <= len(q.t) and list_need <= q.pending2d.shape[1] and \
+        if heap_need <= len(q.t) and list_need <= q.pending2d.shape[1] and \
                 list_need <= len(q.inbox) and row_need <= q.local.shape[1]:
             return
         fields = q._asdict()
@@ -193,7 +194,7 @@ class CompiledResponse(Response):
 
     def __init__(self, model: World, start_min: float, peace: bool = False) -> None:
         self._state: tuple = ()
-        self._state_key: tuple | None = None
+        self._state_for: tuple | None = None  # (need states, roster, travel) it is on
         self._finders_key: tuple | None = None
         self.news_at = np.zeros(0)
         self.resends = np.zeros(0, dtype=np.int64)
@@ -258,17 +259,13 @@ class CompiledResponse(Response):
         roster changed or a flood changed travel; the communities' cohesion is read anew."""
         m = self.m
         nd, ro, tw = m.needs, m.roster, m.township
-        key = (nd.n, nd.state, ro, tw.travel)
-        if self._state_key is not None and all(a is b for a, b in zip(key[1:],
-                                                                        self._state_key[1:])):
-            needs, roster, world = self._state
-            if nd.n != self._state_key[0]:
-                needs = needs._replace(n=nd.n)
-                self._state = needs, roster, world
-                self._state_key = key
-        else:
-            needs, roster, world = self._build_state()
-            self._state, self._state_key = (needs, roster, world), key
+        arrays = (nd.state, ro, tw.travel)
+        if self._state_for is None or any(a is not b for a, b in zip(arrays,
+                                                                      self._state_for)):
+            self._state, self._state_for = self._build_state(), arrays
+        elif self._state[0].n != nd.n:  # new needs in the same table
+            self._state = (self._state[0]._replace(n=nd.n), *self._state[1:])
+        needs, roster, world = self._state
         for c, cpo in enumerate(m.community_orgs):
             world.cohesion[c] = cpo.cohesion
         return needs, roster, world
@@ -384,8 +381,7 @@ class CompiledResponse(Response):
             if out[K.O_STATUS] != K.GROW:
                 break
             found = True
-            q._make_room(0, grow=True)
-        q.loop.sums[K.S_NOW] = max(q.loop.sums[K.S_NOW], t1)
+            q._make_room(0)
         self.read_counters()
         m.cum_harm += float(self._harm_inc[:out[K.O_HARMED]].sum())  # as numpy sums
         for g in self._sites[:out[K.O_SITES]].tolist():

@@ -458,15 +458,26 @@ def _sort_most_urgent_first(ids, urgency, k):
 
 @jit
 def _assign(N, R, W, Q, P, i, t, local_community):
-    """The deciding unit sends its best available responder (Response.assign)."""
+    """The deciding unit sends its best available responder (Response.assign): those of
+    the need's community and those who may go anywhere; with grid autonomy
+    (`local_community`), only those now in the community."""
     c = W.grid_community[N.grid[i]]
+    return _send_best(N, R, W, Q, P, i, t, R.cand_ptr[c], R.cand_ptr[c + 1], R.cand_idx,
+                      local_community)
+
+
+@jit
+def _send_best(N, R, W, Q, P, i, t, lo, hi, pool, local_community):
+    """Send the idle, active responder of pool[lo:hi] (of the need's line) who arrives
+    soonest, a skill mismatch counting as its extra effort (Response._send_best); False if
+    nobody can get there."""
     line = _line_of(N, W, P, i)
     g = N.grid[i]
     skill = W.type_skill[N.kind[i]]
     extra = (P[P_MISMATCH_FACTOR] - 1.0) * N.effort[i]
     best, best_score = -1, np.inf
-    for k in range(R.cand_ptr[c], R.cand_ptr[c + 1]):
-        r = R.cand_idx[k]
+    for k in range(lo, hi):
+        r = pool[k]
         if R.status[r] != IDLE or R.active_from[r] > t or not _line_ok(R, r, line):
             continue
         if local_community >= 0 and W.node_community[R.node[r]] != local_community:
@@ -523,21 +534,12 @@ def _local_wait_over(N, R, W, Q, P, t, i):
 
 @jit
 def _act_locally(N, R, W, Q, P, i, t):
+    """Idle responders of the need's community send the best of them (Response.act_locally)."""
     c = W.grid_community[N.grid[i]]
-    line = _line_of(N, W, P, i)
-    g = N.grid[i]
-    skill = W.type_skill[N.kind[i]]
-    extra = (P[P_MISMATCH_FACTOR] - 1.0) * N.effort[i]
-    best, best_score = -1, np.inf
-    for k in range(R.disp_ptr[c], R.disp_ptr[c + 1]):
-        r = R.disp_idx[k]
-        if R.status[r] == IDLE and R.active_from[r] <= t and _line_ok(R, r, line):
-            best, best_score = _better(R, W, r, g, skill, extra, best, best_score)
-    if best < 0:
-        return False
-    _dispatch(N, R, W, Q, P, best, i, t)
-    Q.counts[C_LOCAL_ACTIONS] += 1
-    return True
+    if _send_best(N, R, W, Q, P, i, t, R.disp_ptr[c], R.disp_ptr[c + 1], R.disp_idx, -1):
+        Q.counts[C_LOCAL_ACTIONS] += 1
+        return True
+    return False
 
 
 # --- arrival, service, rest --------------------------------------------------------------------
