@@ -89,23 +89,12 @@ def estimate(config: Config) -> Footprint:
 
 
 def expected_needs(config: Config) -> int:
-    """About how many needs a run creates (an upper-side estimate from the hazard rates)."""
-    n, war_hours = config.population.n_residents, config.time.war_hours
-    total = 0.0
-    flood = config.flood
-    if flood.enabled:
-        hours = max(0.0, min(flood.duration_hours, war_hours - flood.onset_hour))
-        low = config.space.lowlying_share
-        level = 1.0 if flood.profile == "steady" else 0.5  # mean of the rise and fall
-        total += (flood.needs_per_1000_per_hour * n / 1000 * hours * level
-                  * (low + flood.upland_factor * (1 - low)))
-    if config.fire.enabled:
-        total += config.fire.incidents * config.fire.needs_per_incident
-    epi = config.epidemic
-    if epi.enabled:  # each resident is infected at most once
-        total += n * (epi.test_need_share + epi.supply_need_share
-                      + epi.severe_share_60plus * config.population.share_60plus)
-    return math.ceil(total)
+    """About how many needs a run creates (an upper-side estimate from each enabled
+    hazard's rates: ``Hazard.expected_needs``)."""
+    from .registry import HAZARDS
+
+    return math.ceil(sum(spec.model.expected_needs(config) for name, spec in HAZARDS.items()
+                         if getattr(config, name).enabled))
 
 
 def _communities(grids: int, per_community: int, layout: str) -> int:

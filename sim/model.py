@@ -2,8 +2,8 @@
 
 Each ``step()`` is one day in peacetime and ten minutes (configurable) in wartime. Mesa's
 clock counts steps; the model's own clock, ``minute``, counts minutes from the start of
-wartime (negative in peacetime). Within a wartime step, reports, arrivals and services run
-at exact minutes on the response's event queue.
+wartime (negative in peacetime). Within a wartime step the compiled engine runs reports,
+arrivals and services at exact minutes (``sim/engine``).
 """
 
 from __future__ import annotations
@@ -13,24 +13,37 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
+from mesa.time import EventGenerator, Priority, Schedule
 
-from .agents import (CommunityCadre, CommunityPartyOrganization, GridManager,
-                     GridPartyOrganization, JointMeetingCommittee, OrganCadre, Responder,
-                     TownshipCadre, TownshipPartyCommittee, UnitStaff, Volunteer, gini)
-from .hazards import make_hazards
-from .needs import (CREATED, DETECTED, DISPATCHED, GENERAL, LOGISTICS, MEDICAL, REPORTED,
-                    RESCUE, RESOLVED, Channel, Needs, severity_integral, type_lines)
+from .agents import (AGENT_CLASSES, CommunityPartyOrganization, GridManager,
+                     GridPartyOrganization, JointMeetingCommittee, TemporaryPartyOrganization,
+                     TownshipPartyCommittee)
+from .codes import (COMMUNITY_CADRE, GENERAL, LOGISTICS, MEDICAL, ORGAN_CADRE, PICK, RESCUE,
+                    TOWNSHIP_CADRE, UNIT_STAFF, VOLUNTEER)
+from .engine import Engine, Place
+from .engine.state import Count
+from .engine.step import ATTITUDES, SERIES
+from .eventlog import LogEvent, render
+from .footprint import expected_needs
+from .hazards import active_hazards
+from .jit import call
+from .needs import NeedTable, new_table
 from .params import Config, Structure
-from .peacetime import peace_day, register_organ_cadres_now
-from .residents import Residents
-from .engine import DEFAULT_ENGINE, response_class
-from .response import Response
-from .roster import Roster
+from .peacetime import peace_day, peace_values, recruits
+from .registry import type_arrays
+from .residents import make_residents
+from .rng import stream
+from .roster import call_up, make_roster
 from .routine import RoutineWork
 from .streams import run_streams
 from .township import build_township
 
 MAX_LOG = 2000  # events kept for the event feed
+NEW_SITES = int(Count.NEW_SITES)
+TIMESERIES = SERIES
+REAL = frozenset(("time_min", "day", "cum_harm", "mean_trust", "mean_preparedness",
+                  "mean_familiarity"))  # the other indicators are counts
 
 
 class GrassrootsModel(mesa.Model):
@@ -40,16 +53,11 @@ class GrassrootsModel(mesa.Model):
         config: a resolved ``Config`` (defaults if omitted).
         rng: seed or generator (Mesa's convention: None draws fresh entropy); child streams
             are spawned from it. The seed used is ``self.seed``.
-        engine: who runs the response's events (``sim/engine.py``): "compiled" (the default)
-            or "python" (the reference); both give the same run.
         **params: overrides as ``{"section.key": value}`` or ``section__key=value``, so that
             ``mesa.batch_run`` and SolaraViz can drive the model with plain keywords.
     """
 
-    def __init__(self, config: Config | None = None, rng: Any = None,
-                 engine: str = DEFAULT_ENGINE, **params: Any) -> None:
-        self.response_class = response_class(engine)
-        self.engine = engine
+    def __init__(self, config: Config | None = None, rng: Any = None, **params: Any) -> None:
         if rng is None:  # as in Mesa: fresh entropy; the seed drawn is kept in self.seed
             rng = int(np.random.default_rng().integers(2**63))
         super().__init__(rng=rng)
@@ -59,102 +67,138 @@ class GrassrootsModel(mesa.Model):
             int(self.rng.integers(2**63))
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
-        # Hazards draw from their own stream: policies are compared on identical emergencies.
-        self.hazard_rngs = [np.random.default_rng(s) for s in streams.hazards.spawn(3)]
-        self.rng = np.random.default_rng(streams.behaviour)
-        self.township = build_township(cfg, seed)
-        self.residents = Residents(cfg.population, self.township.n_grids,
-                                   np.random.default_rng(streams.people))
-        self.needs = Needs(type_lines(cfg.needs))
-        self.events: list[tuple[float, str]] = []
-        self.recruits_due = 0.0
+        build_seed, engine_seed = streams.behaviour.spawn(2)
+        build = np.random.default_rng(build_seed)
+        self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
+        tw = self.township = build_township(cfg, seed)
+        res = self.residents = make_residents(cfg.population, tw.n_grids,
+                                              np.random.default_rng(streams.people))
+        self.residents_in = np.bincount(tw.grid_community, weights=res.grid_size,
+                                        minlength=tw.n_communities)
+        willing = (res.willingness > cfg.volunteers.willing_threshold) & ~res.vulnerable
+        org = cfg.organization
+        self.place = Place(
+            travel=tw.travel, node_community=tw.node_community,
+            grid_community=tw.grid_community, shelters=np.array(tw.shelter_nodes, np.int64),
+            node_comm_min=tw.node_comm_min, comm_order=tw.comm_order,
+            nearest_shelter=tw.nearest_shelter,
+            familiarity=np.full(tw.n_grids, org.initial_familiarity),
+            cohesion=np.full(tw.n_communities, org.initial_cohesion),
+            willing=np.bincount(res.grid, weights=willing, minlength=tw.n_grids),
+            party_in_grid=np.bincount(res.grid, weights=res.party_member,
+                                      minlength=tw.n_grids).astype(np.int64))
+        self.events: list[LogEvent] = []
         self.minute = -cfg.time.peace_days * 1440.0
         self.phase = "peace"
         self.peace_steps = cfg.time.peace_days
         self.war_steps = math.ceil(cfg.time.war_hours * 60 / cfg.time.war_step_min)
         self.n_steps = self.peace_steps + self.war_steps
         self.step_count = 0
-        self.roster: Roster | None = None
-        self.response: Response | None = None
-        self._build_organization()
-        # Routine cases of the peacetime phase (sim/routine.py), on their own random stream.
+        self._build_organization(build)
+        self._needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
+                                cfg.response.effort_distribution == "exponential",
+                                cfg.response.vulnerable_harm_factor,
+                                capacity=256 + int(1.2 * expected_needs(cfg)))
+        self.engine: Engine | None = None
         self.routine = RoutineWork(self, streams.routine) if self.peace_steps > 0 else None
-        self.hazards = make_hazards(self)
-        self.cum_harm = 0.0
+        self._peace = (peace_values(cfg), np.zeros(tw.n_grids), np.zeros(tw.n_communities))
+        self.hazards = active_hazards(self, streams.hazards)
         self.trust_before = self.preparedness_before = math.nan
-        self._attitudes_changed = True
-        self.datacollector = TimeSeriesCollector(model_reporters={k: k for k in TIMESERIES})
-        if self.peace_steps == 0:
-            register_organ_cadres_now(self)
+        self._war_step_min = float(cfg.time.war_step_min)
+        self._day0 = float(self.peace_steps)
+        self.series = np.zeros((self.n_steps + 1, len(TIMESERIES)))
+        self.datacollector = SeriesCollector(model_reporters={k: k for k in TIMESERIES})
+        if self.peace_steps == 0:  # registration is whatever share the ratio says at once
+            organ = self.roster.role == ORGAN_CADRE
+            self.roster.registered[organ] = build.random(organ.sum()) < \
+                org.organ_registration_ratio
             self._begin_war()
-        self._update_indicators()
+        self._record()
         self.datacollector.collect(self)
 
     # --- set-up ------------------------------------------------------------------------
 
-    def _build_organization(self) -> None:
-        cfg, tw, res, rng = self.config, self.township, self.residents, self.rng
+    def _build_organization(self, rng: np.random.Generator) -> None:
+        cfg, tw, res = self.config, self.township, self.residents
         org, vol, sk = cfg.organization, cfg.volunteers, cfg.skills
         n = cfg.population.n_residents
-        lines = org.siloed_lines if org.structure == Structure.SILOED else 0
-        line_of = (lambda k: k % lines) if lines else (lambda k: -1)
-        self.familiarity = np.full(tw.n_grids, org.initial_familiarity, dtype=float)
         self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
         self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
                                                           community=c)
                                for c in range(tw.n_communities)]
-        for cpo in self.community_orgs:
-            cpo.cohesion = org.initial_cohesion
         self.grid_party_orgs: list[GridPartyOrganization] = []
         if org.structure == Structure.INTEGRATED_PARTY:
-            for g in range(tw.n_grids):
-                gpo = GridPartyOrganization(self, node=g, community=int(tw.grid_community[g]),
-                                            grid=g)
-                lo, size = res.grid_start[g], res.grid_size[g]
-                gpo.members = int(res.party_member[lo:lo + size].sum())
-                gpo.mobilized = int(rng.binomial(gpo.members, org.party_member_mobilization))
-                self.grid_party_orgs.append(gpo)
-        k = 0
-        for c in range(tw.n_communities):
-            for j in range(org.community_cadres_per_community):
-                CommunityCadre(self, int(tw.office_node[c]), c, GENERAL,
-                               float(rng.uniform(sk.community_cadre_low,
-                                                 sk.community_cadre_high)), line_of(j),
-                               first_secretary=org.first_secretary and j == 0)
-                k += 1
-        for j in range(round(n / 1000 * org.township_cadres_per_1000)):
-            # Stationed at the office of the community they are assigned to.
-            TownshipCadre(self, int(tw.office_node[j % tw.n_communities]), j % tw.n_communities,
-                          GENERAL, float(rng.uniform(sk.township_cadre_low,
-                                                     sk.township_cadre_high)), line_of(k))
-            k += 1
-        for _ in range(round(n / 1000 * org.organ_cadres_per_1000)):
-            g = int(rng.integers(tw.n_grids))
-            OrganCadre(self, g, int(tw.grid_community[g]), GENERAL, sk.organ_cadre,
-                       line_of(k))
-            k += 1
+            members = self.place.party_in_grid
+            mobilized = rng.binomial(members, org.party_member_mobilization)
+            self.grid_party_orgs = [GridPartyOrganization(
+                self, node=g, community=int(tw.grid_community[g]), grid=g,
+                members=int(members[g]), mobilized=int(mobilized[g]))
+                for g in range(tw.n_grids)]
+        # The roster: community cadres (the first of each team may be the first secretary),
+        # township cadres (stationed at the offices of the communities in turn), organ
+        # cadres, the standing volunteer team (professionals first; the recruits of
+        # peacetime last) and the staff of co-located units. In the siloed structure
+        # cadres' lines go round the lines.
+        n_comm, team = tw.n_communities, org.community_cadres_per_community
+        n_town = round(n / 1000 * org.township_cadres_per_1000)
+        n_organ = round(n / 1000 * org.organ_cadres_per_1000)
         n_vol = round(n / 1000 * vol.team_size_per_1000)
         n_pro = round(n_vol * vol.professional_share)
-        for j in range(n_vol):
-            self.add_volunteer(professional=j < n_pro, specialty=j % 3)
-        if org.colocated_units_integrated:
-            for node, c in zip(tw.unit_nodes, tw.unit_community):
-                for _ in range(org.staff_per_colocated_unit):
-                    UnitStaff(self, node, c, LOGISTICS, sk.unit_staff)
-
-    def add_volunteer(self, professional: bool, specialty: int = 0) -> Volunteer:
-        g = int(self.rng.integers(self.township.n_grids))
-        skill = (RESCUE, MEDICAL, LOGISTICS)[specialty] if professional else GENERAL
-        sk = self.config.skills
-        return Volunteer(self, g, int(self.township.grid_community[g]), skill,
-                         sk.professional_volunteer if professional else sk.standing_volunteer,
-                         team="professional" if professional else "standing")
+        self.recruits = recruits(cfg, n_vol)
+        n_team = n_vol + sum(self.recruits)
+        j = np.tile(np.arange(team), n_comm)
+        town_c = np.arange(n_town) % n_comm
+        organ_g = rng.integers(tw.n_grids, size=n_organ)
+        vol_g = rng.integers(tw.n_grids, size=n_team)
+        pro = np.arange(n_team) < n_pro
+        staff = org.staff_per_colocated_unit if org.colocated_units_integrated else 0
+        unit_nodes = np.repeat(np.array(tw.unit_nodes, dtype=np.int64), staff)
+        unit_c = np.repeat(np.array(tw.unit_community, dtype=np.int64), staff)
+        cadre_c = np.concatenate([np.repeat(np.arange(n_comm), team), town_c,
+                                  tw.grid_community[organ_g]])
+        n_cadres = len(cadre_c)
+        lines = org.siloed_lines if org.structure == Structure.SILOED else 0
+        place = np.arange(n_cadres)  # community cadres: their place in the team
+        place[:len(j)] = j
+        line = place % lines if lines else np.full(n_cadres, -1)
+        traits = {
+            "role": np.repeat([COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER,
+                               UNIT_STAFF], [n_comm * team, n_town, n_organ, n_team,
+                                             len(unit_nodes)]),
+            "community": np.concatenate([cadre_c, tw.grid_community[vol_g], unit_c]),
+            "home_node": np.concatenate([tw.office_node[cadre_c[:n_comm * team + n_town]],
+                                         organ_g, vol_g, unit_nodes]),
+            "skill": np.concatenate([np.full(n_cadres, GENERAL), np.where(
+                pro, np.array([RESCUE, MEDICAL, LOGISTICS])[np.arange(n_team) % 3], GENERAL),
+                np.full(len(unit_nodes), LOGISTICS)]),
+            "skill_level": np.concatenate([
+                rng.uniform(sk.community_cadre_low, sk.community_cadre_high, n_comm * team),
+                rng.uniform(sk.township_cadre_low, sk.township_cadre_high, n_town),
+                np.full(n_organ, sk.organ_cadre),
+                np.where(pro, sk.professional_volunteer, sk.standing_volunteer),
+                np.full(len(unit_nodes), sk.unit_staff)]),
+            "line": np.concatenate([line, np.full(n_team + len(unit_nodes), -1)]),
+            "professional": np.concatenate([np.zeros(n_cadres, bool), pro,
+                                            np.zeros(len(unit_nodes), bool)]),
+            "first_secretary": np.concatenate([(j == 0) & org.first_secretary,
+                                               np.zeros(len(cadre_c) - len(j) + n_team +
+                                                        len(unit_nodes), bool)])}
+        self.roster = make_roster(traits, tw.n_communities)
+        self._next_recruit = n_cadres + n_vol
+        self.roster.joined[self._next_recruit:n_cadres + n_team] = False
+        for r in np.flatnonzero(self.roster.joined).tolist():
+            AGENT_CLASSES[int(self.roster.role[r])](self, r)
 
     def agents_of(self, cls: type) -> list:
         """Agents of exactly this class (Mesa keeps one set per class)."""
         return list(self.agents_by_type.get(cls, ()))
+
+    @property
+    def needs(self) -> NeedTable:
+        """The emergency's needs."""
+        return self.engine.N if self.engine is not None else self._needs
 
     # --- time ----------------------------------------------------------------------------
 
@@ -162,190 +206,163 @@ class GrassrootsModel(mesa.Model):
         if self.step_count >= self.n_steps:
             self.running = False
             return
+        self._advance()
+        self.datacollector.collect(self)
+        self.running = self.step_count < self.n_steps
+
+    def run(self) -> None:
+        """Every remaining step at once (what ``simulate`` does), without Mesa's event
+        machinery per step; Mesa's clock then shows the steps taken."""
+        k = 0
+        while self.step_count < self.n_steps:
+            self._advance()
+            k += 1
+        self.datacollector.collect_rows(self, k)
+        self.steps += k
+        self.time += k
+        self._default_schedule.stop()
+        self._default_schedule = EventGenerator(
+            self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
+            priority=Priority.HIGH).start()
+        self.running = False
+
+    def _advance(self) -> None:
         if self.phase == "peace":
-            peace_day(self, self.step_count)
+            day = self.step_count
+            values, visits, serving = self._peace
+            call(peace_day, self.roster, self.place, self.residents, self.S, values, day,
+                 visits, serving)
+            self._join(self.recruits[day])
             if self.routine is not None:
                 self.routine.day(self.minute)
             self.minute += 1440.0
             self.step_count += 1
             if self.step_count == self.peace_steps:
                 self._begin_war()
-        else:
-            self._war_step()
-            self.step_count += 1
-        self._update_indicators()
-        self.datacollector.collect(self)
-        if self.step_count >= self.n_steps:
-            self.running = False
-
-    def _begin_war(self) -> None:
-        cfg, org = self.config, self.config.organization
-        self.minute = 0.0
-        self.phase = "war"
-        if self.routine is not None:
-            self.routine.end(self.minute)
-        res = self.residents
-        self.trust_before = float(res.trust.mean())
-        self.preparedness_before = float(res.preparedness.mean())
-        self._attitudes_changed = True  # the last peace day's changes reach the indicators
-        responders = [a for a in self.agents if isinstance(a, Responder)
-                      and (not isinstance(a, OrganCadre) or a.registered)]
-        initiative = cfg.response.initiative_base + \
-            (1 - cfg.response.initiative_base) * org.fault_tolerance_initiative_gain * \
-            org.fault_tolerance
-        for a in responders:
-            a.initiative = initiative if a.is_cadre else 0.0
-        self.roster = Roster(responders, n_communities=self.township.n_communities,
-                             redeployable=org.dynamic_redeployment,
-                             coordinated=cfg.volunteers.coordinated)
-        self.response = self.response_class(self, 0.0)
-        delays = []
-        for a in responders:
-            if isinstance(a, CommunityCadre):
-                cohesion = self.community_orgs[a.community].cohesion
-                delay = org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion)
-            elif isinstance(a, TownshipCadre):
-                delay = org.cadre_switch_min
-            elif isinstance(a, OrganCadre):
-                delay = org.organ_mobilization_min
-            else:
-                delay = cfg.volunteers.callup_min
-            delays.append(delay)
-        self.response.activate_each(np.array([a.idx for a in responders], dtype=np.int64),
-                                    np.array(delays, dtype=float))
-        for unit in [self.township_committee, *self.community_orgs, *self.grid_party_orgs]:
-            unit.mode = "war"
-        self.log(0.0, "emergency: organization switches to wartime mode")
-        if org.front_line_command:
-            self.log(org.command_convene_min,
-                     "joint-meeting committee convened as the front-line command")
-
-    def _war_step(self) -> None:
+            self._record()
+            return
         t0 = self.minute
-        t1 = t0 + self.config.time.war_step_min
+        t1 = t0 + self._war_step_min
         for hz in self.hazards:
             hz.step(t0, t1)
-        self.response.war_step(t0, t1)
+        self.step_count += 1
+        self.engine.war_step(t0, t1, self.series, self.step_count, self._day0)
+        self.minute = t1
+        if self.engine.Q.counts[NEW_SITES]:
+            for g in self.engine.new_sites.tolist():
+                TemporaryPartyOrganization(self, node=g, community=int(
+                    self.township.grid_community[g]), grid=g, created_min=t1,
+                    members=int(self.engine.Q.site_members[g]))
         for hz in self.hazards:
             if hz.ended and not hz.evaluated:
                 hz.evaluated = True
                 self._evaluate(hz, t1)
-        self.minute = t1
+                self._record_attitudes()
+        if self.joint_committee.mode != "war" and t1 >= self.engine.command_active:
+            self.joint_committee.mode = "war"
 
-    def _detect(self, t0: float, t1: float, patrol_per_hour: float | None = None,
-                resident_factor: float = 1.0) -> None:
-        """Residents, neighbours and grid managers find needs (rates per hour); a fully
-        familiar grid manager finds one at `patrol_per_hour` (default: the detection
-        section's grid_manager_per_hour), residents and neighbours report at
-        `resident_factor` times their detection rates (routine cases)."""
-        needs, res, det = self.needs, self.residents, self.config.detection
-        n = needs.n
-        idx = np.flatnonzero(needs.state[:n] == CREATED)
-        if len(idx) == 0:
-            return
-        start = np.maximum(needs.created[idx], t0)
-        exposure = t1 - start
-        who = needs.resident[idx]
-        r_self = det.self_report_per_hour * 0.5 * (res.trust[who] + res.preparedness[who])
-        r_nb = det.neighbour_report_per_hour * \
-            (1.0 if self.config.organization.mutual_aid
-             else det.neighbour_factor_without_mutual_aid)
-        r_gm = (det.grid_manager_per_hour if patrol_per_hour is None else patrol_per_hour) * \
-            self.familiarity[needs.grid[idx]]
-        r_self, r_nb = resident_factor * r_self, resident_factor * r_nb
-        rate = r_self + r_nb + r_gm
-        p_hit = -_libm(math.expm1, -rate * exposure / 60.0)
-        hit = self.rng.random(len(idx)) < p_hit
-        # When, given found within the exposure: an exponential delay truncated to it.
-        u = self.rng.random(len(idx))
-        when = start + np.minimum(-_libm(math.log1p, -u * p_hit) / rate * 60.0, exposure)
-        u = self.rng.random(len(idx)) * rate
-        channel = np.where(u < r_self, int(Channel.RESIDENT),
-                           np.where(u < r_self + r_nb, int(Channel.NEIGHBOUR),
-                                    int(Channel.GRID_MANAGER)))
-        order = np.argsort(when[hit], kind="stable")
-        self.response.q.at_each(when[hit][order], self.response.detected, idx[hit][order],
-                                channel[hit][order])
+    def _join(self, k: int) -> None:
+        """k recruits join the standing volunteer team."""
+        for r in range(self._next_recruit, self._next_recruit + k):
+            self.roster.joined[r] = True
+            AGENT_CLASSES[VOLUNTEER](self, r)
+        self._next_recruit += k
 
-    def _accrue_harm(self, t0: float, t1: float) -> None:
-        needs = self.needs
-        n = needs.n
-        created, reached = needs.created[:n], needs.reached[:n]
-        open_ = (created < t1) & (np.isnan(reached) | (reached > t0))
-        ids = np.flatnonzero(open_)
-        if len(ids) == 0:
-            return
-        end = np.where(np.isnan(reached[ids]), t1, np.minimum(reached[ids], t1))
-        a = (np.maximum(t0, created[ids]) - created[ids]) / 60.0
-        b = (end - created[ids]) / 60.0
-        inc = needs.weight[ids] * severity_integral(
-            needs.severity0[ids], self.config.response.deterioration_per_hour, a, b)
-        needs.harm[ids] += inc
-        self.cum_harm += float(inc.sum())
+    def _begin_war(self) -> None:
+        cfg, org, ro, tw = self.config, self.config.organization, self.roster, self.township
+        self.minute = 0.0
+        self.phase = "war"
+        if self.routine is not None:
+            self.routine.end(self.minute)
+        self.trust_before = float(self.residents.trust.mean())
+        self.preparedness_before = float(self.residents.preparedness.mean())
+        members = ro.joined & ((ro.role != ORGAN_CADRE) | ro.registered)
+        resp = cfg.response
+        initiative = resp.initiative_base + (1 - resp.initiative_base) * \
+            org.fault_tolerance_initiative_gain * org.fault_tolerance
+        ro.initiative[:] = np.where(members & ro.is_cadre, initiative, 0.0)
+        self.roster = ro = call_up(ro, members, tw.node_community,
+                                   redeployable=org.dynamic_redeployment,
+                                   coordinated=cfg.volunteers.coordinated)
+        self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
+                             start_min=0.0, residents_in=self.residents_in)
+        self.joint_committee.active_from = self.engine.command_active
+        for gpo in self.grid_party_orgs:
+            self.engine.Q.party_free[gpo.grid] = gpo.mobilized
+        # Each unit takes time to switch mode; a cohesive community team switches faster.
+        cohesion = self.place.cohesion[ro.community]
+        delay = np.select(
+            [ro.role == COMMUNITY_CADRE, ro.role == TOWNSHIP_CADRE, ro.role == ORGAN_CADRE],
+            [org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion),
+             np.full(ro.n, org.cadre_switch_min), np.full(ro.n, org.organ_mobilization_min)],
+            cfg.volunteers.callup_min)
+        idx = np.flatnonzero(members)
+        ro.active_from[idx] = delay[idx]
+        self.engine.push_each(delay[idx], PICK, idx)
+        for unit in [self.township_committee, *self.community_orgs, *self.grid_party_orgs]:
+            unit.mode = "war"
+        self.log(0.0, "wartime")
+        if org.front_line_command:
+            self.log(org.command_convene_min, "command")
 
     def _evaluate(self, hazard: Any, t: float) -> None:
         """Front-line evaluation after an emergency: commend cadres who performed; residents
         whose needs were met in time trust the organization more, others less."""
         ro, cfg = self.roster, self.config
         served = ro.served_since_eval
-        cadres = ro.is_cadre & (served > 0)
+        cadres = ro.is_cadre & ro.on_roster & (served > 0)
         n_commended = 0
         if cfg.organization.commendation and cadres.any():
             bar = max(1.0, float(np.median(served[cadres])))
-            commended = ro.is_cadre & (served >= bar)
+            commended = ro.is_cadre & ro.on_roster & (served >= bar)
             ro.initiative[commended] += cfg.response.commendation_gain * \
                 (1 - ro.initiative[commended])
             n_commended = int(commended.sum())
-        ro.served_since_eval[:] = 0
-        needs, res = self.needs, self.residents
-        n = needs.n
-        mine = needs.hazard[:n] == hazard.code
-        response = needs.reached[:n] - needs.created[:n]
+        served[:] = 0
+        nd, res = self.needs, self.residents
+        n = nd.n
+        mine = nd.hazard[:n] == hazard.code
+        response = nd.reached[:n] - nd.created[:n]
         good = mine & (response <= cfg.time.target_response_min)
         bad = mine & ~good
         change = cfg.organization.evaluation_trust_change
-        res.trust[needs.resident[:n][good]] += change * (1 - res.trust[needs.resident[:n][good]])
-        res.trust[needs.resident[:n][bad]] -= change * res.trust[needs.resident[:n][bad]]
-        self._attitudes_changed = True
-        self.log(t, f"front-line evaluation after the {hazard.name}: "
-                    f"{n_commended} cadres commended")
+        res.trust[nd.resident[:n][good]] += change * (1 - res.trust[nd.resident[:n][good]])
+        res.trust[nd.resident[:n][bad]] -= change * res.trust[nd.resident[:n][bad]]
+        self.log(t, "evaluation", hazard.name, count=n_commended)
 
-    # --- indicators and the event feed ----------------------------------------------------
+    # --- indicators and the event log -----------------------------------------------------
 
-    def _update_indicators(self) -> None:
-        needs, res = self.needs, self.residents
-        n = needs.n
-        st = needs.state[:n]
-        self.time_min = self.minute
-        self.day = self.minute / 1440.0 + self.peace_steps
-        self.needs_total = n
-        by_state = np.bincount(st, minlength=RESOLVED + 1).tolist()
-        self.resolved = by_state[RESOLVED]
-        self.backlog = n - self.resolved
-        self.unmet = sum(by_state[:DISPATCHED + 1])
-        self.known_waiting = by_state[DETECTED] + by_state[REPORTED]
-        ro = self.roster
-        self.responders_busy = ro.busy_count() if ro is not None else 0
-        self.responders_active = int(np.count_nonzero(ro.active_from <= self.minute)) \
-            if ro is not None else 0
-        if self.phase == "peace" or self._attitudes_changed:
-            # Trust, preparedness and familiarity change only in peacetime (trust also at
-            # evaluations).
-            self.mean_trust = float(res.trust.mean())
-            self.mean_preparedness = float(res.preparedness.mean())
-            self.mean_familiarity = float(self.familiarity.mean())
-            self._attitudes_changed = False
-        self.volunteers = len(self.agents_by_type.get(Volunteer, ()))
-        if self.config.epidemic.enabled or self.step_count == 0:
-            self.susceptible, self.infected, self.recovered = res.counts()
-        rp = self.response
-        self.duplicate_dispatches = rp.n_duplicates if rp else 0
-        self.temporary_orgs = len(rp.temp_orgs) if rp else 0
-        self.phase_code = 0 if self.phase == "peace" else 1
+    def timeseries(self) -> pd.DataFrame:
+        """The indicator series so far, a row per step (counts as integers)."""
+        k = self.step_count + 1
+        data = {"step": np.arange(k)}
+        for j, name in enumerate(SERIES):
+            column = self.series[:k, j]
+            data[name] = column if name in REAL else column.astype(np.int64)
+        data["phase"] = np.where(data["phase_code"] == 1, "war", "peace")
+        return pd.DataFrame(data)
 
-    def log(self, minute: float, text: str) -> None:
+    def _record(self) -> None:
+        """The indicators of a peacetime step, or of the start (the engine writes those of
+        a wartime step)."""
+        row = self.series[self.step_count]
+        row[:3] = self.minute, self.minute / 1440.0 + self.peace_steps, self.phase == "war"
+        row[SERIES.index("susceptible"):ATTITUDES] = self.residents.epi_counts
+        self._record_attitudes()
+
+    def _record_attitudes(self) -> None:
+        res, ro = self.residents, self.roster
+        self.series[self.step_count, ATTITUDES:] = (
+            res.trust.mean(), res.preparedness.mean(), self.place.familiarity.mean(),
+            np.count_nonzero(ro.joined & (ro.role == VOLUNTEER)))
+
+    def log(self, minute: float, kind: str, hazard: str = "", grid: int = -1,
+            count: int = -1) -> None:
         if len(self.events) < MAX_LOG:
-            self.events.append((float(minute), text))
+            self.events.append(LogEvent(float(minute), kind, hazard, grid, count))
+
+    def sentence(self, event: LogEvent, lang: str = "en") -> str:
+        return render(event, lang, self.grid_label)
 
     def clock_label(self, minute: float) -> str:
         total = minute + self.peace_steps * 1440
@@ -357,36 +374,31 @@ class GrassrootsModel(mesa.Model):
         k = int(np.count_nonzero(self.township.grid_community[:g] == c)) + 1
         return f"{_letters(c)}-{k}"
 
-    def workload_gini(self) -> float:
-        ro = self.roster
-        return gini(ro.busy_min[ro.is_cadre]) if ro is not None else 0.0
+    def __getattr__(self, name: str) -> Any:  # the latest indicators, for Mesa reporters
+        column = TIMESERIES.index(name) if name in TIMESERIES else -1
+        if column < 0 or "series" not in self.__dict__:
+            raise AttributeError(name)
+        return float(self.series[self.__dict__["step_count"], column])
 
 
-class TimeSeriesCollector(mesa.DataCollector):
-    """Mesa's DataCollector for model attributes named by string, collected without Mesa's
-    per-value ``deepcopy`` and reporter dispatch (a large share of a short run's time): the
-    attributes hold Python scalars, which need no copy. Same table as Mesa's."""
+class SeriesCollector(mesa.DataCollector):
+    """Mesa's DataCollector over the model's indicator series (``GrassrootsModel.series``,
+    filled by the engine each step): the same table as Mesa's, without Mesa's per-value
+    reporter calls."""
 
     def collect(self, model: mesa.Model) -> None:
-        fast = getattr(self, "_fast", None)
-        if fast is None:
-            super().collect(model)  # the first call validates the reporters
-            if self._validated and not self.agent_reporters and \
-                    not self.agenttype_reporters and \
-                    all(isinstance(r, str) for r in self.model_reporters.values()):
-                self._fast = [(self.model_vars[var].append, r)
-                              for var, r in self.model_reporters.items()]
-            return
         self._collection_steps.append(model.time)
-        for append, reporter in fast:
-            append(getattr(model, reporter, None))
+        row = model.series[model.step_count]
+        for name, value in zip(TIMESERIES, row.tolist()):
+            self.model_vars.setdefault(name, []).append(value if name in REAL else int(value))
 
-
-def _libm(fn: Any, x: np.ndarray) -> np.ndarray:
-    """A math-module function of each element: the C library's, as the compiled engine uses
-    (numpy's vectorized expm1 and log1p differ from it by an ulp on some CPUs, so a run would
-    depend on the machine's instruction set)."""
-    return np.fromiter(map(fn, x.tolist()), float, len(x))
+    def collect_rows(self, model: mesa.Model, k: int) -> None:
+        """The last k steps at once (``GrassrootsModel.run``)."""
+        rows = model.series[model.step_count - k + 1:model.step_count + 1]
+        self._collection_steps.extend(model.time + np.arange(1, k + 1, dtype=float))
+        for name, column in zip(TIMESERIES, rows.T):
+            self.model_vars.setdefault(name, []).extend(
+                column.tolist() if name in REAL else column.astype(np.int64).tolist())
 
 
 def _letters(c: int) -> str:
@@ -397,8 +409,3 @@ def _letters(c: int) -> str:
         s = chr(65 + r) + s
     return s
 
-
-TIMESERIES = ("time_min", "day", "phase_code", "needs_total", "backlog", "unmet",
-              "known_waiting", "resolved", "responders_busy", "responders_active", "cum_harm",
-              "mean_trust", "mean_preparedness", "mean_familiarity", "volunteers",
-              "susceptible", "infected", "recovered", "duplicate_dispatches", "temporary_orgs")

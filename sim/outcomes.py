@@ -1,39 +1,27 @@
-"""Outcomes every run reports: declared with units, computed from the need log and roster."""
+"""Outcomes every run reports: declared with units, computed from the need log and roster.
+
+Hazards add their own (``HazardSpec.outcomes``): ``outcomes()`` lists them all.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .agents import SERVING, TRAVELLING, gini
-from .needs import CHANNELS, HAZARDS, STATE_NAMES, TYPE_NAMES
+from .codes import BUSY, CHANNELS, STATE_NAMES, TRAVELLING
+from .engine import Count, Sum
+from .registry import HAZARDS, Outcome, type_names
 from .routine import routine_outcomes
 
 if TYPE_CHECKING:
     from .model import GrassrootsModel
 
-@dataclass(frozen=True)
-class Outcome:
-    """An outcome every run reports.
-
-    ``higher_is_better`` is True or False for outcomes a planner ranks policies by, None for
-    those that only describe the emergency or the run (how many needs, trust before it).
-    ``derived_from`` names the outcome this one is computed from (a transform of it, not
-    independent evidence).
-    """
-
-    name: str
-    unit: str
-    label: str
-    higher_is_better: bool | None
-    derived_from: str | None = None
-
-
 _LOWER, _HIGHER, _NEITHER = False, True, None
-OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("needs_total", "needs", "Needs created", _NEITHER),
     Outcome("needs_resolved", "needs", "Needs resolved", _HIGHER),
     Outcome("needs_reached", "needs", "Needs reached by a responder", _HIGHER),
@@ -88,8 +76,6 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("trust_after", "0-1", "Mean trust at the end", _HIGHER),
     Outcome("preparedness_before", "0-1", "Mean preparedness when the emergency began",
             _HIGHER),
-    Outcome("attack_rate", "share", "Residents ever infected (epidemic; NaN without one)",
-            _LOWER),
     # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
     Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime; "
             "cases closed within the deadline)", _LOWER),
@@ -99,17 +85,34 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "1,000 residents per peacetime day", _NEITHER),
     Outcome("routine_share_found_by_grid", "share", "Routine cases found by grid managers on "
             "patrol (the rest raised by residents and neighbours)", _NEITHER),
-    Outcome("evacuated_share_lowlying", "share", "Residents escorted to a shelter per resident "
-            "of the low-lying (flood-prone) grids", _NEITHER),
 )}
+
+
+class _Outcomes(Mapping[str, Outcome]):
+    """Every declared outcome by name: the core ones, then each registered hazard's (a view
+    that follows the registry)."""
+
+    def _all(self) -> dict[str, Outcome]:
+        return {**CORE_OUTCOMES, **{o.name: o for spec in HAZARDS.values()
+                                     for o in spec.outcomes}}
+
+    def __getitem__(self, key: str) -> Outcome:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+OUTCOMES = _Outcomes()
+
+
 def higher_is_better(name: str) -> bool | None:
     """Whether more of an outcome is better (None: it ranks no policy, or is not declared)."""
     o = OUTCOMES.get(name)
     return None if o is None else o.higher_is_better
-
-
-HIGHER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is True)
-LOWER_IS_BETTER = frozenset(k for k, o in OUTCOMES.items() if o.higher_is_better is False)
 
 
 def need_log(m: GrassrootsModel) -> pd.DataFrame:
@@ -118,8 +121,8 @@ def need_log(m: GrassrootsModel) -> pd.DataFrame:
     n = nd.n
     return pd.DataFrame({
         "need_id": np.arange(n),
-        "hazard": pd.Categorical.from_codes(nd.hazard[:n], HAZARDS),
-        "type": pd.Categorical.from_codes(nd.kind[:n], TYPE_NAMES),
+        "hazard": pd.Categorical.from_codes(nd.hazard[:n], list(HAZARDS)),
+        "type": pd.Categorical.from_codes(nd.kind[:n], type_names()),
         "grid": nd.grid[:n],
         "community": m.township.grid_community[nd.grid[:n]],
         "vulnerable": nd.vulnerable[:n],
@@ -139,25 +142,22 @@ def need_log(m: GrassrootsModel) -> pd.DataFrame:
     })
 
 
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 equal, towards 1 concentrated)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    if len(v) == 0 or v.sum() <= 0:
+        return 0.0
+    n = len(v)
+    return float(np.sum((2 * np.arange(1, n + 1) - n - 1) * v) / (n * v.sum()))
+
+
 def _mean(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
-    return float(x.mean()) if len(x) else float("nan")
-
-
-def _routine_found_by_grid(m: GrassrootsModel) -> float:
-    """Share of the routine cases filed in peacetime that grid managers found (channel)."""
-    rw = getattr(m, "routine", None)
-    if rw is None:
-        return float("nan")
-    c = rw.cases
-    filed = np.isfinite(c.detected[:c.n])
-    if not filed.any():
-        return float("nan")
-    return float(np.mean(c.channel[:c.n][filed] == CHANNELS.index("grid_manager")))
+    return float(x.mean()) if len(x) else math.nan
 
 
 def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
-    cfg, nd, ro, rp, res = m.config, m.needs, m.roster, m.response, m.residents
+    cfg, nd, ro, eng, res = m.config, m.needs, m.roster, m.engine, m.residents
     n = nd.n
     created, detected, reported = nd.created[:n], nd.detected[:n], nd.reported[:n]
     dispatched, reached, resolved = nd.dispatched[:n], nd.reached[:n], nd.resolved[:n]
@@ -170,27 +170,33 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
     casualty = persons * -np.expm1(-cfg.response.lethality_per_severe_hour * nd.harm[:n] /
                                    persons)
     war = timeseries[timeseries["phase_code"] == 1]
-    if ro is not None and ro.n:
-        war_min = end
+    called = ro.on_roster
+    if eng is not None and called.any():
         # Work still under way at the end counts up to the end.
-        busy = ro.busy_min + np.where((ro.status == TRAVELLING) | (ro.status == SERVING),
-                                      war_min - ro.busy_since, 0.0)
-        active_min = np.clip(war_min - ro.active_from, 0, None)
-        utilization = float(busy.sum() / max(active_min.sum(), 1e-9))
+        busy = ro.busy_min + np.where((ro.status == TRAVELLING) | (ro.status == BUSY),
+                                      end - ro.busy_since, 0.0)
+        busy = np.where(called, busy, 0.0)
+        active_min = np.clip(end - ro.active_from, 0, None)
+        utilization = float(busy.sum() / max(active_min[called].sum(), 1e-9))
         per_c = np.bincount(ro.community, weights=busy)
-        staff_c = np.bincount(ro.community)
+        staff_c = np.bincount(ro.community, weights=called)
         community_gini = gini(per_c[staff_c > 0] / staff_c[staff_c > 0])
         busy_hours = float(busy.sum() / 60)
+        workload = gini(ro.busy_min[ro.is_cadre & called])
     else:
-        utilization, community_gini, busy_hours = 0.0, 0.0, 0.0
-    s, i, r = res.counts()
-    epidemic = any(hz.name == "epidemic" and hz.started for hz in m.hazards)
+        utilization = community_gini = busy_hours = workload = 0.0
+
+    def count(which: Count) -> float:
+        return float(eng.count(which)) if eng is not None else 0.0
+
+    def total(which: Sum) -> float:
+        return eng.total(which) if eng is not None else 0.0
+
     out = {
         "needs_total": float(n),
         "needs_resolved": float(np.count_nonzero(np.isfinite(resolved))),
         "needs_reached": float(np.count_nonzero(np.isfinite(reached))),
-        "share_reached": float(np.count_nonzero(np.isfinite(reached)) / n)
-        if n else float("nan"),
+        "share_reached": float(np.count_nonzero(np.isfinite(reached)) / n) if n else math.nan,
         "mean_detection_delay_min": _mean(detected - created),
         "mean_reporting_delay_min": _mean(reported - detected),
         # Every need dispatched by any path: the first dispatch minus detection.
@@ -198,36 +204,36 @@ def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
         "mean_travel_min": _mean(reached - dispatched),
         "mean_response_min": _mean(censored),
         "mean_response_reached_min": _mean(response),
-        "p90_response_min": float(np.percentile(censored, 90)) if n else float("nan"),
+        "p90_response_min": float(np.percentile(censored, 90)) if n else math.nan,
         "mean_resolution_min": _mean(resolved - created),
         "share_met_within_target": float(np.count_nonzero(
-            response <= cfg.time.target_response_min) / n) if n else float("nan"),
+            response <= cfg.time.target_response_min) / n) if n else math.nan,
         "share_handled_locally": float(np.count_nonzero(
-            np.isfinite(dispatched) & ~(dispatched >= reported)) / n) if n else float("nan"),
+            np.isfinite(dispatched) & ~(dispatched >= reported)) / n) if n else math.nan,
         "total_harm": float(nd.harm[:n].sum()),
         "casualty_proxy": float(casualty.sum()),
         "peak_backlog": float(war["backlog"].max()) if len(war) else 0.0,
         "responder_utilization": utilization,
-        "workload_gini": m.workload_gini(),
+        "workload_gini": workload,
         "community_workload_gini": community_gini,
-        "duplicate_dispatches": float(rp.n_duplicates if rp else 0),
-        "lost_reports": float(rp.n_lost_reports if rp else 0),
-        "handoffs": float(rp.n_handoffs if rp else 0),
-        "reports_lost_for_good": float(rp.chain.n_lost_for_good if rp else 0),
-        "initiative_actions": float(rp.n_initiative if rp else 0),
-        "local_actions": float(rp.n_local_actions if rp else 0),
-        "party_member_responses": float(rp.n_party_responses if rp else 0),
-        "spontaneous_responses": float(rp.n_spontaneous_responses if rp else 0),
-        "temporary_party_orgs": float(len(rp.temp_orgs) if rp else 0),
-        "person_hours": busy_hours + float(rp.pool_minutes / 60 if rp else 0),
-        "residents_sheltered": float(rp.n_sheltered if rp else 0),
+        "duplicate_dispatches": count(Count.DUPLICATES),
+        "lost_reports": count(Count.LOST),
+        "handoffs": count(Count.HANDOFFS),
+        "reports_lost_for_good": count(Count.LOST_FOR_GOOD),
+        "initiative_actions": count(Count.INITIATIVE),
+        "local_actions": count(Count.LOCAL_ACTIONS),
+        "party_member_responses": count(Count.PARTY),
+        "spontaneous_responses": count(Count.SPONTANEOUS),
+        "temporary_party_orgs": count(Count.TEMP_ORGS),
+        "person_hours": busy_hours + total(Sum.POOL_MINUTES) / 60,
+        "residents_sheltered": total(Sum.SHELTERED),
         "trust_before": m.trust_before,
         "trust_after": float(res.trust.mean()),
         "preparedness_before": m.preparedness_before,
-        "attack_rate": float((i + r) / res.n) if epidemic else float("nan"),
         **routine_outcomes(m),
-        "routine_share_found_by_grid": _routine_found_by_grid(m),
-        "evacuated_share_lowlying": float(rp.n_sheltered if rp else 0) / max(
-            float(res.grid_size[m.township.lowlying].sum()), 1.0),
     }
+    running = {hz.name: hz for hz in m.hazards}
+    for name, spec in HAZARDS.items():  # a hazard's outcomes: NaN where it is not enabled
+        values = running[name].outcomes() if name in running else {}
+        out.update({o.name: float(values.get(o.name, math.nan)) for o in spec.outcomes})
     return out

@@ -22,15 +22,6 @@ class Structure(StrEnum):
     INTEGRATED_PARTY = "integrated_party"
 
 
-class Mechanism(StrEnum):
-    """Reporting mechanism: how a found need reaches the unit that decides."""
-
-    HIERARCHICAL = "hierarchical"
-    DIRECT = "direct"
-    JOINT_MEETING = "joint_meeting"
-    GRID_AUTONOMY = "grid_autonomy"
-
-
 class Layout(StrEnum):
     """Network generator of the township."""
 
@@ -40,7 +31,8 @@ class Layout(StrEnum):
 
 # The allowed values as plain strings (what configs hold; each equals its enum member).
 STRUCTURES = tuple(s.value for s in Structure)
-MECHANISMS = tuple(m.value for m in Mechanism)
+# Reporting mechanisms register themselves (sim/registry.py): their names, as choices.
+MECHANISMS: list[str] = []
 LAYOUTS = tuple(x.value for x in Layout)
 
 
@@ -55,7 +47,7 @@ class ConfigError(ValueError):
 
 
 def p(default: Any, unit: str, doc: str, source: str = "assumption", low: float | None = None,
-      high: float | None = None, choices: tuple | None = None,
+      high: float | None = None, choices: tuple | list | None = None,
       plausible: tuple[Any, Any] | None = None) -> Any:
     """A parameter field with its unit, documentation, source and allowed values.
 
@@ -543,142 +535,6 @@ class ResponseParams:
 
 
 @dataclass(frozen=True)
-class FloodParams:
-    enabled: bool = p(True, "bool", "A flood or typhoon occurs.", "scenario setting")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
-                          0, 1e5)
-    duration_hours: float = p(48.0, "hours", "Duration of the rain/surge.", "assumption: a "
-                              "typhoon's rain and surge last one to three days", 0.1, 1e4,
-                              plausible=(24.0, 96.0))
-    needs_per_1000_per_hour: float = p(8.0, "needs/1000 residents/hour", "Peak rate of new "
-                                       "needs in a low-lying grid.", "assumption: Typhoon "
-                                       "Lekima (2019) moved about a fifth of affected "
-                                       "residents (usa.fjsen.com/2019-08/12/content_22601573"
-                                       ".htm)", 0, 100, plausible=(2.0, 20.0))
-    upland_factor: float = p(0.15, "x", "Need rate in other grids relative to low-lying ones.",
-                             "assumption: wind and landslides, not water", 0, 1,
-                             plausible=(0.05, 0.3))
-    road_cut_share: float = p(0.1, "share", "Share of edges at low-lying grids cut at peak.",
-                              "assumption: the deepest underpasses and lanes", 0, 1,
-                              plausible=(0.05, 0.3))
-    travel_time_factor: float = p(2.0, "x", "Travel-time multiplier on flooded edges.",
-                                  "assumption: wading or boats", 1, 20, plausible=(1.5, 4.0))
-    severe_share: float = p(0.2, "share", "Share of needs that start severe (rescue).",
-                            "assumption: most need moving, fewer need rescue", 0, 1,
-                            plausible=(0.1, 0.35))
-    supply_share: float = p(0.2, "share", "Share of needs that are supply deliveries to "
-                            "stranded households.", "assumption: households that stay but are cut "
-                            "off", 0, 1, plausible=(0.1, 0.35))
-    rescue_severity_low: float = p(0.6, "0-1", "Lowest starting severity of a rescue need "
-                                   "(uniform between low and high).", "assumption: trapped, "
-                                   "in danger", 0, 1, plausible=(0.5, 0.7))
-    rescue_severity_high: float = p(0.9, "0-1", "Highest starting severity of a rescue need.",
-                                    "assumption: trapped, in danger", 0, 1,
-                                    plausible=(0.8, 1.0))
-    other_severity_low: float = p(0.1, "0-1", "Lowest starting severity of an evacuation or "
-                                  "supply need (uniform between low and high).", "assumption: "
-                                  "inconvenient, not yet dangerous", 0, 1,
-                                  plausible=(0.05, 0.2))
-    other_severity_high: float = p(0.4, "0-1", "Highest starting severity of an evacuation or "
-                                   "supply need.", "assumption: inconvenient, not yet "
-                                   "dangerous", 0, 1, plausible=(0.3, 0.5))
-    peak_share: float = p(1 / 3, "share", "Share of the duration after which the need rate "
-                          "peaks (triangular profile).", "assumption: rain builds up faster "
-                          "than water recedes", 0, 1, plausible=(0.2, 0.5))
-    profile: str = p("triangular", "-", "Time profile of the need rate: 'triangular' (rises "
-                     "to a peak at peak_share of the way, then recedes) or 'steady' "
-                     "(constant: a Poisson stream, for verification).", "assumption: a flood "
-                     "rises and recedes", choices=("triangular", "steady"))
-
-
-@dataclass(frozen=True)
-class FireParams:
-    enabled: bool = p(False, "bool", "Fires or accidents occur.", "scenario setting")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
-                          0, 1e5)
-    duration_hours: float = p(24.0, "hours", "Period over which incidents occur.",
-                              "assumption: the storm's first day", 0.1, 1e4, plausible=(6.0, 48.0))
-    incidents: int = p(3, "incidents", "Number of incidents.", "assumption: a few, from "
-                       "electrical faults in the storm", 0, 1000, plausible=(1, 10))
-    needs_per_incident: float = p(6.0, "needs", "Mean needs per incident.", "assumption: a "
-                                  "building's households", 0, 1000, plausible=(3.0, 15.0))
-    spread_min: float = p(5.0, "min", "Mean delay of an incident's needs after it breaks out "
-                          "(exponential).", "assumption: people are found within minutes",
-                          0, 600, plausible=(2.0, 15.0))
-    rescue_share: float = p(0.5, "share", "Share of an incident's needs that are fire or "
-                            "accident rescues.", "assumption: people trapped or hurt on site",
-                            0, 1, plausible=(0.3, 0.7))
-    medical_share: float = p(0.2, "share", "Share that are medical transports (the rest are "
-                             "evacuations).", "assumption: smoke inhalation and burns",
-                             0, 1, plausible=(0.1, 0.3))
-    evacuation_severity_low: float = p(0.3, "0-1", "Lowest starting severity of a fire "
-                                       "evacuation (uniform between low and high).",
-                                       "assumption: smoke, not flames", 0, 1,
-                                       plausible=(0.2, 0.4))
-    evacuation_severity_high: float = p(0.6, "0-1", "Highest starting severity of a fire "
-                                        "evacuation.", "assumption: smoke, not flames", 0, 1,
-                                        plausible=(0.5, 0.7))
-    severe_severity_low: float = p(0.7, "0-1", "Lowest starting severity of a fire rescue or "
-                                   "medical transport (uniform between low and high).",
-                                   "assumption: life in danger", 0, 1, plausible=(0.6, 0.8))
-    severe_severity_high: float = p(1.0, "0-1", "Highest starting severity of a fire rescue or "
-                                    "medical transport.", "assumption: life in danger", 0, 1,
-                                    plausible=(0.9, 1.0))
-
-
-@dataclass(frozen=True)
-class EpidemicParams:
-    enabled: bool = p(False, "bool", "An epidemic spreads among residents.", "scenario setting")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
-                          0, 1e5)
-    r0: float = p(2.5, "-", "Basic reproduction number.", "assumption (COVID-19 ancestral "
-                  "strain estimates 2-3)", 0, 20, plausible=(1.5, 4.0))
-    infectious_days: float = p(7.0, "days", "Mean infectious period.", "assumption: COVID-19 "
-                               "estimates 5-10 days", 0.1, 100, plausible=(4.0, 10.0))
-    initial_infected: int = p(10, "residents", "Infected residents at onset.",
-                              "assumption: a cluster found late", 0, 1_000_000,
-                              plausible=(1, 50))
-    symptom_onset_days: float = p(3.0, "days", "Mean time from infection to symptoms, when "
-                                  "the case's needs appear.", "assumption: COVID-19 "
-                                  "incubation 2-6 days", 0, 30, plausible=(2.0, 6.0))
-    household_share: float = p(0.4, "share", "Share of transmission within households.",
-                               "assumption: close contacts dominate", 0, 1, plausible=(0.2, 0.6))
-    grid_share: float = p(0.4, "share", "Share of transmission within the grid (the rest "
-                          "mixes across the township).", "assumption: neighbours and "
-                          "shared spaces", 0, 1,
-                          plausible=(0.2, 0.6))
-    test_need_share: float = p(0.5, "share", "Share of new infections that create a testing "
-                               "need.", "assumption: symptomatic cases asking for a test", 0, 1,
-                               plausible=(0.2, 0.8))
-    supply_need_share: float = p(0.3, "share", "Share of new infections whose quarantined "
-                                 "household needs supply delivery.", "assumption: households "
-                                 "without stocks", 0, 1,
-                                 plausible=(0.1, 0.5))
-    severe_share_60plus: float = p(0.1, "share", "Share of infected 60+ residents who need "
-                                   "medical transport.", "assumption: severe illness in the "
-                                   "elderly", 0, 1,
-                                   plausible=(0.03, 0.2))
-    mild_severity_low: float = p(0.1, "0-1", "Lowest starting severity of a testing or supply "
-                                 "need (uniform between low and high).", "assumption: mild "
-                                 "illness or quarantine", 0, 1, plausible=(0.05, 0.2))
-    mild_severity_high: float = p(0.3, "0-1", "Highest starting severity of a testing or "
-                                  "supply need.", "assumption: mild illness or quarantine",
-                                  0, 1, plausible=(0.2, 0.4))
-    severe_severity_low: float = p(0.6, "0-1", "Lowest starting severity of a medical "
-                                   "transport (uniform between low and high).", "assumption: "
-                                   "an elderly case getting worse", 0, 1,
-                                   plausible=(0.5, 0.7))
-    severe_severity_high: float = p(0.9, "0-1", "Highest starting severity of a medical "
-                                    "transport.", "assumption: an elderly case getting worse",
-                                    0, 1, plausible=(0.8, 1.0))
-    isolation: bool = p(True, "bool", "Cases found through served testing needs isolate.",
-                        "policy lever")
-    isolation_effect: float = p(0.8, "share", "Reduction of an isolated case's transmission.",
-                                "assumption: home isolation, not perfect", 0, 1,
-                                plausible=(0.5, 0.95))
-
-
-@dataclass(frozen=True)
 class RoutineParams:
     """Routine cases in peacetime: the daily work of the grid system (see sim/routine.py)."""
 
@@ -768,6 +624,7 @@ class RoutineParams:
                              "team service visit day", 0, 1, plausible=(0.001, 0.02))
 
 
+# The sections of every configuration, in order; hazards register theirs (sim/registry.py).
 SECTIONS: dict[str, type] = {
     "time": TimeParams,
     "population": PopulationParams,
@@ -780,16 +637,28 @@ SECTIONS: dict[str, type] = {
     "detection": DetectionParams,
     "volunteers": VolunteerParams,
     "response": ResponseParams,
-    "flood": FloodParams,
-    "fire": FireParams,
-    "epidemic": EpidemicParams,
     "routine": RoutineParams,
 }
+CORE_SECTIONS = tuple(SECTIONS)
+
+
+def register_section(name: str, cls: type) -> None:
+    """Add a registered component's parameter section (a hazard's: ``[flood]``)."""
+    if SECTIONS.get(name, cls) is not cls or name in ("name", "plugins", "extra"):
+        raise ValueError(f"parameter section {name!r} is already taken")
+    SECTIONS[name] = cls
 
 
 @dataclass(frozen=True)
 class Config:
-    """A whole resolved configuration: one instance of each section."""
+    """A whole resolved configuration: one instance of each section.
+
+    The core sections are fields; registered sections (hazards) are read as attributes too
+    (``config.flood``) and kept in ``extra`` where they differ from their defaults.
+    ``plugins`` names the modules outside the package that registered them (files or
+    module names, ``sim/plugins.py``): a copy of the configuration in another process loads
+    them again.
+    """
 
     time: TimeParams = field(default_factory=TimeParams)
     population: PopulationParams = field(default_factory=PopulationParams)
@@ -802,17 +671,27 @@ class Config:
     detection: DetectionParams = field(default_factory=DetectionParams)
     volunteers: VolunteerParams = field(default_factory=VolunteerParams)
     response: ResponseParams = field(default_factory=ResponseParams)
-    flood: FloodParams = field(default_factory=FloodParams)
-    fire: FireParams = field(default_factory=FireParams)
-    epidemic: EpidemicParams = field(default_factory=EpidemicParams)
     routine: RoutineParams = field(default_factory=RoutineParams)
+    extra: tuple[tuple[str, Any], ...] = ()
+    plugins: tuple[str, ...] = ()
     name: str = "default"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in SECTIONS:
+            raise AttributeError(name)
+        return dict(object.__getattribute__(self, "extra")).get(name) or SECTIONS[name]()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (self.plugins, self.to_dict(), self.name)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}
 
     def flat(self) -> dict[str, Any]:
         return {f"{s}.{k}": v for s, d in self.to_dict().items() for k, v in d.items()}
+
+    def renamed(self, name: str) -> "Config":
+        return dataclasses.replace(self, name=name)
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> "Config":
         """A copy with ``{"section.key": value}`` overrides applied and checked."""
@@ -821,7 +700,10 @@ class Config:
             section, key = split_key(raw_key, source)
             changes.setdefault(section, {})[key] = check_value(section, key, value, source)
         replaced = {s: dataclasses.replace(getattr(self, s), **kv) for s, kv in changes.items()}
-        return dataclasses.replace(self, **replaced)
+        core = {s: v for s, v in replaced.items() if s in CORE_SECTIONS}
+        extra = {**dict(self.extra), **{s: v for s, v in replaced.items() if s not in core}}
+        kept = tuple((s, extra[s]) for s in SECTIONS if s in extra and extra[s] != SECTIONS[s]())
+        return dataclasses.replace(self, **core, extra=kept)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config",
@@ -842,6 +724,15 @@ class Config:
                 flat[f"{section}.{key}"] = value
         cfg = (base or cls()).with_overrides(flat, source)
         return dataclasses.replace(cfg, name=name)
+
+
+def _rebuild(plugins: tuple[str, ...], data: dict[str, Any], name: str) -> Config:
+    """A configuration from ``Config.__reduce__``: its plugins loaded first."""
+    from .plugins import load_all
+
+    load_all(plugins)
+    config = Config.from_dict({s: v for s, v in data.items() if s in SECTIONS})
+    return dataclasses.replace(config, plugins=plugins, name=name)
 
 
 def split_key(raw_key: str, source: str = "") -> tuple[str, str]:

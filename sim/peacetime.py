@@ -4,75 +4,41 @@ Service visits by the first secretary and the community team build grid managers
 familiarity, residents' trust and the team's cohesion; rotation training raises cadre skill;
 organ cadres register with their residential communities and serve there on holidays; the
 open affairs platform raises trust; publicity raises preparedness; the standing volunteer
-team recruits. Without these, trust and preparedness slowly decay. Every effect size is a
-parameter of ``PeacetimeParams`` (section ``[peacetime]``).
+team recruits (``recruits``). Without these, trust and preparedness slowly decay. Every
+effect size is a parameter of ``PeacetimeParams`` (section ``[peacetime]``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import IntEnum
 
 import numpy as np
 
-from .agents import CommunityCadre, OrganCadre, TownshipCadre, Volunteer
+from .codes import COMMUNITY_CADRE, ORGAN_CADRE, TOWNSHIP_CADRE
+from .jit import entry, jit
+from .params import Config
+from .rng import poisson, random
 
-if TYPE_CHECKING:
-    from .world import World
-
-
-def peace_day(m: World, day: int) -> None:
-    """One peacetime day."""
-    org, pt, rng = m.config.organization, m.config.peacetime, m.rng
-    res, tw = m.residents, m.township
-    n_grids = tw.n_grids
-    weekday = day % 7
-    # Service visits (Poisson per grid); the first secretary doubles the team's visits.
-    per_day = org.service_visits_per_week / 7.0 * \
-        (1.0 if org.first_secretary else pt.visits_without_first_secretary)
-    visits = rng.poisson(per_day, size=n_grids).astype(float)
-    fam = m.familiarity
-    fam += (1 - fam) * (1 - (1 - pt.visit_familiarity_gain) ** visits) - pt.daily_decay * fam
-    res.raise_toward_one(res.trust, (pt.visit_trust_gain * visits)[res.grid])
-    team_visits = np.bincount(tw.grid_community, weights=visits, minlength=tw.n_communities)
-    for cpo in m.community_orgs:
-        gain = 1 - (1 - pt.visit_cohesion_gain) ** team_visits[cpo.community]
-        cpo.cohesion += gain * (1 - cpo.cohesion)
-    # Rotation training: coverage spread over the peacetime phase.
-    cadres = [a for cls in (CommunityCadre, TownshipCadre) for a in m.agents_of(cls)]
-    p_train = _daily_probability(org.training_coverage, m.config.time.peace_days)
-    for a in cadres:
-        if not a.trained and rng.random() < p_train:  # one rotation per cadre
-            a.trained = True
-            a.skill_level += pt.training_skill_gain * (1 - a.skill_level)
-    # Organ cadres register with their residential community; serve there on holidays.
-    p_reg = _daily_probability(org.organ_registration_ratio, m.config.time.peace_days)
-    serving = np.zeros(tw.n_communities)
-    for a in m.agents_of(OrganCadre):
-        if not a.registered and rng.random() < p_reg:
-            a.registered = True
-        if a.registered and weekday >= 5:
-            serving[a.community] += 1
-    if serving.any():
-        gain = 1 - (1 - pt.holiday_familiarity_gain) ** serving[tw.grid_community]
-        fam += gain * (1 - fam)
-    # Open affairs platform: weekly.
-    if org.open_affairs_platform and weekday == 0:
-        res.raise_toward_one(res.trust, pt.platform_trust_gain)
-    # Publicity events raise preparedness (their expected effect per day).
-    per_day = org.publicity_per_month / 30.0
-    res.raise_toward_one(res.preparedness, 1 - (1 - pt.publicity_preparedness_gain) ** per_day)
-    res.trust -= pt.daily_decay * res.trust
-    res.preparedness -= pt.daily_decay * res.preparedness
-    # The standing volunteer team recruits through publicity and mutual aid.
-    # Recruits accrue fractionally: the expected growth, not a lottery, so small rates count.
-    team = len(m.agents_of(Volunteer))
-    m.recruits_due += m.config.volunteers.recruitment_per_week / 7.0 * team
-    while m.recruits_due >= 1.0:
-        m.recruits_due -= 1.0
-        m.add_volunteer(professional=False)
+WEEKEND = 5  # days 5 and 6 of each week (day 0 is the first peacetime day, a weekday)
 
 
-def _daily_probability(final_share: float, days: int) -> float:
+class Peace(IntEnum):
+    """The peace day's parameters (``peace_values``)."""
+
+    VISITS_PER_DAY = 0
+    VISIT_FAMILIARITY = 1
+    VISIT_TRUST = 2
+    VISIT_COHESION = 3
+    DECAY = 4
+    TRAINING = 5
+    P_TRAIN = 6
+    P_REGISTER = 7
+    HOLIDAY_FAMILIARITY = 8
+    PLATFORM = 9
+    PUBLICITY = 10
+
+
+def daily_probability(final_share: float, days: int) -> float:
     """Daily chance such that a share `final_share` has acted after `days` days."""
     if days <= 0:
         return 0.0
@@ -81,7 +47,73 @@ def _daily_probability(final_share: float, days: int) -> float:
     return 1.0 - (1.0 - final_share) ** (1.0 / days)
 
 
-def register_organ_cadres_now(m: World) -> None:
-    """With no peacetime phase, registration is whatever share the ratio says at once."""
-    for a in m.agents_of(OrganCadre):
-        a.registered = bool(m.rng.random() < m.config.organization.organ_registration_ratio)
+def peace_values(config: Config) -> np.ndarray:
+    org, pt, days = config.organization, config.peacetime, config.time.peace_days
+    v = np.zeros(len(Peace))
+    v[Peace.VISITS_PER_DAY] = org.service_visits_per_week / 7.0 * \
+        (1.0 if org.first_secretary else pt.visits_without_first_secretary)
+    v[Peace.VISIT_FAMILIARITY] = pt.visit_familiarity_gain
+    v[Peace.VISIT_TRUST] = pt.visit_trust_gain
+    v[Peace.VISIT_COHESION] = pt.visit_cohesion_gain
+    v[Peace.DECAY] = pt.daily_decay
+    v[Peace.TRAINING] = pt.training_skill_gain
+    v[Peace.P_TRAIN] = daily_probability(org.training_coverage, days)
+    v[Peace.P_REGISTER] = daily_probability(org.organ_registration_ratio, days)
+    v[Peace.HOLIDAY_FAMILIARITY] = pt.holiday_familiarity_gain
+    v[Peace.PLATFORM] = pt.platform_trust_gain if org.open_affairs_platform else 0.0
+    # A publicity event's effect, as its expected effect per day.
+    v[Peace.PUBLICITY] = 1 - (1 - pt.publicity_preparedness_gain) ** \
+        (org.publicity_per_month / 30.0)
+    return v
+
+
+@entry
+def peace_day(R, W, Rs, S, v, day, visits, serving):
+    """One peacetime day (`visits`: scratch per grid, `serving`: per community)."""
+    fam, n_grids = W.familiarity, len(W.familiarity)
+    for c in range(len(serving)):
+        serving[c] = 0.0
+    for g in range(n_grids):  # service visits (Poisson per grid)
+        visits[g] = poisson(S, v[Peace.VISITS_PER_DAY])
+        fam[g] += (1 - fam[g]) * (1 - (1 - v[Peace.VISIT_FAMILIARITY]) ** visits[g]) - \
+            v[Peace.DECAY] * fam[g]
+        serving[W.grid_community[g]] += visits[g]
+    for c in range(len(serving)):  # the community team's visits build its cohesion
+        W.cohesion[c] += (1 - (1 - v[Peace.VISIT_COHESION]) ** serving[c]) * \
+            (1 - W.cohesion[c])
+        serving[c] = 0.0
+    for r in range(len(R.role)):
+        role = R.role[r]
+        if (role == COMMUNITY_CADRE or role == TOWNSHIP_CADRE) and not R.trained[r]:
+            if random(S) < v[Peace.P_TRAIN]:  # one rotation training per cadre
+                R.trained[r] = True
+                R.skill_level[r] += v[Peace.TRAINING] * (1 - R.skill_level[r])
+        elif role == ORGAN_CADRE:
+            if not R.registered[r] and random(S) < v[Peace.P_REGISTER]:
+                R.registered[r] = True
+            if R.registered[r] and day % 7 >= WEEKEND:  # they serve there on holidays
+                serving[R.community[r]] += 1
+    for g in range(n_grids):
+        c = W.grid_community[g]
+        if serving[c] > 0:
+            fam[g] += (1 - (1 - v[Peace.HOLIDAY_FAMILIARITY]) ** serving[c]) * (1 - fam[g])
+    platform = v[Peace.PLATFORM] if day % 7 == 0 else 0.0  # the open affairs platform, weekly
+    for i in range(len(Rs.trust)):
+        trust = Rs.trust[i] + v[Peace.VISIT_TRUST] * visits[Rs.grid[i]] * (1 - Rs.trust[i])
+        trust += platform * (1 - trust)
+        Rs.trust[i] = trust - v[Peace.DECAY] * trust
+        prep = Rs.preparedness[i] + v[Peace.PUBLICITY] * (1 - Rs.preparedness[i])
+        Rs.preparedness[i] = prep - v[Peace.DECAY] * prep
+
+
+def recruits(config: Config, team: int) -> list[int]:
+    """How many volunteers the standing team recruits on each peacetime day (publicity and
+    mutual aid): the expected growth, accrued fractionally, not a lottery."""
+    due, out = 0.0, []
+    for _ in range(config.time.peace_days):
+        due += config.volunteers.recruitment_per_week / 7.0 * team
+        k = int(due)
+        due -= k
+        team += k
+        out.append(k)
+    return out

@@ -1,96 +1,124 @@
-"""The wartime roster: every dispatchable responder's state as arrays, for fast dispatch."""
+"""The roster: every responder's traits and state as arrays, which the engine works on.
+
+Responders are Mesa agents (``sim/agents.py``) whose attributes read these arrays. Index
+lists per community (compressed rows: ``ptr[c]:ptr[c + 1]`` into ``idx``) let a need look at
+its community's people, not the whole roster; responders who may serve anywhere wait, when
+idle, in a list per community they are in (``any_*``), searched nearest first.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from enum import IntEnum
+from .codes import IDLE, ORGAN_CADRE, RESTING, TOWNSHIP_CADRE, VOLUNTEER
 
-from .agents import IDLE, RESTING, Responder
-
-
-class Role(IntEnum):
-    """A responder's place in the organization; array code in ``Roster.role``
-    (``Responder.role_code``)."""
-
-    COMMUNITY_CADRE = 0
-    TOWNSHIP_CADRE = 1
-    ORGAN_CADRE = 2
-    VOLUNTEER = 3
-    UNIT_STAFF = 4
+TRAITS = {"role": np.int64, "community": np.int64, "home_node": np.int64, "skill": np.int64,
+          "skill_level": float, "line": np.int64, "professional": np.bool_,
+          "first_secretary": np.bool_}
 
 
-# Plain ints: a numpy scalar compares with an int much faster than with an IntEnum member.
-COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = map(int, Role)
+class Roster(NamedTuple):
+    role: np.ndarray  # sim.codes.Role
+    community: np.ndarray  # home (or assigned) community
+    home_node: np.ndarray
+    skill: np.ndarray  # sim.codes.Skill
+    skill_level: np.ndarray
+    line: np.ndarray  # siloed structure: the responder's line (-1: all)
+    professional: np.ndarray
+    first_secretary: np.ndarray
+    is_cadre: np.ndarray
+    trained: np.ndarray  # reached by rotation training
+    registered: np.ndarray  # organ cadre registered with its residential community
+    joined: np.ndarray  # on the team (volunteers recruited in peacetime join later)
+    on_roster: np.ndarray  # called up in this emergency
+    initiative: np.ndarray
+    anywhere: np.ndarray  # the command may send them to any community
+    self_directed: np.ndarray  # volunteers who pick needs they see
+    dispatchable: np.ndarray
+    status: np.ndarray  # sim.codes.Status
+    active_from: np.ndarray
+    need: np.ndarray
+    node: np.ndarray
+    busy_min: np.ndarray
+    busy_since: np.ndarray
+    shift_min: np.ndarray
+    served: np.ndarray
+    served_since_eval: np.ndarray
+    cadre_ptr: np.ndarray  # cadres by community
+    cadre_idx: np.ndarray
+    fixed_ptr: np.ndarray  # dispatchable responders who serve only their community
+    fixed_idx: np.ndarray
+    comm_ptr: np.ndarray  # everyone by community
+    comm_idx: np.ndarray
+    disp_ptr: np.ndarray  # dispatchable responders by community
+    disp_idx: np.ndarray
+    any_head: np.ndarray  # idle anywhere-responders by the community they are in
+    any_next: np.ndarray
+    any_prev: np.ndarray
+    any_bucket: np.ndarray
 
-
-class Roster:
-    """Arrays indexed by roster position; ``agents[i]`` is the Mesa agent behind entry i."""
-
-    def __init__(self, agents: list[Responder], *, n_communities: int, redeployable: bool,
-                 coordinated: bool):
-        self.agents = agents
-        for i, a in enumerate(agents):
-            a.idx = i
-        n = len(agents)
-        self.n = n
-        self.role = np.array([a.role_code for a in agents], dtype=np.int64)
-        self.community = np.array([a.community for a in agents], dtype=np.int64)
-        self.skill = np.array([a.skill for a in agents], dtype=np.int64)
-        self.skill_level = np.array([a.skill_level for a in agents], dtype=float)
-        self.line = np.array([a.line for a in agents], dtype=np.int64)
-        self.initiative = np.array([a.initiative for a in agents], dtype=float)
-        self.node = np.array([a.home_node for a in agents], dtype=np.int64)
-        self.status = np.full(n, IDLE, dtype=np.int64)
-        self.active_from = np.full(n, np.inf)
-        self.need = np.full(n, -1, dtype=np.int64)
-        self.busy_min = np.zeros(n)
-        self.busy_since = np.zeros(n)
-        self.shift_min = np.zeros(n)
-        self.served = np.zeros(n, dtype=np.int64)
-        self.served_since_eval = np.zeros(n, dtype=np.int64)
-        self.is_cadre = self.role <= ORGAN_CADRE
-        # Who the command can send anywhere: redeployable township cadres and coordinated
-        # volunteers. Everyone else serves only their own community.
-        self.anywhere = ((self.role == TOWNSHIP_CADRE) & redeployable) | \
-            ((self.role == VOLUNTEER) & coordinated)
-        # Self-directed volunteers are not dispatched by anyone: they pick needs they see.
-        self.self_directed = (self.role == VOLUNTEER) & (not coordinated)
-        self.dispatchable = ~self.self_directed
-        # Index arrays so that a need looks at its community's people, not the whole roster.
-        n_comm = n_communities
-        order = np.argsort(self.community, kind="stable")
-        bounds = np.searchsorted(self.community[order], np.arange(n_comm + 1))
-        self.in_community = [order[bounds[c]:bounds[c + 1]] for c in range(n_comm)]
-        self.fixed_in_community = [ix[~self.anywhere[ix]] for ix in self.in_community]
-        self.cadres_in_community = [ix[self.is_cadre[ix]] for ix in self.in_community]
-        self.anywhere_idx = np.flatnonzero(self.anywhere & self.dispatchable)
-        # Who the deciding unit may send to each community, and who hears of its needs from
-        # its grid managers: fixed lists, filtered by status at the time of each decision.
-        self.candidate_pool = [np.concatenate([ix, self.anywhere_idx])
-                               for ix in self.fixed_in_community]
-        self.candidate_pool = [ix[self.dispatchable[ix]] for ix in self.candidate_pool]
-        self.dispatchable_in_community = [ix[self.dispatchable[ix]] for ix in self.in_community]
-        self.any_self_directed = bool(self.self_directed.any())
-
-    def candidates(self, t: float, community: int, line: int) -> np.ndarray:
-        """Indices of responders the deciding unit may send now to a need in `community`:
-        those of the community, and those who may go anywhere."""
-        idx = self.candidate_pool[community]
-        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t)
-        if line >= 0:
-            ok &= (self.line[idx] < 0) | (self.line[idx] == line)
-        return idx[ok]
-
-    def in_community_now(self, t: float, community: int, line: int) -> np.ndarray:
-        """Indices of idle, active responders of `community` itself (its cadres, the township
-        cadres assigned to it, its registered organ cadres, volunteers and unit staff), who
-        hear of its needs from the grid managers; `line` as in ``candidates``."""
-        idx = self.dispatchable_in_community[community]
-        ok = (self.status[idx] == IDLE) & (self.active_from[idx] <= t)
-        if line >= 0:
-            ok &= (self.line[idx] < 0) | (self.line[idx] == line)
-        return idx[ok]
+    @property
+    def n(self) -> int:
+        return len(self.role)
 
     def busy_count(self) -> int:
         return int(np.count_nonzero((self.status != IDLE) & (self.status != RESTING)))
+
+
+def make_roster(traits: dict[str, list], n_communities: int) -> Roster:
+    """A roster of responders with these traits (lists as long as the roster), not yet on
+    duty: ``call_up`` makes it ready for dispatch."""
+    cols = {k: np.array(traits[k], dtype=dtype) for k, dtype in TRAITS.items()}
+    n = len(cols["role"])
+    zeros = np.zeros(n, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    ptr = np.zeros(n_communities + 1, dtype=np.int64)
+    return Roster(**cols, is_cadre=cols["role"] <= ORGAN_CADRE,
+                  trained=np.zeros(n, np.bool_), registered=np.zeros(n, np.bool_),
+                  joined=np.ones(n, np.bool_), on_roster=np.zeros(n, np.bool_),
+                  initiative=np.zeros(n), anywhere=np.zeros(n, np.bool_),
+                  self_directed=np.zeros(n, np.bool_), dispatchable=np.zeros(n, np.bool_),
+                  status=zeros.copy(), active_from=np.full(n, np.inf), need=zeros - 1,
+                  node=cols["home_node"].copy(), busy_min=np.zeros(n), busy_since=np.zeros(n),
+                  shift_min=np.zeros(n), served=zeros.copy(), served_since_eval=zeros.copy(),
+                  cadre_ptr=ptr, cadre_idx=empty, fixed_ptr=ptr, fixed_idx=empty,
+                  comm_ptr=ptr, comm_idx=empty, disp_ptr=ptr, disp_idx=empty,
+                  any_head=np.full(n_communities, -1, dtype=np.int64), any_next=zeros - 1,
+                  any_prev=zeros - 1, any_bucket=zeros - 1)
+
+
+def call_up(ro: Roster, members: np.ndarray, node_community: np.ndarray, *,
+            redeployable: bool, coordinated: bool) -> Roster:
+    """The roster ready for dispatch with `members` (a mask) on it: who may go anywhere
+    (redeployable township cadres, coordinated volunteers), who directs themselves
+    (uncoordinated volunteers), the index lists, and the idle anywhere-responders in the
+    lists of the communities they are in."""
+    ro.on_roster[:] = members
+    ro.anywhere[:] = members & (((ro.role == TOWNSHIP_CADRE) & redeployable) |
+                                ((ro.role == VOLUNTEER) & coordinated))
+    ro.self_directed[:] = members & (ro.role == VOLUNTEER) & (not coordinated)
+    ro.dispatchable[:] = members & ~ro.self_directed
+    n_comm = len(ro.any_head)
+
+    def lists(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.flatnonzero(mask)
+        idx = idx[np.argsort(ro.community[idx], kind="stable")]
+        ptr = np.searchsorted(ro.community[idx], np.arange(n_comm + 1)).astype(np.int64)
+        return ptr, idx.astype(np.int64)
+
+    ro = ro._replace(**dict(zip(
+        ("cadre_ptr", "cadre_idx", "fixed_ptr", "fixed_idx", "comm_ptr", "comm_idx",
+         "disp_ptr", "disp_idx"),
+        (*lists(members & ro.is_cadre), *lists(ro.dispatchable & ~ro.anywhere),
+         *lists(members), *lists(ro.dispatchable)))))
+    ro.any_head[:] = -1
+    ro.any_bucket[:] = -1
+    for r in np.flatnonzero(ro.anywhere & (ro.status == IDLE))[::-1]:
+        c = node_community[ro.node[r]]
+        ro.any_next[r], ro.any_prev[r], ro.any_bucket[r] = ro.any_head[c], -1, c
+        if ro.any_head[c] >= 0:
+            ro.any_prev[ro.any_head[c]] = r
+        ro.any_head[c] = r
+    return ro

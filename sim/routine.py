@@ -1,218 +1,139 @@
 """Routine cases in peacetime: the daily work that the grid system exists for.
 
 Every peacetime day residents raise routine cases (repairs, disputes, welfare, sanitation).
-They go through the same chain as an emergency's needs: the model's detection, the reporting
-mechanism's queues (hand-offs between lines in the siloed structure), dispatch and service by
-the community and township staff on duty, and, in the integrated_party structure, grid party
-members who take cases at the grid. "Combining peacetime and emergency work": handling cases
-is how familiarity with the grids, residents' trust, handlers' skill and the community teams'
-cohesion grow before an emergency, and how well they are handled (hours to close, share
-closed within the deadline) is what field data measure.
+They go through the same chain as an emergency's needs: detection, the reporting
+mechanism's queues (hand-offs between lines in the siloed structure), dispatch and service
+by the community and township staff on duty, and, in the integrated_party structure, grid
+party members who take cases at the grid. "Combining peacetime and emergency work":
+handling cases is how familiarity with the grids, residents' trust, handlers' skill and the
+community teams' cohesion grow before an emergency, and how well they are handled (hours to
+close, share closed within the deadline) is what field data measure.
 
-The routine work runs on its own need table, roster, response and random stream, swapped into
-the model only while a duty day runs: the timeseries, the wartime clock and every emergency
-outcome stay about the emergency alone, and with no cases (rate 0) the run is the same as
-without routine work.
+The routine work is its own engine (``sim/engine``): its own case table, roster of staff,
+offices and random streams, on the same township: the timeseries and every emergency outcome
+stay about the emergency alone, and with no cases (rate 0) the run is the same as without.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .agents import CommunityCadre, TownshipCadre
-from .needs import REPORTED, RESOLVED, TYPE_NAMES, Needs, type_lines
-from .roster import COMMUNITY_CADRE, Roster
+from .codes import COMMUNITY_CADRE, GENERAL, RESOLVED, TOWNSHIP_CADRE, Channel
+from .engine import Engine
+from .jit import call, entry, jit
+from .needs import add_need, new_table
+from .registry import NeedType, need_code, register_need_type, type_arrays
+from .roster import call_up, make_roster
+from .rng import binomial, exponential, index, poisson, random, stream, uniform
 
 if TYPE_CHECKING:
-    from .world import World
+    from .model import GrassrootsModel
 
-ROUTINE_KIND = TYPE_NAMES.index("routine")
+ROUTINE = NeedType("routine", GENERAL, {"en": "routine case", "zh": "日常事务"})
+register_need_type(ROUTINE)
 NO_HAZARD = -1
 STAGES = ("created", "detected", "reported", "dispatched", "reached", "resolved")
 STATUSES = ("closed", "unclosed", "open")  # open: not yet filed, or its deadline not reached
+OUTCOMES = ("routine_mean_handling_h", "routine_closure_share",
+            "routine_cases_per_1000_per_day", "routine_share_found_by_grid")
+
+
+class CaseBook(NamedTuple):
+    """Per case, beside its need-table row: minutes from the visit to closure above the
+    street (0: closed by the visit), and whether its effects were applied."""
+
+    referral: np.ndarray
+    settled: np.ndarray  # closed, and its trust, familiarity... applied
+    missed: np.ndarray  # not closed within the deadline
+    open_ids: np.ndarray  # cases not yet final, open_n[0] of them
+    open_n: np.ndarray
 
 
 class RoutineWork:
     """Routine cases of the peacetime phase and what handling them builds."""
 
-    def __init__(self, model: World, seed: np.random.SeedSequence) -> None:
+    def __init__(self, model: GrassrootsModel, seed: np.random.SeedSequence) -> None:
         self.m = model
-        self.p = model.config.routine
-        # Cases arrive on their own stream: structures and mechanisms face the same cases.
+        self.p = p = model.config.routine
+        cfg = model.config
         cases_ss, behaviour_ss, referral_ss = seed.spawn(3)
-        self.case_rng = np.random.default_rng(cases_ss)
-        self.referral_rng = np.random.default_rng(referral_ss)
-        self.rng = np.random.default_rng(behaviour_ss)
-        self.cases = Needs(type_lines(model.config.needs))
+        self.cases_S, self.referral_S = stream(cases_ss), stream(referral_ss)
+        main = model.roster
         # Routine work is the job of the community and township staff; organ cadres and
         # volunteers are called up only in an emergency.
-        staff = [a for cls in (CommunityCadre, TownshipCadre) for a in model.agents_of(cls)]
-        with self._on_duty(roster=False):
-            self.roster = Roster(staff, n_communities=model.township.n_communities,
-                                 redeployable=model.config.organization.dynamic_redeployment,
-                                 coordinated=True)
-            model.roster = self.roster  # the response reads it (lines per community)
-            self.response = model.response_class(model, model.minute, peace=True)
-        for a in staff:
-            a.idx = -1  # on the roster only while a duty day runs
-        self.roster.initiative[:] = 0.0  # routine cases go through the chain
-        self._set_party_members()
-        self.settled = np.zeros(0, dtype=bool)  # trust, familiarity... already applied
-        self.missed = np.zeros(0, dtype=bool)   # not closed within the deadline
-        self.referral = np.zeros(0)  # minutes from the visit to closure above the street
+        self.staff = np.flatnonzero((main.role == COMMUNITY_CADRE) |
+                                    (main.role == TOWNSHIP_CADRE))
+        traits = {k: getattr(main, k)[self.staff] for k in
+                  ("role", "community", "home_node", "skill", "skill_level", "line",
+                   "professional", "first_secretary")}
+        tw = model.township
+        roster = call_up(make_roster(traits, tw.n_communities),
+                         np.ones(len(self.staff), bool), tw.node_community,
+                         redeployable=cfg.organization.dynamic_redeployment, coordinated=True)
+        needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
+                          cfg.response.effort_distribution == "exponential",
+                          cfg.response.vulnerable_harm_factor)
+        # Its own residents' need states: routine cases leave the emergency's untouched.
+        residents = model.residents._replace(
+            need_state=np.zeros_like(model.residents.need_state),
+            isolated=np.zeros_like(model.residents.isolated))
+        self.engine = Engine(cfg, needs, roster, model.place, residents,
+                             stream(behaviour_ss), start_min=model.minute,
+                             residents_in=model.residents_in, peace=True,
+                             patrol_per_hour=p.patrol_find_per_hour,
+                             resident_factor=p.resident_report_factor)
+        q = self.engine.Q
+        for gpo in model.grid_party_orgs:  # grid party members who take cases at the grid
+            q.party_free[gpo.grid] = binomial(self.engine.S, gpo.members,
+                                              p.party_service_share)
+        self.book = CaseBook(np.zeros(256), np.zeros(256, bool), np.zeros(256, bool),
+                             np.zeros(256, np.int64), np.zeros(1, np.int64))
+        self.values = np.array([p.cases_per_1000_per_day * model.residents.n / 1000.0,
+                                min(p.raised_from_hour, p.raised_until_hour),
+                                max(p.raised_from_hour, p.raised_until_hour), p.effort_min,
+                                cfg.organization.siloed_lines, p.beyond_grid_share,
+                                p.referral_delay_h * 60.0, p.closure_deadline_h * 60.0,
+                                p.satisfied_within_h * 60.0, p.trust_gain, p.trust_loss,
+                                p.trust_spillover, p.familiarity_gain, p.skill_gain,
+                                p.skill_cap, p.cohesion_gain])
+        n_hh, n_grids = model.residents.n_households, tw.n_grids
+        self.scratch = (np.zeros((2, n_hh)), np.zeros((3, n_grids)), np.zeros(tw.n_communities))
         self.start_min = model.minute
         self.end_min = math.nan
 
-    def _set_party_members(self) -> None:
-        """Grid party members who take routine cases at the grid (integrated_party only)."""
-        free = self.response.party_free
-        free[:] = 0
-        share = self.p.party_service_share
-        for gpo in self.m.grid_party_orgs:
-            free[gpo.grid] = self.rng.binomial(gpo.members, share)
-
-    @contextmanager
-    def _on_duty(self, roster: bool = True) -> Iterator[None]:
-        """The model's chain works on the routine cases (its own table, roster, response and
-        random stream) for the duration; then the model is as it was."""
-        m = self.m
-        saved = m.needs, m.response, m.roster, m.rng
-        need_state = m.residents.need_state.copy()
-        m.needs, m.rng = self.cases, self.rng
-        if roster:
-            m.response, m.roster = self.response, self.roster
-            for i, a in enumerate(self.roster.agents):
-                a.idx = i
-        try:
-            yield
-        finally:
-            m.needs, m.response, m.roster, m.rng = saved
-            m.residents.need_state[:] = need_state
-            if roster:
-                for a in self.roster.agents:
-                    a.idx = -1
+    @property
+    def cases(self):  # the case table (a NeedTable)
+        return self.engine.N
 
     # --- one peacetime day -----------------------------------------------------------------
 
     def day(self, t0: float) -> None:
         """The routine work of the day starting at minute t0."""
-        p, ro = self.p, self.roster
+        p, eng, main = self.p, self.engine, self.m.roster
         t1 = t0 + 1440.0
-        ro.skill_level[:] = [a.skill_level for a in ro.agents]  # training in peace_day
-        served0 = ro.served.copy()
-        with self._on_duty():
-            self._raise_cases(t0)
-            self.response.detect(t0, t1, patrol_per_hour=p.patrol_find_per_hour,
-                                 resident_factor=p.resident_report_factor)
-            start = t0 + p.duty_start_hour * 60.0
-            ro.shift_min[:] = 0.0
-            ro.active_from[:] = start
-            self.response.q.at(start, self._on_duty_start)
-            self.response.q.at(min(start + p.duty_hours * 60.0, t1 - 1e-6), self._off_duty)
-            self.response.q.run_until(t1)
-            self.response.compact_known()
-        self._settle(t1, ro.served - served0)
-
-    def _raise_cases(self, t0: float) -> None:
-        p, m, rng = self.p, self.m, self.case_rng
-        res = m.residents
-        k = int(rng.poisson(p.cases_per_1000_per_day * res.n / 1000.0))
-        if k == 0:
-            return
-        lo, hi = sorted((p.raised_from_hour, p.raised_until_hour))
-        created = np.sort(t0 + 60.0 * rng.uniform(lo, hi, size=k))
-        resident = rng.integers(res.n, size=k)
-        if m.config.response.effort_distribution == "exponential":
-            effort = p.effort_min * rng.exponential(1.0, size=k)
-        else:
-            effort = p.effort_min * rng.uniform(0.6, 1.4, size=k)
-        ids = self.cases.add(created=created, grid=res.grid[resident],
-                             kind=np.full(k, ROUTINE_KIND), hazard=NO_HAZARD,
-                             resident=resident, vulnerable=res.vulnerable[resident],
-                             persons=res.household_size[res.household[resident]].astype(float),
-                             severity0=np.zeros(k), effort=effort, harm_weight=np.ones(k))
-        # Each line (department) owns an equal share of routine work (siloed structure).
-        self.cases.line[ids] = rng.integers(m.config.organization.siloed_lines, size=k)
-        self.settled = np.concatenate([self.settled, np.zeros(k, dtype=bool)])
-        self.missed = np.concatenate([self.missed, np.zeros(k, dtype=bool)])
-        # Cases beyond the grid system's reach (a department above the street must act):
-        # after the staff's visit they go up the chain and close after a referral delay.
-        # Both draws are made for every case, so the share changes which cases are referred
-        # and not the delays (common random numbers).
-        beyond = self.referral_rng.random(k) < p.beyond_grid_share
-        delay = self.referral_rng.exponential(p.referral_delay_h * 60.0, size=k)
-        self.referral = np.concatenate([self.referral, np.where(beyond, delay, 0.0)])
-
-    def _on_duty_start(self, t: float, r: int = 0) -> None:
-        """Staff come on duty; while cases wait for dispatch, one after another takes the
-        most urgent it may serve (community cadres first, as the roster lists them)."""
-        c = self.cases
-        if r < self.roster.n and np.any(c.state[:c.n] == REPORTED):
-            self.response.activate(r, t)
-            self.response.q.at(t, self._on_duty_start, r + 1)
-
-    def _off_duty(self, t: float) -> None:
-        """Staff stop taking cases; who is on a case finishes it."""
-        self.roster.active_from[:] = math.inf
-
-    # --- what handling builds ----------------------------------------------------------------
-
-    def _settle(self, t: float, served_today: np.ndarray) -> None:
-        """Apply what the day's closed and overdue cases did to trust, familiarity, skill and
-        cohesion (once per case)."""
-        p, m, c = self.p, self.m, self.cases
-        res, tw = m.residents, m.township
-        n = c.n
-        closed_at = self.closed_at()
-        handling = closed_at - c.detected[:n]
-        deadline = p.closure_deadline_h * 60.0
-        closed = (closed_at <= t) & ~self.settled
-        overdue = ~self.missed & (c.detected[:n] + deadline <= t) & \
-            ~(handling <= deadline)
-        # Residents' trust: satisfied when closed soon, not when late or overdue (once).
-        happy = closed & ~self.missed & (handling <= p.satisfied_within_h * 60.0)
-        unhappy = (closed & ~self.missed & ~happy) | overdue
-        self.settled |= closed
-        self.missed |= overdue
-        up = np.bincount(res.household[c.resident[:n][happy]], minlength=res.n_households)
-        down = np.bincount(res.household[c.resident[:n][unhappy]], minlength=res.n_households)
-        g_up = np.bincount(c.grid[:n][happy], minlength=tw.n_grids)
-        g_down = np.bincount(c.grid[:n][unhappy], minlength=tw.n_grids)
-        gain = _compound(p.trust_gain, up)[res.household] + \
-            _compound(p.trust_spillover * p.trust_gain, g_up)[res.grid]
-        loss = _compound(p.trust_loss, down)[res.household] + \
-            _compound(p.trust_spillover * p.trust_loss, g_down)[res.grid]
-        res.trust += np.minimum(gain, 1.0) * (1.0 - res.trust)
-        res.trust -= np.minimum(loss, 1.0) * res.trust
-        # The grid manager and cadres get to know the grids where they close cases.
-        fam = m.familiarity
-        fam += _compound(p.familiarity_gain, np.bincount(c.grid[:n][closed],
-                                                         minlength=tw.n_grids)) * (1 - fam)
-        # Learning by doing, up to a cap; a community team works together.
-        ro = self.roster
-        below = ro.skill_level < p.skill_cap
-        ro.skill_level[below] += _compound(p.skill_gain, served_today[below]) * \
-            (p.skill_cap - ro.skill_level[below])
-        for a, level in zip(ro.agents, ro.skill_level):
-            a.skill_level = float(level)
-        team = ro.role == COMMUNITY_CADRE
-        per_team = np.bincount(ro.community[team], weights=served_today[team],
-                               minlength=tw.n_communities)
-        team_gain = _compound(p.cohesion_gain, per_team)
-        for cpo in m.community_orgs:
-            cpo.cohesion += team_gain[cpo.community] * (1 - cpo.cohesion)
+        eng.R.skill_level[:] = main.skill_level[self.staff]  # training on the peace day
+        served = eng.R.served.copy()
+        saved = self.cases_S.copy(), self.referral_S.copy()
+        while (lack := call(raise_cases, eng.N, self.m.residents, self.cases_S,
+                            self.referral_S, self.book, float(t0), self.values,
+                            need_code("routine"))) > 0:
+            eng.N = eng.N.grown(lack)
+            self.book = _grown(self.book, len(eng.N.state))
+            self.cases_S[:], self.referral_S[:] = saved
+        start = t0 + p.duty_start_hour * 60.0
+        eng.duty_day(t0, t1, start, min(start + p.duty_hours * 60.0, t1 - 1e-6))
+        served_today = eng.R.served - served
+        call(settle, eng.N, eng.R, self.m.place, self.m.residents, self.book, float(t1),
+             self.values, served_today, *self.scratch)
+        main.skill_level[self.staff] = eng.R.skill_level
 
     def end(self, t: float) -> None:
         """The emergency begins at minute t: routine work stops (open cases stay open)."""
         self.end_min = t
-        for a in self.roster.agents:
-            a.idx = -1
 
     # --- outcomes ----------------------------------------------------------------------------
 
@@ -221,7 +142,7 @@ class RoutineWork:
         beyond the grid's reach (NaN while not served; may lie after the day's end)."""
         c, n = self.cases, self.cases.n
         resolved = np.where(c.state[:n] == RESOLVED, c.resolved[:n], np.nan)
-        return resolved + self.referral[:n]
+        return resolved + self.book.referral[:n]
 
     def status(self) -> np.ndarray:
         """Each case's status code at the end of peacetime (index into STATUSES)."""
@@ -230,7 +151,7 @@ class RoutineWork:
         end = self.end_min if math.isfinite(self.end_min) else math.inf
         closed = (closed_at <= end) & \
             (closed_at - c.detected[:n] <= self.p.closure_deadline_h * 60.0)
-        return np.where(closed, 0, np.where(self.missed, 1, 2))
+        return np.where(closed, 0, np.where(self.book.missed[:n], 1, 2))
 
     def outcomes(self) -> dict[str, float]:
         c, n = self.cases, self.cases.n
@@ -239,14 +160,16 @@ class RoutineWork:
         # Over the cases closed within the deadline: the rest count as unclosed (F1, F2).
         handling = (self.closed_at() - c.detected[:n])[st == 0]
         days = (self.end_min - self.start_min) / 1440.0
-        filed = np.count_nonzero(np.isfinite(c.detected[:n]))
+        filed = np.isfinite(c.detected[:n])
         return {
             "routine_mean_handling_h": float(handling.mean() / 60.0) if len(handling)
             else math.nan,
             "routine_closure_share": float(np.count_nonzero(st == 0) / decided) if decided
             else math.nan,
-            "routine_cases_per_1000_per_day": float(filed / (self.m.residents.n / 1000.0) / days)
-            if days > 0 else math.nan,
+            "routine_cases_per_1000_per_day": float(filed.sum() / (self.m.residents.n / 1000.0)
+                                                    / days) if days > 0 else math.nan,
+            "routine_share_found_by_grid": float(np.mean(
+                c.channel[:n][filed] == Channel.GRID_MANAGER)) if filed.any() else math.nan,
         }
 
     def log(self) -> pd.DataFrame:
@@ -257,24 +180,135 @@ class RoutineWork:
                    "community": self.m.township.grid_community[c.grid[:n]],
                    "line": c.line[:n], "effort_min": c.effort[:n]}
         columns.update({f"{stage}_min": getattr(c, stage)[:n] for stage in STAGES})
-        columns["referred"] = self.referral[:n] > 0
+        columns["referred"] = self.book.referral[:n] > 0
         columns["closed_min"] = self.closed_at()
         columns["status"] = pd.Categorical.from_codes(self.status(), STATUSES)
         return pd.DataFrame(columns)
 
 
-def _compound(gain: float, times: np.ndarray) -> np.ndarray:
-    """The share gained toward the bound after `times` steps of `gain` each."""
-    out = np.zeros(len(times))
-    some = times > 0
-    out[some] = -np.expm1(np.log1p(-min(gain, 1.0 - 1e-12)) * times[some])
-    return out
-
-
-def routine_outcomes(m: World) -> dict[str, float]:
+def routine_outcomes(m: GrassrootsModel) -> dict[str, float]:
     """The routine outcomes of a run (NaN without a peacetime phase)."""
-    rw = getattr(m, "routine", None)
+    rw = m.routine
     if rw is None or not math.isfinite(rw.end_min):
-        return dict.fromkeys(("routine_mean_handling_h", "routine_closure_share",
-                              "routine_cases_per_1000_per_day"), math.nan)
+        return dict.fromkeys(OUTCOMES, math.nan)
     return rw.outcomes()
+
+
+def _grown(book: CaseBook, cap: int) -> CaseBook:
+    def wider(a: np.ndarray) -> np.ndarray:
+        b = np.zeros(cap, dtype=a.dtype)
+        b[:len(a)] = a
+        return b
+
+    return CaseBook(wider(book.referral), wider(book.settled), wider(book.missed),
+                    wider(book.open_ids), book.open_n)
+
+
+# Indices into RoutineWork.values.
+(RATE, FROM_H, UNTIL_H, EFFORT, LINES, BEYOND, REFERRAL, DEADLINE, SATISFIED, TRUST_GAIN,
+ TRUST_LOSS, SPILLOVER, FAMILIARITY_GAIN, SKILL_GAIN, SKILL_CAP, COHESION_GAIN) = range(16)
+
+
+@entry
+def raise_cases(N, res, S, SR, book, t0, v, kind):
+    """The day's cases: a Poisson count, raised at uniform times between the hours, by
+    residents drawn at random; each owned by a line drawn at random (siloed structure); a
+    share beyond the grid system's reach closes after a referral delay (both draws made for
+    every case: the share changes which cases are referred, not the delays)."""
+    k = poisson(S, v[RATE])
+    if k > len(N.state) - N.meta[0]:
+        return k
+    spread, first = N.settings[0], N.meta[0]
+    top = 1.0  # sorted uniform times: the largest of j uniforms is U^(1/j), downwards
+    for j in range(k, 0, -1):
+        top *= random(S) ** (1.0 / j)
+        N.created[first + j - 1] = t0 + 60.0 * (v[FROM_H] + (v[UNTIL_H] - v[FROM_H]) * top)
+    for j in range(k):
+        created = N.created[first + j]
+        r = index(S, len(res.grid))
+        factor = exponential(S, 1.0) if N.settings[1] != 0.0 else \
+            uniform(S, 1.0 - spread, 1.0 + spread)
+        persons = float(res.household_size[res.household[r]])
+        i = add_need(N, created, res.grid[r], kind, -1, r, res.vulnerable[r], persons, 0.0,
+                     v[EFFORT] * factor, 1.0, index(S, int(v[LINES])))
+        beyond = random(SR) < v[BEYOND]
+        delay = exponential(SR, v[REFERRAL])
+        book.referral[i] = delay if beyond else 0.0
+        book.settled[i] = book.missed[i] = False
+        book.open_ids[book.open_n[0]] = i
+        book.open_n[0] += 1
+    return 0
+
+
+@jit
+def _compound(gain, times):
+    """The share gained toward the bound after `times` steps of `gain` each."""
+    if times <= 0:
+        return 0.0
+    return -math.expm1(math.log1p(-min(gain, 1.0 - 1e-12)) * times)
+
+
+@entry
+def settle(N, R, W, res, book, t, v, served_today, by_household, by_grid, per_team):
+    """Apply what the day's closed and overdue cases did (once per case): residents'
+    trust (satisfied when closed soon, not when late or overdue; neighbours hear of it),
+    the grid manager's familiarity where cases closed, handlers' skill (learning by doing,
+    up to a cap) and the community teams' cohesion."""
+    k = 0
+    for j in range(book.open_n[0]):
+        i = book.open_ids[j]
+        closed_at = N.resolved[i] + book.referral[i] if N.state[i] == RESOLVED else np.nan
+        handling = closed_at - N.detected[i]
+        closed = closed_at <= t and not book.settled[i]
+        overdue = not book.missed[i] and N.detected[i] + v[DEADLINE] <= t and \
+            not handling <= v[DEADLINE]
+        happy = closed and not book.missed[i] and handling <= v[SATISFIED]
+        unhappy = (closed and not book.missed[i] and not happy) or overdue
+        hh, g = res.household[N.resident[i]], N.grid[i]
+        if happy:
+            by_household[0, hh] += 1
+            by_grid[0, g] += 1
+        elif unhappy:
+            by_household[1, hh] += 1
+            by_grid[1, g] += 1
+        if closed:
+            by_grid[2, g] += 1
+            book.settled[i] = True
+        if overdue:
+            book.missed[i] = True
+        if not (book.settled[i] and (book.missed[i] or handling <= v[DEADLINE])):
+            book.open_ids[k] = i  # not final yet
+            k += 1
+    book.open_n[0] = k
+    # Each count as the share it moves trust: households', then grids' (word of mouth).
+    touched = False
+    for j in range(len(by_household[0])):
+        if by_household[0, j] > 0 or by_household[1, j] > 0:
+            by_household[0, j] = _compound(v[TRUST_GAIN], by_household[0, j])
+            by_household[1, j] = _compound(v[TRUST_LOSS], by_household[1, j])
+    for g in range(len(W.familiarity)):
+        touched |= by_grid[0, g] > 0 or by_grid[1, g] > 0
+        by_grid[0, g] = _compound(v[SPILLOVER] * v[TRUST_GAIN], by_grid[0, g])
+        by_grid[1, g] = _compound(v[SPILLOVER] * v[TRUST_LOSS], by_grid[1, g])
+    for r in range(len(res.trust) if touched else 0):
+        hh, g = res.household[r], res.grid[r]
+        gain = by_household[0, hh] + by_grid[0, g]
+        loss = by_household[1, hh] + by_grid[1, g]
+        res.trust[r] += min(gain, 1.0) * (1.0 - res.trust[r])
+        res.trust[r] -= min(loss, 1.0) * res.trust[r]
+    for j in range(len(by_household[0])):
+        by_household[0, j] = by_household[1, j] = 0.0
+    for g in range(len(W.familiarity)):
+        W.familiarity[g] += _compound(v[FAMILIARITY_GAIN], by_grid[2, g]) * \
+            (1 - W.familiarity[g])
+        by_grid[0, g] = by_grid[1, g] = by_grid[2, g] = 0.0
+    for c in range(len(per_team)):
+        per_team[c] = 0.0
+    for r in range(len(R.role)):
+        if R.skill_level[r] < v[SKILL_CAP]:
+            R.skill_level[r] += _compound(v[SKILL_GAIN], served_today[r]) * \
+                (v[SKILL_CAP] - R.skill_level[r])
+        if R.role[r] == COMMUNITY_CADRE:
+            per_team[R.community[r]] += served_today[r]
+    for c in range(len(per_team)):
+        W.cohesion[c] += _compound(v[COHESION_GAIN], per_team[c]) * (1 - W.cohesion[c])

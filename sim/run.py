@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import pandas as pd
 
-from .engine import DEFAULT_ENGINE
+from .eventlog import COLUMNS
 from .model import GrassrootsModel
 from .outcomes import OUTCOMES, need_log, summarize
 from .params import Config
@@ -16,19 +17,30 @@ from .params import Config
 
 @dataclass
 class Result:
-    """What a run produced: one-row outcomes, the time series, the need log and the log of
-    peacetime routine cases (None without a peacetime phase)."""
+    """What a run produced: one-row outcomes, the time series, the event log (fields and
+    the English sentence), the need log and the log of peacetime routine cases (None
+    without a peacetime phase). The two logs are built when first read (a sweep that
+    keeps only outcomes does not pay for them)."""
 
     outcomes: pd.DataFrame
     timeseries: pd.DataFrame
-    needs: pd.DataFrame
     events: pd.DataFrame
     config: Config
     seed: int
     n_residents: int
     n_steps: int
     model: GrassrootsModel | None = None
-    routine_cases: pd.DataFrame | None = None
+    logs: dict[str, Callable[[], pd.DataFrame | None]] = field(default_factory=dict,
+                                                               repr=False)
+
+    @cached_property
+    def needs(self) -> pd.DataFrame:
+        """One row per need: the time of each stage (``sim.outcomes.need_log``)."""
+        return self.logs.pop("needs")()  # type: ignore[return-value]
+
+    @cached_property
+    def routine_cases(self) -> pd.DataFrame | None:
+        return self.logs.pop("routine_cases")()
 
     @property
     def outcome_units(self) -> dict[str, str]:
@@ -40,38 +52,44 @@ class Result:
 
 def simulate(config: Config | None = None, seed: int = 1,
              progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False, engine: str = DEFAULT_ENGINE) -> Result:
-    """Run one scenario to the end with the given seed (`engine`: see ``sim/engine.py``;
-    both give the same result)."""
+             keep_model: bool = False) -> Result:
+    """Run one scenario to the end with the given seed. With `progress`, the model steps
+    one Mesa step at a time and reports ``progress(steps done, steps)`` after each."""
     config = config or Config()
-    # The cyclic garbage collector is paused during the run: a run makes hundreds of
-    # thousands of short-lived tuples (events), which trigger collections that find nothing
-    # (about 5% of a run's time); reference counting still frees them at once.
+    # The cyclic garbage collector is paused during the run: it finds nothing to collect in
+    # the model's arrays and would cost several percent of a short run.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        model = GrassrootsModel(config, rng=int(seed), engine=engine)
+        model = GrassrootsModel(config, rng=int(seed))
+        if progress is None:
+            model.run()
         while model.running:
             model.step()
-            if progress is not None:
-                progress(model.step_count, model.n_steps)
+            progress(model.step_count, model.n_steps)  # type: ignore[misc]
     finally:
         if was_enabled:
             gc.enable()
-    ts = model.datacollector.get_model_vars_dataframe().reset_index(names="step")
-    ts["phase"] = ts["phase_code"].map({0: "peace", 1: "war"})
-    outcomes = summarize(model, ts)
-    events = pd.DataFrame(model.events, columns=["minute", "text"])
-    return Result(outcomes=pd.DataFrame([outcomes]), timeseries=ts, needs=need_log(model),
+    ts = model.timeseries()
+    events = pd.DataFrame({**{c: [getattr(e, c) for e in model.events] for c in COLUMNS},
+                           "text": [model.sentence(e) for e in model.events]})
+    routine = model.routine
+    return Result(outcomes=pd.DataFrame([summarize(model, ts)]), timeseries=ts,
                   events=events, config=config, seed=int(seed),
                   n_residents=model.residents.n, n_steps=model.step_count,
                   model=model if keep_model else None,
-                  routine_cases=model.routine.log() if model.routine is not None else None)
+                  logs={"needs": partial(need_log, model),
+                        "routine_cases": routine.log if routine is not None else _none})
+
+
+def _none() -> None:
+    return None
 
 
 def warm_engine() -> None:
-    """Compile the compiled engine's kernel, or load it from numba's cache (about a minute
-    the first time on a machine, then about a second): a tiny run that reaches every entry
-    point. Sweeps call it before starting workers, which then inherit it."""
-    simulate(Config().with_overrides({"population.n_residents": 1000, "time.peace_days": 1,
-                                      "time.war_hours": 1.0}), seed=1, engine="compiled")
+    """Compile the engine, or load it from numba's cache (about a minute the first time on
+    a machine, then about a second): a tiny run of every shipped hazard. Sweeps call it
+    before starting workers, which then inherit it."""
+    simulate(Config().with_overrides({
+        "population.n_residents": 1000, "time.peace_days": 1, "time.war_hours": 2.0,
+        "fire.enabled": True, "epidemic.enabled": True}), seed=1)

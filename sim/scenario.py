@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from .params import SECTIONS, Config, ConfigError, show_value
+from .plugins import load_all
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "street_flood.toml"
-META_KEYS = ("name", "description", "base")
+META_KEYS = ("name", "description", "base", "plugins")
 MAX_FILE_BYTES = 1 << 20  # a scenario or sweep file is a few kB; refuse to read megabytes
 MAX_BASE_DEPTH = 16  # files in one base chain (the shipped scenarios use 2)
 
@@ -76,6 +77,14 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
     """Load one file, after its ``base`` chain; ``chain`` holds the files that include it."""
     source = str(path)
     data = read_toml(path)
+    plugins: tuple[str, ...] = ()
+    if "plugins" in data:  # modules that register hazards or mechanisms (sim/plugins.py)
+        value = data.pop("plugins")
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError("plugins", f"must be a list of file or module names, got "
+                              f"{show_value(value)}", source)
+        plugins = load_all([str(path.parent / v) if v.endswith(".py") else v for v in value],
+                           source)
     for key, value in data.items():
         if key in META_KEYS:
             if not isinstance(value, str):
@@ -99,7 +108,11 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
     sections["name"] = data.get("name", path.stem)
-    return _check_resolved(Config.from_dict(sections, source=source, base=base), source)
+    config = Config.from_dict(sections, source=source, base=base)
+    if plugins:
+        config = dataclasses.replace(config, plugins=tuple(dict.fromkeys(config.plugins +
+                                                                         plugins)))
+    return _check_resolved(config, source)
 
 
 def _base_path(path: Path, base: str, source: str) -> Path:

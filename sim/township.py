@@ -2,7 +2,10 @@
 
 Nodes are grids, community offices, the township command post, shelters and co-located
 units (agencies, enterprises, markets); edges carry travel minutes. Shortest-path minutes
-between all nodes are kept as a matrix and recomputed only when a hazard changes the network.
+between all nodes are kept as a matrix; when a hazard slows or cuts roads, only the rows of
+the nodes some of whose shortest paths used a changed road are recomputed. For dispatch that
+does not scan every responder (``sim/engine/dispatch.py``), it also keeps, from each node,
+the nearest minutes to each community, and each grid's communities nearest first.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
@@ -34,7 +37,7 @@ class Township:
         self.n_communities = int(self.grid_community.max()) + 1
         n_low = int(round(space.lowlying_share * self.n_grids))
         # Low-lying grids: the lowest of a smooth random elevation field (spatially correlated).
-        elevation = pos @ rng.normal(size=2) + space.elevation_noise * \
+        elevation = (pos * rng.normal(size=2)).sum(1) + space.elevation_noise * \
             rng.normal(size=self.n_grids)
         self.lowlying = np.zeros(self.n_grids, dtype=bool)
         self.lowlying[np.argsort(elevation)[:n_low]] = True
@@ -74,8 +77,16 @@ class Township:
         self._base_minutes = {(a, b): d["minutes"] for a, b, d in g.edges(data=True)}
         self.cut_edges: set[tuple[int, int]] = set()
         self.n_path_updates = 0
+        self.n_rows_recomputed = 0
         self.travel = self._shortest_paths()
-        self._base_travel = self.travel
+        self._base_travel: np.ndarray | None = None  # kept from the first flood on
+        members = np.argsort(self.node_community, kind="stable")
+        self._members = (members, np.searchsorted(self.node_community[members],
+                                                  np.arange(self.n_communities)))
+        self.node_comm_min = np.zeros((self.n_nodes, self.n_communities))
+        self.comm_order = np.zeros((self.n_grids, self.n_communities), dtype=np.int64)
+        self.nearest_shelter = np.full(self.n_grids, -1, dtype=np.int64)
+        self._nearest_communities()
 
     @staticmethod
     def _attach(g: nx.Graph, kind: str, host: int, community: int, minutes: float) -> int:
@@ -85,36 +96,85 @@ class Township:
         g.add_edge(node, host, minutes=minutes)
         return node
 
-    def _shortest_paths(self) -> np.ndarray:
+    def _matrix(self) -> csr_matrix:
         rows, cols, vals = [], [], []
         for a, b, d in self.graph.edges(data=True):
             rows += [a, b]
             cols += [b, a]
             vals += [d["minutes"], d["minutes"]]
-        m = csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+        return csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+
+    def _shortest_paths(self, sources: np.ndarray | None = None) -> np.ndarray:
         self.n_path_updates += 1
-        return dijkstra(m, directed=False)
+        return dijkstra(self._matrix(), directed=False, indices=sources)
+
+    def _nearest_communities(self) -> None:
+        """From each node, the fewest minutes to any node of each community; each grid's
+        communities in order of those minutes; each grid's nearest shelter (in place: the
+        engine holds these arrays)."""
+        members, starts = self._members
+        for c, (lo, hi) in enumerate(zip(starts, [*starts[1:], len(members)])):
+            self.node_comm_min[:, c] = self.travel[:, members[lo:hi]].min(axis=1)
+        self.comm_order[:] = np.argsort(self.node_comm_min[:self.n_grids], axis=1,
+                                        kind="stable")
+        if self.shelter_nodes:  # the first of equally near shelters
+            shelters = np.array(self.shelter_nodes)
+            self.nearest_shelter[:] = shelters[self.travel[:self.n_grids, shelters].argmin(1)]
+
+    def _update(self, changed: list[tuple[int, int, float]]) -> None:
+        """Recompute travel after roads got slower or were cut (`changed`: (a, b, minutes
+        before)): only rows of sources with a shortest path along a changed road."""
+        d = self.travel
+        tight = np.zeros(self.n_nodes, dtype=bool)
+        for a, b, minutes in changed:
+            tol = 1e-9 * (1.0 + minutes)
+            tight |= np.abs(np.abs(d[:, a] - d[:, b]) - minutes) <= tol
+        sources = np.flatnonzero(tight)
+        if len(sources):
+            rows = self._shortest_paths(sources)
+            d[sources, :] = rows
+            d[:, sources] = rows.T
+            self.n_rows_recomputed += len(sources)
+        self._nearest_communities()
 
     def flood(self, factor: float, cut_share: float, rng: np.random.Generator) -> None:
         """Raise travel times on edges at low-lying grids and cut a share of them.
 
         An edge is cut only if the network stays connected (a cut-off grid is reached by
-        boat: modelled as the slow factor instead)."""
-        low = [(a, b) for a, b in self.graph.edges()
-               if self.graph.nodes[a]["lowlying"] or self.graph.nodes[b]["lowlying"]]
+        boat: modelled as the slow factor instead): the drawn edges are removed, then those
+        that would reconnect a cut-off part are put back, in the order drawn."""
+        g = self.graph
+        if self._base_travel is None:
+            self._base_travel = self.travel.copy()
+        low = [(a, b) for a, b in g.edges()
+               if g.nodes[a]["lowlying"] or g.nodes[b]["lowlying"]]
+        changed = []
         for a, b in low:
-            self.graph.edges[a, b]["minutes"] = self._base_minutes[(a, b)] * factor
-        n_cut = int(round(cut_share * len(low)))
-        if n_cut:
-            for k in rng.permutation(len(low))[:n_cut]:
-                a, b = low[k]
-                minutes = self.graph.edges[a, b]["minutes"]
-                self.graph.remove_edge(a, b)
-                if nx.has_path(self.graph, a, b):
-                    self.cut_edges.add((a, b))
-                else:
-                    self.graph.add_edge(a, b, minutes=minutes)
-        self.travel = self._shortest_paths()
+            before = g.edges[a, b]["minutes"]
+            g.edges[a, b]["minutes"] = self._base_minutes[(a, b)] * factor
+            if g.edges[a, b]["minutes"] != before:
+                changed.append((a, b, before))
+        cut = [low[k] for k in rng.permutation(len(low))[:int(round(cut_share * len(low)))]]
+        minutes = {e: g.edges[e]["minutes"] for e in cut}
+        g.remove_edges_from(cut)
+        _, label = connected_components(self._matrix(), directed=False)
+        root = list(range(label.max() + 1))
+
+        def find(x: int) -> int:
+            while root[x] != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        for a, b in cut:
+            ra, rb = find(label[a]), find(label[b])
+            if ra != rb:  # this road is the only way left: it stays open
+                root[ra] = rb
+                g.add_edge(a, b, minutes=minutes[(a, b)])
+            else:
+                self.cut_edges.add((a, b))
+                changed.append((a, b, minutes[(a, b)]))
+        self._update(changed)
 
     def restore(self) -> None:
         """Waters recede: cut edges reopen and travel times return to normal."""
@@ -123,7 +183,9 @@ class Township:
                 self.graph.add_edge(a, b)
             self.graph.edges[a, b]["minutes"] = minutes
         self.cut_edges.clear()
-        self.travel = self._base_travel  # the network is as it was: no need to recompute
+        if self._base_travel is not None:  # as it was: no need to recompute
+            self.travel[:] = self._base_travel
+            self._nearest_communities()
 
     def node_kinds(self) -> list[str]:
         return [self.graph.nodes[n]["kind"] for n in range(self.n_nodes)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,9 @@ import numpy as np
 from experiments.i18n import text
 from experiments.sweeps.store import SweepStore
 from sim import GrassrootsModel, describe
-from sim.needs import DISPATCHED, HAZARDS, RESOLVED, TYPE_NAMES
+from sim.codes import RESOLVED, ROLES
 from sim.outcomes import OUTCOMES
+from sim.registry import HAZARDS, NEED_TYPES, hazard_label, label, mechanism
 from sim.params import Config, ConfigError
 from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
 
@@ -193,32 +193,19 @@ def _plain(value: Any) -> Any:
 
 # --- the model behind the page ------------------------------------------------------------
 
-ROLE_KEYS = ("community_cadre", "township_cadre", "organ_cadre", "volunteer", "unit_staff")
 CHANNEL_KEYS = ("resident", "neighbour", "grid_manager")
 FEED_KEEP = 300
 SUMMARY_EVERY_MIN = 360.0
 BACKLOG_PEAK_MIN = 10  # a backlog peak is worth a pause from this many open needs
 BACKLOG_PEAK_DROP = 0.75  # ... once the backlog has fallen to this share of its peak
-# The model's own log lines (sim/model.py, sim/hazards.py), matched to translate them.
-LOG_PATTERNS = (
-    (re.compile(r"emergency: organization switches to wartime mode"), "app.log.wartime"),
-    (re.compile(r"joint-meeting committee convened as the front-line command"),
-     "app.log.command"),
-    (re.compile(r"front-line evaluation after the (?P<hazard>\w+): (?P<n>\d+) cadres "
-                r"commended"), "app.log.evaluation"),
-    (re.compile(r"flood peaks: (?P<n>\d+) roads cut"), "app.log.roads_cut"),
-    (re.compile(r"fire breaks out in grid (?P<grid>\S+)"), "app.log.fire"),
-    (re.compile(r"(?P<hazard>\w+) begins"), "app.log.begins"),
-    (re.compile(r"(?P<hazard>\w+) ends"), "app.log.ends"),
-)
 
 
 def hazard_word(name: str, lang: str) -> str:
-    return text(f"hazard.{name}", lang)
+    return hazard_label(name, lang)
 
 
 def need_word(kind: int, lang: str) -> str:
-    return text(f"app.need.{TYPE_NAMES[kind]}", lang)
+    return label(NEED_TYPES[kind].label, lang)
 
 
 def clock(model: GrassrootsModel, minute: float, lang: str) -> str:
@@ -227,18 +214,6 @@ def clock(model: GrassrootsModel, minute: float, lang: str) -> str:
     day, rem = divmod(total, 1440)
     return text("app.clock", lang, day=int(day) + 1, hm=f"{int(rem // 60):02d}:"
                 f"{int(rem % 60):02d}")
-
-
-def translate_log(line: str, lang: str) -> str:
-    """A line of the model's own log in ``lang`` (unknown lines stay as they are)."""
-    for pattern, key in LOG_PATTERNS:
-        found = pattern.fullmatch(line)
-        if found:
-            fields = found.groupdict()
-            if "hazard" in fields:
-                fields["hazard"] = hazard_word(fields["hazard"], lang)
-            return text(key, lang, **fields)
-    return line
 
 
 class Pane:
@@ -313,8 +288,8 @@ class Pane:
         lines: list[tuple[float, str, bool]] = []
         self._future += m.events[self._seen_events:]  # some are logged ahead of time
         self._seen_events = len(m.events)
-        lines += [(t, translate_log(x, lang), True) for t, x in self._future if t < t1]
-        self._future = [e for e in self._future if e[0] >= t1]
+        lines += [(e.minute, m.sentence(e, lang), True) for e in self._future if e.minute < t1]
+        self._future = [e for e in self._future if e.minute >= t1]
         for i in range(self._seen_needs, needs.n):
             hazard, grid = int(needs.hazard[i]), int(needs.grid[i])
             block = int(needs.created[i] // SUMMARY_EVERY_MIN)
@@ -322,7 +297,7 @@ class Pane:
                 continue
             fields = {"grid": m.grid_label(grid), "what": need_word(needs.kind[i], lang)}
             first = (hazard, grid, -1) not in self._first_need
-            line = text("app.feed.reaches", lang, hazard=hazard_word(HAZARDS[hazard], lang),
+            line = text("app.feed.reaches", lang, hazard=hazard_word(list(HAZARDS)[hazard], lang),
                         **fields) if first else text("app.feed.new_need", lang, **fields)
             self._first_need |= {(hazard, grid, -1), (hazard, grid, block)}
             self._tracked.append(i)
@@ -372,26 +347,22 @@ class Pane:
         return out
 
     def _decider(self, t: float) -> str:
-        """The unit a report reaches under the mechanism (see ``Response._route``)."""
-        rp, lang = self.model.response, self.lang
-        if rp.mechanism in ("hierarchical", "grid_autonomy"):
-            return text(f"app.decider.{rp.mechanism}", lang)
-        if t >= rp.command_active:
-            return text("app.decider.direct", lang)
-        return text("app.decider.hierarchical" if rp.mechanism == "direct"
-                    else "app.decider.joint_meeting", lang)
+        """The unit a report reaches under the mechanism (``Mechanism.decider``)."""
+        m = self.model
+        office = mechanism(m.config.reporting.mechanism).decider(
+            m.config, m.engine is not None and t >= m.engine.command_active)
+        key = {-1: "joint_meeting", 0: "grid_autonomy", 6: "direct"}.get(office,
+                                                                          "hierarchical")
+        return text(f"app.decider.{key}", self.lang)
 
     def _who(self, i: int) -> str:
         ro, lang = self.model.roster, self.lang
-        serving = np.flatnonzero(ro.need == i) if ro is not None else []
+        serving = np.flatnonzero(ro.need == i)
         if len(serving):
             r = int(serving[0])
-            agent = ro.agents[r]
-            if getattr(agent, "team", "") == "professional":
+            if ro.professional[r]:
                 return text("app.who.professional", lang)
-            role = int(ro.role[r])
-            return text(f"app.who.{ROLE_KEYS[role]}", lang) if 0 <= role < len(ROLE_KEYS) \
-                else text("app.who.responder", lang)
+            return text(f"app.who.{ROLES[int(ro.role[r])]}", lang)
         return text("app.who.first_responder", lang)
 
 
@@ -425,9 +396,9 @@ class Moments:
                 once(f"end {hz.name}", "hazard_end", hazard=hz.name)
         if len(m.township.cut_edges):
             once("road cut", "road_cut", n=len(m.township.cut_edges))
-        rp = m.response
-        if rp is not None and math.isfinite(rp.command_active) and \
-                m.minute >= rp.command_active:
+        eng = m.engine
+        if eng is not None and math.isfinite(eng.command_active) and \
+                m.minute >= eng.command_active:
             once("command", "command")
         if m.backlog > self.peak:
             self.peak, self.peak_minute = int(m.backlog), m.minute
@@ -507,14 +478,6 @@ class ClassroomModel(mesa.Model):
 
     def infections(self) -> bool:
         return bool(self.main.config.epidemic.enabled)
-
-
-def unmet_by_grid(m: GrassrootsModel) -> np.ndarray:
-    """Open needs not yet reached by a responder, per grid."""
-    needs = m.needs
-    n = needs.n
-    open_ = needs.state[:n] <= DISPATCHED
-    return np.bincount(needs.grid[:n][open_], minlength=m.township.n_grids)
 
 
 def parse_seed(value: Any) -> int:

@@ -13,10 +13,8 @@ from html import escape
 
 import numpy as np
 
-from sim.agents import SERVING, TRAVELLING
-from sim.needs import DISPATCHED, HAZARDS
-from sim.residents import INFECTED
-from sim.roster import UNIT_STAFF, VOLUNTEER
+from sim.codes import BUSY as SERVING
+from sim.codes import DISPATCHED, INFECTED, TRAVELLING, UNIT_STAFF, VOLUNTEER
 from sim.township import COMMAND, SHELTER
 
 WIDTH = 640
@@ -164,8 +162,8 @@ def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "")
                        f'fill="#212121" stroke="#ffffff" stroke-width="3" '
                        f'paint-order="stroke">{shown[g]}</text>')
     s = max(8.0, min(14.0, c / 6))  # symbol size, kept inside the cell's corners
-    if model.response is not None:
-        for g in model.response.temp_orgs:
+    if model.engine is not None:
+        for g in np.flatnonzero(model.engine.Q.temp_org_at).tolist():
             x, y = layout.xy[g]
             fx, fy = x + c / 2 - 4 - s, y + c / 2 - 4
             out.append(f'<path d="M{fx:.1f},{fy:.1f} v-{1.6 * s:.1f} h{s:.1f} l-{s / 3:.1f},'
@@ -247,7 +245,7 @@ def _flooded(model) -> np.ndarray:
     """Low-lying grids while a flood is under way."""
     tw = model.township
     for hz in getattr(model, "hazards", []):
-        if hz.name == HAZARDS[0] and hz.started and not hz.ended:
+        if hz.name == "flood" and hz.started and not hz.ended:
             return tw.lowlying.copy()
     return np.zeros(tw.n_grids, dtype=bool)
 
@@ -256,7 +254,7 @@ def _fires(model) -> list[int]:
     """Grids of fires that have broken out while the fire hazard lasts."""
     out = []
     for hz in getattr(model, "hazards", []):
-        if hz.name == HAZARDS[1] and hz.started and not hz.ended:
+        if hz.name == "fire" and hz.started and not hz.ended:
             out += [int(g) for t, g in zip(hz.times, hz.grids) if t <= model.minute]
     return out
 
@@ -265,8 +263,6 @@ def _responder_dots(model, layout: MapLayout) -> list[str]:
     """Busy responders as dots in a row along the bottom of their grid: serving ones where
     they are, travelling ones (hollow) at the grid they are heading to."""
     ro = model.roster
-    if ro is None:
-        return []
     busy = np.flatnonzero((ro.status == TRAVELLING) | (ro.status == SERVING))
     if len(busy) == 0:
         return []

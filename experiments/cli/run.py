@@ -122,5 +122,5 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
 def _engine_cached() -> bool:
     """Whether numba's cache of the model's compiled engine is beside it (where numba looks
     first): if not, the first run compiles it."""
-    import sim.kernel
-    return any((Path(sim.kernel.__file__).parent / "__pycache__").glob("kernel.*.nbi"))
+    import sim.engine.step
+    return any((Path(sim.engine.step.__file__).parent / "__pycache__").glob("step.*.nbi"))

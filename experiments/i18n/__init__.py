@@ -36,17 +36,32 @@ def catalogue(lang: str) -> dict[str, str]:
 
 
 def text(key: str, lang: str = DEFAULT, **fields: Any) -> str:
-    """The text of ``key`` in ``lang`` (English where it has none), with ``fields`` filled."""
+    """The text of ``key`` in ``lang`` (English where it has none), with ``fields`` filled.
+    ``hazard.<name>`` and ``need.<type>`` are the registered hazards' and need types' own
+    labels (``sim/registry.py``)."""
     found = catalogue(lang).get(key)
     if found is None:
-        found = catalogue(DEFAULT).get(key)
+        found = catalogue(DEFAULT).get(key) or _registered(key, lang)
     if found is None:
         raise KeyError(f"no text for {key!r} in the catalogue ({LOCALES})")
     return found.format(**fields) if fields else found
 
 
+def _registered(key: str, lang: str) -> str | None:
+    from sim.registry import HAZARDS, NEED_TYPES, label
+
+    area, _, name = key.partition(".")
+    if area == "hazard" and name in HAZARDS:
+        return label(HAZARDS[name].label, lang)
+    if area == "need":
+        found = [n for n in NEED_TYPES if n.name == name]
+        return label(found[0].label, lang) if found else None
+    return None
+
+
 def has(key: str, lang: str = DEFAULT) -> bool:
-    return key in catalogue(lang) or key in catalogue(DEFAULT)
+    return key in catalogue(lang) or key in catalogue(DEFAULT) or \
+        _registered(key, lang) is not None
 
 
 def missing_keys(lang: str) -> list[str]:

@@ -18,12 +18,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from experiments import i18n
+from sim.registry import HAZARDS
 from experiments.report.stats import Estimate, PairedDifference
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442"]
 BETTER, WORSE, UNCLEAR = "#0072B2", "#D55E00", "#999999"
-HAZARD_COLOURS = {"flood": "#56B4E9", "fire": "#E69F00", "epidemic": "#CC79A7"}
 MIN_REPLICATIONS = 10
 # CJK fonts, first found wins (Debian: fonts-wqy-microhei, fonts-noto-cjk; installed by
 # `make setup` and .ci/run); matplotlib falls back to them glyph by glyph after DejaVu Sans.
@@ -373,7 +373,8 @@ def run_timeline(out: Path, hours: np.ndarray, ts: Any, windows: list[tuple[str,
         axes = fig.subplots(3, 1, sharex=True)
         for ax, (column, _title, _unit) in zip(axes, SERIES):
             for label, start, end in windows:
-                ax.axvspan(start, end, color=HAZARD_COLOURS.get(label, "#999999"), alpha=0.15,
+                ax.axvspan(start, end, color=HAZARDS[label].colour if label in HAZARDS else "#999999",
+                           alpha=0.15,
                            lw=0, label=t(f"hazard.{label}") if i18n.has(f"hazard.{label}", lang)
                            else label)
             if column in ts:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import i18n
+from sim.registry import HAZARDS
 from experiments.report import charts
 from experiments.runs.output import UnreadableResult, read_json_file, read_parquet_file
 
@@ -59,7 +60,7 @@ def stage_table(needs: pd.DataFrame, lang: str = i18n.DEFAULT
         [stages.mean().to_numpy()], [len(needs)]
     if "type" in needs:
         for kind, idx in needs.groupby("type", observed=True).groups.items():
-            key = f"report.need.{kind}"
+            key = f"need.{kind}"
             labels.append(i18n.text(key, lang) if i18n.has(key, lang) else str(kind))
             rows.append(stages.loc[idx].mean().to_numpy())
             counts.append(len(idx))
@@ -68,7 +69,7 @@ def stage_table(needs: pd.DataFrame, lang: str = i18n.DEFAULT
 
 def hazard_windows(params: dict[str, Any], war_hours: float) -> list[tuple[str, float, float]]:
     windows = []
-    for hazard in ("flood", "fire", "epidemic"):
+    for hazard in HAZARDS:  # every registered hazard (sim/registry.py)
         p = params.get(hazard, {})
         if p.get("enabled"):
             start = float(p.get("onset_hour", 0.0))

@@ -103,13 +103,6 @@ class SerialBackend:
         pass
 
 
-# Runs a worker process does before a fresh one replaces it: the compiled engine leaks
-# about 40 KB a run (numba keeps a reference to each run's random generator when a kernel
-# without reference counting receives it: sim/kernel.py), so a worker's memory stays under
-# about 100 MB more than it starts with; a new worker costs about 3 s (under 1%).
-TASKS_PER_WORKER = 2000
-
-
 class ProcessBackend:
     """A local pool of spawned processes (the default: one per core).
 
@@ -134,8 +127,7 @@ class ProcessBackend:
             self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
                                         initializer=init_worker,
-                                        initargs=(os.getpid(), self.starts),
-                                        max_tasks_per_child=TASKS_PER_WORKER)
+                                        initargs=(os.getpid(), self.starts))
         return self.pool
 
     def _overdue(self, inflight: dict[Any, Task], started: dict[str, float]) -> list[Any]:

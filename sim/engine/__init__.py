@@ -1,0 +1,205 @@
+"""The engine: everything between a need's creation and its resolution, compiled.
+
+``Engine`` holds one response's state (the need table, the roster, the loop) and calls the
+compiled step (``step.py``), growing arrays between calls when the step asks for it. The
+wartime response and the peacetime routine work are two engines on the same township.
+The mechanisms are specified in words in docs/ODD.md (Submodels); the modules here:
+``chain`` (offices and routes), ``dispatch`` (decisions and who goes), ``service`` (arrival,
+service, rest, residents' pools, incident sites) and ``step`` (detection, the event loop,
+harm, indicators).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..codes import COMMAND, COMMUNITY, DECIDE_BATCH, DISTRICT, GRID, TOWNSHIP
+from ..params import Structure
+from ..jit import call
+from ..needs import N_UNDETECTED, NeedTable
+from ..registry import mechanism
+from ..roster import Roster
+from . import step
+from .chain import handlers
+from .heap import push, push_many
+from .state import Count, Loop, Par, Place, Sum, grown, make_loop, needs_room, office_rows
+
+if TYPE_CHECKING:
+    from ..params import Config
+    from ..residents import Residents
+
+__all__ = ["Engine", "Place", "Loop", "Par", "Count", "Sum", "office_rows"]
+
+
+def siloed_lines(config: Config, ro: Roster, needs: NeedTable, n_communities: int
+                 ) -> np.ndarray:
+    """Siloed structure: the line that takes each owning line's needs in each community:
+    the owning line where some responder who may serve the community belongs to it, else
+    any line (-1: whoever of the community is there), so that no need is left without
+    anyone allowed to meet it."""
+    n_lines = max(int(needs.type_line.max(initial=0)), int(ro.line.max(initial=0)),
+                  config.organization.siloed_lines - 1, 0) + 1
+    table = np.full((n_communities, n_lines), -1, dtype=np.int64)
+    anywhere = ro.line[ro.anywhere & ro.dispatchable]
+    for c in range(n_communities):
+        present = np.union1d(ro.line[ro.fixed_idx[ro.fixed_ptr[c]:ro.fixed_ptr[c + 1]]],
+                             anywhere)
+        table[c, present[present >= 0]] = present[present >= 0]
+    return table
+
+
+class Engine:
+    """One response: its need table ``N``, roster ``R``, loop ``Q``, parameters ``P`` and
+    random stream ``S``, on the place ``W`` and residents ``Rs``.
+
+    Args:
+        start_min: when it starts (wartime: 0; routine work: the first peacetime minute).
+        peace: routine work: offices are open from the start, no front-line command
+            convenes, no one volunteers spontaneously.
+        residents_in: residents per community (office sizes).
+        patrol_per_hour, resident_factor: detection rates of routine cases (default: the
+            detection section's).
+    """
+
+    def __init__(self, config: Config, needs: NeedTable, roster: Roster, place: Place,
+                 residents: Residents, stream: np.ndarray, *, start_min: float,
+                 residents_in: np.ndarray, peace: bool = False,
+                 patrol_per_hour: float | None = None, resident_factor: float = 1.0) -> None:
+        cfg, org, rep = config, config.organization, config.reporting
+        self.mechanism = mechanism(rep.mechanism)
+        self.command_active = start_min + org.command_convene_min \
+            if org.front_line_command and not peace else math.inf
+        n_grids, n_comm = len(place.grid_community), len(place.cohesion)
+        n = float(residents_in.sum())
+        opens = -math.inf if peace else start_min + org.cadre_switch_min
+        rows = office_rows(n_grids, n_comm)
+        per_row = [(1, rep.grid_delay_min, -math.inf)] * n_grids + \
+            [(handlers(rep.community_handlers_per_10k, k), rep.community_delay_min, -math.inf)
+             for k in residents_in] + \
+            [(handlers(rep.township_handlers_per_10k, n), rep.township_delay_min, opens),
+             (handlers(rep.command_handlers_per_10k, n), rep.command_delay_min,
+              self.command_active)] + \
+            [(handlers(rep.upper_handlers_per_10k, n), rep.upper_delay_min, opens)] * 3
+        assert len(per_row) == rows[DISTRICT] + 3
+        delays = {GRID: rep.grid_delay_min, COMMUNITY: rep.community_delay_min,
+                  TOWNSHIP: rep.township_delay_min, COMMAND: rep.command_delay_min,
+                  **{DISTRICT + k: rep.upper_delay_min for k in range(3)}}
+        self.Q = make_loop(n_grids, n_comm, *map(list, zip(*per_row)), delays,
+                           self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm))
+        self.Q.sums[Sum.NOW] = start_min
+        self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
+        self.P = self._params(cfg, start_min, peace, patrol_per_hour, resident_factor)
+        self._no_series = np.zeros((1, len(step.SERIES)))
+        if self.mechanism.batch_before_command:  # joint meetings until the command convenes
+            end = 0.0 if peace else min(self.command_active, start_min + cfg.time.war_hours * 60)
+            t = start_min + rep.joint_meeting_interval_min
+            while t < end:
+                self.push(t, DECIDE_BATCH)
+                t += rep.joint_meeting_interval_min
+        if math.isfinite(self.command_active):  # the command decides what has gathered
+            self.push(self.command_active, DECIDE_BATCH)
+
+    def _params(self, cfg: Config, start: float, peace: bool, patrol: float | None,
+                resident_factor: float) -> np.ndarray:
+        org, rep, resp, det, vol = (cfg.organization, cfg.reporting, cfg.response,
+                                    cfg.detection, cfg.volunteers)
+        mech = self.mechanism
+        values = {
+            Par.LOCAL_WAIT: resp.local_action_after_min,
+            Par.SILOED: org.structure == Structure.SILOED, Par.SILOED_LINES: org.siloed_lines,
+            Par.HANDOFF_DELAY: org.handoff_delay_min, Par.LOCAL_TRAVEL: cfg.space.local_travel_min,
+            Par.GRID_DELAY: rep.grid_delay_min,
+            Par.PARTY_ACTIVE_FROM: -math.inf if peace else start + org.cadre_switch_min,
+            Par.PEACE: peace,
+            Par.MUTUAL_AID_FACTOR: vol.mutual_aid_factor if org.mutual_aid else 1.0,
+            Par.SPONTANEOUS_SHARE: vol.spontaneous_share,
+            Par.COMMAND_ACTIVE: self.command_active,
+            Par.BATCH: mech.batch_before_command, Par.LOCAL_FIRST: mech.local_first,
+            Par.KNOWS_LOCAL: mech.knows_local_responses,
+            Par.AUTONOMY_ESCALATE: rep.autonomy_escalate_min, Par.LOSS: rep.loss_per_level,
+            Par.MAX_RESENDS: rep.max_resends, Par.RESEND_AFTER: rep.resend_after_min,
+            Par.LOCAL_NEWS_DELAY: rep.local_news_delay_min,
+            Par.DETERIORATION: resp.deterioration_per_hour,
+            Par.MISMATCH_FACTOR: resp.skill_mismatch_factor,
+            Par.URGENCY_PER_TRAVEL: resp.urgency_per_travel_min,
+            Par.DUPLICATE_VISIT: resp.duplicate_visit_min,
+            Par.SKILL_EFFORT_GAIN: resp.skill_effort_gain,
+            Par.COHESION_EFFORT_GAIN: resp.cohesion_effort_gain,
+            Par.SHIFT_MIN: org.shift_hours * 60, Par.REST_MIN: org.rest_hours * 60,
+            Par.ISOLATION: cfg.epidemic.isolation, Par.TEMP_ORGS: org.temporary_party_orgs,
+            Par.TEMP_ORG_MIN_NEEDS: resp.temp_org_min_needs,
+            Par.TEMP_ORG_PARTY_SHARE: resp.temp_org_party_share,
+            Par.DETECT_SELF: det.self_report_per_hour,
+            Par.DETECT_NEIGHBOUR: det.neighbour_report_per_hour *
+            (1.0 if org.mutual_aid else det.neighbour_factor_without_mutual_aid),
+            Par.DETECT_GRID_MANAGER: det.grid_manager_per_hour if patrol is None else patrol,
+            Par.DETECT_RESIDENT_FACTOR: resident_factor}
+        p = np.zeros(len(Par))
+        for key, value in values.items():
+            p[key] = float(value)
+        return p
+
+    # --- events --------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return float(self.Q.sums[Sum.NOW])
+
+    def _room(self, extra: int) -> None:
+        if needs_room(self.Q, extra):
+            self.Q = grown(self.Q, extra)
+
+    def push(self, t: float, kind: int, a: int = 0, b: int = 0, c: int = 0) -> None:
+        if t < self.now:
+            raise ValueError(f"event at minute {t} is before now ({self.now})")
+        self._room(1)
+        call(push, self.Q, float(t), int(kind), int(a), int(b), int(c))
+
+    def push_each(self, times: np.ndarray, kind: int, a: np.ndarray,
+                  b: np.ndarray | None = None) -> None:
+        """One event of `kind` per entry, in order."""
+        times = np.ascontiguousarray(times, dtype=float)
+        if len(times) == 0:
+            return
+        if times.min() < self.now:
+            raise ValueError(f"event at minute {times.min()} is before now ({self.now})")
+        self._room(len(times))
+        b = np.zeros(len(times), np.int64) if b is None else b
+        call(push_many, self.Q, times, int(kind), np.ascontiguousarray(a, dtype=np.int64),
+             np.ascontiguousarray(b, dtype=np.int64))
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def war_step(self, t0: float, t1: float, series: np.ndarray, row: int,
+                 day0: float) -> None:
+        """A wartime step; its indicators into series[row] (``step.SERIES``; `day0`: the
+        day wartime began)."""
+        self._step(step.WAR, t0, t1, day0, 0.0, series, row)
+
+    def duty_day(self, t0: float, t1: float, start: float, stop: float) -> None:
+        """A routine day: detection, staff on duty from `start` to `stop`, events to t1."""
+        self._step(step.DUTY, t0, t1, start, stop, self._no_series, 0)
+
+    def _step(self, mode: int, t0: float, t1: float, start: float, stop: float,
+              series: np.ndarray, row: int) -> None:
+        resume = False
+        while (status := call(step.step, self.N, self.R, self.W, self.Rs, self.Q, self.P,
+                              self.S, mode, t0, t1, start, stop, resume, series, row)):
+            self.Q = grown(self.Q, int(self.N.meta[N_UNDETECTED]) + 2)
+            resume = status == step.GROW
+
+    # --- counters --------------------------------------------------------------------------
+
+    def count(self, which: Count) -> int:
+        return int(self.Q.counts[which])
+
+    def total(self, which: Sum) -> float:
+        return float(self.Q.sums[which])
+
+    @property
+    def new_sites(self) -> np.ndarray:
+        """Grids that got a temporary party organization in the last step."""
+        return self.Q.new_sites[:self.count(Count.NEW_SITES)]

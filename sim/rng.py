@@ -1,0 +1,206 @@
+"""Random numbers for the compiled engine: xoshiro256** streams seeded from SeedSequence.
+
+A stream is four ``uint64`` words (``stream(seed_sequence)``); the draws below advance it in
+place. The engine runs without numba's reference counting (``sim/jit.py``), which a
+``numpy.random.Generator`` cannot cross without leaking, so it draws from these streams
+instead; each is seeded from a child of the run's ``SeedSequence`` (``sim/model.py``), so a
+run is still a function of its seed. With ``NUMBA_DISABLE_JIT=1`` the same source runs as
+Python and gives the same numbers (numpy's ``uint64`` scalars wrap as the compiled code
+does; the overflow warnings they raise in that mode are silenced here).
+
+Distributions: uniform (53-bit), exponential by inversion, Poisson by multiplication below a
+mean of 10 and by Hormann's transformed rejection (PTRS) above it, binomial by inversion
+below a mean of 10 and by Hormann's BTRS above it (W. Hormann, "The transformed rejection
+method for generating Poisson random variables", Insurance: Mathematics and Economics 12,
+1993; "The generation of binomial random variates", J. Stat. Comput. Simul. 46, 1993).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numba
+import numpy as np
+
+from .jit import entry as jit
+
+_U = np.uint64
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+# log(k!) for small k, summed with the C library's log as the compiled code would be.
+_LOG_FACTORIAL = np.zeros(128)
+for _k in range(1, 128):
+    _LOG_FACTORIAL[_k] = _LOG_FACTORIAL[_k - 1] + math.log(_k)
+
+if numba.config.DISABLE_JIT:  # uint64 scalars wrap as intended
+    warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning)
+
+
+def stream(seed: np.random.SeedSequence) -> np.ndarray:
+    """A new stream's state from a seed sequence (never all zeros)."""
+    state = seed.generate_state(4, np.uint64)
+    if not state.any():
+        state[0] = 1
+    return state
+
+
+@jit
+def _rotl(x, k):
+    return (x << _U(k)) | (x >> _U(64 - k))
+
+
+@jit
+def next_u64(s):
+    """The next 64 bits of stream s (xoshiro256**, Blackman and Vigna 2018)."""
+    result = _rotl(s[1] * _U(5), 7) * _U(9)
+    t = s[1] << _U(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@jit
+def random(s):
+    """Uniform on [0, 1), 53 bits."""
+    return float(next_u64(s) >> _U(11)) * _TO_UNIT
+
+
+@jit
+def uniform(s, low, high):
+    return low + (high - low) * random(s)
+
+
+@jit
+def exponential(s, mean):
+    return -mean * math.log1p(-random(s))
+
+
+@jit
+def index(s, n):
+    """A position drawn uniformly from range(n) (n >= 1)."""
+    return min(n - 1, int(random(s) * n))
+
+
+@jit
+def log_factorial(k):
+    if k < 128:
+        return _LOG_FACTORIAL[int(k)]
+    x = k + 1.0  # Stirling's series for log Gamma(x), error below 1e-12 here
+    return (x - 0.5) * math.log(x) - x + _HALF_LOG_2PI + 1.0 / (12.0 * x) - \
+        1.0 / (360.0 * x ** 3) + 1.0 / (1260.0 * x ** 5)
+
+
+@jit
+def poisson(s, lam):
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:
+        limit, k, p = math.exp(-lam), 0, random(s)
+        while p > limit:
+            k += 1
+            p *= random(s)
+        return k
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = random(s) - 0.5
+        v = random(s)
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= \
+                -lam + k * loglam - log_factorial(k):
+            return int(k)
+
+
+@jit
+def binomial(s, n, p):
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p > 0.5:
+        return n - binomial(s, n, 1.0 - p)
+    if n * p < 10.0:  # inversion, from P(0) = q^n upward
+        q = 1.0 - p
+        ratio = p / q
+        prob = math.exp(n * math.log1p(-p))
+        u, k = random(s), 0
+        while u > prob and k < n:
+            u -= prob
+            prob *= ratio * (n - k) / (k + 1.0)
+            k += 1
+        return k
+    spq = math.sqrt(n * p * (1.0 - p))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    vr = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    lpq = math.log(p / (1.0 - p))
+    m = math.floor((n + 1) * p)
+    h = log_factorial(m) + log_factorial(n - m)
+    while True:
+        u = random(s) - 0.5
+        v = random(s)
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        v = math.log(v * alpha / (a / (us * us) + b))
+        if v <= h - log_factorial(k) - log_factorial(n - k) + (k - m) * lpq:
+            return int(k)
+
+
+@jit
+def normal(s):
+    """Standard normal (Marsaglia's polar method)."""
+    while True:
+        u = 2.0 * random(s) - 1.0
+        v = 2.0 * random(s) - 1.0
+        r = u * u + v * v
+        if 0.0 < r < 1.0:
+            return u * math.sqrt(-2.0 * math.log(r) / r)
+
+
+@jit
+def gamma(s, shape):
+    """Gamma with scale 1 (Marsaglia and Tsang 2000; for shape < 1, boosted by U^(1/a))."""
+    if shape < 1.0:
+        return gamma(s, shape + 1.0) * random(s) ** (1.0 / shape)
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = normal(s)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = random(s)
+        if u < 1.0 - 0.0331 * x ** 4 or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v
+
+
+@jit
+def beta_fill(s, out, mean, concentration):
+    """Fill `out` with Beta draws of the given mean and concentration (mean 0 or 1: that
+    value), as X / (X + Y) of two gammas."""
+    for i in range(len(out)):
+        if mean <= 0.0 or mean >= 1.0:
+            out[i] = min(max(mean, 0.0), 1.0)
+        else:
+            x = gamma(s, mean * concentration)
+            out[i] = x / (x + gamma(s, (1.0 - mean) * concentration))

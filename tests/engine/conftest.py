@@ -1,0 +1,31 @@
+"""A wartime model with no hazard, ready for needs placed by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sim import Config, GrassrootsModel  # noqa: E402
+from sim.engine.state import make_loop  # noqa: E402
+
+QUIET = {"time.peace_days": 0, "time.war_hours": 24.0, "flood.enabled": False,
+         "population.n_residents": 2000, "population.residents_per_grid": 1000,
+         "population.grids_per_community": 2}
+
+
+def war_model(seed: int = 1, **over) -> GrassrootsModel:
+    """A model at the start of wartime (no hazard): every responder active at minute 0."""
+    m = GrassrootsModel(Config().with_overrides({**QUIET, **over}), rng=seed)
+    m.roster.active_from[m.roster.on_roster] = 0.0
+    return m
+
+
+def bare_loop(handlers: list[int], delay: float = 5.0, opens: float = -np.inf):
+    """A loop with one office per entry of `handlers` (and no grids or communities)."""
+    n = len(handlers)
+    return make_loop(0, 1, handlers, [delay] * n, [opens] * n, dict.fromkeys(range(7), delay),
+                     ((0,), (0,)), np.zeros((1, 1), np.int64))

@@ -1,0 +1,109 @@
+"""The engine's internal functions, callable from tests (the engine compiles them without
+the wrappers Python needs to call them; these compiled entry points call them)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine import chain, dispatch, heap, service, step
+import numba
+
+entry = numba.njit(_nrt=False, error_model="numpy")  # not cached: sim changes under it
+from sim.needs import add_need
+
+
+@entry
+def pop_all(Q, times, slots):
+    """Pop every event: their minutes and first arguments in order; how many."""
+    k = 0
+    while Q.counts[0] > 0:
+        t, slot = heap.pop(Q)
+        times[k], slots[k] = t, Q.a[slot]
+        k += 1
+    return k
+
+
+@entry
+def admit(Q, row, t):
+    return chain.admit(Q, row, t)
+
+
+@entry
+def route(Q, P, stage, t):
+    return chain.route(Q, P, stage, t)
+
+
+@entry
+def news_minutes(Q, P, t):
+    return chain.news_minutes(Q, P, t)
+
+
+@entry
+def priority(N, P, i, t):
+    return dispatch.priority(N, P, i, t)
+
+
+@entry
+def assign(N, R, W, Q, P, i, t, local):
+    return dispatch.assign(N, R, W, Q, P, i, t, local)
+
+
+@entry
+def pick(N, R, W, Q, P, S, t, r):
+    dispatch.pick(N, R, W, Q, P, S, t, r)
+
+
+@entry
+def add_pending(N, Q, P, c, i):
+    dispatch.add_pending(N, Q, P, c, i)
+
+
+@entry
+def decide(N, R, W, Q, P, t, i):
+    dispatch.decide(N, R, W, Q, P, t, i)
+
+
+@entry
+def mark_dispatched(N, Q, P, i, t, news_delay):
+    dispatch.mark_dispatched(N, Q, P, i, t, news_delay)
+
+
+@entry
+def knows_covered(N, Q, P, i, t):
+    return dispatch._knows_covered(N, Q, P, i, t)
+
+
+@entry
+def escort(N, W, i):
+    return service.escort(N, W, i)
+
+
+@entry
+def detected(N, R, W, Rs, Q, P, S, t, i, channel):
+    step.detected(N, R, W, Rs, Q, P, S, t, i, channel)
+
+
+@entry
+def run_until(N, R, W, Rs, Q, P, S, t):
+    return step.run_until(N, R, W, Rs, Q, P, S, t)
+
+
+@entry
+def need(N, created, grid, kind, resident, severity0, effort, weight, persons):
+    """Add a need of a hazard with code 0, owned by its type's line."""
+    return add_need(N, created, grid, kind, 0, resident, False, persons, severity0, effort,
+                    weight, -2)
+
+
+def empty_times(n: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(n), np.zeros(n, dtype=np.int64)
+
+
+@entry
+def service_min(N, R, W, P, r, i):
+    return service.service_min(N, R, W, P, r, i)
+
+
+@entry
+def sites(N, W, Q, P, S, t):
+    service.incident_sites(N, W, Q, P, S, t)

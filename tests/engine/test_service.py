@@ -1,0 +1,128 @@
+"""Arrival, service, rest, residents' pools and incident sites (sim/engine/service.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kernels
+from conftest import war_model
+from sim.codes import BUSY, COMMUNITY_CADRE, DETECTED, IDLE, PARTY_POOL, RESOLVED, RESTING
+from sim.engine.state import Count, Par
+from sim.registry import need_code
+
+EVACUATION, RESCUE = need_code("evacuation"), need_code("rescue")
+
+
+def test_service_minutes_fall_with_skill_and_cohesion_and_rise_with_a_mismatch():
+    m = war_model(**{"response.skill_effort_gain": 0.4, "response.cohesion_effort_gain": 0.25,
+                     "response.skill_mismatch_factor": 1.6})
+    ro, eng = m.roster, m.engine
+    cadre = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
+    ro.skill_level[cadre] = 0.5
+    m.place.cohesion[ro.community[cadre]] = 0.4
+    general = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 100.0, 1.0, 1.0)
+    rescue = kernels.need(eng.N, 0.0, 0, RESCUE, 0, 0.5, 100.0, 1.0, 1.0)
+    team = 1 - 0.25 * 0.4
+    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, general) == \
+        pytest.approx(100.0 * (1 - 0.4 * 0.5) * team)
+    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, rescue) == \
+        pytest.approx(100.0 * (1 - 0.4 * 0.5) * 1.6 * team)
+
+
+def test_a_responder_rests_after_its_shift_and_comes_back():
+    m = war_model(**{"organization.shift_hours": 1.0, "organization.rest_hours": 2.0,
+                     "volunteers.team_size_per_1000": 0.0})
+    ro, eng = m.roster, m.engine
+    r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
+    ro.active_from[:] = np.inf
+    ro.active_from[r] = 0.0
+    i = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 200.0, 1.0, 1.0)
+    eng.N.state[i] = DETECTED
+    kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 0.0, -1)
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 2000.0)
+    done = eng.N.resolved[i]
+    assert eng.N.state[i] == RESOLVED and ro.shift_min[r] == 0.0 and ro.status[r] == IDLE
+    assert ro.busy_min[r] == pytest.approx(done)  # travel and service, from minute 0
+    m2 = war_model(**{"organization.shift_hours": 1.0, "organization.rest_hours": 2.0,
+                      "volunteers.team_size_per_1000": 0.0})
+    ro2, eng2 = m2.roster, m2.engine
+    ro2.active_from[:] = np.inf
+    ro2.active_from[r] = 0.0
+    i = kernels.need(eng2.N, 0.0, 0, EVACUATION, 0, 0.5, 200.0, 1.0, 1.0)
+    eng2.N.state[i] = DETECTED
+    kernels.assign(eng2.N, eng2.R, eng2.W, eng2.Q, eng2.P, i, 0.0, -1)
+    kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S, done + 1.0)
+    assert ro2.status[r] == RESTING  # worked over an hour: rests
+    kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S,
+                      done + 120.0 + 1.0)
+    assert ro2.status[r] == IDLE and ro2.shift_min[r] == 0.0
+
+
+def test_pooled_helpers_escort_evacuees_and_walk_back_before_they_are_free_again():
+    m = war_model(**{"organization.structure": "integrated_party",
+                     "space.shelters_per_community": 1})
+    eng = m.engine
+    ro = m.roster
+    ro.active_from[:] = np.inf  # no one else: the grid's party members take it
+    g = 0
+    eng.Q.party_free[:] = 0
+    eng.Q.party_free[g] = 1
+    i = kernels.need(eng.N, 100.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3, 60.0,
+                     1.0, 1.0)
+    kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 100.0, i, 0)
+    assert eng.Q.party_free[g] == 0
+    back, _ = kernels.escort(eng.N, eng.W, i)
+    assert back > 0
+    arrive = 100.0 + eng.P[Par.GRID_DELAY] + eng.P[Par.LOCAL_TRAVEL]
+    free_again = arrive + 60.0 + back + back  # served, escorted, walked back
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, free_again - 0.01)
+    assert eng.N.reached[i] == arrive and eng.N.resolved[i] == pytest.approx(arrive + 60 + back)
+    assert eng.Q.party_free[g] == 0  # still walking back
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, free_again + 0.01)
+    assert eng.Q.party_free[g] == 1 and eng.Q.counts[Count.PARTY] == 1
+    assert eng.Q.sums[2] == pytest.approx(60.0 + 2 * back)  # pool minutes
+
+
+def test_a_grid_with_enough_open_needs_gets_one_temporary_party_organization():
+    m = war_model(**{"response.temp_org_min_needs": 3})
+    eng = m.engine
+    for g, k in ((0, 3), (1, 2)):
+        for _ in range(k):
+            i = kernels.need(eng.N, 0.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3,
+                             60.0, 1.0, 1.0)
+            eng.N.state[i] = DETECTED
+    kernels.sites(eng.N, eng.W, eng.Q, eng.P, eng.S, 10.0)
+    assert eng.Q.temp_org_at.tolist()[:2] == [True, False]
+    assert eng.Q.counts[Count.TEMP_ORGS] == 1 and list(eng.new_sites) == [0]
+    kernels.sites(eng.N, eng.W, eng.Q, eng.P, eng.S, 20.0)
+    assert eng.Q.counts[Count.TEMP_ORGS] == 1 and len(eng.new_sites) == 0  # once per grid
+
+
+@pytest.mark.parametrize("site", [True, False])
+def test_a_needless_trip_is_redirected_by_the_temporary_party_organization_on_site(site):
+    """A responder arriving at a need someone else met: with a temporary party organization
+    in the grid it is sent at once to the first-found need still waiting there; without
+    one it loses the duplicate visit's minutes and waits for the need's report to reach the
+    deciding unit."""
+    m = war_model(**{"volunteers.team_size_per_1000": 0.0, "volunteers.spontaneous_share": 0.0,
+                     "organization.structure": "integrated", "response.initiative_base": 0.0,
+                     "organization.fault_tolerance": 0.0, "reporting.loss_per_level": 0.0})
+    ro, eng = m.roster, m.engine
+    r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
+    ro.active_from[:] = np.inf
+    ro.active_from[r] = 0.0
+    met, waiting = (kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.3, 60.0, 1.0, 1.0)
+                    for _ in range(2))
+    for i in (met, waiting):
+        kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 0.0, i, 0)
+    eng.Q.temp_org_at[0] = site
+    kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, met, 0.0, -1)
+    arrival = m.township.travel[ro.home_node[r], 0] + eng.P[Par.LOCAL_TRAVEL]
+    eng.N.state[met] = RESOLVED  # someone else met it meanwhile
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 1.0e4)
+    if site:
+        assert eng.N.dispatched[waiting] == pytest.approx(arrival)
+    else:
+        assert eng.N.dispatched[waiting] >= arrival + eng.P[Par.DUPLICATE_VISIT]
+    assert eng.N.state[waiting] == RESOLVED
