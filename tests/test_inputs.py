@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,7 +65,8 @@ def cli_subprocess(*argv: str, timeout: float = 60) -> subprocess.CompletedProce
 
 def refused(code: int, err: str, *words: str) -> bool:
     """Exit 2 with one message that holds every word, and no traceback."""
-    return code == 2 and "Traceback" not in err and err.startswith("grassroots: error:") \
+    return code == 2 and "Traceback" not in err and err.count("\n") == 1 \
+        and re.match(r"grassroots \w+: error: ", err) is not None \
         and all(w in err for w in words)
 
 
@@ -226,6 +228,16 @@ def test_ten_million_residents_in_grids_of_50_are_refused_at_once():
     assert refused(code, err, "--max-memory", "8G, 500M")
 
 
+@pytest.mark.parametrize("command", [["run", "--quiet"], ["sweep", "reporting_structure",
+                                                       "--check"]])
+@pytest.mark.parametrize("size", ["-5G", "-1", "-0.5M"])
+def test_a_negative_size_gets_the_size_message_not_expected_one_argument(command, size):
+    """``--max-memory -5G`` is the option's value (argparse once took it for an option)."""
+    code, _, err = cli(*command, "--max-memory", size)
+    assert refused(code, err, f"--max-memory: {size}: expected a size such as 8G")
+    assert "usage:" not in err
+
+
 @pytest.mark.parametrize("text, size", [("8G", 8 << 30), ("500M", 500 << 20), ("500m", 500 << 20),
                                         ("1.5GiB", 3 << 29), ("2TB", 2 << 40),
                                         ("1048576", 1 << 20), ("none", None)])
@@ -377,7 +389,7 @@ def test_any_config_file_and_set_values_get_a_clear_answer(data):
     if code == 0:
         assert out.startswith("Scenario:") and not err
     else:
-        assert code == 2 and err.startswith("grassroots: error:") and err.count("\n") == 1
+        assert code == 2 and err.startswith("grassroots config: error:") and err.count("\n") == 1
         assert any(w in err for w in (str(folder), "--set", "/dev/zero", "/etc/passwd")), err
         assert len(err) < 1000, err  # no echo of a huge value
 

@@ -4,6 +4,9 @@ CONFIG arguments. A leaf module: it imports no command."""
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,13 +18,37 @@ EXIT_USAGE = 2
 
 
 class UsageError(Exception):
-    """Bad command-line input that argparse cannot catch itself."""
+    """Bad command-line input that argparse cannot catch itself (exit status 2)."""
 
 
-def write_error(error: OSError) -> str:
-    """An OSError in words, with the path it concerns (``[Errno 28] ...`` without noise)."""
-    where = f"{error.filename}: " if error.filename else ""
-    return f"{where}{error.strerror or error}"
+class RunError(Exception):
+    """A command that could not finish, such as a write error (exit status 1)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``grassroots run: error: ...``, without
+    the usage text (``--help`` has it); the subcommands' parsers are of this class too.
+
+    A value that starts with a minus and a digit (``--max-memory -5G``, ``--seed -1e3``) is
+    a value, refused by its option's own check, not an unknown option: argparse's own rule
+    takes only ``-5`` and ``-.5`` (Python 3.14 widens it the same way)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"-\.?\d")
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def write_error(error: OSError, where: str | Path | None = None) -> str:
+    """An OSError in words: the file it concerns (else ``where``) and why, as in
+    ``results/one/needs.parquet: No space left on device`` (without ``[Errno 28]`` or a
+    library's wording of it)."""
+    path = error.filename or where
+    reason = os.strerror(error.errno) if error.errno in errno.errorcode \
+        else error.strerror or str(error)
+    return f"{path}: {reason}" if path else reason
 
 
 def parse_value(text: str) -> Any:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
-from experiments.cli.args import port_type
+from experiments.cli.args import RunError, port_type
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
 from experiments.cli.args import parse_sets
 from experiments.i18n import LANGUAGES
@@ -56,9 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         import solara  # noqa: F401
     except ImportError:
-        print("grassroots: error: the app needs the 'app' extra: "
-              "pip install -e '.[app]'", file=sys.stderr)
-        return 1
+        raise RunError("the app needs the 'app' extra: pip install -e '.[app]'") from None
     env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang,
                                              overrides),
            # a fixed light theme (the page's colours are chosen for it), no Solara banner

@@ -17,7 +17,9 @@
 
 CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
 it the default scenario (street_flood) is used. Configuration errors and bad arguments print
-one message naming the file, the key and the allowed values, and exit with status 2.
+one line, ``grassroots COMMAND: error: ...``, naming the file, the key and the allowed values
+(no usage text, no traceback), and exit with status 2; a command that cannot finish (a write
+error) exits with status 1.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import argparse
 import os
 import sys
 
-from experiments.cli.args import EXIT_USAGE, UsageError
+from experiments.cli.args import EXIT_USAGE, Parser, RunError, UsageError
 from experiments.cli.calibrate import add_calibrate_parser
 from experiments.cli.config import add_config_parser
 from experiments.cli.demo import add_demo_parser
@@ -38,7 +40,7 @@ from sim.params import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="grassroots", description="Grassroots organizations responding to emergencies: "
         "an agent-based simulation.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     for command in sub.choices.values():  # `report DIR --out X` must not mean --outcomes
         command.allow_abbrev = False
+        command.set_defaults(parser=command)  # whose errors name the command
     return parser
 
 
@@ -54,16 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input or configuration)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse has printed usage and the error
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # the command's error, not the top-level parser's
+            args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as e:  # argparse has printed the error, or --help or --version
         return int(e.code or 0)
+    prog = f"{parser.prog} {args.command}"
     try:
         return args.func(args)
     except (ConfigError, UsageError) as e:
-        print(f"grassroots: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except RunError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("grassroots: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (``grassroots config --json | head``)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -4,9 +4,8 @@ of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from experiments.cli.args import UsageError, parse_sets, positive_int, write_error
+from experiments.cli.args import RunError, UsageError, parse_sets, positive_int, write_error
 from experiments.i18n import DEFAULT, LANGUAGES
 from experiments.report.decision import MARGIN
 from experiments.report.page import build_report
@@ -35,9 +34,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: what was written stays
-        print(f"grassroots: error: cannot write the report in {args.dir}/report: "
-              f"{write_error(e)}", file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write the report: {write_error(e, f'{args.dir}/report')}"
+                       ) from None
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from experiments.cli.args import (UsageError, add_config_arguments, load_config, seed_type,
-                                  write_error)
+from experiments.cli.args import (RunError, UsageError, add_config_arguments, load_config,
+                                  seed_type, write_error)
 from sim.footprint import check_memory
 
 
@@ -92,9 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         paths = write_run(result, out_dir, config.name, args.seed)
     except OSError as e:
-        print(f"grassroots: error: cannot write results to {out_dir}: {write_error(e)}",
-              file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write results: {write_error(e, out_dir)}") from None
     if not args.quiet:
         print(outcome_table(outcomes_dict(result), getattr(result, "outcome_units", {}) or {}))
         print()

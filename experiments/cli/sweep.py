@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import UsageError, positive_int, positive_seconds, write_error
+from experiments.cli.args import RunError, UsageError, positive_int, positive_seconds, write_error
 from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
@@ -68,11 +68,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: the runs already stored stay
         close_quietly(backend)
-        print(f"grassroots: error: cannot write results to {out}: {write_error(e)}\n"
-              f"The runs already stored are kept; when the problem is fixed, finish the "
-              f"sweep with: {resume_command(args.sweep, out, args.replications)}",
-              file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write results: {write_error(e, out)}\n"
+                       f"The runs already stored are kept; when the problem is fixed, finish "
+                       f"the sweep with: {resume_command(args.sweep, out, args.replications)}"
+                       ) from None
     if args.quiet:
         print(out)
     return 1 if len(table) and (table["status"] != "ok").all() else 0
