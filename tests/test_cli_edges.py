@@ -1,0 +1,52 @@
+"""Rough edges of the ``grassroots`` command (issue 23): each refusal is one precise line,
+and nothing is written, served or printed that was not asked for."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from experiments.cli.main import main
+from experiments.runs.output import _atomic
+
+TINY = ["--set", "population.n_residents=2000", "--set", "time.peace_days=3",
+        "--set", "time.war_hours=6"]
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def full_disk(*args, **kwargs) -> None:
+    """A writer on a full disk: pyarrow and matplotlib raise an OSError without a file name."""
+    raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left "
+                  "on device")
+
+
+# --- a write error names the file being written ------------------------------------------------
+
+def test_an_atomic_write_error_names_the_file_not_its_temporary(tmp_path):
+    path = tmp_path / "needs.parquet"
+    with pytest.raises(OSError) as e:
+        _atomic(path, full_disk)
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(path)
+    assert not list(tmp_path.iterdir())  # no temporary file left
+    with pytest.raises(PermissionError) as e:  # a file name of its own is kept
+        _atomic(path, lambda tmp: (_ for _ in ()).throw(
+            PermissionError(errno.EACCES, "Permission denied", "/elsewhere")))
+    assert e.value.filename == "/elsewhere"
+
+
+def test_a_full_disk_during_a_run_names_the_file(tmp_path, capsys, monkeypatch):
+    from experiments.runs import charts
+
+    monkeypatch.setattr(charts, "plot_run", full_disk)
+    out = tmp_path / "one"
+    code, _, err = cli(capsys, "run", *TINY, "--out", str(out), "--quiet")
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+    assert err == f"grassroots run: error: cannot write results: {out / 'run.png'}: " \
+        "No space left on device\n"
