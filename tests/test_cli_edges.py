@@ -50,3 +50,30 @@ def test_a_full_disk_during_a_run_names_the_file(tmp_path, capsys, monkeypatch):
     assert code == 1 and "Traceback" not in err and err.count("\n") == 1
     assert err == f"grassroots run: error: cannot write results: {out / 'run.png'}: " \
         "No space left on device\n"
+
+
+# --- --set: the key is checked before the value -------------------------------------------------
+
+SET_COMMANDS = [["config"], ["run", "--quiet"], ["demo"], ["validate"],
+                ["calibrate", "--params", "time.war_hours", "--budget", "1", "--out", "OUT"]]
+
+
+@pytest.mark.parametrize("command", SET_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize("value", ["1e400", "nan", "-inf"])
+@pytest.mark.parametrize("key, words", [
+    ("x", "--set: x: unknown key: expected section.key"),
+    ("flood.rain", "--set: flood.rain: unknown key; allowed in [flood]: enabled"),
+    ("weather.rain", "--set: weather.rain: unknown section 'weather'")])
+def test_set_checks_the_key_before_the_value(tmp_path, capsys, command, value, key, words):
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    code, out, err = cli(capsys, *argv, "--set", f"{key}={value}")
+    assert code == 2 and out == "" and not (tmp_path / "out").exists()
+    assert err.startswith(f"grassroots {command[0]}: error: {words}") and err.count("\n") == 1
+    assert "finite" not in err
+
+
+def test_a_known_key_with_an_infinite_value_is_still_refused_as_such(capsys):
+    code, _, err = cli(capsys, "config", "--set", "time.war_hours=1e400")
+    assert code == 2
+    assert err == "grassroots config: error: --set: time.war_hours: must be a finite number, " \
+        "got inf\n"

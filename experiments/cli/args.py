@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim.params import ConfigError
+from sim.params import ConfigError, split_key
 from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
 
 EXIT_USAGE = 2
@@ -61,15 +61,30 @@ def parse_value(text: str) -> Any:
     return parsed["v"] if len(parsed) == 1 else text
 
 
-def parse_sets(items: list[str]) -> dict[str, Any]:
+def parse_sets(items: list[str], option: str = "--set") -> dict[str, Any]:
     """``["section.key=value", ...]`` as ``{"section.key": value}``; the last one wins."""
     overrides: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(item, "expected section.key=value, e.g. "
-                              "reporting.mechanism=direct", "--set")
+                              "reporting.mechanism=direct", option)
         overrides[key.strip()] = parse_value(value.strip())
+    return overrides
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``--set`` options as overrides, each key checked to name a parameter (or ``name``)
+    before its value is checked: ``--set x=1e400`` is an unknown key, not a number too
+    large."""
+    overrides = parse_sets(items)
+    for key in overrides:
+        if key == "name":
+            continue
+        if "." not in key.replace("__", "."):
+            raise ConfigError(key, "unknown key: expected section.key (e.g. "
+                              "reporting.mechanism) or name", "--set")
+        split_key(key, "--set")
     return overrides
 
 
@@ -81,7 +96,7 @@ def scenario_path(arg: str | None) -> Path | None:
 def load_config(args: argparse.Namespace):
     """The resolved config of a command: scenario file, then ``--set`` overrides."""
     config = load_scenario(scenario_path(args.config))
-    overrides = parse_sets(args.set)
+    overrides = parse_overrides(args.set)
     if overrides:
         config = apply_overrides(config, overrides, source="--set")
     return config

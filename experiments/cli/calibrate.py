@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from experiments.cli.args import UsageError, parse_sets, positive_int
+from experiments.cli.args import UsageError, parse_overrides, positive_int
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     targets = shipped_or_path(args.targets, TARGET_DIR, "targets") if args.targets \
         else DEFAULT_TARGETS
     try:
-        plan = make_plan(targets, args.params, args.seeds, parse_sets(args.set))
+        plan = make_plan(targets, args.params, args.seeds, parse_overrides(args.set))
         start = time.perf_counter()
         summary = run_calibration(plan, args.budget, args.out, workers=args.workers,
                                   quiet=args.quiet)

@@ -25,7 +25,7 @@ def non_negative_float(text: str) -> float:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    baseline = parse_sets(args.baseline) if args.baseline else None
+    baseline = parse_sets(args.baseline, "--baseline") if args.baseline else None
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
         if args.outcomes else None
     try:

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import parse_sets, positive_int, scenario_path
+from experiments.cli.args import parse_overrides, positive_int, scenario_path
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -17,7 +17,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     target_set = load_targets(args.targets or DEFAULT_TARGETS)
     scenario = scenario_path(args.scenario)
-    fixed = parse_sets(args.set)
+    fixed = parse_overrides(args.set)
     for t in target_set.targets:  # a bad --set or scenario fails before anything runs
         from sim.scenario import load_scenario
 
