@@ -186,6 +186,28 @@ def test_files_are_typed_strictly(tmp_path, text, key):
     assert refused(code, err, str(path), key)
 
 
+@pytest.mark.parametrize("literal, shown", [('""', "''"), ('"  "', "'  '"), ("5", "5"),
+                                            ("[1, 2]", "[1, 2]"), ("true", "True")])
+def test_a_scenario_name_is_a_non_empty_string_in_a_file_and_in_set(tmp_path, literal, shown):
+    """One rule for both paths (a file's ``name`` was checked, ``--set name=`` was not)."""
+    message = f"name: must be a non-empty string, got {shown}\n"
+    path = write(tmp_path, f"name = {literal}\n")
+    code, _, err = cli("config", str(path))
+    assert refused(code, err) and err.endswith(f"{path}: {message}")
+    code, _, err = cli("config", "--set", f"name={literal}")
+    assert refused(code, err) and err.endswith(f"--set: {message}")
+    with pytest.raises(ConfigError, match="name: must be a non-empty string"):
+        load_scenario(None, {"name": parse_value(literal)})
+
+
+def test_a_scenario_name_from_set_is_a_string():
+    code, _, err = cli("config", "--set", "name=")
+    assert refused(code, err, "--set: name: must be a non-empty string, got ''")
+    for value, name in (('"5"', "5"), ("flood 2", "flood 2"), ("typhoon", "typhoon")):
+        code, out, _ = cli("config", "--set", f"name={value}")
+        assert code == 0 and out.startswith(f"Scenario: {name}\n")
+
+
 def test_set_values_are_toml_values_stripped_of_spaces():
     config = load_scenario(None)
     code, out, _ = cli("config", "--toml", "--set", "time.war_hours= 12 ",
