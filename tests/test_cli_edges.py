@@ -77,3 +77,44 @@ def test_a_known_key_with_an_infinite_value_is_still_refused_as_such(capsys):
     assert code == 2
     assert err == "grassroots config: error: --set: time.war_hours: must be a finite number, " \
         "got inf\n"
+
+
+# --- a symlink loop is a symlink loop, not "file not found" -------------------------------------
+
+LOOP = "a symlink loop: following its links never reaches a file or folder"
+
+
+def links(folder: Path) -> dict[str, Path]:
+    """A link to itself, two links to each other, and a link to nothing."""
+    (folder / "self.toml").symlink_to("self.toml")
+    (folder / "a.toml").symlink_to("b.toml")
+    (folder / "b.toml").symlink_to("a.toml")
+    (folder / "dangling.toml").symlink_to("nothing.toml")
+    return {name: folder / f"{name}.toml" for name in ("self", "a", "dangling")}
+
+
+@pytest.mark.parametrize("command", [["config"], ["run"], ["demo"], ["validate"],
+                                     ["sweep", "--check"],
+                                     ["calibrate", "--params", "time.war_hours", "--budget",
+                                      "1", "--out", "OUT"]], ids=lambda c: c[0])
+def test_a_symlink_loop_as_an_input_file_is_said_to_be_one(tmp_path, capsys, command):
+    paths = links(tmp_path)
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    for name in ("self", "a"):
+        code, out, err = cli(capsys, argv[0], str(paths[name]), *argv[1:])
+        assert code == 2 and out == ""
+        assert err == f"grassroots {command[0]}: error: {paths[name]}: {LOOP}\n"
+    code, _, err = cli(capsys, argv[0], str(paths["dangling"]), *argv[1:])
+    assert code == 2 and err == f"grassroots {command[0]}: error: {paths['dangling']}: a " \
+        "broken symlink: it points to nothing.toml, which does not exist\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_symlink_loop_as_a_folder_or_targets_file_is_said_to_be_one(tmp_path, capsys):
+    paths = links(tmp_path)
+    code, _, err = cli(capsys, "validate", "--targets", str(paths["a"]))
+    assert code == 2 and err == f"grassroots validate: error: {paths['a']}: {LOOP}\n"
+    code, _, err = cli(capsys, "report", str(paths["self"]))
+    assert code == 2 and err == f"grassroots report: error: {paths['self']}: {LOOP}\n"
+    code, _, err = cli(capsys, "run", *TINY, "--out", str(paths["self"]))
+    assert code == 2 and err == f"grassroots run: error: --out {paths['self']}: {LOOP}\n"

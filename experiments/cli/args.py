@@ -88,9 +88,33 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def refuse_bad_link(arg: str | Path, option: str = "") -> None:
+    """Refuse (ConfigError) a path that is a symlink loop or a symlink to nothing, saying
+    which: to ``os.path.exists`` both are just missing ("file not found")."""
+    where = f"{option} {arg}" if option else str(arg)
+    try:
+        os.stat(arg)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ConfigError(where, "a symlink loop: following its links never reaches a "
+                              "file or folder") from None
+        if os.path.islink(arg):
+            raise ConfigError(where, f"a broken symlink: it points to {os.readlink(arg)}, "
+                              "which does not exist") from None
+    except ValueError:  # a NUL in the name: the caller says "file not found"
+        pass
+
+
+def file_argument(arg: str, folder: Path, kind: str = "scenarios") -> Path:
+    """The file a CONFIG, SWEEP or TARGETS argument names: a path, or the name of a file
+    shipped in `folder` (see :func:`sim.scenario.shipped_or_path`)."""
+    refuse_bad_link(arg)
+    return shipped_or_path(arg, folder, kind)
+
+
 def scenario_path(arg: str | None) -> Path | None:
     """The file a CONFIG argument names: a path, or the name of a shipped scenario."""
-    return None if arg is None else shipped_or_path(arg, SCENARIO_DIR, "scenarios")
+    return None if arg is None else file_argument(arg, SCENARIO_DIR, "scenarios")
 
 
 def load_config(args: argparse.Namespace):

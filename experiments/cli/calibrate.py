@@ -8,15 +8,14 @@ import argparse
 import sys
 import time
 
-from experiments.cli.args import UsageError, parse_overrides, positive_int
+from experiments.cli.args import UsageError, file_argument, parse_overrides, positive_int
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from experiments.calibration.calibrate import CalibrationError, make_plan, run_calibration
     from experiments.calibration.targets import DEFAULT_TARGETS, TARGET_DIR
-    from sim.scenario import shipped_or_path
 
-    targets = shipped_or_path(args.targets, TARGET_DIR, "targets") if args.targets \
+    targets = file_argument(args.targets, TARGET_DIR, "targets") if args.targets \
         else DEFAULT_TARGETS
     try:
         plan = make_plan(targets, args.params, args.seeds, parse_overrides(args.set))

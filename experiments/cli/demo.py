@@ -13,9 +13,8 @@ import subprocess
 import sys
 from typing import Any
 
-from experiments.cli.args import RunError, port_type
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
-from experiments.cli.args import parse_overrides
+from experiments.cli.args import RunError, parse_overrides, port_type, scenario_path
 from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
 
@@ -44,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     replay = tuple(args.replay) if args.replay else None
     if replay is not None and args.config:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
+    scenario_path(args.config)  # a missing file or a symlink loop, said as for `run`
     overrides = parse_overrides(args.set)
     if replay is not None and overrides:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no --set")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from experiments.cli.args import RunError, UsageError, parse_sets, positive_int, write_error
+from experiments.cli.args import (RunError, UsageError, parse_sets, positive_int, refuse_bad_link,
+                                  write_error)
 from experiments.i18n import DEFAULT, LANGUAGES
 from experiments.report.decision import MARGIN
 from experiments.report.page import build_report
@@ -25,6 +26,7 @@ def non_negative_float(text: str) -> float:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    refuse_bad_link(args.dir)
     baseline = parse_sets(args.baseline, "--baseline") if args.baseline else None
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
         if args.outcomes else None

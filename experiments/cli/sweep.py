@@ -15,19 +15,20 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import RunError, UsageError, positive_int, positive_seconds, write_error
+from experiments.cli.args import (RunError, UsageError, file_argument, positive_int,
+                                  positive_seconds, write_error)
 from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
 from experiments.sweeps.runner import SweepError, make_plan, resume_command, run_sweep
-from sim.scenario import CONFIG_DIR, shipped_or_path
+from sim.scenario import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
 RUN_TIMEOUT_S = 600.0
 
 
 def sweep_path(arg: str) -> Path:
-    return shipped_or_path(arg, SWEEP_DIR, "sweeps")
+    return file_argument(arg, SWEEP_DIR, "sweeps")
 
 
 def scheduler_type(text: str) -> str:

@@ -9,12 +9,14 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import parse_overrides, positive_int, scenario_path
+from experiments.cli.args import parse_overrides, positive_int, refuse_bad_link, scenario_path
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 
+    if args.targets:
+        refuse_bad_link(args.targets)
     target_set = load_targets(args.targets or DEFAULT_TARGETS)
     scenario = scenario_path(args.scenario)
     fixed = parse_overrides(args.set)
