@@ -94,6 +94,8 @@ PARSER_ERRORS = [
     (["sweep"], "the following arguments are required: SWEEP"),
     (["sweep", "s.toml", "--workers", "2", "--local-cluster", "2"],
      "argument --local-cluster: not allowed with argument --workers"),
+    (["sweep", "s.toml", "--resume", "--force"],
+     "argument --force: not allowed with argument --resume"),
     (["sweep", "s.toml", "--replications", "0"], "argument --replications: must be 1 or more"),
     (["sweep", "s.toml", "--run-timeout", "0"], "argument --run-timeout: must be more than 0"),
     (["sweep", "s.toml", "--scheduler", "ftp://h:1"], "argument --scheduler: 'ftp://h:1'"),
