@@ -118,3 +118,33 @@ def test_a_symlink_loop_as_a_folder_or_targets_file_is_said_to_be_one(tmp_path, 
     assert code == 2 and err == f"grassroots report: error: {paths['self']}: {LOOP}\n"
     code, _, err = cli(capsys, "run", *TINY, "--out", str(paths["self"]))
     assert code == 2 and err == f"grassroots run: error: --out {paths['self']}: {LOOP}\n"
+
+
+# --- the Dask local cluster serves no dashboard ----------------------------------------------
+
+def test_the_local_cluster_opens_no_dashboard_port(tmp_path):
+    """LocalCluster(dashboard_address=None) still started the scheduler's HTTP server on port
+    8787, with an info page of the workers."""
+    pytest.importorskip("distributed")
+    import urllib.error
+    import urllib.request
+
+    import psutil
+
+    from experiments.sweeps.backends import DaskBackend
+
+    backend = DaskBackend(local_workers=1)
+    try:
+        port = backend.cluster.scheduler.http_server.port
+        me = psutil.Process()
+        listening = [c.laddr for p in [me, *me.children(recursive=True)]
+                     for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+        assert listening and all(address.ip == "127.0.0.1" for address in listening)
+        assert port != 8787 and 8787 not in {address.port for address in listening}
+        for page in ("status", "info/main/workers.html", "health", "metrics"):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/{page}", timeout=10)
+            assert e.value.code == 404, page
+        assert backend.client.submit(sum, [1, 2]).result() == 3  # the cluster works
+    finally:
+        backend.close()
