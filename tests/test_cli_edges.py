@@ -4,6 +4,13 @@ and nothing is written, served or printed that was not asked for."""
 from __future__ import annotations
 
 import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -11,6 +18,7 @@ import pytest
 from experiments.cli.main import main
 from experiments.runs.output import _atomic
 
+REPO = Path(__file__).resolve().parent.parent
 TINY = ["--set", "population.n_residents=2000", "--set", "time.peace_days=3",
         "--set", "time.war_hours=6"]
 
@@ -148,3 +156,51 @@ def test_the_local_cluster_opens_no_dashboard_port(tmp_path):
         assert backend.client.submit(sum, [1, 2]).result() == 3  # the cluster works
     finally:
         backend.close()
+
+
+# --- the classroom app: no warning on each page load, no address printed it cannot serve ------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_on_a_port_in_use_is_refused_before_it_prints_an_address(capsys):
+    pytest.importorskip("solara")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = cli(capsys, "demo", "--port", str(port))
+    assert code == 2 and out == "" and "http://" not in err
+    assert err == f"grassroots demo: error: --port {port}: 127.0.0.1:{port}: it is in use " \
+        "(another app, or a demo still running?): choose another --port\n"
+
+
+def test_demo_serves_pages_without_the_samesite_warning(tmp_path):
+    """Solara warned (UserWarning, 12 lines) on every page load from 127.0.0.1."""
+    pytest.importorskip("solara")
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "w") as stream:
+        proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "demo", "--port",
+                                 str(port)], cwd=REPO, stdout=stream, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        loads, deadline = 0, time.monotonic() + 90
+        while loads < 2 and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    loads += page.status == 200
+            except OSError:
+                time.sleep(0.5)
+        assert loads == 2, f"no page within 90 s:\n{log.read_text()}"
+        time.sleep(1)  # a warning is printed after the page is sent
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    text = log.read_text()
+    assert f"at http://127.0.0.1:{port}/" in text
+    assert "samesite" not in text and "Warning" not in text, text

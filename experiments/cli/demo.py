@@ -7,18 +7,28 @@ it with ``solara run`` on 127.0.0.1. The server is a child process that ends wit
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
 
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
-from experiments.cli.args import RunError, parse_overrides, port_type, scenario_path
+from experiments.cli.args import (RunError, UsageError, parse_overrides, port_type,
+                                  scenario_path, write_error)
 from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
 
 STOP_WAIT_S = 10
+HOST = "127.0.0.1"
+# Solara's page handler warns on every page load from a host other than "localhost" that a
+# samesite=none session cookie needs https, and falls back to samesite=lax (solara/server/
+# starlette.py): samesite=none matters only for a page embedded in another site's iframe, and
+# lax is right for a page opened at 127.0.0.1. The server process leaves out that warning.
+SAMESITE_WARNING = ("ignore:Cookies with samesite=none require https:UserWarning:"
+                    "solara.server.starlette")
 
 
 def add_demo_parser(sub: Any) -> None:
@@ -57,16 +67,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
         import solara  # noqa: F401
     except ImportError:
         raise RunError("the app needs the 'app' extra: pip install -e '.[app]'") from None
+    check_port(args.port)  # before the address is printed: the server would fail to bind
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), SAMESITE_WARNING]))
     env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang,
                                              overrides),
            # a fixed light theme (the page's colours are chosen for it), no Solara banner
-           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False"}
-    url = f"http://127.0.0.1:{args.port}/"
+           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False",
+           "PYTHONWARNINGS": warnings}
+    url = f"http://{HOST}:{args.port}/"
     print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
           file=sys.stderr)
-    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", HOST,
            "--port", str(args.port), "--no-open", "--production"]
     return serve(cmd, env)
+
+
+def check_port(port: int) -> None:
+    """Refuse (UsageError) a port the server cannot listen on: in use, or reserved. The
+    server (uvicorn) binds with SO_REUSEADDR, and so does this check."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError as e:
+            why = "it is in use (another app, or a demo still running?)" \
+                if e.errno == errno.EADDRINUSE else f"cannot listen on it: {write_error(e)}"
+            raise UsageError(f"--port {port}: {HOST}:{port}: {why}: choose another --port"
+                             ) from None
 
 
 class _Stop(Exception):
