@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -204,3 +205,38 @@ def test_demo_serves_pages_without_the_samesite_warning(tmp_path):
     text = log.read_text()
     assert f"at http://127.0.0.1:{port}/" in text
     assert "samesite" not in text and "Warning" not in text, text
+
+
+# --- a replay needs a sweep's results folder: say how to make one ------------------------------
+
+def test_replay_of_a_missing_folder_says_which_command_makes_it(tmp_path, capsys):
+    folder = tmp_path / "results" / "sweep-volunteer_team_size-20261129-180000"
+    code, _, err = cli(capsys, "demo", "--replay", str(folder), "p0003-r007")
+    assert code == 2 and err.count("\n") == 1
+    assert err == f"grassroots demo: error: --replay: {folder}: no such folder: make it with " \
+        f"a sweep first, e.g. grassroots sweep volunteer_team_size --out {folder}, then give " \
+        "one of its run ids (p0000-r000, ...)\n"
+    empty = tmp_path / "my results"
+    empty.mkdir()
+    code, _, err = cli(capsys, "demo", "--replay", str(empty), "p0003-r007")
+    assert code == 2 and f"{empty}: not a sweep results folder (no runs.parquet or parts/): " \
+        f"make it with a sweep first, e.g. grassroots sweep reporting_structure --out " \
+        f"'{empty}', then" in err
+
+
+def test_the_readme_makes_the_folder_it_replays():
+    """The README's replay example failed on a fresh clone: no sweep had made its folder."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    replays = re.findall(r"grassroots demo --replay (\S+) (\S+)", readme)
+    assert replays
+    for folder, run_id in replays:
+        before = readme[:readme.index(f"--replay {folder} {run_id}")]
+        sweep = re.findall(rf"grassroots sweep (\S+) .*--out {re.escape(folder)}\b", before)
+        assert sweep, f"no 'grassroots sweep ... --out {folder}' before its replay"
+        from experiments.cli.sweep import sweep_path
+        from experiments.sweeps.designs import load_sweep
+        from experiments.sweeps.runner import make_plan
+
+        plan = make_plan(load_sweep(sweep_path(sweep[-1])))
+        ids = {plan.run_id(p, r) for p in range(len(plan.points)) for r in range(len(plan.seeds))}
+        assert run_id in ids

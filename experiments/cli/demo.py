@@ -17,7 +17,7 @@ from typing import Any
 
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
 from experiments.cli.args import (RunError, UsageError, parse_overrides, port_type,
-                                  scenario_path, write_error)
+                                  refuse_bad_link, scenario_path, write_error)
 from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
 
@@ -54,6 +54,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if replay is not None and args.config:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
     scenario_path(args.config)  # a missing file or a symlink loop, said as for `run`
+    if replay is not None:
+        refuse_bad_link(replay[0], "--replay")
     overrides = parse_overrides(args.set)
     if replay is not None and overrides:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no --set")
