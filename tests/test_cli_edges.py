@@ -240,3 +240,80 @@ def test_the_readme_makes_the_folder_it_replays():
         plan = make_plan(load_sweep(sweep_path(sweep[-1])))
         ids = {plan.run_id(p, r) for p in range(len(plan.points)) for r in range(len(plan.seeds))}
         assert run_id in ids
+
+
+# --- citation and provenance ---------------------------------------------------------------------
+
+def pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_citation_file_is_cff_1_2_0_with_the_package_version():
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with dask, in the 'cluster' extra
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
+    assert cff["version"] == pyproject_version()
+    assert cff["authors"] == [{"name": "grassroots-sim developers"}]
+    assert cff["title"].startswith("grassroots-sim") and cff["message"] and cff["abstract"]
+    assert set(cff) <= {"cff-version", "message", "type", "title", "version", "authors",
+                        "abstract", "keywords"}  # keys of the schema, checked as written
+
+
+def test_version_prints_package_git_and_library_versions(capsys):
+    from importlib import metadata
+
+    from experiments.provenance import git_revision
+
+    code, out, err = cli(capsys, "--version")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"grassroots-sim {pyproject_version()}"
+    for name in ("numpy", "numba", "mesa", "pandas"):
+        assert f"{name} {metadata.version(name)}" in lines
+    assert f"python {sys.version.split()[0]}" in lines
+    revision = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True).stdout.strip()
+    if (REPO / ".git").exists() and revision:  # a checkout (a worktree's .git is a file)
+        assert git_revision() == revision and lines[1].startswith(f"git revision {revision}")
+    else:
+        assert not any(line.startswith("git") for line in lines)
+
+
+def test_every_results_folder_records_how_it_was_made(tmp_path, capsys):
+    """run, sweep, report, validate and calibrate folders record the package version, the git
+    revision and dirty flag, and python's and the libraries' versions, from one helper."""
+    import json
+
+    from experiments.provenance import library_versions, provenance
+    from test_calibration import GOOD, SMALL
+
+    run, sweep_out = tmp_path / "run", tmp_path / "sweep"
+    assert cli(capsys, "run", *TINY, "--out", str(run), "--quiet")[0] == 0
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(f'name = "s"\nbase = "{REPO}/configs/scenarios/street_flood.toml"\n'
+                     'replications = 1\n[fixed]\n"population.n_residents" = 2000\n'
+                     '"time.peace_days" = 2\n"time.war_hours" = 6\n'
+                     '[factors]\n"reporting.mechanism" = ["direct"]\n')
+    assert cli(capsys, "sweep", str(sweep), "--workers", "1", "--out", str(sweep_out),
+               "--quiet")[0] == 0
+    assert cli(capsys, "report", str(run), "--quiet")[0] == 0
+    targets = tmp_path / "targets.toml"
+    targets.write_text(GOOD)
+    assert cli(capsys, "validate", "--targets", str(targets), "--seeds", "1", "--quiet",
+               "--out", str(tmp_path / "val"), *SMALL)[0] == 0
+    assert cli(capsys, "calibrate", str(targets), "--params", "routine.effort_min", "--budget",
+               "1", "--seeds", "1", "--out", str(tmp_path / "cal"), "--quiet", *SMALL)[0] == 0
+    made = provenance()
+    assert set(made["versions"]) >= {"python", "numpy", "numba", "mesa", "pandas"}
+    assert made["versions"] == library_versions() and made["version"] == pyproject_version()
+    for path in (run / "summary.json", sweep_out / "manifest.json",
+                 run / "report" / "provenance.json", tmp_path / "val" / "validation.json",
+                 tmp_path / "cal" / "calibration.json"):
+        doc = json.loads(path.read_text())
+        assert {k: doc[k] for k in made} == made, path
+        assert doc["created"], path
+    report = json.loads((run / "report" / "provenance.json").read_text())
+    assert report["folder"] == str(run) and report["kind"] == "run"
+    assert made["git_revision"] in (run / "report" / "index.html").read_text()

@@ -1,5 +1,6 @@
 """The ``grassroots`` command: run a scenario, or list and document parameters.
 
+    grassroots --version                      (version, git revision, library versions)
     grassroots run [CONFIG] [--seed N] [--set section.key=value ...] [--out DIR [--force]]
                    [--quiet]
     grassroots config [CONFIG] [--set ...] [--toml] [--write-base]
@@ -39,10 +40,27 @@ from experiments.cli.validate import add_validate_parser
 from sim.params import ConfigError
 
 
+class VersionAction(argparse.Action):
+    """``--version``: the package's version, git revision and library versions
+    (:func:`experiments.provenance.version_text`), read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from experiments.provenance import version_text
+
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="grassroots", description="Grassroots organizations responding to emergencies: "
         "an agent-based simulation.", allow_abbrev=False)
+    parser.add_argument("--version", action=VersionAction,
+                        help="print the version, git revision and library versions, and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
                 add_report_parser, add_calibrate_parser, add_validate_parser):

@@ -33,7 +33,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         simulate_targets,
         validation_table,
     )
-    from experiments.runs.output import atomic_write_text, git_revision, package_version, to_jsonable
+    from experiments.provenance import provenance
+    from experiments.runs.output import atomic_write_text, to_jsonable
 
     seeds = seeds_for(args.seeds)
     n_settings = len({t.setting(scenario) for t in target_set.targets})
@@ -47,8 +48,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         Path("results") / f"validate-{stamp.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     doc = {"targets_file": str(target_set.path), "scenario": str(scenario) if scenario else None,
-           "set": fixed, "seeds": seeds, "rows": rows, "version": package_version(),
-           "git_revision": git_revision(), "created": stamp.isoformat(timespec="seconds")}
+           "set": fixed, "seeds": seeds, "rows": rows, **provenance(),
+           "created": stamp.isoformat(timespec="seconds")}
     atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
     print(format_table(rows))
     outside = [r["target"] for r in rows if not r["inside"]]

@@ -28,8 +28,8 @@ from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend, time_limit
-from experiments.runs.output import (_atomic, atomic_write_text, git_dirty, git_revision,
-                                     package_version, to_jsonable)
+from experiments.provenance import provenance
+from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
 from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
                                         replication_seeds, unit_sample)
 from experiments.sweeps.robustness import FLIP_SHARE
@@ -184,8 +184,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
         "master_seed": sweep.master_seed, "replications": sweep.replications,
         "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
         "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
-        "version": package_version(), "git_revision": git_revision(),
-        "git_dirty": git_dirty(),
+        **provenance(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 
