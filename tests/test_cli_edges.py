@@ -317,3 +317,24 @@ def test_every_results_folder_records_how_it_was_made(tmp_path, capsys):
     report = json.loads((run / "report" / "provenance.json").read_text())
     assert report["folder"] == str(run) and report["kind"] == "run"
     assert made["git_revision"] in (run / "report" / "index.html").read_text()
+
+
+def test_validate_and_calibrate_out_errors_are_one_line(tmp_path, capsys):
+    """--out a file is refused (exit 2) before anything runs; a folder that cannot be made
+    stops with the path (exit 1): both were tracebacks."""
+    from test_calibration import GOOD, SMALL
+
+    targets = tmp_path / "targets.toml"
+    targets.write_text(GOOD)
+    a_file = tmp_path / "f"
+    a_file.write_text("x")
+    commands = {"validate": ["validate", "--targets", str(targets), "--seeds", "1"],
+                "calibrate": ["calibrate", str(targets), "--params", "routine.effort_min",
+                              "--budget", "1", "--seeds", "1"]}
+    for name, argv in commands.items():
+        code, _, err = cli(capsys, *argv, "--quiet", *SMALL, "--out", str(a_file))
+        assert code == 2 and err == f"grassroots {name}: error: --out {a_file}: exists and " \
+            "is not a folder\n"
+        code, _, err = cli(capsys, *argv, "--quiet", *SMALL, "--out", str(a_file / "sub"))
+        assert code == 1 and err == f"grassroots {name}: error: cannot write results: " \
+            f"{a_file / 'sub'}: Not a directory\n"

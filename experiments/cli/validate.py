@@ -9,7 +9,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import parse_overrides, positive_int, refuse_bad_link, scenario_path
+from experiments.cli.args import (RunError, UsageError, parse_overrides, positive_int,
+                                  refuse_bad_link, scenario_path, write_error)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -24,6 +25,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from sim.scenario import load_scenario
 
         load_scenario(scenario or t.scenario, {**t.overrides, **fixed})
+    if args.out:
+        refuse_bad_link(args.out, "--out")
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise UsageError(f"--out {args.out}: exists and is not a folder")
 
     from tqdm import tqdm
 
@@ -46,11 +51,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     stamp = datetime.now()
     out = Path(args.out) if args.out else \
         Path("results") / f"validate-{stamp.strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
     doc = {"targets_file": str(target_set.path), "scenario": str(scenario) if scenario else None,
            "set": fixed, "seeds": seeds, "rows": rows, **provenance(),
            "created": stamp.isoformat(timespec="seconds")}
-    atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
+    except OSError as e:
+        raise RunError(f"cannot write results: {write_error(e, out)}") from None
     print(format_table(rows))
     outside = [r["target"] for r in rows if not r["inside"]]
     print(f"\n{len(rows) - len(outside)} of {len(rows)} targets inside their band "
