@@ -64,13 +64,21 @@ def apply_overrides(config: Config, overrides: dict[str, Any], source: str = "ov
                     ) -> Config:
     """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``)."""
     values = dict(overrides)
-    name = values.pop("name", None)
+    name = _check_name(values.pop("name"), source) if "name" in values else None
     for key, value in values.items():
         _check_finite(key, value, source)
     config = _check_resolved(config.with_overrides(values, source), source)
     if name is not None:
-        config = dataclasses.replace(config, name=str(name))
+        config = dataclasses.replace(config, name=name)
     return config
+
+
+def _check_name(value: Any, source: str) -> str:
+    """A scenario's name, from a file or an override: a string with more than spaces in it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("name", f"must be a non-empty string, got {show_value(value)}",
+                          source)
+    return value
 
 
 def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
@@ -86,7 +94,9 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
         plugins = load_all([str(path.parent / v) if v.endswith(".py") else v for v in value],
                            source)
     for key, value in data.items():
-        if key in META_KEYS:
+        if key == "name":
+            _check_name(value, source)
+        elif key in META_KEYS:
             if not isinstance(value, str):
                 raise ConfigError(key, f"must be a string, got {show_value(value)}", source)
         elif key not in SECTIONS:

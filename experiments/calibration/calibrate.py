@@ -23,6 +23,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ import pandas as pd
 
 from experiments.calibration.targets import Target, band_loss, load_targets, point_distance
 from experiments.calibration.validate import MASTER_SEED, seeds_for, simulate_targets
-from experiments.runs.output import atomic_write_text, git_revision, package_version
+from experiments.provenance import provenance
+from experiments.runs.output import atomic_write_text
 from sim.params import ConfigError, param_field, split_key
 from sim.scenario import load_scenario
 
@@ -276,8 +278,8 @@ def write_outputs(study, plan: Plan, out: Path) -> dict[str, Any]:
                "trials": int(len(complete)),
                "mean_trial_s": float(complete["duration_s"].mean()),
                "wall_s": wall,  # first trial's start to last trial's end, over resumes
-               "plan": plan.signature(), "version": package_version(),
-               "git_revision": git_revision()}
+               "plan": plan.signature(), **provenance(),
+               "created": datetime.now().astimezone().isoformat(timespec="seconds")}
     atomic_write_text(out / "calibration.json", json.dumps(summary, indent=2, default=str))
     summary["report"] = write_report(out, table, targets, plan, best.number)
     return summary

@@ -26,7 +26,8 @@ from typing import Any
 
 from experiments.calibration.calibrate import make_plan, run_calibration
 from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
-from experiments.runs.output import atomic_write_text, git_revision
+from experiments.provenance import provenance
+from experiments.runs.output import atomic_write_text
 from sim.scenario import SCENARIO_DIR
 
 # What the shipped calibration fits: the routine parameters that the calibrate targets (F1-F4)
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "loss": summary["loss"], "band_loss": summary["band_loss"],
         "trials": summary["trials"], "seeds": args.seeds, "workers": args.workers,
         "mean_trial_s": round(summary["mean_trial_s"], 3),
-        "elapsed_s": round(summary["wall_s"], 1), "git_revision": git_revision(),
+        "elapsed_s": round(summary["wall_s"], 1), **provenance(),
         "date": datetime.now().date().isoformat()}
     atomic_write_text(RECORD, json.dumps(record, indent=2) + "\n")
     odd_validation.main(["--write", "--seeds", str(args.validation_seeds)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ from sim.codes import RESOLVED, ROLES
 from sim.outcomes import OUTCOMES
 from sim.registry import HAZARDS, NEED_TYPES, hazard_label, label, mechanism
 from sim.params import Config, ConfigError
-from sim.scenario import SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
+from sim.scenario import (CONFIG_DIR, SCENARIO_DIR, apply_overrides, load_scenario,
+                          shipped_or_path)
 
 ENV = "GRASSROOTS_DEMO"
 APP_FILE = Path(__file__).with_name("app.py")
@@ -169,10 +171,13 @@ def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     """Re-create one run of a sweep: the sweep's base scenario and fixed values, then the
     run's factor values from ``runs.parquet``, and the run's seed (a run is deterministic)."""
     root = Path(folder)
+    if not root.is_dir():
+        raise ValueError(f"{root}: no such folder: {how_to_make(root)}")
     store = SweepStore(root)
     runs = store.read_runs()  # an unfinished sweep: its finished runs
     if runs is None:
-        raise ValueError(f"{root}: no runs.parquet (not a sweep results folder?)")
+        raise ValueError(f"{root}: not a sweep results folder (no runs.parquet or parts/): "
+                         f"{how_to_make(root)}")
     rows = runs[runs["run_id"] == run_id]
     if rows.empty:
         ids = ", ".join(sorted(runs["run_id"].astype(str))[:5])
@@ -184,6 +189,17 @@ def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     overrides = {**manifest.get("fixed", {}), **{k: row[k] for k in factors}}
     config = load_scenario(manifest.get("base"), overrides=overrides)
     return config, int(row["seed"])
+
+
+def how_to_make(root: Path) -> str:
+    """The command that makes a sweep results folder at ``root``: the sweep its name was
+    made from (``results/sweep-<name>-<time>``) when that is a shipped one, else an example."""
+    match = re.fullmatch(r"sweep-(.+)-\d{8}-\d{6}", root.name)
+    name = match.group(1) if match and (CONFIG_DIR / "sweeps" / f"{match.group(1)}.toml"
+                                        ).is_file() else "reporting_structure"
+    command = shlex.join(["grassroots", "sweep", name, "--out", str(root)])
+    return f"make it with a sweep first, e.g. {command}, then give one of its run ids " \
+        "(p0000-r000, ...)"
 
 
 def _plain(value: Any) -> Any:

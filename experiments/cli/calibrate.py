@@ -7,24 +7,30 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from experiments.cli.args import UsageError, parse_sets, positive_int
+from experiments.cli.args import (RunError, UsageError, file_argument, parse_overrides,
+                                  positive_int, refuse_bad_link, write_error)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from experiments.calibration.calibrate import CalibrationError, make_plan, run_calibration
     from experiments.calibration.targets import DEFAULT_TARGETS, TARGET_DIR
-    from sim.scenario import shipped_or_path
 
-    targets = shipped_or_path(args.targets, TARGET_DIR, "targets") if args.targets \
+    targets = file_argument(args.targets, TARGET_DIR, "targets") if args.targets \
         else DEFAULT_TARGETS
+    refuse_bad_link(args.out, "--out")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder")
     try:
-        plan = make_plan(targets, args.params, args.seeds, parse_sets(args.set))
+        plan = make_plan(targets, args.params, args.seeds, parse_overrides(args.set))
         start = time.perf_counter()
         summary = run_calibration(plan, args.budget, args.out, workers=args.workers,
                                   quiet=args.quiet)
     except CalibrationError as e:
         raise UsageError(str(e)) from None
+    except OSError as e:  # a folder it cannot write in: the trials already stored stay
+        raise RunError(f"cannot write results: {write_error(e, args.out)}") from None
     elapsed = time.perf_counter() - start
     print(f"Best trial {summary['best_trial']} of {summary['trials']}: loss "
           f"{summary['loss']:.4g} (band distance {summary['band_loss']:.4g})")

@@ -7,19 +7,28 @@ it with ``solara run`` on 127.0.0.1. The server is a child process that ends wit
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
 
-from experiments.cli.args import port_type
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
-from experiments.cli.args import parse_sets
+from experiments.cli.args import (RunError, UsageError, parse_overrides, port_type,
+                                  refuse_bad_link, scenario_path, write_error)
 from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
 
 STOP_WAIT_S = 10
+HOST = "127.0.0.1"
+# Solara's page handler warns on every page load from a host other than "localhost" that a
+# samesite=none session cookie needs https, and falls back to samesite=lax (solara/server/
+# starlette.py): samesite=none matters only for a page embedded in another site's iframe, and
+# lax is right for a page opened at 127.0.0.1. The server process leaves out that warning.
+SAMESITE_WARNING = ("ignore:Cookies with samesite=none require https:UserWarning:"
+                    "solara.server.starlette")
 
 
 def add_demo_parser(sub: Any) -> None:
@@ -44,7 +53,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     replay = tuple(args.replay) if args.replay else None
     if replay is not None and args.config:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no CONFIG")
-    overrides = parse_sets(args.set)
+    scenario_path(args.config)  # a missing file or a symlink loop, said as for `run`
+    if replay is not None:
+        refuse_bad_link(replay[0], "--replay")
+    overrides = parse_overrides(args.set)
     if replay is not None and overrides:
         raise ConfigError("--replay", "takes the scenario from the sweep: give no --set")
     try:
@@ -56,19 +68,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         import solara  # noqa: F401
     except ImportError:
-        print("grassroots: error: the app needs the 'app' extra: "
-              "pip install -e '.[app]'", file=sys.stderr)
-        return 1
+        raise RunError("the app needs the 'app' extra: pip install -e '.[app]'") from None
+    check_port(args.port)  # before the address is printed: the server would fail to bind
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), SAMESITE_WARNING]))
     env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang,
                                              overrides),
            # a fixed light theme (the page's colours are chosen for it), no Solara banner
-           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False"}
-    url = f"http://127.0.0.1:{args.port}/"
+           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False",
+           "PYTHONWARNINGS": warnings}
+    url = f"http://{HOST}:{args.port}/"
     print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
           file=sys.stderr)
-    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", HOST,
            "--port", str(args.port), "--no-open", "--production"]
     return serve(cmd, env)
+
+
+def check_port(port: int) -> None:
+    """Refuse (UsageError) a port the server cannot listen on: in use, or reserved. The
+    server (uvicorn) binds with SO_REUSEADDR, and so does this check."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError as e:
+            why = "it is in use (another app, or a demo still running?)" \
+                if e.errno == errno.EADDRINUSE else f"cannot listen on it: {write_error(e)}"
+            raise UsageError(f"--port {port}: {HOST}:{port}: {why}: choose another --port"
+                             ) from None
 
 
 class _Stop(Exception):

@@ -4,9 +4,10 @@ of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
 from __future__ import annotations
 
 import argparse
-import sys
+import math
 
-from experiments.cli.args import UsageError, parse_sets, positive_int, write_error
+from experiments.cli.args import (RunError, UsageError, parse_sets, positive_int, refuse_bad_link,
+                                  seed_type, write_error)
 from experiments.i18n import DEFAULT, LANGUAGES
 from experiments.report.decision import MARGIN
 from experiments.report.page import build_report
@@ -25,8 +26,19 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    baseline = parse_sets(args.baseline) if args.baseline else None
+    refuse_bad_link(args.dir)
+    baseline = parse_sets(args.baseline, "--baseline") if args.baseline else None
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
         if args.outcomes else None
     try:
@@ -35,9 +47,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: what was written stays
-        print(f"grassroots: error: cannot write the report in {args.dir}/report: "
-              f"{write_error(e)}", file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write the report: {write_error(e, f'{args.dir}/report')}"
+                       ) from None
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")
@@ -61,13 +72,14 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
                    "baseline, else the first level of its first factor)")
     p.add_argument("--outcomes", metavar="A,B", help="outcomes to compare (default: the sweep "
                    f"file's, else {','.join(KEY_OUTCOMES[:4])},...)")
-    p.add_argument("--gain-threshold", type=float, metavar="X",
+    p.add_argument("--gain-threshold", type=finite_float, metavar="X",
                    help="dose-response: mark where one more step (5 volunteers per 1,000) gains "
                    "less than X in the first outcome's units (default: 2%% of its value at the "
                    "lowest level)")
     p.add_argument("--resamples", type=positive_int, default=N_RESAMPLES, metavar="N",
                    help=f"bootstrap resamples (default {N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed (default {SEED})")
+    p.add_argument("--seed", type=seed_type, default=SEED,
+                   help=f"bootstrap seed, 0 or more (default {SEED})")
     p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT,
                    help="the report's language: en (default) or zh (Simplified Chinese)")
     p.add_argument("--margin", type=non_negative_float, default=100 * MARGIN, metavar="PCT",

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from experiments.cli.args import (UsageError, add_config_arguments, load_config, seed_type,
-                                  write_error)
+from experiments.cli.args import (RunError, UsageError, add_config_arguments, load_config,
+                                  refuse_bad_link, seed_type, write_error)
 from sim.footprint import check_memory
 
 
@@ -72,6 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from experiments.runs.output import default_out_dir, outcomes_dict, write_run
 
     out_dir = Path(args.out) if args.out else default_out_dir(config.name, args.seed)
+    refuse_bad_link(out_dir, "--out")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: exists and is not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not args.force:
@@ -92,9 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         paths = write_run(result, out_dir, config.name, args.seed)
     except OSError as e:
-        print(f"grassroots: error: cannot write results to {out_dir}: {write_error(e)}",
-              file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write results: {write_error(e, out_dir)}") from None
     if not args.quiet:
         print(outcome_table(outcomes_dict(result), getattr(result, "outcome_units", {}) or {}))
         print()

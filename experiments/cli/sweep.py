@@ -15,19 +15,21 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import UsageError, positive_int, positive_seconds, write_error
+from experiments.cli.args import (RunError, UsageError, file_argument, positive_int,
+                                  positive_seconds, refuse_bad_link, write_error)
 from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
-from experiments.sweeps.runner import SweepError, make_plan, resume_command, run_sweep
-from sim.scenario import CONFIG_DIR, shipped_or_path
+from experiments.sweeps.runner import (SweepError, check_out, make_plan, resume_command,
+                                       run_sweep)
+from sim.scenario import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
 RUN_TIMEOUT_S = 600.0
 
 
 def sweep_path(arg: str) -> Path:
-    return shipped_or_path(arg, SWEEP_DIR, "sweeps")
+    return file_argument(arg, SWEEP_DIR, "sweeps")
 
 
 def scheduler_type(text: str) -> str:
@@ -51,6 +53,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", sweep.name).strip("-.") or "sweep"
         out = Path("results") / f"sweep-{slug}-{datetime.now():%Y%m%d-%H%M%S}"
+    refuse_bad_link(out, "--out")
+    try:  # before a backend (a Dask cluster) starts
+        check_out(plan, out, args.resume, args.force)
+    except (SweepError, UnreadableResult) as e:
+        raise UsageError(str(e)) from None
     if not args.quiet:
         print(f"Sweep '{sweep.name}': {len(plan.points)} design points x "
               f"{len(plan.seeds)} replications = {plan.n_runs} runs -> {out}", file=sys.stderr)
@@ -62,17 +69,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         table = run_sweep(plan, out, backend, resume=args.resume,
                           timeseries=not args.no_timeseries, quiet=args.quiet,
-                          run_timeout=args.run_timeout)
+                          run_timeout=args.run_timeout, force=args.force)
     except (SweepError, UnreadableResult) as e:
         close_quietly(backend)
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: the runs already stored stay
         close_quietly(backend)
-        print(f"grassroots: error: cannot write results to {out}: {write_error(e)}\n"
-              f"The runs already stored are kept; when the problem is fixed, finish the "
-              f"sweep with: {resume_command(args.sweep, out, args.replications)}",
-              file=sys.stderr)
-        return 1
+        raise RunError(f"cannot write results: {write_error(e, out)}\n"
+                       f"The runs already stored are kept; when the problem is fixed, finish "
+                       f"the sweep with: {resume_command(args.sweep, out, args.replications)}"
+                       ) from None
     if args.quiet:
         print(out)
     return 1 if len(table) and (table["status"] != "ok").all() else 0
@@ -103,8 +109,13 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                        f"(default {CONNECT_TIMEOUT_S:g})")
     sweep.add_argument("--out", metavar="DIR", help="results folder (default: "
                        "results/sweep-<name>-<YYYYmmdd-HHMMSS>)")
-    sweep.add_argument("--resume", action="store_true",
-                       help="finish a sweep in DIR: run only the runs not yet stored")
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="finish the sweep in DIR: run only the runs not yet stored")
+    again.add_argument("--force", action="store_true",
+                       help="write into an --out folder that is not empty, replacing the "
+                       "sweep there (manifest.json, runs.parquet, parts/, timeseries/, needs/, "
+                       "analyses, report/); other files stay")
     sweep.add_argument("--max-memory", metavar="SIZE", help="refuse a sweep with a design "
                        "point whose estimated peak memory per run is above SIZE (8G, 500M, "
                        "none; default: half of physical memory)")

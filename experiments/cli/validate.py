@@ -9,19 +9,26 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import parse_sets, positive_int, scenario_path
+from experiments.cli.args import (RunError, UsageError, parse_overrides, positive_int,
+                                  refuse_bad_link, scenario_path, write_error)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 
+    if args.targets:
+        refuse_bad_link(args.targets)
     target_set = load_targets(args.targets or DEFAULT_TARGETS)
     scenario = scenario_path(args.scenario)
-    fixed = parse_sets(args.set)
+    fixed = parse_overrides(args.set)
     for t in target_set.targets:  # a bad --set or scenario fails before anything runs
         from sim.scenario import load_scenario
 
         load_scenario(scenario or t.scenario, {**t.overrides, **fixed})
+    if args.out:
+        refuse_bad_link(args.out, "--out")
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise UsageError(f"--out {args.out}: exists and is not a folder")
 
     from tqdm import tqdm
 
@@ -31,7 +38,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         simulate_targets,
         validation_table,
     )
-    from experiments.runs.output import atomic_write_text, git_revision, package_version, to_jsonable
+    from experiments.provenance import provenance
+    from experiments.runs.output import atomic_write_text, to_jsonable
 
     seeds = seeds_for(args.seeds)
     n_settings = len({t.setting(scenario) for t in target_set.targets})
@@ -43,11 +51,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     stamp = datetime.now()
     out = Path(args.out) if args.out else \
         Path("results") / f"validate-{stamp.strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
     doc = {"targets_file": str(target_set.path), "scenario": str(scenario) if scenario else None,
-           "set": fixed, "seeds": seeds, "rows": rows, "version": package_version(),
-           "git_revision": git_revision(), "created": stamp.isoformat(timespec="seconds")}
-    atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
+           "set": fixed, "seeds": seeds, "rows": rows, **provenance(),
+           "created": stamp.isoformat(timespec="seconds")}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
+    except OSError as e:
+        raise RunError(f"cannot write results: {write_error(e, out)}") from None
     print(format_table(rows))
     outside = [r["target"] for r in rows if not r["inside"]]
     print(f"\n{len(rows) - len(outside)} of {len(rows)} targets inside their band "

@@ -19,13 +19,15 @@ timeline and the need-stage breakdown. Every text comes from the translation cat
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from experiments.report import charts as rcharts
-from experiments.runs.output import atomic_write_text, package_version
+from experiments.provenance import provenance
+from experiments.runs.output import atomic_write_text, to_jsonable
 from experiments import i18n
 from experiments import outcomes as oc
 from experiments.report.decision import MARGIN, question
@@ -66,6 +68,7 @@ class Report:
     subtitle: str = ""
     lang: str = i18n.DEFAULT
     files: list[Path] = field(default_factory=list)  # exports: PDF, workbook, CSVs
+    made: dict[str, Any] = field(default_factory=dict)  # provenance.json: inputs, versions
 
 
 def fmt(x: float) -> str:
@@ -309,7 +312,9 @@ def render_html(report: Report, title: str) -> str:
         parts.append(f'<section id="s{i}"><h2>{e(s.title)}</h2>{figures}{s.body}</section>')
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
     html_lang = "zh-Hans" if lang == "zh" else lang
-    made = i18n.text("report.made", lang, version=package_version(), stamp=stamp)
+    how = report.made or provenance()
+    made = i18n.text("report.made", lang, version=how["version"], stamp=stamp,
+                     revision=how["git_revision"])
     return (f'<!doctype html>\n<html lang="{html_lang}"><head><meta charset="utf-8"><title>'
             f"{e(title)}</title><style>{CSS}</style></head><body><h1>{e(title)}</h1>"
             f"<p>{e(made)}</p><nav><ul>{nav}</ul></nav>{''.join(parts)}</body></html>\n")
@@ -336,8 +341,14 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
                                 seed, lang, margin)
         title = report.subtitle or report.title
     report.lang = lang
+    report.made = {"folder": str(folder), "kind": report.kind, "lang": lang,
+                   "baseline": baseline, "outcomes": outcomes, "gain_threshold": gain_threshold,
+                   "resamples": n_resamples, "seed": seed, "margin": margin, **provenance(),
+                   "created": datetime.now().astimezone().isoformat(timespec="seconds")}
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(report.path, render_html(report, title))
+    report.files.append(atomic_write_text(out / "provenance.json", json.dumps(
+        to_jsonable(report.made), indent=2, allow_nan=False) + "\n"))
     return report
 
 

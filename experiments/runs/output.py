@@ -11,26 +11,32 @@ import json
 import math
 import os
 import re
-import subprocess
 from collections.abc import Callable
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from experiments.provenance import provenance
+
 RESULTS_DIR = Path("results")
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    An OSError names ``path``: the writers of Parquet files and charts raise one without a
+    file name (a full disk), and the temporary name means nothing to a reader."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename is None or str(e.filename) == str(tmp):
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return path
@@ -72,33 +78,6 @@ def read_parquet_file(path: Path, **kwargs: Any):
         raise UnreadableResult(path, f"{type(e).__name__}: {e}") from None
 
 
-def package_version() -> str:
-    try:
-        return metadata.version("grassroots-sim")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def git_revision() -> str:
-    """The commit the code was run from, or "unknown" outside a git checkout."""
-    return _git("rev-parse", "HEAD") or "unknown"
-
-
-def git_dirty() -> bool | None:
-    """Whether tracked files differ from that commit (None if unknown)."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return None if status is None else bool(status)
-
-
 def to_jsonable(value: Any) -> Any:
     """Plain JSON values: numpy scalars unwrapped, nan and inf as null."""
     if isinstance(value, dict):
@@ -123,7 +102,8 @@ def outcomes_dict(result: Any) -> dict[str, Any]:
 
 
 def summary(result: Any, scenario: str, seed: int) -> dict[str, Any]:
-    """What summary.json holds: outcomes, and the resolved config, seed, version and time."""
+    """What summary.json holds: outcomes, and the resolved config, seed, how it was made
+    (:func:`experiments.provenance.provenance`) and when."""
     data = {
         "scenario": scenario,
         "seed": seed,
@@ -132,9 +112,7 @@ def summary(result: Any, scenario: str, seed: int) -> dict[str, Any]:
         "parameters": result.config.to_dict(),
         "n_residents": getattr(result, "n_residents", None),
         "n_steps": getattr(result, "n_steps", None),
-        "version": package_version(),
-        "git_revision": git_revision(),
-        "git_dirty": git_dirty(),
+        **provenance(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     return to_jsonable(data)

@@ -266,9 +266,16 @@ class DaskBackend:
         self.cluster = None
         if scheduler is None:
             dask_config.set({"distributed.scheduler.allowed-failures": 1})
-            self.cluster = LocalCluster(n_workers=local_workers or 1, threads_per_worker=1,
-                                        processes=True, host="127.0.0.1",
-                                        dashboard_address=None)
+            # No dashboard: dashboard_address=None only turns off its pages (bokeh); the
+            # scheduler still starts its HTTP server (distributed.Scheduler calls
+            # start_http_server with the default port 8787) with its own routes (health,
+            # metrics, an info page of the workers). It gets a free port of 127.0.0.1 and
+            # no routes: nothing is served, and a second cluster finds no port taken.
+            with dask_config.set({"distributed.scheduler.http.routes": []}):
+                self.cluster = LocalCluster(
+                    n_workers=local_workers or 1, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
             self.client = Client(self.cluster)
         else:
             address = scheduler_address(scheduler)

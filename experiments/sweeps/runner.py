@@ -28,8 +28,8 @@ from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
 
 from experiments.sweeps.backends import Task, make_backend, time_limit
-from experiments.runs.output import (_atomic, atomic_write_text, git_dirty, git_revision,
-                                     package_version, to_jsonable)
+from experiments.provenance import provenance
+from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
 from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
                                         replication_seeds, unit_sample)
 from experiments.sweeps.robustness import FLIP_SHARE
@@ -184,8 +184,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
         "master_seed": sweep.master_seed, "replications": sweep.replications,
         "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
         "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
-        "version": package_version(), "git_revision": git_revision(),
-        "git_dirty": git_dirty(),
+        **provenance(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 
@@ -209,26 +208,53 @@ def resume_command(sweep_file: str, out: str | Path, replications: int | None = 
     return shlex.join([*words, "--out", str(out), "--resume"])
 
 
+def check_out(plan: Plan, out: str | Path, resume: bool = False, force: bool = False,
+              info: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Whether the sweep may write into the folder ``out``, as ``run --out`` decides: one
+    that is missing or empty; with ``resume``, one that holds this sweep; with ``force``,
+    any folder (:meth:`SweepStore.clear` then removes an earlier sweep's files). Raises
+    :class:`SweepError` saying why not and what to do; returns the manifest of the sweep to
+    resume (None for a new sweep)."""
+    store = SweepStore(out)
+    if store.root.exists() and not store.root.is_dir():
+        raise SweepError(f"--out {out}: exists and is not a folder")
+    if force:
+        return None
+    if store.holds_sweep():
+        if not resume:
+            raise SweepError(f"--out {out}: the folder already holds a sweep: add --resume to "
+                             "finish it, or --force to replace it, or choose another --out")
+        old = store.read_manifest()
+        info = info or manifest(plan)
+        conflict = resume_conflict(old, to_jsonable(info)) if old is not None else None
+        if conflict:
+            raise SweepError(f"--out {out}: cannot resume: {conflict} (add --force to replace "
+                             "it, or choose another --out)")
+        return old
+    if store.foreign_entries():
+        raise SweepError(f"--out {out}: the folder exists and is not empty, and holds no sweep"
+                         f"{' to resume' if resume else ''} (no manifest.json or parts/): "
+                         "choose another --out, or add --force to write the sweep into it")
+    return None
+
+
 def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
               timeseries: bool = True, quiet: bool = False,
-              run_timeout: float | None = None) -> pd.DataFrame:
+              run_timeout: float | None = None, force: bool = False) -> pd.DataFrame:
     """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table.
 
-    A run longer than ``run_timeout`` seconds is stopped and recorded as failed (see
+    ``out`` must be missing or empty, or hold this sweep with ``resume``; ``force`` replaces
+    whatever sweep is there (see :func:`check_out`). A run longer than ``run_timeout``
+    seconds is stopped and recorded as failed (see
     :func:`~experiments.sweeps.backends.time_limit`).
     """
     from tqdm import tqdm
 
     store = SweepStore(out)
     info = manifest(plan)
-    old = store.read_manifest()
-    if store.root.exists() and (old is not None or any(store.root.glob("parts/*.parquet"))):
-        if not resume:
-            raise SweepError(f"{out} already holds a sweep: add --resume to finish it, or "
-                             "choose another --out")
-        conflict = resume_conflict(old, to_jsonable(info)) if old is not None else None
-        if conflict:
-            raise SweepError(f"{out}: cannot resume: {conflict}")
+    old = check_out(plan, out, resume, force, info)
+    if force:
+        store.clear()
     store.open()
     if old is None:
         store.write_manifest(info)

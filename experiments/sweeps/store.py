@@ -15,6 +15,7 @@ so a run with a row has its time series and need log.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from experiments.runs.output import (UnreadableResult, _atomic, atomic_write_tex
 
 
 GATHER_CHUNK = 200  # part files read together when gathering
+# Everything a sweep (and a report of it) writes in its folder: what --force replaces.
+SWEEP_ENTRIES = ("manifest.json", "runs.parquet", "parts", "timeseries", "needs", "sobol.csv",
+                 "sobol_warnings.txt", "morris.csv", "robustness.json", "report")
 
 
 class SweepStore:
@@ -47,6 +51,26 @@ class SweepStore:
         self.needs.mkdir(parents=True, exist_ok=True)
         for tmp in list(self.root.rglob(".*.tmp")):  # left by a killed sweep
             tmp.unlink(missing_ok=True)
+
+    def holds_sweep(self) -> bool:
+        """Whether a sweep has started here: a manifest, or finished runs."""
+        return self.manifest_path.exists() or any(self.parts.glob("*.parquet"))
+
+    def foreign_entries(self) -> list[Path]:
+        """What is in the folder besides a sweep's files and a killed sweep's temporaries."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.name not in SWEEP_ENTRIES
+                      and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+
+    def clear(self) -> None:
+        """Remove what an earlier sweep (and its report) wrote here; other files stay."""
+        for name in SWEEP_ENTRIES:
+            path = self.root / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
 
     def read_manifest(self) -> dict[str, Any] | None:
         if not self.manifest_path.exists():

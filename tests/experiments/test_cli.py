@@ -62,7 +62,7 @@ def test_bad_input_exits_2_with_one_message(tmp_path, capsys, case, command):
     code, out, err = cli(capsys, command, str(path), *sets)
     assert code == 2
     assert "Traceback" not in err and out == ""
-    assert err.startswith("grassroots: error: ") and err.count("\n") == 1
+    assert err.startswith(f"grassroots {command}: error: ") and err.count("\n") == 1
     assert ("--set: " if sets else f"{path}: ") in err  # names where the value came from
     for word in words:
         assert word in err
@@ -79,13 +79,51 @@ def test_bad_input_from_a_real_process(tmp_path, case):
     assert all(word in done.stderr for word in words)
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--seed", "abc"], ["run", "--seed", "-1"], ["run", "--nope"], ["fly"], [],
-    ["run", "a.toml", "b.toml"],
-])
-def test_bad_arguments_exit_2(capsys, argv):
-    code, _, err = cli(capsys, *argv)
-    assert code == 2 and "usage:" in err and "Traceback" not in err
+# Every way the parser itself refuses a command line: (argv, the words of the message). Each
+# printed argparse's usage text before its error line until the parser printed one line.
+PARSER_ERRORS = [
+    ([], "grassroots: error: the following arguments are required: COMMAND"),
+    (["fly"], "grassroots: error: argument COMMAND: invalid choice: 'fly'"),
+    (["run", "--seed", "abc"], "argument --seed: must be a whole number, got 'abc'"),
+    (["run", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+    (["run", "--seed", "-1e3"], "argument --seed: must be a whole number, got '-1e3'"),
+    (["run", "--nope"], "unrecognized arguments: --nope"),
+    (["run", "a.toml", "b.toml"], "unrecognized arguments: b.toml"),
+    (["run", "--max-memory"], "argument --max-memory: expected one argument"),
+    (["config", "--toml", "--json"], "argument --json: not allowed with argument --toml"),
+    (["sweep"], "the following arguments are required: SWEEP"),
+    (["sweep", "s.toml", "--workers", "2", "--local-cluster", "2"],
+     "argument --local-cluster: not allowed with argument --workers"),
+    (["sweep", "s.toml", "--resume", "--force"],
+     "argument --force: not allowed with argument --resume"),
+    (["sweep", "s.toml", "--replications", "0"], "argument --replications: must be 1 or more"),
+    (["sweep", "s.toml", "--run-timeout", "0"], "argument --run-timeout: must be more than 0"),
+    (["sweep", "s.toml", "--scheduler", "ftp://h:1"], "argument --scheduler: 'ftp://h:1'"),
+    (["demo", "--port", "70000"], "argument --port: must be a port from 1 to 65535"),
+    (["demo", "--lang", "fr"], "argument --lang: invalid choice: 'fr'"),
+    (["demo", "--replay", "dir"], "argument --replay: expected 2 arguments"),
+    (["report"], "the following arguments are required: DIR"),
+    (["report", "d", "--margin", "-1"], "argument --margin: must be a number >= 0"),
+    (["report", "d", "--resamples", "x"], "argument --resamples: must be a whole number"),
+    (["report", "d", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+    (["report", "d", "--gain-threshold", "nan"],
+     "argument --gain-threshold: must be a finite number, got 'nan'"),
+    (["calibrate"], "the following arguments are required: --params, --budget, --out"),
+    (["calibrate", "--params", "time.war_hours", "--budget", "0", "--out", "d"],
+     "argument --budget: must be 1 or more"),
+    (["validate", "--seeds", "0"], "argument --seeds: must be 1 or more"),
+    (["validate", "a", "b"], "unrecognized arguments: b"),
+]
+
+
+@pytest.mark.parametrize("argv, words", PARSER_ERRORS)
+def test_bad_arguments_exit_2_with_one_line_and_no_usage(capsys, argv, words):
+    code, out, err = cli(capsys, *argv)
+    command = f"grassroots {argv[0]}" if argv and argv[0] != "fly" else "grassroots"
+    assert code == 2 and out == "" and words in err, err
+    assert err.startswith(f"{command}: error: ") and err.count("\n") == 1, err
+    assert f"(see {command} --help)" in err
+    assert "usage:" not in err and "Traceback" not in err
 
 
 def test_abbreviated_options_are_refused_not_guessed(capsys, tmp_path):

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,7 +65,8 @@ def cli_subprocess(*argv: str, timeout: float = 60) -> subprocess.CompletedProce
 
 def refused(code: int, err: str, *words: str) -> bool:
     """Exit 2 with one message that holds every word, and no traceback."""
-    return code == 2 and "Traceback" not in err and err.startswith("grassroots: error:") \
+    return code == 2 and "Traceback" not in err and err.count("\n") == 1 \
+        and re.match(r"grassroots \w+: error: ", err) is not None \
         and all(w in err for w in words)
 
 
@@ -184,6 +186,28 @@ def test_files_are_typed_strictly(tmp_path, text, key):
     assert refused(code, err, str(path), key)
 
 
+@pytest.mark.parametrize("literal, shown", [('""', "''"), ('"  "', "'  '"), ("5", "5"),
+                                            ("[1, 2]", "[1, 2]"), ("true", "True")])
+def test_a_scenario_name_is_a_non_empty_string_in_a_file_and_in_set(tmp_path, literal, shown):
+    """One rule for both paths (a file's ``name`` was checked, ``--set name=`` was not)."""
+    message = f"name: must be a non-empty string, got {shown}\n"
+    path = write(tmp_path, f"name = {literal}\n")
+    code, _, err = cli("config", str(path))
+    assert refused(code, err) and err.endswith(f"{path}: {message}")
+    code, _, err = cli("config", "--set", f"name={literal}")
+    assert refused(code, err) and err.endswith(f"--set: {message}")
+    with pytest.raises(ConfigError, match="name: must be a non-empty string"):
+        load_scenario(None, {"name": parse_value(literal)})
+
+
+def test_a_scenario_name_from_set_is_a_string():
+    code, _, err = cli("config", "--set", "name=")
+    assert refused(code, err, "--set: name: must be a non-empty string, got ''")
+    for value, name in (('"5"', "5"), ("flood 2", "flood 2"), ("typhoon", "typhoon")):
+        code, out, _ = cli("config", "--set", f"name={value}")
+        assert code == 0 and out.startswith(f"Scenario: {name}\n")
+
+
 def test_set_values_are_toml_values_stripped_of_spaces():
     config = load_scenario(None)
     code, out, _ = cli("config", "--toml", "--set", "time.war_hours= 12 ",
@@ -224,6 +248,16 @@ def test_ten_million_residents_in_grids_of_50_are_refused_at_once():
     assert refused(code, err, "over the limit of 1.0 MiB")
     code, _, err = cli("run", "--quiet", "--max-memory", "eight gigs")
     assert refused(code, err, "--max-memory", "8G, 500M")
+
+
+@pytest.mark.parametrize("command", [["run", "--quiet"], ["sweep", "reporting_structure",
+                                                       "--check"]])
+@pytest.mark.parametrize("size", ["-5G", "-1", "-0.5M"])
+def test_a_negative_size_gets_the_size_message_not_expected_one_argument(command, size):
+    """``--max-memory -5G`` is the option's value (argparse once took it for an option)."""
+    code, _, err = cli(*command, "--max-memory", size)
+    assert refused(code, err, f"--max-memory: {size}: expected a size such as 8G")
+    assert "usage:" not in err
 
 
 @pytest.mark.parametrize("text, size", [("8G", 8 << 30), ("500M", 500 << 20), ("500m", 500 << 20),
@@ -377,7 +411,7 @@ def test_any_config_file_and_set_values_get_a_clear_answer(data):
     if code == 0:
         assert out.startswith("Scenario:") and not err
     else:
-        assert code == 2 and err.startswith("grassroots: error:") and err.count("\n") == 1
+        assert code == 2 and err.startswith("grassroots config: error:") and err.count("\n") == 1
         assert any(w in err for w in (str(folder), "--set", "/dev/zero", "/etc/passwd")), err
         assert len(err) < 1000, err  # no echo of a huge value
 

@@ -161,6 +161,6 @@ def test_any_sweep_file_gets_a_clear_answer(case):
         assert code == 0, f"a valid file was refused:\n{text}\n{err}"
         return
     assert code == 2, f"a broken file ({bad}) was accepted:\n{text}"
-    assert err.startswith("grassroots: error: FILE: ") and err.count("\n") == 1, err
+    assert err.startswith("grassroots sweep: error: FILE: ") and err.count("\n") == 1, err
     assert any(f"{key}: " in err or f"{key} " in err for key in bad if key) or "" in bad, \
         f"the message names none of {bad}:\n{err}\n{text}"

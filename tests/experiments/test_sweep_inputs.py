@@ -132,3 +132,83 @@ def test_a_design_point_over_the_memory_limit_is_refused_before_any_run(tmp_path
                  "--max-memory", "1G"])
     assert code == 2
     assert not (out / "parts").exists() or not any((out / "parts").iterdir())
+
+
+# --- the results folder: refused unless it is empty, this sweep (--resume) or --force -----------
+
+TINY_FIXED = ('[fixed]\n"population.n_residents" = 2000\n"time.peace_days" = 2\n'
+              '"time.war_hours" = 6\n')
+
+
+def tiny_sweep(tmp_path: Path, name: str, levels: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\nbase = "{BASE}"\nreplications = 1\n{TINY_FIXED}'
+                    f'[factors]\n"reporting.mechanism" = [{levels}]\n', encoding="utf-8")
+    return path
+
+
+def sweep_main(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["sweep", *argv, "--workers", "1", "--quiet"])
+    return code, capsys.readouterr().err
+
+
+def test_a_folder_that_holds_no_sweep_is_refused_unless_forced(tmp_path, capsys):
+    sweep = tiny_sweep(tmp_path, "one", '"direct"')
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "f").write_text("x\n")
+    for extra in ([], ["--resume"]):
+        code, err = sweep_main(capsys, str(sweep), "--out", str(junk), *extra)
+        assert code == 2 and err.count("\n") == 1 and "usage:" not in err
+        assert err == (f"grassroots sweep: error: --out {junk}: the folder exists and is not "
+                       f"empty, and holds no sweep{' to resume' if extra else ''} (no "
+                       "manifest.json or parts/): choose another --out, or add --force to "
+                       "write the sweep into it\n")
+        assert [p.name for p in junk.iterdir()] == ["f"]  # nothing written
+    code, err = sweep_main(capsys, str(sweep), "--out", str(junk / "f"))
+    assert code == 2 and err == f"grassroots sweep: error: --out {junk / 'f'}: exists and is " \
+        "not a folder\n"
+    code, err = sweep_main(capsys, str(sweep), "--out", str(junk), "--force")
+    assert code == 0, err
+    assert (junk / "f").read_text() == "x\n" and (junk / "runs.parquet").exists()
+
+
+def test_force_replaces_an_earlier_sweep_and_resume_finishes_the_same_one(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    two = tiny_sweep(tmp_path, "two", '"hierarchical", "direct"')
+    one = tiny_sweep(tmp_path, "one", '"direct"')
+    out = tmp_path / "out"
+    assert sweep_main(capsys, str(two), "--out", str(out))[0] == 0
+    (out / "report").mkdir()
+    (out / "report" / "index.html").write_text("the report of sweep 'two'")
+    (out / "notes.txt").write_text("mine")
+    code, err = sweep_main(capsys, str(two), "--out", str(out))  # the same sweep, again
+    assert code == 2 and err == (f"grassroots sweep: error: --out {out}: the folder already "
+                                 "holds a sweep: add --resume to finish it, or --force to "
+                                 "replace it, or choose another --out\n")
+    assert sweep_main(capsys, str(two), "--out", str(out), "--resume")[0] == 0
+    code, err = sweep_main(capsys, str(one), "--out", str(out), "--resume")  # another sweep
+    assert code == 2 and err.startswith(f"grassroots sweep: error: --out {out}: cannot "
+                                        "resume: it holds a different sweep")
+    assert err.endswith("(add --force to replace it, or choose another --out)\n")
+    assert sweep_main(capsys, str(one), "--out", str(out), "--force")[0] == 0
+    assert json.loads((out / "manifest.json").read_text())["sweep"] == "one"
+    assert sorted(p.name for p in (out / "parts").iterdir()) == ["p0000-r000.parquet"]
+    assert list(pd.read_parquet(out / "runs.parquet")["reporting.mechanism"]) == ["direct"]
+    assert not (out / "report").exists() and (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_empty_folder_or_one_a_sweep_never_started_in_is_used(tmp_path, capsys):
+    sweep = tiny_sweep(tmp_path, "one", '"direct"')
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert sweep_main(capsys, str(sweep), "--out", str(empty))[0] == 0
+    unstarted = tmp_path / "unstarted"  # killed between making its folders and its manifest
+    for name in ("parts", "timeseries", "needs"):
+        (unstarted / name).mkdir(parents=True)
+    (unstarted / ".manifest.json.123.tmp").write_text("{")
+    assert sweep_main(capsys, str(sweep), "--out", str(unstarted))[0] == 0
+    assert sweep_main(capsys, str(sweep), "--out", str(tmp_path / "new"), "--resume")[0] == 0
