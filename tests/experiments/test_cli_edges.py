@@ -19,7 +19,7 @@ import pytest
 from experiments.cli.main import main
 from experiments.runs.output import _atomic
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TINY = ["--set", "population.n_residents=2000", "--set", "time.peace_days=3",
         "--set", "time.war_hours=6"]
 
