@@ -166,3 +166,20 @@ def test_within_target_shares_name_the_sweep_s_target_time(tmp_path):
     report = build_report(folder, outcomes=["share_met_within_target"], n_resamples=300)
     html = report.path.read_text(encoding="utf-8")
     assert "within the target time (45 min)" in html and "(60 min)" not in html
+
+
+def test_without_a_value_for_harm_there_is_no_money_answer_and_the_page_says_why(tmp_path):
+    import json
+
+    from sim import Config
+
+    folder = synthetic_sweep(tmp_path, FACTORS, 12, decision=[TEAM], baseline={TEAM: 0})
+    data = json.loads((folder / "manifest.json").read_text())
+    data["resolved_base"] = {**Config().flat(), mn.LETHALITY: 0.0}
+    (folder / "manifest.json").write_text(json.dumps(data))
+    report = build_report(folder, outcomes=["total_harm"], n_resamples=300)
+    assert report.decision.money is None
+    assert any(mn.LETHALITY in w for w in report.decision.warnings)
+    set_threshold = build_report(folder, outcomes=["total_harm"], n_resamples=300,
+                                 costs=cs.Costs(threshold_harm_per_10000_yuan=5.0))
+    assert set_threshold.decision.money is not None

@@ -40,6 +40,7 @@ VOLUNTEERS = "volunteers.team_size_per_1000"
 HARM = "total_harm"
 EFFORT = "person_hours"
 COSTED = (STRUCTURE, VOLUNTEERS)
+LETHALITY = "response.lethality_per_severe_hour"  # expected casualties per person-hour of harm
 
 
 @dataclass
@@ -219,8 +220,10 @@ def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
                  if all(same(a, b) for a, b in zip(o, base_option))), None)
     if base is None:  # every run of the baseline option failed: nothing to price against
         return None
-    casualties = float(setting.get("response.lethality_per_severe_hour", 0.0))
+    casualties = float(setting.get(LETHALITY, 0.0))
     threshold = costs.threshold(casualties)
+    if costs.rule == "net_benefit" and not np.isfinite(threshold):
+        return None  # nothing to value harm with: the caller says so
     cost = option_costs(results, factors, options, effort, setting, costs, baseline)
     chosen = choose(harm, cost, base, costs, threshold, margin, n_resamples, seed)
     share = chosen_share(harm, cost, base, costs, threshold, chosen, n_resamples, seed) \

@@ -139,7 +139,9 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
         decision.money_tables = tradeoffs.money_tables(view, money)
     else:
         decision.answer = [r.sentence for r in decision.recommendations]
-        if any(f in mn.COSTED for f in factors):
+        if mn.applies(view, factors):  # priced, but harm has no value to weigh it with
+            decision.warnings.append(t("report.money.no_threshold", param=mn.LETHALITY))
+        elif any(f in mn.COSTED for f in factors):
             decision.warnings.append(t("report.money.not_costed", factors=t("report.sep").join(
                 fc.name(f, lang) for f in factors if f not in mn.COSTED)))
         decision.charts = list(ranking_charts)
