@@ -54,6 +54,17 @@ def value_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
     return FACTOR_WORDS.get(key, key.split(".")[-1].replace("_", " ") + " {}").format(text)
 
 
+SHORT = {"organization.structure": "report.structure_short"}  # catalogue keys of short forms
+
+
+def short_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
+    """A level in few words where the catalogue has a short form ("integrated grid" for
+    ``organization.structure = integrated``), else :func:`value_text`."""
+    found = f"{SHORT[key]}.{value}" if key in SHORT else ""
+    return i18n.text(found, lang) if found and i18n.has(found, lang) else \
+        value_text(key, value, lang)
+
+
 def policy_text(levers: dict[str, Any], lang: str = i18n.DEFAULT) -> str:
     """A policy (one level of each lever) as a label: "direct reporting, siloed structure"."""
     parts = [value_text(k, v, lang) for k, v in levers.items()]

@@ -11,9 +11,40 @@ The one source of outcome text for the report and the robustness study
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from experiments import i18n
+
+# The target response time (minutes) of the results being described: labels of "within
+# target" shares name it ("... within the target time (60 min)"). Set by the report from the
+# sweep's configuration; the model's default where nothing set it.
+_TARGET_MIN: ContextVar[float | None] = ContextVar("target_min", default=None)
+
+
+@contextmanager
+def target_time(minutes: float | None) -> Iterator[None]:
+    """Name ``minutes`` as the target time in labels and sentences inside this block."""
+    token = _TARGET_MIN.set(minutes)
+    try:
+        yield
+    finally:
+        _TARGET_MIN.reset(token)
+
+
+def target_minutes() -> float:
+    minutes = _TARGET_MIN.get()
+    if minutes is None:
+        from sim import Config
+
+        minutes = Config().time.target_response_min
+    return float(minutes)
+
+
+def _with_target(text: str) -> str:
+    return text.replace("{target}", f"{target_minutes():g}") if "{target}" in text else text
 
 
 def declaration(outcome: str) -> Any:
@@ -52,7 +83,7 @@ def label(outcome: str, lang: str = i18n.DEFAULT) -> str:
     """A short name for titles and axes: "Mean response time"."""
     key = f"report.outcome.{outcome}"
     if i18n.has(key, lang):
-        return i18n.text(key, lang)
+        return _with_target(i18n.text(key, lang))
     o = declaration(outcome)
     return outcome if o is None else o.label
 
@@ -62,7 +93,7 @@ def words(outcome: str, lang: str = i18n.DEFAULT) -> str:
     the label with a lower-case first letter."""
     key = f"report.what.{outcome}"
     if i18n.has(key, lang):
-        return i18n.text(key, lang)
+        return _with_target(i18n.text(key, lang))
     text = label(outcome, lang)
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 

@@ -1,5 +1,5 @@
-"""``grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B] ...``: the HTML report
-of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
+"""``grassroots report DIR [--baseline KEY=VALUE ...] [--outcomes A,B] [--costs FILE] ...``: the
+HTML report of a sweep's or a run's results folder (:mod:`experiments.report.page`)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.outcomes else None
     try:
         report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
-                              args.seed, args.lang, args.margin / 100.0)
+                              args.seed, args.lang, args.margin / 100.0, args.costs)
     except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: what was written stays
@@ -85,5 +85,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--margin", type=non_negative_float, default=100 * MARGIN, metavar="PCT",
                    help="decision summary: an option within PCT%% of the best (with 95%% "
                    f"confidence) counts as sufficient (default {100 * MARGIN:g})")
+    p.add_argument("--costs", metavar="FILE", help="the prices of the options, a TOML file "
+                   "of overrides of experiments/costs.py (default: configs/costs.toml)")
     p.add_argument("--quiet", action="store_true", help="print only the report's path")
     p.set_defaults(func=cmd_report)

@@ -458,52 +458,6 @@ def pareto_front(x: np.ndarray, y: np.ndarray, y_lower: bool) -> list[int]:
     return sorted(front, key=lambda i: x[i])
 
 
-def tradeoff(out: Path, labels: list[str], x: list[Estimate], y: list[Estimate],
-             y_lower: bool, words: dict[str, str], n: int, lang: str = i18n.DEFAULT) -> Chart:
-    """Every policy on two outcomes (effort on x, the main outcome on y), Pareto front marked
-    and labelled."""
-    xm = np.array([e.mean for e in x])
-    ym = np.array([e.mean for e in y])
-    front = pareto_front(xm, ym, y_lower)
-    with mpl.rc_context(STYLE):
-        fig = new_figure(12, 7.5)
-        ax = fig.subplots()
-        for i, (ex, ey) in enumerate(zip(x, y)):
-            on = i in front
-            ax.errorbar(ex.mean, ey.mean,
-                        xerr=[[ex.mean - ex.low], [ex.high - ex.mean]] if np.isfinite(ex.low)
-                        else None,
-                        yerr=[[ey.mean - ey.low], [ey.high - ey.mean]] if np.isfinite(ey.low)
-                        else None, fmt="o", color=BETTER if on else UNCLEAR, capsize=3,
-                        ms=8 if on else 6)
-            if on:  # the others are listed in the table; labels would overlap
-                ax.annotate(labels[i], (ex.mean, ey.mean), xytext=(6, 4),
-                            textcoords="offset points", fontsize=10)
-        ax.plot(xm[front], ym[front], color=BETTER, lw=2, label=words["front"])
-        ax.set_xlabel(words["x"])
-        ax.set_ylabel(words["y"])
-        ax.set_title(words["title"])
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False, loc="best")
-        few_replications_note(fig, n, lang=lang)
-    return save(fig, out, "tradeoff", words["title"], words["caption"])
-
-
-def cost_effectiveness(out: Path, x: np.ndarray, y: np.ndarray, words: dict[str, str]
-                       ) -> Chart:
-    """Harm avoided per extra 1,000 hours, step by step along a numeric factor."""
-    with mpl.rc_context(STYLE):
-        fig = new_figure(11, 6)
-        ax = fig.subplots()
-        ax.plot(x, y, "o-", color=OKABE_ITO[0], lw=2)
-        ax.axhline(0, color="#000000", lw=1)
-        ax.set_xlabel(words["x"])
-        ax.set_ylabel(words["y"])
-        ax.set_title(words["title"])
-        ax.grid(alpha=0.3)
-    return save(fig, out, "cost_effectiveness", words["title"], words["caption"])
-
-
 def harm_maps(out: Path, graph: Any, grid_pos: np.ndarray, panels: list[tuple[str, np.ndarray]],
               words: dict[str, str]) -> Chart:
     """Harm by grid for two policies side by side on one colour scale."""

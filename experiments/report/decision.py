@@ -148,7 +148,9 @@ def sufficient(d: PairedDifference | None, lower: bool, margin: float) -> bool:
 
 
 def recommend(results: SweepResults, ranking: FactorRanking, margin: float = MARGIN,
-              lang: str = i18n.DEFAULT) -> Recommendation:
+              lang: str = i18n.DEFAULT, priced: bool = False) -> Recommendation:
+    """The margin rule's option; ``priced``: the report answers in money, and this sentence
+    says it is the pick without costs."""
     lower = oc.lower_is_better(ranking.outcome)
     by_level = {str(r.level): r for r in ranking.rows}
     chosen = next(by_level[str(v)] for v in cost_order(results, ranking)
@@ -158,20 +160,39 @@ def recommend(results: SweepResults, ranking: FactorRanking, margin: float = MAR
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     what = oc.words(ranking.outcome, lang)
     numeric = is_numeric(levels_of(results, ranking.factor))
+    lead = t("report.decision.lead_without_costs" if priced else "report.decision.lead")
     if chosen is best:
         sentence = t("report.decision.recommend_best", option=best.label, outcome=what,
-                     value=value_with_ci(ranking.outcome, best.estimate, lang))
+                     value=value_with_ci(ranking.outcome, best.estimate, lang), lead=lead)
     else:
         d = chosen.vs_best
         sentence = t("report.decision.recommend_numeric" if numeric
-                     else "report.decision.recommend_cheaper",
+                     else "report.decision.recommend_cheaper", lead=lead,
                      option=chosen.label, best=best.label, outcome=what,
                      margin=f"{100 * margin:g}",
                      change=change_with_ci(ranking.outcome, d, lang))
     if rough:
-        sentence += " " + t("report.decision.tentative", n=ranking.n, min=MIN_REPLICATIONS)
+        sentence += t("report.join") + t("report.decision.tentative", n=ranking.n,
+                                         min=MIN_REPLICATIONS)
     return Recommendation(ranking.factor, ranking.outcome, chosen.level, ranking.best,
                           chosen.vs_best, sentence, rough)
+
+
+def best_at_edge(results: SweepResults, ranking: FactorRanking, lang: str = i18n.DEFAULT
+                 ) -> str:
+    """A warning when a numeric factor's best level is the largest level tested (a larger
+    one might be better still), or the smallest when that is above zero; else ""."""
+    levels = levels_of(results, ranking.factor)
+    if not is_numeric(levels) or len(levels) < 2:
+        return ""
+    best, values = float(ranking.best), sorted(float(v) for v in levels)
+    side = "upper" if best == values[-1] else "lower" if best == values[0] and best > 0 \
+        else ""
+    if not side:
+        return ""
+    return i18n.text(f"report.decision.best_at_{side}", lang,
+                     level=value_text(ranking.factor, ranking.best, lang),
+                     outcome=oc.words(ranking.outcome, lang))
 
 
 # ---- numbers as readers see them (shares in percent and percentage points, units) -------
@@ -184,19 +205,24 @@ def round_sig(x: float, digits: int = 3) -> float:
 
 def shown(outcome: str, x: float) -> float:
     """An outcome value as shown: a share in percent (one decimal), else 3 significant
-    digits (at least the units: 25,213 stays 25,213)."""
+    digits (at least the units: 25,213 stays 25,213). A value that rounds to zero is 0, never
+    -0."""
     if oc.is_share(outcome):
-        return round(100 * x, 1)
-    return float(round(x)) if abs(x) >= 1000 else round_sig(x)
+        return round(100 * x, 1) + 0.0
+    return (float(round(x)) if abs(x) >= 1000 else round_sig(x)) + 0.0
 
 
 def shown_rel(x: float) -> float:
-    return round(100 * x, 1)
+    return round(100 * x, 1) + 0.0  # + 0.0: -0.0 becomes 0.0
 
 
 def num(x: float, signed: bool = False) -> str:
+    """A shown number with thousands separators, signed if asked; zero is "0" (never "-0" or
+    "+0")."""
     if x != x:
         return "n/a"
+    if x == 0:
+        return "0"
     text = f"{x:+,}" if signed else f"{x:,}"
     return text[:-2] if text.endswith(".0") else text
 

@@ -1,60 +1,109 @@
 """What a planner takes away from a sweep report: ``report/tables/*.csv`` and
 ``report/results.xlsx`` for spreadsheets, and ``report/summary.pdf``, one A4 page for a
-meeting (the question, the answer, the key chart and the caveats).
+meeting (:mod:`experiments.report.summary_pdf`).
 
-The CSVs hold the numbers the HTML tables print. The workbook is written with openpyxl
-(pandas' standard ``.xlsx`` writer); the PDF is one matplotlib figure (one page by
-construction) drawn with the report's fonts, so Chinese renders too.
+The CSVs hold the numbers the HTML tables print, in the same units (shares in percent,
+their differences in percentage points, relative changes in percent, each column saying
+which). The workbook is written with openpyxl (pandas' standard ``.xlsx`` writer); its
+sheets have short readable names, each different, and a ``contents`` sheet says which table
+(and CSV file) each holds.
 """
 
 from __future__ import annotations
 
-import textwrap
+import re
 from pathlib import Path
 
-import matplotlib as mpl
-import matplotlib.image as mpimg
+import numpy as np
 import pandas as pd
 
+from experiments import costs as cs
 from experiments import i18n
-from experiments.report import charts
-from experiments.report.sweep import Comparison, SweepResults
 from experiments import outcomes as oc
+from experiments.report import decision as dc
+from experiments.report.sweep import Comparison, SweepResults
 
-A4_INCHES = (8.27, 11.69)
 SHEET_NAME_MAX = 31  # Excel's limit on sheet names
+SHEET_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")  # characters Excel refuses in a sheet name
+# short words for long parts of table names (decision_<factor>_<outcome>)
+SHORT = {"team_size_per_1000": "volunteers", "structure": "structure",
+         "mechanism": "mechanism", "total_harm": "harm", "mean_response_min": "response",
+         "p90_response_min": "p90 response", "share_met_within_target": "within target",
+         "casualty_proxy": "casualties", "peak_backlog": "backlog",
+         "mean_resolution_min": "resolution", "person_hours": "effort"}
+
+
+def unit_word(outcome: str, lang: str, diff: bool = False) -> str:
+    """The unit of an outcome's numbers as the tables show them: "%" for a share, "percentage
+    points" for a difference of shares, else the outcome's unit."""
+    if oc.is_share(outcome):
+        return i18n.text("report.unit.points_name" if diff else "report.unit.percent", lang)
+    return oc.unit_text(outcome, lang)
 
 
 def policy_summary(comparisons: list[Comparison], lang: str) -> pd.DataFrame:
+    """Each policy's mean and 95% CI per outcome, as the tables show them (shares in
+    percent)."""
     t = lambda key: i18n.text(key, lang)  # noqa: E731
     rows = []
     for comp in comparisons:
+        o = comp.outcome
         for label, est in zip(comp.labels, comp.estimates):
-            rows.append({t("report.xl.outcome"): oc.label(comp.outcome, lang),
-                         t("report.xl.unit"): oc.unit(comp.outcome),
+            rows.append({t("report.xl.outcome"): oc.label(o, lang),
+                         t("report.xl.unit"): unit_word(o, lang),
                          t("report.xl.policy"): label, t("report.xl.runs"): est.n,
-                         t("report.xl.mean"): est.mean, t("report.xl.low"): est.low,
-                         t("report.xl.high"): est.high})
+                         t("report.xl.mean"): dc.shown(o, est.mean),
+                         t("report.xl.low"): dc.shown(o, est.low),
+                         t("report.xl.high"): dc.shown(o, est.high)})
     return pd.DataFrame(rows)
 
 
 def paired_differences(results: SweepResults, comparisons: list[Comparison], lang: str
                        ) -> pd.DataFrame:
+    """Every finding's paired difference, in the tables' units: the difference in the
+    outcome's unit (shares: percentage points), the relative difference in percent."""
     t = lambda key: i18n.text(key, lang)  # noqa: E731
     rows = []
     for comp in comparisons:
+        o = comp.outcome
         for f in comp.findings:
             d = f.diff
-            rows.append({t("report.xl.outcome"): oc.label(comp.outcome, lang),
-                         t("report.xl.unit"): oc.unit(comp.outcome),
+            rows.append({t("report.xl.outcome"): oc.label(o, lang),
+                         t("report.xl.unit"): unit_word(o, lang, diff=True),
                          t("report.xl.policy"): results.label(f.policy),
                          t("report.xl.baseline"): results.label(f.baseline),
-                         t("report.xl.diff"): d.diff, t("report.xl.low"): d.diff_low,
-                         t("report.xl.high"): d.diff_high, t("report.xl.rel"): d.rel,
-                         t("report.xl.rel_low"): d.rel_low, t("report.xl.rel_high"): d.rel_high,
+                         t("report.xl.diff"): dc.shown(o, d.diff),
+                         t("report.xl.low"): dc.shown(o, d.diff_low),
+                         t("report.xl.high"): dc.shown(o, d.diff_high),
+                         t("report.xl.rel"): dc.shown_rel(d.rel),
+                         t("report.xl.rel_low"): dc.shown_rel(d.rel_low),
+                         t("report.xl.rel_high"): dc.shown_rel(d.rel_high),
                          t("report.xl.better"): d.n_better, t("report.xl.worse"): d.n_worse,
                          t("report.xl.pairs"): d.n, t("report.xl.finding"): f.text})
     return pd.DataFrame(rows)
+
+
+def cost_table(costs: cs.Costs, threshold: float | None, lang: str) -> pd.DataFrame:
+    """Every price the money answer used: its value, unit, plausible range and source."""
+    t = lambda key: i18n.text(key, lang)  # noqa: E731
+    rows = []
+    for name in cs.NAMES:
+        meta = cs.meta(name)
+        value = getattr(costs, name)
+        low, high = meta["plausible"] or (np.nan, np.nan)
+        rows.append({t("report.cost.col.name"): cs.label(name, lang),
+                     t("report.cost.col.key"): name,
+                     t("report.cost.col.value"): value,
+                     t("report.cost.col.unit"): cs.unit_text(name, lang),
+                     t("report.cost.col.low"): low, t("report.cost.col.high"): high,
+                     t("report.cost.col.source"): cs.source(name, lang)})
+    frame = pd.DataFrame(rows)
+    if threshold is not None and costs.threshold_derived:
+        frame.loc[len(frame)] = [t("report.cost.name.threshold_used"), "threshold (derived)",
+                                 dc.round_sig(threshold), cs.unit_text(
+                                     "threshold_harm_per_10000_yuan", lang), np.nan, np.nan,
+                                 t("report.cost.source.threshold_used")]
+    return frame
 
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
@@ -70,62 +119,52 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     return paths
 
 
-def write_workbook(path: Path, results: SweepResults, tables: dict[str, pd.DataFrame]) -> Path:
-    """Runs, the policy summary, the paired differences and every decision table."""
-    sheets: dict[str, pd.DataFrame] = {"runs": results.runs, **tables}
+def sheet_name(name: str) -> str:
+    """A short readable sheet name for a table (``decision_team_size_per_1000_total_harm``
+    -> ``rank volunteers - harm``), at most 31 characters."""
+    text = name
+    if name.startswith("decision_"):
+        rest = name[len("decision_"):]
+        factor = next((k for k in sorted(SHORT, key=len, reverse=True)
+                       if rest.startswith(k + "_")), "")
+        outcome = rest[len(factor) + 1:] if factor else rest
+        text = f"rank {SHORT.get(factor, factor)} - {SHORT.get(outcome, outcome)}" if factor \
+            else f"rank {rest}"
+    text = SHEET_FORBIDDEN.sub(" ", text.replace("_", " ")).strip("' ")
+    return text[:SHEET_NAME_MAX].rstrip() or "sheet"
+
+
+def sheet_names(names: list[str]) -> dict[str, str]:
+    """Table name -> sheet name: short, readable and each different (a repeated name gets
+    " (2)", " (3)"; Excel compares sheet names without case)."""
+    out: dict[str, str] = {}
     used: set[str] = set()
+    for name in names:
+        sheet = sheet_name(name)
+        k = 1
+        while sheet.lower() in used:
+            k += 1
+            tag = f" ({k})"
+            sheet = sheet_name(name)[:SHEET_NAME_MAX - len(tag)].rstrip() + tag
+        used.add(sheet.lower())
+        out[name] = sheet
+    return out
+
+
+def write_workbook(path: Path, results: SweepResults, tables: dict[str, pd.DataFrame],
+                   lang: str = i18n.DEFAULT) -> Path:
+    """A ``contents`` sheet (each sheet's table and CSV file), the runs, and every table."""
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    sheets: dict[str, pd.DataFrame] = {"runs": results.runs, **tables}
+    names = sheet_names(["contents", *sheets])
+    contents = pd.DataFrame([{t("report.xl.sheet"): names[name],
+                              t("report.xl.table"): name,
+                              t("report.xl.file"): "runs.parquet" if name == "runs"
+                              else f"tables/{name}.csv",
+                              t("report.xl.rows"): len(frame)}
+                             for name, frame in sheets.items()])
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        contents.to_excel(writer, sheet_name=names["contents"], index=False)
         for name, frame in sheets.items():
-            sheet = name[:SHEET_NAME_MAX]
-            k = 1
-            while sheet in used:
-                k += 1
-                sheet = f"{name[:SHEET_NAME_MAX - 3]}_{k}"
-            used.add(sheet)
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-    return path
-
-
-def write_summary_pdf(path: Path, title: str, question: str, answer: list[str],
-                      key_charts: list[charts.Chart], caveats: list[str], lang: str) -> Path:
-    """One A4 page: the question, the answer, the key chart and the caveats."""
-    width = 46 if lang == "zh" else 95  # characters per line at these font sizes
-    small = 58 if lang == "zh" else 115
-
-    def wrap(text: str, n: int = width) -> str:
-        if any(ord(c) >= 0x2E80 for c in text):  # CJK: no spaces, break anywhere
-            return "\n".join(text[i:i + n] for i in range(0, len(text), n))
-        return "\n".join(textwrap.wrap(text, n))
-
-    t = lambda key: i18n.text(key, lang)  # noqa: E731
-    with mpl.rc_context(charts.STYLE):
-        fig = charts.Figure(figsize=A4_INCHES)
-        y = 0.965
-        fig.text(0.06, y, title, fontsize=15, fontweight="bold", va="top")
-        y -= 0.04
-        for heading, lines, size in ((t("report.decision.question"), [question], 11),
-                                     (t("report.decision.answer"), answer, 10)):
-            fig.text(0.06, y, heading, fontsize=12, fontweight="bold", va="top")
-            y -= 0.022
-            for line in lines:
-                block = wrap(line)
-                fig.text(0.08, y, block, fontsize=size, va="top")
-                y -= 0.016 * (block.count("\n") + 1) + 0.008
-        room = (y - 0.22) / max(len(key_charts), 1)  # the rest is left for the caveats
-        for chart in key_charts:
-            img = mpimg.imread(chart.png)
-            aspect = img.shape[0] / img.shape[1] * A4_INCHES[0] / A4_INCHES[1]
-            h = min(0.88 * aspect, 0.45, room - 0.01)
-            ax = fig.add_axes((0.06, y - h - 0.01, 0.88, h))
-            ax.imshow(img)
-            ax.set_axis_off()
-            y -= h + 0.02
-        fig.text(0.06, y, t("report.decision.caveats"), fontsize=12, fontweight="bold",
-                 va="top")
-        y -= 0.022
-        for line in caveats:
-            block = wrap(line, small)
-            fig.text(0.08, y, "• " + block, fontsize=8.5, va="top")
-            y -= 0.013 * (block.count("\n") + 1) + 0.006
-        fig.savefig(path, format="pdf")
+            frame.to_excel(writer, sheet_name=names[name], index=False)
     return path

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from experiments.report import charts as rcharts
-from experiments.provenance import provenance
-from experiments.runs.output import atomic_write_text, to_jsonable
+from experiments import costs as cs
 from experiments import i18n
 from experiments import outcomes as oc
+from experiments.provenance import provenance
+from experiments.report import charts as rcharts
+from experiments.runs.output import atomic_write_text, to_jsonable
 from experiments.report.decision import MARGIN, question
 from experiments.report.sweep import (
     KEY_OUTCOMES,
@@ -37,10 +39,13 @@ from experiments.report.sweep import (
     Comparison,
     Finding,
     ReportError,
+    SweepResults,
     compare,
     load_results,
+    no_negative_zero,
     resolve_baseline,
     sweep_file_data,
+    sweep_setting,
 )
 from experiments.report.stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
 
@@ -72,7 +77,11 @@ class Report:
 
 
 def fmt(x: float) -> str:
-    return "n/a" if x != x else f"{x:,.4g}"
+    """4 significant digits; a value that rounds to zero is "0" (never "-0")."""
+    if x != x:
+        return "n/a"
+    text = f"{x:,.4g}"
+    return "0" if float(text.replace(",", "")) == 0 else text
 
 
 def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
@@ -86,7 +95,8 @@ def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
     diff_unit = i18n.text("report.unit.points", lang) if share else ""
 
     def v(x: float, u: str = unit) -> str:
-        return "n/a" if x != x else (f"{scale * x:.1f}{u}" if share else fmt(x))
+        return "n/a" if x != x else (no_negative_zero(f"{scale * x:.1f}") + u if share
+                                     else fmt(x))
 
     def ci(low: float, high: float, u: str = unit) -> str:
         return "n/a" if low != low else i18n.text("report.range", lang, low=v(low, u),
@@ -100,7 +110,8 @@ def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
             change = f"<td colspan=3>{t('report.table.baseline')}</td>"
         else:
             rough = " class=rough" if d.n < MIN_REPLICATIONS else ""
-            diff = f"{scale * d.diff:+.1f}{diff_unit}" if share else fmt(d.diff)
+            diff = no_negative_zero(f"{scale * d.diff:+.1f}") + diff_unit if share \
+                else fmt(d.diff)
             change = (f"<td>{e(diff)} ({rel(d.rel)})</td><td{rough}>"
                       f"{e(ci(d.diff_low, d.diff_high, diff_unit))} ("
                       f"{t('report.range', low=rel(d.rel_low), high=rel(d.rel_high))})</td>"
@@ -111,26 +122,43 @@ def comparison_table(comp: Comparison, lang: str = i18n.DEFAULT) -> str:
 
 
 def rel(x: float) -> str:
-    return "n/a" if x != x else f"{100 * x:+.1f}%"
+    """A relative change in percent, one decimal, signed; "0.0%" when it rounds to zero."""
+    if x != x:
+        return "n/a"
+    text = f"{100 * x:+.1f}"
+    return ("0.0" if float(text) == 0 else text) + "%"
 
 
 def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                    outcomes: list[str] | None, gain_threshold: float | None,
                    n_resamples: int, seed: int, lang: str = i18n.DEFAULT,
-                   margin: float = MARGIN) -> Report:
-    """The sweep report's sections, the decision summary first. A further section is one
-    ``sections.append(Section(title, charts, body))`` before the return."""
-    from experiments.report import exports, planner
-    from experiments.report import sections as sec
-    from experiments.report.robustness import robustness_sections, worlds_summary
-    from experiments.report.sensitivity import sensitivity
-
-    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+                   margin: float = MARGIN, costs: cs.Costs | None = None) -> Report:
+    """The sweep report's sections, the decision summary first, every "within target" share
+    named with the sweep's target time."""
     results = load_results(folder)
     results.lang = lang
     if results.runs.empty:
         raise ReportError(f"{folder}: no successful runs to report on")
-    baseline, source = resolve_baseline(results, baseline_arg)
+    target = sweep_setting(results.manifest).get("time.target_response_min")
+    with oc.target_time(float(target) if target is not None else None):
+        return _sweep_sections(results, folder, out, baseline_arg, outcomes, gain_threshold,
+                               n_resamples, seed, lang, margin, costs or cs.load_costs())
+
+
+def _sweep_sections(results: SweepResults, folder: Path, out: Path,
+                    baseline_arg: dict[str, Any] | None, outcomes: list[str] | None,
+                    gain_threshold: float | None, n_resamples: int, seed: int, lang: str,
+                    margin: float, costs: cs.Costs) -> Report:
+    """A further section is one ``sections.append(Section(title, charts, body))`` before
+    the return."""
+    from experiments.report import exports, planner, tradeoffs
+    from experiments.report import sections as sec
+    from experiments.report.robustness import robustness_sections, worlds_summary
+    from experiments.report.sensitivity import sensitivity
+    from experiments.report.summary_pdf import SummaryPage, write_summary_pdf
+
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    baseline, sources = resolve_baseline(results, baseline_arg)
     manifest = results.manifest
     declared = manifest.get("outcomes") or sweep_file_data(manifest).get("outcomes") or []
     if outcomes:
@@ -149,12 +177,14 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     n_reps = results.n_replications()
     n_runs = results.n_per_policy()  # what each chart rests on
     base_text = ", ".join(f"{k} = {v}" for k, v in baseline.items())
+    base_sources = t("report.sep").join(
+        f"{k} = {v} ({t(f'report.source.{sources[k]}')})" for k, v in baseline.items())
     intro = "<p>" + html.escape(t(
         "report.intro" if baseline else "report.intro_no_policies",
         sweep=str(manifest.get("sweep", folder.name)),
         design=str(manifest.get("design", "?")), runs=len(results.runs),
         failed=results.n_failed, reps=n_reps, seed=manifest.get("master_seed", "?"),
-        baseline=base_text, source=t(f"report.source.{source}"), level=f"{LEVEL:.0%}",
+        baseline=base_sources, level=f"{LEVEL:.0%}",
         resamples=f"{n_resamples:,}", boot_seed=seed)) + "</p>"
     if results.partial:
         intro += f"<p class=warn>{html.escape(t('report.partial'))}</p>"
@@ -167,21 +197,35 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
     decision = None
     if results.policy_factors:
         decision = planner.decide(results, baseline, outcomes, out, margin, n_resamples,
-                                  seed)
+                                  seed, sources, costs)
         worlds = worlds_summary(results, lang)  # a robustness study: across plausible worlds
         if worlds:
             decision.headlines += worlds
             decision.html += f"<h3>{html.escape(t('report.robust.title'))}</h3><ul>" + "".join(
                 f"<li>{html.escape(x)}</li>" for x in worlds) + "</ul>"
         sections.append(Section(t("report.section.decision"), body=decision.html))
+    if decision is None:  # no decision summary: the limits box heads the page instead
+        from experiments.report.limits import limits
+
+        box = limits(sweep_setting(manifest), n_reps, lang)
+        sections.insert(0, Section(t("report.limits.title"), body="<div class=limits><ul>" +
+                                   "".join(f"<li>{html.escape(x)}</li>" for x in box) +
+                                   "</ul></div>"))
     sections.append(Section(t("report.section.design"), body=intro))
-    trade_charts, trade_text, ce_table = planner.tradeoff(results, main[0], out, n_resamples,
-                                                          seed)
-    if trade_charts:
-        body = _p(trade_text)
-        if ce_table is not None:
-            body += planner.table_html(ce_table, False).replace("class=decision", "")
-        sections.append(Section(t("report.section.tradeoffs"), trade_charts, body))
+    ce_table = None
+    if decision is not None and decision.money is not None:
+        body = _p(tradeoffs.money_text(decision.money, lang)) + "".join(
+            planner.table_html(frame, False, css="")
+            for frame in decision.money_tables.values())
+        sections.append(Section(t("report.section.tradeoffs"), body=body))
+    else:
+        trade_charts, trade_text, ce_table = tradeoffs.plain_tradeoff(
+            results, main[0], out, n_resamples, seed)
+        if trade_charts:
+            body = _p(trade_text)
+            if ce_table is not None:
+                body += planner.table_html(ce_table, False, css="")
+            sections.append(Section(t("report.section.tradeoffs"), trade_charts, body))
     harm_outcome = "total_harm" if "total_harm" in results.runs else main[0]
     hmap = planner.harm_map(results, baseline, harm_outcome, out)
     if hmap is not None:
@@ -220,22 +264,28 @@ def sweep_sections(folder: Path, out: Path, baseline_arg: dict[str, Any] | None,
                                     for w in sens_warnings)))
     sections += [Section(*s) for s in robustness_sections(results, out, lang)]
     # what the command line prints and the PDF answers: the decision, else the sensitivity
-    keys = [r.sentence for r in decision.recommendations] + decision.headlines \
+    keys = decision.answer + decision.warnings + decision.structures + decision.headlines \
         if decision else sens_text or [f.text for f in findings[:6]]
-    tables = dict(decision.tables) if decision else {}
+    tables = {**decision.tables, **decision.money_tables} if decision else {}
     tables["policy_summary"] = exports.policy_summary(comparisons, lang)
     tables["paired_differences"] = exports.paired_differences(results, comparisons, lang)
     if ce_table is not None:
         tables["cost_effectiveness"] = ce_table
+    if decision is not None and decision.money is not None:
+        tables["costs"] = exports.cost_table(costs, decision.money.threshold, lang)
     out.mkdir(parents=True, exist_ok=True)
     csvs = exports.write_tables(out, tables)
-    xlsx = exports.write_workbook(out / "results.xlsx", results, tables)
-    title = decision.question if decision else str(manifest.get("sweep", folder.name))
-    pdf = exports.write_summary_pdf(
-        out / "summary.pdf", t("report.title", name=str(manifest.get("sweep", folder.name))),
-        title, [r.sentence for r in decision.recommendations] if decision else keys[:3],
-        decision.charts[:2] if decision else sens[:1],
-        decision.caveats if decision else [], lang)
+    xlsx = exports.write_workbook(out / "results.xlsx", results, tables, lang)
+    name = str(manifest.get("sweep", folder.name))
+    if decision is not None:
+        page = SummaryPage(t("report.title", name=name), decision.question, decision.answer,
+                           decision.warnings, t("report.money.structures_title"),
+                           decision.structures, decision.cost_basis, decision.pdf_charts,
+                           t("report.limits.title"), decision.limits, decision.caveats)
+    else:
+        page = SummaryPage(t("report.title", name=name), name, keys[:3], charts=sens[:1],
+                           limits_title=t("report.limits.title"), limits=box)
+    pdf = write_summary_pdf(out / "summary.pdf", page, lang)
     files = [pdf, xlsx, *csvs]
     sections.append(Section(t("report.section.exports"), body="<ul>" + "".join(
         f"<li><a href=\"{html.escape(str(p.relative_to(out)))}\">"
@@ -294,7 +344,12 @@ table{border-collapse:collapse;margin:1em 0;font-size:.95em}td,th{border:1px sol
 padding:.25em .6em;text-align:left}th{background:#f0f4f8}.warn{color:#D55E00;font-weight:bold}
 nav li{display:inline;margin-right:1em}.rough{color:#999}.question{font-size:1.3em;
 font-style:italic}.answer{font-size:1.15em;font-weight:bold;color:#0072B2}
-table.decision{font-size:.85em}"""
+ul.answer{font-size:1.05em}ul.answer li{margin:.3em 0}.basis{color:#444;font-size:.92em}
+.limits{border:1px solid #0072B2;border-radius:6px;background:#f3f6fa;padding:.2em 1em;
+margin:1em 0}.limits h3{margin:.5em 0}.tablebox{max-width:100%;overflow-x:auto}
+.tablebox table{margin:.5em 0}table.decision{font-size:.85em}table.decision th{
+min-width:4.5em;max-width:9em;white-space:normal;vertical-align:bottom}
+table.decision td:nth-child(2){min-width:14em}"""
 
 
 def render_html(report: Report, title: str) -> str:
@@ -309,7 +364,9 @@ def render_html(report: Report, title: str) -> str:
             f'<figure><img src="{c.data_uri()}" alt="{e(c.title)}"><figcaption>{e(c.caption)} '
             f"({e(also)} <code>{e(c.png.name)}</code>, <code>{e(c.svg.name)}</code>)"
             "</figcaption></figure>" for c in s.charts)
-        parts.append(f'<section id="s{i}"><h2>{e(s.title)}</h2>{figures}{s.body}</section>')
+        body = re.sub(r"<table\b", "<div class=tablebox><table", s.body).replace(
+            "</table>", "</table></div>")  # a wide table scrolls in its box, not the page
+        parts.append(f'<section id="s{i}"><h2>{e(s.title)}</h2>{figures}{body}</section>')
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
     html_lang = "zh-Hans" if lang == "zh" else lang
     how = report.made or provenance()
@@ -323,13 +380,19 @@ def render_html(report: Report, title: str) -> str:
 def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
                  outcomes: list[str] | None = None, gain_threshold: float | None = None,
                  n_resamples: int = N_RESAMPLES, seed: int = SEED, lang: str = i18n.DEFAULT,
-                 margin: float = MARGIN) -> Report:
-    """Write ``folder/report/`` for a sweep or a run folder and return what was written."""
+                 margin: float = MARGIN, costs: str | Path | cs.Costs | None = None) -> Report:
+    """Write ``folder/report/`` for a sweep or a run folder and return what was written.
+    ``costs``: the prices (a :class:`~experiments.costs.Costs`, or a costs file; default
+    ``configs/costs.toml``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such folder")
     if lang not in i18n.LANGUAGES:
         raise ReportError(f"--lang {lang}: allowed: {', '.join(i18n.LANGUAGES)}")
+    try:
+        prices = costs if isinstance(costs, cs.Costs) else cs.load_costs(costs)
+    except cs.CostError as e:
+        raise ReportError(str(e)) from None
     out = folder / "report"
     for old in [*out.glob("*.png"), *out.glob("*.svg")]:  # charts of an earlier report
         old.unlink()
@@ -338,7 +401,7 @@ def build_report(folder: str | Path, baseline: dict[str, Any] | None = None,
         title = report.title
     else:
         report = sweep_sections(folder, out, baseline, outcomes, gain_threshold, n_resamples,
-                                seed, lang, margin)
+                                seed, lang, margin, prices)
         title = report.subtitle or report.title
     report.lang = lang
     report.made = {"folder": str(folder), "kind": report.kind, "lang": lang,

@@ -1,9 +1,10 @@
-"""The planner's sections of a sweep report: the decision summary (question, answer,
-rankings, headlines), trade-offs (two outcomes with the Pareto front, cost-effectiveness of a
-numeric factor) and the harm map of the best and the baseline policy side by side.
+"""The planner's sections of a sweep report: the decision summary (page 1: the question, the
+answer in money and the rule behind it, the structures compared at each volunteer level, the
+cost basis, the limits box, then headlines, caveats and every decision factor's levels
+ranked) and the harm map of the best and the baseline policy side by side.
 
 Every text comes from the translation catalogue (``report.*`` keys of
-``experiments/i18n/locales/<lang>/report.toml``).
+``experiments/i18n/locales/<lang>/*.toml``).
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import costs as cs
 from experiments import factors as fc
 from experiments import i18n
+from experiments import outcomes as oc
+from experiments.report import answer as an
 from experiments.report import charts
 from experiments.report import decision as dc
-from experiments import outcomes as oc
-from experiments.report.stats import N_RESAMPLES, SEED, Estimate, bootstrap_mean
-from experiments.report.sweep import SweepResults, baseline_of, same
-
-EFFORT_OUTCOME = "person_hours"  # the x axis of the trade-off chart where no dose is swept
-VOLUNTEER_FACTOR = "volunteers.team_size_per_1000"
+from experiments.report import money as mn
+from experiments.report.limits import limits
+from experiments.report.stats import N_RESAMPLES, SEED
+from experiments.report.sweep import (SweepResults, baseline_of, same, stated_baseline,
+                                      sweep_setting)
 
 
 @dataclass
@@ -39,8 +42,17 @@ class Decision:
     recommendations: list[dc.Recommendation] = field(default_factory=list)
     headlines: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> shown numbers
-    charts: list[charts.Chart] = field(default_factory=list)
+    money_tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # options, steps
+    charts: list[charts.Chart] = field(default_factory=list)  # page 1's charts first
+    pdf_charts: list[charts.Chart] = field(default_factory=list)  # the one-page PDF's
     caveats: list[str] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)  # page 1: the answer and its rule
+    warnings: list[str] = field(default_factory=list)  # page 1: edges, cost sensitivity
+    structures: list[str] = field(default_factory=list)  # page 1: structures compared
+    cost_basis: str = ""
+    limits: list[str] = field(default_factory=list)
+    money: mn.Money | None = None
+    held: dict[str, Any] = field(default_factory=dict)  # stated levels of other factors
     html: str = ""
 
 
@@ -52,9 +64,10 @@ def cell(v: Any) -> str:
     return html.escape(str(v))
 
 
-def table_html(frame: pd.DataFrame, rough: bool) -> str:
+def table_html(frame: pd.DataFrame, rough: bool, css: str = "decision") -> str:
     """Every column of ``frame`` as printed (the CSV holds the same numbers); intervals from
-    too few emergencies in grey."""
+    too few emergencies in grey. (The page puts every table in a box that scrolls sideways
+    when the table is wider than the page.)"""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     ci = {i for i, c in enumerate(dc.COLUMNS) if c.endswith(("_low", "_high"))}
     rows = []
@@ -62,7 +75,8 @@ def table_html(frame: pd.DataFrame, rough: bool) -> str:
         cells = "".join(f"<td class=rough>{cell(v)}</td>" if rough and i in ci
                         else f"<td>{cell(v)}</td>" for i, v in enumerate(values))
         rows.append(f"<tr>{cells}</tr>")
-    return f"<table class=decision><tr>{head}</tr>{''.join(rows)}</table>"
+    css = f" class={css}" if css else ""
+    return f"<table{css}><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def headline(results: SweepResults, r: dc.FactorRanking, lang: str) -> str:
@@ -85,26 +99,84 @@ def headline(results: SweepResults, r: dc.FactorRanking, lang: str) -> str:
 
 
 def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str], out: Path,
-           margin: float = dc.MARGIN, n_resamples: int = N_RESAMPLES, seed: int = SEED
-           ) -> Decision:
+           margin: float = dc.MARGIN, n_resamples: int = N_RESAMPLES, seed: int = SEED,
+           sources: dict[str, str] | None = None, costs: cs.Costs | None = None) -> Decision:
+    """The decision summary. ``baseline`` is one level of every list factor
+    (:func:`experiments.report.sweep.resolve_baseline`); a stated level of a factor that is
+    not a decision (``--baseline organization.structure=siloed`` in a sweep that decides the
+    volunteer team only) is the street as it is: the decision is made at that level."""
+    from experiments.report import tradeoffs
+
     lang = results.lang
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     main = oc.main_outcomes(outcomes)
     factors = dc.decision_factors(results)
+    sources = sources if sources is not None else {k: "file" for k in baseline}
+    held = {k: v for k, v in stated_baseline(baseline, sources).items() if k not in factors}
+    view = results.holding(held)
     decision = Decision(dc.question(results) or t("report.decision.no_question",
                                                    name=results.manifest.get("sweep", "")),
-                        factors, main)
-    parts = []
-    for factor in factors:
+                        factors, main, held=held)
+    derived = [o for o in outcomes if o not in main]
+    if derived:
+        decision.caveats.append(t("report.decision.derived", outcomes=t("report.sep").join(
+            oc.label(o, lang) for o in derived), of=t("report.sep").join(
+            oc.words(oc.derived_from(o), lang) for o in derived)))
+    ranking_parts, ranking_charts = rank_all(view, decision, baseline, sources, out, margin,
+                                             n_resamples, seed)
+    setting = sweep_setting(results.manifest)
+    costs = costs if costs is not None else cs.load_costs()
+    money = mn.analyse(view, factors, baseline, setting, costs, margin, n_resamples, seed)
+    decision.money = money
+    if money is not None:
+        decision.answer = [an.recommendation(money, lang), an.rule(money, lang, margin)]
+        decision.warnings = an.warnings(view, money, lang)
+        base_structure = baseline.get(mn.STRUCTURE)
+        decision.structures = an.switches_by_level(money, base_structure, lang)
+        decision.cost_basis = an.cost_basis(money, setting, lang)
+        decision.charts, decision.pdf_charts = tradeoffs.money_charts(view, money, out,
+                                                                      n_resamples, seed)
+        decision.money_tables = tradeoffs.money_tables(view, money)
+    else:
+        decision.answer = [r.sentence for r in decision.recommendations]
+        if mn.applies(view, factors):  # priced, but harm has no value to weigh it with
+            decision.warnings.append(t("report.money.no_threshold", param=mn.LETHALITY))
+        elif any(f in mn.COSTED for f in factors):
+            decision.warnings.append(t("report.money.not_costed", factors=t("report.sep").join(
+                fc.name(f, lang) for f in factors if f not in mn.COSTED)))
+        decision.charts = list(ranking_charts)
+        decision.pdf_charts = list(ranking_charts[:2])
+    if held:
+        decision.caveats.append(t("report.decision.held", levels=t("report.sep").join(
+            fc.value_text(k, v, lang) for k, v in held.items())))
+    n = min((r.n for r in decision.rankings), default=0)
+    decision.limits = limits(setting, n, lang)
+    decision.html = page_one_html(decision, lang) + "".join(ranking_parts)
+    if money is not None:  # the charts of the margin rule follow its sentences
+        decision.charts += ranking_charts
+    return decision
+
+
+def rank_all(results: SweepResults, decision: Decision, baseline: dict[str, Any],
+             sources: dict[str, str], out: Path, margin: float, n_resamples: int, seed: int
+             ) -> tuple[list[str], list[charts.Chart]]:
+    """Every decision factor's levels ranked on every main outcome, the margin rule's option
+    per factor, headlines and caveats; the HTML of the rankings and their charts."""
+    lang = results.lang
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    parts = [f"<h3>{html.escape(t('report.decision.without_costs'))}</h3>"]
+    made = []
+    for factor in decision.factors:
         factor_name = fc.name(factor, lang)
-        for k, outcome in enumerate(main):
+        for k, outcome in enumerate(decision.outcomes):
             r = dc.rank_factor(results, factor, outcome, baseline, lang, n_resamples, seed)
+            r.baseline_given = sources.get(factor, "default") != "default"
             decision.rankings.append(r)
             if k == 0:
-                rec = dc.recommend(results, r, margin, lang)
+                rec = dc.recommend(results, r, margin, lang,
+                                   priced=mn.applies(results, decision.factors))
                 decision.recommendations.append(rec)
                 idx = next(i for i, row in enumerate(r.rows) if same(row.level, rec.level))
-                rough = r.n < dc.MIN_REPLICATIONS
                 chart = charts.ranking(
                     out, f"decision_{factor.replace('.', '_')}",
                     t("report.chart.ranking_title", factor=factor_name,
@@ -115,10 +187,13 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
                     {"rough": t("report.chart.rough", n=r.n, min=dc.MIN_REPLICATIONS),
                      "caption": t("report.chart.ranking_caption",
                                   margin=f"{100 * margin:g}")})
-                decision.charts.append(chart)
+                made.append(chart)
                 parts.append(f"<h3>{html.escape(factor_name)}</h3>"
                              f"<p class=answer>{html.escape(rec.sentence)}</p>"
                              + figure(chart))
+                edge = dc.best_at_edge(results, r, lang)
+                if edge:
+                    decision.caveats.append(edge)
             name = f"decision_{factor.split('.')[-1]}_{outcome}"
             frame = dc.ranking_frame(r, lang)
             decision.tables[name] = frame
@@ -131,30 +206,44 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
                         outcome=oc.label(outcome, lang), direction=direction(outcome, lang))
             parts.append(f"<p><b>{html.escape(heading)}</b>{html.escape(note)}{warn}</p>"
                          f"{table_html(frame, rough)}")
-    derived = [o for o in outcomes if o not in main]
-    if derived:
-        decision.caveats.append(t("report.decision.derived", outcomes=i18n.text(
-            "report.sep", lang).join(oc.label(o, lang) for o in derived),
-            of=i18n.text("report.sep", lang).join(oc.words(oc.derived_from(o), lang)
-                                                  for o in derived)))
-    decision.caveats += [t(f"report.caveat.{o}") for o in main
+    decision.caveats += [t(f"report.caveat.{o}") for o in decision.outcomes
                          if i18n.has(f"report.caveat.{o}", lang)]
     decision.caveats.append(t("report.decision.method", margin=f"{100 * margin:g}"))
-    if len(factors) > 1:
+    if len(decision.factors) > 1:
         decision.caveats.append(t("report.decision.averaged"))
     n = min(r.n for r in decision.rankings)
     if n < dc.MIN_REPLICATIONS:
         decision.caveats.append(t("report.decision.rough", n=n, min=dc.MIN_REPLICATIONS))
-    answer = "".join(f"<li><b>{html.escape(r.sentence)}</b></li>"
-                     for r in decision.recommendations)
-    heads = "".join(f"<li>{html.escape(h)}</li>" for h in decision.headlines)
-    caveats = "".join(f"<li>{html.escape(c)}</li>" for c in decision.caveats)
-    decision.html = (f"<p class=question>{html.escape(decision.question)}</p>"
-                     f"<h3>{html.escape(t('report.decision.answer'))}</h3><ul>{answer}</ul>"
-                     f"<h3>{html.escape(t('report.decision.headlines'))}</h3><ul>{heads}</ul>"
-                     f"<h3>{html.escape(t('report.decision.caveats'))}</h3><ul>{caveats}</ul>"
-                     + "".join(parts))
-    return decision
+    return parts, made
+
+
+def page_one_html(decision: Decision, lang: str) -> str:
+    """The question, the answer, the structures compared, the cost basis, the limits box,
+    the page-1 charts, headlines and caveats."""
+    e = html.escape
+    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+
+    def items(lines: list[str], bold: bool = False) -> str:
+        return "".join(f"<li><b>{e(x)}</b></li>" if bold else f"<li>{e(x)}</li>"
+                       for x in lines)
+
+    out = [f"<p class=question>{e(decision.question)}</p>",
+           f"<h3>{e(t('report.decision.answer'))}</h3><ul class=answer>"
+           f"{items(decision.answer[:1], True)}{items(decision.answer[1:])}</ul>"]
+    out += [f"<p class=warn>{e(w)}</p>" for w in decision.warnings]
+    if decision.structures:
+        out.append(f"<h3>{e(t('report.money.structures_title'))}</h3>"
+                   f"<ul>{items(decision.structures)}</ul>")
+    if decision.cost_basis:
+        out.append(f"<p class=basis>{e(decision.cost_basis)}</p>")
+    out.append(f"<div class=limits><h3>{e(t('report.limits.title'))}</h3>"
+               f"<ul>{items(decision.limits)}</ul></div>")
+    if decision.money is not None:
+        out += [figure(c) for c in decision.charts]
+    out.append(f"<h3>{e(t('report.decision.headlines'))}</h3><ul>{items(decision.headlines)}"
+               "</ul>")
+    out.append(f"<h3>{e(t('report.decision.caveats'))}</h3><ul>{items(decision.caveats)}</ul>")
+    return "".join(out)
 
 
 def scaled(outcome: str, e: Any) -> Any:
@@ -174,73 +263,6 @@ def figure(chart: charts.Chart) -> str:
     e = html.escape
     return (f'<figure><img src="{chart.data_uri()}" alt="{e(chart.title)}"><figcaption>'
             f"{e(chart.caption)}</figcaption></figure>")
-
-
-# ---- trade-offs -----------------------------------------------------------------------
-
-def volunteer_hours(results: SweepResults, level: float) -> float:
-    """Standing volunteer-hours on call over the emergency: volunteers x wartime hours."""
-    from sim.scenario import load_scenario
-
-    base = results.manifest.get("base")
-    config = load_scenario(base if base and Path(base).is_file() else None,
-                           overrides=results.manifest.get("fixed") or {})
-    return float(level) / 1000.0 * config.population.n_residents * config.time.war_hours
-
-
-def tradeoff(results: SweepResults, outcome: str, out: Path, n_resamples: int = N_RESAMPLES,
-             seed: int = SEED) -> tuple[list[charts.Chart], str, pd.DataFrame | None]:
-    """The trade-off chart (effort against the main outcome, Pareto front) and, for the
-    volunteer team size, harm avoided per extra 1,000 volunteer-hours."""
-    lang = results.lang
-    t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
-    made: list[charts.Chart] = []
-    text = ""
-    policies = results.policies()
-    volunteers = VOLUNTEER_FACTOR in results.policy_factors
-    if (volunteers or EFFORT_OUTCOME in results.runs) and outcome != EFFORT_OUTCOME and \
-            len(policies) > 1:
-        if volunteers:  # the standing team's hours on call: what a larger team costs
-            k = results.policy_factors.index(VOLUNTEER_FACTOR)
-            xs = [Estimate(h, h, h, 0) for h in (volunteer_hours(results, p[k]) / 1000.0
-                                                  for p in policies)]
-            x_label = t("report.tradeoff.volunteer_hours")
-        else:  # the effort spent on needs
-            xs = [bootstrap_mean(results.runs_of(p)[EFFORT_OUTCOME].to_numpy(float),
-                                 n_resamples, seed=seed) for p in policies]
-            x_label = f"{oc.label(EFFORT_OUTCOME, lang)} ({oc.unit_text(EFFORT_OUTCOME, lang)})"
-        ys = [scaled(outcome, bootstrap_mean(results.runs_of(p)[outcome].to_numpy(float),
-                                             n_resamples, seed=seed)) for p in policies]
-        labels = [results.label(p) for p in policies]
-        front = charts.pareto_front(np.array([e.mean for e in xs]),
-                                    np.array([e.mean for e in ys]), oc.lower_is_better(outcome))
-        made.append(charts.tradeoff(
-            out, labels, xs, ys, oc.lower_is_better(outcome),
-            {"front": t("report.tradeoff.front"), "x": x_label,
-             "y": f"{oc.label(outcome, lang)} ({dc.unit_suffix(outcome, lang).strip()})",
-             "title": t("report.tradeoff.title", outcome=oc.words(outcome, lang)),
-             "caption": t("report.tradeoff.caption")}, results.n_per_policy(), lang))
-        text = t("report.tradeoff.front_is", policies=t("report.sep").join(
-            labels[i] for i in front))
-    frame = None
-    if VOLUNTEER_FACTOR in results.policy_factors and "total_harm" in results.runs:
-        levels = sorted(float(v) for v in results.manifest["factors"][VOLUNTEER_FACTOR])
-        harm = np.array([dc.per_emergency(results, VOLUNTEER_FACTOR, v, "total_harm").mean()
-                         for v in levels])
-        hours = np.array([volunteer_hours(results, v) for v in levels])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_k = (harm[:-1] - harm[1:]) / (np.diff(hours) / 1000.0)
-        x = np.array(levels[1:])
-        frame = pd.DataFrame({
-            t("report.ce.col_from"): levels[:-1], t("report.ce.col_to"): levels[1:],
-            t("report.ce.col_hours"): np.round(np.diff(hours), 0),
-            t("report.ce.col_avoided"): [dc.round_sig(v) for v in harm[:-1] - harm[1:]],
-            t("report.ce.col_per_k"): [dc.round_sig(v) for v in per_k]})
-        made.append(charts.cost_effectiveness(out, x, per_k, {
-            "x": t("report.level_axis." + VOLUNTEER_FACTOR),
-            "y": t("report.ce.y"), "title": t("report.ce.title"),
-            "caption": t("report.ce.caption")}))
-    return made, text, frame
 
 
 # ---- the map ------------------------------------------------------------------------------

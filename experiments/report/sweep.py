@@ -5,16 +5,17 @@ A *policy* is one combination of the sweep's list factors (``reporting.mechanism
 replication form the *pair key*: two policies' runs with the same key met the same
 emergency (common random numbers), so their difference is taken run by run.
 
-The baseline is a partial assignment such as ``{"reporting.mechanism": "hierarchical"}``:
-each policy is compared with the policy that has the baseline's values and its own values
-of every other factor, so ``direct`` under the siloed structure is compared with
-``hierarchical`` under the siloed structure.
+The baseline is one policy, a level of every list factor: the levels the sweep file's
+``baseline`` table and ``--baseline`` state, and for any factor neither names its first level
+(:func:`resolve_baseline`). Every policy is compared with that one policy, so two policies'
+changes are changes from the same street: ``integrated_party`` with 10 volunteers per 1,000
+and ``siloed`` with 10 are both compared with ``siloed`` with none.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,16 @@ class SweepResults:
         return i18n.text("report.sep", self.lang).join(parts) or i18n.text("report.all_runs",
                                                                             self.lang)
 
+    def holding(self, levels: dict[str, Any]) -> "SweepResults":
+        """The same results restricted to the runs with these factor levels (a stated
+        baseline level of a factor the planner does not choose: the street as it is)."""
+        if not levels:
+            return self
+        mask = np.ones(len(self.runs), dtype=bool)
+        for key, value in levels.items():
+            mask &= np.array([same(v, value) for v in self.runs[key]])
+        return replace(self, runs=self.runs[mask].reset_index(drop=True))
+
     def n_replications(self) -> int:
         """The fewest successful replications of any design point."""
         counts = self.runs.groupby("point").size()
@@ -117,6 +128,24 @@ def load_results(folder: Path) -> SweepResults:
                         partial)
 
 
+def sweep_setting(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The sweep's base configuration, flat (``{"time.target_response_min": 60.0, ...}``):
+    the resolved copy the manifest stores (base scenario and fixed values), else the base
+    scenario reloaded with the fixed values, else the model's defaults."""
+    from sim import Config
+    from sim.scenario import load_scenario
+
+    resolved = manifest.get("resolved_base")
+    if isinstance(resolved, dict) and resolved:
+        return {**Config().flat(), **resolved}
+    try:
+        base = manifest.get("base")
+        return load_scenario(base if base and Path(base).is_file() else None,
+                             overrides=manifest.get("fixed") or {}).flat()
+    except Exception:  # noqa: BLE001 - a moved or changed base file: the defaults
+        return Config().flat()
+
+
 def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:
     try:
         return tomllib.loads(manifest.get("sweep_text") or "")
@@ -125,21 +154,19 @@ def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
-                     ) -> tuple[dict[str, Any], str]:
-    """The baseline assignment and where it came from: ``"option"`` (``--baseline``),
-    ``"file"`` (the sweep file's ``baseline`` table), ``"default"`` (the first level of the
-    first list factor) or ``"none"`` (no list factors)."""
-    if given:
-        chosen, source = given, "option"
-    elif results.manifest.get("baseline") or sweep_file_data(results.manifest).get("baseline"):
-        chosen = results.manifest.get("baseline") or sweep_file_data(results.manifest)["baseline"]
-        source = "file"
-    elif results.policy_factors:
-        key = results.policy_factors[0]
-        chosen, source = {key: results.manifest["factors"][key][0]}, "default"
-    else:
-        return {}, "none"
-    for key, value in chosen.items():
+                     ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The baseline policy, one level of every list factor, and where each level came from:
+    ``"option"`` (``--baseline``), ``"file"`` (the sweep file's ``baseline`` table) or
+    ``"default"`` (the factor's first level: nothing states one).
+
+    ``--baseline`` sets the factors it names; the others keep the sweep file's level, else
+    their first. Every policy is compared with this one policy, so that two options' changes
+    are changes from the same street (not each from its own variant of the baseline)."""
+    filed = results.manifest.get("baseline") or sweep_file_data(results.manifest).get(
+        "baseline") or {}
+    stated = {**{k: (v, "file") for k, v in filed.items()},
+              **{k: (v, "option") for k, v in (given or {}).items()}}
+    for key, (value, _) in stated.items():
         if key not in results.policy_factors:
             raise ReportError(f"baseline {key}: not a list factor of this sweep; factors: "
                               f"{', '.join(results.policy_factors) or 'none'}")
@@ -147,7 +174,20 @@ def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
         if not any(same(value, v) for v in levels):
             raise ReportError(f"baseline {key}={value}: not a level of the sweep; levels: "
                               f"{', '.join(map(str, levels))}")
-    return dict(chosen), source
+    baseline: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in results.policy_factors:
+        levels = results.manifest["factors"][key]
+        value, source = stated.get(key, (levels[0], "default"))
+        baseline[key] = next(v for v in levels if same(v, value))
+        sources[key] = source
+    return baseline, sources
+
+
+def stated_baseline(baseline: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+    """The levels the sweep file or ``--baseline`` state (not the first levels that stand in
+    for the others)."""
+    return {k: v for k, v in baseline.items() if sources.get(k) != "default"}
 
 
 def baseline_of(results: SweepResults, policy: tuple, baseline: dict[str, Any]) -> tuple:
@@ -195,20 +235,25 @@ class Comparison:
     findings: list[Finding] = field(default_factory=list)
 
 
+def no_negative_zero(text: str) -> str:
+    """"-0", "-0.0" (a small negative number rounded) read as "0", "0.0"."""
+    return text[1:] if text[:1] in "-+" and float(text.replace(",", "")) == 0 else text
+
+
 def pct(x: float) -> str:
     """A share as a percentage: whole numbers from 10%, one decimal below."""
     v = 100 * x
-    return f"{v:.0f}" if abs(v) >= 9.95 else f"{v:.1f}"
+    return no_negative_zero(f"{v:.0f}" if abs(v) >= 9.95 else f"{v:.1f}")
 
 
 def signed_pct(x: float) -> str:
     text = pct(x)
-    return text if text.startswith("-") else "+" + text
+    return text if text.startswith("-") or float(text) == 0 else "+" + text
 
 
 def points(x: float) -> str:
-    """A difference of shares in percentage points, one decimal, signed."""
-    return f"{100 * x:+.1f}"
+    """A difference of shares in percentage points, one decimal, signed (zero unsigned)."""
+    return no_negative_zero(f"{100 * x:+.1f}")
 
 
 def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str,
@@ -232,7 +277,7 @@ def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str
     if share and clear:  # percentage points, unsigned: the verb says the direction
         sign = -1 if verb == "cuts" else 1
         ends = sorted((sign * low, sign * high))
-        numbers = dict(x=points(sign * d.diff)[1:], low=points(ends[0]).lstrip("+"),
+        numbers = dict(x=points(sign * d.diff).lstrip("+"), low=points(ends[0]).lstrip("+"),
                        high=points(ends[1]).lstrip("+"))
     elif share:
         numbers = dict(x=points(d.diff), low=points(low), high=points(high))

@@ -18,7 +18,7 @@ import pytest
 
 from experiments.cli.main import main
 from experiments.report.page import build_report
-from experiments import i18n
+from experiments import outcomes as oc
 from experiments.factors import value_text
 from experiments.report.sweep import ReportError
 from experiments.report.stats import SEED, bootstrap_mean, paired_difference
@@ -74,8 +74,9 @@ def test_sweep_report_builds_every_chart(sweep_report):
     for name in names:
         assert (out / f"{name}.png").stat().st_size > 1000
         assert (out / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    # the default baseline: the first level of the first factor
-    assert report.baseline == {"reporting.mechanism": "hierarchical"}
+    # the default baseline: the first level of every factor (the sweep states none)
+    assert report.baseline == {"reporting.mechanism": "hierarchical",
+                               "organization.structure": "siloed"}
 
 
 def expected_numbers(p: np.ndarray, b: np.ndarray, lower_is_better: bool,
@@ -105,13 +106,13 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
     runs = pd.read_parquet(folder / "runs.parquet")
     assert report.findings, "a 2 x 2 sweep compares direct with hierarchical reporting"
     html = report.path.read_text(encoding="utf-8")
-    for f in report.findings:
+    for f in report.findings:  # every policy against the one baseline policy
         mech, structure = f.policy
-        base_mech, base_structure = f.baseline
-        assert (base_mech, base_structure) == ("hierarchical", structure)
-        pick = runs[runs["organization.structure"] == structure]
-        p = pick[pick["reporting.mechanism"] == mech].sort_values("replication")
-        b = pick[pick["reporting.mechanism"] == "hierarchical"].sort_values("replication")
+        assert f.baseline == ("hierarchical", "siloed")
+        p = runs[(runs["organization.structure"] == structure) &
+                 (runs["reporting.mechanism"] == mech)].sort_values("replication")
+        b = runs[(runs["organization.structure"] == "siloed") &
+                 (runs["reporting.mechanism"] == "hierarchical")].sort_values("replication")
         assert list(p["seed"]) == list(b["seed"])  # common random numbers
         p, b = p[f.outcome].to_numpy(float), b[f.outcome].to_numpy(float)
         keep = np.isfinite(p) & np.isfinite(b)
@@ -120,7 +121,7 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
         # 6 replications: rough intervals, said so, and never "cuts" or "raises"
         assert "rough: only 6 pairs, fewer than 10" in f.text and " cuts " not in f.text
         assert ("percentage points" in f.text) == share
-        text = f.text.replace("95% CI", "").replace(i18n.text(f"report.what.{f.outcome}"), "")
+        text = f.text.replace("95% CI", "").replace(oc.words(f.outcome), "")
         text = text.split(" (rough")[0].replace("90th-percentile", "")
         stated = re.findall(r"[-+]?\d+(?:\.\d+)?", text)
         assert len(stated) == len(expected), f.text

@@ -20,10 +20,12 @@ import pytest
 
 from experiments import i18n
 from experiments.cli.main import main
-from experiments.report import charts, exports
+from experiments.report import charts
 from experiments import outcomes as oc
+from experiments.factors import value_text
 from experiments.report.page import build_report
 from experiments.report.stats import SEED
+from experiments.report.summary_pdf import SummaryPage, write_summary_pdf
 from sim.params import ConfigError
 
 N_RESAMPLES = 300
@@ -217,11 +219,14 @@ def html_unescape(text: str) -> str:
 def test_workbook_opens_with_pandas_and_holds_runs_summary_and_differences(knee_report):
     folder, _ = knee_report
     sheets = pd.read_excel(folder / "report" / "results.xlsx", sheet_name=None)
-    assert {"runs", "policy_summary", "paired_differences", "cost_effectiveness"} <= set(sheets)
+    contents = sheets["contents"]  # sheet -> table (and its CSV)
+    sheet_of = dict(zip(contents["table"], contents["sheet"]))
+    assert {"runs", "policy_summary", "paired_differences", "cost_effectiveness",
+            "options", "costs"} <= set(sheet_of)
     runs = pd.read_parquet(folder / "runs.parquet")
-    assert len(sheets["runs"]) == len(runs)
-    assert np.allclose(sheets["runs"]["total_harm"], runs["total_harm"])
-    assert len(sheets["policy_summary"]) == 3 * len(runs["point"].unique())
+    assert len(sheets[sheet_of["runs"]]) == len(runs)
+    assert np.allclose(sheets[sheet_of["runs"]]["total_harm"], runs["total_harm"])
+    assert len(sheets[sheet_of["policy_summary"]]) == 3 * len(runs["point"].unique())
 
 
 def pdf_pages(path: Path) -> int:
@@ -245,10 +250,13 @@ def test_trade_off_marks_the_pareto_front_and_cost_effectiveness(knee_report):
     assert charts.pareto_front(x, y, True) == [0, 1, 2]
     assert charts.pareto_front(x, -y, False) == [0, 1, 2]
     ce = pd.read_csv(folder / "report" / "tables" / "cost_effectiveness.csv")
-    # the first step (0 -> 5 volunteers) avoids far more harm per hour than any later one
-    per_k = ce.iloc[:, -1].to_numpy(float)
-    assert per_k[0] > 10 * max(per_k[1:])
-    names = {c.name for s in report.sections for c in s.charts}
+    # the first step (0 -> 5 volunteers) avoids far more harm per 10,000 yuan than any later
+    per_10k = ce["harm avoided per 10,000 yuan (person-hours)"].to_numpy(float)
+    assert per_10k[0] > 10 * max(per_10k[1:])
+    low = ce["per 10,000 yuan: 95% CI low"].to_numpy(float)
+    high = ce["per 10,000 yuan: 95% CI high"].to_numpy(float)
+    assert np.all(low <= per_10k) and np.all(per_10k <= high)  # each step has its interval
+    names = {c.name for c in report.decision.charts}  # on page 1, with the answer in money
     assert {"tradeoff", "cost_effectiveness"} <= names
 
 
@@ -284,8 +292,9 @@ def test_charts_render_chinese_without_missing_glyphs(tmp_path, caplog):
         warnings.simplefilter("always")
         chart = charts.ranking(tmp_path, "zh", "上报机制：各方案排序", "平均响应时间（分钟）",
                                labels, estimates, 1, 20, {"rough": "", "caption": "志愿者"})
-        exports.write_summary_pdf(tmp_path / "s.pdf", "情景实验报告", "社区干部如何上报？",
-                                  ["建议：直报"], [chart], ["网格党组织"], "zh")
+        write_summary_pdf(tmp_path / "s.pdf", SummaryPage(
+            "情景实验报告", "社区干部如何上报？", ["建议：直报"], charts=[chart],
+            caveats=["网格党组织"]), "zh")
     messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
     assert not [m for m in messages if "Glyph" in m or "missing" in m], messages
     assert "上报机制" in chart.svg.read_text(encoding="utf-8")  # text kept as text in SVG
@@ -381,3 +390,32 @@ def test_sweep_file_question_and_decision_are_checked(tmp_path):
     path.write_text('question = 3\n' + body)
     with pytest.raises(ConfigError, match="question"):
         load_sweep(path)
+
+
+def test_a_stated_structure_is_the_street_the_team_size_is_decided_for(tmp_path, capsys):
+    """The volunteer sweep decides the team size only; ``--baseline
+    organization.structure=siloed`` makes the decision for a siloed street (the rankings use
+    its runs only), and every finding compares with 0 volunteers under the siloed structure."""
+    folder = synthetic_sweep(tmp_path, FACTORS, replications=12)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    default = build_report(folder, outcomes=["mean_response_min"], n_resamples=N_RESAMPLES)
+    assert default.baseline == {TEAM: 0, STRUCTURE: "siloed"}
+    assert {f.baseline for f in default.findings} == {(0, "siloed")}
+    assert default.decision.held == {}
+    averaged = {row.level: row.estimate.mean for row in default.decision.rankings[0].rows}
+    assert averaged[10] == pytest.approx(runs[runs[TEAM] == 10]["mean_response_min"].mean())
+    for structure in ("siloed", "integrated_party"):
+        report = build_report(folder, baseline={STRUCTURE: structure},
+                              outcomes=["mean_response_min"], n_resamples=N_RESAMPLES)
+        assert report.decision.held == {STRUCTURE: structure}
+        assert report.baseline == {TEAM: 0, STRUCTURE: structure}  # the file's team level
+        pick = runs[runs[STRUCTURE] == structure]
+        for row in report.decision.rankings[0].rows:
+            assert row.estimate.mean == pytest.approx(
+                pick[pick[TEAM] == row.level]["mean_response_min"].mean())
+        assert any(value_text(STRUCTURE, structure) in c and "street as it is" in c
+                   for c in report.decision.caveats)
+    assert main(["report", str(folder), "--baseline", "organization.structure=siloed",
+                 "--quiet", "--resamples", "200", "--outcomes", "mean_response_min"]) == 0
+    assert "organization.structure = siloed (--baseline)" in (
+        folder / "report" / "index.html").read_text(encoding="utf-8")
