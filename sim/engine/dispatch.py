@@ -219,7 +219,7 @@ def decide(N, R, W, Q, P, t, i):
         Q.counts[Count.INBOX] += 1
         return
     if not assign(N, R, W, Q, P, i, t, -1):
-        add_pending(N, Q, P, c, i)
+        add_pending(N, Q, P, c, i, t)
 
 
 @jit
@@ -246,7 +246,7 @@ def escalation_arrives(N, R, W, Q, P, t, i):
         return
     N.reported[i] = t
     if not assign(N, R, W, Q, P, i, t, -1):
-        add_pending(N, Q, P, W.grid_community[N.grid[i]], i)
+        add_pending(N, Q, P, W.grid_community[N.grid[i]], i, t)
 
 
 @jit
@@ -267,7 +267,7 @@ def decide_batch(N, R, W, Q, P, t):
     for j in range(k):
         i = ids[j]
         if N.state[i] == REPORTED and not assign(N, R, W, Q, P, i, t, -1):
-            add_pending(N, Q, P, W.grid_community[N.grid[i]], i)
+            add_pending(N, Q, P, W.grid_community[N.grid[i]], i, t)
 
 
 # --- waiting lists ----------------------------------------------------------------------------
@@ -280,17 +280,21 @@ def _append(Q, rows, counts, c, i):
 
 
 @jit
-def add_pending(N, Q, P, c, i):
-    """Need i waits for a free responder; the community's bounds of weight and urgency."""
+def add_pending(N, Q, P, c, i, t):
+    """Need i waits for a free responder: the community's bounds of weight and priority."""
     _append(Q, Q.pending, Q.pending_n, c, i)
+    Q.pending_pmax[c] = max(_pending_bound(Q, P, c, t), priority(N, P, i, t))
+    Q.pending_time[c] = t
     Q.pending_wmax[c] = max(Q.pending_wmax[c], N.weight[i])
-    Q.pending_amax[c] = max(Q.pending_amax[c], _urgency_at_zero(N, P, i))
 
 
 @jit
-def _urgency_at_zero(N, P, i):
-    """severity0 - deterioration x created: priority = weight x min(1, this + rate x t)."""
-    return N.severity0[i] - P[Par.DETERIORATION] * N.created[i] / 60.0
+def _pending_bound(Q, P, c, t):
+    """An upper bound of the priority of community c's pending needs at minute t: their
+    maximum when last known, grown since as fast as severity deteriorates, at most their
+    largest weight (priority: severity capped at 1, times the weight)."""
+    grown = Q.pending_wmax[c] * P[Par.DETERIORATION] * max(t - Q.pending_time[c], 0.0) / 60.0
+    return min(Q.pending_wmax[c], Q.pending_pmax[c] + grown)
 
 
 @jit
@@ -348,29 +352,27 @@ def _scan_pending(N, R, W, Q, P, t, r, c, best, best_score):
                              best_score)
     n = _compact(N, Q.pending, c, Q.pending_n[c], REPORTED)
     Q.pending_n[c] = n
-    wmax, amax = 0.0, -np.inf
+    wmax = pmax = 0.0
     for j in range(n):
         i = Q.pending[c, j]
         if _waiting(N, i, REPORTED):
             wmax = max(wmax, N.weight[i])
-            amax = max(amax, _urgency_at_zero(N, P, i))
-    Q.pending_wmax[c], Q.pending_amax[c] = wmax, amax
+            pmax = max(pmax, priority(N, P, i, t))
+    Q.pending_wmax[c], Q.pending_pmax[c], Q.pending_time[c] = wmax, pmax, t
     return best, best_score
 
 
 @jit
 def _pending_anywhere(N, R, W, Q, P, t, r, best, best_score):
     """The best pending need of any community for a responder who may go anywhere: the
-    communities in order of an upper bound of what they hold (most urgent weight and
-    severity, least travel), until none can beat the best found."""
-    x = P[Par.DETERIORATION] * t / 60.0
+    communities in order of an upper bound of what they hold (``_pending_bound``, less the
+    fewest minutes to them), until none can beat the best found."""
     u = P[Par.URGENCY_PER_TRAVEL]
     n_comm = len(Q.pending_n)
     for c in range(n_comm):
         Q.mark[c] = Q.pending_n[c] == 0
         if not Q.mark[c]:
-            Q.bound[c] = Q.pending_wmax[c] * min(1.0, Q.pending_amax[c] + x) - \
-                u * W.node_comm_min[R.node[r], c]
+            Q.bound[c] = _pending_bound(Q, P, c, t) - u * W.node_comm_min[R.node[r], c]
     while True:
         top = -1
         for c in range(n_comm):

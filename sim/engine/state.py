@@ -118,8 +118,9 @@ class Loop(NamedTuple):
     urgency: np.ndarray
     pending: np.ndarray  # reported needs no one could be sent to yet, by community
     pending_n: np.ndarray
-    pending_wmax: np.ndarray  # upper bounds of their harm weights ...
-    pending_amax: np.ndarray  # ... and of severity0 - deterioration x created
+    pending_wmax: np.ndarray  # upper bounds of their harm weights, and of their priority ...
+    pending_pmax: np.ndarray  # ... at pending_time (it grows with deterioration after)
+    pending_time: np.ndarray
     local: np.ndarray  # grid autonomy: needs the community could not meet, by community
     local_n: np.ndarray
     overdue: np.ndarray  # needs waiting past the local wait, by community
@@ -168,7 +169,7 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
              counts=np.zeros(len(Count), ints), sums=np.zeros(len(Sum)),
              inbox=np.zeros(width, ints), batch=np.zeros(width, ints), urgency=np.zeros(width),
              pending=np.zeros((c, width), ints), pending_n=np.zeros(c, ints),
-             pending_wmax=np.zeros(c), pending_amax=np.full(c, -np.inf),
+             pending_wmax=np.zeros(c), pending_pmax=np.zeros(c), pending_time=np.zeros(c),
              local=np.zeros((c, width), ints), local_n=np.zeros(c, ints),
              overdue=np.zeros((c, width), ints), overdue_n=np.zeros(c, ints),
              seen_head=np.full(c, -1, ints), seen_tail=np.full(c, -1, ints),

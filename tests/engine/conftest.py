@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 
-from sim import Config, GrassrootsModel  # noqa: E402
-from sim.engine.state import make_loop  # noqa: E402
+from sim import Config, GrassrootsModel
+from sim.engine.state import make_loop
 
 QUIET = {"time.peace_days": 0, "time.war_hours": 24.0, "flood.enabled": False,
          "population.n_residents": 2000, "population.residents_per_grid": 1000,

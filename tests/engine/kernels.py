@@ -54,8 +54,8 @@ def pick(N, R, W, Q, P, S, t, r):
 
 
 @entry
-def add_pending(N, Q, P, c, i):
-    dispatch.add_pending(N, Q, P, c, i)
+def add_pending(N, Q, P, c, i, t):
+    dispatch.add_pending(N, Q, P, c, i, t)
 
 
 @entry

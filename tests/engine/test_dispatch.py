@@ -103,7 +103,7 @@ def test_of_equally_urgent_waiting_needs_the_oldest_is_taken(listed):
     c = int(m.township.grid_community[g])
     for i in ((old, new) if listed == "oldest first" else (new, old)):
         eng.N.state[i] = REPORTED
-        kernels.add_pending(eng.N, eng.Q, eng.P, c, i)
+        kernels.add_pending(eng.N, eng.Q, eng.P, c, i, 0.0)
     ro.active_from[r], ro.status[r], ro.node[r] = 0.0, IDLE, g
     kernels.pick(eng.N, eng.R, eng.W, eng.Q, eng.P, eng.S, 0.0, r)
     assert ro.need[r] == old
@@ -122,7 +122,8 @@ def test_a_more_urgent_need_is_taken_before_a_nearer_one():
     ro.status[r] = TRAVELLING  # busy while the needs are reported
     for i in (near_need, far_need):
         eng.N.state[i] = REPORTED
-        kernels.add_pending(eng.N, eng.Q, eng.P, int(tw.grid_community[eng.N.grid[i]]), i)
+        kernels.add_pending(eng.N, eng.Q, eng.P, int(tw.grid_community[eng.N.grid[i]]), i,
+                            0.0)
     ro.status[r] = IDLE
     kernels.pick(eng.N, eng.R, eng.W, eng.Q, eng.P, eng.S, 0.0, r)
     assert ro.need[r] == far_need
