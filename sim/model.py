@@ -281,8 +281,7 @@ class GrassrootsModel(mesa.Model):
         initiative = resp.initiative_base + (1 - resp.initiative_base) * \
             org.fault_tolerance_initiative_gain * org.fault_tolerance
         ro.initiative[:] = np.where(members & ro.is_cadre, initiative, 0.0)
-        self.roster = ro = call_up(ro, members, tw.node_community,
-                                   redeployable=org.dynamic_redeployment,
+        self.roster = ro = call_up(ro, members, redeployable=org.dynamic_redeployment,
                                    coordinated=cfg.volunteers.coordinated)
         self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
                              start_min=0.0, residents_in=self.residents_in)

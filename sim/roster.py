@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .codes import IDLE, ORGAN_CADRE, RESTING, TOWNSHIP_CADRE, VOLUNTEER
+from .codes import IDLE, ORGAN_CADRE, RESTING, TOWNSHIP_CADRE, VOLUNTEER, Skill
 
 TRAITS = {"role": np.int64, "community": np.int64, "home_node": np.int64, "skill": np.int64,
           "skill_level": float, "line": np.int64, "professional": np.bool_,
@@ -54,7 +54,7 @@ class Roster(NamedTuple):
     comm_idx: np.ndarray
     disp_ptr: np.ndarray  # dispatchable responders by community
     disp_idx: np.ndarray
-    any_head: np.ndarray  # idle anywhere-responders by the community they are in
+    any_head: np.ndarray  # idle anywhere-responders by the community they are in and skill
     any_next: np.ndarray
     any_prev: np.ndarray
     any_bucket: np.ndarray
@@ -85,16 +85,16 @@ def make_roster(traits: dict[str, list], n_communities: int) -> Roster:
                   shift_min=np.zeros(n), served=zeros.copy(), served_since_eval=zeros.copy(),
                   cadre_ptr=ptr, cadre_idx=empty, fixed_ptr=ptr, fixed_idx=empty,
                   comm_ptr=ptr, comm_idx=empty, disp_ptr=ptr, disp_idx=empty,
-                  any_head=np.full(n_communities, -1, dtype=np.int64), any_next=zeros - 1,
+                  any_head=np.full((n_communities, len(Skill)), -1, dtype=np.int64),
+                  any_next=zeros - 1,
                   any_prev=zeros - 1, any_bucket=zeros - 1)
 
 
-def call_up(ro: Roster, members: np.ndarray, node_community: np.ndarray, *,
-            redeployable: bool, coordinated: bool) -> Roster:
+def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool,
+            coordinated: bool) -> Roster:
     """The roster ready for dispatch with `members` (a mask) on it: who may go anywhere
     (redeployable township cadres, coordinated volunteers), who directs themselves
-    (uncoordinated volunteers), the index lists, and the idle anywhere-responders in the
-    lists of the communities they are in."""
+    (uncoordinated volunteers) and the index lists."""
     ro.on_roster[:] = members
     ro.anywhere[:] = members & (((ro.role == TOWNSHIP_CADRE) & redeployable) |
                                 ((ro.role == VOLUNTEER) & coordinated))
@@ -113,12 +113,6 @@ def call_up(ro: Roster, members: np.ndarray, node_community: np.ndarray, *,
          "disp_ptr", "disp_idx"),
         (*lists(members & ro.is_cadre), *lists(ro.dispatchable & ~ro.anywhere),
          *lists(members), *lists(ro.dispatchable)))))
-    ro.any_head[:] = -1
+    ro.any_head[:] = -1  # the engine fills these lists (sim/engine/dispatch.py)
     ro.any_bucket[:] = -1
-    for r in np.flatnonzero(ro.anywhere & (ro.status == IDLE))[::-1]:
-        c = node_community[ro.node[r]]
-        ro.any_next[r], ro.any_prev[r], ro.any_bucket[r] = ro.any_head[c], -1, c
-        if ro.any_head[c] >= 0:
-            ro.any_prev[ro.any_head[c]] = r
-        ro.any_head[c] = r
     return ro

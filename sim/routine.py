@@ -72,7 +72,7 @@ class RoutineWork:
                    "professional", "first_secretary")}
         tw = model.township
         roster = call_up(make_roster(traits, tw.n_communities),
-                         np.ones(len(self.staff), bool), tw.node_community,
+                         np.ones(len(self.staff), bool),
                          redeployable=cfg.organization.dynamic_redeployment, coordinated=True)
         needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
                           cfg.response.effort_distribution == "exponential",

@@ -105,8 +105,30 @@ class Township:
         return csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
 
     def _shortest_paths(self, sources: np.ndarray | None = None) -> np.ndarray:
+        """Minutes from each of `sources` (default: every node) to every node. A dead end
+        (an office, shelter or unit on its one access road) is on no other node's path:
+        paths are computed among the rest, then extended along the access roads."""
         self.n_path_updates += 1
-        return dijkstra(self._matrix(), directed=False, indices=sources)
+        g, n = self.graph, self.n_nodes
+        leaf = np.array([g.degree(v) == 1 and g.nodes[v]["kind"] != GRID for v in range(n)])
+        leaves, core = np.flatnonzero(leaf), np.flatnonzero(~leaf)
+        host = np.array([next(iter(g[v])) for v in leaves], dtype=np.int64)
+        access = np.array([g.edges[v, h]["minutes"] for v, h in zip(leaves, host)])
+        sources = np.arange(n) if sources is None else np.asarray(sources)
+        position = np.full(n, -1)
+        position[core] = np.arange(len(core))
+        via = sources.copy()  # a dead end's paths start at its host
+        add = np.zeros(len(sources))
+        is_leaf = leaf[sources]
+        leaf_index = np.searchsorted(leaves, sources[is_leaf])
+        via[is_leaf], add[is_leaf] = host[leaf_index], access[leaf_index]
+        starts, back = np.unique(position[via], return_inverse=True)
+        matrix = self._matrix()[core][:, core]
+        out = np.empty((len(sources), n))
+        out[:, core] = dijkstra(matrix, directed=False, indices=starts)[back] + add[:, None]
+        out[:, leaves] = out[:, host] + access
+        out[np.flatnonzero(is_leaf), sources[is_leaf]] = 0.0
+        return out
 
     def _nearest_communities(self) -> None:
         """From each node, the fewest minutes to any node of each community; each grid's

@@ -24,6 +24,7 @@ from ..registry import mechanism
 from ..roster import Roster
 from . import step
 from .chain import handlers
+from .dispatch import fill_buckets
 from .heap import push, push_many
 from .state import Count, Loop, Par, Place, Sum, grown, make_loop, needs_room, office_rows
 
@@ -91,6 +92,7 @@ class Engine:
                            self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm))
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
+        call(fill_buckets, roster, place)
         self.P = self._params(cfg, start_min, peace, patrol_per_hour, resident_factor)
         self._no_series = np.zeros((1, len(step.SERIES)))
         if self.mechanism.batch_before_command:  # joint meetings until the command convenes

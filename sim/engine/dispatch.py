@@ -18,7 +18,7 @@ import numpy as np
 
 from ..codes import (ARRIVE, DETECTED, DISPATCHED, ESCALATE, ESCALATION_ARRIVES, GENERAL, IDLE,
                      NONE, REPORTED, SEND, TRAVELLING)
-from ..jit import jit
+from ..jit import entry, jit
 from ..needs import set_state
 from ..rng import index, random
 from .chain import admit, escalation_office, news_minutes, office_row, route
@@ -49,11 +49,11 @@ def priority(N, P, i, t):
 
 @jit
 def bucket_add(R, W, r):
-    c = W.node_community[R.node[r]]
-    R.any_bucket[r], R.any_prev[r], R.any_next[r] = c, -1, R.any_head[c]
-    if R.any_head[c] >= 0:
-        R.any_prev[R.any_head[c]] = r
-    R.any_head[c] = r
+    c, s = W.node_community[R.node[r]], R.skill[r]
+    R.any_bucket[r], R.any_prev[r], R.any_next[r] = c, -1, R.any_head[c, s]
+    if R.any_head[c, s] >= 0:
+        R.any_prev[R.any_head[c, s]] = r
+    R.any_head[c, s] = r
 
 
 @jit
@@ -65,10 +65,18 @@ def bucket_remove(R, r):
     if before >= 0:
         R.any_next[before] = after
     else:
-        R.any_head[c] = after
+        R.any_head[c, R.skill[r]] = after
     if after >= 0:
         R.any_prev[after] = before
     R.any_bucket[r] = -1
+
+
+@entry
+def fill_buckets(R, W):
+    """The idle responders who may go anywhere, in the lists of where they are."""
+    for r in range(len(R.role) - 1, -1, -1):
+        if R.anywhere[r] and R.status[r] == IDLE and R.any_bucket[r] < 0:
+            bucket_add(R, W, r)
 
 
 @jit
@@ -125,7 +133,11 @@ def _consider(N, R, W, P, r, g, skill, extra, line, t, local, best, best_score):
 def send_best(N, R, W, Q, P, i, t, ptr, idx, local, anywhere):
     """Send the responder who arrives soonest at need i among the idle, active ones of
     idx[ptr[c]:ptr[c + 1]] (c: the need's community) and, with `anywhere`, those who may go
-    anywhere; `local` >= 0: only responders now in that community. False if none can go."""
+    anywhere; `local` >= 0: only responders now in that community. False if none can go.
+
+    Those who may go anywhere are searched community by community, nearest first, until
+    no one there can arrive sooner: first those of the need's skill, then (counting the
+    mismatch's extra effort) the others."""
     g = N.grid[i]
     c = W.grid_community[g]
     line = line_of(N, W, Q, P, i)
@@ -135,21 +147,38 @@ def send_best(N, R, W, Q, P, i, t, ptr, idx, local, anywhere):
     for k in range(ptr[c], ptr[c + 1]):
         best, best_score = _consider(N, R, W, P, idx[k], g, skill, extra, line, t, local,
                                      best, best_score)
-    for k in range(len(W.cohesion) if anywhere else 0):
-        c2 = local if local >= 0 else W.comm_order[g, k]
-        if best >= 0 and W.node_comm_min[g, c2] > best_score:
-            break  # no one there can arrive sooner
-        r = R.any_head[c2]
-        while r >= 0:
-            best, best_score = _consider(N, R, W, P, r, g, skill, extra, line, t, local, best,
-                                         best_score)
-            r = R.any_next[r]
-        if local >= 0:
-            break
+    if anywhere:
+        for matched in (True, False):
+            if skill == GENERAL and not matched:
+                break  # every skill meets a general need: one search
+            best, best_score = _search(N, R, W, P, g, skill, extra, line, t, local, matched,
+                                       best, best_score)
     if best < 0:
         return False
     dispatch(N, R, W, Q, P, best, i, t)
     return True
+
+
+@jit
+def _search(N, R, W, P, g, skill, extra, line, t, local, matched, best, best_score):
+    """The idle anywhere-responders of the need's skill (`matched`; every skill for a
+    general need) or of the other skills, nearest communities first."""
+    add = 0.0 if matched else extra
+    for k in range(len(W.cohesion)):
+        c2 = local if local >= 0 else W.comm_order[g, k]
+        if best >= 0 and W.node_comm_min[g, c2] + add > best_score:
+            break  # no one there can arrive sooner
+        for s in range(R.any_head.shape[1]):
+            if (s == skill) != matched and skill != GENERAL:
+                continue
+            r = R.any_head[c2, s]
+            while r >= 0:
+                best, best_score = _consider(N, R, W, P, r, g, skill, extra, line, t, local,
+                                             best, best_score)
+                r = R.any_next[r]
+        if local >= 0:
+            break
+    return best, best_score
 
 
 @jit

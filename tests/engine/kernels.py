@@ -107,3 +107,13 @@ def service_min(N, R, W, P, r, i):
 @entry
 def sites(N, W, Q, P, S, t):
     service.incident_sites(N, W, Q, P, S, t)
+
+
+@entry
+def bucket_add(R, W, r):
+    dispatch.bucket_add(R, W, r)
+
+
+@entry
+def bucket_remove(R, r):
+    dispatch.bucket_remove(R, r)

@@ -58,12 +58,11 @@ def volunteers_at_one_node(m, k=2):
 def test_of_equally_near_responders_the_lowest_index_goes(first_seen):
     m = war_model()
     (low, high), node = volunteers_at_one_node(m)
-    ro, c = m.roster, int(m.township.node_community[node])
-    order = (low, high) if first_seen == "lower" else (high, low)
-    ro.any_head[c] = order[0]  # the waiting list of the community, in this order
-    ro.any_next[order[0]], ro.any_prev[order[0]] = order[1], -1
-    ro.any_next[order[1]], ro.any_prev[order[1]] = -1, order[0]
-    ro.any_bucket[[low, high]] = c
+    ro = m.roster
+    for r in (low, high):
+        kernels.bucket_remove(ro, r)
+    for r in ((high, low) if first_seen == "lower" else (low, high)):  # the last added is
+        kernels.bucket_add(ro, m.place, r)                             # seen first
     i = place_need(m, grid=0)
     eng = m.engine
     assert kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 0.0, -1)
@@ -186,12 +185,11 @@ def test_nearest_first_search_finds_what_a_scan_of_everyone_finds(seed, busy, mo
     rng = np.random.default_rng(seed)
     for r in np.flatnonzero(ro.on_roster):
         if rng.random() < moved and ro.anywhere[r]:  # idle somewhere else
-            c_old = ro.any_bucket[r]
-            kernels_remove(ro, r, c_old)
+            kernels.bucket_remove(ro, r)
             ro.node[r] = int(rng.integers(tw.n_nodes))
-            kernels_add(ro, tw, r)
+            kernels.bucket_add(ro, m.place, r)
         if rng.random() < busy:
-            kernels_remove(ro, r, ro.any_bucket[r])
+            kernels.bucket_remove(ro, r)
             ro.status[r] = TRAVELLING
     g = int(rng.integers(tw.n_grids))
     i = kernels.need(eng.N, 0.0, g, need_code(kind), int(m.residents.grid_start[g]), 0.5,
@@ -210,23 +208,3 @@ def test_nearest_first_search_finds_what_a_scan_of_everyone_finds(seed, busy, mo
     if sent:
         assert ro.need[expected] == i
 
-
-def kernels_remove(ro, r, c):
-    if c < 0:
-        return
-    after, before = ro.any_next[r], ro.any_prev[r]
-    if before >= 0:
-        ro.any_next[before] = after
-    else:
-        ro.any_head[c] = after
-    if after >= 0:
-        ro.any_prev[after] = before
-    ro.any_bucket[r] = -1
-
-
-def kernels_add(ro, tw, r):
-    c = int(tw.node_community[ro.node[r]])
-    ro.any_bucket[r], ro.any_prev[r], ro.any_next[r] = c, -1, ro.any_head[c]
-    if ro.any_head[c] >= 0:
-        ro.any_prev[ro.any_head[c]] = r
-    ro.any_head[c] = r
