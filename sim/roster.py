@@ -55,6 +55,7 @@ class Roster(NamedTuple):
     disp_ptr: np.ndarray  # dispatchable responders by community
     disp_idx: np.ndarray
     any_head: np.ndarray  # idle anywhere-responders by the community they are in and skill
+    any_count: np.ndarray  # how many there are of each skill
     any_next: np.ndarray
     any_prev: np.ndarray
     any_bucket: np.ndarray
@@ -86,7 +87,7 @@ def make_roster(traits: dict[str, list], n_communities: int) -> Roster:
                   cadre_ptr=ptr, cadre_idx=empty, fixed_ptr=ptr, fixed_idx=empty,
                   comm_ptr=ptr, comm_idx=empty, disp_ptr=ptr, disp_idx=empty,
                   any_head=np.full((n_communities, len(Skill)), -1, dtype=np.int64),
-                  any_next=zeros - 1,
+                  any_count=np.zeros(len(Skill), dtype=np.int64), any_next=zeros - 1,
                   any_prev=zeros - 1, any_bucket=zeros - 1)
 
 
@@ -115,4 +116,5 @@ def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool,
          *lists(members), *lists(ro.dispatchable)))))
     ro.any_head[:] = -1  # the engine fills these lists (sim/engine/dispatch.py)
     ro.any_bucket[:] = -1
+    ro.any_count[:] = 0
     return ro

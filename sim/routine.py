@@ -74,9 +74,10 @@ class RoutineWork:
         roster = call_up(make_roster(traits, tw.n_communities),
                          np.ones(len(self.staff), bool),
                          redeployable=cfg.organization.dynamic_redeployment, coordinated=True)
+        expected = p.cases_per_1000_per_day * model.residents.n / 1000 * cfg.time.peace_days
         needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
                           cfg.response.effort_distribution == "exponential",
-                          cfg.response.vulnerable_harm_factor)
+                          cfg.response.vulnerable_harm_factor, capacity=256 + int(1.2 * expected))
         # Its own residents' need states: routine cases leave the emergency's untouched.
         residents = model.residents._replace(
             need_state=np.zeros_like(model.residents.need_state),
@@ -90,8 +91,9 @@ class RoutineWork:
         for gpo in model.grid_party_orgs:  # grid party members who take cases at the grid
             q.party_free[gpo.grid] = binomial(self.engine.S, gpo.members,
                                               p.party_service_share)
-        self.book = CaseBook(np.zeros(256), np.zeros(256, bool), np.zeros(256, bool),
-                             np.zeros(256, np.int64), np.zeros(1, np.int64))
+        cap = len(needs.state)
+        self.book = CaseBook(np.zeros(cap), np.zeros(cap, bool), np.zeros(cap, bool),
+                             np.zeros(cap, np.int64), np.zeros(1, np.int64))
         self.values = np.array([p.cases_per_1000_per_day * model.residents.n / 1000.0,
                                 min(p.raised_from_hour, p.raised_until_hour),
                                 max(p.raised_from_hour, p.raised_until_hour), p.effort_min,

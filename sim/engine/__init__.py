@@ -41,6 +41,8 @@ def siloed_lines(config: Config, ro: Roster, needs: NeedTable, n_communities: in
     the owning line where some responder who may serve the community belongs to it, else
     any line (-1: whoever of the community is there), so that no need is left without
     anyone allowed to meet it."""
+    if config.organization.structure != Structure.SILOED:
+        return np.full((n_communities, 1), -1, dtype=np.int64)  # no lines to keep apart
     n_lines = max(int(needs.type_line.max(initial=0)), int(ro.line.max(initial=0)),
                   config.organization.siloed_lines - 1, 0) + 1
     table = np.full((n_communities, n_lines), -1, dtype=np.int64)

@@ -54,6 +54,7 @@ def bucket_add(R, W, r):
     if R.any_head[c, s] >= 0:
         R.any_prev[R.any_head[c, s]] = r
     R.any_head[c, s] = r
+    R.any_count[s] += 1
 
 
 @jit
@@ -69,6 +70,7 @@ def bucket_remove(R, r):
     if after >= 0:
         R.any_prev[after] = before
     R.any_bucket[r] = -1
+    R.any_count[R.skill[r]] -= 1
 
 
 @entry
@@ -164,7 +166,11 @@ def _search(N, R, W, P, g, skill, extra, line, t, local, matched, best, best_sco
     """The idle anywhere-responders of the need's skill (`matched`; every skill for a
     general need) or of the other skills, nearest communities first."""
     add = 0.0 if matched else extra
-    for k in range(len(W.cohesion)):
+    left = 0  # idle ones of the skills searched not yet seen: none left, no need to go on
+    for s in range(R.any_head.shape[1]):
+        if (s == skill) == matched or skill == GENERAL:
+            left += R.any_count[s]
+    for k in range(len(W.cohesion) if left > 0 else 0):
         c2 = local if local >= 0 else W.comm_order[g, k]
         if best >= 0 and W.node_comm_min[g, c2] + add > best_score:
             break  # no one there can arrive sooner
@@ -176,7 +182,8 @@ def _search(N, R, W, P, g, skill, extra, line, t, local, matched, best, best_sco
                 best, best_score = _consider(N, R, W, P, r, g, skill, extra, line, t, local,
                                              best, best_score)
                 r = R.any_next[r]
-        if local >= 0:
+                left -= 1
+        if local >= 0 or left <= 0:
             break
     return best, best_score
 
@@ -394,23 +401,22 @@ def _scan_pending(N, R, W, Q, P, t, r, c, best, best_score):
 @jit
 def _pending_anywhere(N, R, W, Q, P, t, r, best, best_score):
     """The best pending need of any community for a responder who may go anywhere: the
-    communities in order of an upper bound of what they hold (``_pending_bound``, less the
-    fewest minutes to them), until none can beat the best found."""
+    community with the highest upper bound of what it holds (``_pending_bound``, less the
+    fewest minutes to it) first, then every other whose bound can still beat the best."""
     u = P[Par.URGENCY_PER_TRAVEL]
-    n_comm = len(Q.pending_n)
-    for c in range(n_comm):
-        Q.mark[c] = Q.pending_n[c] == 0
-        if not Q.mark[c]:
+    top = -1
+    for c in range(len(Q.pending_n)):
+        if Q.pending_n[c] > 0:
             Q.bound[c] = _pending_bound(Q, P, c, t) - u * W.node_comm_min[R.node[r], c]
-    while True:
-        top = -1
-        for c in range(n_comm):
-            if not Q.mark[c] and (top < 0 or Q.bound[c] > Q.bound[top]):
+            if top < 0 or Q.bound[c] > Q.bound[top]:
                 top = c
-        if top < 0 or (best >= 0 and Q.bound[top] < best_score):
-            return best, best_score
-        Q.mark[top] = True
-        best, best_score = _scan_pending(N, R, W, Q, P, t, r, top, best, best_score)
+    if top < 0:
+        return best, best_score
+    best, best_score = _scan_pending(N, R, W, Q, P, t, r, top, best, best_score)
+    for c in range(len(Q.pending_n)):
+        if c != top and Q.pending_n[c] > 0 and (best < 0 or Q.bound[c] >= best_score):
+            best, best_score = _scan_pending(N, R, W, Q, P, t, r, c, best, best_score)
+    return best, best_score
 
 
 @jit

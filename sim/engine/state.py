@@ -141,7 +141,6 @@ class Loop(NamedTuple):
     route: np.ndarray  # offices a report passes, before / after the command convenes
     lines: np.ndarray  # siloed: the line that takes each owning line's needs, by community
     bound: np.ndarray  # scratch per community
-    mark: np.ndarray
 
 
 def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
@@ -180,7 +179,7 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
              office_free=office_free, office_n=np.array(handlers, dtype=ints),
              office_delay=np.array(delays, dtype=float),
              level_delay=np.array([level_delay[o] for o in Office], dtype=float),
-             route=routes, lines=lines, bound=np.zeros(c), mark=np.zeros(c, np.bool_))
+             route=routes, lines=lines, bound=np.zeros(c))
     q.sums[Sum.NOW] = -np.inf
     return q
 
