@@ -3,9 +3,8 @@
 The terms that grow fastest are the all-pairs travel-minute matrix of the township's network
 (``Township.travel``: nodes x nodes float64, from ``scipy.sparse.csgraph.dijkstra``) and, for
 the ``random_geometric`` layout, the grids x communities distance arrays of the clustering
-(``township._communities``). A flood keeps up to three travel matrices alive at once: the
-dry one (restored when the water recedes), the one flooded at onset, and the one being
-computed at the peak when roads are cut. The rest grows linearly: resident arrays, need
+(``township._communities``). A flood keeps two travel matrices: the dry one (restored when
+the water recedes) and the flooded one, updated in place a few hundred rows at a time. The rest grows linearly: resident arrays, need
 records, agents and the networkx graph, with constants measured with ``tracemalloc`` (see
 ``tests/test_inputs.py``, which checks the estimate against measured runs).
 
@@ -69,7 +68,7 @@ def estimate(config: Config) -> Footprint:
     communities = _communities(grids, pop.grids_per_community, space.layout)
     nodes = grids + communities * (1 + space.shelters_per_community
                                    + space.colocated_units_per_community) + 1
-    matrices = 3 if config.flood.enabled else 1
+    matrices = 2 if config.flood.enabled else 1
     travel = matrices * nodes * nodes * FLOAT_BYTES
     clustering = 0
     if space.layout == "random_geometric":

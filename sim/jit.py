@@ -48,6 +48,9 @@ entry = numba.njit(**_FLAGS)
 # What only compiled code calls: without the wrapper that converts every argument from
 # Python, which for the engine's tuples of arrays is most of the compile time.
 jit = numba.njit(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+# For a plugin's compiled functions (sim/plugins.py): compiled once per process, not cached,
+# since numba would not notice when the engine functions they call change.
+plugin = numba.njit(nogil=True, _nrt=False, error_model="numpy")
 
 _ENTRY: dict[Any, Callable[..., Any]] = {}
 

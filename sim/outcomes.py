@@ -6,7 +6,7 @@ Hazards add their own (``HazardSpec.outcomes``): ``outcomes()`` lists them all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +18,7 @@ from .registry import HAZARDS, Outcome, type_names
 from .routine import routine_outcomes
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .view import ModelView
 
 _LOWER, _HIGHER, _NEITHER = False, True, None
 CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
@@ -88,9 +88,9 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
 )}
 
 
-class _Outcomes(Mapping[str, Outcome]):
+class _Outcomes(MutableMapping[str, Outcome]):
     """Every declared outcome by name: the core ones, then each registered hazard's (a view
-    that follows the registry)."""
+    that follows the registry; setting an item declares a core outcome)."""
 
     def _all(self) -> dict[str, Outcome]:
         return {**CORE_OUTCOMES, **{o.name: o for spec in HAZARDS.values()
@@ -105,6 +105,12 @@ class _Outcomes(Mapping[str, Outcome]):
     def __len__(self) -> int:
         return len(self._all())
 
+    def __setitem__(self, key: str, value: Outcome) -> None:
+        CORE_OUTCOMES[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del CORE_OUTCOMES[key]
+
 
 OUTCOMES = _Outcomes()
 
@@ -115,7 +121,7 @@ def higher_is_better(name: str) -> bool | None:
     return None if o is None else o.higher_is_better
 
 
-def need_log(m: GrassrootsModel) -> pd.DataFrame:
+def need_log(m: ModelView) -> pd.DataFrame:
     """One row per need with the time of each stage (minutes since wartime began)."""
     nd = m.needs
     n = nd.n
@@ -156,7 +162,7 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else math.nan
 
 
-def summarize(m: GrassrootsModel, timeseries: pd.DataFrame) -> dict[str, float]:
+def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
     cfg, nd, ro, eng, res = m.config, m.needs, m.roster, m.engine, m.residents
     n = nd.n
     created, detected, reported = nd.created[:n], nd.detected[:n], nd.reported[:n]

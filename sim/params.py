@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .errors import ConfigError
+
 class Structure(StrEnum):
     """Organizational structure (the seed article's three forms)."""
 
@@ -34,16 +36,6 @@ STRUCTURES = tuple(s.value for s in Structure)
 # Reporting mechanisms register themselves (sim/registry.py): their names, as choices.
 MECHANISMS: list[str] = []
 LAYOUTS = tuple(x.value for x in Layout)
-
-
-class ConfigError(ValueError):
-    """A configuration value is unknown, of the wrong type or out of range."""
-
-    def __init__(self, key: str, message: str, source: str = "") -> None:
-        self.key = key
-        self.source = source
-        where = f"{source}: " if source else ""
-        super().__init__(f"{where}{key}: {message}")
 
 
 def p(default: Any, unit: str, doc: str, source: str = "assumption", low: float | None = None,

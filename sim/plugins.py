@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from .params import ConfigError
+from .errors import ConfigError
 
 
 def load(spec: str, source: str = "plugins") -> str:

@@ -31,7 +31,7 @@ from .roster import call_up, make_roster
 from .rng import binomial, exponential, index, poisson, random, stream, uniform
 
 if TYPE_CHECKING:
-    from .model import GrassrootsModel
+    from .view import ModelView
 
 ROUTINE = NeedType("routine", GENERAL, {"en": "routine case", "zh": "日常事务"})
 register_need_type(ROUTINE)
@@ -56,7 +56,7 @@ class CaseBook(NamedTuple):
 class RoutineWork:
     """Routine cases of the peacetime phase and what handling them builds."""
 
-    def __init__(self, model: GrassrootsModel, seed: np.random.SeedSequence) -> None:
+    def __init__(self, model: ModelView, seed: np.random.SeedSequence) -> None:
         self.m = model
         self.p = p = model.config.routine
         cfg = model.config
@@ -188,7 +188,7 @@ class RoutineWork:
         return pd.DataFrame(columns)
 
 
-def routine_outcomes(m: GrassrootsModel) -> dict[str, float]:
+def routine_outcomes(m: ModelView) -> dict[str, float]:
     """The routine outcomes of a run (NaN without a peacetime phase)."""
     rw = m.routine
     if rw is None or not math.isfinite(rw.end_min):

@@ -21,6 +21,7 @@ from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
 
 GRID, OFFICE, COMMAND, SHELTER, UNIT = "grid", "community_office", "command_post", "shelter", "unit"
+PATH_BLOCK = 256  # sources whose shortest paths are computed at once
 
 
 class Township:
@@ -104,31 +105,39 @@ class Township:
             vals += [d["minutes"], d["minutes"]]
         return csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
 
-    def _shortest_paths(self, sources: np.ndarray | None = None) -> np.ndarray:
-        """Minutes from each of `sources` (default: every node) to every node. A dead end
-        (an office, shelter or unit on its one access road) is on no other node's path:
-        paths are computed among the rest, then extended along the access roads."""
+    def _shortest_paths(self, sources: np.ndarray | None = None,
+                        into: np.ndarray | None = None) -> np.ndarray:
+        """Minutes between `sources` (default: every node) and every node, written as rows
+        and columns into `into` (default: a new matrix). A dead end (an office, shelter or
+        unit on its one access road) is on no other node's path: paths are computed among
+        the rest, then extended along the access roads; a few hundred sources at a time, so
+        that no second matrix is needed while they are."""
         self.n_path_updates += 1
         g, n = self.graph, self.n_nodes
         leaf = np.array([g.degree(v) == 1 and g.nodes[v]["kind"] != GRID for v in range(n)])
         leaves, core = np.flatnonzero(leaf), np.flatnonzero(~leaf)
         host = np.array([next(iter(g[v])) for v in leaves], dtype=np.int64)
         access = np.array([g.edges[v, h]["minutes"] for v, h in zip(leaves, host)])
-        sources = np.arange(n) if sources is None else np.asarray(sources)
         position = np.full(n, -1)
         position[core] = np.arange(len(core))
-        via = sources.copy()  # a dead end's paths start at its host
-        add = np.zeros(len(sources))
-        is_leaf = leaf[sources]
-        leaf_index = np.searchsorted(leaves, sources[is_leaf])
-        via[is_leaf], add[is_leaf] = host[leaf_index], access[leaf_index]
-        starts, back = np.unique(position[via], return_inverse=True)
         matrix = self._matrix()[core][:, core]
-        out = np.empty((len(sources), n))
-        out[:, core] = dijkstra(matrix, directed=False, indices=starts)[back] + add[:, None]
-        out[:, leaves] = out[:, host] + access
-        out[np.flatnonzero(is_leaf), sources[is_leaf]] = 0.0
-        return out
+        d = np.empty((n, n)) if into is None else into
+        sources = np.arange(n) if sources is None else np.asarray(sources)
+        for lo in range(0, len(sources), PATH_BLOCK):
+            block = sources[lo:lo + PATH_BLOCK]
+            via, add = block.copy(), np.zeros(len(block))
+            dead = leaf[block]
+            k = np.searchsorted(leaves, block[dead])
+            via[dead], add[dead] = host[k], access[k]  # a dead end's paths start at its host
+            starts, back = np.unique(position[via], return_inverse=True)
+            rows = np.empty((len(block), n))
+            rows[:, core] = dijkstra(matrix, directed=False, indices=starts)[back]
+            rows[:, core] += add[:, None]
+            rows[:, leaves] = rows[:, host] + access
+            rows[np.flatnonzero(dead), block[dead]] = 0.0
+            d[block, :] = rows
+            d[:, block] = rows.T
+        return d
 
     def _nearest_communities(self) -> None:
         """From each node, the fewest minutes to any node of each community; each grid's
@@ -153,9 +162,7 @@ class Township:
             tight |= np.abs(np.abs(d[:, a] - d[:, b]) - minutes) <= tol
         sources = np.flatnonzero(tight)
         if len(sources):
-            rows = self._shortest_paths(sources)
-            d[sources, :] = rows
-            d[:, sources] = rows.T
+            self._shortest_paths(sources, into=d)
             self.n_rows_recomputed += len(sources)
         self._nearest_communities()
 

@@ -17,10 +17,10 @@ from ..needs import new_need
 from ..params import Config, p
 from ..registry import HazardSpec, NeedType, Outcome, need_code, register_hazard
 from ..rng import exponential, index, random, uniform
-from . import MEDICAL_TRANSPORT, SUPPLY, Hazard
+from .base import MEDICAL_TRANSPORT, SUPPLY, Hazard
 
 if TYPE_CHECKING:
-    from ..model import GrassrootsModel
+    from ..view import ModelView
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class EpidemicParams:
 
 
 class Epidemic(Hazard):
-    def __init__(self, model: GrassrootsModel, params: EpidemicParams,
+    def __init__(self, model: ModelView, params: EpidemicParams,
                  seed: np.random.SeedSequence) -> None:
         onset = params.onset_hour * 60
         super().__init__(model, params, seed, onset,

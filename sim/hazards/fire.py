@@ -14,10 +14,10 @@ from ..needs import new_need
 from ..params import Config, p
 from ..registry import HazardSpec, NeedType, need_code, register_hazard
 from ..rng import exponential, poisson, random, uniform
-from . import EVACUATION, MEDICAL_TRANSPORT, Hazard
+from .base import EVACUATION, MEDICAL_TRANSPORT, Hazard
 
 if TYPE_CHECKING:
-    from ..model import GrassrootsModel
+    from ..view import ModelView
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class FireParams:
 
 
 class Fire(Hazard):
-    def __init__(self, model: GrassrootsModel, params: FireParams,
+    def __init__(self, model: ModelView, params: FireParams,
                  seed: np.random.SeedSequence) -> None:
         onset = params.onset_hour * 60
         super().__init__(model, params, seed, onset, onset + params.duration_hours * 60)

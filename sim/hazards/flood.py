@@ -16,10 +16,10 @@ from ..needs import new_need
 from ..params import Config, p
 from ..registry import HazardSpec, NeedType, Outcome, need_code, register_hazard
 from ..rng import poisson, random, uniform
-from . import EVACUATION, SUPPLY, Hazard
+from .base import EVACUATION, SUPPLY, Hazard
 
 if TYPE_CHECKING:
-    from ..model import GrassrootsModel
+    from ..view import ModelView
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class FloodParams:
 
 
 class Flood(Hazard):
-    def __init__(self, model: GrassrootsModel, params: FloodParams,
+    def __init__(self, model: ModelView, params: FloodParams,
                  seed: np.random.SeedSequence) -> None:
         onset = params.onset_hour * 60
         super().__init__(model, params, seed, onset, onset + params.duration_hours * 60)

@@ -297,3 +297,27 @@ def test_roles_and_statuses_are_enums_with_the_old_codes():
     assert set(np.unique(ro.status)) <= set(Status)
     from sim.codes import COMMUNITY_CADRE, IDLE, RESTING, VOLUNTEER
     assert (IDLE, RESTING, COMMUNITY_CADRE, VOLUNTEER) == (0, 3, 0, 3)
+
+
+def test_a_mechanism_registered_from_outside_routes_reports_through_its_offices():
+    """CONTRIBUTING.md's example: a street hotline, grid manager then the township office,
+    whether or not the command has convened; without queueing its reporting delay is the
+    sum of their handling minutes."""
+    from sim.codes import GRID, TOWNSHIP
+    from sim.params import MECHANISMS as NAMES
+    from sim.registry import MECHANISMS, Mechanism, register_mechanism
+    from sim.scenario import load_scenario
+    from test_verification import VERIFY
+
+    register_mechanism(Mechanism("street_hotline", lambda c: ((GRID, TOWNSHIP),
+                                                               (GRID, TOWNSHIP)),
+                                 {"en": "street hotline", "zh": "街道热线"}))
+    try:
+        cfg = load_scenario(VERIFY / "reporting_chain.toml",
+                            {"reporting.mechanism": "street_hotline"})
+        delay = (simulate(cfg, seed=3).needs.eval("reported_min - detected_min")).dropna()
+    finally:  # the other tests see the shipped mechanisms only
+        del MECHANISMS["street_hotline"]
+        NAMES.remove("street_hotline")
+    assert len(delay) > 50
+    assert np.median(delay) == cfg.reporting.grid_delay_min + cfg.reporting.township_delay_min

@@ -37,7 +37,7 @@ GOOD = f"""
 [volume]
 outcome = "routine_cases_per_1000_per_day"
 {ROUTINE}value = 1.5
-band = [1.2, 1.8]
+band = [0.7, 2.3]
 source = "F3: test"
 use = "calibrate"
 """
@@ -118,7 +118,7 @@ BAD_TARGETS = {
                            "volume.overrides.organization.structure"),
     "bad use": (GOOD.replace('"calibrate"', '"fit"'), "volume.use"),
     "value outside band": (GOOD.replace("value = 1.5", "value = 3.0"), "volume.value"),
-    "bad band": (GOOD.replace("[1.2, 1.8]", "[1.8, 1.2]"), "volume.band"),
+    "bad band": (GOOD.replace("[0.7, 2.3]", "[2.3, 0.7]"), "volume.band"),
     "missing source": (GOOD.replace('source = "F3: test"\n', ""), "volume.source"),
     "unknown scenario": (GOOD.replace('"street_flood"', '"street_fog"'), "volume.scenario"),
 }
@@ -157,7 +157,7 @@ def test_calibrate_refuses_a_parameter_without_plausible_range(tmp_path, capsys,
 def test_validate_table_and_strict_exit(tmp_path, capsys):
     path = tmp_path / "targets.toml"
     path.write_text(GOOD + GOOD.replace("[volume]", "[impossible]")
-                    .replace("[1.2, 1.8]", "[50.0, 60.0]").replace("1.5", "55.0"))
+                    .replace("[0.7, 2.3]", "[50.0, 60.0]").replace("1.5", "55.0"))
     args = ["validate", "--targets", str(path), "--seeds", "2", "--quiet", *SMALL]
     code, out, _ = cli(capsys, *args, "--out", str(tmp_path / "a"))
     assert code == 0
@@ -209,7 +209,7 @@ def test_sigkilled_calibration_resumes_where_it_was(tmp_path):
     targets = tmp_path / "targets.toml"
     targets.write_text(GOOD + GOOD.replace("[volume]", "[handling]").replace(
         "routine_cases_per_1000_per_day", "routine_mean_handling_h", 1)
-        .replace("[1.2, 1.8]", "[4.0, 7.0]").replace("value = 1.5", "value = 6.5"))
+        .replace("[0.7, 2.3]", "[4.0, 7.0]").replace("value = 1.5", "value = 6.5"))
     out = tmp_path / "cal"
     budget = 12
     cmd = [sys.executable, "-m", "experiments.cli", "calibrate", str(targets), "--params",
