@@ -56,8 +56,7 @@ BOLTZMANN_N = 10_000
 def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """Mesa's BoltzmannWealth example: agent-steps per second (fresh model each repeat)."""
     import mesa
-    from mesa.examples.basic.boltzmann_wealth_model.model import (BoltzmannScenario,
-                                                                   BoltzmannWealth)
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
     walls, cpus = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # experimental DataRecorder / Scenario warnings
@@ -131,6 +130,7 @@ def _child(n_residents: int, seeds: list[int]) -> None:
     """Entry point of a scaling child: run, then report own figures and peak RSS as JSON."""
     import numpy  # noqa: F401  - count library imports in the baseline, not the run
     import pandas  # noqa: F401
+
     import sim  # noqa: F401
     baseline, _ = _peak_rss_bytes()
     out = run_scenario(n_residents, seeds)

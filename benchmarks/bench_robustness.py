@@ -34,8 +34,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from experiments.sweeps.backends import make_backend  # noqa: E402
-from experiments.sweeps.designs import (Range, Sweep, design_points,  # noqa: E402
-                                        replication_seeds)
+from experiments.sweeps.designs import Range, Sweep, design_points, replication_seeds  # noqa: E402
 from experiments.sweeps.runner import Plan, run_sweep  # noqa: E402
 from sim.params import MECHANISMS, STRUCTURES, describe  # noqa: E402
 from sim.scenario import DEFAULT_SCENARIO  # noqa: E402

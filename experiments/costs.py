@@ -74,7 +74,7 @@ class Costs:
     def threshold_derived(self) -> bool:
         return self.threshold_harm_per_10000_yuan == DERIVED
 
-    def replace(self, **changes: Any) -> "Costs":
+    def replace(self, **changes: Any) -> Costs:
         return dataclasses.replace(self, **changes)
 
 

@@ -39,12 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from experiments.sweeps.uncertainties import uncertainty_bounds
 from sim import OUTCOMES, GrassrootsModel
 from sim.outcomes import higher_is_better, summarize
 from sim.params import describe
 from sim.scenario import load_scenario
-
-from experiments.sweeps.uncertainties import uncertainty_bounds
 
 TEAM_SIZE_LEVER = (0.0, 40.0)  # volunteers per 1,000: the shipped volunteer sweep's range
 LEVER_SECTIONS = {"str": ("organization", "reporting"), "bool": ("organization", "volunteers")}
@@ -92,8 +91,15 @@ def ema_model(base: str | Path | None = None, uncertainties: Any = "all",
     """The model as an ``ema_workbench.Model`` (see the module docstring)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "ipyparallel not installed"
-        from ema_workbench import (BooleanParameter, CategoricalParameter, Constant,
-                                   IntegerParameter, Model, RealParameter, ScalarOutcome)
+        from ema_workbench import (
+            BooleanParameter,
+            CategoricalParameter,
+            Constant,
+            IntegerParameter,
+            Model,
+            RealParameter,
+            ScalarOutcome,
+        )
 
     levers = default_levers() if levers is None else levers
     constants = dict(constants or {})

@@ -19,7 +19,7 @@ class LogEvent(NamedTuple):
     kind: str
     hazard: str = ""  # the hazard it concerns
     grid: int = -1
-    count: int = -1  # how many (roads cut, cadres commended)
+    number: int = -1  # how many (roads cut, cadres commended)
 
 
 SENTENCES = {
@@ -32,14 +32,14 @@ SENTENCES = {
     "begins": {"en": "{hazard} begins", "zh": "{hazard}开始"},
     "ends": {"en": "{hazard} ends", "zh": "{hazard}结束"},
 }
-COLUMNS = ("minute", "kind", "hazard", "grid", "count")
+COLUMNS = ("minute", "kind", "hazard", "grid", "number")
 
 
 def render(event: LogEvent, lang: str = "en",
            grid_label: Callable[[int], str] = str) -> str:
     """The event's sentence in ``lang`` (English where there is none)."""
     fields = {"hazard": hazard_label(event.hazard, lang) if event.hazard else "",
-              "grid": grid_label(event.grid) if event.grid >= 0 else "", "n": event.count}
+              "grid": grid_label(event.grid) if event.grid >= 0 else "", "n": event.number}
     if event.kind in SENTENCES:
         return label(SENTENCES[event.kind], lang).format(**fields)
     found = event_text(event.hazard, event.kind, lang, fields)

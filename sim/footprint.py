@@ -1,16 +1,17 @@
 """A run's peak memory, estimated from its configuration before the model is built.
 
 The terms that grow fastest are the all-pairs travel-minute matrix of the township's network
-(``Township.travel``: nodes x nodes float64, from ``scipy.sparse.csgraph.dijkstra``) and, for
-the ``random_geometric`` layout, the grids x communities distance arrays of the clustering
-(``township._communities``). A flood keeps two travel matrices: the dry one (restored when
-the water recedes) and the flooded one, updated in place a few hundred rows at a time. The rest grows linearly: resident arrays, need
-records, agents and the networkx graph, with constants measured with ``tracemalloc`` (see
-``tests/test_inputs.py``, which checks the estimate against measured runs).
+(``Township.travel``: nodes x nodes float64, from ``scipy.sparse.csgraph.dijkstra``) and,
+for the ``random_geometric`` layout, the grids x communities distance arrays of the
+clustering (``township._communities``). A flood keeps two travel matrices: the dry one
+(restored when the water recedes) and the flooded one, updated in place a few hundred rows
+at a time. The rest grows linearly: resident arrays, need records, agents and the networkx
+graph, with constants measured with ``tracemalloc`` (see ``tests/test_inputs.py``, which
+checks the estimate against measured runs).
 
 :func:`check_memory` refuses a configuration whose estimate exceeds a limit (by default half
-of the machine's physical memory) with a :class:`ConfigError` that gives both, so that a
-run which cannot fit stops at once instead of failing with ``MemoryError`` after minutes.
+of the machine's physical memory) with a :class:`ConfigError` that gives both, so that a run
+which cannot fit stops at once instead of failing with ``MemoryError`` after minutes.
 """
 
 from __future__ import annotations

@@ -43,14 +43,15 @@ _refresh_cache()
 
 # numpy's error model: a float division by zero gives inf or nan, as Python's math would not.
 _FLAGS = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
+_njit: Any = numba.njit  # its type stubs know no private options
 # What Python calls (the steps, the need generators), and the random numbers (tests call them).
-entry = numba.njit(**_FLAGS)
+entry = _njit(**_FLAGS)
 # What only compiled code calls: without the wrapper that converts every argument from
 # Python, which for the engine's tuples of arrays is most of the compile time.
-jit = numba.njit(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+jit = _njit(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 # For a plugin's compiled functions (sim/plugins.py): compiled once per process, not cached,
 # since numba would not notice when the engine functions they call change.
-plugin = numba.njit(nogil=True, _nrt=False, error_model="numpy")
+plugin = _njit(nogil=True, _nrt=False, error_model="numpy")
 
 _ENTRY: dict[Any, Callable[..., Any]] = {}
 

@@ -16,11 +16,28 @@ import numpy as np
 import pandas as pd
 from mesa.time import EventGenerator, Priority, Schedule
 
-from .agents import (AGENT_CLASSES, CommunityPartyOrganization, GridManager,
-                     GridPartyOrganization, JointMeetingCommittee, TemporaryPartyOrganization,
-                     TownshipPartyCommittee)
-from .codes import (COMMUNITY_CADRE, GENERAL, LOGISTICS, MEDICAL, ORGAN_CADRE, PICK, RESCUE,
-                    TOWNSHIP_CADRE, UNIT_STAFF, VOLUNTEER)
+from .agents import (
+    AGENT_CLASSES,
+    CommunityPartyOrganization,
+    GridManager,
+    GridPartyOrganization,
+    JointMeetingCommittee,
+    TemporaryPartyOrganization,
+    TownshipPartyCommittee,
+)
+from .codes import (
+    COMMUNITY_CADRE,
+    GENERAL,
+    LOGISTICS,
+    MEDICAL,
+    ORGAN_CADRE,
+    PICK,
+    RESCUE,
+    TOWNSHIP_CADRE,
+    UNIT_STAFF,
+    VOLUNTEER,
+    Role,
+)
 from .engine import Engine, Place
 from .engine.state import Count
 from .engine.step import ATTITUDES, SERIES
@@ -119,7 +136,7 @@ class GrassrootsModel(mesa.Model):
     # --- set-up ------------------------------------------------------------------------
 
     def _build_organization(self, rng: np.random.Generator) -> None:
-        cfg, tw, res = self.config, self.township, self.residents
+        cfg, tw = self.config, self.township
         org, vol, sk = cfg.organization, cfg.volunteers, cfg.skills
         n = cfg.population.n_residents
         self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
@@ -189,7 +206,7 @@ class GrassrootsModel(mesa.Model):
         self._next_recruit = n_cadres + n_vol
         self.roster.joined[self._next_recruit:n_cadres + n_team] = False
         for r in np.flatnonzero(self.roster.joined).tolist():
-            AGENT_CLASSES[int(self.roster.role[r])](self, r)
+            AGENT_CLASSES[Role(int(self.roster.role[r]))](self, r)
 
     def agents_of(self, cls: type) -> list:
         """Agents of exactly this class (Mesa keeps one set per class)."""
@@ -220,7 +237,7 @@ class GrassrootsModel(mesa.Model):
         self.datacollector.collect_rows(self, k)
         self.steps += k
         self.time += k
-        self._default_schedule.stop()
+        self._default_schedule.stop()  # type: ignore[has-type]
         self._default_schedule = EventGenerator(
             self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
             priority=Priority.HIGH).start()
@@ -246,30 +263,32 @@ class GrassrootsModel(mesa.Model):
         for hz in self.hazards:
             hz.step(t0, t1)
         self.step_count += 1
-        self.engine.war_step(t0, t1, self.series, self.step_count, self._day0)
+        engine = self.engine
+        assert engine is not None  # wartime
+        engine.war_step(t0, t1, self.series, self.step_count, self._day0)
         self.minute = t1
-        if self.engine.Q.counts[NEW_SITES]:
-            for g in self.engine.new_sites.tolist():
+        if engine.Q.counts[NEW_SITES]:
+            for g in engine.new_sites.tolist():
                 TemporaryPartyOrganization(self, node=g, community=int(
                     self.township.grid_community[g]), grid=g, created_min=t1,
-                    members=int(self.engine.Q.site_members[g]))
+                    members=int(engine.Q.site_members[g]))
         for hz in self.hazards:
             if hz.ended and not hz.evaluated:
                 hz.evaluated = True
                 self._evaluate(hz, t1)
                 self._record_attitudes()
-        if self.joint_committee.mode != "war" and t1 >= self.engine.command_active:
+        if self.joint_committee.mode != "war" and t1 >= engine.command_active:
             self.joint_committee.mode = "war"
 
     def _join(self, k: int) -> None:
         """k recruits join the standing volunteer team."""
         for r in range(self._next_recruit, self._next_recruit + k):
             self.roster.joined[r] = True
-            AGENT_CLASSES[VOLUNTEER](self, r)
+            AGENT_CLASSES[Role.VOLUNTEER](self, r)
         self._next_recruit += k
 
     def _begin_war(self) -> None:
-        cfg, org, ro, tw = self.config, self.config.organization, self.roster, self.township
+        cfg, org, ro = self.config, self.config.organization, self.roster
         self.minute = 0.0
         self.phase = "war"
         if self.routine is not None:
@@ -327,14 +346,14 @@ class GrassrootsModel(mesa.Model):
         change = cfg.organization.evaluation_trust_change
         res.trust[nd.resident[:n][good]] += change * (1 - res.trust[nd.resident[:n][good]])
         res.trust[nd.resident[:n][bad]] -= change * res.trust[nd.resident[:n][bad]]
-        self.log(t, "evaluation", hazard.name, count=n_commended)
+        self.log(t, "evaluation", hazard.name, number=n_commended)
 
     # --- indicators and the event log -----------------------------------------------------
 
     def timeseries(self) -> pd.DataFrame:
         """The indicator series so far, a row per step (counts as integers)."""
         k = self.step_count + 1
-        data = {"step": np.arange(k)}
+        data: dict[str, np.ndarray] = {"step": np.arange(k)}
         for j, name in enumerate(SERIES):
             column = self.series[:k, j]
             data[name] = column if name in REAL else column.astype(np.int64)
@@ -356,9 +375,9 @@ class GrassrootsModel(mesa.Model):
             np.count_nonzero(ro.joined & (ro.role == VOLUNTEER)))
 
     def log(self, minute: float, kind: str, hazard: str = "", grid: int = -1,
-            count: int = -1) -> None:
+            number: int = -1) -> None:
         if len(self.events) < MAX_LOG:
-            self.events.append(LogEvent(float(minute), kind, hazard, grid, count))
+            self.events.append(LogEvent(float(minute), kind, hazard, grid, number))
 
     def sentence(self, event: LogEvent, lang: str = "en") -> str:
         return render(event, lang, self.grid_label)

@@ -157,6 +157,22 @@ def gini(values: np.ndarray) -> float:
     return float(np.sum((2 * np.arange(1, n + 1) - n - 1) * v) / (n * v.sum()))
 
 
+def casualties(harm: np.ndarray, persons: np.ndarray, lethality: float) -> np.ndarray:
+    """Expected casualties of each need: each of its persons (at least one) dies at the
+    lethality per hour of fully severe unmet need, over its share of the harm."""
+    persons = np.maximum(persons, 1)
+    return persons * -np.expm1(-lethality * harm / persons)
+
+
+def handled_locally(dispatched: np.ndarray, reported: np.ndarray) -> float:
+    """Share of needs someone was sent to before their report reached the deciding unit
+    (or whose report never did)."""
+    if len(dispatched) == 0:
+        return math.nan
+    return float(np.count_nonzero(np.isfinite(dispatched) & ~(dispatched >= reported)) /
+                 len(dispatched))
+
+
 def _mean(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else math.nan
@@ -172,9 +188,7 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
     # The censored response: a need never reached counts as reached at the end, so a policy
     # cannot look faster by reaching fewer needs.
     censored = np.where(np.isnan(reached), end, reached) - created
-    persons = np.maximum(nd.persons[:n], 1)
-    casualty = persons * -np.expm1(-cfg.response.lethality_per_severe_hour * nd.harm[:n] /
-                                   persons)
+    casualty = casualties(nd.harm[:n], nd.persons[:n], cfg.response.lethality_per_severe_hour)
     war = timeseries[timeseries["phase_code"] == 1]
     called = ro.on_roster
     if eng is not None and called.any():
@@ -214,8 +228,7 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "mean_resolution_min": _mean(resolved - created),
         "share_met_within_target": float(np.count_nonzero(
             response <= cfg.time.target_response_min) / n) if n else math.nan,
-        "share_handled_locally": float(np.count_nonzero(
-            np.isfinite(dispatched) & ~(dispatched >= reported)) / n) if n else math.nan,
+        "share_handled_locally": handled_locally(dispatched, reported),
         "total_harm": float(nd.harm[:n].sum()),
         "casualty_proxy": float(casualty.sum()),
         "peak_backlog": float(war["backlog"].max()) if len(war) else 0.0,

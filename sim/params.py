@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ConfigError
 
+
 class Structure(StrEnum):
     """Organizational structure (the seed article's three forms)."""
 
@@ -682,10 +683,10 @@ class Config:
     def flat(self) -> dict[str, Any]:
         return {f"{s}.{k}": v for s, d in self.to_dict().items() for k, v in d.items()}
 
-    def renamed(self, name: str) -> "Config":
+    def renamed(self, name: str) -> Config:
         return dataclasses.replace(self, name=name)
 
-    def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> "Config":
+    def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> Config:
         """A copy with ``{"section.key": value}`` overrides applied and checked."""
         changes: dict[str, dict[str, Any]] = {}
         for raw_key, value in overrides.items():
@@ -699,7 +700,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config",
-                  base: "Config | None" = None) -> "Config":
+                  base: Config | None = None) -> Config:
         """Build from nested ``{section: {key: value}}`` data, refusing unknown keys."""
         flat: dict[str, Any] = {}
         name = (base or cls()).name
@@ -819,10 +820,11 @@ def describe() -> list[dict[str, Any]]:
     return rows
 
 
-def describe_json(config: "Config | None" = None) -> list[dict[str, Any]]:
+def describe_json(config: Config | None = None) -> list[dict[str, Any]]:
     """Every parameter as JSON-ready data, for ``grassroots config --json``.
 
-    Each entry: ``key``, ``value`` (the default, or the value in ``config``), ``type``, ``unit``, ``allowed`` (a list of
+    Each entry: ``key``, ``value`` (the default, or the value in ``config``), ``type``,
+    ``unit``, ``allowed`` (a list of
     choices, ``[true, false]``, or ``[low, high]`` with ``null`` for an open end), ``plausible``
     (``[low, high]``, or ``null`` for policies, switches and scenario settings), ``source`` and
     ``description``.

@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 
 from .codes import COMMUNITY_CADRE, ORGAN_CADRE, TOWNSHIP_CADRE
-from .jit import entry, jit
+from .jit import entry
 from .params import Config
 from .rng import poisson, random
 

@@ -12,12 +12,12 @@ See CONTRIBUTING.md ("Adding a hazard", "Adding a reporting mechanism").
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP, Skill
+from .codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP
 from .params import MECHANISMS as MECHANISM_NAMES
 from .params import register_section
 
@@ -49,7 +49,7 @@ class NeedType:
     ``escort`` ends it at the nearest shelter, ``isolates`` isolates an infected resident."""
 
     name: str
-    skill: Skill
+    skill: int  # sim.codes.Skill
     label: dict[str, str]
     effort_key: str | None = None
     line_key: str | None = None
@@ -65,8 +65,8 @@ class HazardSpec:
     braces), ``outcomes`` the outcomes its ``outcomes()`` adds to every run's summary."""
 
     name: str
-    params: type
-    model: type
+    params: Any  # a dataclass type
+    model: Any  # a sim.hazards.Hazard subclass
     need_types: tuple[NeedType, ...]
     label: dict[str, str]
     colour: str
@@ -121,7 +121,7 @@ def register_hazard(spec: HazardSpec) -> HazardSpec:
         if known != spec:
             raise ValueError(f"hazard {spec.name!r} is already registered differently")
         return known
-    if not any(f == "enabled" for f in spec.params.__dataclass_fields__):
+    if "enabled" not in {f.name for f in fields(spec.params)}:
         raise ValueError(f"hazard {spec.name!r}: its parameters need an 'enabled' switch")
     register_section(spec.name, spec.params)
     for need in spec.need_types:

@@ -54,8 +54,8 @@ class Residents(NamedTuple):
 def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator) -> Residents:
     n = pop.n_residents
     # Residents split evenly across grids (grid sizes differ by at most one).
-    grid = np.repeat(np.arange(n_grids), np.diff(np.linspace(0, n, n_grids + 1)
-                                                 .round().astype(np.int64)))
+    bounds = np.linspace(0, n, n_grids + 1).round().astype(np.int64)
+    grid = np.repeat(np.arange(n_grids), bounds[1:] - bounds[:-1])
     grid_size = np.bincount(grid, minlength=n_grids)
     grid_start = np.concatenate([[0], np.cumsum(grid_size)[:-1]])
     # Households: consecutive residents in a grid, sizes 1 + Poisson(mean - 1).

@@ -33,7 +33,7 @@ _LOG_FACTORIAL = np.zeros(128)
 for _k in range(1, 128):
     _LOG_FACTORIAL[_k] = _LOG_FACTORIAL[_k - 1] + math.log(_k)
 
-if numba.config.DISABLE_JIT:  # uint64 scalars wrap as intended
+if getattr(numba.config, "DISABLE_JIT", 0):  # uint64 scalars wrap as intended
     warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning)
 
 

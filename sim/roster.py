@@ -8,7 +8,7 @@ idle, in a list per community they are in (``any_*``), searched nearest first.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -68,10 +68,11 @@ class Roster(NamedTuple):
         return int(np.count_nonzero((self.status != IDLE) & (self.status != RESTING)))
 
 
-def make_roster(traits: dict[str, list], n_communities: int) -> Roster:
+def make_roster(traits: dict[str, Any], n_communities: int) -> Roster:
     """A roster of responders with these traits (lists as long as the roster), not yet on
     duty: ``call_up`` makes it ready for dispatch."""
-    cols = {k: np.array(traits[k], dtype=dtype) for k, dtype in TRAITS.items()}
+    cols: dict[str, np.ndarray] = {k: np.array(traits[k], dtype=dtype)
+                                   for k, dtype in TRAITS.items()}
     n = len(cols["role"])
     zeros = np.zeros(n, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)

@@ -27,8 +27,8 @@ from .engine import Engine
 from .jit import call, entry, jit
 from .needs import add_need, new_table
 from .registry import NeedType, need_code, register_need_type, type_arrays
-from .roster import call_up, make_roster
 from .rng import binomial, exponential, index, poisson, random, stream, uniform
+from .roster import call_up, make_roster
 
 if TYPE_CHECKING:
     from .view import ModelView

@@ -36,7 +36,9 @@ class Result:
     @cached_property
     def needs(self) -> pd.DataFrame:
         """One row per need: the time of each stage (``sim.outcomes.need_log``)."""
-        return self.logs.pop("needs")()  # type: ignore[return-value]
+        needs = self.logs.pop("needs")()
+        assert needs is not None
+        return needs
 
     @cached_property
     def routine_cases(self) -> pd.DataFrame | None:

@@ -27,9 +27,18 @@ import ipyvue
 import solara
 import traitlets
 
-from experiments.classroom.model import (CHECK_SEEDS, OUTCOME_ROWS, ClassroomModel, Pane,
-                                         check_on_seeds, clock, control_values, hazard_word,
-                                         model_params, startup_from_env)
+from experiments.classroom.model import (
+    CHECK_SEEDS,
+    OUTCOME_ROWS,
+    ClassroomModel,
+    Pane,
+    check_on_seeds,
+    clock,
+    control_values,
+    hazard_word,
+    model_params,
+    startup_from_env,
+)
 from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
 from experiments.i18n import has, text
 from sim.params import ConfigError

@@ -27,10 +27,9 @@ from experiments.sweeps.store import SweepStore
 from sim import GrassrootsModel, describe
 from sim.codes import RESOLVED, ROLES
 from sim.outcomes import OUTCOMES
-from sim.registry import HAZARDS, NEED_TYPES, hazard_label, label, mechanism
 from sim.params import Config, ConfigError
-from sim.scenario import (CONFIG_DIR, SCENARIO_DIR, apply_overrides, load_scenario,
-                          shipped_or_path)
+from sim.registry import HAZARDS, NEED_TYPES, hazard_label, label, mechanism
+from sim.scenario import CONFIG_DIR, SCENARIO_DIR, apply_overrides, load_scenario, shipped_or_path
 
 ENV = "GRASSROOTS_DEMO"
 APP_FILE = Path(__file__).with_name("app.py")

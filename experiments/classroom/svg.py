@@ -207,8 +207,8 @@ def legend_items(model, colour_by: str, temp_orgs: bool = True) -> list[tuple[st
     for role, k in dots:
         items.append((sym.format(f'<circle cx="11" cy="9" r="7" fill="{ROLE_COLOURS[role]}"/>'),
                       k, {}))
-    items.append((sym.format(f'<circle cx="11" cy="9" r="6" fill="white" stroke="#37474f" '
-                             f'stroke-width="2"/>'), "app.legend.hollow", {}))
+    items.append((sym.format('<circle cx="11" cy="9" r="6" fill="white" stroke="#37474f" '
+                             'stroke-width="2"/>'), "app.legend.hollow", {}))
     items.append(("<b>+n</b>", "app.legend.more", {}))
     if cfg.organization.front_line_command:
         items.append((sym.format(_star(11, 9, 8) + "</polygon>"), "app.legend.command", {}))

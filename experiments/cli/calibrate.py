@@ -9,8 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.cli.args import (RunError, UsageError, file_argument, parse_overrides,
-                                  positive_int, refuse_bad_link, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    file_argument,
+    parse_overrides,
+    positive_int,
+    refuse_bad_link,
+    write_error,
+)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

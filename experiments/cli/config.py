@@ -11,8 +11,7 @@ from experiments.cli.args import add_config_arguments, load_config
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from experiments.docs.configdoc import (parameter_table, render_toml, toml_value,
-                                            write_base_toml)
+    from experiments.docs.configdoc import parameter_table, render_toml, toml_value, write_base_toml
 
     if args.write_base:
         print(f"Wrote {write_base_toml()}")

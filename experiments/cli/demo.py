@@ -16,8 +16,15 @@ import sys
 from typing import Any
 
 from experiments.classroom.model import APP_FILE, ENV, make_startup, startup_to_env
-from experiments.cli.args import (RunError, UsageError, parse_overrides, port_type,
-                                  refuse_bad_link, scenario_path, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    parse_overrides,
+    port_type,
+    refuse_bad_link,
+    scenario_path,
+    write_error,
+)
 from experiments.i18n import LANGUAGES
 from sim.params import ConfigError
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 import argparse
 import math
 
-from experiments.cli.args import (RunError, UsageError, parse_sets, positive_int, refuse_bad_link,
-                                  seed_type, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    parse_sets,
+    positive_int,
+    refuse_bad_link,
+    seed_type,
+    write_error,
+)
 from experiments.i18n import DEFAULT, LANGUAGES
 from experiments.report.decision import MARGIN
 from experiments.report.page import build_report

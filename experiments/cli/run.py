@@ -11,8 +11,15 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from experiments.cli.args import (RunError, UsageError, add_config_arguments, load_config,
-                                  refuse_bad_link, seed_type, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    add_config_arguments,
+    load_config,
+    refuse_bad_link,
+    seed_type,
+    write_error,
+)
 from sim.footprint import check_memory
 
 
@@ -67,9 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args)  # configuration errors first, before the model is imported
     check_memory(config, args.max_memory)  # refuse a run that cannot fit, before building it
 
-    from sim import simulate
-
     from experiments.runs.output import default_out_dir, outcomes_dict, write_run
+    from sim import simulate
 
     out_dir = Path(args.out) if args.out else default_out_dir(config.name, args.seed)
     refuse_bad_link(out_dir, "--out")

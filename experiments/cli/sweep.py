@@ -15,13 +15,19 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import (RunError, UsageError, file_argument, positive_int,
-                                  positive_seconds, refuse_bad_link, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    file_argument,
+    positive_int,
+    positive_seconds,
+    refuse_bad_link,
+    write_error,
+)
 from experiments.runs.output import UnreadableResult
 from experiments.sweeps.backends import CONNECT_TIMEOUT_S, make_backend, scheduler_address
 from experiments.sweeps.designs import load_sweep
-from experiments.sweeps.runner import (SweepError, check_out, make_plan, resume_command,
-                                       run_sweep)
+from experiments.sweeps.runner import SweepError, check_out, make_plan, resume_command, run_sweep
 from sim.scenario import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"

@@ -9,8 +9,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from experiments.cli.args import (RunError, UsageError, parse_overrides, positive_int,
-                                  refuse_bad_link, scenario_path, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    parse_overrides,
+    positive_int,
+    refuse_bad_link,
+    scenario_path,
+    write_error,
+)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

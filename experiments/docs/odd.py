@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.params import describe
-
 from experiments.docs.configdoc import allowed, toml_value
+from sim.params import describe
 
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.docs.odd --write -->"

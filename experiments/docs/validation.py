@@ -16,10 +16,9 @@ import json
 import sys
 from typing import Any
 
-from sim.params import describe
-
 from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from experiments.docs.odd import ODD_PATH, replace_between
+from sim.params import describe
 
 BEGIN = ("<!-- BEGIN GENERATED CALIBRATION AND VALIDATION: "
          "python -m experiments.docs.validation --write -->")

@@ -18,8 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from experiments import i18n
-from sim.registry import HAZARDS
 from experiments.report.stats import Estimate, PairedDifference
+from sim.registry import HAZARDS
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442"]

@@ -26,8 +26,14 @@ import pandas as pd
 from experiments import i18n
 from experiments import outcomes as oc
 from experiments.factors import value_text
-from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
-                                      bootstrap_mean, paired_difference)
+from experiments.report.stats import (
+    N_RESAMPLES,
+    SEED,
+    Estimate,
+    PairedDifference,
+    bootstrap_mean,
+    paired_difference,
+)
 from experiments.report.sweep import SweepResults, same, sweep_file_data
 
 MARGIN = 0.05  # default practical margin: within 5% of the best counts as sufficient

@@ -31,8 +31,13 @@ from experiments import costs as cs
 from experiments import i18n
 from experiments.factors import short_text
 from experiments.report import decision as dc
-from experiments.report.stats import (N_RESAMPLES, SEED, PairedDifference, paired_difference,
-                                      resample_indices)
+from experiments.report.stats import (
+    N_RESAMPLES,
+    SEED,
+    PairedDifference,
+    paired_difference,
+    resample_indices,
+)
 from experiments.report.sweep import SweepResults, same
 
 STRUCTURE = "organization.structure"

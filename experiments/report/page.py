@@ -31,8 +31,8 @@ from experiments import i18n
 from experiments import outcomes as oc
 from experiments.provenance import provenance
 from experiments.report import charts as rcharts
-from experiments.runs.output import atomic_write_text, to_jsonable
 from experiments.report.decision import MARGIN, question
+from experiments.report.stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
 from experiments.report.sweep import (
     KEY_OUTCOMES,
     MIN_REPLICATIONS,
@@ -47,7 +47,7 @@ from experiments.report.sweep import (
     sweep_file_data,
     sweep_setting,
 )
-from experiments.report.stats import LEVEL, N_RESAMPLES, SEED, PairedDifference
+from experiments.runs.output import atomic_write_text, to_jsonable
 
 
 @dataclass

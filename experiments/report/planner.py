@@ -27,8 +27,7 @@ from experiments.report import decision as dc
 from experiments.report import money as mn
 from experiments.report.limits import limits
 from experiments.report.stats import N_RESAMPLES, SEED
-from experiments.report.sweep import (SweepResults, baseline_of, same, stated_baseline,
-                                      sweep_setting)
+from experiments.report.sweep import SweepResults, baseline_of, same, stated_baseline, sweep_setting
 
 
 @dataclass

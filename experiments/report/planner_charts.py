@@ -19,8 +19,17 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from experiments import i18n
-from experiments.report.charts import (BETTER, MIN_REPLICATIONS, OKABE_ITO, STYLE, WORSE,
-                                       Chart, new_figure, pareto_front, save)
+from experiments.report.charts import (
+    BETTER,
+    MIN_REPLICATIONS,
+    OKABE_ITO,
+    STYLE,
+    WORSE,
+    Chart,
+    new_figure,
+    pareto_front,
+    save,
+)
 from experiments.report.stats import Estimate
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")

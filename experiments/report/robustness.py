@@ -32,8 +32,14 @@ from experiments import i18n
 from experiments import outcomes as oc
 from experiments.report import charts
 from experiments.report.sweep import SweepResults
-from experiments.sweeps.robustness import (DENSITY_TARGET, MAX_BOX_DIMENSIONS, flip_sentence,
-                                           ranked_outcome, wilson, world_values)
+from experiments.sweeps.robustness import (
+    DENSITY_TARGET,
+    MAX_BOX_DIMENSIONS,
+    flip_sentence,
+    ranked_outcome,
+    wilson,
+    world_values,
+)
 
 MAX_SCATTERS = 6  # flipping pairs drawn (the most balanced first)
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from experiments import i18n
-from sim.registry import HAZARDS
 from experiments.report import charts
 from experiments.runs.output import UnreadableResult, read_json_file, read_parquet_file
+from sim.registry import HAZARDS
 
 STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
                  ("reporting", "detected_min", "reported_min"),

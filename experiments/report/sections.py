@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.report import charts
-from experiments import i18n
 from experiments import factors as fc
+from experiments import i18n
 from experiments import outcomes as oc
 from experiments.factors import value_text
-from experiments.runs.output import read_parquet_file
-from experiments.report.sweep import SweepResults, same
+from experiments.report import charts
 from experiments.report.stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
+from experiments.report.sweep import SweepResults, same
+from experiments.runs.output import read_parquet_file
 
 MAX_LINES = 7  # policies drawn on one chart: more would not be told apart
 DOSE_FACTOR = "volunteers.team_size_per_1000"

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from experiments import i18n
-from experiments.report import charts
 from experiments import outcomes as oc
 from experiments.factors import value_text
+from experiments.report import charts
 from experiments.report.sweep import SweepResults
 from experiments.sweeps.sensitivity import convergence_warnings
 

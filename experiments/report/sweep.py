@@ -25,8 +25,14 @@ import pandas as pd
 from experiments import i18n
 from experiments import outcomes as oc
 from experiments.factors import value_text
-from experiments.report.stats import (N_RESAMPLES, SEED, Estimate, PairedDifference,
-                                      bootstrap_mean, paired_difference)
+from experiments.report.stats import (
+    N_RESAMPLES,
+    SEED,
+    Estimate,
+    PairedDifference,
+    bootstrap_mean,
+    paired_difference,
+)
 from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
@@ -84,7 +90,7 @@ class SweepResults:
         return i18n.text("report.sep", self.lang).join(parts) or i18n.text("report.all_runs",
                                                                             self.lang)
 
-    def holding(self, levels: dict[str, Any]) -> "SweepResults":
+    def holding(self, levels: dict[str, Any]) -> SweepResults:
         """The same results restricted to the runs with these factor levels (a stated
         baseline level of a factor the planner does not choose: the street as it is)."""
         if not levels:

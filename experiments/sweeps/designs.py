@@ -53,13 +53,16 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from experiments.sweeps.robustness import ranked_outcome
+from experiments.sweeps.sensitivity import (
+    morris_sample,
+    points_per_sample,
+    salib_seed,
+    sobol_sample,
+)
+from experiments.sweeps.uncertainties import uncertainty_bounds
 from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
-
-from experiments.sweeps.robustness import ranked_outcome
-from experiments.sweeps.sensitivity import (morris_sample, points_per_sample, salib_seed,
-                                            sobol_sample)
-from experiments.sweeps.uncertainties import uncertainty_bounds
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",

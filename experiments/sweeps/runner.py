@@ -23,20 +23,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.provenance import provenance
+from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
+from experiments.sweeps.backends import Task, make_backend, time_limit
+from experiments.sweeps.designs import (
+    DEFAULT_OUTCOMES,
+    Sweep,
+    design_points,
+    replication_seeds,
+    unit_sample,
+)
+from experiments.sweeps.robustness import FLIP_SHARE
+from experiments.sweeps.robustness import analyze as analyze_robustness
+from experiments.sweeps.sensitivity import (
+    converged,
+    convergence_warnings,
+    morris_effects,
+    salib_seed,
+    sobol_indices,
+)
+from experiments.sweeps.store import SweepStore
 from sim.footprint import check_memory
 from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
 
-from experiments.sweeps.backends import Task, make_backend, time_limit
-from experiments.provenance import provenance
-from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
-from experiments.sweeps.designs import (DEFAULT_OUTCOMES, Sweep, design_points,
-                                        replication_seeds, unit_sample)
-from experiments.sweeps.robustness import FLIP_SHARE
-from experiments.sweeps.robustness import analyze as analyze_robustness
-from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
-                                            salib_seed, sobol_indices)
-from experiments.sweeps.store import SweepStore
 
 class SweepError(Exception):
     """The results folder cannot take this sweep (exists, or holds another sweep)."""

@@ -24,9 +24,14 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from experiments.runs.output import (UnreadableResult, _atomic, atomic_write_text,
-                                     read_json_file, read_parquet_file, to_jsonable)
-
+from experiments.runs.output import (
+    UnreadableResult,
+    _atomic,
+    atomic_write_text,
+    read_json_file,
+    read_parquet_file,
+    to_jsonable,
+)
 
 GATHER_CHUNK = 200  # part files read together when gathering
 # Everything a sweep (and a report of it) writes in its folder: what --force replaces.

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codes import COMMAND, COMMUNITY, DECIDE_BATCH, DISTRICT, GRID, TOWNSHIP
-from ..params import Structure
 from ..jit import call
 from ..needs import N_UNDETECTED, NeedTable
+from ..params import Structure
 from ..registry import mechanism
 from ..roster import Roster
 from . import step
@@ -90,7 +90,8 @@ class Engine:
         delays = {GRID: rep.grid_delay_min, COMMUNITY: rep.community_delay_min,
                   TOWNSHIP: rep.township_delay_min, COMMAND: rep.command_delay_min,
                   **{DISTRICT + k: rep.upper_delay_min for k in range(3)}}
-        self.Q = make_loop(n_grids, n_comm, *map(list, zip(*per_row)), delays,
+        self.Q = make_loop(n_grids, n_comm, [h for h, _, _ in per_row],
+                           [d for _, d, _ in per_row], [o for _, _, o in per_row], delays,
                            self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm))
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream

@@ -16,8 +16,19 @@ import math
 
 import numpy as np
 
-from ..codes import (ARRIVE, DETECTED, DISPATCHED, ESCALATE, ESCALATION_ARRIVES, GENERAL, IDLE,
-                     NONE, REPORTED, SEND, TRAVELLING)
+from ..codes import (
+    ARRIVE,
+    DETECTED,
+    DISPATCHED,
+    ESCALATE,
+    ESCALATION_ARRIVES,
+    GENERAL,
+    IDLE,
+    NONE,
+    REPORTED,
+    SEND,
+    TRAVELLING,
+)
 from ..jit import entry, jit
 from ..needs import set_state
 from ..rng import index, random

@@ -11,9 +11,26 @@ become incident sites with a temporary party organization, which mobilizes more 
 
 from __future__ import annotations
 
-from ..codes import (BECAME_FREE, BUSY, COMMUNITY_CADRE, DETECTED, DISPATCHED, DONE, GENERAL,
-                     INFECTED, MET, PARTY_POOL, POOL_DONE, POOL_FREE, REPORTED, RESOLVED,
-                     RESTED, RESTING, SERVING, TRAVELLING)
+from ..codes import (
+    BECAME_FREE,
+    BUSY,
+    COMMUNITY_CADRE,
+    DETECTED,
+    DISPATCHED,
+    DONE,
+    GENERAL,
+    INFECTED,
+    MET,
+    PARTY_POOL,
+    POOL_DONE,
+    POOL_FREE,
+    REPORTED,
+    RESOLVED,
+    RESTED,
+    RESTING,
+    SERVING,
+    TRAVELLING,
+)
 from ..jit import jit
 from ..needs import N_UNREACHED, set_state
 from ..rng import binomial

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..codes import COMMAND, COMMUNITY, DISTRICT, GRID, Office, TOWNSHIP
+from ..codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP, Office
 
 
 class Par(IntEnum):

@@ -12,19 +12,66 @@ from __future__ import annotations
 
 import math
 
-from ..codes import (ARRIVE, BECAME_FREE, BUSY, CHANNELS, CREATED, DECIDE_BATCH, DETECT,
-                     DETECTED, DISPATCHED, DONE, ESCALATE, ESCALATION_ARRIVES, GENERAL, IDLE,
-                     LOCAL_WAIT_OVER, OFF_DUTY, ON_DUTY_START, PARTY_POOL, PICK, POOL_ARRIVE,
-                     POOL_DONE, POOL_FREE, REPORT, REPORTED, RESOLVED, RESTED, SEND,
-                     SPONTANEOUS_POOL, TRAVELLING, UNMET)
+from ..codes import (
+    ARRIVE,
+    BECAME_FREE,
+    BUSY,
+    CHANNELS,
+    CREATED,
+    DECIDE_BATCH,
+    DETECT,
+    DETECTED,
+    DISPATCHED,
+    DONE,
+    ESCALATE,
+    ESCALATION_ARRIVES,
+    GENERAL,
+    IDLE,
+    LOCAL_WAIT_OVER,
+    OFF_DUTY,
+    ON_DUTY_START,
+    PARTY_POOL,
+    PICK,
+    POOL_ARRIVE,
+    POOL_DONE,
+    POOL_FREE,
+    REPORT,
+    REPORTED,
+    RESOLVED,
+    RESTED,
+    SEND,
+    SPONTANEOUS_POOL,
+    TRAVELLING,
+    UNMET,
+)
 from ..jit import entry, jit
 from ..needs import N_COUNT, N_UNDETECTED, N_UNREACHED, set_state, severity_integral
 from ..rng import index, random
-from .dispatch import (decide_batch, dispatch, escalate, escalation_arrives, line_of,
-                       line_ok, local_wait_over, mark_dispatched, pick, send)
+from .dispatch import (
+    decide_batch,
+    dispatch,
+    escalate,
+    escalation_arrives,
+    line_of,
+    line_ok,
+    local_wait_over,
+    mark_dispatched,
+    pick,
+    send,
+)
 from .heap import pop, push
-from .service import (arrive, became_free, done, incident_sites, open_spontaneous,
-                      pool_arrive, pool_done, pool_free, rested, seen_add)
+from .service import (
+    arrive,
+    became_free,
+    done,
+    incident_sites,
+    open_spontaneous,
+    pool_arrive,
+    pool_done,
+    pool_free,
+    rested,
+    seen_add,
+)
 from .state import MAX_PUSH, Count, Par, Sum
 
 # What a step returns: done; an array must grow, then call again to resume (GROW) or to

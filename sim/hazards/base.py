@@ -75,6 +75,7 @@ class Hazard:
         returns 0, or the room it lacks in the need table before it has created any need
         (the table grows and the generator runs again from the same random numbers)."""
         engine = self.model.engine
+        assert engine is not None, "needs are created in wartime"
         saved = self.S.copy()
         while (lack := call(generator, engine.N, self.model.residents, self.S, *args)) > 0:
             engine.N = engine.N.grown(lack)

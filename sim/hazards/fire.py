@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codes import RESCUE
-from ..jit import entry, jit
+from ..jit import entry
 from ..needs import new_need
 from ..params import Config, p
 from ..registry import HazardSpec, NeedType, need_code, register_hazard

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..codes import RESCUE
 from ..engine.state import Sum
-from ..jit import entry, jit
+from ..jit import entry
 from ..needs import new_need
 from ..params import Config, p
 from ..registry import HazardSpec, NeedType, Outcome, need_code, register_hazard
@@ -107,7 +107,7 @@ class Flood(Hazard):
         if not self.cut and t1 > self.peak:
             self.cut = True
             m.township.flood(p.travel_time_factor, p.road_cut_share, self.rng)
-            m.log(self.peak, "roads_cut", self.name, count=len(m.township.cut_edges))
+            m.log(self.peak, "roads_cut", self.name, number=len(m.township.cut_edges))
         scale = self.intensity(0.5 * (t0 + t1)) * (t1 - t0) / 60.0 / 1000.0
         self.add_needs(flood_needs, self.rate, scale, self.counts, float(t0), float(t1),
                        self.shares, self.kinds, self.code)
@@ -119,7 +119,8 @@ class Flood(Hazard):
     def outcomes(self) -> dict[str, float]:
         m = self.model
         low = float(m.residents.grid_size[m.township.lowlying].sum())
-        return {"evacuated_share_lowlying": m.engine.total(Sum.SHELTERED) / max(low, 1.0)}
+        sheltered = m.engine.total(Sum.SHELTERED) if m.engine is not None else 0.0
+        return {"evacuated_share_lowlying": sheltered / max(low, 1.0)}
 
     @staticmethod
     def expected_needs(config: Config) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 from sim import Config, GrassrootsModel
 from sim.engine.state import make_loop
 

@@ -3,10 +3,10 @@ the wrappers Python needs to call them; these compiled entry points call them)."
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sim.engine import chain, dispatch, heap, service, step
-import numba
 
 entry = numba.njit(_nrt=False, error_model="numpy")  # not cached: sim changes under it
 from sim.needs import add_need

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 
+import kernels
 import numpy as np
 import pytest
+from conftest import bare_loop, war_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kernels
-from conftest import bare_loop, war_model
 from sim.codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP
 from sim.engine.state import Par, office_rows
 from sim.registry import MECHANISMS

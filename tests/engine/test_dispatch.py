@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 
+import kernels
 import numpy as np
 import pytest
+from conftest import war_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kernels
-from conftest import war_model
 from sim.codes import DETECTED, DISPATCHED, GENERAL, IDLE, REPORTED, TRAVELLING
 from sim.engine.state import Count, Par
 from sim.registry import need_code

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import kernels
 import numpy as np
+from conftest import bare_loop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kernels
-from conftest import bare_loop
 from sim.engine.heap import push
 from sim.engine.state import grown, needs_room
 

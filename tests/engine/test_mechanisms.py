@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import signal
 
+import kernels
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kernels
 from sim import Config, GrassrootsModel, simulate
 from sim.codes import DETECTED, DISPATCHED, REPORTED, Role, Status
 from sim.engine.state import Count
@@ -303,11 +303,12 @@ def test_a_mechanism_registered_from_outside_routes_reports_through_its_offices(
     """CONTRIBUTING.md's example: a street hotline, grid manager then the township office,
     whether or not the command has convened; without queueing its reporting delay is the
     sum of their handling minutes."""
+    from test_verification import VERIFY
+
     from sim.codes import GRID, TOWNSHIP
     from sim.params import MECHANISMS as NAMES
     from sim.registry import MECHANISMS, Mechanism, register_mechanism
     from sim.scenario import load_scenario
-    from test_verification import VERIFY
 
     register_mechanism(Mechanism("street_hotline", lambda c: ((GRID, TOWNSHIP),
                                                                (GRID, TOWNSHIP)),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import kernels
 import numpy as np
 import pytest
-
-import kernels
 from conftest import war_model
-from sim.codes import BUSY, COMMUNITY_CADRE, DETECTED, IDLE, PARTY_POOL, RESOLVED, RESTING
+
+from sim.codes import COMMUNITY_CADRE, DETECTED, IDLE, RESOLVED, RESTING
 from sim.engine.state import Count, Par
 from sim.registry import need_code
 

@@ -27,8 +27,15 @@ import pandas as pd
 import pytest
 
 from experiments.classroom import model as classroom
-from experiments.classroom.model import (ClassroomModel, Startup, classroom_keys, coerce,
-                                   control_for, model_params, replay_run)
+from experiments.classroom.model import (
+    ClassroomModel,
+    Startup,
+    classroom_keys,
+    coerce,
+    control_for,
+    model_params,
+    replay_run,
+)
 from sim import describe
 from sim.params import ConfigError
 from sim.scenario import load_scenario

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.docs import configdoc
 from experiments.cli.args import parse_sets, parse_value
 from experiments.cli.main import main
+from experiments.docs import configdoc
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -286,8 +286,9 @@ def test_every_results_folder_records_how_it_was_made(tmp_path, capsys):
     revision and dirty flag, and python's and the libraries' versions, from one helper."""
     import json
 
-    from experiments.provenance import library_versions, provenance
     from test_calibration import GOOD, SMALL
+
+    from experiments.provenance import library_versions, provenance
 
     run, sweep_out = tmp_path / "run", tmp_path / "sweep"
     assert cli(capsys, "run", *TINY, "--out", str(run), "--quiet")[0] == 0

@@ -9,6 +9,7 @@ import tomllib
 
 import numpy as np
 import pytest
+from test_report_decision import FACTORS, TEAM, synthetic_sweep
 
 from experiments import costs as cs
 from experiments import i18n
@@ -16,7 +17,6 @@ from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from experiments.report import money as mn
 from experiments.report.limits import limits
 from experiments.report.page import build_report
-from test_report_decision import FACTORS, TEAM, synthetic_sweep
 
 
 def test_shipped_costs_file_shows_the_declared_defaults():

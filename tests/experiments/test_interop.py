@@ -23,8 +23,13 @@ UNCERTAIN = {"population.initial_trust": {"low": 0.2, "high": 0.8},
 def test_ema_perform_experiments_runs_ten_experiments():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench import (CategoricalParameter, IntegerParameter, RealParameter,
-                                   ScalarOutcome, perform_experiments)
+        from ema_workbench import (
+            CategoricalParameter,
+            IntegerParameter,
+            RealParameter,
+            ScalarOutcome,
+            perform_experiments,
+        )
 
     model = ema_model(uncertainties=UNCERTAIN, constants=SMALL,
                       outcomes=["total_harm", "mean_response_min", "share_met_within_target"])

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli.main import main
-from experiments.report.page import build_report
 from experiments import outcomes as oc
+from experiments.cli.main import main
 from experiments.factors import value_text
-from experiments.report.sweep import ReportError
+from experiments.report.page import build_report
 from experiments.report.stats import SEED, bootstrap_mean, paired_difference
+from experiments.report.sweep import ReportError
 from sim import Config, simulate
 
 TINY = {"population.n_residents": 3000, "time.peace_days": 2, "time.war_hours": 8}

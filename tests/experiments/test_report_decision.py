@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 from experiments import i18n
-from experiments.cli.main import main
-from experiments.report import charts
 from experiments import outcomes as oc
+from experiments.cli.main import main
 from experiments.factors import value_text
+from experiments.report import charts
 from experiments.report.page import build_report
 from experiments.report.stats import SEED
 from experiments.report.summary_pdf import SummaryPage, write_summary_pdf

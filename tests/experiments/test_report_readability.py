@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.lines import Line2D
+from test_report_decision import FACTORS, STRUCTURE, TEAM, synthetic_sweep
 
 from experiments.report import exports
 from experiments.report import planner_charts as pc
 from experiments.report.page import CSS, build_report
 from experiments.report.stats import Estimate
 from experiments.report.wrap import columns, tokens, wrap
-from test_report_decision import FACTORS, STRUCTURE, TEAM, synthetic_sweep
 
 N_RESAMPLES = 300
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")

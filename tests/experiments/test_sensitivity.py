@@ -9,9 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.sweeps.sensitivity import (convergence_warnings, converged, morris_effects,
-                                            morris_sample, samples_needed, sobol_indices,
-                                            sobol_sample)
+from experiments.sweeps.sensitivity import (
+    converged,
+    convergence_warnings,
+    morris_effects,
+    morris_sample,
+    samples_needed,
+    sobol_indices,
+    sobol_sample,
+)
 
 NAMES = ["x1", "x2", "x3"]
 

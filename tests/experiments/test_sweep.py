@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sweep_faults  # tests/sweep_faults.py: the fault-injecting task function
 
 from experiments.cli.main import main
 from experiments.sweeps import runner
@@ -19,8 +20,6 @@ from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBacke
 from experiments.sweeps.designs import load_sweep, replication_seeds
 from experiments.sweeps.runner import make_plan, run_sweep
 from experiments.sweeps.store import read_runs
-
-import sweep_faults  # tests/sweep_faults.py: the fault-injecting task function
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "configs" / "scenarios" / "street_flood.toml"

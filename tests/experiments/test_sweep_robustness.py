@@ -200,6 +200,7 @@ def test_report_on_an_unfinished_sweep_says_how_to_resume(finished, tmp_path, ca
 
 def test_run_over_the_timeout_is_recorded_failed_serially(tmp_path, monkeypatch, capsys):
     import sweep_faults
+
     from experiments.sweeps import runner
     from experiments.sweeps.store import read_runs
 
@@ -217,6 +218,7 @@ def test_run_over_the_timeout_is_recorded_failed_serially(tmp_path, monkeypatch,
 
 def test_stuck_worker_is_replaced_and_its_run_failed(tmp_path, monkeypatch):
     import sweep_faults
+
     from experiments.sweeps import backends, runner
     from experiments.sweeps.designs import load_sweep
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sim import Config, simulate
+from sim.engine import Sum
 from sim.outcomes import OUTCOMES, Outcome, higher_is_better
 
 SMALL = {"population.n_residents": 12_000, "time.peace_days": 0, "time.war_hours": 12.0,
@@ -146,3 +147,37 @@ def test_busy_share_does_not_depend_on_the_step_length_and_grows_with_the_load()
     assert heavy_hourly > 0.05
     assert heavy_hourly == pytest.approx(heavy_fine, rel=0.2)
     assert busy(100, 60.0) < heavy_hourly
+
+
+# --- hand-computed cases ---------------------------------------------------------------------
+
+def test_casualties_count_at_least_one_person_per_need():
+    from sim.outcomes import casualties
+    harm, lethality = np.array([10.0, 10.0, 0.0]), 0.01
+    got = casualties(harm, np.array([1.0, 0.5, 3.0]), lethality)
+    one = 1 - np.exp(-0.1)
+    assert got == pytest.approx([one, one, 0.0])  # half a person counts as one
+    assert casualties(np.array([30.0]), np.array([3.0]), lethality)[0] == \
+        pytest.approx(3 * (1 - np.exp(-0.1)))
+
+
+def test_handled_locally_counts_needs_sent_to_before_or_without_a_report():
+    from sim.outcomes import handled_locally
+    nan = np.nan
+    dispatched = np.array([5.0, 20.0, 7.0, nan, 9.0])
+    reported = np.array([10.0, 10.0, nan, 3.0, 9.0])
+    # before its report, never reported (a local response): 2 of 5; at the same minute or
+    # after: not local; never sent: not local.
+    assert handled_locally(dispatched, reported) == pytest.approx(2 / 5)
+    assert np.isnan(handled_locally(np.array([]), np.array([])))
+
+
+def test_person_hours_are_responders_busy_hours_and_residents_pool_hours():
+    r = simulate(Config().with_overrides({**SMALL, "organization.structure":
+                                          "integrated_party"}), seed=2, keep_model=True)
+    m = r.model
+    ro, end = m.roster, m.minute
+    busy = ro.busy_min + np.where(np.isin(ro.status, (1, 2)), end - ro.busy_since, 0.0)
+    pool = m.engine.total(Sum.POOL_MINUTES)
+    assert pool > 0 and r.summary()["person_hours"] == pytest.approx(
+        (busy[ro.on_roster].sum() + pool) / 60)

@@ -63,3 +63,47 @@ def test_plausible_peacetime_can_build_trust_in_four_weeks():
           f"plausible high {strong:.3f}")
     assert strong - start > 0.1
     assert strong > default
+
+
+# --- hand-computed days ----------------------------------------------------------------------
+
+def _quiet_peace(**over):
+    """A peacetime with one lever at a time: no visits, no decay, no publicity."""
+    base = {**PEACE, "organization.service_visits_per_week": 0.0,
+            "peacetime.daily_decay": 0.0, "organization.publicity_per_month": 0.0,
+            "organization.open_affairs_platform": False, "routine.cases_per_1000_per_day": 0.0,
+            "organization.training_coverage": 0.0, "organization.organ_registration_ratio": 0.0}
+    return GrassrootsModel(Config().with_overrides({**base, **over}), rng=5)
+
+
+def test_registered_organ_cadres_serve_their_community_on_days_five_and_six_of_each_week():
+    m = _quiet_peace(**{"peacetime.holiday_familiarity_gain": 0.01})
+    organ = m.roster.role == 2
+    m.roster.registered[organ] = True
+    rose = []
+    for day in range(14):
+        before = m.place.familiarity.copy()
+        m.step()
+        rose.append(bool(np.any(m.place.familiarity > before)))
+    assert [d for d, r in enumerate(rose) if r] == [5, 6, 12, 13]
+
+
+def test_the_open_affairs_platform_meets_on_the_first_day_of_each_week():
+    m = _quiet_peace(**{"organization.open_affairs_platform": True,
+                        "peacetime.platform_trust_gain": 0.02})
+    rose = []
+    for day in range(14):
+        before = m.residents.trust.copy()
+        m.step()
+        rose.append(bool(np.all(m.residents.trust > before)))
+        if rose[-1]:  # every resident moves 2% of the way to full trust
+            np.testing.assert_allclose(m.residents.trust, before + 0.02 * (1 - before))
+    assert [d for d, r in enumerate(rose) if r] == [0, 7]
+
+
+@pytest.mark.parametrize("share,days", [(0.5, 28), (0.9, 10), (0.2, 3)])
+def test_the_daily_chance_compounds_to_the_share_by_the_end_of_peacetime(share, days):
+    from sim.peacetime import daily_probability
+    p = daily_probability(share, days)
+    assert 1 - (1 - p) ** days == pytest.approx(share)
+    assert daily_probability(1.0, days) == 1.0 and daily_probability(share, 0) == 0.0

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim.model as model_module
+from sim.codes import COMMUNITY_CADRE
 from sim.model import GrassrootsModel
 from sim.params import Config
-from sim.codes import COMMUNITY_CADRE
 from sim.run import simulate
 
 SMALL = {"population.n_residents": 6000, "time.peace_days": 7, "time.war_hours": 2.0}
