@@ -121,14 +121,33 @@ def higher_is_better(name: str) -> bool | None:
     return None if o is None else o.higher_is_better
 
 
+def taking_part(m: ModelView) -> list[str]:
+    """The hazards a run's tables show: the shipped ones, and a plugin's where it runs (so a
+    plugin loaded in the process changes no other run's tables)."""
+    running = {hz.name for hz in m.hazards}
+    return [name for name, spec in HAZARDS.items()
+            if name in running or spec.model.__module__.startswith("sim.")]
+
+
+def types_shown(m: ModelView) -> list[str]:
+    """The need types a run's need table shows: all but those only a plugin's hazard that
+    is not running creates."""
+    shown = taking_part(m)
+    own = {t.name for name in shown for t in HAZARDS[name].need_types}
+    hidden = {t.name for name, spec in HAZARDS.items() if name not in shown
+              for t in spec.need_types} - own
+    return [t for t in type_names() if t not in hidden]
+
+
 def need_log(m: ModelView) -> pd.DataFrame:
     """One row per need with the time of each stage (minutes since wartime began)."""
     nd = m.needs
     n = nd.n
     return pd.DataFrame({
         "need_id": np.arange(n),
-        "hazard": pd.Categorical.from_codes(nd.hazard[:n], list(HAZARDS)),
-        "type": pd.Categorical.from_codes(nd.kind[:n], type_names()),
+        "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]],
+                                 categories=taking_part(m)),
+        "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types_shown(m)),
         "grid": nd.grid[:n],
         "community": m.township.grid_community[nd.grid[:n]],
         "vulnerable": nd.vulnerable[:n],
@@ -252,7 +271,9 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         **routine_outcomes(m),
     }
     running = {hz.name: hz for hz in m.hazards}
-    for name, spec in HAZARDS.items():  # a hazard's outcomes: NaN where it is not enabled
+    # A hazard's outcomes: NaN where a shipped hazard is not enabled.
+    for name in taking_part(m):
+        spec = HAZARDS[name]
         values = running[name].outcomes() if name in running else {}
         out.update({o.name: float(values.get(o.name, math.nan)) for o in spec.outcomes})
     return out

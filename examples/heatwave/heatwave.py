@@ -41,21 +41,24 @@ class HeatwaveParams:
                               "mean).", "assumption: about one in four each day of a severe "
                               "heat wave", 0, 24, plausible=(0.1, 0.6))
     afternoon_share: float = p(0.5, "share", "Share of the day's checks needed between noon "
-                               "and 18:00, the hottest hours.", "assumption", 0.25, 1,
+                               "and 18:00, the hottest hours.", "assumption: the afternoon's six hours are "
+                               "the hottest and the busiest for heat illness", 0.25, 1,
                                plausible=(0.3, 0.7))
     severity_low: float = p(0.3, "0-1", "Lowest starting severity of a welfare check "
                             "(uniform between low and high).", "assumption: dehydration "
                             "before heat stroke", 0, 1, plausible=(0.2, 0.4))
     severity_high: float = p(0.7, "0-1", "Highest starting severity of a welfare check.",
-                             "assumption", 0, 1, plausible=(0.5, 0.9))
+                             "assumption: heat exhaustion short of heat stroke", 0, 1,
+                             plausible=(0.5, 0.9))
     welfare_check_effort_min: float = p(40.0, "person-min", "Mean effort of a welfare check.",
                                         "assumption: a visit with water and a call", 1, 1440,
                                         plausible=(20.0, 90.0))
     welfare_check_line: int = p(2, "line", "Line that owns welfare checks (siloed).",
                                 "seed article (civil affairs)", 0, 11)
     checked_within_h: float = p(2.0, "hours", "Time within which a welfare check counts as "
-                                "in time (the outcome heat_checks_in_time).", "assumption",
-                                0.1, 48)
+                                "in time (the outcome heat_checks_in_time).", "assumption: heat "
+                                "exhaustion turns to heat stroke within hours", 0.1, 48,
+                                plausible=(1.0, 4.0))
 
 
 class Heatwave(Hazard):

@@ -67,12 +67,16 @@ def comment(row: dict[str, Any]) -> list[str]:
                          break_on_hyphens=False)
 
 
-def render_toml(config: Config | None = None, header: str = HEADER) -> str:
-    """Every parameter of ``config`` (default: the defaults), documented, as TOML text."""
+def render_toml(config: Config | None = None, header: str = HEADER,
+                shipped_only: bool = False) -> str:
+    """Every parameter of ``config`` (default: the defaults), documented, as TOML text
+    (``shipped_only``: without the sections plugins registered in this process)."""
     values = (config or Config()).to_dict()
     rows = describe()
     lines = header.rstrip("\n").splitlines()
-    for section in SECTIONS:
+    for section, cls in SECTIONS.items():
+        if shipped_only and not cls.__module__.startswith("sim."):
+            continue
         lines += ["", f"[{section}]"]
         for row in (r for r in rows if r["section"] == section):
             lines += comment(row)
@@ -81,8 +85,8 @@ def render_toml(config: Config | None = None, header: str = HEADER) -> str:
 
 
 def render_base_toml() -> str:
-    """The text of ``configs/base.toml``."""
-    return render_toml()
+    """The text of ``configs/base.toml``: the shipped parameters."""
+    return render_toml(shipped_only=True)
 
 
 def write_base_toml(path: Path | None = None) -> Path:

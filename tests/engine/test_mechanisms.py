@@ -156,12 +156,15 @@ def test_a_shorter_local_wait_reaches_needs_sooner_on_a_jammed_chain():
     """Without grid party members (who meet most needs at once in integrated_party)."""
     over = {**JAMMED, "reporting.mechanism": "hierarchical", "reporting.levels": 4,
             "organization.structure": "integrated"}
+    seeds = range(1, 7)
     fast = [run({**over, "response.local_action_after_min": 30.0}, s).summary()
-            for s in (1, 2, 3, 4)]
+            ["mean_response_min"] for s in seeds]
     slow = [run({**over, "response.local_action_after_min": 180.0}, s).summary()
-            for s in (1, 2, 3, 4)]
-    for a, b in zip(fast, slow):
-        assert a["mean_response_min"] < b["mean_response_min"]
+            ["mean_response_min"] for s in seeds]
+    # Paired by seed (about 30 minutes sooner, sd 17 over 20 seeds): sooner on average, and
+    # in all but at most one seed.
+    assert np.mean(fast) < np.mean(slow) - 10.0
+    assert sum(a < b for a, b in zip(fast, slow)) >= len(seeds) - 1
 
 
 # --- siloed lines --------------------------------------------------------------------------
