@@ -810,10 +810,13 @@ _REPR = reprlib.Repr(maxlevel=2, maxstring=50, maxother=50,
                      maxlist=4, maxdict=4, maxlong=40)
 
 
-def describe() -> list[dict[str, Any]]:
-    """Every parameter with its definition: for docs, the app's controls and sweep checks."""
+def describe(shipped_only: bool = False) -> list[dict[str, Any]]:
+    """Every parameter with its definition: for docs, the app's controls and sweep checks
+    (``shipped_only``: without the sections plugins registered in this process)."""
     rows = []
     for section, cls in SECTIONS.items():
+        if shipped_only and not cls.__module__.startswith("sim."):
+            continue
         for f in dataclasses.fields(cls):
             rows.append({"key": f"{section}.{f.name}", "section": section, "name": f.name,
                          "type": type(f.default).__name__, "default": f.default, **f.metadata})

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from sim.params import SECTIONS, Config, describe
+from sim.params import Config, describe
 from sim.scenario import CONFIG_DIR
 
 BASE_TOML = CONFIG_DIR / "base.toml"
@@ -72,11 +72,9 @@ def render_toml(config: Config | None = None, header: str = HEADER,
     """Every parameter of ``config`` (default: the defaults), documented, as TOML text
     (``shipped_only``: without the sections plugins registered in this process)."""
     values = (config or Config()).to_dict()
-    rows = describe()
+    rows = describe(shipped_only)
     lines = header.rstrip("\n").splitlines()
-    for section, cls in SECTIONS.items():
-        if shipped_only and not cls.__module__.startswith("sim."):
-            continue
+    for section in dict.fromkeys(r["section"] for r in rows):
         lines += ["", f"[{section}]"]
         for row in (r for r in rows if r["section"] == section):
             lines += comment(row)

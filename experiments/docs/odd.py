@@ -14,7 +14,6 @@ scenario with one parameter changed.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from pathlib import Path
@@ -26,7 +25,8 @@ from sim.params import describe
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.docs.odd --write -->"
 PARAM_END = "<!-- END GENERATED PARAMETER TABLE -->"
-EFFECT_BEGIN = "<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.docs.odd --write --effects -->"
+EFFECT_BEGIN = ("<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.docs.odd --write "
+                "--effects -->")
 EFFECT_END = "<!-- END GENERATED EFFECT TABLE -->"
 
 
@@ -36,7 +36,7 @@ def _cell(text: Any) -> str:
 
 def render_parameter_table(rows: list[dict[str, Any]] | None = None) -> str:
     """Markdown table: parameter, unit, default, allowed range, meaning, source."""
-    rows = describe() if rows is None else rows
+    rows = describe(shipped_only=True) if rows is None else rows
     out = []
     section = None
     for r in rows:
@@ -69,92 +69,30 @@ def extract_between(text: str, begin: str, end: str) -> str:
 
 # --- direction of effects -------------------------------------------------------------------
 
-# (mechanism or toggle, baseline overrides, changed overrides, outcome, expected direction:
-#  -1 the outcome falls, +1 it rises). Baseline: the street_flood scenario, shortened.
-EFFECTS: list[tuple[str, dict, dict, str, int]] = [
-    ("integrated (vs siloed) structure", {"organization.structure": "siloed"},
-     {"organization.structure": "integrated"}, "mean_response_min", -1),
-    ("grid party organizations (integrated_party vs integrated)",
-     {"organization.structure": "integrated"}, {"organization.structure": "integrated_party"},
-     "mean_response_min", -1),
-    ("direct reporting (vs hierarchical)", {"reporting.mechanism": "hierarchical"},
-     {"reporting.mechanism": "direct"}, "mean_reporting_delay_min", -1),
-    ("joint meetings: no duplicated dispatch (vs direct)", {"reporting.mechanism": "direct"},
-     {"reporting.mechanism": "joint_meeting"}, "duplicate_dispatches", -1),
-    ("grid autonomy (vs hierarchical)", {"reporting.mechanism": "hierarchical"},
-     {"reporting.mechanism": "grid_autonomy"}, "mean_reporting_delay_min", -1),
-    ("front-line command off", {}, {"organization.front_line_command": False},
-     "mean_response_min", +1),
-    ("temporary party organizations off", {}, {"organization.temporary_party_orgs": False},
-     "temporary_party_orgs", -1),
-    ("dynamic redeployment off (fixed assignment)", {},
-     {"organization.dynamic_redeployment": False}, "community_workload_gini", +1),
-    ("organ-cadre registration 0.6 -> 1.0", {}, {"organization.organ_registration_ratio": 1.0},
-     "mean_response_min", -1),
-    ("first-secretary service visits 2 -> 7 /week", {},
-     {"organization.service_visits_per_week": 7.0}, "mean_detection_delay_min", -1),
-    ("training coverage 0.5 -> 1.0", {}, {"organization.training_coverage": 1.0},
-     "person_hours", -1),
-    ("fault tolerance 0.5 -> 1.0", {}, {"organization.fault_tolerance": 1.0},
-     "initiative_actions", +1),
-    ("open affairs platform off", {}, {"organization.open_affairs_platform": False},
-     "trust_before", -1),
-    ("mutual-aid organizations off", {}, {"organization.mutual_aid": False},
-     "mean_detection_delay_min", +1),
-    ("publicity 2 -> 8 events/month", {}, {"organization.publicity_per_month": 8.0},
-     "preparedness_before", +1),
-    ("co-located units not integrated", {}, {"organization.colocated_units_integrated": False},
-     "mean_response_min", +1),
-    ("volunteer team 10 -> 30 per 1,000", {}, {"volunteers.team_size_per_1000": 30.0},
-     "mean_response_min", -1),
-    ("self-directed (vs coordinated) volunteers", {}, {"volunteers.coordinated": False},
-     "duplicate_dispatches", +1),
-    ("routine cases in peacetime off (1.5 -> 0 per 1,000 a day)", {},
-     {"routine.cases_per_1000_per_day": 0.0}, "trust_before", -1),
-    ("routine cases in peacetime off (1.5 -> 0 per 1,000 a day)", {},
-     {"routine.cases_per_1000_per_day": 0.0}, "mean_response_min", +1),
-    ("integrated (vs siloed) structure: routine cases", {"organization.structure": "siloed"},
-     {"organization.structure": "integrated"}, "routine_mean_handling_h", -1),
-]
-EFFECT_BASE = {"time.war_hours": 48.0}
-EFFECT_SEEDS = (1, 2, 3, 4, 5)
 
+def measure_effects() -> list[dict[str, Any]]:
+    """Each expected effect of ``configs/effects.toml``, measured on its paired seeds."""
+    from experiments.effects import load_effects, measure, summary_runner
 
-def measure_effects(seeds: tuple[int, ...] = EFFECT_SEEDS) -> list[dict[str, Any]]:
-    """Paired-seed comparisons of EFFECTS on the (shortened) street_flood scenario."""
-    from sim import load_scenario, simulate
-
-    rows = []
-    for label, base, changed, outcome, sign in EFFECTS:
-        diffs, before, after = [], [], []
-        for seed in seeds:
-            a = simulate(load_scenario(None, {**EFFECT_BASE, **base}), seed).summary()[outcome]
-            b = simulate(load_scenario(None, {**EFFECT_BASE, **base, **changed}),
-                         seed).summary()[outcome]
-            before.append(a)
-            after.append(b)
-            diffs.append(b - a)
-        n = len(diffs)
-        mean = sum(diffs) / n
-        sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
-        rows.append({"label": label, "outcome": outcome, "expected": sign,
-                     "before": sum(before) / n, "after": sum(after) / n, "diff": mean,
-                     "se": sd / math.sqrt(n),
-                     "agree": sum(1 for d in diffs if d * sign > 0), "n": n})
-    return rows
+    run = summary_runner()
+    return [measure(e, run) for e in load_effects()]
 
 
 def render_effect_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| mechanism / toggle | outcome | expected | baseline | changed | paired difference "
-           "(± s.e.) | seeds in the expected direction |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| mechanism / toggle | setting | outcome | expected | control | treatment | paired "
+           "difference (± s.e.) | seeds in the expected direction |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['label']} | `{r['outcome']}` | {'falls' if r['expected'] < 0 else 'rises'}"
-                   f" | {r['before']:.4g} | {r['after']:.4g} | {r['diff']:+.4g} ± {r['se']:.2g}"
-                   f" | {r['agree']}/{r['n']} |")
-    seeds = ", ".join(map(str, EFFECT_SEEDS))
-    out += ["", f"Measured on `configs/scenarios/street_flood.toml` with war_hours = 48, seeds "
-            f"{seeds}, each pair on the same seed (same township and emergency)."]
+        shown = "" if r["asserted"] else " (shown, not asserted)"
+        out.append(f"| {r['label']}{shown} | {r['setting']} | `{r['outcome']}` | "
+                   f"{'falls' if r['expected'] < 0 else 'rises'} | {r['before']:.4g} | "
+                   f"{r['after']:.4g} | {r['diff']:+.4g} ± {r['se']:.2g} | "
+                   f"{r['agree']}/{r['n']} |")
+    out += ["", "Settings (`configs/effects.toml`): flood48 = the default street flood "
+            "shortened to 48 hours; mid = 10,000 residents, a week of peacetime, 36 hours of "
+            "flood; loaded = mid with a heavier flood and no standing volunteer team; "
+            "epidemic = a week-long outbreak in 4,000 residents. Seeds 1..n, each pair on the "
+            "same seed (same township and emergency)."]
     return "\n".join(out)
 
 
