@@ -128,35 +128,49 @@ def test_dead_worker_is_retried_once(serial_table, factorial_file, tmp_path, mon
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
-def test_sigkill_then_resume_gives_uninterrupted_table(tmp_path):
-    sweep = write_sweep(tmp_path, FACTORIAL, replications=12)
-    uninterrupted = tmp_path / "full"
-    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(uninterrupted),
-                 "--quiet"]) == 0
-    out = tmp_path / "killed"
+def _kill_after_some_parts(sweep: Path, out: Path, some: int) -> bool:
+    """Start the sweep, SIGKILL it once `some` runs are stored; False if it finished first."""
     cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(sweep), "--workers", "1",
            "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((out / "parts").glob("*.parquet"))) >= 8:
+    try:
+        while proc.poll() is None and len(list((out / "parts").glob("*.parquet"))) < some:
+            time.sleep(0.002)
+        if proc.poll() is not None:
+            return False
+        os.kill(proc.pid, signal.SIGKILL)
+        return True
+    finally:
+        proc.wait()
+
+
+def test_sigkill_then_resume_gives_uninterrupted_table(tmp_path):
+    # Kill the sweep once 8 runs are stored. On a machine fast enough to finish the sweep
+    # before that is seen, the test takes a sweep four times longer, whatever the speed.
+    for replications in (12, 48, 192, 768):
+        (tmp_path / str(replications)).mkdir()
+        sweep = write_sweep(tmp_path / str(replications), FACTORIAL, replications=replications)
+        out = tmp_path / str(replications) / "killed"
+        if _kill_after_some_parts(sweep, out, 8):
             break
-        time.sleep(0.01)
-    assert proc.poll() is None, "the sweep finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    else:
+        pytest.fail("every sweep finished before it could be killed")
+    total = 4 * replications
     n_parts = len(list((out / "parts").glob("*.parquet")))
-    assert 8 <= n_parts < 48
+    assert 8 <= n_parts < total
     for part in (out / "parts").glob("*.parquet"):
         pd.read_parquet(part)  # every stored file is whole
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 2  # no --resume
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume",
                  "--quiet"]) == 0
+    uninterrupted = tmp_path / "full"
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(uninterrupted),
+                 "--quiet"]) == 0
     pd.testing.assert_frame_equal(comparable(read_runs(out)),
                                   comparable(read_runs(uninterrupted)))
     ts = pd.read_parquet(out / "timeseries")
-    assert ts["run_id"].nunique() == 48
+    assert ts["run_id"].nunique() == total
 
 
 def test_factor_typo_is_refused(tmp_path, capsys):
