@@ -1,6 +1,7 @@
 # grassroots-sim
 #   make run    set up .venv if needed, then run the default scenario (street_flood)
 #   make test   set up .venv if needed, then run the tests
+#   make lint   ruff (lint and format check) and mypy
 #   make bench  run the benchmarks
 #   make setup  set up .venv and a CJK font for Chinese reports
 #   make clean  remove .venv, build files and caches (results/ is kept)
@@ -15,10 +16,10 @@ PIP      := $(PY) -m pip --disable-pip-version-check
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup cjk-font run test bench clean
+.PHONY: help setup cjk-font run test lint bench clean
 
 help:
-	@sed -n '2,6s/^# //p' Makefile
+	@sed -n '2,7s/^# //p' Makefile
 
 $(PY):
 	@py=$$(scripts/find-python) || exit 1; \
@@ -52,6 +53,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
