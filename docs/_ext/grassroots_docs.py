@@ -14,13 +14,16 @@
 from __future__ import annotations
 
 import re
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx.application import Sphinx
-from sphinx.util import logging
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
-logger = logging.getLogger(__name__)
+# Sphinx's logger once setup() has run (its warnings count for -W); the module itself imports
+# without Sphinx, so that tests/docs can check what it generates.
+logger: Any = logging.getLogger(__name__)
 
 MARKER = "<!-- parameter-reference -->"
 PARAMETER_PAGE = "reference/parameters"
@@ -75,7 +78,7 @@ def parameter_reference() -> str:
     return "\n".join(out)
 
 
-def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+def on_source_read(app: "Sphinx", docname: str, source: list[str]) -> None:
     if docname == PARAMETER_PAGE:
         if MARKER not in source[0]:
             logger.warning(f"{docname}: no {MARKER} line to replace", location=docname)
@@ -121,7 +124,7 @@ def _fetched_link(text: str, start: int) -> bool:
                               for r in ("stylesheet", "icon", "preload", "modulepreload"))
 
 
-def check_tutorial_charts(app: Sphinx, out: Path) -> None:
+def check_tutorial_charts(app: "Sphinx", out: Path) -> None:
     for docname in sorted(app.env.found_docs):
         if not str(app.env.doc2path(docname)).endswith(".ipynb"):
             continue
@@ -136,7 +139,7 @@ def check_tutorial_charts(app: Sphinx, out: Path) -> None:
                            "cell outputs)", location=docname)
 
 
-def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+def on_build_finished(app: "Sphinx", exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
@@ -144,7 +147,11 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     check_tutorial_charts(app, out)
 
 
-def setup(app: Sphinx) -> dict[str, Any]:
+def setup(app: "Sphinx") -> dict[str, Any]:
+    global logger
+    from sphinx.util import logging as sphinx_logging
+
+    logger = sphinx_logging.getLogger(__name__)
     app.connect("source-read", on_source_read)
     app.connect("build-finished", on_build_finished)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
