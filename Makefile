@@ -2,6 +2,7 @@
 #   make run    set up .venv if needed, then run the default scenario (street_flood)
 #   make test   set up .venv if needed, then run the tests
 #   make lint   ruff (lint and format check) and mypy
+#   make docs   build the documentation site into docs/_build/html (offline, warnings as errors)
 #   make bench  run the benchmarks
 #   make setup  set up .venv and a CJK font for Chinese reports
 #   make clean  remove .venv, build files and caches (results/ is kept)
@@ -16,10 +17,10 @@ PIP      := $(PY) -m pip --disable-pip-version-check
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup cjk-font run test lint bench clean
+.PHONY: help setup cjk-font run test lint docs bench clean
 
 help:
-	@sed -n '2,7s/^# //p' Makefile
+	@sed -n '2,8s/^# //p' Makefile
 
 $(PY):
 	@py=$$(scripts/find-python) || exit 1; \
@@ -59,9 +60,26 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The docs site: the tutorials (docs/tutorials/*.ipynb) run at every build, the parameter
+# and CLI references are generated from the code. NB_EXECUTE=off skips the tutorials (quick
+# edits of the prose); SPHINXOPTS passes more options (e.g. -j 2).
+DOCS_STAMP  := $(VENV)/.docs-installed
+NB_EXECUTE  ?= force
+SPHINXOPTS  ?=
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	@echo "Installing the documentation tools (the 'docs' extra) into $(VENV) ..."
+	@$(PIP) install -q -e '.[dev,cluster,app,docs]'
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -E -W --keep-going -b html -D nb_execution_mode=$(NB_EXECUTE) \
+	    $(SPHINXOPTS) docs docs/_build/html
+	@echo "The docs are in docs/_build/html/index.html"
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis docs/_build
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
