@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # argparse has printed the error, or --help or --version
         return int(e.code or 0)
+    except BrokenPipeError:  # ``grassroots --version | head -1``
+        return _reader_gone()
     prog = f"{parser.prog} {args.command}"
     try:
         return args.func(args)
@@ -93,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (``grassroots config --json | head``)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """Output to a closed pipe: stop quietly (Python's flush at exit would complain)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 if __name__ == "__main__":

@@ -342,3 +342,18 @@ def test_validate_and_calibrate_out_errors_are_one_line(tmp_path, capsys):
         code, _, err = cli(capsys, *argv, "--quiet", *SMALL, "--out", str(a_file / "sub"))
         assert code == 1 and err == f"grassroots {name}: error: cannot write results: " \
             f"{a_file / 'sub'}: Not a directory\n"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["config", "--json"]])
+def test_output_into_a_closed_pipe_ends_quietly(args):
+    """``grassroots --version | head -1``: the reader has gone before the output is
+    written; no traceback, status 0."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
+                              stdout=write, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"BrokenPipe" not in proc.stderr, proc.stderr
