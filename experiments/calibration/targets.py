@@ -9,7 +9,12 @@ A targets file (``configs/targets/field.toml``) holds one table per target::
     value = 6.5                                # the reported figure
     band = [4.0, 7.0]                          # what counts as reproducing it
     source = "F1: Dongcheng district, Beijing, 2015 (handmsg.com/...)"
-    use = "calibrate"                          # or "validate"
+    use = "calibrate"                          # or "validate", or "input"
+    phase = "peacetime"                        # or "wartime" (default: peacetime)
+
+``use``: "calibrate" targets are fitted (``grassroots calibrate``); "validate" targets are
+only compared (held out); "input" figures are what a parameter was set from, shown for
+reference and never counted as validation (equal by construction).
 
 An expression is ``+ - * /`` over numbers, outcome names (``residents_sheltered``) and
 parameters written ``section.key`` (``population.n_residents``), parsed with :mod:`ast`; no
@@ -33,9 +38,10 @@ from sim.scenario import SCENARIO_DIR, load_scenario, read_toml
 
 TARGET_DIR = SCENARIO_DIR.parent / "targets"
 DEFAULT_TARGETS = TARGET_DIR / "field.toml"
-USES = ("calibrate", "validate")
+USES = ("calibrate", "validate", "input")
+PHASES = ("peacetime", "wartime")
 REQUIRED = ("outcome", "scenario", "value", "band", "source", "use")
-OPTIONAL = ("overrides", "label")
+OPTIONAL = ("overrides", "label", "phase")
 MISSING_PENALTY = 10.0  # loss of a target whose simulated value is undefined (NaN)
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -113,6 +119,7 @@ class Target:
     source: str
     use: str
     label: str = ""
+    phase: str = "peacetime"
 
     @property
     def width(self) -> float:
@@ -188,6 +195,10 @@ def _target(name: str, entry: Any, path: Path) -> Target:
     if entry["use"] not in USES:
         raise ConfigError(f"{name}.use", f"must be one of {', '.join(USES)}, "
                           f"got {entry['use']!r}", source)
+    phase = entry.get("phase", "peacetime")
+    if phase not in PHASES:
+        raise ConfigError(f"{name}.phase", f"must be one of {', '.join(PHASES)}, "
+                          f"got {phase!r}", source)
     value = entry["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name}.value", f"must be a finite number, got {value!r}", source)
@@ -207,7 +218,8 @@ def _target(name: str, entry: Any, path: Path) -> Target:
     check_setting(scenario, overrides, f"{name}.overrides", source)
     return Target(name=name, outcome=expr, scenario=scenario, overrides=dict(overrides),
                   value=float(value), band=(float(band[0]), float(band[1])),
-                  source=entry["source"], use=entry["use"], label=str(entry.get("label", "")))
+                  source=entry["source"], use=entry["use"], label=str(entry.get("label", "")),
+                  phase=phase)
 
 
 def resolve_scenario(text: str, folder: Path, key: str, source: str) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from experiments.calibration.targets import Target
+from experiments.calibration.targets import PHASES, USES, Target
 
 MASTER_SEED = 20261130
 
@@ -73,7 +73,7 @@ def validation_table(targets: list[Target], values: dict[str, list[float]],
     for t in targets:
         mean, low, high = mean_ci(values[t.name])
         rows.append({"target": t.name, "label": t.label, "outcome": t.outcome.text,
-                     "use": t.use, "source": t.source, "value": t.value,
+                     "use": t.use, "phase": t.phase, "source": t.source, "value": t.value,
                      "band": list(t.band), "mean": mean, "ci_low": low, "ci_high": high,
                      "inside": t.inside(mean), "loss": t.loss(mean),
                      "values": values[t.name]})
@@ -86,31 +86,68 @@ def short_source(source: str) -> str:
     return head if len(head) <= 8 else head[:8]
 
 
+def grouped(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """The rows by phase (peacetime, wartime) and use (calibrate, validate, input), with a
+    title for each non-empty group."""
+    out = []
+    for phase in PHASES:
+        for use in USES:
+            part = [r for r in rows if r.get("phase", "peacetime") == phase and r["use"] == use]
+            if part:
+                out.append((phase, use, part))
+    return out
+
+
+TITLES = {"calibrate": "calibrated (fitted to these)",
+          "validate": "validation (held out, not fitted)",
+          "input": "inputs (a parameter was set from the figure: equal by construction, "
+                   "not validation)"}
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table of :func:`validation_table` rows."""
-    head = ("target", "source", "use", "band", "simulated", "95% CI", "inside")
-    body = [(r["target"], short_source(r["source"]), r["use"],
+    """A plain-text table of :func:`validation_table` rows, by phase and use."""
+    head = ("target", "source", "band", "simulated", "95% CI", "inside")
+    body = [(r["target"], short_source(r["source"]),
              f"{_g(r['band'][0])}-{_g(r['band'][1])}", _g(r["mean"]),
              f"{_g(r['ci_low'])}-{_g(r['ci_high'])}" if math.isfinite(r["ci_low"]) else "n/a",
              "yes" if r["inside"] else "NO") for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths)).rstrip() for b in body]
-    return "\n".join(lines)
+    line = lambda cells: "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    index = {id(r): b for r, b in zip(rows, body)}
+    lines: list[str] = []
+    for phase, use, part in grouped(rows):
+        inside = sum(r["inside"] for r in part)
+        lines += ["" if lines else None, f"{phase}, {TITLES[use]}: {inside} of {len(part)} "
+                  "inside their band", line(head)]
+        lines += [line(index[id(r)]) for r in part]
+    return "\n".join(x for x in lines if x is not None)
+
+
+def summary_line(rows: list[dict[str, Any]]) -> str:
+    """How many validation and calibration targets are inside their bands, by phase."""
+    parts = []
+    for phase, use, part in grouped(rows):
+        if use != "input":
+            parts.append(f"{phase} {use}: {sum(r['inside'] for r in part)} of {len(part)}")
+    return "; ".join(parts)
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """The same table in Markdown (docs/ODD.md)."""
-    out = ["| target | source | use | band | simulated mean | 95% CI | inside |",
-           "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        ci = (f"{_g(r['ci_low'])}–{_g(r['ci_high'])}" if math.isfinite(r["ci_low"])
-              else "n/a")
-        out.append(f"| {r['label'] or r['target']} (`{r['target']}`) | "
-                   f"{short_source(r['source'])} | {r['use']} | "
-                   f"{_g(r['band'][0])}–{_g(r['band'][1])} | {_g(r['mean'])} | {ci} | "
-                   f"{'yes' if r['inside'] else '**no**'} |")
-    return "\n".join(out)
+    """The same table in Markdown (docs/ODD.md), by phase and use."""
+    out: list[str] = []
+    for phase, use, part in grouped(rows):
+        inside = sum(r["inside"] for r in part)
+        out += ["" if out else None, f"**{phase.capitalize()}, {TITLES[use]}**: {inside} of "
+                f"{len(part)} inside their band", "",
+                "| target | source | band | simulated mean | 95% CI | inside |",
+                "|---|---|---|---|---|---|"]
+        for r in part:
+            ci = (f"{_g(r['ci_low'])}–{_g(r['ci_high'])}" if math.isfinite(r["ci_low"])
+                  else "n/a")
+            out.append(f"| {r['label'] or r['target']} (`{r['target']}`) | "
+                       f"{short_source(r['source'])} | {_g(r['band'][0])}–{_g(r['band'][1])} "
+                       f"| {_g(r['mean'])} | {ci} | {'yes' if r['inside'] else '**no**'} |")
+    return "\n".join(x for x in out if x is not None)
 
 
 def _g(x: float) -> str:

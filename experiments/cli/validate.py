@@ -43,6 +43,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         format_table,
         seeds_for,
         simulate_targets,
+        summary_line,
         validation_table,
     )
     from experiments.provenance import provenance
@@ -68,8 +69,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise RunError(f"cannot write results: {write_error(e, out)}") from None
     print(format_table(rows))
     outside = [r["target"] for r in rows if not r["inside"]]
-    print(f"\n{len(rows) - len(outside)} of {len(rows)} targets inside their band "
-          f"({len(seeds)} seeds); table in {out / 'validation.json'}")
+    print(f"\nInside their band ({len(seeds)} seeds): {summary_line(rows)}; table in "
+          f"{out / 'validation.json'}")
     return 1 if args.strict and outside else 0
 
 

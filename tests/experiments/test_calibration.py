@@ -161,7 +161,7 @@ def test_validate_table_and_strict_exit(tmp_path, capsys):
     args = ["validate", "--targets", str(path), "--seeds", "2", "--quiet", *SMALL]
     code, out, _ = cli(capsys, *args, "--out", str(tmp_path / "a"))
     assert code == 0
-    assert "volume" in out and "impossible" in out and "1 of 2 targets inside" in out
+    assert "volume" in out and "impossible" in out and "calibrate: 1 of 2" in out
     doc = json.loads((tmp_path / "a" / "validation.json").read_text())
     rows = {r["target"]: r for r in doc["rows"]}
     volume = rows["volume"]
@@ -299,3 +299,32 @@ def test_set_in_scenario_replaces_or_adds_a_key():
     data = tomllib.loads(new)
     assert data["routine"] == {"effort_min": 90.0, "duty_hours": 8.5}
     assert data["volunteers"] == {"callup_min": 30.0} and data["flood"] == {"enabled": True}
+
+
+def test_validate_prints_peacetime_and_wartime_apart_and_inputs_as_inputs(tmp_path, capsys):
+    path = tmp_path / "targets.toml"
+    war = (GOOD.replace("[volume]", "[war_volume]") + 'phase = "wartime"\n')
+    held = war.replace("[war_volume]", "[war_held_out]").replace('use = "calibrate"',
+                                                                  'use = "validate"')
+    given = war.replace("[war_volume]", "[war_given]").replace('use = "calibrate"',
+                                                               'use = "input"')
+    path.write_text(GOOD + war + held + given)
+    code, out, _ = cli(capsys, "validate", "--targets", str(path), "--seeds", "2", "--quiet",
+                       *SMALL, "--out", str(tmp_path / "a"))
+    assert code == 0
+    titles = [line for line in out.splitlines() if "inside their band" in line]
+    assert [t.split(":")[0] for t in titles] == [
+        "peacetime, calibrated (fitted to these)", "wartime, calibrated (fitted to these)",
+        "wartime, validation (held out, not fitted)",
+        "wartime, inputs (a parameter was set from the figure"]
+    assert "wartime validate: 1 of 1" in out and "input" not in out.splitlines()[-1]
+    rows = json.loads((tmp_path / "a" / "validation.json").read_text())["rows"]
+    assert {r["target"]: (r["phase"], r["use"]) for r in rows}["war_given"] == ("wartime",
+                                                                                "input")
+
+
+def test_a_target_with_an_unknown_phase_is_refused(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text(GOOD + 'phase = "aftermath"\n')
+    with pytest.raises(ConfigError, match="volume.phase.*peacetime, wartime"):
+        load_targets(path)
