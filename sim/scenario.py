@@ -1,7 +1,7 @@
 """Scenario files: TOML overrides of a base configuration, checked against ``sim.params``.
 
 A scenario file holds optional top-level ``name``, ``description`` and ``base`` keys and then
-one table per parameter section::
+one table per parameter section (a ``space.district_file`` is relative to the file too)::
 
     name = "street_flood"
     description = "Urban street, 72 hours of flooding."
@@ -31,7 +31,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .params import SECTIONS, Config, ConfigError, show_value
+from .params import SECTIONS, Config, ConfigError, Layout, show_value
 from .plugins import load_all
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -117,6 +117,10 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
                               f"(from {chain[0] if chain else path})", source)
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
+    district_file = sections.get("space", {}).get("district_file")
+    if isinstance(district_file, str) and district_file.strip():  # like base: from here
+        sections["space"] = {**sections["space"], "district_file": str(
+            (path.parent / district_file).resolve())}
     sections["name"] = data.get("name", path.stem)
     config = Config.from_dict(sections, source=source, base=base)
     if plugins:
@@ -229,9 +233,15 @@ def _check_finite(key: str, value: Any, source: str) -> None:
 
 
 def _check_resolved(config: Config, source: str) -> Config:
-    """Refuse a nan that arrived as a string (``"nan"``) and passed the range check."""
+    """Refuse a nan that arrived as a string (``"nan"``) and passed the range check, and a
+    district layout whose file is missing, broken or holds other residents."""
     for key, value in config.flat().items():
         _check_finite(key, value, source)
+    if config.space.layout == Layout.DISTRICT:
+        from .district import check_residents, load_district
+
+        check_residents(load_district(config.space.district_file, source),
+                        config.population.n_residents, source)
     return config
 
 

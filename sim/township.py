@@ -59,11 +59,17 @@ class Township:
     """Grids and communities on a travel network, with hazard effects on its edges.
 
     ``Township(pop, space, rng)`` generates the network (layouts 'lattice' and
-    'random_geometric'); the township is built from a :class:`Network`
-    (:meth:`from_network`)."""
+    'random_geometric') or reads the district file (layout 'district'); either way the
+    township is built from a :class:`Network` (:meth:`from_network`)."""
 
     def __init__(self, pop: PopulationParams, space: SpaceParams, rng: np.random.Generator):
-        self._build(generate(pop, space, rng))
+        if space.layout == Layout.DISTRICT:
+            from .district import district_network
+
+            network = district_network(space.district_file, pop.n_residents)
+        else:
+            network = generate(pop, space, rng)
+        self._build(network)
 
     @classmethod
     def from_network(cls, network: Network) -> "Township":
