@@ -44,7 +44,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .params import ConfigError, show_value
-from .township import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
+from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 
 FORMAT = "grassroots-district"
 VERSION = 1
