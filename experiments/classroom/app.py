@@ -161,8 +161,15 @@ def gif_bytes(model: AppModel) -> bytes:
             for g, (x, y) in enumerate(layout.xy):
                 level = 0.0 if levels[k] is None else float(levels[k][g])
                 x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - c / 2
-                draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
-                                       fill=_heat(level), outline="#90a4ae")
+                if layout.rings is not None:  # a district's outlines
+                    for ring in layout.rings[g]:
+                        draw.polygon([(k * size + 10 + px * scale, 40 + py * scale)
+                                      for px, py in ring], fill=_heat(level),
+                                     outline="#90a4ae")
+                    x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - 8
+                else:
+                    draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
+                                           fill=_heat(level), outline="#90a4ae")
                 if not layout.small and c > 24:
                     draw.text((x0 + 3, y0 + 2), pane.model.grid_label(g), fill="#263238",
                               font=font)
