@@ -101,7 +101,7 @@ def import_district(grids_path: str | Path, roads_path: str | Path,
 
     pairs = _neighbours(grids)
     pairs = _join_apart(pairs, entrance, metres, row, len(polys))
-    edges: list[list[Any]] = [[i, j, round(minutes(entrance[i], entrance[j]), 4)]
+    edges: list[list[Any]] = [[i, j, round(float(minutes(entrance[i], entrance[j])), 4)]
                               for i, j in pairs]
     community, names, office_of = _communities(grids, sites, entrance, site_node, metres,
                                                row, centre, opt)
@@ -333,9 +333,9 @@ def _site_rows(sites: Sites | None, site_host: np.ndarray, site_node: np.ndarray
         rows[kind].append({"kind": kind, "name": sites.names[k] or f"{kind} {k + 1}",
                            "community": c, "host": host, "pos": [round(point.x, 1),
                                                                  round(point.y, 1)],
-                           "host_grid": host, "minutes": round(minutes(
+                           "host_grid": host, "minutes": round(float(minutes(
                                int(site_node[k]), int(entrance[host]),
-                               float(site_walk[k])), 4)})
+                               float(site_walk[k]))), 4)})
     for c, name in enumerate(names):
         if not any(r["community"] == c for r in rows["community_office"]):
             members = np.flatnonzero(community == c)

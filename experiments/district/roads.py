@@ -66,7 +66,9 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     nodes = nodes.to_crs(crs)
     edges = edges.to_crs(crs)
     index = {osmid: k for k, osmid in enumerate(nodes.index.tolist())}
-    keep = edges["u"].isin(index) & edges["v"].isin(index) & (edges["u"] != edges["v"])
+    loop = (edges["u"] == edges["v"]) & ~edges.geometry.apply(
+        lambda g: g is not None and len(g.coords) > 3)  # a loop road needs its bends
+    keep = edges["u"].isin(index) & edges["v"].isin(index) & ~loop
     edges = edges[keep]
     u = edges["u"].map(index).to_numpy(np.int64)
     v = edges["v"].map(index).to_numpy(np.int64)
@@ -77,8 +79,19 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
         length = np.where(edges.geometry.notna(), edges.geometry.length,
                           np.linalg.norm(xy[u] - xy[v], axis=1))
     length = np.maximum(length, 0.1)  # zero-length segments would read as no road
-    lines = [np.asarray(g.simplify(2.0).coords) if g is not None else np.array([xy[a], xy[b]])
-             for g, a, b in zip(edges.geometry, u, v)]
+    geoms = list(edges.geometry)
+    # a segment once, though a GraphML graph holds it in both directions (summed duplicates
+    # would double the road); two roads between the same crossings both stay
+    a, b, metres = np.minimum(u, v), np.maximum(u, v), np.round(length, 1)
+    order = np.lexsort((metres, b, a))
+    first = order[np.r_[True, (np.diff(a[order]) != 0) | (np.diff(b[order]) != 0)
+                        | (np.diff(metres[order]) != 0)]]
+    first.sort()
+    u, v, length = u[first], v[first], length[first]
+    geoms = [geoms[k] for k in first]
+    lines = [np.asarray(g.simplify(2.0).coords) if g is not None else np.array([xy[i], xy[j]])
+             for g, i, j in zip(geoms, u, v)]
+    xy, u, v, length, piece_of = _at_every_bend(xy, u, v, length, geoms)
     graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(len(xy), len(xy)))
     _, label = connected_components(graph, directed=False)
     main = np.bincount(label).argmax()
@@ -86,9 +99,43 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     renumber = np.full(len(xy), -1)
     renumber[kept] = np.arange(len(kept))
     inside = label[u] == main
+    drawn = np.unique(piece_of[inside])
     return Roads(xy=xy[kept], u=renumber[u[inside]], v=renumber[v[inside]],
-                 length_m=length[inside], lines=[line for line, k in zip(lines, inside) if k],
-                 path=where)
+                 length_m=length[inside], lines=[lines[k] for k in drawn], path=where)
+
+
+def _at_every_bend(xy: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray,
+                   geoms: list) -> tuple[np.ndarray, ...]:
+    """Segments split at every bend of their lines, each bend a node (as in an extract read
+    node by node): a simplified graph (GraphML) and the extract it came from then offer the
+    same places for a grid's entrance. Each piece's length is its share of the segment's
+    length. Returns the nodes, the pieces' ends and lengths, and each piece's segment."""
+    points = [xy]
+    pu, pv, plen, piece_of = [], [], [], []
+    n = len(xy)
+    for k, (i, j, total, g) in enumerate(zip(u.tolist(), v.tolist(), length.tolist(), geoms)):
+        coords = np.asarray(g.coords) if g is not None else np.zeros((0, 2))
+        if len(coords) <= 2:
+            pu.append(i)
+            pv.append(j)
+            plen.append(total)
+            piece_of.append(k)
+            continue
+        if np.linalg.norm(coords[0] - xy[i]) > np.linalg.norm(coords[0] - xy[j]):
+            coords = coords[::-1]  # drawn from v to u
+        inner = coords[1:-1]
+        ids = list(range(n, n + len(inner)))
+        n += len(inner)
+        points.append(inner)
+        chain = [i, *ids, j]
+        steps = np.linalg.norm(np.diff(np.vstack([xy[i], inner, xy[j]]), axis=0), axis=1)
+        share = steps / steps.sum() if steps.sum() > 0 else np.full(len(steps), 1 / len(steps))
+        pu += chain[:-1]
+        pv += chain[1:]
+        plen += (np.maximum(share * total, 0.01)).tolist()
+        piece_of += [k] * len(steps)
+    return (np.vstack(points), np.array(pu, np.int64), np.array(pv, np.int64),
+            np.array(plen), np.array(piece_of, np.int64))
 
 
 def _pbf(path: str | Path, network_type: str) -> tuple[Any, Any]:
