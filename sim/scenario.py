@@ -62,9 +62,13 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 
 def apply_overrides(config: Config, overrides: dict[str, Any], source: str = "override",
                     ) -> Config:
-    """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``)."""
+    """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``); a
+    ``space.district_file`` is relative to the working folder."""
     values = dict(overrides)
     name = _check_name(values.pop("name"), source) if "name" in values else None
+    for key in ("space.district_file", "space__district_file"):
+        if isinstance(values.get(key), str) and values[key].strip():  # from where it is given
+            values[key] = os.path.abspath(values[key])
     for key, value in values.items():
         _check_finite(key, value, source)
     config = _check_resolved(config.with_overrides(values, source), source)

@@ -187,8 +187,10 @@ def read_grids(path: str | Path) -> tuple[Grids, Any]:
                 hint = f" (a percentage? write {share / 100:g})" if isinstance(
                     share, (int, float)) and not isinstance(share, bool) and 1 < share <= 100 \
                     else ""
+                shown = f"{share:g}" if isinstance(share, (int, float)) and \
+                    not isinstance(share, bool) else repr(share)
                 raise DistrictError(where, f"elderly_share must be a share from 0 to 1, got "
-                                    f"{share!r}{hint}", label)
+                                    f"{shown}{hint}", label)
             share = float(share)
         flag = _value(row, columns["lowlying"]) if "lowlying" in columns else None
         if flag is not None and flag not in (True, False, 0, 1):

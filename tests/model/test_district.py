@@ -202,3 +202,13 @@ def test_a_broken_district_file_names_the_field(tmp_path, case):
         load_district(tmp_path / "district.json")
     assert str(info.value).startswith(str(tmp_path / "district.json"))
     assert "\n" not in str(info.value)
+
+
+def test_a_district_file_given_as_an_override_is_from_the_working_folder(tmp_path,
+                                                                         monkeypatch):
+    write_district(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    config = load_scenario(overrides={"space.layout": "district",
+                                      "space.district_file": "district.json",
+                                      "population.n_residents": sum(RESIDENTS)})
+    assert config.space.district_file == str(tmp_path / "district.json")
