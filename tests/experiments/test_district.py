@@ -128,6 +128,25 @@ def test_the_example_through_run_sweep_report_and_the_classroom(tmp_path, capsys
     assert svg.count('<path class="grid"') == 29 and "Kannikko 1" in svg
 
 
+def test_the_classroom_gif_draws_a_districts_outlines():
+    pytest.importorskip("solara", reason="the 'app' extra is not installed")
+    from experiments.classroom import app
+    from experiments.classroom.model import make_startup
+    from experiments.classroom.svg import grid_levels
+
+    app.AppModel.startup = make_startup(str(EXAMPLE / "kotka.toml"),
+                                        overrides=SHORT_OVERRIDES)
+    try:
+        m = app.AppModel(seed=2)
+    finally:
+        app.AppModel.startup = None
+    assert m.layouts[0].rings is not None and len(m.layouts[0].rings) == 29
+    for _ in range(5):
+        m.step()
+        m.frames.append((m.main.clock_label(m.main.minute), [grid_levels(m.main)[0]]))
+    assert app.gif_bytes(m)[:6] == b"GIF89a"
+
+
 # --- the synthetic township, exported ------------------------------------------------------
 
 @pytest.mark.parametrize("scenario, layout", [("street_flood", "lattice"),
