@@ -289,8 +289,8 @@ BAD = {
                            r"longitude and latitude, yet the file's CRS is EPSG:4326: is its "
                            r"CRS wrong\?"),
     "wrong crs": (_degrees_said_metres, {"grids": "grids.gpkg"},
-                  r"grids.gpkg: the grids lie [\d,.]+ km from the road network of .*roads.osm.pbf: "
-                  r"is the grids' CRS right \(the file says EPSG:3857\)"),
+                  r"grids.gpkg: the grids lie [\d,.]+ km from the road network of "
+                  r".*roads.osm.pbf: is the grids' CRS right \(the file says EPSG:3857\)"),
     "missing crs": (_no_crs, {"grids": "grids.gpkg"},
                     r"grids.gpkg: has no coordinate reference system \(CRS\)"),
     "empty grids": (lambda f: _edit(f / "grids.geojson", lambda d: d.update(features=[])), {},
@@ -328,3 +328,23 @@ def test_without_sites_offices_and_the_command_post_are_placed(inputs, tmp_path,
     assert "no command_post in the sites" in out and "no grid is low-lying" in out
     config = load_scenario(tmp_path / "out/kotka.toml", overrides=SHORT_OVERRIDES)
     assert simulate(config, seed=1).outcomes["needs_total"].iloc[0] > 0
+
+
+@pytest.mark.parametrize("sites, communities", [
+    ("sites.geojson", ["Ristinkallio", "Kannikko", "Suurniitty", "Marttila", "Malminki",
+                       "Helilä"]),  # no community field: each office's catchment by road
+    ("", ["A", "B", "C", "D", "E"])])  # nothing says: clusters of about 6 grids
+def test_communities_without_a_community_field(inputs, tmp_path, capsys, sites, communities):
+    _edit(inputs / "grids.geojson",
+          lambda d: [f["properties"].pop("community") for f in d["features"]])
+    _edit(inputs / "sites.geojson",
+          lambda d: [f["properties"].pop("community") for f in d["features"]])
+    code, _, err = cli(capsys, *import_args(inputs, tmp_path / "out", sites=sites))
+    assert code == 0, err
+    made = json.loads((tmp_path / "out/district.json").read_text())
+    names = [n.replace(" community office", "") for n in made["communities"]]
+    assert names == communities
+    used = {g["community"] for g in made["grids"]}
+    assert used == set(range(len(communities)))
+    offices = [s for s in made["sites"] if s["kind"] == "community_office"]
+    assert sorted(s["community"] for s in offices) == list(range(len(communities)))
