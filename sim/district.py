@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -49,6 +50,7 @@ from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 FORMAT = "grassroots-district"
 VERSION = 1
 SITE_KINDS = (OFFICE, COMMAND, SHELTER, UNIT)
+MAX_BYTES = 1 << 30  # a city's streets take tens of MB; refuse to read gigabytes
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,19 @@ def load_district(path: str | os.PathLike, source: str = "") -> District:
         raise ConfigError(key, "layout 'district' needs a district file (space.district_file "
                           "= \"district.json\", relative to the scenario file), written by "
                           "`grassroots district import` or `export`", source)
+    shown = show_value(path, 200)
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise ConfigError(key, f"file not found: {path}", source) from None
+        raise ConfigError(key, f"file not found: {shown}", source) from None
     except (OSError, ValueError) as e:
-        raise ConfigError(key, f"cannot read {path}: {getattr(e, 'strerror', None) or e}",
+        raise ConfigError(key, f"cannot read {shown}: {getattr(e, 'strerror', None) or e}",
                           source) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(key, f"not a regular file: {shown}", source)
+    if info.st_size > MAX_BYTES:
+        raise ConfigError(key, f"{shown} is {info.st_size:,} bytes: too large for a district "
+                          f"file (at most {MAX_BYTES:,})", source)
     return _load(path, info.st_mtime_ns, info.st_size)
 
 

@@ -123,8 +123,12 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
     sections = {k: v for k, v in data.items() if k in SECTIONS}
     district_file = sections.get("space", {}).get("district_file")
     if isinstance(district_file, str) and district_file.strip():  # like base: from here
-        sections["space"] = {**sections["space"], "district_file": str(
-            (path.parent / district_file).resolve())}
+        try:
+            resolved = str((path.parent / district_file).resolve())
+        except (OSError, ValueError):  # a NUL in the name, a name too long
+            raise ConfigError("space.district_file", f"not a file name: "
+                              f"{show_value(district_file)}", source) from None
+        sections["space"] = {**sections["space"], "district_file": resolved}
     sections["name"] = data.get("name", path.stem)
     config = Config.from_dict(sections, source=source, base=base)
     if plugins:

@@ -212,3 +212,15 @@ def test_a_district_file_given_as_an_override_is_from_the_working_folder(tmp_pat
                                       "space.district_file": "district.json",
                                       "population.n_residents": sum(RESIDENTS)})
     assert config.space.district_file == str(tmp_path / "district.json")
+
+
+@pytest.mark.parametrize("name, message", [("a\\u0000b", "not a file name"),
+                                           ("/dev/zero", "not a regular file"),
+                                           (".", "not a regular file"),
+                                           ("x" * 5000, "cannot read")])
+def test_a_district_file_that_cannot_be_one(tmp_path, name, message):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[space]\nlayout = "district"\ndistrict_file = "{name}"\n')
+    with pytest.raises(ConfigError, match=f"s.toml: space.district_file: {message}") as info:
+        load_scenario(scenario)
+    assert len(str(info.value)) < 400
