@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
 	    { echo "$(VENV) uses Python < 3.12: run 'make clean' and try again." >&2; exit 1; }
 	@echo "Installing grassroots-sim and its dependencies into $(VENV) ..."
-	@$(PIP) install -q -e '.[dev,cluster,app]'
+	@$(PIP) install -q -e '.[dev,cluster,app,district]'
 	@touch $@
 
 # Chinese reports (grassroots report DIR --lang zh) need a CJK font; on Debian/Ubuntu it is

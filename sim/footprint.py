@@ -7,7 +7,9 @@ clustering (``township._communities``). A flood keeps two travel matrices: the d
 (restored when the water recedes) and the flooded one, updated in place a few hundred rows
 at a time. The rest grows linearly: resident arrays, need records, agents and the networkx
 graph, with constants measured with ``tracemalloc`` (see ``tests/test_inputs.py``, which
-checks the estimate against measured runs).
+checks the estimate against measured runs). A district (``space.layout = "district"``)
+counts its own grids, communities and sites from its file; its residents are
+``population.n_residents``, which must be the district's total.
 
 :func:`check_memory` refuses a configuration whose estimate exceeds a limit (by default half
 of the machine's physical memory) with a :class:`ConfigError` that gives both, so that a run
@@ -65,10 +67,18 @@ def estimate(config: Config) -> Footprint:
     """The estimated peak memory of ``simulate(config)``, by term (no model is built)."""
     pop, space = config.population, config.space
     n = pop.n_residents
-    grids = max(1, math.ceil(n / pop.residents_per_grid))
-    communities = _communities(grids, pop.grids_per_community, space.layout)
-    nodes = grids + communities * (1 + space.shelters_per_community
-                                   + space.colocated_units_per_community) + 1
+    if space.layout == "district":  # its own grids and sites (n is checked to be its total)
+        from .district import load_district
+
+        district = load_district(space.district_file)
+        grids, communities = district.n_grids, district.n_communities
+        nodes, units = district.n_nodes, district.n_units
+    else:
+        grids = max(1, math.ceil(n / pop.residents_per_grid))
+        communities = _communities(grids, pop.grids_per_community, space.layout)
+        nodes = grids + communities * (1 + space.shelters_per_community
+                                       + space.colocated_units_per_community) + 1
+        units = communities * space.colocated_units_per_community
     matrices = 2 if config.flood.enabled else 1
     travel = matrices * nodes * nodes * FLOAT_BYTES
     clustering = 0
@@ -81,7 +91,7 @@ def estimate(config: Config) -> Footprint:
               + communities * org.community_cadres_per_community
               + round(n / 1000 * (org.township_cadres_per_1000 + org.organ_cadres_per_1000))
               + round(n / 1000 * vol.team_size_per_1000) * 2  # the team grows in peacetime
-              + communities * space.colocated_units_per_community * 5)
+              + units * 5)
     return Footprint(nodes=nodes, travel_matrices=matrices, travel=travel,
                      clustering=clustering, residents=n * RESIDENT_BYTES,
                      needs=expected_needs(config) * NEED_BYTES, agents=agents * AGENT_BYTES,

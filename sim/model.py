@@ -89,7 +89,8 @@ class GrassrootsModel(mesa.Model):
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
         tw = self.township = build_township(cfg, seed)
         res = self.residents = make_residents(cfg.population, tw.n_grids,
-                                              np.random.default_rng(streams.people))
+                                              np.random.default_rng(streams.people),
+                                              tw.grid_residents, tw.grid_elderly_share)
         self.residents_in = np.bincount(tw.grid_community, weights=res.grid_size,
                                         minlength=tw.n_communities)
         willing = (res.willingness > cfg.volunteers.willing_threshold) & ~res.vulnerable
@@ -388,6 +389,8 @@ class GrassrootsModel(mesa.Model):
         return f"Day {int(day) + 1} {int(rem // 60):02d}:{int(rem % 60):02d}"
 
     def grid_label(self, g: int) -> str:
+        if self.township.grid_names is not None:  # a district's own names
+            return self.township.grid_names[g]
         c = int(self.township.grid_community[g])
         k = int(np.count_nonzero(self.township.grid_community[:g] == c)) + 1
         return f"{_letters(c)}-{k}"

@@ -26,17 +26,21 @@ class Structure(StrEnum):
 
 
 class Layout(StrEnum):
-    """Network generator of the township."""
+    """Where the township comes from: a network generator, or a planner's district file."""
 
     LATTICE = "lattice"
     RANDOM_GEOMETRIC = "random_geometric"
+    DISTRICT = "district"
 
 
 # The allowed values as plain strings (what configs hold; each equals its enum member).
 STRUCTURES = tuple(s.value for s in Structure)
 # Reporting mechanisms register themselves (sim/registry.py): their names, as choices.
 MECHANISMS: list[str] = []
-LAYOUTS = tuple(x.value for x in Layout)
+# The network generators (what random configurations draw); a district is read from its file
+# (space.district_file, sim/district.py).
+LAYOUTS = (Layout.LATTICE.value, Layout.RANDOM_GEOMETRIC.value)
+LAYOUT_CHOICES = (*LAYOUTS, Layout.DISTRICT.value)
 
 
 def p(default: Any, unit: str, doc: str, source: str = "assumption", low: float | None = None,
@@ -114,7 +118,15 @@ class PopulationParams:
 @dataclass(frozen=True)
 class SpaceParams:
     layout: str = p("lattice", "-", "Network generator: 'lattice' (urban street blocks) or "
-                    "'random_geometric' (rural villages).", "docs/model.md", choices=LAYOUTS)
+                    "'random_geometric' (rural villages); or 'district': the grids, sites and "
+                    "travel minutes of a real district, read from space.district_file.",
+                    "docs/model.md", choices=LAYOUT_CHOICES)
+    district_file: str = p("", "path", "The district file (district.json, written by "
+                           "`grassroots district import` or `export`) read with layout "
+                           "'district'; relative to the scenario file that sets it. Its grids, "
+                           "residents, communities, sites and travel minutes replace the "
+                           "generator's (and the other space parameters that shape the "
+                           "network).", "the planner's files")
     edge_minutes: float = p(6.0, "min", "Mean travel minutes along one edge between "
                             "neighbouring grids.", "assumption (urban, on foot/e-bike)", 0.5, 240,
                             plausible=(3.0, 12.0))
@@ -827,8 +839,8 @@ def describe_json(config: Config | None = None) -> list[dict[str, Any]]:
     """Every parameter as JSON-ready data, for ``grassroots config --json``.
 
     Each entry: ``key``, ``value`` (the default, or the value in ``config``), ``type``,
-    ``unit``, ``allowed`` (a list of
-    choices, ``[true, false]``, or ``[low, high]`` with ``null`` for an open end), ``plausible``
+    ``unit``, ``allowed`` (a list of choices, ``[true, false]``, ``[low, high]`` with ``null``
+    for an open end, or ``null`` for any text: a file name), ``plausible``
     (``[low, high]``, or ``null`` for policies, switches and scenario settings), ``source`` and
     ``description``.
     """
@@ -836,9 +848,11 @@ def describe_json(config: Config | None = None) -> list[dict[str, Any]]:
     out = []
     for r in describe():
         if r["choices"]:
-            allowed: list[Any] = list(r["choices"])
+            allowed: list[Any] | None = list(r["choices"])
         elif r["type"] == "bool":
             allowed = [True, False]
+        elif r["type"] == "str":
+            allowed = None
         else:
             allowed = [r["low"], r["high"]]
         out.append({"key": r["key"], "value": values.get(r["key"], r["default"]),

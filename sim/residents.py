@@ -49,11 +49,22 @@ class Residents(NamedTuple):
         return s, i, r
 
 
-def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator) -> Residents:
+def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator,
+                   grid_residents: np.ndarray | None = None,
+                   grid_elderly_share: np.ndarray | None = None) -> Residents:
+    """The township's residents: ``grid_residents`` in each grid (a district's counts, which
+    add up to ``pop.n_residents``), or else ``pop.n_residents`` split evenly across grids
+    (sizes differ by at most one); each is 60+ with the grid's ``grid_elderly_share`` (nan,
+    or no array: ``pop.share_60plus``)."""
     n = pop.n_residents
-    # Residents split evenly across grids (grid sizes differ by at most one).
-    bounds = np.linspace(0, n, n_grids + 1).round().astype(np.int64)
-    grid = np.repeat(np.arange(n_grids), bounds[1:] - bounds[:-1])
+    if grid_residents is None:
+        sizes = np.diff(np.linspace(0, n, n_grids + 1).round().astype(np.int64))
+    else:
+        sizes = np.asarray(grid_residents, dtype=np.int64)
+        if len(sizes) != n_grids or sizes.sum() != n:
+            raise ValueError(f"grid_residents: {len(sizes)} grids of {sizes.sum()} residents "
+                             f"for {n_grids} grids of {n}")
+    grid = np.repeat(np.arange(n_grids), sizes)
     grid_size = np.bincount(grid, minlength=n_grids)
     grid_start = np.concatenate([[0], np.cumsum(grid_size)[:-1]])
     # Households: consecutive residents in a grid, sizes 1 + Poisson(mean - 1).
@@ -62,7 +73,11 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     starts[np.minimum(np.cumsum(sizes) - sizes, n - 1)] = True
     starts[grid_start] = True  # a household never spans two grids
     household = np.cumsum(starts) - 1
-    elderly = rng.random(n) < pop.share_60plus
+    share_60plus: float | np.ndarray = pop.share_60plus
+    if grid_elderly_share is not None:  # the same draws, compared with each grid's share
+        share_60plus = np.where(np.isnan(grid_elderly_share), pop.share_60plus,
+                                grid_elderly_share)[grid]
+    elderly = rng.random(n) < share_60plus
     p_vuln = np.where(elderly, pop.share_vulnerable_60plus, pop.share_vulnerable_under60)
     vulnerable = rng.random(n) < p_vuln
     party_member = rng.random(n) < pop.share_party_members

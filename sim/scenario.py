@@ -1,7 +1,7 @@
 """Scenario files: TOML overrides of a base configuration, checked against ``sim.params``.
 
 A scenario file holds optional top-level ``name``, ``description`` and ``base`` keys and then
-one table per parameter section::
+one table per parameter section (a ``space.district_file`` is relative to the file too)::
 
     name = "street_flood"
     description = "Urban street, 72 hours of flooding."
@@ -31,7 +31,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .params import SECTIONS, Config, ConfigError, show_value
+from .params import SECTIONS, Config, ConfigError, Layout, show_value
 from .plugins import load_all
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -62,9 +62,13 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 
 def apply_overrides(config: Config, overrides: dict[str, Any], source: str = "override",
                     ) -> Config:
-    """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``)."""
+    """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``); a
+    ``space.district_file`` is relative to the working folder."""
     values = dict(overrides)
     name = _check_name(values.pop("name"), source) if "name" in values else None
+    for key in ("space.district_file", "space__district_file"):
+        if isinstance(values.get(key), str) and values[key].strip():  # from where it is given
+            values[key] = os.path.abspath(values[key])
     for key, value in values.items():
         _check_finite(key, value, source)
     config = _check_resolved(config.with_overrides(values, source), source)
@@ -117,6 +121,14 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
                               f"(from {chain[0] if chain else path})", source)
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
+    district_file = sections.get("space", {}).get("district_file")
+    if isinstance(district_file, str) and district_file.strip():  # like base: from here
+        try:
+            resolved = str((path.parent / district_file).resolve())
+        except (OSError, ValueError):  # a NUL in the name, a name too long
+            raise ConfigError("space.district_file", f"not a file name: "
+                              f"{show_value(district_file)}", source) from None
+        sections["space"] = {**sections["space"], "district_file": resolved}
     sections["name"] = data.get("name", path.stem)
     config = Config.from_dict(sections, source=source, base=base)
     if plugins:
@@ -229,9 +241,15 @@ def _check_finite(key: str, value: Any, source: str) -> None:
 
 
 def _check_resolved(config: Config, source: str) -> Config:
-    """Refuse a nan that arrived as a string (``"nan"``) and passed the range check."""
+    """Refuse a nan that arrived as a string (``"nan"``) and passed the range check, and a
+    district layout whose file is missing, broken or holds other residents."""
     for key, value in config.flat().items():
         _check_finite(key, value, source)
+    if config.space.layout == Layout.DISTRICT:
+        from .district import check_residents, load_district
+
+        check_residents(load_district(config.space.district_file, source),
+                        config.population.n_residents, source)
     return config
 
 

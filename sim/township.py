@@ -17,60 +17,70 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .district import district_network
+from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
 
-GRID, OFFICE, COMMAND, SHELTER, UNIT = "grid", "community_office", "command_post", "shelter", "unit"
+__all__ = ["COMMAND", "GRID", "OFFICE", "SHELTER", "UNIT", "Network", "Township", "generate",
+           "build_township"]
 PATH_BLOCK = 256  # sources whose shortest paths are computed at once
 
 
 class Township:
-    """Grids and communities on a travel network, with hazard effects on its edges."""
+    """Grids and communities on a travel network, with hazard effects on its edges.
+
+    ``Township(pop, space, rng)`` generates the network (layouts 'lattice' and
+    'random_geometric') or reads the district file (layout 'district'); either way the
+    township is built from a :class:`Network` (:meth:`from_network`)."""
 
     def __init__(self, pop: PopulationParams, space: SpaceParams, rng: np.random.Generator):
-        self.n_grids = max(1, math.ceil(pop.n_residents / pop.residents_per_grid))
-        if space.layout == Layout.LATTICE:
-            pos, edges = _lattice(self.n_grids)
+        if space.layout == Layout.DISTRICT:
+            network = district_network(space.district_file, pop.n_residents)
         else:
-            pos, edges = _random_geometric(self.n_grids, rng)
-        self.grid_pos = pos
-        self.grid_community = _communities(pos, pop.grids_per_community, space.layout, rng)
-        self.n_communities = int(self.grid_community.max()) + 1
-        n_low = int(round(space.lowlying_share * self.n_grids))
-        # Low-lying grids: the lowest of a smooth random elevation field (spatially correlated).
-        elevation = (pos * rng.normal(size=2)).sum(1) + space.elevation_noise * \
-            rng.normal(size=self.n_grids)
-        self.lowlying = np.zeros(self.n_grids, dtype=bool)
-        self.lowlying[np.argsort(elevation)[:n_low]] = True
+            network = generate(pop, space, rng)
+        self._build(network)
 
+    @classmethod
+    def from_network(cls, network: Network) -> "Township":
+        """The township of a network (a generator's or a district's)."""
+        township = cls.__new__(cls)
+        township._build(network)
+        return township
+
+    def _build(self, net: Network) -> None:
+        self.network = net
+        self.n_grids = net.n_grids
+        self.grid_pos = net.pos[:self.n_grids]
+        self.grid_community = net.community[:self.n_grids]
+        self.n_communities = int(self.grid_community.max()) + 1
+        self.lowlying = net.lowlying
+        self.grid_names = net.grid_names
+        self.grid_polygons = net.grid_polygons
+        self.grid_residents = net.grid_residents
+        self.grid_elderly_share = net.grid_elderly_share
         g = nx.Graph()
-        for i in range(self.n_grids):
-            g.add_node(i, kind=GRID, community=int(self.grid_community[i]),
-                       lowlying=bool(self.lowlying[i]), pos=tuple(pos[i]))
-        scale, spread = space.edge_minutes, space.edge_minutes_spread
-        for a, b, length in edges:
-            g.add_edge(a, b, minutes=float(scale * length *
-                                           rng.uniform(1.0 - spread, 1.0 + spread)))
+        for v, kind in enumerate(net.kind):
+            g.add_node(v, kind=kind, community=int(net.community[v]),
+                       lowlying=bool(v < self.n_grids and net.lowlying[v]),
+                       pos=tuple(net.pos[v]))
+        for a, b, minutes in net.edges:
+            g.add_edge(a, b, minutes=float(minutes))
         self.office_node = np.zeros(self.n_communities, dtype=np.int64)
         self.shelter_nodes: list[int] = []
         self.unit_nodes: list[int] = []
         self.unit_community: list[int] = []
-        for c in range(self.n_communities):
-            members = np.flatnonzero(self.grid_community == c)
-            centre = members[np.argmin(((pos[members] - pos[members].mean(0)) ** 2).sum(1))]
-            self.office_node[c] = self._attach(g, OFFICE, int(centre), c,
-                                               space.office_access_min)
-            for _ in range(space.shelters_per_community):
-                host = int(rng.choice(members))
-                self.shelter_nodes.append(self._attach(g, SHELTER, host, c,
-                                                       space.site_access_min))
-            for _ in range(space.colocated_units_per_community):
-                host = int(rng.choice(members))
-                self.unit_nodes.append(self._attach(g, UNIT, host, c, space.site_access_min))
-                self.unit_community.append(c)
-        centre = int(np.argmin(((pos - pos.mean(0)) ** 2).sum(1)))
-        self.command_node = self._attach(g, COMMAND, centre, int(self.grid_community[centre]),
-                                         space.office_access_min)
+        self.command_node = -1
+        for v, kind in enumerate(net.kind):
+            if kind == OFFICE:
+                self.office_node[net.community[v]] = v
+            elif kind == SHELTER:
+                self.shelter_nodes.append(v)
+            elif kind == UNIT:
+                self.unit_nodes.append(v)
+                self.unit_community.append(int(net.community[v]))
+            elif kind == COMMAND:
+                self.command_node = v
         self.graph = g
         self.n_nodes = g.number_of_nodes()
         self.node_community = np.array([g.nodes[v]["community"] for v in range(self.n_nodes)],
@@ -88,14 +98,6 @@ class Township:
         self.comm_order = np.zeros((self.n_grids, self.n_communities), dtype=np.int64)
         self.nearest_shelter = np.full(self.n_grids, -1, dtype=np.int64)
         self._nearest_communities()
-
-    @staticmethod
-    def _attach(g: nx.Graph, kind: str, host: int, community: int, minutes: float) -> int:
-        node = g.number_of_nodes()
-        g.add_node(node, kind=kind, community=community, lowlying=False,
-                   pos=g.nodes[host]["pos"])
-        g.add_edge(node, host, minutes=minutes)
-        return node
 
     def _matrix(self) -> csr_matrix:
         rows, cols, vals = [], [], []
@@ -218,6 +220,50 @@ class Township:
 
     def node_kinds(self) -> list[str]:
         return [self.graph.nodes[n]["kind"] for n in range(self.n_nodes)]
+
+
+def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator) -> Network:
+    """A synthetic township: grids of about ``residents_per_grid`` residents on a lattice
+    (urban street blocks) or a random geometric graph (rural villages), in communities,
+    with an office in each community's most central grid, shelters and co-located units in
+    random grids of it, and the command post in the most central grid."""
+    n_grids = max(1, math.ceil(pop.n_residents / pop.residents_per_grid))
+    if space.layout == Layout.LATTICE:
+        pos, grid_edges = _lattice(n_grids)
+    else:
+        pos, grid_edges = _random_geometric(n_grids, rng)
+    grid_community = _communities(pos, pop.grids_per_community, space.layout, rng)
+    n_communities = int(grid_community.max()) + 1
+    n_low = int(round(space.lowlying_share * n_grids))
+    # Low-lying grids: the lowest of a smooth random elevation field (spatially correlated).
+    elevation = (pos * rng.normal(size=2)).sum(1) + space.elevation_noise * \
+        rng.normal(size=n_grids)
+    lowlying = np.zeros(n_grids, dtype=bool)
+    lowlying[np.argsort(elevation)[:n_low]] = True
+    scale, spread = space.edge_minutes, space.edge_minutes_spread
+    edges = [(a, b, float(scale * length * rng.uniform(1.0 - spread, 1.0 + spread)))
+             for a, b, length in grid_edges]
+    kind, community, host = [GRID] * n_grids, grid_community.tolist(), list(range(n_grids))
+
+    def attach(site: str, grid: int, c: int, minutes: float) -> None:
+        edges.append((len(kind), grid, minutes))
+        kind.append(site)
+        community.append(c)
+        host.append(grid)
+
+    for c in range(n_communities):
+        members = np.flatnonzero(grid_community == c)
+        centre = members[np.argmin(((pos[members] - pos[members].mean(0)) ** 2).sum(1))]
+        attach(OFFICE, int(centre), c, space.office_access_min)
+        for _ in range(space.shelters_per_community):
+            attach(SHELTER, int(rng.choice(members)), c, space.site_access_min)
+        for _ in range(space.colocated_units_per_community):
+            attach(UNIT, int(rng.choice(members)), c, space.site_access_min)
+    centre = int(np.argmin(((pos - pos.mean(0)) ** 2).sum(1)))
+    attach(COMMAND, centre, int(grid_community[centre]), space.office_access_min)
+    host_arr = np.array(host, dtype=np.int64)
+    return Network(kind=tuple(kind), community=np.array(community, dtype=np.int64),
+                   pos=pos[host_arr], host=host_arr, lowlying=lowlying, edges=tuple(edges))
 
 
 def _lattice(n: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:

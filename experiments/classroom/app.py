@@ -154,6 +154,7 @@ def gif_bytes(model: AppModel) -> bytes:
     from experiments.classroom.svg import _heat
 
     font = ImageFont.load_default(size=16)
+    small = ImageFont.load_default(size=11)  # a district's names
     big = ImageFont.load_default(size=22)
     size = 420
     frames = []
@@ -170,11 +171,22 @@ def gif_bytes(model: AppModel) -> bytes:
             for g, (x, y) in enumerate(layout.xy):
                 level = 0.0 if levels[k] is None else float(levels[k][g])
                 x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - c / 2
-                draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
-                                       fill=_heat(level), outline="#90a4ae")
-                if not layout.small and c > 24:
-                    draw.text((x0 + 3, y0 + 2), pane.model.grid_label(g), fill="#263238",
-                              font=font)
+                if layout.rings is not None:  # a district's outlines
+                    for ring in layout.rings[g]:
+                        draw.polygon([(k * size + 10 + px * scale, 40 + py * scale)
+                                      for px, py in ring], fill=_heat(level),
+                                     outline="#90a4ae")
+                else:
+                    draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
+                                           fill=_heat(level), outline="#90a4ae")
+            for g, (x, y) in enumerate(layout.xy if not layout.small and c > 24 else ()):
+                name = pane.model.grid_label(g)
+                if layout.rings is None:
+                    draw.text((k * size + 10 + x * scale - c / 2 + 3,
+                               40 + y * scale - c / 2 + 2), name, fill="#263238", font=font)
+                elif draw.textlength(name, font=small) <= 1.6 * c:  # centred, if it fits
+                    draw.text((k * size + 10 + x * scale, 40 + y * scale), name,
+                              fill="#263238", font=small, anchor="mm")
         frames.append(np.asarray(img))
     buf = io.BytesIO()
     iio.imwrite(buf, np.stack(frames), extension=".gif", duration=120, loop=0)

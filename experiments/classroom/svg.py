@@ -2,8 +2,9 @@
 
 Plain strings, drawn from the model's arrays in a millisecond or two (matplotlib frames are
 what makes Mesa apps slow, mesa#1806). Sized for a projector: large labels, few colours.
-The map uses the fixed grid positions of ``township.grid_pos``; the command post, shelters
-and community offices sit on the corners of the grid they are attached to.
+The map uses the fixed grid positions of ``township.grid_pos`` (cells around them), or a
+district's own grid outlines and names (``space.layout = "district"``); the command post,
+shelters and community offices sit on the corners of the grid they are attached to.
 """
 
 from __future__ import annotations
@@ -36,25 +37,32 @@ def _heat(x: float) -> str:
 
 
 class MapLayout:
-    """Screen positions of a township's grids, computed once per model."""
+    """Screen positions of a township's grids, computed once per model: cells around the
+    grid positions, or a district's own grid outlines (``rings``, with ``paths`` for SVG)."""
 
     def __init__(self, township) -> None:
         pos = np.asarray(township.grid_pos, dtype=float)
         n = len(pos)
-        if n > 1:
-            d = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
-            d[np.arange(n), np.arange(n)] = np.inf
-            spacing = float(np.median(d.min(1)))
+        polygons = getattr(township, "grid_polygons", None)
+        self.rings: list[list[np.ndarray]] | None = None
+        self.paths: list[str] | None = None
+        if polygons is not None:
+            self._outlines(pos, polygons)
         else:
-            spacing = 1.0
-        pos = _spread(pos, spacing)  # grids closer than a cell (villages) pushed apart
-        lo, hi = pos.min(0), pos.max(0)
-        span = np.maximum(hi - lo, 1e-9) + spacing
-        self.scale = WIDTH / span[0]
-        self.height = int(math.ceil(span[1] * self.scale))
-        self.xy = (pos - lo + spacing / 2) * self.scale
-        self.xy[:, 1] = self.height - self.xy[:, 1]  # north up
-        self.cell = 0.86 * spacing * self.scale
+            if n > 1:
+                d = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
+                d[np.arange(n), np.arange(n)] = np.inf
+                spacing = float(np.median(d.min(1)))
+            else:
+                spacing = 1.0
+            pos = _spread(pos, spacing)  # grids closer than a cell (villages) pushed apart
+            lo, hi = pos.min(0), pos.max(0)
+            span = np.maximum(hi - lo, 1e-9) + spacing
+            self.scale = WIDTH / span[0]
+            self.height = int(math.ceil(span[1] * self.scale))
+            self.xy = (pos - lo + spacing / 2) * self.scale
+            self.xy[:, 1] = self.height - self.xy[:, 1]  # north up
+            self.cell = 0.86 * spacing * self.scale
         self.small = n > 120  # too many grids for words: colours and dots only
         g = township.graph
         self.edges = [(a, b) for a, b in g.edges() if a < n and b < n]
@@ -65,9 +73,37 @@ class MapLayout:
         self.host = host
         self.kind = {v: g.nodes[v]["kind"] for v in range(township.n_nodes)}
 
+    def _outlines(self, pos: np.ndarray, polygons: tuple) -> None:
+        """A district: its outlines scaled to the map's width, north up; ``cell`` is the
+        size of a typical grid (for labels, symbols and dots)."""
+        every = np.concatenate([np.asarray(r, dtype=float) for p in polygons for poly in p
+                                for r in poly])
+        lo, hi = every.min(0), every.max(0)
+        span = np.maximum(hi - lo, 1e-9)
+        self.scale = WIDTH / span[0]
+        self.height = int(math.ceil(span[1] * self.scale))
+
+        def screen(xy: np.ndarray) -> np.ndarray:
+            out = (np.asarray(xy, dtype=float) - lo) * self.scale
+            out[..., 1] = self.height - out[..., 1]
+            return out
+
+        self.xy = screen(pos)
+        self.rings = [[screen(ring) for poly in p for ring in poly] for p in polygons]
+        self.paths = [" ".join("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + " Z"
+                               for ring in rings) for rings in self.rings]
+        areas = [sum(abs(_area(ring)) for ring in rings[:1]) for rings in self.rings]
+        self.cell = 0.6 * math.sqrt(float(np.median(areas)))
+
     def node_xy(self, v: int) -> tuple[float, float]:
         g = v if v < len(self.xy) else self.host.get(v, 0)
         return float(self.xy[g, 0]), float(self.xy[g, 1])
+
+
+def _area(ring: np.ndarray) -> float:
+    """The shoelace area of a ring."""
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
 
 UNMET_CAP = 12  # unmet needs at which a grid is drawn fully red
@@ -135,11 +171,17 @@ def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "")
     out.append(f'<text x="0" y="-10" font-size="24" font-weight="bold" fill="#212121">'
                f'{escape(label)}</text>')
     cut = {tuple(sorted(e)) for e in tw.cut_edges}
+    cut_style = 'stroke="#d32f2f" stroke-width="4" stroke-dasharray="6 4"'
+    roads = []
     for a, b in layout.edges:
         (x1, y1), (x2, y2) = layout.xy[a], layout.xy[b]
-        style = 'stroke="#d32f2f" stroke-width="4" stroke-dasharray="6 4"' \
-            if (min(a, b), max(a, b)) in cut else 'stroke="#b0bec5" stroke-width="2"'
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>')
+        is_cut = (min(a, b), max(a, b)) in cut
+        if layout.paths is not None and not is_cut:
+            continue  # a district's outlines show its neighbours; only cut roads drawn
+        style = cut_style if is_cut else 'stroke="#b0bec5" stroke-width="2"'
+        roads.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>')
+    if layout.paths is None:
+        out += roads  # under the cells
     big = not layout.small
     label_size = max(12.0, min(22.0, c / 4.2))
     number_size = max(14.0, min(30.0, c / 3.2))
@@ -148,19 +190,35 @@ def map_svg(model, layout: MapLayout, colour_by: str = "unmet", title: str = "")
         x0, y0 = x - c / 2, y - c / 2
         stroke = ('#0277bd', 5) if flooded[g] else (('#455a64', 1.5) if tw.lowlying[g]
                                                      else ('#90a4ae', 1))
-        out.append(f'<rect class="grid" data-grid="{g}" data-unmet="{unmet[g]}" x="{x0:.1f}" '
-                   f'y="{y0:.1f}" width="{c:.1f}" height="{c:.1f}" rx="6" '
-                   f'fill="{_heat(level[g])}" stroke="{stroke[0]}" stroke-width="{stroke[1]}">'
-                   f'<title>grid {model.grid_label(g)}: {unmet[g]} unmet needs, harm '
-                   f'{harm[g]:.1f}</title></rect>')
-        if big:  # white halo: readable on every fill
-            out.append(f'<text x="{x0 + 4:.1f}" y="{y0 + label_size + 1:.1f}" '
+        title = (f'<title>grid {escape(model.grid_label(g))}: {unmet[g]} unmet needs, harm '
+                 f'{harm[g]:.1f}</title>')
+        if layout.paths is not None:
+            out.append(f'<path class="grid" data-grid="{g}" data-unmet="{unmet[g]}" '
+                       f'd="{layout.paths[g]}" fill-rule="evenodd" fill="{_heat(level[g])}" '
+                       f'stroke="{stroke[0]}" stroke-width="{stroke[1]}">{title}</path>')
+        else:
+            out.append(f'<rect class="grid" data-grid="{g}" data-unmet="{unmet[g]}" '
+                       f'x="{x0:.1f}" y="{y0:.1f}" width="{c:.1f}" height="{c:.1f}" rx="6" '
+                       f'fill="{_heat(level[g])}" stroke="{stroke[0]}" '
+                       f'stroke-width="{stroke[1]}">{title}</rect>')
+    for g in range(ng) if big else ():  # white halo: readable on every fill
+        x, y = layout.xy[g]
+        name = escape(model.grid_label(g))
+        if layout.paths is not None:  # a district's name, centred above the number
+            size = max(10.0, min(16.0, c / 6.5))
+            out.append(f'<text x="{x:.1f}" y="{y - number_size / 2:.1f}" '
+                       f'font-size="{size:.0f}" text-anchor="middle" fill="#263238" '
+                       f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{name}</text>')
+        else:
+            out.append(f'<text x="{x - c / 2 + 4:.1f}" y="{y - c / 2 + label_size + 1:.1f}" '
                        f'font-size="{label_size:.0f}" fill="#263238" stroke="#ffffff" '
-                       f'stroke-width="3" paint-order="stroke">{model.grid_label(g)}</text>')
-            out.append(f'<text x="{x:.1f}" y="{y + number_size / 3:.1f}" '
-                       f'font-size="{number_size:.0f}" font-weight="bold" text-anchor="middle" '
-                       f'fill="#212121" stroke="#ffffff" stroke-width="3" '
-                       f'paint-order="stroke">{shown[g]}</text>')
+                       f'stroke-width="3" paint-order="stroke">{name}</text>')
+        out.append(f'<text x="{x:.1f}" y="{y + number_size / 3:.1f}" '
+                   f'font-size="{number_size:.0f}" font-weight="bold" text-anchor="middle" '
+                   f'fill="#212121" stroke="#ffffff" stroke-width="3" '
+                   f'paint-order="stroke">{shown[g]}</text>')
+    if layout.paths is not None:
+        out += roads  # cut roads over the outlines
     s = max(8.0, min(14.0, c / 6))  # symbol size, kept inside the cell's corners
     if model.engine is not None:
         for g in np.flatnonzero(model.engine.Q.temp_org_at).tolist():

@@ -15,6 +15,9 @@
                      [--seeds K]               (fit to field data: experiments/cli/calibrate.py)
     grassroots validate [SCENARIO] [--targets FILE] [--seeds N] [--strict]
                                               (the validation table: experiments/cli/validate.py)
+    grassroots district import --grids FILE --roads FILE [--sites FILE] [--flood FILE]
+                               --out DIR        (your own district: experiments/cli/district.py)
+    grassroots district export [CONFIG] [--seed N] --out DIR
 
 CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
 it the default scenario (street_flood) is used. Configuration errors and bad arguments print
@@ -33,6 +36,7 @@ from experiments.cli.args import EXIT_USAGE, Parser, RunError, UsageError
 from experiments.cli.calibrate import add_calibrate_parser
 from experiments.cli.config import add_config_parser
 from experiments.cli.demo import add_demo_parser
+from experiments.cli.district import add_district_parser
 from experiments.cli.report import add_report_parser
 from experiments.cli.run import add_run_parser
 from experiments.cli.sweep import add_sweep_parser
@@ -63,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version, git revision and library versions, and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
-                add_report_parser, add_calibrate_parser, add_validate_parser):
+                add_report_parser, add_calibrate_parser, add_validate_parser,
+                add_district_parser):
         add(sub)
     for command in sub.choices.values():  # `report DIR --out X` must not mean --outcomes
         command.allow_abbrev = False

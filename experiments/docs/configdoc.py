@@ -34,8 +34,8 @@ def toml_value(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)  # also valid TOML for 1e-05, inf and nan
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):  # JSON escapes the controls TOML refuses, all but DEL
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     raise TypeError(f"cannot write {value!r} as a TOML value")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from experiments import i18n
+from experiments.report import district_map
 from experiments.report.stats import Estimate, PairedDifference
 from sim.registry import HAZARDS
 
@@ -342,12 +343,19 @@ def sensitivity(out: Path, name: str, title: str, panels: list[dict[str, Any]],
 
 def run_map(out: Path, graph: Any, grid_pos: np.ndarray, harm: np.ndarray,
             lowlying: np.ndarray, title: str, edge_minutes: float,
-            lang: str = i18n.DEFAULT) -> Chart:
-    """The grid network, each grid coloured by the harm its needs suffered."""
+            lang: str = i18n.DEFAULT, shapes: district_map.Outlines | None = None) -> Chart:
+    """The grid network, each grid coloured by the harm its needs suffered; a district's
+    grids (``shapes``) as their outlines, with names, over its streets."""
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
     with mpl.rc_context(STYLE):
         fig = new_figure(10, 8.5)
         ax = fig.subplots()
+        if shapes is not None:
+            sc = district_map.draw(ax, shapes, harm, lowlying)
+            fig.colorbar(sc, ax=ax, label=t("report.map.colour"))
+            ax.set_title(title)
+            return save(fig, out, "map", t("report.run.map"),
+                        t("report.run.map_caption_district"))
         n = len(grid_pos)
         for a, b in graph.edges():
             if a < n and b < n:
@@ -459,8 +467,9 @@ def pareto_front(x: np.ndarray, y: np.ndarray, y_lower: bool) -> list[int]:
 
 
 def harm_maps(out: Path, graph: Any, grid_pos: np.ndarray, panels: list[tuple[str, np.ndarray]],
-              words: dict[str, str]) -> Chart:
-    """Harm by grid for two policies side by side on one colour scale."""
+              words: dict[str, str], shapes: district_map.Outlines | None = None) -> Chart:
+    """Harm by grid for two policies side by side on one colour scale (a district's grids
+    as their outlines, with names)."""
     with mpl.rc_context(STYLE):
         fig = new_figure(8 * len(panels), 7.5)
         axes = np.atleast_1d(fig.subplots(1, len(panels)))
@@ -469,6 +478,10 @@ def harm_maps(out: Path, graph: Any, grid_pos: np.ndarray, panels: list[tuple[st
         size = float(np.clip(6000 / max(n, 1), 15, 300))
         sc = None
         for ax, (title, harm) in zip(axes, panels):
+            if shapes is not None:
+                sc = district_map.draw(ax, shapes, harm, vmin=0, vmax=vmax)
+                ax.set_title(title)
+                continue
             for a, b in graph.edges():
                 if a < n and b < n:
                     ax.plot(*zip(grid_pos[a], grid_pos[b]), color="#BBBBBB", lw=1, zorder=1)

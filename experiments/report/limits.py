@@ -34,6 +34,13 @@ def place(setting: dict[str, Any], lang: str) -> str:
         return i18n.text("report.limits.place", lang, residents=f"{residents:,}",
                          grids=f"{max(residents // per_grid, 1):,}",
                          layout=i18n.text(f"report.limits.layout.{layout}", lang))
+    if layout == "district":  # its own name (kotka), where its file can still be read
+        from sim.district import load_district
+
+        try:
+            layout = load_district(str(setting.get("space.district_file", ""))).name
+        except ValueError:
+            pass
     return i18n.text("report.limits.place_imported", lang, layout=layout,
                      residents=f"{residents:,}")
 

@@ -305,8 +305,12 @@ def harm_map(results: SweepResults, baseline: dict[str, Any], outcome: str, out:
                            minlength=township.n_grids)[:township.n_grids]
         panels.append((i18n.text(title_key, lang, policy=results.label(policy),
                                  total=f"{harm.sum():,.0f}"), harm))
+    from experiments.report.district_map import outlines
+
+    shapes = outlines(township)
+    caption = "report.map.caption" if shapes is None else "report.map.caption_district"
     return charts.harm_maps(out, township.graph, np.asarray(township.grid_pos, float), panels,
                             {"colour": i18n.text("report.map.colour", lang),
                              "title": i18n.text("report.map.title", lang,
                                                 outcome=oc.label(outcome, lang)),
-                             "caption": i18n.text("report.map.caption", lang)})
+                             "caption": i18n.text(caption, lang)}, shapes)

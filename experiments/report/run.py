@@ -80,6 +80,7 @@ def hazard_windows(params: dict[str, Any], war_hours: float) -> list[tuple[str, 
 
 def build_run(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> dict[str, Any]:
     """Charts and tables of one ``grassroots run`` folder."""
+    from experiments.report import district_map
     from sim import Config
     from sim.township import build_township
 
@@ -97,7 +98,8 @@ def build_run(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> dict[str, An
                                np.asarray(township.lowlying),
                                i18n.text("report.run.map_title", lang, scenario=scenario,
                                          seed=seed, total=f"{harm.sum():,.0f}"),
-                               config.space.edge_minutes, lang)
+                               config.space.edge_minutes, lang,
+                               district_map.outlines(township))
     ts = run["timeseries"]
     war = ts[ts["time_min"] >= 0]
     events = [] if run["events"] is None else \
