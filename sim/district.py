@@ -44,8 +44,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .params import ConfigError, show_value
 from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
+from .params import ConfigError, show_value
 
 FORMAT = "grassroots-district"
 VERSION = 1
@@ -63,7 +63,9 @@ class District:
 
     @property
     def n_residents(self) -> int:
-        return int(self.network.grid_residents.sum())
+        residents = self.network.grid_residents
+        assert residents is not None  # a district's file gives every grid's residents
+        return int(residents.sum())
 
     @property
     def n_grids(self) -> int:
@@ -75,7 +77,7 @@ class District:
 
     @property
     def n_communities(self) -> int:
-        return len(self.network.community_names)
+        return len(self.network.community_names or ())
 
     @property
     def n_units(self) -> int:
@@ -113,7 +115,8 @@ def district_network(path: str | os.PathLike, n_residents: int | None = None) ->
     district = load_district(path)
     check_residents(district, n_residents)
     net = district.network
-    copy = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(net).items()}
+    copy: dict[str, Any] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                            for k, v in vars(net).items()}
     return Network(**copy)
 
 

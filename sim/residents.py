@@ -58,13 +58,14 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     or no array: ``pop.share_60plus``)."""
     n = pop.n_residents
     if grid_residents is None:
-        sizes = np.diff(np.linspace(0, n, n_grids + 1).round().astype(np.int64))
+        bounds = np.linspace(0, n, n_grids + 1).round().astype(np.int64)
+        per_grid = bounds[1:] - bounds[:-1]  # sizes differ by at most one
     else:
-        sizes = np.asarray(grid_residents, dtype=np.int64)
-        if len(sizes) != n_grids or sizes.sum() != n:
-            raise ValueError(f"grid_residents: {len(sizes)} grids of {sizes.sum()} residents "
-                             f"for {n_grids} grids of {n}")
-    grid = np.repeat(np.arange(n_grids), sizes)
+        per_grid = np.asarray(grid_residents, dtype=np.int64)
+        if len(per_grid) != n_grids or per_grid.sum() != n:
+            raise ValueError(f"grid_residents: {len(per_grid)} grids of {per_grid.sum()} "
+                             f"residents for {n_grids} grids of {n}")
+    grid = np.repeat(np.arange(n_grids), per_grid)
     grid_size = np.bincount(grid, minlength=n_grids)
     grid_start = np.concatenate([[0], np.cumsum(grid_size)[:-1]])
     # Households: consecutive residents in a grid, sizes 1 + Poisson(mean - 1).

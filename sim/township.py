@@ -42,7 +42,7 @@ class Township:
         self._build(network)
 
     @classmethod
-    def from_network(cls, network: Network) -> "Township":
+    def from_network(cls, network: Network) -> Township:
         """The township of a network (a generator's or a district's)."""
         township = cls.__new__(cls)
         township._build(network)

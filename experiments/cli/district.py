@@ -19,8 +19,16 @@ import math
 import time
 from pathlib import Path
 
-from experiments.cli.args import (RunError, UsageError, add_config_arguments, load_config,
-                                  refuse_bad_link, scenario_path, seed_type, write_error)
+from experiments.cli.args import (
+    RunError,
+    UsageError,
+    add_config_arguments,
+    load_config,
+    refuse_bad_link,
+    scenario_path,
+    seed_type,
+    write_error,
+)
 from sim.scenario import DEFAULT_SCENARIO, load_scenario
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")

@@ -34,8 +34,15 @@ import numpy as np
 
 from experiments.district.errors import DistrictError
 from experiments.district.export import community_letters
-from experiments.district.layers import (Grids, Sites, check_overlaps, lowlying_from_flood,
-                                         read_flood, read_grids, read_sites)
+from experiments.district.layers import (
+    Grids,
+    Sites,
+    check_overlaps,
+    lowlying_from_flood,
+    read_flood,
+    read_grids,
+    read_sites,
+)
 from experiments.district.roads import Roads, read_roads
 from sim.district import FORMAT, VERSION
 
