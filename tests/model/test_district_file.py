@@ -116,7 +116,7 @@ def test_the_memory_estimate_counts_the_districts_nodes(tmp_path):
     tw = sim.township.build_township(config, 1)
     footprint = estimate(config)
     assert footprint.nodes == tw.n_nodes
-    assert footprint.travel == 3 * tw.travel.nbytes  # the flood keeps three matrices
+    assert footprint.travel == 2 * tw.travel.nbytes  # the flood keeps two matrices
 
 
 def test_n_residents_must_be_the_districts_total(tmp_path):
