@@ -14,6 +14,7 @@ import pandas as pd
 
 from .codes import BUSY, CHANNELS, STATE_NAMES, TRAVELLING
 from .engine import Count, Sum
+from .needs import NeedTable
 from .registry import HAZARDS, Outcome, type_names
 from .routine import routine_outcomes
 
@@ -141,15 +142,23 @@ def types_shown(m: ModelView) -> list[str]:
 
 def need_log(m: ModelView) -> pd.DataFrame:
     """One row per need with the time of each stage (minutes since wartime began)."""
-    nd = m.needs
+    return need_table(*need_log_inputs(m))
+
+
+def need_log_inputs(m: ModelView) -> tuple[NeedTable, np.ndarray, list[str], list[str]]:
+    """What the need log is made from, apart from the model (which may then be freed)."""
+    return m.needs, m.township.grid_community, taking_part(m), types_shown(m)
+
+
+def need_table(nd: NeedTable, grid_community: np.ndarray, hazards: list[str],
+               types: list[str]) -> pd.DataFrame:
     n = nd.n
     return pd.DataFrame({
         "need_id": np.arange(n),
-        "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]],
-                                 categories=taking_part(m)),
-        "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types_shown(m)),
+        "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]], categories=hazards),
+        "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types),
         "grid": nd.grid[:n],
-        "community": m.township.grid_community[nd.grid[:n]],
+        "community": grid_community[nd.grid[:n]],
         "vulnerable": nd.vulnerable[:n],
         "persons": nd.persons[:n],
         "severity": nd.severity0[:n],

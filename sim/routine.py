@@ -17,6 +17,7 @@ stay about the emergency alone, and with no cases (rate 0) the run is the same a
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -173,6 +174,15 @@ class RoutineWork:
             "routine_share_found_by_grid": float(np.mean(
                 c.channel[:n][filed] == Channel.GRID_MANAGER)) if filed.any() else math.nan,
         }
+
+    def detached(self) -> RoutineWork:
+        """A copy that holds what the log and outcomes read, not the model (which is then
+        freed by reference counting when a run's result outlives it)."""
+        copy = object.__new__(RoutineWork)
+        copy.__dict__.update(self.__dict__)
+        copy.m = SimpleNamespace(township=SimpleNamespace(
+            grid_community=self.m.township.grid_community), residents=self.m.residents)
+        return copy
 
     def log(self) -> pd.DataFrame:
         """One row per routine case: the time of each stage (minutes since wartime began, so

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .eventlog import COLUMNS
 from .model import GrassrootsModel
-from .outcomes import OUTCOMES, need_log, summarize
+from .outcomes import OUTCOMES, need_log_inputs, need_table, summarize
 from .params import Config
 
 
@@ -59,29 +59,41 @@ def simulate(config: Config | None = None, seed: int = 1,
     one Mesa step at a time and reports ``progress(steps done, steps)`` after each."""
     config = config or Config()
     # The cyclic garbage collector is paused during the run: it finds nothing to collect in
-    # the model's arrays and would cost several percent of a short run.
+    # the model's arrays and would cost several percent of a short run. The model (Mesa's
+    # agents and the model refer to each other) is garbage once the run is over unless it is
+    # kept: it is collected at once, while all of it is still in the youngest generation (a
+    # cheap collection), so that thousands of runs in one process do not pile up old models.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        model = GrassrootsModel(config, rng=int(seed))
-        if progress is None:
-            model.run()
-        while model.running:
-            model.step()
-            progress(model.step_count, model.n_steps)  # type: ignore[misc]
+        result = _run(config, int(seed), progress, keep_model)
     finally:
         if was_enabled:
             gc.enable()
+    if was_enabled and not keep_model:
+        gc.collect(0)
+    return result
+
+
+def _run(config: Config, seed: int, progress: Callable[[int, int], None] | None,
+         keep_model: bool) -> Result:
+    model = GrassrootsModel(config, rng=seed)
+    if progress is None:
+        model.run()
+    while model.running:
+        model.step()
+        progress(model.step_count, model.n_steps)  # type: ignore[misc]
     ts = model.timeseries()
     events = pd.DataFrame({**{c: [getattr(e, c) for e in model.events] for c in COLUMNS},
                            "text": [model.sentence(e) for e in model.events]})
     routine = model.routine
+    # The logs are built when first read, from what they need, not from the model.
+    logs: dict[str, Callable[[], pd.DataFrame | None]] = {
+        "needs": partial(need_table, *need_log_inputs(model)),
+        "routine_cases": routine.detached().log if routine is not None else _none}
     return Result(outcomes=pd.DataFrame([summarize(model, ts)]), timeseries=ts,
-                  events=events, config=config, seed=int(seed),
-                  n_residents=model.residents.n, n_steps=model.step_count,
-                  model=model if keep_model else None,
-                  logs={"needs": partial(need_log, model),
-                        "routine_cases": routine.log if routine is not None else _none})
+                  events=events, config=config, seed=seed, n_residents=model.residents.n,
+                  n_steps=model.step_count, model=model if keep_model else None, logs=logs)
 
 
 def _none() -> None:
