@@ -1,17 +1,20 @@
 """Time and driver memory of a robustness study: policies x plausible worlds x seeds.
 
 The study (issue 11): 12 policies (3 structures x 4 reporting mechanisms) x 400 worlds x 2
-seeds = 9,600 runs of the default scenario on 2 worker processes, within 15 minutes. The
-worlds are a Latin hypercube over a handful of uncertain parameters, each over its
-``plausible`` range from ``sim.params.describe()``; every policy meets the same worlds and
-seeds (common random numbers). The runs go through the sweep runner and its process-pool
-backend (``experiments/sweeps``), which streams each run's row to disk, so the driver holds
-no time series.
+seeds = 9,600 runs of the default scenario on 2 worker processes (issue 19's "10,000-run
+study"; kept at 9,600 so that its time compares with the 11.2 minutes measured before).
+Issue 11 asked for 15 minutes; issue 19 aims under 3 minutes. The worlds are a Latin
+hypercube over a handful of uncertain parameters, each over its ``plausible`` range from
+``sim.params.describe()``; every policy meets the same worlds and seeds (common random
+numbers). The runs go through the sweep runner and its process-pool backend
+(``experiments/sweeps``), which streams each run's row to disk, so the driver holds no time
+series.
 
-Prints (it is not a test): runs per minute, CPU seconds per run (the workers' CPU time,
-which a busy machine does not inflate the way it does wall time), the measured or projected
-time of the full study (by wall time, and by CPU time on 2 otherwise idle cores), and the
-driver's peak resident memory.
+Prints (it is not a test): the study's wall time (worker start-up included), runs per
+minute, CPU seconds per run (the workers' CPU time, which a busy machine does not inflate the
+way it does wall time), the measured or projected time of the full study (by wall time, and
+by CPU time on 2 otherwise idle cores) against the 3-minute aim, and the driver's peak
+resident memory.
 
     .venv/bin/python benchmarks/bench_robustness.py --quick   # 12 x 20 worlds x 1 seed
     .venv/bin/python benchmarks/bench_robustness.py           # the full study, 9,600 runs
@@ -41,7 +44,8 @@ from sim.scenario import DEFAULT_SCENARIO  # noqa: E402
 
 FULL = {"worlds": 400, "seeds": 2}
 QUICK = {"worlds": 20, "seeds": 1}
-TARGET_MIN = 15.0
+TARGET_MIN = 3.0  # issue 19 (issue 11 asked for 15)
+BEFORE_MIN = 11.2  # the full study measured 2026-11-30, before issue 19
 # The uncertain parameters the worlds vary (each over its plausible range): how fast needs
 # are found and reported, how reliable and how busy the chain is, how much residents help,
 # how fast needs worsen, and how much routine work there is in peacetime.
@@ -109,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     driver_mib_before = peak_rss_mib()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
+        start, driver0 = time.perf_counter(), time.process_time()
         table = run_sweep(p, Path(tmp) / "out", make_backend(workers=args.workers),
                           timeseries=args.timeseries, quiet=True)
-        wall = time.perf_counter() - start
+        wall, driver_cpu = time.perf_counter() - start, time.process_time() - driver0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, joined
     worker_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     n_ok = int((table["status"] == "ok").sum())
@@ -120,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     cpu_per_run = worker_cpu / max(len(table), 1)
     full_wall_min = n_full / rate
     full_cpu_min = n_full * cpu_per_run / args.workers / 60
+    # the driver (writing each run's row) shares the cores with the workers
+    driver_per_run = driver_cpu / max(len(table), 1)
+    full_cpu_driver_min = n_full * (cpu_per_run + driver_per_run) / args.workers / 60
     figures = {
         "runs": len(table), "ok": n_ok, "workers": args.workers, "wall_s": wall,
         "runs_per_min": rate, "worker_cpu_s_per_run": cpu_per_run,
@@ -127,17 +134,27 @@ def main(argv: list[str] | None = None) -> int:
         "full_study_runs": n_full,
         "full_study_min_by_wall": wall / 60 if p.n_runs == n_full else full_wall_min,
         "full_study_min_by_cpu_on_idle_cores": full_cpu_min,
+        "driver_cpu_s": driver_cpu, "driver_cpu_s_per_run": driver_per_run,
+        "full_study_min_by_cpu_with_driver": full_cpu_driver_min,
         "driver_peak_mib": peak_rss_mib(), "driver_peak_mib_before_sweep": driver_mib_before,
         "load_average_end": os.getloadavg()[0],
     }
     print(f"{len(table)} runs ({n_ok} ok) in {wall:.1f} s: {rate:.0f} runs/min; "
           f"median run {figures['median_run_wall_s']:.2f} s wall; "
-          f"workers' CPU {cpu_per_run:.3f} s per run")
-    what = "measured" if p.n_runs == n_full else "projected from this rate"
-    print(f"full study ({n_full} runs) on {args.workers} workers: "
-          f"{figures['full_study_min_by_wall']:.1f} min {what} (wall); "
-          f"{full_cpu_min:.1f} min from CPU time on {args.workers} idle cores "
-          f"(target <= {TARGET_MIN:g} min)")
+          f"workers' CPU {cpu_per_run:.3f} s per run (their start-up included), driver's "
+          f"{driver_per_run * 1000:.1f} ms")
+    full = p.n_runs == n_full
+    what = "MEASURED" if full else "projected from this rate"
+    minutes = figures["full_study_min_by_wall"]
+    figures["target_min"] = TARGET_MIN
+    figures["status"] = "PASS" if minutes < TARGET_MIN else "FAIL"
+    print(f"wall time of this study: {wall:.1f} s = {wall / 60:.2f} min ({p.n_runs} runs, "
+          f"{args.workers} workers, start-up included)")
+    print(f"full study ({n_full:,} runs) on {args.workers} workers: {minutes:.2f} min {what} "
+          f"(wall); from CPU time on {args.workers} idle cores: {full_cpu_min:.2f} min "
+          f"(workers), {full_cpu_driver_min:.2f} min (workers and driver); before: "
+          f"{BEFORE_MIN:g} min; target < {TARGET_MIN:g} min: {figures['status']}"
+          + ("" if full else " (projected)"))
     print(f"driver peak memory: {figures['driver_peak_mib']:.0f} MiB "
           f"({driver_mib_before:.0f} MiB before the sweep)")
     print(f"load average at end: {figures['load_average_end']:.1f}")
