@@ -93,7 +93,7 @@ class NeedStatus(IntEnum):
 
 
 class Event(IntEnum):
-    """Kinds of event on the engine's heap (``sim/engine/loop.py`` runs each)."""
+    """Kinds of event on the engine's heap (``sim/engine/step.py`` runs each)."""
 
     PICK = 0
     DETECT = 1

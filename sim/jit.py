@@ -4,7 +4,7 @@ Every compiled function runs without numba's reference counting (``_nrt=False``)
 each call between compiled functions that passes the engine's tuples of arrays counts
 references on every array, which made the event loop as slow as Python. The engine therefore
 allocates nothing and holds no Python object (its random numbers come from ``sim/rng.py``);
-Python grows its arrays between calls. Compiled code is cached in ``sim/__pycache__``.
+Python grows its arrays between calls. Compiled code is cached beside each module, in ``sim/**/__pycache__``.
 ``NUMBA_DISABLE_JIT=1`` runs the same source as Python, for debugging and coverage.
 """
 

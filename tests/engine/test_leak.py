@@ -46,11 +46,11 @@ def test_memory_stays_flat_over_many_runs():
     """2,000 tiny runs after 200 warm-up runs grow a process's resident memory by less than
     5 MB (about 15 s).
 
-    Measured 2026-12-05: 7.0 MB, so this fails. Nothing live is left behind (no objects,
-    no numba NRT allocations; ``malloc_trim(0)`` returns all of it): each run's model is a
-    reference cycle, which the cyclic collector frees late (``simulate`` pauses it, and a
-    full collection waits for a quarter of the ~180,000 long-lived objects), and glibc keeps
-    the heap it was freed in. See benchmarks/README.md ("Memory over many runs")."""
+    Each run's model is a reference cycle (Mesa's agents and the model) that only the cyclic
+    collector frees. Before ``simulate`` collected it at once (its logs no longer hold the
+    model), old models reached the oldest generation and piled up: 7.0 MB here, 48 MB over
+    10,000 runs. Measured 2026-12-05 after the fix: 0.0 MB over 3,000 tiny runs, 0.1 MB over
+    300 default runs. See benchmarks/README.md ("Memory over many runs")."""
     done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(TINY), str(WARMUP),
                            str(RUNS)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=600)
