@@ -1,12 +1,11 @@
 """How the engine is compiled (numba), and how Python calls it cheaply.
 
-Every compiled function runs without numba's reference counting (``_nrt=False``): with it,
-each call between compiled functions that passes the engine's tuples of arrays counts
-references on every array, which made the event loop as slow as Python. The engine therefore
-allocates nothing and holds no Python object (its random numbers come from ``sim/rng.py``);
-Python grows its arrays between calls. Compiled code is cached beside each module, in ``sim/**/__pycache__``.
-``NUMBA_DISABLE_JIT=1`` runs the same source as Python, for debugging and coverage.
-"""
+Every compiled function runs without numba's reference counting (``_nrt=False``): with it, each
+call between compiled functions that passes the engine's tuples of arrays counts references on
+every array, which made the event loop as slow as Python. The engine therefore allocates nothing
+and holds no Python object (its random numbers come from ``sim/rng.py``); Python grows its
+arrays between calls. Compiled code is cached beside each module, in ``sim/**/__pycache__``.
+``NUMBA_DISABLE_JIT=1`` runs the same source as Python, for debugging and coverage."""
 
 from __future__ import annotations
 

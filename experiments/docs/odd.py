@@ -1,9 +1,9 @@
 """Generated parts of ``docs/ODD.md``: the parameter table and the direction-of-effect table.
 
 The parameter table is rendered from :func:`sim.params.describe` (the one source of truth) and
-written into ``docs/ODD.md`` between markers; ``tests/experiments/test_odd.py`` fails when the document and
-the code differ. The effect table is measured: for each mechanism or toggle, a paired
-comparison over common seeds (same hazards, same township) of a baseline scenario and the
+written into ``docs/ODD.md`` between markers; ``tests/experiments/test_odd.py`` fails when the
+document and the code differ. The effect table is measured: for each mechanism or toggle, a
+paired comparison over common seeds (same hazards, same township) of a baseline scenario and the
 scenario with one parameter changed.
 
     python -m experiments.docs.odd --write            # refresh the parameter table
