@@ -115,7 +115,7 @@ class Engine:
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
         call(fill_buckets, roster, place)
-        self.P = self._params(cfg, start_min, peace, patrol_per_hour, resident_factor)
+        self.P = self._params(cfg, peace, patrol_per_hour, resident_factor)
         self._no_series = np.zeros((1, len(step.SERIES)))
         if self.mechanism.batch_before_command:  # joint meetings until the command convenes
             end = 0.0 if peace else min(self.command_active, start_min + cfg.time.war_hours * 60)
@@ -126,7 +126,7 @@ class Engine:
         if math.isfinite(self.command_active):  # the command decides what has gathered
             self.push(self.command_active, DECIDE_BATCH)
 
-    def _params(self, cfg: Config, start: float, peace: bool, patrol: float | None,
+    def _params(self, cfg: Config, peace: bool, patrol: float | None,
                 resident_factor: float) -> np.ndarray:
         org, rep, resp, det, vol = (cfg.organization, cfg.reporting, cfg.response,
                                     cfg.detection, cfg.volunteers)
