@@ -40,12 +40,13 @@ from .codes import (
 )
 from .engine import Engine, Place
 from .engine.state import Count
-from .engine.step import ATTITUDES, SERIES
+from .engine.step import ATTITUDES, CASUALTY_COLUMNS, SERIES
 from .eventlog import LogEvent, render
 from .footprint import expected_needs
 from .hazards import active_hazards
 from .jit import call
 from .needs import NeedTable, new_table
+from .outcomes import casualties
 from .params import Config, Structure
 from .peacetime import peace_day, peace_values, recruits
 from .registry import type_arrays
@@ -59,8 +60,8 @@ from .township import build_township
 MAX_LOG = 2000  # events kept for the event feed
 NEW_SITES = int(Count.NEW_SITES)
 TIMESERIES = SERIES
-REAL = frozenset(("time_min", "day", "cum_harm", "mean_trust", "mean_preparedness",
-                  "mean_familiarity"))  # the other indicators are counts
+REAL = frozenset(("time_min", "day", "cum_harm", "casualties", "casualties_reported",
+                  "mean_trust", "mean_preparedness", "mean_familiarity"))  # the others count
 
 
 class GrassrootsModel(mesa.Model):
@@ -84,9 +85,11 @@ class GrassrootsModel(mesa.Model):
             int(self.rng.integers(2**63))
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
-        build_seed, engine_seed = streams.behaviour.spawn(2)
+        # (spawning a third child leaves the first two as they were)
+        build_seed, engine_seed, distortion_seed = streams.behaviour.spawn(3)
         build = np.random.default_rng(build_seed)
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
+        self._distortion_S = stream(distortion_seed)  # holding back reports
         tw = self.township = build_township(cfg, seed)
         res = self.residents = make_residents(cfg.population, tw.n_grids,
                                               np.random.default_rng(streams.people),
@@ -267,6 +270,7 @@ class GrassrootsModel(mesa.Model):
         engine = self.engine
         assert engine is not None  # wartime
         engine.war_step(t0, t1, self.series, self.step_count, self._day0)
+        self._record_casualties()
         self.minute = t1
         if engine.Q.counts[NEW_SITES]:
             for g in engine.new_sites.tolist():
@@ -296,6 +300,7 @@ class GrassrootsModel(mesa.Model):
             self.routine.end(self.minute)
         self.trust_before = float(self.residents.trust.mean())
         self.preparedness_before = float(self.residents.preparedness.mean())
+        switch = org.wartime_switch_delay_min
         members = ro.joined & ((ro.role != ORGAN_CADRE) | ro.registered)
         resp = cfg.response
         initiative = resp.initiative_base + (1 - resp.initiative_base) * \
@@ -304,25 +309,32 @@ class GrassrootsModel(mesa.Model):
         self.roster = ro = call_up(ro, members, redeployable=org.dynamic_redeployment,
                                    coordinated=cfg.volunteers.coordinated)
         self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
-                             start_min=0.0, residents_in=self.residents_in)
+                             start_min=0.0, residents_in=self.residents_in,
+                             distortion_stream=self._distortion_S)
         self.joint_committee.active_from = self.engine.command_active
         for gpo in self.grid_party_orgs:
             self.engine.Q.party_free[gpo.grid] = gpo.mobilized
         # Each unit takes time to switch mode; a cohesive community team switches faster.
+        # Until the organization's wartime switch (organization.wartime_switch_delay_min
+        # after the warning that begins wartime) it works as in peacetime: the community and
+        # township staff take what reaches them, as they take routine cases; the organ
+        # cadres, the standing volunteer team and the units' staff are called up, and the
+        # grid party organizations mobilize (Engine), only at the switch.
         cohesion = self.place.cohesion[ro.community]
         delay = np.select(
             [ro.role == COMMUNITY_CADRE, ro.role == TOWNSHIP_CADRE, ro.role == ORGAN_CADRE],
             [org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion),
-             np.full(ro.n, org.cadre_switch_min), np.full(ro.n, org.organ_mobilization_min)],
-            cfg.volunteers.callup_min)
+             np.full(ro.n, org.cadre_switch_min),
+             np.full(ro.n, switch + org.organ_mobilization_min)],
+            switch + cfg.volunteers.callup_min)
         idx = np.flatnonzero(members)
         ro.active_from[idx] = delay[idx]
         self.engine.push_each(delay[idx], PICK, idx)
         for unit in [self.township_committee, *self.community_orgs, *self.grid_party_orgs]:
             unit.mode = "war"
-        self.log(0.0, "wartime")
+        self.log(switch, "wartime")
         if org.front_line_command:
-            self.log(org.command_convene_min, "command")
+            self.log(self.engine.command_active, "command")
 
     def _evaluate(self, hazard: Any, t: float) -> None:
         """Front-line evaluation after an emergency: commend cadres who performed; residents
@@ -368,6 +380,17 @@ class GrassrootsModel(mesa.Model):
         row[:3] = self.minute, self.minute / 1440.0 + self.peace_steps, self.phase == "war"
         row[SERIES.index("susceptible"):ATTITUDES] = self.residents.epi_counts
         self._record_attitudes()
+
+    def _record_casualties(self) -> None:
+        """Expected casualties so far (``sim.outcomes.casualties``): in all needs, and in
+        those whose report has reached the deciding unit."""
+        nd = self.needs
+        n = nd.n
+        each = casualties(nd.harm[:n], nd.persons[:n],
+                          self.config.response.lethality_per_severe_hour)
+        row = self.series[self.step_count]
+        row[CASUALTY_COLUMNS] = each.sum()
+        row[CASUALTY_COLUMNS + 1] = each[np.isfinite(nd.reported[:n])].sum()
 
     def _record_attitudes(self) -> None:
         res, ro = self.residents, self.roster

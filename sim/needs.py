@@ -26,7 +26,8 @@ EFFORT_SPREAD, EXPONENTIAL_EFFORT, VULNERABLE_FACTOR = range(3)  # NeedTable.set
 _FLOAT = ("created", "detected", "reported", "dispatched", "reached", "resolved", "severity0",
           "persons", "effort", "weight", "harm", "news_at")
 _INT = ("state", "grid", "kind", "hazard", "resident", "channel", "n_dispatches", "line",
-        "resends", "seen_next", "seen_prev", "undetected", "unreached")
+        "resends", "seen_next", "seen_prev", "undetected", "unreached", "levels_known",
+        "levels_withheld")
 
 
 class NeedTable(NamedTuple):
@@ -66,6 +67,8 @@ class NeedTable(NamedTuple):
     undetected: np.ndarray  # ids, N_UNDETECTED of them
     unreached: np.ndarray  # ids, N_UNREACHED of them
     vulnerable: np.ndarray
+    levels_known: np.ndarray  # offices its report reached (bit sim.codes.Office)
+    levels_withheld: np.ndarray  # offices that held its report back (same bits)
 
     @property
     def n(self) -> int:
@@ -126,6 +129,8 @@ def add_need(N, created, grid, kind, hazard, resident, vulnerable, persons, seve
     N.by_state[CREATED] += 1
     N.n_dispatches[i] = 0
     N.resends[i] = 0
+    N.levels_known[i] = 0
+    N.levels_withheld[i] = 0
     N.harm[i] = 0.0
     N.detected[i] = np.nan  # the stages' times start unknown
     N.reported[i] = np.nan

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codes import BUSY, CHANNELS, STATE_NAMES, TRAVELLING
+from .codes import BUSY, CHANNELS, GRID, OFFICES, STATE_NAMES, TRAVELLING
 from .engine import Count, Sum
+from .engine.state import Level
 from .needs import NeedTable
 from .registry import HAZARDS, Outcome, type_names
 from .routine import routine_outcomes
@@ -61,6 +62,25 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("handoffs", "reports", "Reports handed between lines (siloed structure)", _LOWER),
     Outcome("reports_lost_for_good", "reports", "Reports lost after the last re-send (the "
             "need waits for local action)", _LOWER),
+    # What each level of the chain knew, lost and held back (sim/engine/distortion.py).
+    Outcome("severe_needs", "needs", "Needs severe from the start (starting severity at "
+            "least reporting.severe_threshold)", _NEITHER),
+    Outcome("severe_withheld_share", "share", "Severe needs whose report some level held "
+            "back", _LOWER),
+    Outcome("casualty_withheld_share", "share", "Share of expected casualties in needs whose "
+            "report some level held back (docs/field_data.md F11: 139 of 380 dead or missing "
+            "concealed or reported late)", _LOWER),
+    Outcome("severe_unreported_share", "share", "Severe needs found whose report had not "
+            "reached the deciding unit at the end", _LOWER),
+    *(Outcome(f"severe_lag_{o}_min", "min", f"Severe need appears -> its report reaches the "
+              f"{o} office (severe needs whose report did)", _LOWER) for o in OFFICES),
+    *(Outcome(f"lost_reports_{o}", "reports", f"Reports lost on the way into the {o} office "
+              "(re-sent)", _LOWER) for o in OFFICES[GRID + 1:]),
+    *(Outcome(f"withheld_reports_{o}", "reports", f"Severe needs' reports the {o} office held "
+              "back", _LOWER) for o in OFFICES[GRID + 1:]),
+    *(Outcome(f"mean_delay_{o}_min", "min", f"Minutes a report spends at the {o} office: "
+              "queue, handling and any holding back (reports it passed on)", _LOWER)
+      for o in OFFICES),
     Outcome("initiative_actions", "actions", "Cadres acting before approval", _NEITHER),
     Outcome("local_actions", "actions", "Needs taken by an idle local responder after "
             "waiting on the chain", _NEITHER),
@@ -201,6 +221,37 @@ def handled_locally(dispatched: np.ndarray, reported: np.ndarray) -> float:
                  len(dispatched))
 
 
+def _ratio(a: float | np.integer, b: float | np.integer) -> float:
+    return float(a / b) if b > 0 else math.nan
+
+
+def chain_outcomes(m: ModelView, casualty: np.ndarray) -> dict[str, float]:
+    """What each level of the reporting chain knew, lost and held back (`casualty`: the
+    expected casualties of each need)."""
+    nd, eng = m.needs, m.engine
+    n = nd.n
+    levels = eng.Q.levels if eng is not None else np.zeros((len(OFFICES), len(Level)))
+    severe = nd.severity0[:n] >= m.config.reporting.severe_threshold
+    withheld = nd.levels_withheld[:n] != 0
+    found = severe & np.isfinite(nd.detected[:n])
+    out = {"severe_needs": float(np.count_nonzero(severe)),
+           "severe_withheld_share": _ratio(np.count_nonzero(severe & withheld),
+                                           np.count_nonzero(severe)),
+           "casualty_withheld_share": _ratio(casualty[withheld].sum(), casualty.sum()),
+           "severe_unreported_share": _ratio(np.count_nonzero(found & np.isnan(nd.reported[:n])),
+                                             np.count_nonzero(found))}
+    out.update({f"severe_lag_{o}_min": _ratio(levels[k, Level.KNOWN_LAG], levels[k, Level.KNOWN])
+                for k, o in enumerate(OFFICES)})
+    out.update({f"lost_reports_{o}": float(levels[k, Level.LOST])
+                for k, o in enumerate(OFFICES) if k > GRID})
+    out.update({f"withheld_reports_{o}": float(levels[k, Level.WITHHELD])
+                for k, o in enumerate(OFFICES) if k > GRID})
+    out.update({f"mean_delay_{o}_min": _ratio(levels[k, Level.PASSED_MIN],
+                                               levels[k, Level.PASSED])
+                for k, o in enumerate(OFFICES)})
+    return out
+
+
 def _mean(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else math.nan
@@ -267,6 +318,7 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "lost_reports": count(Count.LOST),
         "handoffs": count(Count.HANDOFFS),
         "reports_lost_for_good": count(Count.LOST_FOR_GOOD),
+        **chain_outcomes(m, casualty),
         "initiative_actions": count(Count.INITIATIVE),
         "local_actions": count(Count.LOCAL_ACTIONS),
         "party_member_responses": count(Count.PARTY),

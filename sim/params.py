@@ -195,11 +195,30 @@ class OrganizationParams:
     fault_tolerance: float = p(0.5, "0-1", "Commendation and fault tolerance: raises cadre "
                                "initiative to act before approval.",
                                "policy lever (default assumed)", 0, 1)
-    fault_tolerance_initiative_gain: float = p(0.5, "share", "Share of the gap between the base "
-                                               "initiative and certainty that full fault "
-                                               "tolerance closes.", "assumption: tolerance "
+    fault_tolerance_initiative_gain: float = p(0.5, "share", "Share of the fear of blame that "
+                                               "full fault tolerance removes: it closes this "
+                                               "share of the gap between the base initiative "
+                                               "and certainty, and cuts the chance of holding "
+                                               "back bad news (reporting.withhold_per_level) "
+                                               "by this share.", "assumption: tolerance "
                                                "removes part, not all, of the fear of blame",
                                                0, 1, plausible=(0.2, 0.8))
+    blame_for_bad_news: float = p(1.0, "x", "Blame a level bears for bad news (casualties, "
+                                  "severe needs in its area), multiplying the chance that it "
+                                  "holds back a severe need's report: 0 no blame (no "
+                                  "withholding), 1 officials held to account for casualties "
+                                  "as in the field.", "policy setting: 1 is the accountability "
+                                  "of the field (docs/field_data.md F11: 89 officials held to "
+                                  "account after Zhengzhou 7.20; promotion-linked 'death "
+                                  "ceilings', Fisman & Wang 2017, AEJ Applied 9(2))", 0, 5)
+    front_line_inspection: float = p(0.5, "share", "Front-line inspection of cadres (the seed "
+                                     "article's 'front-line inspection and identification'): "
+                                     "the share of the front line that inspection teams see "
+                                     "first-hand, by which a level holds back bad news less "
+                                     "often (0: no inspection in the emergency).",
+                                     "policy lever (default assumed, as fault_tolerance); "
+                                     "Zhengzhou 7.20: concealment went on until inspection "
+                                     "teams came a month later (docs/field_data.md F11)", 0, 1)
     commendation: bool = p(True, "bool", "Front-line evaluation and commendation after an "
                            "emergency raise initiative for the next.", "seed article")
     evaluation_trust_change: float = p(0.1, "share", "After an emergency's evaluation, trust of "
@@ -227,6 +246,17 @@ class OrganizationParams:
                                          "organization mobilizes as first responders.",
                                          "assumption: able, present and reachable members",
                                          0, 1, plausible=(0.02, 0.15))
+    wartime_switch_delay_min: float = p(0.0, "min", "Time from the hazard's first warning "
+                                        "(when wartime begins) to the organization's wartime "
+                                        "switch. Before it the community and township staff "
+                                        "work as in peacetime; organ cadres, volunteers and "
+                                        "units' staff are called up, grid party organizations "
+                                        "mobilize, temporary party organizations form and the "
+                                        "command convenes only after it.", "scenario setting: 0 "
+                                        "switches at the first warning; Zhengzhou 7.20 took "
+                                        "about 1,110 (first red warning 21:59 on 19 July 2021, "
+                                        "city Level-I response 16:30 on 20 July; "
+                                        "docs/field_data.md F11)", 0, 10080)
     cadre_switch_min: float = p(30.0, "min", "Mode-switch delay of community and township "
                                 "cadres.", "assumption: half an hour to gather", 0, 1440,
                                 plausible=(10.0, 90.0))
@@ -424,6 +454,31 @@ class ReportingParams:
                          "good and the need waits for local action.",
                          "assumption: a reporter gives up after a few follow-ups", 0, 100,
                          plausible=(1, 6))
+    severe_threshold: float = p(0.6, "0-1", "Starting severity at or above which a need is "
+                                "severe: bad news a level may hold back, and what the severe "
+                                "counts of the time series and outcomes count.", "assumption: "
+                                "the lowest starting severity of the life-threatening needs "
+                                "(flood rescue 0.6, epidemic medical transport 0.6, fire rescue "
+                                "0.7); evacuations and supplies start below", 0, 1,
+                                plausible=(0.5, 0.8))
+    withhold_per_level: float = p(0.1, "probability", "Chance that an office above the grid "
+                                  "holds back the report of a severe need it would pass on to "
+                                  "another office, at blame 1 without fault tolerance or "
+                                  "front-line inspection (the deciding office does not: it "
+                                  "acts on what it knows).", "assumption: omission of bad "
+                                  "news is systematic but a minority practice at any one "
+                                  "hand-over (omission rather than falsification: Pan & Chen "
+                                  "2018, APSR 112(3); reported deaths bunch below "
+                                  "promotion-linked ceilings: Fisman & Wang 2017, AEJ Applied "
+                                  "9(2)); Zhengzhou's 139 of 380 (F11) is held out for "
+                                  "validation", 0, 1, plausible=(0.02, 0.3))
+    withhold_mean_min: float = p(720.0, "min", "Mean time (exponential) a held-back report "
+                                 "waits before the office passes it on.", "assumption: "
+                                 "casualties are reported level by level every day until the "
+                                 "situation is stable (State Council investigation report on "
+                                 "Zhengzhou 7.20, citing the flood-control regulations); a "
+                                 "report held back goes with a later daily round: half a day "
+                                 "on average", 0, 10080, plausible=(120.0, 2880.0))
     joint_meeting_interval_min: float = p(120.0, "min", "Interval of joint meetings before the "
                                           "front-line command is active.", "assumption",
                                           10, 10080, plausible=(60.0, 240.0))

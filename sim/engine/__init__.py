@@ -54,6 +54,18 @@ def siloed_lines(config: Config, ro: Roster, needs: NeedTable, n_communities: in
     return table
 
 
+def withhold_chance(config: Config) -> float:
+    """The chance that an office above the grid holds back a severe need's report it passes
+    on to another office (``distortion.pass_on``): the base chance per level times the blame
+    for bad news, lowered by fault tolerance (by the share of the fear of blame it removes)
+    and by front-line inspection (by the share of the front line it covers)."""
+    org = config.organization
+    chance = (config.reporting.withhold_per_level * org.blame_for_bad_news *
+              (1.0 - org.fault_tolerance_initiative_gain * org.fault_tolerance) *
+              (1.0 - org.front_line_inspection))
+    return min(1.0, chance)
+
+
 class Engine:
     """One response: its need table ``N``, roster ``R``, loop ``Q``, parameters ``P`` and
     random stream ``S``, on the place ``W`` and residents ``Rs``.
@@ -65,15 +77,21 @@ class Engine:
         residents_in: residents per community (office sizes).
         patrol_per_hour, resident_factor: detection rates of routine cases (default: the
             detection section's).
+        distortion_stream: the random stream of holding back reports (wartime;
+            ``distortion.pass_on``).
     """
 
     def __init__(self, config: Config, needs: NeedTable, roster: Roster, place: Place,
                  residents: Residents, stream: np.ndarray, *, start_min: float,
                  residents_in: np.ndarray, peace: bool = False,
-                 patrol_per_hour: float | None = None, resident_factor: float = 1.0) -> None:
+                 patrol_per_hour: float | None = None, resident_factor: float = 1.0,
+                 distortion_stream: np.ndarray | None = None) -> None:
         cfg, org, rep = config, config.organization, config.reporting
         self.mechanism = mechanism(rep.mechanism)
-        self.command_active = start_min + org.command_convene_min \
+        # The organization's wartime switch (none in routine work): the command convenes,
+        # party members mobilize and temporary party organizations form only after it.
+        self.war_switch = -math.inf if peace else start_min + org.wartime_switch_delay_min
+        self.command_active = self.war_switch + org.command_convene_min \
             if org.front_line_command and not peace else math.inf
         n_grids, n_comm = len(place.grid_community), len(place.cohesion)
         n = float(residents_in.sum())
@@ -92,11 +110,12 @@ class Engine:
                   **{DISTRICT + k: rep.upper_delay_min for k in range(3)}}
         self.Q = make_loop(n_grids, n_comm, [h for h, _, _ in per_row],
                            [d for _, d, _ in per_row], [o for _, _, o in per_row], delays,
-                           self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm))
+                           self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm),
+                           distortion_stream)
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
         call(fill_buckets, roster, place)
-        self.P = self._params(cfg, start_min, peace, patrol_per_hour, resident_factor)
+        self.P = self._params(cfg, peace, patrol_per_hour, resident_factor)
         self._no_series = np.zeros((1, len(step.SERIES)))
         if self.mechanism.batch_before_command:  # joint meetings until the command convenes
             end = 0.0 if peace else min(self.command_active, start_min + cfg.time.war_hours * 60)
@@ -107,7 +126,7 @@ class Engine:
         if math.isfinite(self.command_active):  # the command decides what has gathered
             self.push(self.command_active, DECIDE_BATCH)
 
-    def _params(self, cfg: Config, start: float, peace: bool, patrol: float | None,
+    def _params(self, cfg: Config, peace: bool, patrol: float | None,
                 resident_factor: float) -> np.ndarray:
         org, rep, resp, det, vol = (cfg.organization, cfg.reporting, cfg.response,
                                     cfg.detection, cfg.volunteers)
@@ -117,7 +136,8 @@ class Engine:
             Par.SILOED: org.structure == Structure.SILOED, Par.SILOED_LINES: org.siloed_lines,
             Par.HANDOFF_DELAY: org.handoff_delay_min, Par.LOCAL_TRAVEL: cfg.space.local_travel_min,
             Par.GRID_DELAY: rep.grid_delay_min,
-            Par.PARTY_ACTIVE_FROM: -math.inf if peace else start + org.cadre_switch_min,
+            Par.PARTY_ACTIVE_FROM: -math.inf if peace else self.war_switch +
+            org.cadre_switch_min,
             Par.PEACE: peace,
             Par.MUTUAL_AID_FACTOR: vol.mutual_aid_factor if org.mutual_aid else 1.0,
             Par.SPONTANEOUS_SHARE: vol.spontaneous_share,
@@ -141,7 +161,10 @@ class Engine:
             Par.DETECT_NEIGHBOUR: det.neighbour_report_per_hour *
             (1.0 if org.mutual_aid else det.neighbour_factor_without_mutual_aid),
             Par.DETECT_GRID_MANAGER: det.grid_manager_per_hour if patrol is None else patrol,
-            Par.DETECT_RESIDENT_FACTOR: resident_factor}
+            Par.DETECT_RESIDENT_FACTOR: resident_factor,
+            Par.WITHHOLD: 0.0 if peace else withhold_chance(cfg),
+            Par.WITHHOLD_MEAN: rep.withhold_mean_min, Par.SEVERE: rep.severe_threshold,
+            Par.WAR_SWITCH: self.war_switch}
         p = np.zeros(len(Par))
         for key, value in values.items():
             p[key] = float(value)

@@ -33,6 +33,7 @@ from ..jit import entry, jit
 from ..needs import set_state
 from ..rng import index, random
 from .chain import admit, escalation_office, news_minutes, office_row, route
+from .distortion import decided, lost, pass_on, passed
 from .heap import push
 from .state import Count, Par
 
@@ -227,7 +228,8 @@ def local_wait_over(N, R, W, Q, P, t, i):
 @jit
 def send(N, R, W, Q, P, S, t, i, stage):
     """The report of need i enters hop `stage` at minute t; above the grid it may be lost
-    (and re-sent, up to ``reporting.max_resends`` times)."""
+    (and re-sent, up to ``reporting.max_resends`` times), and a severe need's report may be
+    held back (``distortion.pass_on``)."""
     level = route(Q, P, stage, t)
     if level == NONE:
         decide(N, R, W, Q, P, t, i)
@@ -235,13 +237,16 @@ def send(N, R, W, Q, P, S, t, i, stage):
     loss = P[Par.LOSS]
     if stage > 0 and loss > 0 and random(S) < loss:
         Q.counts[Count.LOST] += 1
+        lost(Q, level)
         if N.resends[i] >= P[Par.MAX_RESENDS]:
             Q.counts[Count.LOST_FOR_GOOD] += 1  # the need waits for local action
             return
         N.resends[i] += 1
         push(Q, t + P[Par.RESEND_AFTER], SEND, i, stage, 0)
         return
-    push(Q, admit(Q, office_row(W, level, N.grid[i]), t), SEND, i, stage + 1, 0)
+    done = admit(Q, office_row(W, level, N.grid[i]), t)
+    onward = route(Q, P, stage + 1, done) != NONE  # the office passes it to another
+    push(Q, pass_on(N, Q, P, level, i, t, done, onward), SEND, i, stage + 1, 0)
 
 
 @jit
@@ -249,6 +254,7 @@ def decide(N, R, W, Q, P, t, i):
     """The report of need i reaches the unit that decides, at minute t."""
     if math.isnan(N.reported[i]):
         N.reported[i] = t
+        decided(N, Q, P, i)
     state = N.state[i]
     if state != DETECTED:
         if state >= DISPATCHED and not _knows_covered(N, Q, P, i, t):
@@ -282,8 +288,10 @@ def _knows_covered(N, Q, P, i, t):
 def escalate(N, W, Q, P, t, i):
     """Grid autonomy: what the community could not meet goes one hop up."""
     if N.state[i] == REPORTED:
-        row = office_row(W, escalation_office(P, t), N.grid[i])
-        push(Q, admit(Q, row, t), ESCALATION_ARRIVES, i, 0, 0)
+        level = escalation_office(P, t)
+        done = admit(Q, office_row(W, level, N.grid[i]), t)
+        passed(N, Q, P, level, i, t, done)
+        push(Q, done, ESCALATION_ARRIVES, i, 0, 0)
 
 
 @jit

@@ -229,7 +229,7 @@ def incident_sites(N, W, Q, P, S, t):
     temporary party organization (in grid order), which mobilizes more party members and
     spontaneous volunteers there; ``Loop.new_sites`` lists them."""
     Q.counts[Count.NEW_SITES] = 0
-    if P[Par.TEMP_ORGS] == 0.0:
+    if P[Par.TEMP_ORGS] == 0.0 or t < P[Par.WAR_SWITCH]:  # none before the wartime switch
         return
     for j in range(N.meta[N_UNREACHED]):
         i = N.unreached[j]

@@ -54,6 +54,10 @@ class Par(IntEnum):
     DETECT_NEIGHBOUR = 32
     DETECT_GRID_MANAGER = 33
     DETECT_RESIDENT_FACTOR = 34
+    WITHHOLD = 35  # chance an office passing a severe need's report on holds it back
+    WITHHOLD_MEAN = 36  # mean minutes a held-back report waits
+    SEVERE = 37  # starting severity from which a need counts as severe
+    WAR_SWITCH = 38  # the organization's wartime switch (minute)
 
 
 class Count(IntEnum):
@@ -73,6 +77,9 @@ class Count(IntEnum):
     TEMP_ORGS = 11
     NEW_SITES = 12
     ROW_MAX = 13  # an upper bound of the waiting lists' lengths
+    SEVERE = 14  # severe needs created so far (counted by ``step.indicators``)
+    SEVERE_SCANNED = 15  # needs counted so far
+    SEVERE_REPORTED = 16  # severe needs whose report reached the deciding unit
 
 
 class Sum(IntEnum):
@@ -82,6 +89,18 @@ class Sum(IntEnum):
     SHELTERED = 1
     POOL_MINUTES = 2
     HARM = 3
+
+
+class Level(IntEnum):
+    """Columns of ``Loop.levels``: per office level (``sim.codes.Office``), what its office
+    learned and did (``sim/engine/distortion.py``)."""
+
+    KNOWN = 0  # severe needs whose report reached the level's office
+    KNOWN_LAG = 1  # their minutes from creation to reaching it, summed
+    LOST = 2  # reports lost on the way into the office
+    WITHHELD = 3  # severe needs' reports the office held back
+    PASSED = 4  # reports the office passed on (to the next office, or to decide)
+    PASSED_MIN = 5  # their minutes from reaching the office to leaving it, summed
 
 
 class Place(NamedTuple):
@@ -141,6 +160,8 @@ class Loop(NamedTuple):
     route: np.ndarray  # offices a report passes, before / after the command convenes
     lines: np.ndarray  # siloed: the line that takes each owning line's needs, by community
     bound: np.ndarray  # scratch per community
+    levels: np.ndarray  # per office level, the columns of ``Level``
+    distortion: np.ndarray  # the random stream of holding back (sim/rng.py)
 
 
 def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
@@ -153,7 +174,10 @@ def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
 
 def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: list[float],
               opens: list[float], level_delay: dict[int, float],
-              route: tuple[tuple[int, ...], tuple[int, ...]], lines: np.ndarray) -> Loop:
+              route: tuple[tuple[int, ...], tuple[int, ...]], lines: np.ndarray,
+              distortion: np.ndarray | None = None) -> Loop:
+    """An empty loop; `distortion`: the random stream of holding back reports (its own, so
+    that holding back leaves every other draw as it was; none: never drawn from)."""
     cap, width, c = 1024, 64, n_communities
     office_free = np.full((len(handlers), max(handlers)), np.inf)
     for k, (h, t) in enumerate(zip(handlers, opens)):
@@ -179,7 +203,10 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
              office_free=office_free, office_n=np.array(handlers, dtype=ints),
              office_delay=np.array(delays, dtype=float),
              level_delay=np.array([level_delay[o] for o in Office], dtype=float),
-             route=routes, lines=lines, bound=np.zeros(c))
+             route=routes, lines=lines, bound=np.zeros(c),
+             levels=np.zeros((len(Office), len(Level))),
+             distortion=np.array([1, 0, 0, 0], np.uint64) if distortion is None
+             else distortion)
     q.sums[Sum.NOW] = -np.inf
     return q
 

@@ -29,6 +29,7 @@ from ..codes import (
     IDLE,
     LOCAL_WAIT_OVER,
     OFF_DUTY,
+    OFFICES,
     ON_DUTY_START,
     PARTY_POOL,
     PICK,
@@ -59,6 +60,7 @@ from .dispatch import (
     pick,
     send,
 )
+from .distortion import count_severe, known_indicators
 from .heap import pop, push
 from .service import (
     arrive,
@@ -81,10 +83,19 @@ RESIDENT, NEIGHBOUR, GRID_MANAGER = range(len(CHANNELS))
 # The indicator series, a row per step (``GrassrootsModel.series``): the step writes the
 # response's indicators (``indicators``); attitudes change only in peacetime and at
 # evaluations (the model writes them then: the step carries them forward).
+# Severe needs: the true count, the count known at each office level (sim.codes.Office) and
+# at the deciding unit (``distortion.known_indicators``); expected casualties in all needs
+# and in those whose report reached the deciding unit (the model writes these two).
 SERIES = ("time_min", "day", "phase_code", "needs_total", "backlog", "unmet",
           "known_waiting", "resolved", "responders_busy", "responders_active", "cum_harm",
-          "duplicate_dispatches", "temporary_orgs", "susceptible", "infected", "recovered",
+          "duplicate_dispatches", "temporary_orgs",
+          "severe_needs", *(f"severe_known_{o}" for o in OFFICES), "severe_reported",
+          "casualties", "casualties_reported",
+          "susceptible", "infected", "recovered",
           "mean_trust", "mean_preparedness", "mean_familiarity", "volunteers")
+SEVERE_COLUMNS = SERIES.index("severe_needs")
+CASUALTY_COLUMNS = SERIES.index("casualties")
+EPIDEMIC = SERIES.index("susceptible")
 ATTITUDES = SERIES.index("mean_trust")
 
 
@@ -298,8 +309,9 @@ def indicators(N, R, Rs, Q, t, day, series, row):
     out[7], out[8], out[9] = N.by_state[RESOLVED], busy, active
     out[10] = Q.sums[Sum.HARM]
     out[11], out[12] = Q.counts[Count.DUPLICATES], Q.counts[Count.TEMP_ORGS]
+    known_indicators(Q, out, SEVERE_COLUMNS)
     for k in range(3):
-        out[13 + k] = Rs.epi_counts[k]
+        out[EPIDEMIC + k] = Rs.epi_counts[k]
     for k in range(ATTITUDES, len(out)):
         out[k] = series[row - 1, k]
 
@@ -329,6 +341,7 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
     if run_until(N, R, W, Rs, Q, P, S, t1) == GROW:
         return GROW
     if mode == WAR:
+        count_severe(N, Q, P, N.meta[N_COUNT])
         accrue_harm(N, Q, P, t0, t1)
         incident_sites(N, W, Q, P, S, t1)
         indicators(N, R, Rs, Q, t1, t1 / 1440.0 + start, series, row)

@@ -117,3 +117,8 @@ def bucket_add(R, W, r):
 @entry
 def bucket_remove(R, r):
     dispatch.bucket_remove(R, r)
+
+
+@entry
+def send(N, R, W, Q, P, S, t, i, stage):
+    dispatch.send(N, R, W, Q, P, S, t, i, stage)

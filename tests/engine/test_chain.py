@@ -1,5 +1,6 @@
 """The reporting chain (sim/engine/chain.py): offices as multi-server queues, the routes of
-the mechanisms before and after the front-line command convenes, and the news delay."""
+the mechanisms before and after the front-line command convenes, and the news delay; what
+each level knows, loses and holds back (sim/engine/distortion.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from conftest import bare_loop, war_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP
-from sim.engine.state import Par, office_rows
+from sim import rng
+from sim.codes import COMMAND, COMMUNITY, CREATED, DETECTED, DISTRICT, GRID, TOWNSHIP
+from sim.engine.state import Count, Level, Par, office_rows
 from sim.registry import MECHANISMS
 
 
@@ -103,3 +105,106 @@ def test_office_rows_cover_every_office_once():
     assert set(MECHANISMS) == set(ROUTES)
     assert math.isinf(war_model(**{"organization.front_line_command": False}
                                 ).engine.command_active)
+
+
+# --- holding back bad news, and what each level knows (sim/engine/distortion.py) -------------
+
+
+def _report(m, severity0: float, t: float = 0.0) -> int:
+    """A need found at minute t whose report starts up the chain (no one to send to it)."""
+    eng = m.engine
+    m.roster.active_from[:] = np.inf
+    i = kernels.need(eng.N, t, 0, 0, int(m.residents.grid_start[0]), severity0, 60.0, 1.0,
+                     1.0)
+    eng.N.state[i], eng.N.detected[i] = DETECTED, t
+    eng.N.by_state[CREATED] -= 1
+    eng.N.by_state[DETECTED] += 1
+    kernels.send(eng.N, eng.R, eng.W, eng.Q, eng.P, eng.S, t, i, 0)
+    return i
+
+
+def _run(m, t: float = 10_000.0) -> None:
+    eng = m.engine
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, t)
+
+
+HIERARCHY = {"reporting.mechanism": "hierarchical", "reporting.levels": 2,
+             "reporting.loss_per_level": 0.0, "reporting.grid_delay_min": 2.0,
+             "reporting.community_delay_min": 10.0, "reporting.township_delay_min": 10.0,
+             "organization.cadre_switch_min": 30.0, "reporting.withhold_mean_min": 300.0}
+
+
+def test_a_community_holding_back_a_severe_report_delays_what_the_township_knows():
+    """Grid (2 min) -> community (10 min) -> township (10 min, open from minute 30, decides).
+    Held back for certain, the report leaves the community at 12 + E, E the exponential
+    drawn from the holding-back stream; the township, which decides, does not hold back."""
+    m = war_model(**HIERARCHY)
+    eng = m.engine
+    eng.P[Par.WITHHOLD] = 1.0
+    s = eng.Q.distortion.copy()
+    rng.random(s)  # the draw that decides
+    held = rng.exponential(s, 300.0)
+    i = _report(m, 0.8)
+    _run(m)
+    assert eng.N.reported[i] == max(12.0 + held, 30.0) + 10.0
+    levels = eng.Q.levels
+    assert levels[[GRID, COMMUNITY, TOWNSHIP], Level.KNOWN].tolist() == [1, 1, 1]
+    assert levels[[GRID, COMMUNITY, TOWNSHIP], Level.KNOWN_LAG].tolist() == [0.0, 2.0,
+                                                                          12.0 + held]
+    assert levels[:, Level.WITHHELD].tolist() == [0, 1, 0, 0, 0, 0, 0]
+    assert levels[COMMUNITY, Level.PASSED_MIN] == 10.0 + held
+    assert eng.N.levels_withheld[i] == 1 << COMMUNITY
+    assert eng.N.levels_known[i] == (1 << GRID) | (1 << COMMUNITY) | (1 << TOWNSHIP)
+    assert eng.Q.counts[Count.SEVERE_REPORTED] == 1
+
+
+def test_only_severe_needs_are_held_back_and_only_on_their_way_up():
+    """A need below the severe threshold goes through in 2 + 10, then waits for the township
+    office to open (30) and takes its 10; with direct reporting the township decides, so
+    nothing is held back even for certain."""
+    m = war_model(**HIERARCHY)
+    m.engine.P[Par.WITHHOLD] = 1.0
+    before = m.engine.Q.distortion.copy()
+    i = _report(m, 0.3)
+    _run(m)
+    assert m.engine.N.reported[i] == 40.0
+    assert (m.engine.Q.distortion == before).all()  # no draw for good news
+    assert m.engine.Q.levels[:, Level.KNOWN].sum() == 0  # not severe: not counted
+    direct = war_model(**{**HIERARCHY, "reporting.mechanism": "direct"})
+    direct.engine.P[Par.WITHHOLD] = 1.0
+    j = _report(direct, 0.9)
+    _run(direct, 50.0)  # before the command convenes: grid -> township, which decides
+    assert direct.engine.N.reported[j] == 40.0
+    assert direct.engine.Q.levels[:, Level.WITHHELD].sum() == 0
+
+
+def test_lost_reports_are_counted_at_the_level_they_were_going_into():
+    m = war_model(**{**HIERARCHY, "reporting.loss_per_level": 1.0, "reporting.max_resends": 2})
+    _report(m, 0.8)
+    _run(m)
+    levels = m.engine.Q.levels
+    assert levels[:, Level.LOST].tolist() == [0, 3, 0, 0, 0, 0, 0]  # sent three times
+    assert levels[COMMUNITY, Level.KNOWN] == 0 and levels[GRID, Level.KNOWN] == 1
+
+
+def test_the_chance_of_holding_back_multiplies_blame_and_is_cut_by_tolerance_and_inspection():
+    from conftest import QUIET
+
+    from sim import Config, GrassrootsModel
+    from sim.engine import withhold_chance
+
+    cfg = Config().with_overrides({
+        "reporting.withhold_per_level": 0.2, "organization.blame_for_bad_news": 2.0,
+        "organization.fault_tolerance": 0.5, "organization.fault_tolerance_initiative_gain":
+        0.5, "organization.front_line_inspection": 0.25})
+    assert withhold_chance(cfg) == pytest.approx(0.2 * 2.0 * (1 - 0.25) * (1 - 0.25))
+    assert withhold_chance(cfg.with_overrides({"organization.blame_for_bad_news": 0.0})) == 0
+    assert withhold_chance(cfg.with_overrides({"organization.front_line_inspection": 1.0})) == 0
+    assert withhold_chance(cfg.with_overrides({"organization.blame_for_bad_news": 5.0,
+                                                "reporting.withhold_per_level": 1.0})) == 1.0
+    m = GrassrootsModel(Config().with_overrides({**QUIET, "time.peace_days": 1,
+                                                 "reporting.withhold_per_level": 0.2}), rng=1)
+    assert m.routine.engine.P[Par.WITHHOLD] == 0.0  # routine work: none
+    m.run()
+    assert m.engine.P[Par.WITHHOLD] == pytest.approx(withhold_chance(m.config))
+    assert withhold_chance(m.config) > 0

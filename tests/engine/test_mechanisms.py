@@ -7,6 +7,8 @@
 - Duplicated dispatches come from what the deciding unit has heard, not from a fixed chance.
 - The grid-autonomy escalation hop counts as reporting delay.
 - Pooled helpers walk back to their grid after escorting evacuees to a shelter.
+- The wartime switch (issue 20): until it, no call-up, no party mobilization, no temporary
+  party organization, no command; a switch later than the hazard's onset slows the response.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
+from sim.agents import TemporaryPartyOrganization
 from sim.codes import DETECTED, DISPATCHED, REPORTED, Role, Status
-from sim.engine.state import Count
+from sim.engine.state import Count, Par
 from sim.params import MECHANISMS, STRUCTURES
 from sim.registry import type_names
 
@@ -325,3 +328,48 @@ def test_a_mechanism_registered_from_outside_routes_reports_through_its_offices(
         NAMES.remove("street_hotline")
     assert len(delay) > 50
     assert np.median(delay) == cfg.reporting.grid_delay_min + cfg.reporting.township_delay_min
+
+
+# --- the wartime switch -------------------------------------------------------------------
+
+SWITCH = {"population.n_residents": 6000, "time.peace_days": 0, "time.war_hours": 18.0,
+          "flood.onset_hour": 1.0, "flood.needs_per_1000_per_hour": 8.0,
+          "flood.profile": "steady"}
+
+
+def test_until_the_wartime_switch_the_organization_works_as_in_peacetime():
+    """Community and township cadres at their usual delays; organ cadres, volunteers and
+    units' staff, party members and the command only after the switch."""
+    switch = 300.0
+    over = {**SWITCH, "organization.wartime_switch_delay_min": switch}
+    m, m0 = (GrassrootsModel(Config().with_overrides(o), rng=3)
+             for o in (over, SWITCH))
+    ro, org = m.roster, m.config.organization
+    routine = np.isin(ro.role, (Role.COMMUNITY_CADRE, Role.TOWNSHIP_CADRE)) & ro.on_roster
+    called = ~np.isin(ro.role, (Role.COMMUNITY_CADRE, Role.TOWNSHIP_CADRE)) & ro.on_roster
+    assert routine.any() and called.any()
+    np.testing.assert_array_equal(ro.active_from[routine], m0.roster.active_from[routine])
+    np.testing.assert_array_equal(ro.active_from[called],
+                                  m0.roster.active_from[called] + switch)
+    assert m.engine.command_active == switch + org.command_convene_min
+    assert m.engine.P[Par.PARTY_ACTIVE_FROM] == switch + org.cadre_switch_min
+    m.run()
+    sites = [a.created_min for a in m.agents_of(TemporaryPartyOrganization)]
+    assert sites and min(sites) >= switch
+    assert min(e.minute for e in m.events if e.kind == "wartime") == switch
+
+
+def test_a_switch_later_than_the_hazard_s_onset_delays_the_response():
+    """The flood begins an hour after the warning at full strength; a switch six hours
+    after the warning leaves the first five hours of needs to the community and township
+    staff alone (about an hour more to reach each of them; ten minutes more on average)."""
+    late = {**SWITCH, "organization.wartime_switch_delay_min": 360.0}
+    for seed in (1, 2, 3):
+        on_time, slow = (simulate(Config().with_overrides(o), seed=seed) for o in (SWITCH, late))
+        a, b = on_time.summary(), slow.summary()
+        assert a["needs_total"] == b["needs_total"]  # the same flood
+        assert b["mean_response_min"] > a["mean_response_min"] + 10.0, seed
+        assert b["total_harm"] > a["total_harm"], seed
+        early = [r.needs.query("created_min < 360").eval("reached_min - created_min").mean()
+                 for r in (on_time, slow)]
+        assert early[1] > early[0] + 30.0, (seed, early)

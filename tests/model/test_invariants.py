@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
 from sim.codes import BUSY as SERVING
-from sim.codes import DISPATCHED, IDLE, RESOLVED, RESTING, STATE_NAMES, TRAVELLING
+from sim.codes import DISPATCHED, IDLE, OFFICES, RESOLVED, RESTING, STATE_NAMES, TRAVELLING
 from sim.codes import SERVING as NEED_SERVING
 from sim.needs import severity_integral
 from sim.params import LAYOUTS, MECHANISMS, STRUCTURES
@@ -51,6 +51,11 @@ def small_configs(draw) -> dict:
         "flood.needs_per_1000_per_hour": draw(st.sampled_from([2.0, 8.0, 25.0])),
         "response.effort_distribution": draw(st.sampled_from(["uniform", "exponential"])),
         "reporting.loss_per_level": draw(st.sampled_from([0.0, 0.02, 0.3])),
+        "reporting.levels": draw(st.sampled_from([1, 2, 5])),
+        "organization.blame_for_bad_news": draw(st.sampled_from([0.0, 1.0, 5.0])),
+        "organization.front_line_inspection": draw(st.sampled_from([0.0, 0.5])),
+        "reporting.withhold_mean_min": draw(st.sampled_from([30.0, 720.0])),
+        "organization.wartime_switch_delay_min": draw(st.sampled_from([0.0, 120.0, 600.0])),
     }
     if draw(st.booleans()):
         over["fire.enabled"] = True
@@ -283,6 +288,38 @@ def test_timeseries_monotone_and_consistent(over, seed):
     assert s["duplicate_dispatches"] == last["duplicate_dispatches"]
     assert s["temporary_party_orgs"] == last["temporary_orgs"]
     assert s["peak_backlog"] == ts.loc[ts["phase_code"] == 1, "backlog"].max()
+
+
+@PROPERTY
+@given(small_configs(), seeds)
+def test_no_level_knows_of_more_severe_needs_than_exist_or_than_the_level_below(over, seed):
+    """What each office level knows of severe needs (sim/engine/distortion.py): never more
+    than there are, never more than the grid knows, and up a hierarchical chain never more
+    than the level below; counts only grow; the last row agrees with the summary."""
+    res = run(over, seed)
+    ts, s, cfg = res.timeseries, res.summary(), res.config
+    known = {o: ts[f"severe_known_{o}"] for o in OFFICES}
+    for col in ("severe_needs", "severe_reported", "casualties", "casualties_reported",
+                *(f"severe_known_{o}" for o in OFFICES)):
+        assert (ts[col].diff().dropna() >= -1e-9).all(), col
+    assert (known["grid"] <= ts["severe_needs"]).all()
+    for o in OFFICES:
+        assert (known[o] <= known["grid"]).all(), o
+    assert (ts["severe_reported"] <= known["grid"]).all()
+    if cfg.reporting.mechanism == "hierarchical":
+        chain = OFFICES[:cfg.reporting.levels + 1]
+        for below, above in zip(chain, chain[1:]):
+            assert (known[above] <= known[below]).all(), (below, above)
+    assert ts["severe_needs"].iloc[-1] == s["severe_needs"]
+    assert (ts["casualties_reported"] <= ts["casualties"] + 1e-12).all()
+    assert ts["casualties"].iloc[-1] == pytest.approx(s["casualty_proxy"], rel=1e-12)
+    nd = res.needs
+    severe = nd["severity"] >= cfg.reporting.severe_threshold
+    assert ts["severe_reported"].iloc[-1] == (severe & nd["reported_min"].notna()).sum()
+    # Nothing is held back without blame, and nothing is lost: a held-back report is late.
+    if cfg.organization.blame_for_bad_news == 0.0:
+        assert s["severe_withheld_share"] in (0.0,) or math.isnan(s["severe_withheld_share"])
+    assert s["lost_reports"] == sum(s[f"lost_reports_{o}"] for o in OFFICES[1:])
 
 
 def test_initial_row_at_zero_peace_days_is_in_war():
