@@ -84,7 +84,8 @@ class GrassrootsModel(mesa.Model):
             int(self.rng.integers(2**63))
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
-        build_seed, engine_seed = streams.behaviour.spawn(2)
+        # (a third child for residents' calls to the offices leaves the first two as they were)
+        build_seed, engine_seed, self._calls_seed = streams.behaviour.spawn(3)
         build = np.random.default_rng(build_seed)
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
         tw = self.township = build_township(cfg, seed)
@@ -303,7 +304,8 @@ class GrassrootsModel(mesa.Model):
         self.roster = ro = call_up(ro, members, redeployable=org.dynamic_redeployment,
                                    coordinated=cfg.volunteers.coordinated)
         self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
-                             start_min=0.0, residents_in=self.residents_in)
+                             start_min=0.0, residents_in=self.residents_in,
+                             calls=self._calls_seed)
         self.joint_committee.active_from = self.engine.command_active
         for gpo in self.grid_party_orgs:
             self.engine.Q.party_free[gpo.grid] = gpo.mobilized

@@ -4,9 +4,11 @@ A responder who arrives at a need still waiting serves it; an evacuation ends at
 nearest shelter. One who arrives at a need already met has made a needless trip: a
 temporary party organization on site sends it to another waiting need there, else it loses
 ``response.duplicate_visit_min``. After ``organization.shift_hours`` of work a responder
-rests. The grid party organization's mobilized members and spontaneous volunteers (pools
-per grid) go at once, serve, escort evacuees and walk back. Grids with several open needs
-become incident sites with a temporary party organization, which mobilizes more of both.
+rests; past ``organization.fatigue_after_hours`` of work since the last rest it serves more
+slowly (``fatigue``). The grid party organization's mobilized members and spontaneous
+volunteers (pools per grid) go at once, serve, escort evacuees and walk back. Grids with
+several open needs become incident sites with a temporary party organization, which
+mobilizes more of both.
 """
 
 from __future__ import annotations
@@ -115,13 +117,26 @@ def service_min(N, R, W, P, r, i):
 
 
 @jit
+def fatigue(R, P, r, t):
+    """The effort multiplier of responder r starting a service at minute t: 1 + the fatigue
+    rate per hour worked since its last rest (busy minutes, the trip to this need included)
+    beyond ``organization.fatigue_after_hours``."""
+    worked = R.shift_min[r] + max(t - R.busy_since[r], 0.0)
+    return 1.0 + P[Par.FATIGUE_RATE] * max(worked - P[Par.FATIGUE_AFTER], 0.0) / 60.0
+
+
+@jit
 def arrive(N, R, W, Q, P, t, r, i):
     g = N.grid[i]
     R.node[r] = g
     if N.state[i] == DISPATCHED:
         _start_service(N, W, Q, t, i)
         R.status[r] = BUSY
-        push(Q, t + service_min(N, R, W, P, r, i) + escort(N, W, i)[0], DONE, r, i, 0)
+        tired = fatigue(R, P, r, t)
+        Q.counts[Count.SERVICES] += 1
+        Q.sums[Sum.FATIGUE] += tired
+        push(Q, t + service_min(N, R, W, P, r, i) * tired + escort(N, W, i)[0], DONE, r, i,
+             0)
         return
     other = _unmet_here(N, W, Q, P, g, R.line[r]) if Q.temp_org_at[g] else -1
     if other >= 0:  # the temporary party organization on site redirects the responder

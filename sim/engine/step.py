@@ -47,6 +47,7 @@ from ..codes import (
 from ..jit import entry, jit
 from ..needs import N_COUNT, N_UNDETECTED, N_UNREACHED, set_state, severity_integral
 from ..rng import index, random
+from .chain import all_calls_until
 from .dispatch import (
     decide_batch,
     dispatch,
@@ -329,6 +330,7 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
     if run_until(N, R, W, Rs, Q, P, S, t1) == GROW:
         return GROW
     if mode == WAR:
+        all_calls_until(Q, t1)  # the offices' calls of the step, answered or not
         accrue_harm(N, Q, P, t0, t1)
         incident_sites(N, W, Q, P, S, t1)
         indicators(N, R, Rs, Q, t1, t1 / 1440.0 + start, series, row)

@@ -117,3 +117,23 @@ def bucket_add(R, W, r):
 @entry
 def bucket_remove(R, r):
     dispatch.bucket_remove(R, r)
+
+
+@entry
+def calls_until(Q, s, t):
+    chain.calls_until(Q, s, t)
+
+
+@entry
+def all_calls_until(Q, t):
+    chain.all_calls_until(Q, t)
+
+
+@entry
+def fatigue(R, P, r, t):
+    return service.fatigue(R, P, r, t)
+
+
+@entry
+def arrive(N, R, W, Q, P, t, r, i):
+    service.arrive(N, R, W, Q, P, t, r, i)
