@@ -243,8 +243,9 @@ class OrganizationParams:
                            "assumption: a long emergency shift", 1, 48, plausible=(8.0, 16.0))
     rest_hours: float = p(6.0, "hours", "Rest after a shift.", "assumption: a short sleep",
                           0, 48, plausible=(4.0, 10.0))
-    fatigue_after_hours: float = p(8.0, "hours", "Hours of work since the last rest after "
-                                   "which a responder tires (fatigue_per_hour).",
+    fatigue_after_hours: float = p(8.0, "hours", "Hours of work since the last rest (or "
+                                   "idle spell of rest_hours) after which a responder tires "
+                                   "(fatigue_per_hour).",
                                    "assumption: the standard working day, the baseline of "
                                    "the studies of long shifts (Folkard & Tucker 2003, "
                                    "Occup. Med. 53:95)", 0, 48, plausible=(6.0, 10.0))

@@ -140,7 +140,8 @@ class Engine:
             cfg, route, rows, residents_in, start_min, self.command_active, calls)
         self.Q = make_loop(n_grids, n_comm, [h for h, _, _ in per_row],
                            [d for _, d, _ in per_row], [o for _, _, o in per_row], delays,
-                           route, siloed_lines(cfg, roster, needs, n_comm), sources)
+                           route, siloed_lines(cfg, roster, needs, n_comm), sources,
+                           roster.n)
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
         call(fill_buckets, roster, place)

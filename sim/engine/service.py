@@ -13,6 +13,8 @@ mobilizes more of both.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..codes import (
     BECAME_FREE,
     BUSY,
@@ -117,22 +119,32 @@ def service_min(N, R, W, P, r, i):
 
 
 @jit
-def fatigue(R, P, r, t):
+def fatigue(R, Q, P, r, t):
     """The effort multiplier of responder r starting a service at minute t: 1 + the fatigue
-    rate per hour worked since its last rest (busy minutes, the trip to this need included)
-    beyond ``organization.fatigue_after_hours``."""
-    worked = R.shift_min[r] + max(t - R.busy_since[r], 0.0)
+    rate per hour worked (busy minutes, the trip to this need included) since its last rest
+    or idle spell as long as a rest, beyond ``organization.fatigue_after_hours``."""
+    worked = Q.worked[r] + max(t - R.busy_since[r], 0.0)
     return 1.0 + P[Par.FATIGUE_RATE] * max(worked - P[Par.FATIGUE_AFTER], 0.0) / 60.0
+
+
+@jit
+def _trip_began(R, Q, P, r):
+    """Responder r's trip began at R.busy_since[r]: an idle spell before it as long as a
+    rest was one, for fatigue (the shift's rest rule counts busy minutes only)."""
+    if R.busy_since[r] - Q.idle_from[r] >= P[Par.REST_MIN]:
+        Q.worked[r] = 0.0
+    Q.idle_from[r] = np.inf
 
 
 @jit
 def arrive(N, R, W, Q, P, t, r, i):
     g = N.grid[i]
     R.node[r] = g
+    _trip_began(R, Q, P, r)
     if N.state[i] == DISPATCHED:
         _start_service(N, W, Q, t, i)
         R.status[r] = BUSY
-        tired = fatigue(R, P, r, t)
+        tired = fatigue(R, Q, P, r, t)
         Q.counts[Count.SERVICES] += 1
         Q.sums[Sum.FATIGUE] += tired
         push(Q, t + service_min(N, R, W, P, r, i) * tired + escort(N, W, i)[0], DONE, r, i,
@@ -143,6 +155,7 @@ def arrive(N, R, W, Q, P, t, r, i):
         spent = t - R.busy_since[r]  # the wasted trip still counts as work
         R.busy_min[r] += spent
         R.shift_min[r] += spent
+        Q.worked[r] += spent
         dispatch(N, R, W, Q, P, r, other, t)
         return
     push(Q, t + P[Par.DUPLICATE_VISIT], BECAME_FREE, r, 0, 0)
@@ -177,11 +190,13 @@ def became_free(N, R, W, Q, P, S, t, r):
         spent = t - R.busy_since[r]
         R.busy_min[r] += spent
         R.shift_min[r] += spent
+        Q.worked[r] += spent
     R.need[r] = -1
     if R.shift_min[r] >= P[Par.SHIFT_MIN]:
         R.status[r] = RESTING
         push(Q, t + P[Par.REST_MIN], RESTED, r, 0, 0)
         return
+    Q.idle_from[r] = t
     set_idle(R, W, r)
     pick(N, R, W, Q, P, S, t, r)
 
@@ -189,6 +204,7 @@ def became_free(N, R, W, Q, P, S, t, r):
 @jit
 def rested(N, R, W, Q, P, S, t, r):
     R.shift_min[r] = 0.0
+    Q.worked[r], Q.idle_from[r] = 0.0, t
     set_idle(R, W, r)
     pick(N, R, W, Q, P, S, t, r)
 

@@ -157,6 +157,10 @@ class Loop(NamedTuple):
     call_day: np.ndarray
     call_const: np.ndarray
     row_source: np.ndarray
+    # Fatigue (``service.fatigue``), by responder: busy minutes since the last rest or idle
+    # spell as long as one, and the minute it last became idle (inf: busy since).
+    worked: np.ndarray
+    idle_from: np.ndarray
     level_delay: np.ndarray  # handling minutes by sim.codes.Office
     route: np.ndarray  # offices a report passes, before / after the command convenes
     lines: np.ndarray  # siloed: the line that takes each owning line's needs, by community
@@ -194,7 +198,7 @@ def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
 def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: list[float],
               opens: list[float], level_delay: dict[int, float],
               route: tuple[tuple[int, ...], tuple[int, ...]], lines: np.ndarray,
-              calls: CallSources | None = None) -> Loop:
+              calls: CallSources | None = None, n_responders: int = 0) -> Loop:
     cap, width, c = 1024, 64, n_communities
     office_free = np.full((len(handlers), max(handlers)), np.inf)
     for k, (h, t) in enumerate(zip(handlers, opens)):
@@ -233,7 +237,8 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
              call_count=np.zeros((len(calls.rate), 2), ints),
              call_day=np.zeros((max(calls.days, 1), 4), ints),
              call_const=np.array([calls.handling_min, calls.patience_min, calls.start]),
-             row_source=row_source,
+             row_source=row_source, worked=np.zeros(n_responders),
+             idle_from=np.full(n_responders, -np.inf),
              level_delay=np.array([level_delay[o] for o in Office], dtype=float),
              route=routes, lines=lines, bound=np.zeros(c))
     q.sums[Sum.NOW] = -np.inf

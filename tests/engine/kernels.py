@@ -130,8 +130,8 @@ def all_calls_until(Q, t):
 
 
 @entry
-def fatigue(R, P, r, t):
-    return service.fatigue(R, P, r, t)
+def fatigue(R, Q, P, r, t):
+    return service.fatigue(R, Q, P, r, t)
 
 
 @entry
