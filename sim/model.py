@@ -85,8 +85,9 @@ class GrassrootsModel(mesa.Model):
             int(self.rng.integers(2**63))
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
-        # (spawning a third child leaves the first two as they were)
-        build_seed, engine_seed, distortion_seed = streams.behaviour.spawn(3)
+        # (spawning more children leaves the first ones as they were)
+        build_seed, engine_seed, distortion_seed, self._calls_seed = \
+            streams.behaviour.spawn(4)
         build = np.random.default_rng(build_seed)
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
         self._distortion_S = stream(distortion_seed)  # holding back reports
@@ -310,7 +311,7 @@ class GrassrootsModel(mesa.Model):
                                    coordinated=cfg.volunteers.coordinated)
         self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
                              start_min=0.0, residents_in=self.residents_in,
-                             distortion_stream=self._distortion_S)
+                             distortion_stream=self._distortion_S, calls=self._calls_seed)
         self.joint_committee.active_from = self.engine.command_active
         for gpo in self.grid_party_orgs:
             self.engine.Q.party_free[gpo.grid] = gpo.mobilized

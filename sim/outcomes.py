@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codes import BUSY, CHANNELS, GRID, OFFICES, STATE_NAMES, TRAVELLING
+from .codes import BUSY, CHANNELS, COMMUNITY_CADRE, GRID, OFFICES, STATE_NAMES, TRAVELLING
 from .engine import Count, Sum
 from .engine.state import Level
 from .needs import NeedTable
@@ -97,6 +97,22 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("trust_after", "0-1", "Mean trust at the end", _HIGHER),
     Outcome("preparedness_before", "0-1", "Mean preparedness when the emergency began",
             _HIGHER),
+    # The surge at the hotline and the office, and fatigue (sim/engine/chain.py calls_until,
+    # sim/engine/service.py fatigue).
+    Outcome("calls_received", "calls", "Residents' calls to the street's duty room and the "
+            "community offices in the emergency, besides the needs' reports", _NEITHER),
+    Outcome("share_calls_answered", "share", "Share of those calls answered before the "
+            "caller hung up", _HIGHER),
+    Outcome("share_hotline_calls_answered", "share", "Share of the calls to the street's "
+            "duty room (the hotline) answered", _HIGHER),
+    Outcome("worst_day_hotline_answered", "share", "The street duty room's answered share "
+            "on its worst day of the emergency", _HIGHER),
+    Outcome("calls_per_handler_per_day", "calls/handler/day", "Calls answered per community "
+            "office handler per day of the emergency", _NEITHER),
+    Outcome("mean_fatigue_factor", "x", "Mean effort multiplier of fatigue over the "
+            "services responders began", _LOWER),
+    Outcome("cadre_hours_per_day", "hours/day", "Hours community cadres worked (travelling "
+            "or serving) per cadre per day of the emergency", _NEITHER),
     # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
     Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime; "
             "cases closed within the deadline)", _LOWER),
@@ -282,8 +298,15 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         community_gini = gini(per_c[staff_c > 0] / staff_c[staff_c > 0])
         busy_hours = float(busy.sum() / 60)
         workload = gini(ro.busy_min[ro.is_cadre & called])
+        community = called & (ro.role == COMMUNITY_CADRE)
+        cadre_hours = float(busy[community].sum() / 60 / community.sum() / (end / 1440)) \
+            if community.any() and end > 0 else math.nan
     else:
         utilization = community_gini = busy_hours = workload = 0.0
+        cadre_hours = math.nan
+    calls = eng.calls() if eng is not None else {}
+    received = calls.get("street_received", 0.0) + calls.get("community_received", 0.0)
+    answered = calls.get("street_answered", 0.0) + calls.get("community_answered", 0.0)
 
     def count(which: Count) -> float:
         return float(eng.count(which)) if eng is not None else 0.0
@@ -329,6 +352,15 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "trust_before": m.trust_before,
         "trust_after": float(res.trust.mean()),
         "preparedness_before": m.preparedness_before,
+        "calls_received": received,
+        "share_calls_answered": answered / received if received else math.nan,
+        "share_hotline_calls_answered": calls["street_answered"] / calls["street_received"]
+        if calls.get("street_received") else math.nan,
+        "worst_day_hotline_answered": calls.get("street_worst_day", math.nan),
+        "calls_per_handler_per_day": calls.get("per_community_handler_day", math.nan),
+        "mean_fatigue_factor": total(Sum.FATIGUE) / count(Count.SERVICES)
+        if count(Count.SERVICES) else math.nan,
+        "cadre_hours_per_day": cadre_hours,
         **routine_outcomes(m),
     }
     running = {hz.name: hz for hz in m.hazards}

@@ -285,6 +285,23 @@ class OrganizationParams:
                            "assumption: a long emergency shift", 1, 48, plausible=(8.0, 16.0))
     rest_hours: float = p(6.0, "hours", "Rest after a shift.", "assumption: a short sleep",
                           0, 48, plausible=(4.0, 10.0))
+    fatigue_after_hours: float = p(8.0, "hours", "Hours of work since the last rest (or "
+                                   "idle spell of rest_hours) after which a responder tires "
+                                   "(fatigue_per_hour).",
+                                   "assumption: the standard working day, the baseline of "
+                                   "the studies of long shifts (Folkard & Tucker 2003, "
+                                   "Occup. Med. 53:95)", 0, 48, plausible=(6.0, 10.0))
+    fatigue_per_hour: float = p(0.07, "1/hour", "A responder's effort on a need grows by "
+                                "this share per hour of work since its last rest beyond "
+                                "fatigue_after_hours (0: no fatigue).",
+                                "assumption: effort grows as the risk of errors and "
+                                "incidents does with hours on duty: +13-15 % at 10 h and "
+                                "+27-38 % at 12 h against 8-h days (Folkard & Tucker 2003, "
+                                "Occup. Med. 53:95; Salminen 2016, Ergonomics Open J. 9:15), "
+                                "about 7-10 % an hour past the 8th; call-centre agents' "
+                                "handling time rises with hours worked (Collewet & "
+                                "Sauermann 2017, Labour Econ. 47:96)", 0, 2,
+                                plausible=(0.02, 0.15))
 
 
 @dataclass(frozen=True)
@@ -494,6 +511,38 @@ class ReportingParams:
     autonomy_escalate_min: float = p(20.0, "min", "Grid autonomy: time the grid party "
                                      "organization tries local resources before escalating.",
                                      "assumption", 0, 1440, plausible=(10.0, 60.0))
+    street_calls_per_1000_per_day: float = p(
+        0.92, "calls/1000 residents/day", "Residents' calls to the street's hotline and duty "
+        "room that are not needs of the emergency (questions, complaints, requests), per "
+        "1,000 residents a day in normal times; in wartime they reach the street office on "
+        "the route in force (the township office, the front-line command once it convenes) "
+        "and take its handlers. 0: none.", "Shanghai 12345 hotline: about 23,000 calls a day "
+        "for about 25 M residents in normal times (F12, docs/field_data.md)", 0, 1000,
+        plausible=(0.5, 2.0))
+    community_calls_per_1000_per_day: float = p(
+        5.0, "calls/1000 residents/day", "Residents' calls and visits to their community "
+        "office that are not needs of the emergency, per 1,000 residents a day in normal "
+        "times; in wartime they take the community office's handlers. 0: none.",
+        "assumption: residents bring everyday business to their residents' committee several "
+        "times as often as to the city hotline (0.92 per 1,000 a day, F12): some 30 calls "
+        "and visits a day for a community of 6,000", 0, 1000, plausible=(1.0, 15.0))
+    call_surge_factor: float = p(
+        2.0, "x", "Calls to the offices in an emergency, relative to normal times.",
+        "Shanghai 12345, 2022 lockdown: 23,000 -> 45,000 calls a day on average (1.96x), "
+        "peaks near 80,000 (3.5x); 27 January 2020 was 6.76x the same day a year before "
+        "(F12); Beijing 12345, 2021: epidemic requests 36-40 % of calls, 1.6-1.7x if all "
+        "were added (F13)", 1, 50, plausible=(1.5, 7.0))
+    call_handling_min: float = p(
+        6.0, "min", "Handler minutes an answered call takes (a need's report takes its "
+        "office's *_delay_min).", "Shanghai 12345: an operator took 100+ calls per 12-hour "
+        "shift, at most about 7 minutes a call (F12)", 0.5, 120, plausible=(3.0, 10.0))
+    call_patience_min: float = p(
+        5.0, "min", "Mean patience of a caller (exponential): a caller not answered within "
+        "it hangs up and the call is unanswered. Reports of needs do not hang up: grid "
+        "managers' reports wait in the office's queue.", "assumption: callers in telephone "
+        "queues wait minutes, not hours, with roughly exponential patience (Brown et al. "
+        "2005, JASA 100:36; Zohar, Mandelbaum & Shimkin 2002, Manage. Sci. 48:566)",
+        0.1, 1440, plausible=(1.0, 15.0))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,20 @@ from . import step
 from .chain import handlers
 from .dispatch import fill_buckets
 from .heap import push, push_many
-from .state import Count, Loop, Par, Place, Sum, grown, make_loop, needs_room, office_rows
+from .state import (
+    CALL_START,
+    STREET,
+    CallSources,
+    Count,
+    Loop,
+    Par,
+    Place,
+    Sum,
+    grown,
+    make_loop,
+    needs_room,
+    office_rows,
+)
 
 if TYPE_CHECKING:
     from ..params import Config
@@ -64,6 +77,33 @@ def withhold_chance(config: Config) -> float:
               (1.0 - org.fault_tolerance_initiative_gain * org.fault_tolerance) *
               (1.0 - org.front_line_inspection))
     return min(1.0, chance)
+def call_sources(config: Config, route: tuple[tuple[int, ...], tuple[int, ...]],
+                 rows: dict[int, int], residents_in: np.ndarray, start_min: float,
+                 command_active: float, seed: np.random.SeedSequence) -> CallSources:
+    """Residents' calls in an emergency (``chain.calls_until``): the street's to the street
+    office on the route in force (the command once it convenes where the route passes it
+    or a grid escalates to it, else the township office), each community's to its office,
+    at the normal rates times the surge factor; a stream per source from `seed`."""
+    rep = config.reporting
+
+    def street(offices: tuple[int, ...], fallback: int) -> int:
+        office = COMMAND if COMMAND in offices else TOWNSHIP if TOWNSHIP in offices \
+            else fallback
+        return rows[office]
+
+    per_min = rep.call_surge_factor / 1000 / 1440
+    n_comm = len(residents_in)
+    rate = np.concatenate([[rep.street_calls_per_1000_per_day * residents_in.sum()],
+                           rep.community_calls_per_1000_per_day * residents_in]) * per_min
+    where = np.array([[street(route[0], TOWNSHIP), street(route[1], COMMAND)],
+                      *[[rows[COMMUNITY] + c] * 2 for c in range(n_comm)]], dtype=np.int64)
+    switch = np.full(1 + n_comm, math.inf)
+    switch[STREET] = command_active
+    streams = seed.generate_state(4 * (1 + n_comm), np.uint64).reshape(-1, 4)
+    streams[~streams.any(axis=1), 0] = 1  # xoshiro's state is never all zeros
+    return CallSources(rate, where, switch, streams, rep.call_handling_min,
+                       rep.call_patience_min, start_min,
+                       math.ceil(config.time.war_hours / 24) + 1)
 
 
 class Engine:
@@ -79,13 +119,16 @@ class Engine:
             detection section's).
         distortion_stream: the random stream of holding back reports (wartime;
             ``distortion.pass_on``).
+        calls: the seed of residents' calls to the offices (``call_sources``); None: no
+            calls (routine work).
     """
 
     def __init__(self, config: Config, needs: NeedTable, roster: Roster, place: Place,
                  residents: Residents, stream: np.ndarray, *, start_min: float,
                  residents_in: np.ndarray, peace: bool = False,
                  patrol_per_hour: float | None = None, resident_factor: float = 1.0,
-                 distortion_stream: np.ndarray | None = None) -> None:
+                 distortion_stream: np.ndarray | None = None,
+                 calls: np.random.SeedSequence | None = None) -> None:
         cfg, org, rep = config, config.organization, config.reporting
         self.mechanism = mechanism(rep.mechanism)
         # The organization's wartime switch (none in routine work): the command convenes,
@@ -108,10 +151,13 @@ class Engine:
         delays = {GRID: rep.grid_delay_min, COMMUNITY: rep.community_delay_min,
                   TOWNSHIP: rep.township_delay_min, COMMAND: rep.command_delay_min,
                   **{DISTRICT + k: rep.upper_delay_min for k in range(3)}}
+        route = self.mechanism.route(cfg)
+        sources = None if calls is None or peace else call_sources(
+            cfg, route, rows, residents_in, start_min, self.command_active, calls)
         self.Q = make_loop(n_grids, n_comm, [h for h, _, _ in per_row],
                            [d for _, d, _ in per_row], [o for _, _, o in per_row], delays,
-                           self.mechanism.route(cfg), siloed_lines(cfg, roster, needs, n_comm),
-                           distortion_stream)
+                           route, siloed_lines(cfg, roster, needs, n_comm), sources,
+                           roster.n, distortion_stream)
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
         call(fill_buckets, roster, place)
@@ -164,7 +210,8 @@ class Engine:
             Par.DETECT_RESIDENT_FACTOR: resident_factor,
             Par.WITHHOLD: 0.0 if peace else withhold_chance(cfg),
             Par.WITHHOLD_MEAN: rep.withhold_mean_min, Par.SEVERE: rep.severe_threshold,
-            Par.WAR_SWITCH: self.war_switch}
+            Par.WAR_SWITCH: self.war_switch,
+            Par.FATIGUE_RATE: org.fatigue_per_hour, Par.FATIGUE_AFTER: org.fatigue_after_hours * 60}
         p = np.zeros(len(Par))
         for key, value in values.items():
             p[key] = float(value)
@@ -220,6 +267,23 @@ class Engine:
             resume = status == step.GROW
 
     # --- counters --------------------------------------------------------------------------
+
+    def calls(self) -> dict[str, float]:
+        """Residents' calls to the offices so far: received and answered at the street's
+        duty room and at the community offices, the street's worst day's answered share
+        (days with calls), and answered calls per community office handler per day."""
+        q = self.Q
+        street, comm = q.call_count[STREET], q.call_count[1:].sum(axis=0)
+        days = q.call_day[q.call_day[:, 0] > 0]
+        handlers = sum(int(q.office_n[r]) for s, r in enumerate(q.call_rows[:, 0])
+                       if s != STREET and q.call_rate[s] > 0)
+        span = max(self.now - float(q.call_const[CALL_START]), 0.0) / 1440
+        return {"street_received": float(street[0]), "street_answered": float(street[1]),
+                "community_received": float(comm[0]), "community_answered": float(comm[1]),
+                "street_worst_day": float((days[:, 1] / days[:, 0]).min())
+                if len(days) else math.nan,
+                "per_community_handler_day": float(comm[1]) / (handlers * span)
+                if handlers and span > 0 else math.nan}
 
     def count(self, which: Count) -> int:
         return int(self.Q.counts[which])

@@ -4,12 +4,16 @@ A responder who arrives at a need still waiting serves it; an evacuation ends at
 nearest shelter. One who arrives at a need already met has made a needless trip: a
 temporary party organization on site sends it to another waiting need there, else it loses
 ``response.duplicate_visit_min``. After ``organization.shift_hours`` of work a responder
-rests. The grid party organization's mobilized members and spontaneous volunteers (pools
-per grid) go at once, serve, escort evacuees and walk back. Grids with several open needs
-become incident sites with a temporary party organization, which mobilizes more of both.
+rests; past ``organization.fatigue_after_hours`` of work since the last rest it serves more
+slowly (``fatigue``). The grid party organization's mobilized members and spontaneous
+volunteers (pools per grid) go at once, serve, escort evacuees and walk back. Grids with
+several open needs become incident sites with a temporary party organization, which
+mobilizes more of both.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..codes import (
     BECAME_FREE,
@@ -115,19 +119,43 @@ def service_min(N, R, W, P, r, i):
 
 
 @jit
+def fatigue(R, Q, P, r, t):
+    """The effort multiplier of responder r starting a service at minute t: 1 + the fatigue
+    rate per hour worked (busy minutes, the trip to this need included) since its last rest
+    or idle spell as long as a rest, beyond ``organization.fatigue_after_hours``."""
+    worked = Q.worked[r] + max(t - R.busy_since[r], 0.0)
+    return 1.0 + P[Par.FATIGUE_RATE] * max(worked - P[Par.FATIGUE_AFTER], 0.0) / 60.0
+
+
+@jit
+def _trip_began(R, Q, P, r):
+    """Responder r's trip began at R.busy_since[r]: an idle spell before it as long as a
+    rest was one, for fatigue (the shift's rest rule counts busy minutes only)."""
+    if R.busy_since[r] - Q.idle_from[r] >= P[Par.REST_MIN]:
+        Q.worked[r] = 0.0
+    Q.idle_from[r] = np.inf
+
+
+@jit
 def arrive(N, R, W, Q, P, t, r, i):
     g = N.grid[i]
     R.node[r] = g
+    _trip_began(R, Q, P, r)
     if N.state[i] == DISPATCHED:
         _start_service(N, W, Q, t, i)
         R.status[r] = BUSY
-        push(Q, t + service_min(N, R, W, P, r, i) + escort(N, W, i)[0], DONE, r, i, 0)
+        tired = fatigue(R, Q, P, r, t)
+        Q.counts[Count.SERVICES] += 1
+        Q.sums[Sum.FATIGUE] += tired
+        push(Q, t + service_min(N, R, W, P, r, i) * tired + escort(N, W, i)[0], DONE, r, i,
+             0)
         return
     other = _unmet_here(N, W, Q, P, g, R.line[r]) if Q.temp_org_at[g] else -1
     if other >= 0:  # the temporary party organization on site redirects the responder
         spent = t - R.busy_since[r]  # the wasted trip still counts as work
         R.busy_min[r] += spent
         R.shift_min[r] += spent
+        Q.worked[r] += spent
         dispatch(N, R, W, Q, P, r, other, t)
         return
     push(Q, t + P[Par.DUPLICATE_VISIT], BECAME_FREE, r, 0, 0)
@@ -162,11 +190,13 @@ def became_free(N, R, W, Q, P, S, t, r):
         spent = t - R.busy_since[r]
         R.busy_min[r] += spent
         R.shift_min[r] += spent
+        Q.worked[r] += spent
     R.need[r] = -1
     if R.shift_min[r] >= P[Par.SHIFT_MIN]:
         R.status[r] = RESTING
         push(Q, t + P[Par.REST_MIN], RESTED, r, 0, 0)
         return
+    Q.idle_from[r] = t
     set_idle(R, W, r)
     pick(N, R, W, Q, P, S, t, r)
 
@@ -174,6 +204,7 @@ def became_free(N, R, W, Q, P, S, t, r):
 @jit
 def rested(N, R, W, Q, P, S, t, r):
     R.shift_min[r] = 0.0
+    Q.worked[r], Q.idle_from[r] = 0.0, t
     set_idle(R, W, r)
     pick(N, R, W, Q, P, S, t, r)
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP, Office
+from ..rng import exponential
 
 
 class Par(IntEnum):
@@ -58,6 +59,8 @@ class Par(IntEnum):
     WITHHOLD_MEAN = 36  # mean minutes a held-back report waits
     SEVERE = 37  # starting severity from which a need counts as severe
     WAR_SWITCH = 38  # the organization's wartime switch (minute)
+    FATIGUE_RATE = 39  # effort multiplier grows by this per hour worked past FATIGUE_AFTER
+    FATIGUE_AFTER = 40  # minutes of work since the last rest
 
 
 class Count(IntEnum):
@@ -80,6 +83,7 @@ class Count(IntEnum):
     SEVERE = 14  # severe needs created so far (counted by ``step.indicators``)
     SEVERE_SCANNED = 15  # needs counted so far
     SEVERE_REPORTED = 16  # severe needs whose report reached the deciding unit
+    SERVICES = 17  # services begun by responders on the roster (their FATIGUE summed)
 
 
 class Sum(IntEnum):
@@ -89,6 +93,7 @@ class Sum(IntEnum):
     SHELTERED = 1
     POOL_MINUTES = 2
     HARM = 3
+    FATIGUE = 4  # the effort multipliers of those services (Count.SERVICES)
 
 
 class Level(IntEnum):
@@ -156,12 +161,51 @@ class Loop(NamedTuple):
     office_free: np.ndarray  # each office's handlers' free minutes (a heap per row)
     office_n: np.ndarray
     office_delay: np.ndarray
+    # Residents' calls besides the needs' reports (``chain.calls_until``), by source (0: the
+    # street's duty room; 1 + c: community c's office): calls a minute, the next call's
+    # minute, the minute its calls move from the first office row to the second, its own
+    # random stream, calls received and answered, and the same by day (street received,
+    # answered, communities received, answered); the office row each source feeds
+    # (row_source: -1 none), and CALL_HANDLING, CALL_PATIENCE, CALL_START.
+    call_rate: np.ndarray
+    call_next: np.ndarray
+    call_switch: np.ndarray
+    call_rows: np.ndarray
+    call_stream: np.ndarray
+    call_count: np.ndarray
+    call_day: np.ndarray
+    call_const: np.ndarray
+    row_source: np.ndarray
+    # Fatigue (``service.fatigue``), by responder: busy minutes since the last rest or idle
+    # spell as long as one, and the minute it last became idle (inf: busy since).
+    worked: np.ndarray
+    idle_from: np.ndarray
     level_delay: np.ndarray  # handling minutes by sim.codes.Office
     route: np.ndarray  # offices a report passes, before / after the command convenes
     lines: np.ndarray  # siloed: the line that takes each owning line's needs, by community
     bound: np.ndarray  # scratch per community
     levels: np.ndarray  # per office level, the columns of ``Level``
     distortion: np.ndarray  # the random stream of holding back (sim/rng.py)
+
+
+CALL_HANDLING, CALL_PATIENCE, CALL_START = range(3)  # Loop.call_const
+STREET = 0  # the street's call source; community c's is 1 + c
+
+
+class CallSources(NamedTuple):
+    """Residents' calls to the offices (``chain.calls_until``): each source's calls a minute,
+    its office rows before and after `switch` (a minute per source), its random stream
+    (``sim/rng.py``), the handling and mean patience minutes of a call, the minute calls
+    start and the days they are counted over."""
+
+    rate: np.ndarray
+    rows: np.ndarray
+    switch: np.ndarray
+    streams: np.ndarray
+    handling_min: float
+    patience_min: float
+    start: float
+    days: int
 
 
 def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
@@ -175,6 +219,7 @@ def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
 def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: list[float],
               opens: list[float], level_delay: dict[int, float],
               route: tuple[tuple[int, ...], tuple[int, ...]], lines: np.ndarray,
+              calls: CallSources | None = None, n_responders: int = 0,
               distortion: np.ndarray | None = None) -> Loop:
     """An empty loop; `distortion`: the random stream of holding back reports (its own, so
     that holding back leaves every other draw as it was; none: never drawn from)."""
@@ -186,6 +231,13 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
     for k, offices in enumerate(route):
         routes[k, :len(offices)] = offices
     ints = np.int64
+    if calls is None:  # no calls: one source that never calls
+        calls = CallSources(np.zeros(1), np.zeros((1, 2), ints), np.full(1, np.inf),
+                            np.ones((1, 4), np.uint64), 0.0, 1.0, 0.0, 1)
+    row_source = np.full(len(handlers), -1, dtype=ints)
+    for s, rows in enumerate(calls.rows):
+        if calls.rate[s] > 0:
+            row_source[rows] = s
     q = Loop(t=np.zeros(cap), seq=np.zeros(cap, ints), slot=np.zeros(cap, ints),
              free=np.arange(cap, dtype=ints)[::-1].copy(), kind=np.zeros(cap, ints),
              a=np.zeros(cap, ints), b=np.zeros(cap, ints), c=np.zeros(cap, ints),
@@ -202,12 +254,23 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
              new_sites=np.zeros(n_grids, ints),
              office_free=office_free, office_n=np.array(handlers, dtype=ints),
              office_delay=np.array(delays, dtype=float),
+             call_rate=np.asarray(calls.rate, dtype=float),
+             call_next=np.full(len(calls.rate), np.inf), call_switch=np.asarray(
+                 calls.switch, dtype=float), call_rows=np.asarray(calls.rows, dtype=ints),
+             call_stream=np.asarray(calls.streams, dtype=np.uint64).copy(),
+             call_count=np.zeros((len(calls.rate), 2), ints),
+             call_day=np.zeros((max(calls.days, 1), 4), ints),
+             call_const=np.array([calls.handling_min, calls.patience_min, calls.start]),
+             row_source=row_source, worked=np.zeros(n_responders),
+             idle_from=np.full(n_responders, -np.inf),
              level_delay=np.array([level_delay[o] for o in Office], dtype=float),
              route=routes, lines=lines, bound=np.zeros(c),
              levels=np.zeros((len(Office), len(Level))),
              distortion=np.array([1, 0, 0, 0], np.uint64) if distortion is None
              else distortion)
     q.sums[Sum.NOW] = -np.inf
+    for src in np.flatnonzero(q.call_rate > 0):  # each source's first call
+        q.call_next[src] = calls.start + exponential(q.call_stream[src], 1.0 / q.call_rate[src])
     return q
 
 

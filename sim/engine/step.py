@@ -48,6 +48,7 @@ from ..codes import (
 from ..jit import entry, jit
 from ..needs import N_COUNT, N_UNDETECTED, N_UNREACHED, set_state, severity_integral
 from ..rng import index, random
+from .chain import all_calls_until
 from .dispatch import (
     decide_batch,
     dispatch,
@@ -342,6 +343,7 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
         return GROW
     if mode == WAR:
         count_severe(N, Q, P, N.meta[N_COUNT])
+        all_calls_until(Q, t1)  # the offices' calls of the step, answered or not
         accrue_harm(N, Q, P, t0, t1)
         incident_sites(N, W, Q, P, S, t1)
         indicators(N, R, Rs, Q, t1, t1 / 1440.0 + start, series, row)

@@ -122,3 +122,20 @@ def bucket_remove(R, r):
 @entry
 def send(N, R, W, Q, P, S, t, i, stage):
     dispatch.send(N, R, W, Q, P, S, t, i, stage)
+def calls_until(Q, s, t):
+    chain.calls_until(Q, s, t)
+
+
+@entry
+def all_calls_until(Q, t):
+    chain.all_calls_until(Q, t)
+
+
+@entry
+def fatigue(R, Q, P, r, t):
+    return service.fatigue(R, Q, P, r, t)
+
+
+@entry
+def arrive(N, R, W, Q, P, t, r, i):
+    service.arrive(N, R, W, Q, P, t, r, i)

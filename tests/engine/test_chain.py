@@ -9,14 +9,17 @@ import math
 import kernels
 import numpy as np
 import pytest
-from conftest import bare_loop, war_model
+from conftest import bare_loop, call_loop, war_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import rng
 from sim.codes import COMMAND, COMMUNITY, CREATED, DETECTED, DISTRICT, GRID, TOWNSHIP
 from sim.engine.state import Count, Level, Par, office_rows
+from sim.codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP
+from sim.engine.state import STREET, Par, office_rows
 from sim.registry import MECHANISMS
+from sim.rng import exponential
 
 
 def test_an_office_with_enough_handlers_only_adds_its_delay():
@@ -208,3 +211,132 @@ def test_the_chance_of_holding_back_multiplies_blame_and_is_cut_by_tolerance_and
     m.run()
     assert m.engine.P[Par.WITHHOLD] == pytest.approx(withhold_chance(m.config))
     assert withhold_chance(m.config) > 0
+# --- residents' calls: the surge at the hotline and the office -------------------------------
+
+def test_an_answered_call_delays_the_report_behind_it():
+    q = call_loop([1], delay=10.0, handling=6.0, patience=1e9)
+    q.call_next[0] = 2.0  # a call at minute 2, answered at once: the handler is busy to 8
+    assert kernels.admit(q, 0, 3.0) == 8.0 + 10.0
+    assert q.call_count[0].tolist() == [1, 1]
+
+
+def test_a_caller_who_would_wait_past_their_patience_hangs_up_and_takes_no_time():
+    q = call_loop([1], delay=10.0, handling=6.0, patience=1e-9)
+    assert kernels.admit(q, 0, 0.0) == 10.0
+    q.call_next[0] = 2.0  # would wait 8 minutes for the handler: hangs up
+    assert kernels.admit(q, 0, 3.0) == 20.0  # the next report is not delayed by it
+    assert q.call_count[0].tolist() == [1, 0]
+
+
+def test_a_call_that_finds_a_free_handler_is_answered_and_the_report_takes_the_next():
+    q = call_loop([2], delay=10.0, handling=6.0, patience=1e-9)
+    assert kernels.admit(q, 0, 0.0) == 10.0  # one handler busy to 10
+    q.call_next[0] = 2.0  # the other is free: answered, busy 2-8
+    assert kernels.admit(q, 0, 3.0) == 18.0  # the first handler free is at 8
+    assert q.call_count[0].tolist() == [1, 1]
+
+
+def test_a_call_after_the_report_does_not_delay_it_and_is_counted_when_its_time_comes():
+    q = call_loop([1], delay=10.0, handling=6.0, patience=1e9)
+    q.call_next[0] = 5.0
+    assert kernels.admit(q, 0, 3.0) == 13.0
+    assert q.call_count[0].tolist() == [0, 0]
+    kernels.all_calls_until(q, 100.0)  # waits 8 minutes for the handler, within patience
+    assert q.call_count[0].tolist() == [1, 1] and q.office_free[0, 0] == 13.0 + 6.0
+    assert q.call_day[0].tolist() == [1, 1, 0, 0]  # the street's first day
+
+
+def test_calls_wait_for_a_closed_office_and_hang_up_if_it_opens_too_late():
+    q = call_loop([1], delay=10.0, handling=6.0, patience=1e-9, opens=30.0)
+    q.call_next[0] = 2.0
+    kernels.all_calls_until(q, 100.0)
+    assert q.call_count[0].tolist() == [1, 0] and q.office_free[0, 0] == 30.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(gaps=st.lists(st.floats(0.0, 30.0), min_size=1, max_size=40),
+       handlers=st.integers(1, 4), rate=st.floats(0.01, 1.0), patience=st.floats(0.1, 60.0),
+       seed=st.integers(0, 2**32 - 1))
+def test_calls_and_reports_are_served_in_order_of_arrival(gaps, handlers, rate, patience,
+                                                          seed):
+    """Against a plain FIFO multi-server queue with reneging, written out here: the same
+    calls (the source's stream replayed) and reports in time order, each taking the first
+    free handler; a caller who would wait past their patience leaves without service."""
+    reports = np.cumsum(gaps)
+    end = float(reports[-1]) + 60.0
+    q = call_loop([handlers], delay=10.0, handling=6.0, patience=patience, rate=rate,
+                  seed=seed)
+    leave = [kernels.admit(q, 0, float(t)) for t in reports]
+    kernels.all_calls_until(q, end)
+
+    stream = np.random.SeedSequence(seed).generate_state(4, np.uint64)
+    events, a = [], exponential(stream, 1.0 / rate)
+    while a < end:
+        events.append((a, 0, exponential(stream, patience)))
+        a += exponential(stream, 1.0 / rate)
+    events += [(float(t), 1, 0.0) for t in reports]
+    events.sort(key=lambda e: (e[0], e[1]))
+    free = [-math.inf] * handlers
+    expected, received, answered = [], 0, 0
+    for t, is_report, wait_max in events:
+        k = min(range(handlers), key=lambda j: free[j])
+        start = max(t, free[k])
+        if is_report:
+            free[k] = start + 10.0
+            expected.append(free[k])
+        else:
+            received += 1
+            if start - t <= wait_max:
+                free[k] = start + 6.0
+                answered += 1
+    assert leave == pytest.approx(expected, rel=1e-12, abs=1e-9)
+    assert q.call_count[0].tolist() == [received, answered]
+    assert q.call_day[:, :2].sum(axis=0).tolist() == [received, answered]
+
+
+STREET_OFFICE = {"hierarchical": (TOWNSHIP, TOWNSHIP), "direct": (TOWNSHIP, COMMAND),
+                 "joint_meeting": (TOWNSHIP, COMMAND), "grid_autonomy": (TOWNSHIP, COMMAND)}
+
+
+@pytest.mark.parametrize("mechanism", list(STREET_OFFICE))
+def test_calls_reach_the_street_office_on_the_route_in_force_and_each_community_office(
+        mechanism):
+    m = war_model(**{"reporting.mechanism": mechanism, "reporting.call_surge_factor": 3.0,
+                     "reporting.street_calls_per_1000_per_day": 2.0,
+                     "reporting.community_calls_per_1000_per_day": 10.0})
+    q, tw = m.engine.Q, m.township
+    rows = office_rows(tw.n_grids, tw.n_communities)
+    assert q.call_rows[STREET].tolist() == [rows[o] for o in STREET_OFFICE[mechanism]]
+    assert q.call_switch[STREET] == m.engine.command_active
+    assert q.call_rows[1:].tolist() == [[rows[COMMUNITY] + c] * 2
+                                        for c in range(tw.n_communities)]
+    per_min = 3.0 / 1000 / 1440
+    assert q.call_rate[STREET] == pytest.approx(2.0 * m.residents_in.sum() * per_min)
+    np.testing.assert_allclose(q.call_rate[1:], 10.0 * m.residents_in * per_min)
+    assert q.row_source[rows[COMMUNITY] + 1] == 2 and q.row_source[rows[GRID]] == -1
+
+
+def test_the_street_s_calls_move_to_the_command_when_it_convenes():
+    m = war_model(**{"reporting.mechanism": "direct",
+                     "reporting.community_calls_per_1000_per_day": 0.0,
+                     "reporting.street_calls_per_1000_per_day": 1000.0})
+    q, eng = m.engine.Q, m.engine
+    rows = office_rows(m.township.n_grids, m.township.n_communities)
+    township, command = q.office_free[rows[TOWNSHIP]].copy(), q.office_free[rows[COMMAND]].copy()
+    kernels.all_calls_until(q, eng.command_active)
+    assert (q.office_free[rows[COMMAND]] == command).all()  # none has reached the command
+    assert (q.office_free[rows[TOWNSHIP]] != township).any()
+    township = q.office_free[rows[TOWNSHIP]].copy()
+    kernels.all_calls_until(q, eng.command_active + 600.0)
+    assert (q.office_free[rows[TOWNSHIP]] == township).all()
+    assert (q.office_free[rows[COMMAND]] != command).any()
+
+
+def test_routine_work_has_no_calls_and_no_calls_without_rates():
+    m = war_model(**{"time.peace_days": 2, "time.war_hours": 6.0})
+    m.step()
+    assert m.routine is not None and not m.routine.engine.Q.call_rate.any()
+    off = war_model(**{"reporting.street_calls_per_1000_per_day": 0.0,
+                       "reporting.community_calls_per_1000_per_day": 0.0})
+    assert not off.engine.Q.call_rate.any() and (off.engine.Q.row_source == -1).all()
+    assert np.isinf(off.engine.Q.call_next).all()

@@ -8,7 +8,7 @@ import pytest
 from conftest import war_model
 
 from sim.codes import COMMUNITY_CADRE, DETECTED, IDLE, RESOLVED, RESTING
-from sim.engine.state import Count, Par
+from sim.engine.state import Count, Par, Sum
 from sim.registry import need_code
 
 EVACUATION, RESCUE = need_code("evacuation"), need_code("rescue")
@@ -57,6 +57,56 @@ def test_a_responder_rests_after_its_shift_and_comes_back():
     kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S,
                       done + 120.0 + 1.0)
     assert ro2.status[r] == IDLE and ro2.shift_min[r] == 0.0
+
+
+@pytest.mark.parametrize(("worked_h", "trip_min", "expected"),
+                         [(0.0, 30.0, 1.0), (7.5, 30.0, 1.0), (8.0, 30.0, 1.0 + 0.1 * 0.5),
+                          (10.0, 0.0, 1.0 + 0.1 * 2), (11.5, 30.0, 1.0 + 0.1 * 4)])
+def test_fatigue_grows_with_each_hour_worked_past_the_threshold(worked_h, trip_min, expected):
+    """1 + rate x (hours worked since the last rest, this trip included, - threshold)."""
+    m = war_model(**{"organization.fatigue_per_hour": 0.1,
+                     "organization.fatigue_after_hours": 8.0})
+    ro, eng = m.roster, m.engine
+    r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
+    eng.Q.worked[r], ro.busy_since[r] = worked_h * 60, 100.0
+    assert kernels.fatigue(ro, eng.Q, eng.P, r, 100.0 + trip_min) == pytest.approx(expected)
+
+
+def _tired_arrival(idle_min: float, fatigue_per_hour: float = 0.1):
+    """A cadre who worked 9 hours, then was idle `idle_min` minutes from minute 0, then
+    travelled 60 minutes to a need: the minute its service ends, and its plain service."""
+    m = war_model(**{"organization.fatigue_per_hour": fatigue_per_hour,
+                     "organization.fatigue_after_hours": 8.0,
+                     "organization.rest_hours": 6.0, "space.shelters_per_community": 0})
+    ro, eng = m.roster, m.engine
+    r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
+    i = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 100.0, 1.0, 1.0)
+    eng.N.state[i] = DETECTED
+    kernels.mark_dispatched(eng.N, eng.Q, eng.P, i, idle_min, 0.0)
+    eng.Q.worked[r], eng.Q.idle_from[r], ro.busy_since[r] = 9 * 60.0, 0.0, idle_min
+    base = kernels.service_min(eng.N, eng.R, eng.W, eng.P, r, i)
+    kernels.arrive(eng.N, eng.R, eng.W, eng.Q, eng.P, idle_min + 60.0, r, i)
+    times, slots = kernels.empty_times()
+    k = kernels.pop_all(eng.Q, times, slots)
+    return times[:k], idle_min + 60.0, base, eng
+
+
+def test_a_tired_responder_serves_longer_and_the_factor_is_counted():
+    times, arrived, base, eng = _tired_arrival(idle_min=30.0)
+    assert np.abs(times - (arrived + base * 1.2)).min() < 1e-9  # 10 h worked: 2 past 8
+    assert eng.Q.counts[Count.SERVICES] == 1
+    assert eng.Q.sums[Sum.FATIGUE] == pytest.approx(1.2)
+
+
+def test_an_idle_spell_as_long_as_a_rest_is_a_rest_for_fatigue():
+    times, arrived, base, eng = _tired_arrival(idle_min=6 * 60.0)
+    assert np.abs(times - (arrived + base)).min() < 1e-9  # only the hour's trip: fresh
+    assert eng.Q.sums[Sum.FATIGUE] == 1.0
+
+
+def test_without_fatigue_service_is_as_before():
+    times, arrived, base, eng = _tired_arrival(idle_min=30.0, fatigue_per_hour=0.0)
+    assert np.abs(times - (arrived + base)).min() < 1e-9
 
 
 def test_pooled_helpers_escort_evacuees_and_walk_back_before_they_are_free_again():

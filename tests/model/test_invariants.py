@@ -56,6 +56,9 @@ def small_configs(draw) -> dict:
         "organization.front_line_inspection": draw(st.sampled_from([0.0, 0.5])),
         "reporting.withhold_mean_min": draw(st.sampled_from([30.0, 720.0])),
         "organization.wartime_switch_delay_min": draw(st.sampled_from([0.0, 120.0, 600.0])),
+        "reporting.call_surge_factor": draw(st.sampled_from([1.0, 2.0, 7.0])),
+        "reporting.call_patience_min": draw(st.sampled_from([0.5, 5.0, 60.0])),
+        "organization.fatigue_per_hour": draw(st.sampled_from([0.0, 0.07, 0.5])),
     }
     if draw(st.booleans()):
         over["fire.enabled"] = True
@@ -253,6 +256,29 @@ def test_responders_are_in_one_place_at_a_time(over, seed):
     assert served <= np.count_nonzero(m.needs.state[: m.needs.n] == RESOLVED)
 
 
+@PROPERTY
+@given(small_configs(), seeds)
+def test_calls_are_counted_once_and_answered_at_most_once(over, seed):
+    """Every call to the offices is received once, on one day, and answered at most once;
+    the shares are in [0, 1]; fatigue never speeds a responder up."""
+    res = run(over, seed)
+    q, s = res.model.engine.Q, res.summary()
+    received, answered = q.call_count[:, 0], q.call_count[:, 1]
+    assert (answered >= 0).all() and (answered <= received).all()
+    assert q.call_day[:, 0].sum() == received[0] and q.call_day[:, 1].sum() == answered[0]
+    assert q.call_day[:, 2].sum() == received[1:].sum()
+    assert q.call_day[:, 3].sum() == answered[1:].sum()
+    assert s["calls_received"] == received.sum()
+    for key in ("share_calls_answered", "share_hotline_calls_answered",
+                "worst_day_hotline_answered"):
+        assert math.isnan(s[key]) or 0.0 <= s[key] <= 1.0, key
+    assert math.isnan(s["worst_day_hotline_answered"]) or \
+        s["worst_day_hotline_answered"] <= s["share_hotline_calls_answered"] + 1e-12
+    assert math.isnan(s["mean_fatigue_factor"]) or s["mean_fatigue_factor"] >= 1.0
+    if over["organization.fatigue_per_hour"] == 0.0:
+        assert math.isnan(s["mean_fatigue_factor"]) or s["mean_fatigue_factor"] == 1.0
+
+
 # --- time series ---------------------------------------------------------------------------
 
 
@@ -333,7 +359,8 @@ def test_initial_row_at_zero_peace_days_is_in_war():
 
 
 def test_reporting_delay_of_a_chain_without_queueing_is_the_sum_of_levels():
-    """docs/model.md (Credibility): fixed per-level delays, no queueing and no loss give their sum."""
+    """docs/model.md (Credibility): fixed per-level delays, no queueing and no loss give
+    their sum."""
     over = {"population.n_residents": 6000, "time.peace_days": 2, "time.war_hours": 18.0,
             "organization.structure": "integrated", "reporting.mechanism": "hierarchical",
             "reporting.loss_per_level": 0.0, "reporting.community_handlers_per_10k": 1000.0,
