@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 EFFECTS_TOML = Path(__file__).resolve().parents[1] / "configs" / "effects.toml"
+SCENARIOS = EFFECTS_TOML.parent / "scenarios"
 SIGN = {"falls": -1, "rises": +1}
 
 
@@ -27,6 +28,11 @@ class Effect:
     asserted: bool = True
     why: str = ""
     setting_name: str = field(default="", compare=False)
+    scenario: str | None = None  # a shipped scenario's name (None: the default scenario)
+
+    @property
+    def scenario_path(self) -> Path | None:
+        return SCENARIOS / f"{self.scenario}.toml" if self.scenario else None
 
     def arms(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The overrides of each arm (control, treatment) over the default scenario."""
@@ -40,8 +46,10 @@ def load_effects(path: Path = EFFECTS_TOML) -> list[Effect]:
     out = []
     for e in data["effect"]:
         seeds = int(e["seeds"])
+        setting = dict(settings[e["setting"]])
+        scenario = setting.pop("scenario", None)
         out.append(Effect(
-            label=e["label"], setting=dict(settings[e["setting"]]), control=e["control"],
+            label=e["label"], setting=setting, scenario=scenario, control=e["control"],
             treatment=e["treatment"], outcome=e["outcome"], direction=SIGN[e["direction"]],
             seeds=seeds, min_agree=int(e.get("min_agree", seeds - 1)),
             asserted=bool(e.get("asserted", True)), why=e.get("why", ""),
@@ -49,14 +57,17 @@ def load_effects(path: Path = EFFECTS_TOML) -> list[Effect]:
     return out
 
 
-def measure(effect: Effect, run: Callable[[dict[str, Any], int], dict[str, float]]
-            ) -> dict[str, Any]:
+Runner = Callable[[dict[str, Any], int, Path | None], dict[str, float]]
+
+
+def measure(effect: Effect, run: Runner) -> dict[str, Any]:
     """The effect over its paired seeds: arm means, the mean paired difference with its
-    standard error, and how many seeds moved the expected way. ``run(overrides, seed)`` gives
-    a run's summary."""
+    standard error, and how many seeds moved the expected way. ``run(overrides, seed,
+    scenario)`` gives a run's summary (``scenario``: a scenario file, None: the default)."""
     control, treatment = effect.arms()
-    before = [run(control, s)[effect.outcome] for s in range(1, effect.seeds + 1)]
-    after = [run(treatment, s)[effect.outcome] for s in range(1, effect.seeds + 1)]
+    where = effect.scenario_path
+    before = [run(control, s, where)[effect.outcome] for s in range(1, effect.seeds + 1)]
+    after = [run(treatment, s, where)[effect.outcome] for s in range(1, effect.seeds + 1)]
     diffs = [b - a for a, b in zip(before, after)]
     n = len(diffs)
     mean = sum(diffs) / n
@@ -68,14 +79,16 @@ def measure(effect: Effect, run: Callable[[dict[str, Any], int], dict[str, float
             "asserted": effect.asserted, "diffs": diffs}
 
 
-def summary_runner() -> Callable[[dict[str, Any], int], dict[str, float]]:
-    """A ``run(overrides, seed)`` over the default scenario that runs each arm once."""
+def summary_runner() -> Runner:
+    """A ``run(overrides, seed, scenario=None)`` over a scenario (the default one unless
+    given) that runs each arm once."""
     from sim import load_scenario, simulate
 
     cache: dict[tuple[Any, int], dict[str, float]] = {}
 
-    def run(overrides: dict[str, Any], seed: int) -> dict[str, float]:
-        cfg = load_scenario(None, overrides)
+    def run(overrides: dict[str, Any], seed: int,
+            scenario: Path | None = None) -> dict[str, float]:
+        cfg = load_scenario(scenario, overrides)
         if (cfg, seed) not in cache:
             cache[cfg, seed] = simulate(cfg, seed=seed).summary()
         return cache[cfg, seed]

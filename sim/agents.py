@@ -44,7 +44,7 @@ class Responder(mesa.Agent):
 
     @property
     def is_cadre(self) -> bool:
-        return self.role <= Role.ORGAN_CADRE
+        return self.role <= Role.ORGAN_CADRE or self.role == Role.SENT_DOWN_CADRE
 
 
 class CommunityCadre(Responder):
@@ -67,6 +67,13 @@ class OrganCadre(Responder):
     registered = _column("registered", bool)
 
 
+class SentDownCadre(Responder):
+    """A cadre sent down from an agency above the street to a community in an emergency:
+    on its team from its arrival, without the local familiarity of the community's own."""
+
+    role = Role.SENT_DOWN_CADRE
+
+
 class Volunteer(Responder):
     """Standing-team or professional volunteer."""
 
@@ -85,7 +92,7 @@ class UnitStaff(Responder):
 
 AGENT_CLASSES = {Role.COMMUNITY_CADRE: CommunityCadre, Role.TOWNSHIP_CADRE: TownshipCadre,
                  Role.ORGAN_CADRE: OrganCadre, Role.VOLUNTEER: Volunteer,
-                 Role.UNIT_STAFF: UnitStaff}
+                 Role.UNIT_STAFF: UnitStaff, Role.SENT_DOWN_CADRE: SentDownCadre}
 
 
 class GridManager(mesa.Agent):

@@ -55,6 +55,7 @@ class Role(IntEnum):
     ORGAN_CADRE = 2
     VOLUNTEER = 3
     UNIT_STAFF = 4
+    SENT_DOWN_CADRE = 5  # sent down from agencies above the street in an emergency
 
 
 class Office(IntEnum):
@@ -117,7 +118,8 @@ class Event(IntEnum):
 CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = map(int, NeedState)
 GENERAL, RESCUE, MEDICAL, LOGISTICS = map(int, Skill)
 IDLE, TRAVELLING, BUSY, RESTING = map(int, Status)
-COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF = map(int, Role)
+COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF, SENT_DOWN_CADRE = map(
+    int, Role)
 GRID, COMMUNITY, TOWNSHIP, DISTRICT, CITY, PROVINCE, COMMAND = map(int, Office)
 PARTY_POOL, SPONTANEOUS_POOL = map(int, Pool)
 SUSCEPTIBLE, INFECTED, RECOVERED = map(int, EpiState)

@@ -1,9 +1,10 @@
 """The run's event log: each event a kind and fields, its sentence rendered from them.
 
 The model logs what a trainer or a report narrates (the switch to wartime, the command
-convening, a hazard beginning, peaking or ending, a fire breaking out, the evaluation after
-an emergency). Kinds not listed here are a hazard's own, with sentences in its
-``HazardSpec.events``. The app and the reports read the fields; nothing parses sentences.
+convening, sent-down cadres arriving, a hazard beginning, peaking or ending, a fire breaking
+out, a lockdown, the evaluation after an emergency). Kinds not listed here are a hazard's
+own, with sentences in its ``HazardSpec.events``. The app and the reports read the fields;
+nothing parses sentences.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ SENTENCES = {
                 "zh": "联席会议转为一线指挥部"},
     "evaluation": {"en": "front-line evaluation after the {hazard}: {n} cadres commended",
                    "zh": "{hazard}后一线考评：{n} 名干部受表彰"},
+    "sent_down": {"en": "{n} cadres sent down from agencies above the street arrive in the "
+                        "communities", "zh": "{n} 名下沉干部到社区报到"},
     "begins": {"en": "{hazard} begins", "zh": "{hazard}开始"},
     "ends": {"en": "{hazard} ends", "zh": "{hazard}结束"},
 }

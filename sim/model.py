@@ -33,6 +33,7 @@ from .codes import (
     ORGAN_CADRE,
     PICK,
     RESCUE,
+    SENT_DOWN_CADRE,
     TOWNSHIP_CADRE,
     UNIT_STAFF,
     VOLUNTEER,
@@ -161,13 +162,16 @@ class GrassrootsModel(mesa.Model):
         # The roster: community cadres (the first of each team may be the first secretary),
         # township cadres (stationed at the offices of the communities in turn), organ
         # cadres, the standing volunteer team (professionals first; the recruits of
-        # peacetime last) and the staff of co-located units. In the siloed structure
-        # cadres' lines go round the lines.
+        # peacetime last), the staff of co-located units and the cadres sent down to the
+        # communities in an emergency (they join when it begins). In the siloed structure
+        # cadres' lines go round the lines; sent-down cadres serve every line.
         n_comm, team = tw.n_communities, org.community_cadres_per_community
         n_town = round(n / 1000 * org.township_cadres_per_1000)
         n_organ = round(n / 1000 * org.organ_cadres_per_1000)
         n_vol = round(n / 1000 * vol.team_size_per_1000)
         n_pro = round(n_vol * vol.professional_share)
+        n_sent = round(n / 1000 * org.sent_down_cadres_per_1000)
+        sent_c = np.arange(n_sent) % n_comm  # the communities in turn
         self.recruits = recruits(cfg, n_vol)
         n_team = n_vol + sum(self.recruits)
         j = np.tile(np.arange(team), n_comm)
@@ -185,31 +189,33 @@ class GrassrootsModel(mesa.Model):
         place = np.arange(n_cadres)  # community cadres: their place in the team
         place[:len(j)] = j
         line = place % lines if lines else np.full(n_cadres, -1)
+        n_units = len(unit_nodes)
         traits = {
             "role": np.repeat([COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER,
-                               UNIT_STAFF], [n_comm * team, n_town, n_organ, n_team,
-                                             len(unit_nodes)]),
-            "community": np.concatenate([cadre_c, tw.grid_community[vol_g], unit_c]),
+                               UNIT_STAFF, SENT_DOWN_CADRE], [n_comm * team, n_town, n_organ,
+                                                              n_team, n_units, n_sent]),
+            "community": np.concatenate([cadre_c, tw.grid_community[vol_g], unit_c, sent_c]),
             "home_node": np.concatenate([tw.office_node[cadre_c[:n_comm * team + n_town]],
-                                         organ_g, vol_g, unit_nodes]),
+                                         organ_g, vol_g, unit_nodes, tw.office_node[sent_c]]),
             "skill": np.concatenate([np.full(n_cadres, GENERAL), np.where(
                 pro, np.array([RESCUE, MEDICAL, LOGISTICS])[np.arange(n_team) % 3], GENERAL),
-                np.full(len(unit_nodes), LOGISTICS)]),
+                np.full(n_units, LOGISTICS), np.full(n_sent, GENERAL)]),
             "skill_level": np.concatenate([
                 rng.uniform(sk.community_cadre_low, sk.community_cadre_high, n_comm * team),
                 rng.uniform(sk.township_cadre_low, sk.township_cadre_high, n_town),
                 np.full(n_organ, sk.organ_cadre),
                 np.where(pro, sk.professional_volunteer, sk.standing_volunteer),
-                np.full(len(unit_nodes), sk.unit_staff)]),
-            "line": np.concatenate([line, np.full(n_team + len(unit_nodes), -1)]),
+                np.full(n_units, sk.unit_staff), np.full(n_sent, sk.organ_cadre)]),
+            "line": np.concatenate([line, np.full(n_team + n_units + n_sent, -1)]),
             "professional": np.concatenate([np.zeros(n_cadres, bool), pro,
-                                            np.zeros(len(unit_nodes), bool)]),
+                                            np.zeros(n_units + n_sent, bool)]),
             "first_secretary": np.concatenate([(j == 0) & org.first_secretary,
                                                np.zeros(len(cadre_c) - len(j) + n_team +
-                                                        len(unit_nodes), bool)])}
+                                                        n_units + n_sent, bool)])}
         self.roster = make_roster(traits, tw.n_communities)
         self._next_recruit = n_cadres + n_vol
         self.roster.joined[self._next_recruit:n_cadres + n_team] = False
+        self.roster.joined[self.roster.role == SENT_DOWN_CADRE] = False  # until wartime
         for r in np.flatnonzero(self.roster.joined).tolist():
             AGENT_CLASSES[Role(int(self.roster.role[r]))](self, r)
 
@@ -302,6 +308,10 @@ class GrassrootsModel(mesa.Model):
         self.trust_before = float(self.residents.trust.mean())
         self.preparedness_before = float(self.residents.preparedness.mean())
         switch = org.wartime_switch_delay_min
+        sent = np.flatnonzero(ro.role == SENT_DOWN_CADRE)
+        for r in sent.tolist():  # sent down to the communities: on their teams from arrival
+            ro.joined[r] = True
+            AGENT_CLASSES[Role.SENT_DOWN_CADRE](self, r)
         members = ro.joined & ((ro.role != ORGAN_CADRE) | ro.registered)
         resp = cfg.response
         initiative = resp.initiative_base + (1 - resp.initiative_base) * \
@@ -323,10 +333,12 @@ class GrassrootsModel(mesa.Model):
         # grid party organizations mobilize (Engine), only at the switch.
         cohesion = self.place.cohesion[ro.community]
         delay = np.select(
-            [ro.role == COMMUNITY_CADRE, ro.role == TOWNSHIP_CADRE, ro.role == ORGAN_CADRE],
+            [ro.role == COMMUNITY_CADRE, ro.role == TOWNSHIP_CADRE, ro.role == ORGAN_CADRE,
+             ro.role == SENT_DOWN_CADRE],
             [org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion),
              np.full(ro.n, org.cadre_switch_min),
-             np.full(ro.n, switch + org.organ_mobilization_min)],
+             np.full(ro.n, switch + org.organ_mobilization_min),
+             np.full(ro.n, switch + org.sent_down_after_hours * 60.0)],
             switch + cfg.volunteers.callup_min)
         idx = np.flatnonzero(members)
         ro.active_from[idx] = delay[idx]
@@ -336,6 +348,8 @@ class GrassrootsModel(mesa.Model):
         self.log(switch, "wartime")
         if org.front_line_command:
             self.log(self.engine.command_active, "command")
+        if len(sent):
+            self.log(switch + org.sent_down_after_hours * 60.0, "sent_down", number=len(sent))
 
     def _evaluate(self, hazard: Any, t: float) -> None:
         """Front-line evaluation after an emergency: commend cadres who performed; residents

@@ -182,7 +182,10 @@ class OrganizationParams:
                                      "per 1,000 residents", 0, 50, plausible=(1.0, 6.0))
     organ_registration_ratio: float = p(0.6, "share", "Share of organ cadres who register with "
                                         "their residential community by the end of peacetime.",
-                                        "policy lever (default assumed)", 0, 1)
+                                        "policy lever (default assumed); reference: Hubei, "
+                                        "February 2020: 12,920 party members registered with "
+                                        "their home communities while provincial agencies sent "
+                                        "3,228 cadres down (docs/field_data.md F14)", 0, 1)
     first_secretary: bool = p(True, "bool", "A first secretary is sent to each community.",
                               "seed article")
     service_visits_per_week: float = p(2.0, "visits/week", "First-secretary and team service "
@@ -302,6 +305,21 @@ class OrganizationParams:
                                 "handling time rises with hours worked (Collewet & "
                                 "Sauermann 2017, Labour Econ. 47:96)", 0, 2,
                                 plausible=(0.02, 0.15))
+    sent_down_cadres_per_1000: float = p(
+        0.0, "cadres/1000 residents", "Cadres sent down from agencies above the street to the "
+        "communities in an emergency (the communities in turn). They join the community's "
+        "team without local familiarity: they serve only that community, at an organ cadre's "
+        "skill and without the team's cohesion.",
+        "policy lever; references: Sikoutang community, Xishui, Hubei, February 2020: 104 for "
+        "6,540 residents (15.9 per 1,000, about 9x its 12 staff); Wuhan, February 2020: "
+        "34,000 officials and party members into 1,100 communities (about 3.1 per 1,000) "
+        "(docs/field_data.md F14, F7)", 0, 200)
+    sent_down_after_hours: float = p(
+        72.0, "hours", "Time from the organization's wartime switch until the sent-down cadres "
+        "arrive in their communities.", "assumption: days for agencies to pick, brief and send their "
+        "staff; Wuhan's were reported on 14 February 2020, three weeks after the city's "
+        "lockdown of 23 January (docs/field_data.md F7), the upper end", 0, 1e5,
+        plausible=(12.0, 528.0))
 
 
 @dataclass(frozen=True)

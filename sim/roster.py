@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .codes import IDLE, ORGAN_CADRE, RESTING, TOWNSHIP_CADRE, VOLUNTEER, Skill
+from .codes import IDLE, ORGAN_CADRE, RESTING, SENT_DOWN_CADRE, TOWNSHIP_CADRE, VOLUNTEER, Skill
 
 TRAITS = {"role": np.int64, "community": np.int64, "home_node": np.int64, "skill": np.int64,
           "skill_level": float, "line": np.int64, "professional": np.bool_,
@@ -68,6 +68,11 @@ class Roster(NamedTuple):
         return int(np.count_nonzero((self.status != IDLE) & (self.status != RESTING)))
 
 
+def is_cadre(role: np.ndarray) -> np.ndarray:
+    """Community, township, organ and sent-down cadres (not volunteers or unit staff)."""
+    return (role <= ORGAN_CADRE) | (role == SENT_DOWN_CADRE)
+
+
 def make_roster(traits: dict[str, Any], n_communities: int) -> Roster:
     """A roster of responders with these traits (lists as long as the roster), not yet on
     duty: ``call_up`` makes it ready for dispatch."""
@@ -77,7 +82,7 @@ def make_roster(traits: dict[str, Any], n_communities: int) -> Roster:
     zeros = np.zeros(n, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
     ptr = np.zeros(n_communities + 1, dtype=np.int64)
-    return Roster(**cols, is_cadre=cols["role"] <= ORGAN_CADRE,
+    return Roster(**cols, is_cadre=is_cadre(cols["role"]),
                   trained=np.zeros(n, np.bool_), registered=np.zeros(n, np.bool_),
                   joined=np.ones(n, np.bool_), on_roster=np.zeros(n, np.bool_),
                   initiative=np.zeros(n), anywhere=np.zeros(n, np.bool_),

@@ -93,8 +93,11 @@ def render_effect_table(rows: list[dict[str, Any]]) -> str:
             "flood; loaded = mid with a heavier flood and no standing volunteer team; "
             "hierarchy = mid reporting through community, township and district (which "
             "decides); "
-            "epidemic = a week-long outbreak in 4,000 residents. Seeds 1..n, each pair on the "
-            "same seed (same township and emergency)."]
+            "epidemic = a week-long outbreak in 4,000 residents; lockdown = the shipped "
+            "street_epidemic scenario (30,000 residents, four weeks of an epidemic with a "
+            "lockdown); lockdown_loaded = lockdown without a standing volunteer team; "
+            "loaded_sent_down = loaded with sent-down cadres arriving after 6 hours. Seeds 1..n, "
+            "each pair on the same seed (same township and emergency)."]
     return "\n".join(out)
 
 
