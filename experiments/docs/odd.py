@@ -91,7 +91,9 @@ def render_effect_table(rows: list[dict[str, Any]]) -> str:
     out += ["", "Settings (`configs/effects.toml`): flood48 = the default street flood "
             "shortened to 48 hours; mid = 10,000 residents, a week of peacetime, 36 hours of "
             "flood; loaded = mid with a heavier flood and no standing volunteer team; "
-            "epidemic = a week-long outbreak in 4,000 residents. Seeds 1..n, each pair on the "
+            "epidemic = a week-long outbreak in 4,000 residents; routine_prereform = the "
+            "default street's four weeks of routine work in the pre-reform street (the "
+            "emergency cut to an hour). Seeds 1..n, each pair on the "
             "same seed (same township and emergency)."]
     return "\n".join(out)
 

@@ -54,6 +54,18 @@ class Par(IntEnum):
     DETECT_NEIGHBOUR = 32
     DETECT_GRID_MANAGER = 33
     DETECT_RESIDENT_FACTOR = 34
+    PRE_REFORM = 35  # the street before the grid reform (docs/ODD.md, Submodels)
+    MISROUTE = 36  # chance a transfer reaches another wrong department
+    STALL = 37  # chance a wrong department drops the case
+    RECOMPLAINT = 38  # mean minutes before a resident complains again
+    TRANSFER_DAYS = 39  # working days to the batch that picks a transfer up (0: HANDOFF_DELAY)
+    OFFICE_ORIGIN = 40  # minute 0 of day 0 of the departments' week (day 0 is a weekday)
+    OFFICE_OPEN = 41  # minute of the day the departments open
+    OFFICE_MIN = 42  # minutes they stay open (1440 with 7 days: always open)
+    OFFICE_DAYS = 43  # working days a week
+    DISPATCH_ACCURACY = 44  # share of decisions sent to the right unit at once
+    REDISPATCH_DELAY = 45  # minutes a misrouted dispatch costs
+    DISPATCH_KEY = 46  # the key of the misrouting draws (sim/rng.py keyed)
 
 
 class Count(IntEnum):
@@ -73,6 +85,8 @@ class Count(IntEnum):
     TEMP_ORGS = 11
     NEW_SITES = 12
     ROW_MAX = 13  # an upper bound of the waiting lists' lengths
+    REDISPATCHES = 14  # misrouted dispatches sent again
+    STALLS = 15  # reports a wrong department dropped (pre-reform street)
 
 
 class Sum(IntEnum):
