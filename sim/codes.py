@@ -113,6 +113,8 @@ class Event(IntEnum):
     POOL_FREE = 14
     ON_DUTY_START = 15
     OFF_DUTY = 16
+    INTAKE = 17
+    REDISPATCH = 18
 
 
 CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = map(int, NeedState)
@@ -126,13 +128,14 @@ SUSCEPTIBLE, INFECTED, RECOVERED = map(int, EpiState)
 NO_NEED, UNMET, MET = map(int, NeedStatus)
 (PICK, DETECT, LOCAL_WAIT_OVER, REPORT, SEND, ESCALATE, ESCALATION_ARRIVES, DECIDE_BATCH,
  ARRIVE, DONE, BECAME_FREE, RESTED, POOL_ARRIVE, POOL_DONE, POOL_FREE, ON_DUTY_START,
- OFF_DUTY) = map(int, Event)
+ OFF_DUTY, INTAKE, REDISPATCH) = map(int, Event)
 NONE = -1  # no office, need, responder or community
 
 STATE_NAMES = tuple(s.name.lower() for s in NeedState)
 CHANNELS = tuple(c.name.lower() for c in Channel)
 ROLES = tuple(r.name.lower() for r in Role)
 OFFICES = tuple(o.name.lower() for o in Office)
-# The siloed structure's lines (organization.siloed_lines of them; beyond six, unnamed).
+# The siloed structure's lines, the pre-reform street's departments (organization.
+# siloed_lines of them; beyond six, unnamed).
 LINES = ("party_building", "comprehensive_management", "civil_affairs", "urban_management",
          "letters_and_visits", "emergency_management")

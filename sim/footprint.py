@@ -87,7 +87,9 @@ def estimate(config: Config) -> Footprint:
         # communities) sum, alive together in each Lloyd iteration
         clustering = grids * communities * (2 * 2 + 1) * FLOAT_BYTES
     org, vol = config.organization, config.volunteers
-    agents = (grids * (2 if org.structure == "integrated_party" else 1) + communities
+    # Grid managers (none in the pre-reform street) and grid party organizations.
+    per_grid = {"integrated_party": 2, "pre_reform": 0}.get(org.structure, 1)
+    agents = (grids * per_grid + communities
               + communities * org.community_cadres_per_community
               + round(n / 1000 * (org.township_cadres_per_1000 + org.organ_cadres_per_1000))
               + round(n / 1000 * vol.team_size_per_1000) * 2  # the team grows in peacetime

@@ -39,7 +39,7 @@ from .codes import (
     VOLUNTEER,
     Role,
 )
-from .engine import Engine, Place
+from .engine import Engine, Place, lines_apart
 from .engine.state import Count
 from .engine.step import ATTITUDES, CASUALTY_COLUMNS, SERIES
 from .eventlog import LogEvent, render
@@ -52,7 +52,7 @@ from .params import Config, Structure
 from .peacetime import peace_day, peace_values, recruits
 from .registry import type_arrays
 from .residents import make_residents
-from .rng import stream
+from .rng import key, stream
 from .roster import call_up, make_roster
 from .routine import RoutineWork
 from .streams import run_streams
@@ -87,8 +87,9 @@ class GrassrootsModel(mesa.Model):
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
         # (spawning more children leaves the first ones as they were)
-        build_seed, engine_seed, distortion_seed, self._calls_seed = \
-            streams.behaviour.spawn(4)
+        build_seed, engine_seed, distortion_seed, self._calls_seed, dispatch_seed = \
+            streams.behaviour.spawn(5)
+        self._dispatch_key = key(dispatch_seed)
         build = np.random.default_rng(build_seed)
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
         self._distortion_S = stream(distortion_seed)  # holding back reports
@@ -145,7 +146,9 @@ class GrassrootsModel(mesa.Model):
         cfg, tw = self.config, self.township
         org, vol, sk = cfg.organization, cfg.volunteers, cfg.skills
         n = cfg.population.n_residents
-        self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)]
+        # The street before the grid reform has no grid managers (docs/ODD.md, Submodels).
+        self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)] \
+            if org.structure != Structure.PRE_REFORM else []
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
         self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
@@ -163,8 +166,9 @@ class GrassrootsModel(mesa.Model):
         # township cadres (stationed at the offices of the communities in turn), organ
         # cadres, the standing volunteer team (professionals first; the recruits of
         # peacetime last), the staff of co-located units and the cadres sent down to the
-        # communities in an emergency (they join when it begins). In the siloed structure
-        # cadres' lines go round the lines; sent-down cadres serve every line.
+        # communities in an emergency (they join when it begins). In the siloed structure (and
+        # the pre-reform street's departments) cadres' lines go round the lines; sent-down
+        # cadres serve every line.
         n_comm, team = tw.n_communities, org.community_cadres_per_community
         n_town = round(n / 1000 * org.township_cadres_per_1000)
         n_organ = round(n / 1000 * org.organ_cadres_per_1000)
@@ -185,7 +189,7 @@ class GrassrootsModel(mesa.Model):
         cadre_c = np.concatenate([np.repeat(np.arange(n_comm), team), town_c,
                                   tw.grid_community[organ_g]])
         n_cadres = len(cadre_c)
-        lines = org.siloed_lines if org.structure == Structure.SILOED else 0
+        lines = org.siloed_lines if lines_apart(cfg) else 0
         place = np.arange(n_cadres)  # community cadres: their place in the team
         place[:len(j)] = j
         line = place % lines if lines else np.full(n_cadres, -1)
@@ -321,7 +325,8 @@ class GrassrootsModel(mesa.Model):
                                    coordinated=cfg.volunteers.coordinated)
         self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
                              start_min=0.0, residents_in=self.residents_in,
-                             distortion_stream=self._distortion_S, calls=self._calls_seed)
+                             distortion_stream=self._distortion_S, calls=self._calls_seed,
+                             dispatch_key=self._dispatch_key)
         self.joint_committee.active_from = self.engine.command_active
         for gpo in self.grid_party_orgs:
             self.engine.Q.party_free[gpo.grid] = gpo.mobilized

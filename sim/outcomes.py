@@ -59,7 +59,13 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("duplicate_dispatches", "dispatches", "Responders sent to a need already covered",
             _LOWER),
     Outcome("lost_reports", "reports", "Reports lost on the way (re-sent)", _LOWER),
-    Outcome("handoffs", "reports", "Reports handed between lines (siloed structure)", _LOWER),
+    Outcome("handoffs", "reports", "Reports handed between lines (siloed structure; in the "
+            "pre-reform street, passed on by a department that does not own the need)",
+            _LOWER),
+    Outcome("redispatches", "dispatches", "Misrouted dispatches sent back and dispatched "
+            "again (reporting.dispatch_accuracy)", _LOWER),
+    Outcome("stalled_reports", "reports", "Reports a department dropped until the resident "
+            "called again (pre-reform street)", _LOWER),
     Outcome("reports_lost_for_good", "reports", "Reports lost after the last re-send (the "
             "need waits for local action)", _LOWER),
     # What each level of the chain knew, lost and held back (sim/engine/distortion.py).
@@ -122,6 +128,9 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "1,000 residents per peacetime day", _NEITHER),
     Outcome("routine_share_found_by_grid", "share", "Routine cases found by grid managers on "
             "patrol (the rest raised by residents and neighbours)", _NEITHER),
+    Outcome("routine_mean_handling_all_h", "hours", "Routine case filed -> closed (peacetime; "
+            "every case filed, whatever the deadline; one still open when peacetime ends "
+            "counts as closed then)", _LOWER),
 )}
 
 
@@ -340,6 +349,8 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "duplicate_dispatches": count(Count.DUPLICATES),
         "lost_reports": count(Count.LOST),
         "handoffs": count(Count.HANDOFFS),
+        "redispatches": count(Count.REDISPATCHES),
+        "stalled_reports": count(Count.STALLS),
         "reports_lost_for_good": count(Count.LOST_FOR_GOOD),
         **chain_outcomes(m, casualty),
         "initiative_actions": count(Count.INITIATIVE),

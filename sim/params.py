@@ -18,11 +18,14 @@ from .errors import ConfigError
 
 
 class Structure(StrEnum):
-    """Organizational structure (the seed article's three forms)."""
+    """Organizational structure: the seed article's three forms, and the street before the
+    grid reforms (departments without grid managers, unified intake or deadline
+    supervision: docs/ODD.md, Submodels, "The pre-reform street")."""
 
     SILOED = "siloed"
     INTEGRATED = "integrated"
     INTEGRATED_PARTY = "integrated_party"
+    PRE_REFORM = "pre_reform"
 
 
 class Layout(StrEnum):
@@ -166,9 +169,10 @@ class OrganizationParams:
                           "comprehensive management, civil affairs, urban management, letters "
                           "and visits, emergency management).", "seed article", 2, 12)
     handoff_delay_min: float = p(45.0, "min", "Hand-off delay when a need detected by one "
-                                 "line is owned by another (siloed).", "assumption: a referral "
-                                 "between departments by phone or form", 0, 1440,
-                                 plausible=(15.0, 120.0))
+                                 "line is owned by another (siloed); in the pre-reform street, "
+                                 "each transfer between departments in an emergency.",
+                                 "assumption: a referral between departments by phone or form",
+                                 0, 1440, plausible=(15.0, 120.0))
     community_cadres_per_community: int = p(7, "cadres", "Community (village) team, incl. the "
                                             "first secretary.", "assumption (5-9 typical)",
                                             1, 100, plausible=(5, 9))
@@ -320,6 +324,22 @@ class OrganizationParams:
         "staff; Wuhan's were reported on 14 February 2020, three weeks after the city's "
         "lockdown of 23 January (docs/field_data.md F7), the upper end", 0, 1e5,
         plausible=(12.0, 528.0))
+    transfer_misroute_share: float = p(
+        0.25, "share", "Pre-reform street: chance that a department passing a case (or an "
+        "emergency need) on to the department it takes for the owner sends it to another wrong "
+        "one (a resident's first contact is a department drawn at random among the "
+        "siloed_lines).", "assumption: departments know each other's remits better than "
+        "residents do, but had no catalogue of responsibilities (Dongcheng before 2004: "
+        "'duties crossing and unclear', docs/field_data.md F19); dispatchers with a "
+        "catalogue err on 2-6% of orders (F4, F21), self-media claims of 25-60% errors for "
+        "keyword dispatch bound it above (F22)", 0, 1, plausible=(0.1, 0.5))
+    ownerless_stall_share: float = p(
+        0.2, "share", "Pre-reform street: chance that a wrong department neither passes a case "
+        "on nor answers (no one tracks it to closure): it stalls until the resident "
+        "complains again.", "assumption: with deadline supervision about 10% of hotline "
+        "orders are repeat complaints (Daying county 12345, March 2017: 239 of 2,495; "
+        "docs/field_data.md F23); without it (F19), a case that no department owns is "
+        "dropped more often, up to half the time", 0, 1, plausible=(0.05, 0.5))
 
 
 @dataclass(frozen=True)
@@ -561,6 +581,18 @@ class ReportingParams:
         "queues wait minutes, not hours, with roughly exponential patience (Brown et al. "
         "2005, JASA 100:36; Zohar, Mandelbaum & Shimkin 2002, Manage. Sci. 48:566)",
         0.1, 1440, plausible=(1.0, 15.0))
+    dispatch_accuracy: float = p(0.98, "share", "Share of dispatches the deciding unit sends "
+                                 "to the right unit at once (unified intake: every structure "
+                                 "but the pre-reform street, whose intake is its departments'); "
+                                 "a misrouted one is sent back and dispatched again.",
+                                 "Dongcheng, Beijing, from October 2004: dispatch accuracy 98% "
+                                 "(docs/field_data.md F4); 12345 hotlines 2021-23: 4-6% of "
+                                 "orders returned or re-routed (F21)", 0.5, 1,
+                                 plausible=(0.94, 0.99))
+    redispatch_min: float = p(30.0, "min", "In an emergency, time a misrouted dispatch costs: "
+                              "the wrong unit reports back and the need is dispatched again.",
+                              "assumption: a phone call back and a second order, half an hour",
+                              0, 1440, plausible=(10.0, 90.0))
 
 
 @dataclass(frozen=True)
@@ -749,6 +781,38 @@ class RoutineParams:
     cohesion_gain: float = p(0.005, "share", "Cohesion a community team gains per case one "
                              "of its cadres closes (toward 1).", "assumption: a fifth of a "
                              "team service visit day", 0, 1, plausible=(0.001, 0.02))
+    redispatch_h: float = p(24.0, "hours", "Time a misrouted routine dispatch costs: the "
+                            "wrong unit returns the order and it is dispatched again "
+                            "(reporting.dispatch_accuracy).", "assumption: rules allow up to 2 "
+                            "working days to return a misrouted order (Shandong, 2020; "
+                            "docs/field_data.md F24), typically the next day", 0, 8760,
+                            plausible=(4.0, 48.0))
+    department_days_per_week: int = p(5, "days/week", "Pre-reform street: working days a week "
+                                      "of the departments (days 0-4 of each week of peacetime "
+                                      "are weekdays); cases filed on other days wait.",
+                                      "State Council regulation on working hours (1995): a "
+                                      "five-day, 40-hour week (docs/field_data.md F25)", 1, 7,
+                                      plausible=(5, 6))
+    department_hours: float = p(8.0, "hours", "Pre-reform street: office hours a working day "
+                                "of the departments, from duty_start_hour (intake, transfers "
+                                "and their staff on duty); cases filed outside wait.",
+                                "State Council regulation on working hours (1995): 8 hours a "
+                                "day; government windows open 8:30-12:00 and 14:00-17:00 "
+                                "(docs/field_data.md F25)", 1, 24, plausible=(6.5, 9.0))
+    transfer_working_days: int = p(1, "working days", "Pre-reform street: a case a wrong "
+                                   "department passes on is picked up by the next department "
+                                   "in its batch at the opening of office hours this many "
+                                   "working days later.", "1: the 12345 rules give a unit one "
+                                   "working day to sign for an order; up to 15 days to forward "
+                                   "a petition (Regulation on letters and visits, 2005; "
+                                   "docs/field_data.md F24, F26)", 1, 30, plausible=(1, 5))
+    recomplaint_days: float = p(7.0, "days", "Pre-reform street: mean time (exponential) "
+                                "after which a resident whose case stalled complains again "
+                                "(reaching a department at random again).", "assumption: "
+                                "residents wait for the answer period, 5 working days for a "
+                                "12345 order (Shandong, 2020) to 15 days for a petition "
+                                "(Regulation on letters and visits, 2005); docs/field_data.md "
+                                "F24, F26", 0, 365, plausible=(2.0, 15.0))
 
 
 # The sections of every configuration, in order; hazards register theirs (sim/registry.py).

@@ -163,3 +163,22 @@ def binomial(s, n, p):
         v = math.log(v * alpha / (a / (us * us) + b))
         if v <= h - log_factorial(k) - log_factorial(n - k) + (k - m) * lpq:
             return int(k)
+
+
+def key(seed: np.random.SeedSequence) -> float:
+    """A key for ``keyed`` from a seed sequence: 52 bits, exact as a float (it travels in
+    the engine's parameter array)."""
+    return float(int(seed.generate_state(1, np.uint64)[0]) >> 12)
+
+
+@jit
+def keyed(k, a, b):
+    """Uniform on [0, 1), 53 bits, as a function of a key (``key``) and two counters
+    (splitmix64's finalizer; Steele, Lea and Flood 2014): the same counters give the same
+    number whatever else the run has drawn, and no stream is advanced. For decisions that
+    should stay common between arms (common random numbers) though events around them move."""
+    z = _U(np.int64(k)) + _U(a) * _U(0x9E3779B97F4A7C15) + _U(b) * _U(0xD1B54A32D192ED03)
+    z = (z ^ (z >> _U(30))) * _U(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
+    z = z ^ (z >> _U(31))
+    return float(z >> _U(11)) * _TO_UNIT

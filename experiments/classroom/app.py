@@ -430,14 +430,15 @@ def Settings(model: solara.Reactive[AppModel], values: solara.Reactive[dict],
                           on_value=lambda v: set_value("preset", v))
             solara.InputText(T("app.seed"), value=str(values.value["seed"]),
                              on_value=lambda v: set_value("seed", v))
-            siloed = values.value.get("organization__structure") == "siloed"
+            note = {"siloed": "app.siloed_note", "pre_reform": "app.pre_reform_note"}.get(
+                values.value.get("organization__structure"))
             for name, spec in specs.value.items():
                 if not isinstance(spec, dict) or name in ("preset", "seed"):
                     continue
                 Control(name, spec, values.value.get(name, spec["value"]),
                         lambda v, name=name: set_value(name, v))
-                if name == "organization__structure" and siloed:
-                    solara.Info(T("app.siloed_note"))
+                if name == "organization__structure" and note:
+                    solara.Info(T(note))
         with solara.Details(T("app.glossary")):
             for k in ("grid", "cadre", "harm", "backlog", "response"):
                 solara.HTML(tag="p", unsafe_innerHTML=escape(T(f"app.gloss.{k}")))

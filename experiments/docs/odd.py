@@ -96,7 +96,9 @@ def render_effect_table(rows: list[dict[str, Any]]) -> str:
             "epidemic = a week-long outbreak in 4,000 residents; lockdown = the shipped "
             "street_epidemic scenario (30,000 residents, four weeks of an epidemic with a "
             "lockdown); lockdown_loaded = lockdown without a standing volunteer team; "
-            "loaded_sent_down = loaded with sent-down cadres arriving after 6 hours. Seeds 1..n, "
+            "loaded_sent_down = loaded with sent-down cadres arriving after 6 hours; "
+            "routine_prereform = the default street's four weeks of routine work in the "
+            "pre-reform street (the emergency cut to an hour). Seeds 1..n, "
             "each pair on the same seed (same township and emergency)."]
     return "\n".join(out)
 

@@ -45,16 +45,21 @@ if TYPE_CHECKING:
     from ..params import Config
     from ..residents import Residents
 
-__all__ = ["Engine", "Place", "Loop", "Par", "Count", "Sum", "office_rows"]
+__all__ = ["Engine", "Place", "Loop", "Par", "Count", "Sum", "lines_apart", "office_rows"]
+
+
+def lines_apart(config: Config) -> bool:
+    """Whether needs are served by their owning line only (siloed, pre-reform)."""
+    return config.organization.structure in (Structure.SILOED, Structure.PRE_REFORM)
 
 
 def siloed_lines(config: Config, ro: Roster, needs: NeedTable, n_communities: int
                  ) -> np.ndarray:
-    """Siloed structure: the line that takes each owning line's needs in each community:
-    the owning line where some responder who may serve the community belongs to it, else
-    any line (-1: whoever of the community is there), so that no need is left without
-    anyone allowed to meet it."""
-    if config.organization.structure != Structure.SILOED:
+    """Siloed structure (and the pre-reform street's departments): the line that takes each
+    owning line's needs in each community: the owning line where some responder who may
+    serve the community belongs to it, else any line (-1: whoever of the community is
+    there), so that no need is left without anyone allowed to meet it."""
+    if not lines_apart(config):
         return np.full((n_communities, 1), -1, dtype=np.int64)  # no lines to keep apart
     n_lines = max(int(needs.type_line.max(initial=0)), int(ro.line.max(initial=0)),
                   config.organization.siloed_lines - 1, 0) + 1
@@ -121,6 +126,7 @@ class Engine:
             ``distortion.pass_on``).
         calls: the seed of residents' calls to the offices (``call_sources``); None: no
             calls (routine work).
+        dispatch_key: the key of the draws that misroute dispatches (``sim.rng.key``).
     """
 
     def __init__(self, config: Config, needs: NeedTable, roster: Roster, place: Place,
@@ -128,9 +134,14 @@ class Engine:
                  residents_in: np.ndarray, peace: bool = False,
                  patrol_per_hour: float | None = None, resident_factor: float = 1.0,
                  distortion_stream: np.ndarray | None = None,
-                 calls: np.random.SeedSequence | None = None) -> None:
+                 calls: np.random.SeedSequence | None = None,
+                 dispatch_key: float = 0.0) -> None:
         cfg, org, rep = config, config.organization, config.reporting
         self.mechanism = mechanism(rep.mechanism)
+        pre_reform = org.structure == Structure.PRE_REFORM
+        # The grid manager's handling of a report: none in the pre-reform street, where the
+        # department a resident reaches takes the report in (``intake.py``).
+        grid_delay = 0.0 if pre_reform else rep.grid_delay_min
         # The organization's wartime switch (none in routine work): the command convenes,
         # party members mobilize and temporary party organizations form only after it.
         self.war_switch = -math.inf if peace else start_min + org.wartime_switch_delay_min
@@ -140,7 +151,7 @@ class Engine:
         n = float(residents_in.sum())
         opens = -math.inf if peace else start_min + org.cadre_switch_min
         rows = office_rows(n_grids, n_comm)
-        per_row = [(1, rep.grid_delay_min, -math.inf)] * n_grids + \
+        per_row = [(1, grid_delay, -math.inf)] * n_grids + \
             [(handlers(rep.community_handlers_per_10k, k), rep.community_delay_min, -math.inf)
              for k in residents_in] + \
             [(handlers(rep.township_handlers_per_10k, n), rep.township_delay_min, opens),
@@ -148,7 +159,7 @@ class Engine:
               self.command_active)] + \
             [(handlers(rep.upper_handlers_per_10k, n), rep.upper_delay_min, opens)] * 3
         assert len(per_row) == rows[DISTRICT] + 3
-        delays = {GRID: rep.grid_delay_min, COMMUNITY: rep.community_delay_min,
+        delays = {GRID: grid_delay, COMMUNITY: rep.community_delay_min,
                   TOWNSHIP: rep.township_delay_min, COMMAND: rep.command_delay_min,
                   **{DISTRICT + k: rep.upper_delay_min for k in range(3)}}
         route = self.mechanism.route(cfg)
@@ -161,7 +172,8 @@ class Engine:
         self.Q.sums[Sum.NOW] = start_min
         self.N, self.R, self.W, self.Rs, self.S = needs, roster, place, residents, stream
         call(fill_buckets, roster, place)
-        self.P = self._params(cfg, peace, patrol_per_hour, resident_factor)
+        self.P = self._params(cfg, start_min, peace, patrol_per_hour, resident_factor)
+        self.P[Par.DISPATCH_KEY] = dispatch_key
         self._no_series = np.zeros((1, len(step.SERIES)))
         if self.mechanism.batch_before_command:  # joint meetings until the command convenes
             end = 0.0 if peace else min(self.command_active, start_min + cfg.time.war_hours * 60)
@@ -172,14 +184,15 @@ class Engine:
         if math.isfinite(self.command_active):  # the command decides what has gathered
             self.push(self.command_active, DECIDE_BATCH)
 
-    def _params(self, cfg: Config, peace: bool, patrol: float | None,
+    def _params(self, cfg: Config, start: float, peace: bool, patrol: float | None,
                 resident_factor: float) -> np.ndarray:
-        org, rep, resp, det, vol = (cfg.organization, cfg.reporting, cfg.response,
-                                    cfg.detection, cfg.volunteers)
+        org, rep, resp, det, vol, rt = (cfg.organization, cfg.reporting, cfg.response,
+                                        cfg.detection, cfg.volunteers, cfg.routine)
         mech = self.mechanism
+        pre_reform = org.structure == Structure.PRE_REFORM
         values = {
             Par.LOCAL_WAIT: resp.local_action_after_min,
-            Par.SILOED: org.structure == Structure.SILOED, Par.SILOED_LINES: org.siloed_lines,
+            Par.SILOED: lines_apart(cfg), Par.SILOED_LINES: org.siloed_lines,
             Par.HANDOFF_DELAY: org.handoff_delay_min, Par.LOCAL_TRAVEL: cfg.space.local_travel_min,
             Par.GRID_DELAY: rep.grid_delay_min,
             Par.PARTY_ACTIVE_FROM: -math.inf if peace else self.war_switch +
@@ -206,12 +219,27 @@ class Engine:
             Par.DETECT_SELF: det.self_report_per_hour,
             Par.DETECT_NEIGHBOUR: det.neighbour_report_per_hour *
             (1.0 if org.mutual_aid else det.neighbour_factor_without_mutual_aid),
-            Par.DETECT_GRID_MANAGER: det.grid_manager_per_hour if patrol is None else patrol,
+            # No grid manager patrols the pre-reform street: residents' complaints only.
+            Par.DETECT_GRID_MANAGER: 0.0 if pre_reform else
+            det.grid_manager_per_hour if patrol is None else patrol,
             Par.DETECT_RESIDENT_FACTOR: resident_factor,
             Par.WITHHOLD: 0.0 if peace else withhold_chance(cfg),
             Par.WITHHOLD_MEAN: rep.withhold_mean_min, Par.SEVERE: rep.severe_threshold,
             Par.WAR_SWITCH: self.war_switch,
-            Par.FATIGUE_RATE: org.fatigue_per_hour, Par.FATIGUE_AFTER: org.fatigue_after_hours * 60}
+            Par.FATIGUE_RATE: org.fatigue_per_hour, Par.FATIGUE_AFTER: org.fatigue_after_hours * 60,
+            # The pre-reform street's departments (``intake.py``): in routine work they keep
+            # office hours on working days and pick transfers up in a batch; in an emergency
+            # they are always open and a transfer takes the hand-off delay.
+            Par.PRE_REFORM: pre_reform, Par.MISROUTE: org.transfer_misroute_share,
+            Par.STALL: org.ownerless_stall_share,
+            Par.RECOMPLAINT: rt.recomplaint_days * 1440.0 if peace else rep.resend_after_min,
+            Par.TRANSFER_DAYS: rt.transfer_working_days if peace else 0,
+            Par.OFFICE_ORIGIN: start, Par.OFFICE_OPEN: rt.duty_start_hour * 60.0,
+            Par.OFFICE_MIN: rt.department_hours * 60.0 if peace else 1440.0,
+            Par.OFFICE_DAYS: rt.department_days_per_week if peace else 7,
+            # Unified intake dispatches through one unit, right at once or sent back.
+            Par.DISPATCH_ACCURACY: 1.0 if pre_reform else rep.dispatch_accuracy,
+            Par.REDISPATCH_DELAY: rt.redispatch_h * 60.0 if peace else rep.redispatch_min}
         p = np.zeros(len(Par))
         for key, value in values.items():
             p[key] = float(value)

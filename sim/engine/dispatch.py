@@ -25,13 +25,14 @@ from ..codes import (
     GENERAL,
     IDLE,
     NONE,
+    REDISPATCH,
     REPORTED,
     SEND,
     TRAVELLING,
 )
 from ..jit import entry, jit
 from ..needs import set_state
-from ..rng import index, random
+from ..rng import index, keyed, random
 from .chain import admit, escalation_office, news_minutes, office_row, route
 from .distortion import decided, lost, pass_on, passed
 from .heap import push
@@ -40,7 +41,8 @@ from .state import Count, Par
 
 @jit
 def line_of(N, W, Q, P, i):
-    """The line that must serve need i (-1: any line; always -1 unless siloed)."""
+    """The line that must serve need i (-1: any line; always -1 unless lines are kept apart:
+    siloed, pre-reform)."""
     if P[Par.SILOED] == 0.0 or N.line[i] < 0:
         return -1
     return Q.lines[W.grid_community[N.grid[i]], N.line[i]]
@@ -232,7 +234,8 @@ def send(N, R, W, Q, P, S, t, i, stage):
     held back (``distortion.pass_on``)."""
     level = route(Q, P, stage, t)
     if level == NONE:
-        decide(N, R, W, Q, P, t, i)
+        if not misrouted(N, Q, P, t, i, 0):
+            decide(N, R, W, Q, P, t, i)
         return
     loss = P[Par.LOSS]
     if stage > 0 and loss > 0 and random(S) < loss:
@@ -247,6 +250,33 @@ def send(N, R, W, Q, P, S, t, i, stage):
     done = admit(Q, office_row(W, level, N.grid[i]), t)
     onward = route(Q, P, stage + 1, done) != NONE  # the office passes it to another
     push(Q, pass_on(N, Q, P, level, i, t, done, onward), SEND, i, stage + 1, 0)
+
+
+@jit
+def misrouted(N, Q, P, t, i, attempt):
+    """Whether the deciding unit's `attempt`-th dispatch of need i, whose report is there at
+    minute t, goes to a wrong unit (chance 1 - ``reporting.dispatch_accuracy``; only a need
+    no one has been sent to): the report has arrived, and the need is dispatched again after
+    the re-dispatch delay (wrong again with the same chance). The draw is keyed by the need
+    and the attempt (``rng.keyed``), not taken from the run's stream: the same needs are
+    misrouted in two arms of a comparison, and the stream's other draws stay common."""
+    if N.state[i] != DETECTED or P[Par.DISPATCH_ACCURACY] >= 1.0:
+        return False
+    if keyed(P[Par.DISPATCH_KEY], i, attempt) < P[Par.DISPATCH_ACCURACY]:
+        return False
+    if math.isnan(N.reported[i]):
+        N.reported[i] = t
+    Q.counts[Count.REDISPATCHES] += 1
+    push(Q, t + P[Par.REDISPATCH_DELAY], REDISPATCH, i, attempt + 1, 0)
+    return True
+
+
+@jit
+def redispatch(N, R, W, Q, P, t, i, attempt):
+    """A misrouted dispatch of need i came back at minute t: the deciding unit sends it
+    again (its `attempt`-th dispatch)."""
+    if not misrouted(N, Q, P, t, i, attempt):
+        decide(N, R, W, Q, P, t, i)
 
 
 @jit

@@ -61,6 +61,18 @@ class Par(IntEnum):
     WAR_SWITCH = 38  # the organization's wartime switch (minute)
     FATIGUE_RATE = 39  # effort multiplier grows by this per hour worked past FATIGUE_AFTER
     FATIGUE_AFTER = 40  # minutes of work since the last rest
+    PRE_REFORM = 41  # the street before the grid reform (docs/ODD.md, Submodels)
+    MISROUTE = 42  # chance a transfer reaches another wrong department
+    STALL = 43  # chance a wrong department drops the case
+    RECOMPLAINT = 44  # mean minutes before a resident complains again
+    TRANSFER_DAYS = 45  # working days to the batch that picks a transfer up (0: HANDOFF_DELAY)
+    OFFICE_ORIGIN = 46  # minute 0 of day 0 of the departments' week (day 0 is a weekday)
+    OFFICE_OPEN = 47  # minute of the day the departments open
+    OFFICE_MIN = 48  # minutes they stay open (1440 with 7 days: always open)
+    OFFICE_DAYS = 49  # working days a week
+    DISPATCH_ACCURACY = 50  # share of decisions sent to the right unit at once
+    REDISPATCH_DELAY = 51  # minutes a misrouted dispatch costs
+    DISPATCH_KEY = 52  # the key of the misrouting draws (sim/rng.py keyed)
 
 
 class Count(IntEnum):
@@ -84,6 +96,8 @@ class Count(IntEnum):
     SEVERE_SCANNED = 15  # needs counted so far
     SEVERE_REPORTED = 16  # severe needs whose report reached the deciding unit
     SERVICES = 17  # services begun by responders on the roster (their FATIGUE summed)
+    REDISPATCHES = 18  # misrouted dispatches sent again
+    STALLS = 19  # reports a wrong department dropped (pre-reform street)
 
 
 class Sum(IntEnum):

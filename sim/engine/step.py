@@ -5,7 +5,9 @@ Detection: each need not yet found is found within the step with probability
 preparedness), the neighbours' and the grid manager's patrol (scaled by familiarity), at a
 time drawn within the exposure and by a channel drawn in proportion to its rate. A found
 need is first met locally where it can be (the grid's mobilized party members, a nearby
-cadre on initiative, spontaneous volunteers), while its report climbs the chain.
+cadre on initiative, spontaneous volunteers), while its report climbs the chain. In the
+pre-reform street no grid manager patrols (the rate is 0) and the report first goes round
+the departments (``intake.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..codes import (
     ESCALATION_ARRIVES,
     GENERAL,
     IDLE,
+    INTAKE,
     LOCAL_WAIT_OVER,
     OFF_DUTY,
     OFFICES,
@@ -36,6 +39,7 @@ from ..codes import (
     POOL_ARRIVE,
     POOL_DONE,
     POOL_FREE,
+    REDISPATCH,
     REPORT,
     REPORTED,
     RESOLVED,
@@ -59,10 +63,12 @@ from .dispatch import (
     local_wait_over,
     mark_dispatched,
     pick,
+    redispatch,
     send,
 )
 from .distortion import count_severe, known_indicators
 from .heap import pop, push
+from .intake import FIRST, intake
 from .service import (
     arrive,
     became_free,
@@ -132,7 +138,9 @@ def detect(N, W, Rs, Q, P, S, t0, t1):
 @jit
 def detected(N, R, W, Rs, Q, P, S, t, i, channel):
     """Need i is found at minute t: a local response where one is at hand, and its report
-    starts up the chain (in the siloed structure, often after a hand-off to its line)."""
+    starts up the chain (in the siloed structure, often after a hand-off to its line; in the
+    pre-reform street, through the departments' intake, and no grid manager tells the
+    community's idle responders of it)."""
     if N.state[i] != CREATED:
         return
     set_state(N, i, DETECTED)
@@ -140,6 +148,10 @@ def detected(N, R, W, Rs, Q, P, S, t, i, channel):
     N.channel[i] = channel
     Rs.need_state[N.resident[i]] = UNMET
     seen_add(N, Q, W.grid_community[N.grid[i]], i)
+    if P[Par.PRE_REFORM] != 0.0:
+        _first_response(N, R, W, Q, P, S, t, i)
+        intake(N, R, W, Q, P, S, t, i, FIRST)
+        return
     push(Q, t + P[Par.LOCAL_WAIT], LOCAL_WAIT_OVER, i, 0, 0)
     _first_response(N, R, W, Q, P, S, t, i)
     if P[Par.SILOED] != 0.0:  # the detecting line may not own the need: hand it over
@@ -265,6 +277,10 @@ def run_until(N, R, W, Rs, Q, P, S, t_end):
         elif kind == OFF_DUTY:
             for r in range(len(R.role)):
                 R.active_from[r] = math.inf
+        elif kind == INTAKE:
+            intake(N, R, W, Q, P, S, t, a, b)
+        elif kind == REDISPATCH:
+            redispatch(N, R, W, Q, P, t, a, b)
     Q.sums[Sum.NOW] = max(Q.sums[Sum.NOW], t_end)
     return OK
 
@@ -327,7 +343,7 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
     WAR: needs are found, events run, harm accrues, incident sites get temporary party
     organizations; the indicators into series[row]. DUTY (a routine day): cases are found,
     staff go on duty at `start` and stop taking cases at `stop` (who is on a case finishes
-    it)."""
+    it; `start` at or after t1: a day off, no one goes on duty)."""
     if not resume:
         if len(Q.t) - Q.counts[Count.HEAP] < N.meta[N_UNDETECTED] + 2 * MAX_PUSH + \
                 Q.counts[Count.INBOX]:
@@ -336,9 +352,10 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
         if mode == DUTY:
             for r in range(len(R.role)):
                 R.shift_min[r] = 0.0
-                R.active_from[r] = start
-            push(Q, start, ON_DUTY_START, 0, 0, 0)
-            push(Q, stop, OFF_DUTY, 0, 0, 0)
+                R.active_from[r] = start if start < t1 else math.inf
+            if start < t1:
+                push(Q, start, ON_DUTY_START, 0, 0, 0)
+                push(Q, stop, OFF_DUTY, 0, 0, 0)
     if run_until(N, R, W, Rs, Q, P, S, t1) == GROW:
         return GROW
     if mode == WAR:

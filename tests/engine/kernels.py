@@ -6,10 +6,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.engine import chain, dispatch, heap, service, step
+from sim.engine import chain, dispatch, heap, intake, service, step
 
 entry = numba.njit(_nrt=False, error_model="numpy")  # not cached: sim changes under it
-from sim.needs import add_need
+from sim.needs import add_need, set_state
 
 
 @entry
@@ -139,3 +139,28 @@ def fatigue(R, Q, P, r, t):
 @entry
 def arrive(N, R, W, Q, P, t, r, i):
     service.arrive(N, R, W, Q, P, t, r, i)
+
+
+@entry
+def office_opens(P, t):
+    return intake.office_opens(P, t)
+
+
+@entry
+def batch_after(P, t, days):
+    return intake.batch_after(P, t, days)
+
+
+@entry
+def transfer_arrives(P, t):
+    return intake.transfer_arrives(P, t)
+
+
+@entry
+def intake_at(N, R, W, Q, P, S, t, i, how):
+    intake.intake(N, R, W, Q, P, S, t, i, how)
+
+
+@entry
+def set_need_state(N, i, state):
+    set_state(N, i, state)

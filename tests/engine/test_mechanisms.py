@@ -124,8 +124,15 @@ def test_no_need_waits_six_hours_while_most_who_could_reach_it_are_idle(over, ja
         assert m.engine.count(Count.LOCAL_ACTIONS) > 20
 
 
+# The grid's structures: in the pre-reform street no grid manager tells the community's idle
+# responders of a need waiting on the chain (no local action; docs/ODD.md, Submodels, "The
+# pre-reform street"), so its needs may wait beside idle responders by design
+# (test_the_pre_reform_street_has_no_local_action).
+GRID_STRUCTURES = [s for s in STRUCTURES if s != "pre_reform"]
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mechanism=st.sampled_from(MECHANISMS), structure=st.sampled_from(STRUCTURES),
+@given(mechanism=st.sampled_from(MECHANISMS), structure=st.sampled_from(GRID_STRUCTURES),
        wait=st.sampled_from([15.0, 60.0, 180.0]), loss=st.sampled_from([0.0, 0.3, 1.0]),
        rate=st.sampled_from([8.0, 20.0, 40.0]), seed=st.integers(1, 2**31 - 1))
 def test_no_idle_waiting_whatever_the_setting(mechanism, structure, wait, loss, rate, seed):
@@ -153,6 +160,20 @@ def test_the_local_wait_is_what_stops_the_idle_waiting():
         m.step()
         found += len(unreached_while_idle(m))
     assert found > 0
+
+
+def test_the_pre_reform_street_has_no_local_action():
+    """No grid manager: a need whose report is lost for good waits for whoever sees it (a
+    cadre on initiative, neighbours), never for the community's idle responders."""
+    over = {**SMALL, "flood.needs_per_1000_per_hour": 20.0, "reporting.loss_per_level": 1.0,
+            "reporting.resend_after_min": 1.0, "organization.structure": "pre_reform"}
+    res = run(over)
+    eng = res.model.engine
+    assert eng.count(Count.LOST_FOR_GOOD) > 0 and eng.count(Count.LOCAL_ACTIONS) == 0
+    assert eng.count(Count.HANDOFFS) > 0  # the departments passed needs on
+    assert res.needs["detected_by"].astype(str).ne("grid_manager").all()  # no patrol
+    grid = run({**over, "organization.structure": "siloed"}).model.engine
+    assert grid.count(Count.LOCAL_ACTIONS) > 0
 
 
 def test_a_shorter_local_wait_reaches_needs_sooner_on_a_jammed_chain():
@@ -241,7 +262,7 @@ def test_siloed_initiative_obeys_the_lines():
 def line_of(m: GrassrootsModel, i: int) -> int:
     """The line that must serve need i (-1: any), from the engine's table."""
     owning = int(m.needs.line[i])
-    if m.config.organization.structure != "siloed" or owning < 0:
+    if m.config.organization.structure not in ("siloed", "pre_reform") or owning < 0:
         return -1
     return int(m.engine.Q.lines[m.township.grid_community[m.needs.grid[i]], owning])
 

@@ -68,13 +68,13 @@ def test_describe_json_lists_every_parameter_as_plain_json():
         if r["plausible"] is not None:
             assert r["plausible"][0] <= r["value"] <= r["plausible"][1]
     assert {r["key"]: r["allowed"] for r in rows}["organization.structure"] == \
-        ["siloed", "integrated", "integrated_party"]
+        ["siloed", "integrated", "integrated_party", "pre_reform"]
 
 
 def test_enum_choices_are_the_config_strings():
     from sim.params import LAYOUTS, MECHANISMS, STRUCTURES, Layout, Structure
     from sim.registry import MECHANISMS as REGISTERED
-    assert STRUCTURES == ("siloed", "integrated", "integrated_party")
+    assert STRUCTURES == ("siloed", "integrated", "integrated_party", "pre_reform")
     assert all(type(x) is str for x in (*STRUCTURES, *MECHANISMS, *LAYOUTS))
     assert Structure.SILOED == "siloed" and list(MECHANISMS) == list(REGISTERED)
     assert MECHANISMS[:4] == ["hierarchical", "direct", "joint_meeting", "grid_autonomy"]

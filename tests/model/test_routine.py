@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 import sim.model as model_module
 from sim.codes import COMMUNITY_CADRE
+from sim.engine.state import Count
 from sim.model import GrassrootsModel
-from sim.params import Config
+from sim.params import STRUCTURES, Config
 from sim.run import simulate
 
 SMALL = {"population.n_residents": 6000, "time.peace_days": 7, "time.war_hours": 2.0}
@@ -46,6 +47,86 @@ def test_integrated_handles_routine_cases_faster_than_siloed():
         siloed = run({"organization.structure": "siloed"}, seed).summary()
         integrated = run({"organization.structure": "integrated"}, seed).summary()
         assert integrated["routine_mean_handling_h"] < siloed["routine_mean_handling_h"], seed
+
+
+# --- the pre-reform street (sim/engine/intake.py) --------------------------------------------
+
+PRE = {"organization.structure": "pre_reform"}
+
+
+def test_the_pre_reform_street_handles_routine_cases_slower_than_the_siloed_grid():
+    for seed in SEEDS:
+        siloed = run({"organization.structure": "siloed"}, seed).summary()
+        pre = run(PRE, seed).summary()
+        for key in ("routine_mean_handling_h", "routine_mean_handling_all_h"):
+            assert pre[key] > siloed[key], (seed, key)
+        assert pre["routine_closure_share"] < siloed["routine_closure_share"], seed
+        assert pre["routine_share_found_by_grid"] == 0.0 < siloed["routine_share_found_by_grid"]
+
+
+@pytest.mark.parametrize("key, low, high", [
+    ("organization.transfer_misroute_share", 0.1, 0.5),
+    ("organization.ownerless_stall_share", 0.05, 0.5),
+    ("routine.transfer_working_days", 1, 3),
+    ("routine.recomplaint_days", 2.0, 15.0),
+])
+def test_each_pre_reform_delay_lengthens_routine_handling(key, low, high):
+    for seed in SEEDS:
+        fast = run({**PRE, key: low}, seed).summary()["routine_mean_handling_all_h"]
+        slow = run({**PRE, key: high}, seed).summary()["routine_mean_handling_all_h"]
+        assert slow > fast, (seed, fast, slow)
+
+
+@pytest.mark.parametrize("key, short, long", [
+    ("routine.department_hours", 12.0, 6.5),
+    ("routine.department_days_per_week", 7, 5),
+])
+def test_shorter_office_hours_lengthen_routine_handling(key, short, long):
+    # Three weeks (the week-ends count), over the seeds: the draws at intake part ways as
+    # soon as the hours differ, so single seeds are noisy.
+    over = {**PRE, "time.peace_days": 21}
+    more = [run({**over, key: short}, s).summary()["routine_mean_handling_all_h"]
+            for s in SEEDS]
+    less = [run({**over, key: long}, s).summary()["routine_mean_handling_all_h"]
+            for s in SEEDS]
+    assert np.mean(less) > np.mean(more), (more, less)
+
+
+def test_the_pre_reform_street_has_no_grid_managers_or_grid_party_organizations():
+    m = run(PRE).model
+    assert m.grid_managers == [] and m.grid_party_orgs == []
+    assert m.routine.engine.count(Count.HANDOFFS) > 0  # cases went round the departments
+    assert m.routine.engine.count(Count.REDISPATCHES) == 0  # no dispatch centre
+
+
+PRE_REFORM_KEYS = {"organization.transfer_misroute_share": 0.5,
+                   "organization.ownerless_stall_share": 0.5,
+                   "routine.transfer_working_days": 3, "routine.recomplaint_days": 2.0,
+                   "routine.department_days_per_week": 6, "routine.department_hours": 6.5}
+
+
+@pytest.mark.parametrize("structure", ["siloed", "integrated", "integrated_party"])
+def test_the_pre_reform_parameters_change_nothing_in_other_structures(structure):
+    over = {"organization.structure": structure}
+    a, b = run(over), run({**over, **PRE_REFORM_KEYS})
+    assert a.summary() == pytest.approx(b.summary(), nan_ok=True)
+    pd.testing.assert_frame_equal(a.routine_cases, b.routine_cases)
+
+
+def test_misrouted_dispatches_are_sent_again_and_cost_their_delay():
+    """Unified intake dispatches wrongly with chance 1 - accuracy: with full accuracy no
+    case is sent back; at the lowest accuracy many are, and a longer re-dispatch delay
+    keeps them longer (the same cases and the same misrouted ones)."""
+    for seed in SEEDS:
+        exact = run({"reporting.dispatch_accuracy": 1.0}, seed).model
+        assert exact.routine.engine.count(Count.REDISPATCHES) == 0
+        assert exact.engine.count(Count.REDISPATCHES) == 0
+        quick = run({"reporting.dispatch_accuracy": 0.5, "routine.redispatch_h": 1.0}, seed)
+        slow = run({"reporting.dispatch_accuracy": 0.5, "routine.redispatch_h": 48.0}, seed)
+        n = quick.model.routine.engine.count(Count.REDISPATCHES)
+        assert n > 0.2 * quick.model.routine.cases.n
+        assert slow.summary()["routine_mean_handling_all_h"] > \
+            quick.summary()["routine_mean_handling_all_h"], seed
 
 
 def test_grid_party_members_speed_up_routine_cases():
@@ -162,8 +243,7 @@ def small_configs(draw):
         "population.n_residents": draw(st.integers(1000, 5000)),
         "time.peace_days": draw(st.integers(1, 5)),
         "time.war_hours": 1.0,
-        "organization.structure": draw(st.sampled_from(
-            ["siloed", "integrated", "integrated_party"])),
+        "organization.structure": draw(st.sampled_from(STRUCTURES)),
         "reporting.mechanism": draw(st.sampled_from(
             ["hierarchical", "direct", "joint_meeting", "grid_autonomy"])),
         "routine.cases_per_1000_per_day": draw(st.floats(0.0, 20.0)),
