@@ -168,7 +168,7 @@ def severity_integral(sev0, rate, a, b):
         return min(sev0, 1.0) * (b - a)
     sat = max((1.0 - sev0) / rate, 0.0)  # hours until fully severe
     lin_b, lin_a = min(b, sat), min(a, sat)
-    linear = sev0 * (lin_b - lin_a) + 0.5 * rate * (lin_b ** 2 - lin_a ** 2)
+    linear = sev0 * (lin_b - lin_a) + 0.5 * rate * (lin_b * lin_b - lin_a * lin_a)
     return linear + max(b - max(a, sat), 0.0)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .detmath import log, py
 from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
 
@@ -233,10 +234,17 @@ def _lattice(n: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
     return pos, edges
 
 
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance by plain arithmetic and a square root (both correctly rounded
+    everywhere), not a BLAS dot product whose order of operations depends on the CPU."""
+    dx, dy = float(a[0] - b[0]), float(a[1] - b[1])
+    return math.sqrt(dx * dx + dy * dy)
+
+
 def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
                                                                     list[tuple[int, int, float]]]:
     pos = rng.uniform(0, math.sqrt(n), size=(n, 2))  # unit density: typical spacing ~1
-    radius = math.sqrt((math.log(max(n, 2)) + 1.5) / math.pi)
+    radius = math.sqrt((py(log)(float(max(n, 2))) + 1.5) / math.pi)
     g = nx.random_geometric_graph(n, radius, pos=dict(enumerate(pos)),
                                   seed=int(rng.integers(2**31)))
     comps = [list(c) for c in nx.connected_components(g)]
@@ -246,7 +254,7 @@ def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
         i, j = np.unravel_index(np.argmin(d), d.shape)
         g.add_edge(int(a_nodes[i]), int(rest[j]))
         comps = [list(c) for c in nx.connected_components(g)]
-    edges = [(a, b, float(np.linalg.norm(pos[a] - pos[b]))) for a, b in g.edges()]
+    edges = [(a, b, _distance(pos[a], pos[b])) for a, b in g.edges()]
     return pos, edges
 
 
