@@ -58,7 +58,7 @@ class Township:
         self.unit_community: list[int] = []
         for c in range(self.n_communities):
             members = np.flatnonzero(self.grid_community == c)
-            centre = members[np.argmin(((pos[members] - pos[members].mean(0)) ** 2).sum(1))]
+            centre = members[np.argmin(_squared(pos[members] - pos[members].mean(0)).sum(1))]
             self.office_node[c] = self._attach(g, OFFICE, int(centre), c,
                                                space.office_access_min)
             for _ in range(space.shelters_per_community):
@@ -69,7 +69,7 @@ class Township:
                 host = int(rng.choice(members))
                 self.unit_nodes.append(self._attach(g, UNIT, host, c, space.site_access_min))
                 self.unit_community.append(c)
-        centre = int(np.argmin(((pos - pos.mean(0)) ** 2).sum(1)))
+        centre = int(np.argmin(_squared(pos - pos.mean(0)).sum(1)))
         self.command_node = self._attach(g, COMMAND, centre, int(self.grid_community[centre]),
                                          space.office_access_min)
         self.graph = g
@@ -234,6 +234,11 @@ def _lattice(n: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
     return pos, edges
 
 
+def _squared(x: np.ndarray) -> np.ndarray:
+    """x * x (numpy's power could call the C library's pow)."""
+    return x * x
+
+
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
     """Euclidean distance by plain arithmetic and a square root (both correctly rounded
     everywhere), not a BLAS dot product whose order of operations depends on the CPU."""
@@ -250,7 +255,7 @@ def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
     comps = [list(c) for c in nx.connected_components(g)]
     while len(comps) > 1:  # join components at their closest pair of nodes
         a_nodes, rest = np.array(comps[0]), np.array([v for c in comps[1:] for v in c])
-        d = ((pos[a_nodes][:, None, :] - pos[rest][None, :, :]) ** 2).sum(-1)
+        d = _squared(pos[a_nodes][:, None, :] - pos[rest][None, :, :]).sum(-1)
         i, j = np.unravel_index(np.argmin(d), d.shape)
         g.add_edge(int(a_nodes[i]), int(rest[j]))
         comps = [list(c) for c in nx.connected_components(g)]
@@ -271,7 +276,7 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
         return labels.astype(np.int64)
     centres = pos[rng.choice(n, size=k, replace=False)]
     for _ in range(10):  # a few Lloyd iterations: villages as spatial clusters
-        labels = np.argmin(((pos[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        labels = np.argmin(_squared(pos[:, None, :] - centres[None]).sum(-1), axis=1)
         for c in range(k):
             if np.any(labels == c):
                 centres[c] = pos[labels == c].mean(0)

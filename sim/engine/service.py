@@ -16,6 +16,7 @@ from ..codes import (
     BUSY,
     COMMUNITY_CADRE,
     DETECTED,
+    FIRST_POOL,
     DISPATCHED,
     DONE,
     GENERAL,
@@ -77,9 +78,11 @@ def _seen_remove(N, W, Q, i):
 
 
 @jit
-def _start_service(N, W, Q, t, i):
+def _start_service(N, W, Q, t, i, who):
+    """The first helper reaches need i at minute t: `who` is its kind (sim.codes.ARRIVALS)."""
     set_state(N, i, SERVING)
     N.reached[i] = t
+    N.first_by[i] = who
     _seen_remove(N, W, Q, i)
 
 
@@ -119,7 +122,7 @@ def arrive(N, R, W, Q, P, t, r, i):
     g = N.grid[i]
     R.node[r] = g
     if N.state[i] == DISPATCHED:
-        _start_service(N, W, Q, t, i)
+        _start_service(N, W, Q, t, i, R.role[r])
         R.status[r] = BUSY
         push(Q, t + service_min(N, R, W, P, r, i) + escort(N, W, i)[0], DONE, r, i, 0)
         return
@@ -183,7 +186,7 @@ def rested(N, R, W, Q, P, S, t, r):
 @jit
 def pool_arrive(N, W, Q, P, t, pool, g, i):
     if N.state[i] == DISPATCHED:
-        _start_service(N, W, Q, t, i)
+        _start_service(N, W, Q, t, i, FIRST_POOL + pool)
         factor = P[Par.MISMATCH_FACTOR] if N.type_skill[N.kind[i]] != GENERAL else 1.0
         minutes = N.effort[i] * factor + escort(N, W, i)[0]
         Q.sums[Sum.POOL_MINUTES] += minutes
