@@ -71,7 +71,9 @@ class Office(IntEnum):
 
 
 class Pool(IntEnum):
-    """Residents who respond in their own grid (``sim/engine/service.py``)."""
+    """Residents who respond in their own grid (``sim/engine/service.py``): the party
+    members the grid party organization mobilizes, and spontaneous volunteers (neighbours
+    who step forward; mutual-aid organizations multiply them)."""
 
     PARTY = 0
     SPONTANEOUS = 1
@@ -132,6 +134,13 @@ NO_NEED, UNMET, MET = map(int, NeedStatus)
 NONE = -1  # no office, need, responder or community
 
 STATE_NAMES = tuple(s.name.lower() for s in NeedState)
+# Who reached a need first (``NeedTable.first_by``; -1: no one yet): a responder of the
+# roster by its role (codes 0 .. len(Role) - 1), or a resident of a grid's pool
+# (FIRST_POOL + the pool). Their names, as needs.parquet and the outcomes show them.
+FIRST_POOL = len(Role)
+ARRIVALS = tuple("team_volunteer" if r == Role.VOLUNTEER else r.name.lower() for r in Role) + \
+    tuple({Pool.PARTY: "party_member", Pool.SPONTANEOUS: "spontaneous_volunteer"}[p]
+          for p in Pool)
 CHANNELS = tuple(c.name.lower() for c in Channel)
 ROLES = tuple(r.name.lower() for r in Role)
 OFFICES = tuple(o.name.lower() for o in Office)

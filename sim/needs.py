@@ -2,7 +2,8 @@
 
 A need has a grid, type, severity, effort (person-minutes), the household it concerns, and
 the times of each stage: created, detected, reported (reached the unit that decides),
-dispatched, reached (first responder arrives) and resolved. Each need is in exactly one
+dispatched, reached (first responder arrives) and resolved; who found it (``channel``) and
+who reached it first (``first_by``). Each need is in exactly one
 state (``sim.codes.NeedState``). While unmet its severity grows and harm accrues.
 
 ``NeedTable`` is both what Python reads and what the compiled engine works on. Besides the
@@ -25,8 +26,8 @@ EFFORT_SPREAD, EXPONENTIAL_EFFORT, VULNERABLE_FACTOR = range(3)  # NeedTable.set
 
 _FLOAT = ("created", "detected", "reported", "dispatched", "reached", "resolved", "severity0",
           "persons", "effort", "weight", "harm", "news_at")
-_INT = ("state", "grid", "kind", "hazard", "resident", "channel", "n_dispatches", "line",
-        "resends", "seen_next", "seen_prev", "undetected", "unreached", "levels_known",
+_INT = ("state", "grid", "kind", "hazard", "resident", "channel", "first_by", "n_dispatches",
+        "line", "resends", "seen_next", "seen_prev", "undetected", "unreached", "levels_known",
         "levels_withheld")
 
 
@@ -59,6 +60,7 @@ class NeedTable(NamedTuple):
     hazard: np.ndarray
     resident: np.ndarray
     channel: np.ndarray
+    first_by: np.ndarray  # who reached it first (sim.codes.ARRIVALS; -1: no one yet)
     n_dispatches: np.ndarray
     line: np.ndarray  # owning line (siloed structure; -1: none)
     resends: np.ndarray  # of its report, after losses
@@ -139,6 +141,7 @@ def add_need(N, created, grid, kind, hazard, resident, vulnerable, persons, seve
     N.resolved[i] = np.nan
     N.news_at[i] = np.nan
     N.channel[i] = -1
+    N.first_by[i] = -1
     N.undetected[N.meta[N_UNDETECTED]] = i
     N.meta[N_UNDETECTED] += 1
     N.unreached[N.meta[N_UNREACHED]] = i
@@ -173,7 +176,7 @@ def severity_integral(sev0, rate, a, b):
         return min(sev0, 1.0) * (b - a)
     sat = max((1.0 - sev0) / rate, 0.0)  # hours until fully severe
     lin_b, lin_a = min(b, sat), min(a, sat)
-    linear = sev0 * (lin_b - lin_a) + 0.5 * rate * (lin_b ** 2 - lin_a ** 2)
+    linear = sev0 * (lin_b - lin_a) + 0.5 * rate * (lin_b * lin_b - lin_a * lin_a)
     return linear + max(b - max(a, sat), 0.0)
 
 

@@ -12,17 +12,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codes import BUSY, CHANNELS, COMMUNITY_CADRE, GRID, OFFICES, STATE_NAMES, TRAVELLING
+from .codes import (ARRIVALS, BUSY, CHANNELS, COMMUNITY_CADRE, GRID, OFFICES, STATE_NAMES,
+                    TRAVELLING)
 from .engine import Count, Sum
 from .engine.state import Level
 from .needs import NeedTable
 from .registry import HAZARDS, Outcome, type_names
 from .routine import routine_outcomes
+from .survival import life_threatening, need_deaths
 
 if TYPE_CHECKING:
     from .view import ModelView
 
 _LOWER, _HIGHER, _NEITHER = False, True, None
+# Who reached a need first (sim.codes.ARRIVALS), as the outcomes' labels name them.
+ARRIVAL_LABELS = {"community_cadre": "a community cadre", "township_cadre": "a township cadre",
+                  "organ_cadre": "an organ cadre", "team_volunteer": "a standing-team volunteer",
+                  "unit_staff": "a co-located unit's staff",
+                  "party_member": "a party member of the grid",
+                  "spontaneous_volunteer": "a spontaneous volunteer (neighbour)"}
 CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("needs_total", "needs", "Needs created", _NEITHER),
     Outcome("needs_resolved", "needs", "Needs resolved", _HIGHER),
@@ -49,7 +57,12 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "unit", _HIGHER),
     Outcome("total_harm", "person-hours", "Severity-weighted person-hours of unmet need",
             _LOWER),
-    Outcome("casualty_proxy", "persons", "Expected casualties (proxy)", _LOWER, "total_harm"),
+    Outcome("casualty_proxy", "persons", "Expected deaths: of life-threatening needs by "
+            "survival against the time until reached (Tangshan 1976), of the others by the "
+            "lethality of their harm (proxy)", _LOWER),
+    Outcome("expected_deaths_life_threatening", "persons", "Expected deaths of "
+            "life-threatening needs (rescue, fire rescue, medical transport): persons x (1 - "
+            "survival at the time until reached; never reached: at the end)", _LOWER),
     Outcome("peak_backlog", "needs", "Most needs open at once", _LOWER),
     Outcome("responder_utilization", "share", "Busy share of active responders' time",
             _NEITHER),
@@ -94,6 +107,9 @@ CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             _NEITHER),
     Outcome("spontaneous_responses", "responses", "Needs met by spontaneous volunteers",
             _NEITHER),
+    *(Outcome(f"first_by_{name}", "needs", f"Needs first reached by "
+              f"{ARRIVAL_LABELS.get(name, name.replace('_', ' '))}", _NEITHER)
+      for name in ARRIVALS),
     Outcome("temporary_party_orgs", "organizations", "Temporary party organizations set up",
             _NEITHER),
     Outcome("person_hours", "person-hours", "Responders' and residents' hours on needs",
@@ -215,9 +231,12 @@ def need_table(nd: NeedTable, grid_community: np.ndarray, hazards: list[str],
         "reached_min": nd.reached[:n],
         "resolved_min": nd.resolved[:n],
         "detected_by": pd.Categorical.from_codes(nd.channel[:n], CHANNELS),
+        "first_by": pd.Categorical.from_codes(nd.first_by[:n], ARRIVALS),
         "dispatches": nd.n_dispatches[:n],
         "state": pd.Categorical.from_codes(nd.state[:n], STATE_NAMES),
         "harm": nd.harm[:n],
+        "life_threatening": life_threatening(nd.kind[:n]),
+        "expected_deaths": deaths(m),
     })
 
 
@@ -230,11 +249,12 @@ def gini(values: np.ndarray) -> float:
     return float(np.sum((2 * np.arange(1, n + 1) - n - 1) * v) / (n * v.sum()))
 
 
-def casualties(harm: np.ndarray, persons: np.ndarray, lethality: float) -> np.ndarray:
-    """Expected casualties of each need: each of its persons (at least one) dies at the
-    lethality per hour of fully severe unmet need, over its share of the harm."""
-    persons = np.maximum(persons, 1)
-    return persons * -np.expm1(-lethality * harm / persons)
+def deaths(m: ModelView) -> np.ndarray:
+    """The expected deaths of each need (``sim/survival.py``): a need never reached counts
+    as reached at the end of the emergency."""
+    nd, n = m.needs, m.needs.n
+    return need_deaths(nd.created[:n], nd.reached[:n], max(m.minute, 0.0), nd.persons[:n],
+                       nd.kind[:n], nd.harm[:n], m.config.response)
 
 
 def handled_locally(dispatched: np.ndarray, reported: np.ndarray) -> float:
@@ -292,7 +312,8 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
     # The censored response: a need never reached counts as reached at the end, so a policy
     # cannot look faster by reaching fewer needs.
     censored = np.where(np.isnan(reached), end, reached) - created
-    casualty = casualties(nd.harm[:n], nd.persons[:n], cfg.response.lethality_per_severe_hour)
+    casualty = deaths(m)
+    first_by = np.bincount(nd.first_by[:n][nd.first_by[:n] >= 0], minlength=len(ARRIVALS))
     war = timeseries[timeseries["phase_code"] == 1]
     called = ro.on_roster
     if eng is not None and called.any():
@@ -342,6 +363,8 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "share_handled_locally": handled_locally(dispatched, reported),
         "total_harm": float(nd.harm[:n].sum()),
         "casualty_proxy": float(casualty.sum()),
+        "expected_deaths_life_threatening": float(
+            casualty[life_threatening(nd.kind[:n])].sum()),
         "peak_backlog": float(war["backlog"].max()) if len(war) else 0.0,
         "responder_utilization": utilization,
         "workload_gini": workload,
@@ -357,6 +380,7 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "local_actions": count(Count.LOCAL_ACTIONS),
         "party_member_responses": count(Count.PARTY),
         "spontaneous_responses": count(Count.SPONTANEOUS),
+        **{f"first_by_{name}": float(first_by[k]) for k, name in enumerate(ARRIVALS)},
         "temporary_party_orgs": count(Count.TEMP_ORGS),
         "person_hours": busy_hours + total(Sum.POOL_MINUTES) / 60,
         "residents_sheltered": total(Sum.SHELTERED),

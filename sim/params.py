@@ -650,8 +650,33 @@ class ResponseParams:
     vulnerable_harm_factor: float = p(3.0, "x", "Harm multiplier for vulnerable residents.",
                                       "assumption", 1, 100, plausible=(1.5, 5.0))
     lethality_per_severe_hour: float = p(0.002, "1/hour", "Casualty-proxy hazard per hour of "
-                                         "fully severe unmet need.", "assumption", 0, 1,
-                                         plausible=(0.0005, 0.01))
+                                         "fully severe unmet need, for needs that are not "
+                                         "life-threatening (evacuation, supply, testing; the "
+                                         "others follow the survival curve, survival_*).",
+                                         "assumption", 0, 1, plausible=(0.0005, 0.01))
+    survival_30min: float = p(0.99, "share", "Share of the people of a life-threatening need "
+                              "(rescue, fire rescue, medical transport) who survive when a "
+                              "responder reaches them 30 minutes after it arose (survival "
+                              "curve: the cumulative hazard -ln S is linear between 0 and "
+                              "the three knots, sim/survival.py).", "Tangshan earthquake, "
+                              "1976: about 99% of trapped people freed within 30 minutes "
+                              "survived (CRED 1989; docs/field_data.md F18)", 0.001, 1,
+                              plausible=(0.97, 0.995))
+    survival_24h: float = p(0.81, "share", "Share of the people of a life-threatening need "
+                            "who survive when reached 24 hours after it arose (survival "
+                            "curve, as survival_30min).", "Tangshan 1976: 81% of those freed within 24 hours "
+                            "survived (CRED 1989; F18), read as survival at 24 h; read as the "
+                            "mean over the first day (survival at 12 h), the curve gives 0.66 "
+                            "at 24 h, the low end", 0.001, 1, plausible=(0.65, 0.88))
+    survival_48h: float = p(0.37, "share", "Share of the people of a life-threatening need "
+                            "who survive when reached 48 hours after it arose (survival "
+                            "curve, as survival_30min; beyond 48 h the death rate of 24-48 h "
+                            "continues).",
+                            "Tangshan 1976: 37% of those freed on the second day survived "
+                            "(CRED 1989; F18), read as survival at 48 h; read as the day's "
+                            "mean (at 36 h), 0.17-0.21 at 48 h, the low end; 26% on the "
+                            "second day quoted after the Lushan earthquake, 2013 (The Irish "
+                            "Times)", 0.001, 1, plausible=(0.17, 0.45))
     skill_mismatch_factor: float = p(1.6, "x", "Effort multiplier when the responder's skill "
                                      "does not match.", "assumption", 1, 10,
                                      plausible=(1.2, 2.5))

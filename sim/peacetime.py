@@ -15,6 +15,7 @@ from enum import IntEnum
 import numpy as np
 
 from .codes import COMMUNITY_CADRE, ORGAN_CADRE, TOWNSHIP_CADRE
+from .detmath import ipow, power, py
 from .jit import entry
 from .params import Config
 from .rng import poisson, random
@@ -44,7 +45,7 @@ def daily_probability(final_share: float, days: int) -> float:
         return 0.0
     if final_share >= 1.0:
         return 1.0
-    return 1.0 - (1.0 - final_share) ** (1.0 / days)
+    return 1.0 - py(power)(1.0 - final_share, 1.0 / days)
 
 
 def peace_values(config: Config) -> np.ndarray:
@@ -62,8 +63,8 @@ def peace_values(config: Config) -> np.ndarray:
     v[Peace.HOLIDAY_FAMILIARITY] = pt.holiday_familiarity_gain
     v[Peace.PLATFORM] = pt.platform_trust_gain if org.open_affairs_platform else 0.0
     # A publicity event's effect, as its expected effect per day.
-    v[Peace.PUBLICITY] = 1 - (1 - pt.publicity_preparedness_gain) ** \
-        (org.publicity_per_month / 30.0)
+    v[Peace.PUBLICITY] = 1 - py(power)(1 - pt.publicity_preparedness_gain,
+                                       org.publicity_per_month / 30.0)
     return v
 
 
@@ -75,11 +76,11 @@ def peace_day(R, W, Rs, S, v, day, visits, serving):
         serving[c] = 0.0
     for g in range(n_grids):  # service visits (Poisson per grid)
         visits[g] = poisson(S, v[Peace.VISITS_PER_DAY])
-        fam[g] += (1 - fam[g]) * (1 - (1 - v[Peace.VISIT_FAMILIARITY]) ** visits[g]) - \
+        fam[g] += (1 - fam[g]) * (1 - ipow(1 - v[Peace.VISIT_FAMILIARITY], visits[g])) - \
             v[Peace.DECAY] * fam[g]
         serving[W.grid_community[g]] += visits[g]
     for c in range(len(serving)):  # the community team's visits build its cohesion
-        W.cohesion[c] += (1 - (1 - v[Peace.VISIT_COHESION]) ** serving[c]) * \
+        W.cohesion[c] += (1 - ipow(1 - v[Peace.VISIT_COHESION], serving[c])) * \
             (1 - W.cohesion[c])
         serving[c] = 0.0
     for r in range(len(R.role)):
@@ -96,7 +97,7 @@ def peace_day(R, W, Rs, S, v, day, visits, serving):
     for g in range(n_grids):
         c = W.grid_community[g]
         if serving[c] > 0:
-            fam[g] += (1 - (1 - v[Peace.HOLIDAY_FAMILIARITY]) ** serving[c]) * (1 - fam[g])
+            fam[g] += (1 - ipow(1 - v[Peace.HOLIDAY_FAMILIARITY], serving[c])) * (1 - fam[g])
     platform = v[Peace.PLATFORM] if day % 7 == 0 else 0.0  # the open affairs platform, weekly
     for i in range(len(Rs.trust)):
         trust = Rs.trust[i] + v[Peace.VISIT_TRUST] * visits[Rs.grid[i]] * (1 - Rs.trust[i])

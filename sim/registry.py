@@ -46,7 +46,9 @@ class Outcome:
 class NeedType:
     """A kind of need: the skill it asks for, where its mean effort and owning line (siloed
     structure) are set (``section.key``; None: set need by need), and what meeting it does:
-    ``escort`` ends it at the nearest shelter, ``isolates`` isolates an infected resident."""
+    ``escort`` ends it at the nearest shelter, ``isolates`` isolates an infected resident.
+    ``life_threatening``: its people's survival falls with the time until a responder
+    reaches them (``sim/survival.py``), else their casualty proxy follows its harm."""
 
     name: str
     skill: int  # sim.codes.Skill
@@ -55,6 +57,7 @@ class NeedType:
     line_key: str | None = None
     escort: bool = False
     isolates: bool = False
+    life_threatening: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .jit import call
 from .params import PopulationParams
+from .rng import fill_beta, stream
 
 
 class Residents(NamedTuple):
@@ -83,23 +85,28 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     vulnerable = rng.random(n) < p_vuln
     party_member = rng.random(n) < pop.share_party_members
     k = pop.attitude_concentration
+    # Attitudes from the engine's generator (sim/rng.py), which needs no C math library
+    # (numpy's Beta draws pass through it), on a stream seeded from this one.
+    S = stream(np.random.SeedSequence(int(rng.integers(2**63))))
     return Residents(
         grid=grid.astype(np.int64), grid_start=grid_start.astype(np.int64),
         grid_size=grid_size.astype(np.int64), household=household.astype(np.int64),
         household_start=np.flatnonzero(starts).astype(np.int64),
         household_size=np.bincount(household).astype(np.int64), elderly=elderly,
         vulnerable=vulnerable, party_member=party_member,
-        trust=_beta(rng, pop.initial_trust, n, k),
-        preparedness=_beta(rng, pop.initial_preparedness, n, k),
-        willingness=_beta(rng, pop.willingness_mean, n, k),
+        trust=_beta(S, pop.initial_trust, n, k),
+        preparedness=_beta(S, pop.initial_preparedness, n, k),
+        willingness=_beta(S, pop.willingness_mean, n, k),
         need_state=np.zeros(n, dtype=np.int8), epi=np.zeros(n, dtype=np.int8),
         isolated=np.zeros(n, dtype=bool), infected_at=np.full(n, np.nan),
         symptoms_at=np.full(n, np.inf), epi_counts=np.array([n, 0, 0], dtype=np.int64))
 
 
-def _beta(rng: np.random.Generator, mean: float, n: int, concentration: float) -> np.ndarray:
+def _beta(S: np.ndarray, mean: float, n: int, concentration: float) -> np.ndarray:
     """Values in [0, 1] with the given mean (Beta with fixed concentration; a mean of 0 or 1
     gives that value to everyone)."""
     if not 0.0 < mean < 1.0:
         return np.full(n, min(max(mean, 0.0), 1.0))
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
+    out = np.empty(n)
+    call(fill_beta, S, mean * concentration, (1.0 - mean) * concentration, out)
+    return out

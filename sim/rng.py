@@ -12,7 +12,11 @@ Distributions: uniform (53-bit), exponential by inversion, Poisson by multiplica
 mean of 10 and by Hormann's transformed rejection (PTRS) above it, binomial by inversion
 below a mean of 10 and by Hormann's BTRS above it (W. Hormann, "The transformed rejection
 method for generating Poisson random variables", Insurance: Mathematics and Economics 12,
-1993; "The generation of binomial random variates", J. Stat. Comput. Simul. 46, 1993).
+1993; "The generation of binomial random variates", J. Stat. Comput. Simul. 46, 1993),
+normal by Marsaglia's polar method, gamma by Marsaglia and Tsang's method ("A simple method
+for generating gamma variables", ACM TOMS 26, 2000; below shape 1 with their boost
+G(a + 1) U^(1/a)) and beta as G(a) / (G(a) + G(b)). Logarithms and exponentials come from
+``sim/detmath.py``, not the C library, so a draw is the same on every machine.
 """
 
 from __future__ import annotations
@@ -23,15 +27,16 @@ import warnings
 import numba
 import numpy as np
 
+from .detmath import exp, log, log1p, power, py
 from .jit import entry as jit
 
 _U = np.uint64
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-# log(k!) for small k, summed with the C library's log as the compiled code would be.
+_HALF_LOG_2PI = 0.5 * py(log)(2.0 * math.pi)
+# log(k!) for small k (sim/detmath.py's log: the same on every machine).
 _LOG_FACTORIAL = np.zeros(128)
 for _k in range(1, 128):
-    _LOG_FACTORIAL[_k] = _LOG_FACTORIAL[_k - 1] + math.log(_k)
+    _LOG_FACTORIAL[_k] = _LOG_FACTORIAL[_k - 1] + py(log)(float(_k))
 
 if getattr(numba.config, "DISABLE_JIT", 0):  # uint64 scalars wrap as intended
     warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning)
@@ -77,7 +82,7 @@ def uniform(s, low, high):
 
 @jit
 def exponential(s, mean):
-    return -mean * math.log1p(-random(s))
+    return -mean * log1p(-random(s))
 
 
 @jit
@@ -91,8 +96,9 @@ def log_factorial(k):
     if k < 128:
         return _LOG_FACTORIAL[int(k)]
     x = k + 1.0  # Stirling's series for log Gamma(x), error below 1e-12 here
-    return (x - 0.5) * math.log(x) - x + _HALF_LOG_2PI + 1.0 / (12.0 * x) - \
-        1.0 / (360.0 * x ** 3) + 1.0 / (1260.0 * x ** 5)
+    x3 = x * x * x
+    return (x - 0.5) * log(x) - x + _HALF_LOG_2PI + 1.0 / (12.0 * x) - \
+        1.0 / (360.0 * x3) + 1.0 / (1260.0 * (x3 * x * x))
 
 
 @jit
@@ -100,12 +106,12 @@ def poisson(s, lam):
     if lam <= 0.0:
         return 0
     if lam < 10.0:
-        limit, k, p = math.exp(-lam), 0, random(s)
+        limit, k, p = exp(-lam), 0, random(s)
         while p > limit:
             k += 1
             p *= random(s)
         return k
-    slam, loglam = math.sqrt(lam), math.log(lam)
+    slam, loglam = math.sqrt(lam), log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -119,7 +125,7 @@ def poisson(s, lam):
             return int(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= \
+        if log(v) + log(inv_alpha) - log(a / (us * us) + b) <= \
                 -lam + k * loglam - log_factorial(k):
             return int(k)
 
@@ -135,7 +141,7 @@ def binomial(s, n, p):
     if n * p < 10.0:  # inversion, from P(0) = q^n upward
         q = 1.0 - p
         ratio = p / q
-        prob = math.exp(n * math.log1p(-p))
+        prob = exp(n * log1p(-p))
         u, k = random(s), 0
         while u > prob and k < n:
             u -= prob
@@ -148,7 +154,7 @@ def binomial(s, n, p):
     c = n * p + 0.5
     vr = 0.92 - 4.2 / b
     alpha = (2.83 + 5.1 / b) * spq
-    lpq = math.log(p / (1.0 - p))
+    lpq = log(p / (1.0 - p))
     m = math.floor((n + 1) * p)
     h = log_factorial(m) + log_factorial(n - m)
     while True:
@@ -160,7 +166,7 @@ def binomial(s, n, p):
             continue
         if us >= 0.07 and v <= vr:
             return int(k)
-        v = math.log(v * alpha / (a / (us * us) + b))
+        v = log(v * alpha / (a / (us * us) + b))
         if v <= h - log_factorial(k) - log_factorial(n - k) + (k - m) * lpq:
             return int(k)
 
@@ -182,3 +188,50 @@ def keyed(k, a, b):
     z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
     z = z ^ (z >> _U(31))
     return float(z >> _U(11)) * _TO_UNIT
+@jit
+def normal(s):
+    """Standard normal (Marsaglia's polar method; the pair's second value is not kept)."""
+    while True:
+        u = 2.0 * random(s) - 1.0
+        v = 2.0 * random(s) - 1.0
+        q = u * u + v * v
+        if 0.0 < q < 1.0:
+            return u * math.sqrt(-2.0 * log(q) / q)
+
+
+@jit
+def gamma(s, shape):
+    """Gamma with this shape and scale 1 (0 for a shape of 0 or below)."""
+    if shape <= 0.0:
+        return 0.0
+    boost = 1.0
+    if shape < 1.0:  # G(a) = G(a + 1) U^(1/a), U in (0, 1]
+        boost = power(1.0 - random(s), 1.0 / shape)
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = normal(s)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = random(s)
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2 or log(u) < 0.5 * x2 + d * (1.0 - v + log(v)):
+            return d * v * boost
+
+
+@jit
+def beta(s, a, b):
+    """Beta(a, b), from two gamma draws."""
+    x = gamma(s, a)
+    y = gamma(s, b)
+    return x / (x + y) if x + y > 0.0 else a / (a + b)
+
+
+@jit
+def fill_beta(s, a, b, out):
+    """out[:] = independent Beta(a, b) draws, in order."""
+    for k in range(len(out)):
+        out[k] = beta(s, a, b)

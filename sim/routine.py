@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import COMMUNITY_CADRE, GENERAL, RESOLVED, TOWNSHIP_CADRE, Channel
+from .detmath import expm1, log1p, power
 from .engine import Engine
 from .jit import call, entry, jit
 from .needs import add_need, new_table
@@ -251,7 +252,7 @@ def raise_cases(N, res, S, SR, book, t0, v, kind):
     spread, first = N.settings[0], N.meta[0]
     top = 1.0  # sorted uniform times: the largest of j uniforms is U^(1/j), downwards
     for j in range(k, 0, -1):
-        top *= random(S) ** (1.0 / j)
+        top *= power(random(S), 1.0 / j)
         N.created[first + j - 1] = t0 + 60.0 * (v[FROM_H] + (v[UNTIL_H] - v[FROM_H]) * top)
     for j in range(k):
         created = N.created[first + j]
@@ -275,7 +276,7 @@ def _compound(gain, times):
     """The share gained toward the bound after `times` steps of `gain` each."""
     if times <= 0:
         return 0.0
-    return -math.expm1(math.log1p(-min(gain, 1.0 - 1e-12)) * times)
+    return -expm1(log1p(-min(gain, 1.0 - 1e-12)) * times)
 
 
 @entry

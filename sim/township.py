@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .detmath import log, py
 from .district import district_network
 from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 from .params import Config, Layout, PopulationParams, SpaceParams
@@ -253,13 +254,13 @@ def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator
 
     for c in range(n_communities):
         members = np.flatnonzero(grid_community == c)
-        centre = members[np.argmin(((pos[members] - pos[members].mean(0)) ** 2).sum(1))]
+        centre = members[np.argmin(_squared(pos[members] - pos[members].mean(0)).sum(1))]
         attach(OFFICE, int(centre), c, space.office_access_min)
         for _ in range(space.shelters_per_community):
             attach(SHELTER, int(rng.choice(members)), c, space.site_access_min)
         for _ in range(space.colocated_units_per_community):
             attach(UNIT, int(rng.choice(members)), c, space.site_access_min)
-    centre = int(np.argmin(((pos - pos.mean(0)) ** 2).sum(1)))
+    centre = int(np.argmin(_squared(pos - pos.mean(0)).sum(1)))
     attach(COMMAND, centre, int(grid_community[centre]), space.office_access_min)
     host_arr = np.array(host, dtype=np.int64)
     return Network(kind=tuple(kind), community=np.array(community, dtype=np.int64),
@@ -279,20 +280,32 @@ def _lattice(n: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
     return pos, edges
 
 
+def _squared(x: np.ndarray) -> np.ndarray:
+    """x * x (numpy's power could call the C library's pow)."""
+    return x * x
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance by plain arithmetic and a square root (both correctly rounded
+    everywhere), not a BLAS dot product whose order of operations depends on the CPU."""
+    dx, dy = float(a[0] - b[0]), float(a[1] - b[1])
+    return math.sqrt(dx * dx + dy * dy)
+
+
 def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
                                                                     list[tuple[int, int, float]]]:
     pos = rng.uniform(0, math.sqrt(n), size=(n, 2))  # unit density: typical spacing ~1
-    radius = math.sqrt((math.log(max(n, 2)) + 1.5) / math.pi)
+    radius = math.sqrt((py(log)(float(max(n, 2))) + 1.5) / math.pi)
     g = nx.random_geometric_graph(n, radius, pos=dict(enumerate(pos)),
                                   seed=int(rng.integers(2**31)))
     comps = [list(c) for c in nx.connected_components(g)]
     while len(comps) > 1:  # join components at their closest pair of nodes
         a_nodes, rest = np.array(comps[0]), np.array([v for c in comps[1:] for v in c])
-        d = ((pos[a_nodes][:, None, :] - pos[rest][None, :, :]) ** 2).sum(-1)
+        d = _squared(pos[a_nodes][:, None, :] - pos[rest][None, :, :]).sum(-1)
         i, j = np.unravel_index(np.argmin(d), d.shape)
         g.add_edge(int(a_nodes[i]), int(rest[j]))
         comps = [list(c) for c in nx.connected_components(g)]
-    edges = [(a, b, float(np.linalg.norm(pos[a] - pos[b]))) for a, b in g.edges()]
+    edges = [(a, b, _distance(pos[a], pos[b])) for a, b in g.edges()]
     return pos, edges
 
 
@@ -309,7 +322,7 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
         return labels.astype(np.int64)
     centres = pos[rng.choice(n, size=k, replace=False)]
     for _ in range(10):  # a few Lloyd iterations: villages as spatial clusters
-        labels = np.argmin(((pos[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        labels = np.argmin(_squared(pos[:, None, :] - centres[None]).sum(-1), axis=1)
         for c in range(k):
             if np.any(labels == c):
                 centres[c] = pos[labels == c].mean(0)

@@ -45,7 +45,10 @@ VOLUNTEERS = "volunteers.team_size_per_1000"
 HARM = "total_harm"
 EFFORT = "person_hours"
 COSTED = (STRUCTURE, VOLUNTEERS)
-LETHALITY = "response.lethality_per_severe_hour"  # expected casualties per person-hour of harm
+CASUALTIES = "casualty_proxy"  # expected deaths (sim/survival.py)
+# Without casualty_proxy in the runs (an older sweep): the lethality of harm, which gives
+# the expected deaths per person-hour of harm of the needs that are not life-threatening.
+LETHALITY = "response.lethality_per_severe_hour"
 
 
 @dataclass
@@ -203,6 +206,19 @@ def ratio_ci(avoided: np.ndarray, extra: np.ndarray, n_resamples: int, seed: int
     return point, float(low), float(high)
 
 
+def casualties_per_harm_hour(results: SweepResults, setting: dict[str, Any]) -> float:
+    """The sweep's expected deaths per person-hour of harm: its runs' casualty_proxy over
+    their total_harm (life-threatening needs' deaths follow survival against the time until
+    reached, not harm, so no parameter gives this ratio); without casualty_proxy, the
+    lethality of harm (``LETHALITY``)."""
+    runs = results.runs
+    if CASUALTIES in runs:
+        both = runs[[CASUALTIES, HARM]].dropna()
+        harm = float(both[HARM].sum())
+        return float(both[CASUALTIES].sum()) / harm if harm > 0 else 0.0
+    return float(setting.get(LETHALITY, 0.0))
+
+
 def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
             setting: dict[str, Any], costs: cs.Costs, margin: float = dc.MARGIN,
             n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Money | None:
@@ -225,7 +241,7 @@ def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
                  if all(same(a, b) for a, b in zip(o, base_option))), None)
     if base is None:  # every run of the baseline option failed: nothing to price against
         return None
-    casualties = float(setting.get(LETHALITY, 0.0))
+    casualties = casualties_per_harm_hour(results, setting)
     threshold = costs.threshold(casualties)
     if costs.rule == "net_benefit" and not np.isfinite(threshold):
         return None  # nothing to value harm with: the caller says so

@@ -139,7 +139,8 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
     else:
         decision.answer = [r.sentence for r in decision.recommendations]
         if mn.applies(view, factors):  # priced, but harm has no value to weigh it with
-            decision.warnings.append(t("report.money.no_threshold", param=mn.LETHALITY))
+            decision.warnings.append(t("report.money.no_threshold", param=(
+                mn.CASUALTIES if mn.CASUALTIES in view.runs else mn.LETHALITY)))
         elif any(f in mn.COSTED for f in factors):
             decision.warnings.append(t("report.money.not_costed", factors=t("report.sep").join(
                 fc.name(f, lang) for f in factors if f not in mn.COSTED)))

@@ -20,6 +20,7 @@ from ..codes import (
     BUSY,
     COMMUNITY_CADRE,
     DETECTED,
+    FIRST_POOL,
     DISPATCHED,
     DONE,
     GENERAL,
@@ -81,9 +82,11 @@ def _seen_remove(N, W, Q, i):
 
 
 @jit
-def _start_service(N, W, Q, t, i):
+def _start_service(N, W, Q, t, i, who):
+    """The first helper reaches need i at minute t: `who` is its kind (sim.codes.ARRIVALS)."""
     set_state(N, i, SERVING)
     N.reached[i] = t
+    N.first_by[i] = who
     _seen_remove(N, W, Q, i)
 
 
@@ -142,7 +145,7 @@ def arrive(N, R, W, Q, P, t, r, i):
     R.node[r] = g
     _trip_began(R, Q, P, r)
     if N.state[i] == DISPATCHED:
-        _start_service(N, W, Q, t, i)
+        _start_service(N, W, Q, t, i, R.role[r])
         R.status[r] = BUSY
         tired = fatigue(R, Q, P, r, t)
         Q.counts[Count.SERVICES] += 1
@@ -214,7 +217,7 @@ def rested(N, R, W, Q, P, S, t, r):
 @jit
 def pool_arrive(N, W, Q, P, t, pool, g, i):
     if N.state[i] == DISPATCHED:
-        _start_service(N, W, Q, t, i)
+        _start_service(N, W, Q, t, i, FIRST_POOL + pool)
         factor = P[Par.MISMATCH_FACTOR] if N.type_skill[N.kind[i]] != GENERAL else 1.0
         minutes = N.effort[i] * factor + escort(N, W, i)[0]
         Q.sums[Sum.POOL_MINUTES] += minutes

@@ -49,6 +49,7 @@ from ..codes import (
     TRAVELLING,
     UNMET,
 )
+from ..detmath import expm1, log1p
 from ..jit import entry, jit
 from ..needs import N_COUNT, N_UNDETECTED, N_UNREACHED, set_state, severity_integral
 from ..rng import index, random
@@ -122,9 +123,9 @@ def detect(N, W, Rs, Q, P, S, t0, t1):
         r_self = P[Par.DETECT_RESIDENT_FACTOR] * P[Par.DETECT_SELF] * 0.5 * \
             (Rs.trust[who] + Rs.preparedness[who])
         rate = r_self + r_nb + P[Par.DETECT_GRID_MANAGER] * W.familiarity[N.grid[i]]
-        p_hit = -math.expm1(-rate * exposure / 60.0)
+        p_hit = -expm1(-rate * exposure / 60.0)
         if exposure > 0 and random(S) < p_hit:
-            when = start + min(-math.log1p(-random(S) * p_hit) / rate * 60.0, exposure)
+            when = start + min(-log1p(-random(S) * p_hit) / rate * 60.0, exposure)
             u = random(S) * rate
             channel = RESIDENT if u < r_self else (NEIGHBOUR if u < r_self + r_nb
                                                    else GRID_MANAGER)

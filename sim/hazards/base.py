@@ -27,7 +27,7 @@ SUPPLY = NeedType("supply", LOGISTICS, {"en": "supply delivery", "zh": "物资�
 MEDICAL_TRANSPORT = NeedType("medical_transport", MEDICAL,
                              {"en": "medical transport", "zh": "就医转运"},
                              "needs.medical_transport_effort_min",
-                             "needs.medical_transport_line")
+                             "needs.medical_transport_line", life_threatening=True)
 
 
 class Hazard:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codes import INFECTED, MEDICAL, RECOVERED, SUSCEPTIBLE
+from ..detmath import expm1
 from ..jit import call, entry, jit
 from ..needs import new_need
 from ..params import Config, p
@@ -265,10 +266,10 @@ def sir_step(res, S, dt_days, t, v, scratch, by_household, by_grid):
         home = by_household[res.household[r]] / (size - 1) if size > 1 else grid_prev
         force = scale * (v[HOUSEHOLD_SHARE] * home + v[GRID_SHARE] * grid_prev +
                          community * total / n)
-        if random(S) < -math.expm1(-force):
+        if random(S) < -expm1(-force):
             scratch[n_new] = r
             n_new += 1
-    p_recover = -math.expm1(-dt_days / v[INFECTIOUS_DAYS])
+    p_recover = -expm1(-dt_days / v[INFECTIOUS_DAYS])
     for j in range(n_inf):
         r = scratch[j]
         by_household[res.household[r]] = 0.0

@@ -108,6 +108,7 @@ register_hazard(HazardSpec(
     need_types=(
         EVACUATION, MEDICAL_TRANSPORT,
         NeedType("fire_rescue", RESCUE, {"en": "fire rescue", "zh": "火灾救援"},
-                 "needs.fire_rescue_effort_min", "needs.fire_rescue_line")),
+                 "needs.fire_rescue_effort_min", "needs.fire_rescue_line",
+                 life_threatening=True)),
     label={"en": "fire", "zh": "火灾"}, colour="#E69F00",
     events={"outbreak": {"en": "fire breaks out in grid {grid}", "zh": "网格 {grid} 发生火灾"}}))

@@ -162,7 +162,7 @@ register_hazard(HazardSpec(
     need_types=(
         EVACUATION,
         NeedType("rescue", RESCUE, {"en": "rescue", "zh": "救援"}, "needs.rescue_effort_min",
-                 "needs.rescue_line"),
+                 "needs.rescue_line", life_threatening=True),
         SUPPLY),
     label={"en": "flood", "zh": "洪涝"}, colour="#56B4E9",
     events={"roads_cut": {"en": "flood peaks: {n} roads cut",

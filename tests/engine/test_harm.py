@@ -107,3 +107,80 @@ def test_severity_integral_edge_cases():
         pytest.approx(0.5)
 
 
+
+
+# --- sim.survival: survival against the time until reached -----------------------------------
+
+def _curve(**over):
+    from sim import Config
+    from sim.survival import knots
+    response = Config().with_overrides({f"response.{k}": v for k, v in over.items()}).response
+    return response, *knots(response)
+
+
+def test_the_survival_curve_passes_through_its_knots():
+    from sim.survival import cumulative_hazard, survival
+    _, hours, hazard = _curve()
+    assert list(hours) == [0.5, 24.0, 48.0]
+    assert survival(0.0, hours, hazard) == 1.0
+    assert survival(0.5, hours, hazard) == pytest.approx(0.99, rel=1e-14)
+    assert survival(24.0, hours, hazard) == pytest.approx(0.81, rel=1e-14)
+    assert survival(48.0, hours, hazard) == pytest.approx(0.37, rel=1e-14)
+    # between knots the cumulative hazard is linear: at 12 h, -ln S = H(0.5) + 11.5/23.5 x
+    # (H(24) - H(0.5))
+    h05, h24, h48 = -np.log(0.99), -np.log(0.81), -np.log(0.37)
+    assert cumulative_hazard(12.0, hours, hazard) == pytest.approx(
+        h05 + (h24 - h05) * 11.5 / 23.5, rel=1e-13)
+    assert cumulative_hazard(0.25, hours, hazard) == pytest.approx(h05 / 2, rel=1e-13)
+    # beyond 48 h the 24-48 h death rate continues: S(72) = 0.37 x 0.37 / 0.81 = 0.169
+    assert survival(72.0, hours, hazard) == pytest.approx(0.37 * 0.37 / 0.81, rel=1e-13)
+    assert survival(96.0, hours, hazard) == pytest.approx(0.37 * (0.37 / 0.81) ** 2,
+                                                          rel=1e-13)
+
+
+@settings(max_examples=200, deadline=None)
+@given(s30=st.floats(0.001, 1.0), s24=st.floats(0.001, 1.0), s48=st.floats(0.001, 1.0),
+       a=st.floats(0.0, 200.0), b=st.floats(0.0, 200.0))
+def test_survival_never_rises_with_the_delay(s30, s24, s48, a, b):
+    """Whatever the parameters (even out of order), S is non-increasing and in [0, 1]."""
+    from sim.survival import survival
+    _, hours, hazard = _curve(survival_30min=s30, survival_24h=s24, survival_48h=s48)
+    early, late = min(a, b), max(a, b)
+    s_early, s_late = survival(early, hours, hazard), survival(late, hours, hazard)
+    assert 0.0 <= s_late <= s_early <= 1.0
+
+
+def test_expected_deaths_of_a_life_threatening_need_follow_the_time_until_reached():
+    from sim.registry import need_code
+    from sim.survival import need_deaths
+    response, _, _ = _curve()
+    rescue, evacuation = need_code("rescue"), need_code("evacuation")
+    created = np.array([100.0, 100.0, 100.0, 100.0, 100.0, 3000.0, 100.0])
+    reached = np.array([100.0, 130.0, 100.0 + 24 * 60, 100.0 + 48 * 60, np.nan, np.nan,
+                        130.0])
+    persons = np.array([3.0, 3.0, 2.0, 1.0, 4.0, 2.0, 3.0])
+    kind = np.array([rescue] * 6 + [evacuation])
+    harm = np.array([0.0] * 6 + [5.0])
+    end = 100.0 + 72 * 60  # the emergency's end
+    got = need_deaths(created, reached, end, persons, kind, harm, response)
+    assert got[0] == 0.0  # reached at once
+    assert got[1] == pytest.approx(3 * 0.01, rel=1e-12)  # 30 min: 1% of 3 persons
+    assert got[2] == pytest.approx(2 * 0.19, rel=1e-12)  # a day: 19%
+    assert got[3] == pytest.approx(1 * 0.63, rel=1e-12)  # two days: 63%
+    # never reached: counted at the end's delay, 72 h for the first, 22 h for the later one
+    assert got[4] == pytest.approx(4 * (1 - 0.37 * 0.37 / 0.81), rel=1e-12)
+    from sim.survival import survival
+    _, hours, hazard = _curve()
+    assert got[5] == pytest.approx(2 * (1 - survival((end - 3000.0) / 60, hours, hazard)))
+    # not life-threatening: the lethality of its harm, not the delay
+    lethality = response.lethality_per_severe_hour
+    assert got[6] == pytest.approx(3 * (1 - np.exp(-lethality * 5.0 / 3)), rel=1e-12)
+
+
+def test_each_knot_parameter_moves_the_deaths_at_its_delay():
+    from sim.survival import survival
+    base = _curve()[1:]
+    for name, at in (("survival_30min", 0.5), ("survival_24h", 24.0), ("survival_48h", 48.0)):
+        lower = _curve(**{name: 0.2})[1:]
+        assert survival(at, *lower) == pytest.approx(0.2)
+        assert survival(at, *lower) < survival(at, *base)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import war_model
 
-from sim.codes import COMMUNITY_CADRE, DETECTED, IDLE, RESOLVED, RESTING
+from sim.codes import ARRIVALS, COMMUNITY_CADRE, DETECTED, IDLE, RESOLVED, RESTING, VOLUNTEER
 from sim.engine.state import Count, Par, Sum
 from sim.registry import need_code
 
@@ -176,3 +176,63 @@ def test_a_needless_trip_is_redirected_by_the_temporary_party_organization_on_si
     else:
         assert eng.N.dispatched[waiting] >= arrival + eng.P[Par.DUPLICATE_VISIT]
     assert eng.N.state[waiting] == RESOLVED
+
+
+# --- who reached each need first ---------------------------------------------------------------
+
+def _detect_needs(m, k: int, t: float = 60.0) -> list[int]:
+    """k evacuations found at minute t (after the party organizations' switch), grid by
+    grid."""
+    eng = m.engine
+    ids = []
+    for j in range(k):
+        g = j % m.township.n_grids
+        i = kernels.need(eng.N, t, g, EVACUATION, int(m.residents.grid_start[g]) + j, 0.5,
+                         30.0, 1.0, 1.0)
+        kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, t, i, 0)
+        ids.append(i)
+    return ids
+
+
+def test_where_only_volunteers_respond_every_first_arrival_is_a_volunteer():
+    m = war_model(**{"organization.structure": "integrated", "volunteers.spontaneous_share": 0.0,
+                     "volunteers.team_size_per_1000": 10.0})
+    ro, eng = m.roster, m.engine
+    ro.active_from[ro.role != VOLUNTEER] = np.inf  # cadres and unit staff do not come
+    assert (ro.on_roster & (ro.role == VOLUNTEER)).sum() >= 10
+    ids = _detect_needs(m, 12)
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 3000.0)
+    assert np.all(eng.N.state[ids] == RESOLVED)
+    assert set(eng.N.first_by[ids]) == {ARRIVALS.index("team_volunteer")}
+
+
+@pytest.mark.parametrize("pool,name", [("party", "party_member"),
+                                       ("spontaneous", "spontaneous_volunteer")])
+def test_a_grid_s_own_helpers_are_its_first_arrivals(pool, name):
+    m = war_model(**{"organization.structure": "integrated_party"})
+    ro, eng = m.roster, m.engine
+    ro.active_from[:] = np.inf  # no responder of the roster: only the grid's own residents
+    eng.Q.party_free[:] = 1 if pool == "party" else 0
+    if pool == "spontaneous":
+        eng.Q.spont_opened[:] = True  # opened, with one neighbour ready in each grid
+        eng.Q.spont_free[:] = 1
+    ids = _detect_needs(m, m.township.n_grids)
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 600.0)
+    assert np.all(eng.N.state[ids] == RESOLVED)
+    assert set(eng.N.first_by[ids]) == {ARRIVALS.index(name)}
+
+
+def test_the_first_arrival_is_kept_when_a_duplicate_arrives_later():
+    m = war_model(**{"organization.structure": "integrated"})
+    ro, eng = m.roster, m.engine
+    cadres = np.flatnonzero(ro.on_roster & (ro.role == COMMUNITY_CADRE))
+    ro.active_from[:] = np.inf
+    ro.active_from[cadres[:2]] = 0.0
+    i = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 60.0, 1.0, 1.0)
+    eng.N.state[i] = DETECTED
+    kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 0.0, -1)
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 1.0)
+    kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 1.0, -1)  # a second one, too late
+    kernels.run_until(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 600.0)
+    assert eng.N.n_dispatches[i] == 2 and eng.N.state[i] == RESOLVED
+    assert eng.N.first_by[i] == ARRIVALS.index("community_cadre")

@@ -173,13 +173,42 @@ def test_without_a_value_for_harm_there_is_no_money_answer_and_the_page_says_why
 
     from sim import Config
 
+    import pandas as pd
+
     folder = synthetic_sweep(tmp_path, FACTORS, 12, decision=[TEAM], baseline={TEAM: 0})
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs[mn.CASUALTIES] = 0.0  # no expected deaths in any run
+    runs.to_parquet(folder / "runs.parquet", index=False)
     data = json.loads((folder / "manifest.json").read_text())
     data["resolved_base"] = {**Config().flat(), mn.LETHALITY: 0.0}
     (folder / "manifest.json").write_text(json.dumps(data))
+    report = build_report(folder, outcomes=["total_harm"], n_resamples=300)
+    assert report.decision.money is None
+    assert any(mn.CASUALTIES in w for w in report.decision.warnings)
+    # without casualty_proxy in the runs (an older sweep), the lethality of harm
+    runs.drop(columns=[mn.CASUALTIES]).to_parquet(folder / "runs.parquet", index=False)
     report = build_report(folder, outcomes=["total_harm"], n_resamples=300)
     assert report.decision.money is None
     assert any(mn.LETHALITY in w for w in report.decision.warnings)
     set_threshold = build_report(folder, outcomes=["total_harm"], n_resamples=300,
                                  costs=cs.Costs(threshold_harm_per_10000_yuan=5.0))
     assert set_threshold.decision.money is not None
+
+
+def test_harm_is_valued_at_the_sweep_s_expected_deaths_per_person_hour_of_harm(tmp_path):
+    """Life-threatening needs' deaths follow survival against the time until reached, not
+    harm: the derived threshold takes the sweep's casualty_proxy over its total_harm (the
+    synthetic sweep's is 0.002 per person-hour), not a parameter."""
+    import pandas as pd
+
+    from experiments.report.sweep import load_results
+
+    folder = synthetic_sweep(tmp_path, FACTORS, 6, decision=[TEAM], baseline={TEAM: 0})
+    results = load_results(folder)
+    assert mn.casualties_per_harm_hour(results, {mn.LETHALITY: 0.5}) == pytest.approx(0.002)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs.loc[runs[TEAM] == 30, mn.CASUALTIES] *= 3  # more deaths per hour of harm somewhere
+    expected = runs[mn.CASUALTIES].sum() / runs["total_harm"].sum()
+    results.runs = runs
+    assert mn.casualties_per_harm_hour(results, {}) == pytest.approx(expected)
+    assert mn.casualties_per_harm_hour(results, {}) > 0.002

@@ -168,10 +168,10 @@ def test_every_number_of_the_decision_summary_is_recomputed_from_runs_parquet(kn
                         (outcome, lv, kind, got, want)
         seen.add(outcome)
     assert seen == set(main_outcomes)
-    # casualty_proxy is a multiple of total harm: no table or finding of its own
-    assert not list((folder / "report" / "tables").glob("*casualty_proxy*"))
-    assert not any(f.outcome == "casualty_proxy" for f in report.findings)
-    assert any("fixed multiple" in c for c in report.decision.caveats)
+    # casualty_proxy is evidence of its own (life-threatening needs' deaths follow survival
+    # against the time until reached, not harm): its own table, no caveat of a multiple
+    assert list((folder / "report" / "tables").glob("*casualty_proxy*"))
+    assert not any("fixed multiple" in c for c in report.decision.caveats)
 
 
 def test_shares_are_in_percentage_points_and_headlines_carry_units(knee_report):
@@ -301,13 +301,19 @@ def test_charts_render_chinese_without_missing_glyphs(tmp_path, caplog):
     assert pdf_pages(tmp_path / "s.pdf") == 1
 
 
-def test_outcome_directions_labels_and_derived_outcomes():
+def test_outcome_directions_labels_and_derived_outcomes(monkeypatch):
+    import sim
+    from sim.registry import Outcome
+
     assert oc.higher_is_better("residents_sheltered") is True
     assert oc.lower_is_better("total_harm") and not oc.lower_is_better("share_met_within_target")
-    assert oc.derived_from("casualty_proxy") == "total_harm"
+    assert oc.derived_from("casualty_proxy") is None  # survival curve: not a multiple of harm
+    # an outcome declared as a transform of another is dropped beside it
+    monkeypatch.setitem(sim.OUTCOMES, "peak_backlog",
+                        Outcome("peak_backlog", "needs", "Most needs open", False, "total_harm"))
     assert oc.main_outcomes(["total_harm", "casualty_proxy", "peak_backlog"]) == \
-        ["total_harm", "peak_backlog"]
-    assert oc.main_outcomes(["casualty_proxy"]) == ["casualty_proxy"]  # alone it stays
+        ["total_harm", "casualty_proxy"]
+    assert oc.main_outcomes(["peak_backlog"]) == ["peak_backlog"]  # alone it stays
     assert "(proxy)" in oc.label("casualty_proxy")
 
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
 from sim.codes import BUSY as SERVING
-from sim.codes import DISPATCHED, IDLE, OFFICES, RESOLVED, RESTING, STATE_NAMES, TRAVELLING
+from sim.codes import (ARRIVALS, DISPATCHED, IDLE, OFFICES, RESOLVED, RESTING, STATE_NAMES,
+                       TRAVELLING)
 from sim.codes import SERVING as NEED_SERVING
 from sim.needs import severity_integral
 from sim.params import LAYOUTS, MECHANISMS, STRUCTURES
@@ -153,6 +154,20 @@ def check_need_log(res) -> None:
     assert s["needs_resolved"] == fin["resolved_min"].sum()
     assert s["needs_reached"] == fin["reached_min"].sum()
     assert s["needs_resolved"] <= s["needs_reached"] <= s["needs_total"]
+    # Who reached each need first: a kind for every need reached, none for the others; the
+    # outcomes count them by kind.
+    first = log["first_by"]
+    np.testing.assert_array_equal(first.notna().to_numpy(), fin["reached_min"])
+    assert list(first.cat.categories) == list(ARRIVALS)
+    counts = first.value_counts()
+    assert sum(s[f"first_by_{k}"] for k in ARRIVALS) == s["needs_reached"]
+    assert all(s[f"first_by_{k}"] == counts.get(k, 0) for k in ARRIVALS)
+    # Expected deaths: per need in [0, persons], summed in the outcomes.
+    deaths = log["expected_deaths"].to_numpy()
+    assert np.all((deaths >= 0) & (deaths <= np.maximum(log["persons"].to_numpy(), 1) + 1e-12))
+    assert s["casualty_proxy"] == pytest.approx(deaths.sum(), rel=1e-12, abs=1e-12)
+    assert s["expected_deaths_life_threatening"] == pytest.approx(
+        deaths[log["life_threatening"].to_numpy()].sum(), rel=1e-12, abs=1e-12)
     for k in ("share_met_within_target", "share_handled_locally", "responder_utilization",
               "workload_gini", "community_workload_gini", "share_reached"):
         assert 0.0 <= s[k] <= 1.0 or (math.isnan(s[k]) and n == 0), k

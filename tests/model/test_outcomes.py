@@ -111,7 +111,8 @@ def test_every_outcome_is_declared_once_with_unit_label_and_direction():
         assert isinstance(o, Outcome) and o.name == name and o.unit and o.label
         assert o.higher_is_better in (True, False, None)
         assert o.derived_from is None or o.derived_from in OUTCOMES
-    assert OUTCOMES["casualty_proxy"].derived_from == "total_harm"
+    # not a transform of total_harm: life-threatening needs follow the survival curve
+    assert OUTCOMES["casualty_proxy"].derived_from is None
     assert higher_is_better("residents_sheltered") is True
     assert all(higher_is_better(k) is False
                for k in ("total_harm", "mean_response_min", "attack_rate"))
@@ -152,8 +153,17 @@ def test_busy_share_does_not_depend_on_the_step_length_and_grows_with_the_load()
 
 # --- hand-computed cases ---------------------------------------------------------------------
 
-def test_casualties_count_at_least_one_person_per_need():
-    from sim.outcomes import casualties
+def test_casualties_of_needs_not_life_threatening_count_at_least_one_person_per_need():
+    from sim.registry import need_code
+    from sim.survival import need_deaths
+
+    def casualties(harm, persons, lethality):
+        response = Config().with_overrides(
+            {"response.lethality_per_severe_hour": lethality}).response
+        n = len(harm)  # evacuations (not life-threatening) created at 0, never reached
+        return need_deaths(np.zeros(n), np.full(n, np.nan), 600.0, persons,
+                           np.full(n, need_code("evacuation")), harm, response)
+
     harm, lethality = np.array([10.0, 10.0, 0.0]), 0.01
     got = casualties(harm, np.array([1.0, 0.5, 3.0]), lethality)
     one = 1 - np.exp(-0.1)

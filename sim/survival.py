@@ -1,0 +1,101 @@
+"""Survival against the time to rescue: the expected deaths of each need.
+
+The people of a life-threatening need (``NeedType.life_threatening``: rescue, fire rescue,
+medical transport) survive with probability S(t), t the hours from the need's onset to the
+first responder's arrival; a need never reached counts at the end of the emergency (its
+people are not dropped, and a policy cannot look safer by reaching fewer needs). S is the
+survival of trapped people against the time until they were freed after the Tangshan
+earthquake, 1976 (CRED 1989; docs/field_data.md F18), given at three knots,
+``response.survival_30min``, ``survival_24h`` and ``survival_48h``. Between them the
+cumulative hazard H = -ln S is linear, from H(0) = 0 (a constant death rate within each
+segment: S passes through every knot and never rises); beyond the last knot the last
+segment's rate continues. A Weibull curve cannot pass through the three knots (the shape
+fitted to 0.5-24 h is about 0.8, to 24-48 h about 2.2), hence the piecewise curve.
+
+Expected deaths of a life-threatening need: persons x (1 - S(t)). Other needs keep the
+casualty proxy of their harm: persons x (1 - exp(-lethality x harm / persons)), at least one
+person. Both from ``sim/detmath.py``: the same bits on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .detmath import exp, expm1, log, py
+from .jit import call, entry
+from .registry import NEED_TYPES
+
+if TYPE_CHECKING:
+    from .params import ResponseParams
+
+KNOT_HOURS = (0.5, 24.0, 48.0)
+
+
+def knots(response: ResponseParams) -> tuple[np.ndarray, np.ndarray]:
+    """The curve's knots: hours, and the cumulative hazard at each (never falling, so that
+    survival never rises even where the parameters say otherwise)."""
+    s = (response.survival_30min, response.survival_24h, response.survival_48h)
+    hazard = np.maximum.accumulate(np.array([-py(log)(float(x)) for x in s]))
+    return np.array(KNOT_HOURS), hazard
+
+
+@entry
+def cumulative_hazard(hours, knot_hours, knot_hazard):
+    """H(hours) = -ln S(hours): linear between (0, 0) and the knots, the last segment's
+    rate beyond them."""
+    if not hours > 0.0:
+        return 0.0
+    t0, h0 = 0.0, 0.0
+    n = len(knot_hours)
+    for k in range(n):
+        if hours <= knot_hours[k]:
+            return h0 + (knot_hazard[k] - h0) * (hours - t0) / (knot_hours[k] - t0)
+        t0, h0 = knot_hours[k], knot_hazard[k]
+    if n > 1:
+        rate = (knot_hazard[n - 1] - knot_hazard[n - 2]) / (knot_hours[n - 1] -
+                                                            knot_hours[n - 2])
+    else:
+        rate = knot_hazard[0] / knot_hours[0]
+    return h0 + rate * (hours - t0)
+
+
+@entry
+def survival(hours, knot_hours, knot_hazard):
+    """S(hours): the share who survive when reached this many hours after the onset."""
+    return exp(-cumulative_hazard(hours, knot_hours, knot_hazard))
+
+
+@entry
+def expected_deaths(created, reached, end, persons, life, harm, lethality, knot_hours,
+                    knot_hazard, out):
+    """out[i]: the expected deaths of need i (minutes; `end`: when the emergency ended)."""
+    for i in range(len(out)):
+        people = max(persons[i], 1.0)
+        if life[i]:
+            t = end if math.isnan(reached[i]) else reached[i]
+            h = cumulative_hazard((t - created[i]) / 60.0, knot_hours, knot_hazard)
+            out[i] = -people * expm1(-h)
+        else:
+            out[i] = -people * expm1(-lethality * harm[i] / people)
+
+
+def life_threatening(kind: np.ndarray) -> np.ndarray:
+    """Whether each need (by its type code) is life-threatening."""
+    table = np.array([t.life_threatening for t in NEED_TYPES], dtype=np.bool_)
+    return table[kind]
+
+
+def need_deaths(created: np.ndarray, reached: np.ndarray, end: float, persons: np.ndarray,
+                kind: np.ndarray, harm: np.ndarray, response: ResponseParams) -> np.ndarray:
+    """The expected deaths of each need (see the module's docstring)."""
+    hours, hazard = knots(response)
+    out = np.zeros(len(created))
+    call(expected_deaths, np.ascontiguousarray(created, dtype=float),
+         np.ascontiguousarray(reached, dtype=float), float(end),
+         np.ascontiguousarray(persons, dtype=float), life_threatening(kind),
+         np.ascontiguousarray(harm, dtype=float), float(response.lethality_per_severe_hour),
+         hours, hazard, out)
+    return out
