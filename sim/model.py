@@ -47,7 +47,7 @@ from .footprint import expected_needs
 from .hazards import active_hazards
 from .jit import call
 from .needs import NeedTable, new_table
-from .outcomes import casualties
+from .outcomes import deaths
 from .params import Config, Structure
 from .peacetime import peace_day, peace_values, recruits
 from .registry import type_arrays
@@ -402,12 +402,11 @@ class GrassrootsModel(mesa.Model):
         self._record_attitudes()
 
     def _record_casualties(self) -> None:
-        """Expected casualties so far (``sim.outcomes.casualties``): in all needs, and in
-        those whose report has reached the deciding unit."""
+        """Expected deaths so far (``sim.outcomes.deaths``; a need not yet reached counts as
+        reached now): in all needs, and in those whose report has reached the deciding unit."""
         nd = self.needs
         n = nd.n
-        each = casualties(nd.harm[:n], nd.persons[:n],
-                          self.config.response.lethality_per_severe_hour)
+        each = deaths(self)
         row = self.series[self.step_count]
         row[CASUALTY_COLUMNS] = each.sum()
         row[CASUALTY_COLUMNS + 1] = each[np.isfinite(nd.reported[:n])].sum()

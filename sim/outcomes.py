@@ -29,6 +29,7 @@ _LOWER, _HIGHER, _NEITHER = False, True, None
 ARRIVAL_LABELS = {"community_cadre": "a community cadre", "township_cadre": "a township cadre",
                   "organ_cadre": "an organ cadre", "team_volunteer": "a standing-team volunteer",
                   "unit_staff": "a co-located unit's staff",
+                  "sent_down_cadre": "a cadre sent down to the community",
                   "party_member": "a party member of the grid",
                   "spontaneous_volunteer": "a spontaneous volunteer (neighbour)"}
 CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
@@ -206,13 +207,14 @@ def need_log(m: ModelView) -> pd.DataFrame:
     return need_table(*need_log_inputs(m))
 
 
-def need_log_inputs(m: ModelView) -> tuple[NeedTable, np.ndarray, list[str], list[str]]:
+def need_log_inputs(m: ModelView) -> tuple[NeedTable, np.ndarray, list[str], list[str],
+                                           np.ndarray]:
     """What the need log is made from, apart from the model (which may then be freed)."""
-    return m.needs, m.township.grid_community, taking_part(m), types_shown(m)
+    return m.needs, m.township.grid_community, taking_part(m), types_shown(m), deaths(m)
 
 
 def need_table(nd: NeedTable, grid_community: np.ndarray, hazards: list[str],
-               types: list[str]) -> pd.DataFrame:
+               types: list[str], expected_deaths: np.ndarray) -> pd.DataFrame:
     n = nd.n
     return pd.DataFrame({
         "need_id": np.arange(n),
@@ -236,7 +238,7 @@ def need_table(nd: NeedTable, grid_community: np.ndarray, hazards: list[str],
         "state": pd.Categorical.from_codes(nd.state[:n], STATE_NAMES),
         "harm": nd.harm[:n],
         "life_threatening": life_threatening(nd.kind[:n]),
-        "expected_deaths": deaths(m),
+        "expected_deaths": expected_deaths,
     })
 
 
