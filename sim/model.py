@@ -281,8 +281,8 @@ class GrassrootsModel(mesa.Model):
         engine = self.engine
         assert engine is not None  # wartime
         engine.war_step(t0, t1, self.series, self.step_count, self._day0)
-        self._record_casualties()
         self.minute = t1
+        self._record_casualties()  # at the step's end: a need not yet reached counts to t1
         if engine.Q.counts[NEW_SITES]:
             for g in engine.new_sites.tolist():
                 TemporaryPartyOrganization(self, node=g, community=int(

@@ -558,12 +558,15 @@ class ReportingParams:
         "for about 25 M residents in normal times (F12, docs/field_data.md)", 0, 1000,
         plausible=(0.5, 2.0))
     community_calls_per_1000_per_day: float = p(
-        5.0, "calls/1000 residents/day", "Residents' calls and visits to their community "
+        21.87, "calls/1000 residents/day", "Residents' calls and visits to their community "
         "office that are not needs of the emergency, per 1,000 residents a day in normal "
         "times; in wartime they take the community office's handlers. 0: none.",
-        "assumption: residents bring everyday business to their residents' committee several "
-        "times as often as to the city hotline (0.92 per 1,000 a day, F12): some 30 calls "
-        "and visits a day for a community of 6,000", 0, 1000, plausible=(1.0, 15.0))
+        "calibrated against F15's 100+ calls a day per residents' committee secretary in "
+        "the 2022 lockdown (docs/ODD.md section 10); no figure for normal times: residents "
+        "bring everyday business to their committee more often than to the city hotline "
+        "(0.92 per 1,000 a day, F12); plausible from about the hotline's rate to some 240 "
+        "calls and visits a day for a community of 6,000 (40 per 1,000)",
+        0, 1000, plausible=(1.0, 40.0))
     call_surge_factor: float = p(
         2.0, "x", "Calls to the offices in an emergency, relative to normal times.",
         "Shanghai 12345, 2022 lockdown: 23,000 -> 45,000 calls a day on average (1.96x), "

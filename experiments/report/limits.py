@@ -83,7 +83,7 @@ def calibration(lang: str) -> str:
         date = json.loads(record.read_text(encoding="utf-8")).get("date", "?")
     except (OSError, ValueError):
         date = "?"
-    routine = all(re.fullmatch(r"routine_\w+", t.outcome.text.strip()) for t in fitted)
+    routine = all(t.phase == "peacetime" for t in fitted)
     key = "report.limits.calibration_routine" if routine else "report.limits.calibration"
     return i18n.text(key, lang, n=len(fitted), names=i18n.text("report.sep", lang).join(names),
                      refs=", ".join(refs), date=date, k=len(compared),

@@ -194,7 +194,7 @@ def test_csvs_hold_the_numbers_of_the_html_tables(knee_report):
     folder, report = knee_report
     html = report.path.read_text(encoding="utf-8")
     tables = re.findall(r"<table class=decision>(.*?)</table>", html, re.S)
-    assert len(tables) == len(report.decision.tables) == 3
+    assert len(tables) == len(report.decision.tables) == 4  # casualties: no longer derived from harm
     for (name, _), shown in zip(report.decision.tables.items(), tables):
         csv = pd.read_csv(folder / "report" / "tables" / f"{name}.csv")
         rows = cells(shown)
@@ -226,7 +226,7 @@ def test_workbook_opens_with_pandas_and_holds_runs_summary_and_differences(knee_
     runs = pd.read_parquet(folder / "runs.parquet")
     assert len(sheets[sheet_of["runs"]]) == len(runs)
     assert np.allclose(sheets[sheet_of["runs"]]["total_harm"], runs["total_harm"])
-    assert len(sheets[sheet_of["policy_summary"]]) == 3 * len(runs["point"].unique())
+    assert len(sheets[sheet_of["policy_summary"]]) == 4 * len(runs["point"].unique())  # outcomes
 
 
 def pdf_pages(path: Path) -> int:

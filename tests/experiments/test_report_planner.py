@@ -88,7 +88,7 @@ def flat(text: str, lang: str = "en") -> str:
 def test_the_planner_sweep_declares_both_decisions_and_the_street_as_it_is():
     data = tomllib.loads(PLANNER.read_text(encoding="utf-8"))
     assert data["decision"] == ["organization.structure", "volunteers.team_size_per_1000"]
-    assert data["factors"]["organization.structure"] == ["siloed", "integrated",
+    assert data["factors"]["organization.structure"] == ["pre_reform", "siloed", "integrated",
                                                          "integrated_party"]
     assert data["baseline"] == {"organization.structure": "siloed",
                                 "volunteers.team_size_per_1000": 0}
@@ -106,7 +106,7 @@ def test_page_one_of_the_pdf_answers_both_halves_with_money(planner_sweep, plann
     # the structures compared at each team size, in words, with intervals and counts
     for level in LEVELS:
         m = re.search(rf"At {level} volunteers per 1,000, against siloed departments: "
-                      r"integrated grid: [\d,.]+ (fewer|more) person-hours of harm "
+                      r"(pre-reform [^;]+; )?integrated grid: [\d,.]+ (fewer|more) person-hours of harm "
                       r"\(95% CI -?[\d,.]+ to -?[\d,.]+\), better in \d+ of 3 emergencies, "
                       r"[+-]?[\d,.]+ (M )?yuan a year", text)
         assert m, (level, text)
@@ -115,7 +115,7 @@ def test_page_one_of_the_pdf_answers_both_halves_with_money(planner_sweep, plann
     assert "What these numbers cover, and what they do not" in text
     assert "synthetic township of 400 residents" in text
     assert "run-to-run variation over 3 emergencies" in text
-    assert "routine peacetime figures only" in text
+    assert re.search(r"fitted to \d+ (routine peacetime )?figures", text)
     assert "within 60 min (time.target_response_min)" in text
 
 
@@ -128,18 +128,18 @@ def test_every_comparison_is_against_the_stated_baseline(planner_en):
     # the structures are compared level by level with the baseline's structure
     money = planner_en.decision.money
     assert {(s.structure, s.level) for s in money.switches} == {
-        (s, lv) for s in ("integrated", "integrated_party") for lv in LEVELS}
+        (s, lv) for s in ("pre_reform", "integrated", "integrated_party") for lv in LEVELS}
     assert all(s.diff.n == 3 for s in money.switches)
 
 
 def test_money_tables_and_charts(planner_sweep, planner_en):
     tables = planner_sweep / "report" / "tables"
     options = pd.read_csv(tables / "options.csv")
-    assert len(options) == 3 * len(LEVELS)
+    assert len(options) == 4 * len(LEVELS)  # four structures
     assert (options["recommended"] == "yes").sum() == 1
     assert options["cost a year (yuan)"].is_monotonic_increasing  # cheapest first
     steps = pd.read_csv(tables / "cost_effectiveness.csv")
-    assert len(steps) == 3 * (len(LEVELS) - 1)  # each structure, each step up
+    assert len(steps) == 4 * (len(LEVELS) - 1)  # each structure, each step up
     costs = pd.read_csv(tables / "costs.csv")
     assert {"volunteer_hour_yuan", "staff_hour_yuan", "training_yuan_per_volunteer",
             "reorganization_yuan_per_1000"} <= set(costs["key (configs/costs.toml)"])
@@ -155,7 +155,7 @@ def test_the_chinese_report_answers_on_page_one(planner_sweep):
     text = flat(page_one(planner_sweep / "report" / "summary.pdf"), "zh")
     assert report.decision.question in text
     assert re.search(r"建议：.*每千人 \d+ 名志愿者：每年 [\d,.]+ (万)?元", text), text[:400]
-    assert re.search(r"每千人 10 名志愿者时，与条块分割相比：一网统管：伤害(减少|增加) [\d,.]+ 人·小时"
+    assert re.search(r"每千人 10 名志愿者时，与条块分割相比：(改革前[^；]+；)?一网统管：伤害(减少|增加) [\d,.]+ 人·小时"
                      r"（95% 置信区间 -?[\d,.]+ 至 -?[\d,.]+）", text), text
     for key in ("report.limits.title", "report.money.structures_title"):
         assert i18n.text(key, "zh") in text
@@ -169,8 +169,8 @@ def test_baseline_option_sets_one_factor_and_keeps_the_file_s_others(planner_swe
     assert report.baseline == {"organization.structure": "integrated",
                                "volunteers.team_size_per_1000": 0}
     assert {f.baseline for f in report.findings} == {("integrated", 0)}
-    assert {s.structure for s in report.decision.money.switches} == {"siloed",
-                                                                      "integrated_party"}
+    assert {s.structure for s in report.decision.money.switches} == {
+        "pre_reform", "siloed", "integrated_party"}
 
 
 def test_money_applies_only_when_every_decision_has_a_price(planner_sweep):
