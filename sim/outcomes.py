@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .codes import (ARRIVALS, BUSY, CHANNELS, COMMUNITY_CADRE, GRID, OFFICES, STATE_NAMES,
-                    TRAVELLING)
+from .codes import ARRIVALS, BUSY, CHANNELS, COMMUNITY_CADRE, GRID, OFFICES, STATE_NAMES, TRAVELLING
 from .engine import Count, Sum
 from .engine.state import Level
 from .needs import NeedTable

@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
-import re
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +55,8 @@ def _plausible(row: dict[str, Any]) -> str:
 def parameter_reference() -> str:
     """Every parameter of ``sim.params.describe()``, as MyST Markdown: a section each."""
     import sim  # noqa: F401  the shipped hazards register their sections on import
-    from sim.params import SECTIONS, describe
-
     from experiments.docs.configdoc import allowed, toml_value
+    from sim.params import SECTIONS, describe
 
     rows = describe()
     out = [f"{len(rows)} parameters in {len(SECTIONS)} sections.", ""]
@@ -78,7 +77,7 @@ def parameter_reference() -> str:
     return "\n".join(out)
 
 
-def on_source_read(app: "Sphinx", docname: str, source: list[str]) -> None:
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == PARAMETER_PAGE:
         if MARKER not in source[0]:
             logger.warning(f"{docname}: no {MARKER} line to replace", location=docname)
@@ -124,7 +123,7 @@ def _fetched_link(text: str, start: int) -> bool:
                               for r in ("stylesheet", "icon", "preload", "modulepreload"))
 
 
-def check_tutorial_charts(app: "Sphinx", out: Path) -> None:
+def check_tutorial_charts(app: Sphinx, out: Path) -> None:
     for docname in sorted(app.env.found_docs):
         if not str(app.env.doc2path(docname)).endswith(".ipynb"):
             continue
@@ -139,7 +138,7 @@ def check_tutorial_charts(app: "Sphinx", out: Path) -> None:
                            "cell outputs)", location=docname)
 
 
-def on_build_finished(app: "Sphinx", exception: Exception | None) -> None:
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
@@ -147,7 +146,7 @@ def on_build_finished(app: "Sphinx", exception: Exception | None) -> None:
     check_tutorial_charts(app, out)
 
 
-def setup(app: "Sphinx") -> dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     global logger
     from sphinx.util import logging as sphinx_logging
 

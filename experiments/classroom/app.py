@@ -582,7 +582,6 @@ def Page():
 
     side = len(m.panes) > 1
     changed = values.value != applied.value
-    main = m.main
     solara.Title(T("app.name"))
     solara.Style(PAGE_CSS)
     with solara.AppBar():

@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 
 from sim import rng
 from sim.codes import COMMAND, COMMUNITY, CREATED, DETECTED, DISTRICT, GRID, TOWNSHIP
-from sim.engine.state import Count, Level, Par, office_rows
-from sim.codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP
-from sim.engine.state import STREET, Par, office_rows
+from sim.engine.state import STREET, Count, Level, Par, office_rows
 from sim.registry import MECHANISMS
 from sim.rng import exponential
 

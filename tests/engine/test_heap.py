@@ -27,7 +27,7 @@ def test_events_pop_in_time_order_ties_in_scheduling_order(times):
 
 def test_slots_are_reused_once_popped():
     q = bare_loop([1])
-    for round_ in range(3):
+    for _round in range(3):
         for k in range(1000):
             push(q, float(1000 - k), 0, k, 0, 0)
         out_t, out_a = kernels.empty_times(1000)

@@ -173,9 +173,9 @@ def test_within_target_shares_name_the_sweep_s_target_time(tmp_path):
 def test_without_a_value_for_harm_there_is_no_money_answer_and_the_page_says_why(tmp_path):
     import json
 
-    from sim import Config
-
     import pandas as pd
+
+    from sim import Config
 
     folder = synthetic_sweep(tmp_path, FACTORS, 12, decision=[TEAM], baseline={TEAM: 0})
     runs = pd.read_parquet(folder / "runs.parquet")

@@ -110,7 +110,7 @@ def test_the_workbook_has_a_contents_sheet_for_every_sheet(knee):
     contents = sheets["contents"]
     assert list(sheets)[0] == "contents"
     assert set(contents["sheet"]) | {"contents"} == set(sheets)
-    for table, file in zip(contents["table"], contents["file"]):
+    for _table, file in zip(contents["table"], contents["file"]):
         assert file == "runs.parquet" or (folder / "report" / file).is_file()
 
 

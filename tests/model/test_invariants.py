@@ -18,9 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import Config, GrassrootsModel, simulate
+from sim.codes import (
+    ARRIVALS,
+    DISPATCHED,
+    IDLE,
+    OFFICES,
+    RESOLVED,
+    RESTING,
+    STATE_NAMES,
+    TRAVELLING,
+)
 from sim.codes import BUSY as SERVING
-from sim.codes import (ARRIVALS, DISPATCHED, IDLE, OFFICES, RESOLVED, RESTING, STATE_NAMES,
-                       TRAVELLING)
 from sim.codes import SERVING as NEED_SERVING
 from sim.needs import severity_integral
 from sim.params import LAYOUTS, MECHANISMS, STRUCTURES

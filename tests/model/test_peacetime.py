@@ -81,7 +81,7 @@ def test_registered_organ_cadres_serve_their_community_on_days_five_and_six_of_e
     organ = m.roster.role == 2
     m.roster.registered[organ] = True
     rose = []
-    for day in range(14):
+    for _day in range(14):
         before = m.place.familiarity.copy()
         m.step()
         rose.append(bool(np.any(m.place.familiarity > before)))
@@ -92,7 +92,7 @@ def test_the_open_affairs_platform_meets_on_the_first_day_of_each_week():
     m = _quiet_peace(**{"organization.open_affairs_platform": True,
                         "peacetime.platform_trust_gain": 0.02})
     rose = []
-    for day in range(14):
+    for _day in range(14):
         before = m.residents.trust.copy()
         m.step()
         rose.append(bool(np.all(m.residents.trust > before)))
