@@ -47,7 +47,6 @@ from .footprint import expected_needs
 from .hazards import active_hazards
 from .jit import call
 from .needs import NeedTable, new_table
-from .outcomes import deaths
 from .params import Config, Structure
 from .peacetime import peace_day, peace_values, recruits
 from .registry import type_arrays
@@ -56,6 +55,7 @@ from .rng import key, stream
 from .roster import call_up, make_roster
 from .routine import RoutineWork
 from .streams import run_streams
+from .survival import DeathTally
 from .township import build_township
 
 MAX_LOG = 2000  # events kept for the event feed
@@ -123,6 +123,7 @@ class GrassrootsModel(mesa.Model):
                                 cfg.response.effort_distribution == "exponential",
                                 cfg.response.vulnerable_harm_factor,
                                 capacity=256 + int(1.2 * expected_needs(cfg)))
+        self._deaths = DeathTally(cfg.response)  # the series' expected deaths so far
         self.engine: Engine | None = None
         self.routine = RoutineWork(self, streams.routine) if self.peace_steps > 0 else None
         self._peace = (peace_values(cfg), np.zeros(tw.n_grids), np.zeros(tw.n_communities))
@@ -402,14 +403,11 @@ class GrassrootsModel(mesa.Model):
         self._record_attitudes()
 
     def _record_casualties(self) -> None:
-        """Expected deaths so far (``sim.outcomes.deaths``; a need not yet reached counts as
-        reached now): in all needs, and in those whose report has reached the deciding unit."""
-        nd = self.needs
-        n = nd.n
-        each = deaths(self)
+        """Expected deaths so far (``sim.survival.DeathTally``; a need not yet reached counts
+        as reached now): in all needs, and in those whose report has reached the deciding
+        unit."""
         row = self.series[self.step_count]
-        row[CASUALTY_COLUMNS] = each.sum()
-        row[CASUALTY_COLUMNS + 1] = each[np.isfinite(nd.reported[:n])].sum()
+        row[CASUALTY_COLUMNS:CASUALTY_COLUMNS + 2] = self._deaths.at(self.needs, self.minute)
 
     def _record_attitudes(self) -> None:
         res, ro = self.residents, self.roster

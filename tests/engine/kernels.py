@@ -164,3 +164,8 @@ def intake_at(N, R, W, Q, P, S, t, i, how):
 @entry
 def set_need_state(N, i, state):
     set_state(N, i, state)
+
+
+@entry
+def redispatch(N, R, W, Q, P, t, i, attempt):
+    dispatch.redispatch(N, R, W, Q, P, t, i, attempt)
