@@ -267,7 +267,6 @@ def misrouted(N, Q, P, t, i, attempt):
     if math.isnan(N.reported[i]):  # the report is there: the deciding unit knows of it
         N.reported[i] = t
         decided(N, Q, P, i)
-    set_state(N, i, REPORTED)  # at the deciding unit, waiting for the wrong unit's answer
     Q.counts[Count.REDISPATCHES] += 1
     push(Q, t + P[Par.REDISPATCH_DELAY], REDISPATCH, i, attempt + 1, 0)
     return True
@@ -277,8 +276,6 @@ def misrouted(N, Q, P, t, i, attempt):
 def redispatch(N, R, W, Q, P, t, i, attempt):
     """A misrouted dispatch of need i came back at minute t: the deciding unit sends it
     again (its `attempt`-th dispatch)."""
-    if N.state[i] == REPORTED:  # no one sent meanwhile: back in the deciding unit's hands
-        set_state(N, i, DETECTED)
     if not misrouted(N, Q, P, t, i, attempt):
         decide(N, R, W, Q, P, t, i)
 

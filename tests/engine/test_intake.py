@@ -14,7 +14,7 @@ import pytest
 from conftest import war_model
 
 from sim import Config, simulate
-from sim.codes import DETECTED, DISPATCHED, INTAKE, REDISPATCH, REPORTED
+from sim.codes import DETECTED, DISPATCHED, INTAKE, REDISPATCH
 from sim.engine.state import Count, Par
 from sim.registry import need_code
 
@@ -148,7 +148,7 @@ def test_a_misrouted_dispatch_comes_back_after_its_delay_and_goes_out_again():
     p[Par.DISPATCH_ACCURACY] = 0.0  # every dispatch wrong
     final = 2  # direct: the grid, the township office; stage 2 decides
     kernels.send(eng.N, eng.R, eng.W, eng.Q, p, eng.S, 20.0, i, final)
-    assert eng.N.state[i] == REPORTED and math.isnan(eng.N.dispatched[i])
+    assert eng.N.state[i] == DETECTED and math.isnan(eng.N.dispatched[i])
     assert eng.N.reported[i] == 20.0  # the report had arrived
     assert eng.count(Count.REDISPATCHES) == 1
     assert [e[:3] for e in pending_events(eng) if e[1] == REDISPATCH] == [(50.0, REDISPATCH, i)]
