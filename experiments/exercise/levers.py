@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import GrassrootsModel
-from sim.codes import COMMAND, DECIDE_BATCH
+from sim.codes import COMMAND, CREATED, DECIDE_BATCH, DETECT, Channel
 from sim.engine import Par, office_rows
 
 DEFAULT = "default"
 ROLE_KINDS = ("grid_manager", "party_secretary", "command", "volunteers")
 DOOR_TO_DOOR_FAMILIARITY = 1.0  # assumption: a manager who checks every door knows the grid
+DOOR_TO_DOOR_MIN = 60.0  # assumption: a grid manager checks a grid's households in an hour
+CADRE_VISITS_MIN = 120.0  # assumption: the community's cadres walk its grids in two hours
 CADRE_VISIT_GAIN = 0.5  # assumption: cadres' visits take a community's grids halfway to 1
 LOCAL_WAIT_NOW_MIN = 10.0  # assumption: "act now" leaves a grid ten minutes for news
 FAST_TRACK_FACTOR = 0.5  # assumption: a short form halves each office's handling minutes
@@ -79,15 +81,33 @@ def _nothing(m: GrassrootsModel, role: Role) -> None:
     """The default policy: the model goes on as it would."""
 
 
+def sweep(m: GrassrootsModel, grids: tuple[int, ...], minutes: float) -> int:
+    """A door-to-door sweep of the grids: each need there not yet found is found by the
+    sweep (a DETECT event by the grid manager's channel), evenly over the next ``minutes``,
+    unless someone finds it first. Returns how many the sweep will find."""
+    nd, now = m.needs, m.minute
+    n = nd.n
+    hidden = np.flatnonzero((nd.state[:n] == CREATED) & np.isin(nd.grid[:n], grids) &
+                            (nd.created[:n] <= now))
+    k = len(hidden)
+    if k:
+        times = now + minutes * np.arange(1, k + 1) / k
+        m.engine.push_each(times, DETECT, hidden, np.full(k, int(Channel.GRID_MANAGER)))
+    return k
+
+
 def _door_to_door(m: GrassrootsModel, role: Role) -> None:
-    """The grid manager checks every household: the patrol finds needs at the rate of a
-    manager who knows the grid fully (``Place.familiarity``)."""
+    """The grid manager checks every household within the hour (``sweep``), and from then
+    on patrols as a manager who knows the grid fully (``Place.familiarity``)."""
+    sweep(m, role.grids, DOOR_TO_DOOR_MIN)
     g = list(role.grids)
     m.place.familiarity[g] = np.maximum(m.place.familiarity[g], DOOR_TO_DOOR_FAMILIARITY)
 
 
 def _cadre_visits(m: GrassrootsModel, role: Role) -> None:
-    """Community cadres walk the grids: each grid's familiarity goes halfway to 1."""
+    """Community cadres walk the community's grids within two hours (``sweep``); each
+    grid's familiarity goes halfway to 1."""
+    sweep(m, role.grids, CADRE_VISITS_MIN)
     g = list(role.grids)
     m.place.familiarity[g] += CADRE_VISIT_GAIN * (1 - m.place.familiarity[g])
 
