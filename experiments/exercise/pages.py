@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from experiments.i18n import catalogue, text
+from sim.outcomes import OUTCOMES
 
 STYLE = """
 body{font:18px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:60em;padding:0 1em;
@@ -171,8 +172,12 @@ def _num(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def _signed(x: float, digits: int = 1) -> str:
-    cls = "better" if x < 0 else "worse" if x > 0 else ""
+def _signed(x: float, digits: int = 1, outcome: str = "total_harm") -> str:
+    """A difference, green where it is better, red where worse (``Outcome.higher_is_better``;
+    none for outcomes that only describe the run)."""
+    up = OUTCOMES[outcome].higher_is_better
+    good = None if up is None or x == 0 else (x > 0) == up
+    cls = {True: "better", False: "worse", None: ""}[good]
     return f'<td class="n {cls}">{x:+,.{digits}f}</td>'
 
 
@@ -187,7 +192,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     e = html.escape
     rows = "".join(
         f"<tr><td>{T('exercise.outcome.' + k)}</td><td class='n'>{_num(d['class'][k], 2)}</td>"
-        f"<td class='n'>{_num(d['default'][k], 2)}</td>{_signed(d['difference'][k], 2)}</tr>"
+        f"<td class='n'>{_num(d['default'][k], 2)}</td>{_signed(d['difference'][k], 2, k)}</tr>"
         for k in d["outcome_keys"])
     outcomes = (f"<table><tr><th>{T('exercise.outcome')}</th><th>{T('exercise.class_run')}"
                 f"</th><th>{T('exercise.default_run')}</th><th>{T('exercise.difference')}"
@@ -196,7 +201,8 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         f"<tr><td>{when(r['minute'])}</td><td>{e(r['inject'])}</td>"
         f"<td>{e(_role_words(r['role'], lang))}</td><td>{e(', '.join(r['students']))}</td>"
         f"<td>{_choice(r, lang)}</td>{_signed(r['effect']['total_harm'])}"
-        f"{_signed(r['effect']['mean_response_min'], 2)}</tr>" for r in d["decisions"])
+        f"{_signed(r['effect']['mean_response_min'], 2, 'mean_response_min')}</tr>"
+        for r in d["decisions"])
     if decisions:
         decisions = (f"<table><tr><th>{T('exercise.at')}</th><th>{T('exercise.decision_point')}"
                      f"</th><th>{T('exercise.role')}</th><th>{T('exercise.name')}</th>"
