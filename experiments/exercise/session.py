@@ -128,7 +128,9 @@ class Session:
             token = secrets.token_urlsafe(16)
             self.students[token] = Student(token, name, str(role))
             if self.round is not None and role not in self.round.choices:
-                self.round.choices[role] = choices_for(self.player.model, self.roles[role])
+                choices = {**self.round.choices,
+                           role: choices_for(self.player.model, self.roles[role])}
+                self.round.choices = {r: choices[r] for r in self.roles if r in choices}
             return token
 
     def student(self, token: Any) -> Student:
@@ -260,7 +262,8 @@ class Session:
         filled = {s.role for s in self.students.values()}
         self.round = Round(self.rounds, words, m.minute, m.step_count,
                            self.clock() + self.decision_seconds,
-                           {r: choices_for(m, self.roles[r]) for r in filled})
+                           {r: choices_for(m, self.roles[r]) for r in self.roles
+                            if r in filled})  # in the plan's order: decisions apply in it
 
     def _all_decided(self) -> bool:
         assert self.round is not None

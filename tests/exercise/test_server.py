@@ -79,7 +79,9 @@ def test_an_exercise_over_http(server):
     assert post(server, "/api/trainer/end", {"key": key})[0] == 200
     assert get(server, "/api/debrief?code=wrong")[0] == 403
     status, debrief = get(server, f"/api/debrief?key={key}")
-    assert status == 200 and debrief["decisions"][0]["choice"] == "act_locally"
+    assert status == 200
+    assert [(d["role"], d["choice"]) for d in debrief["decisions"]] == [
+        ("grid_manager:B-1", "default"), ("command", "act_locally")]  # the plan's order
     status, page = get(server, f"/debrief?token={bo}")
     assert status == 200 and "&lt;i&gt;Ann&lt;/i&gt;" in page and "<i>Ann" not in page
 

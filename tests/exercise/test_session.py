@@ -2,7 +2,12 @@
 which role, the trainer's key, decision points and their time limit, and the debrief
 (deterministic; a decision's counterfactual; the default run)."""
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +17,8 @@ from experiments.exercise.plan import Inject, load_plan
 from experiments.exercise.play import play
 from experiments.exercise.session import Refused, Session, clean_name
 from sim.params import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Clock:
@@ -170,6 +177,7 @@ def exercise(plan, script):
     """Run a whole exercise: at decision point k, the command picks script[k] (None: lets the
     time run out). Returns the session."""
     s, clock = session(plan)
+    s.join("", "vol", "volunteers")  # never decides: the default, each time
     token = s.join("", "cmd", "command")
     s.start()
     k = 0
@@ -180,8 +188,7 @@ def exercise(plan, script):
             pick = script[k - 1] if k - 1 < len(script) else None
             if pick is not None and pick in s.round.choices["command"]:
                 s.decide(token, pick)
-            else:
-                clock.now += plan.decision_seconds + 1
+            clock.now += plan.decision_seconds + 1  # the volunteer leader's time runs out
     return s
 
 
@@ -192,8 +199,22 @@ def test_the_same_decisions_on_the_same_seed_give_the_same_debrief(plan):
     a = exercise(plan, SCRIPT).debrief
     b = exercise(plan, SCRIPT).debrief
     assert a == b
-    assert [d["choice"] for d in a["decisions"]][:4] == ["act_locally", DEFAULT,
-                                                         "fast_track_reports", DEFAULT]
+    command = [d["choice"] for d in a["decisions"] if d["role"] == "command"]
+    assert command[:4] == ["act_locally", DEFAULT, "fast_track_reports", DEFAULT]
+
+
+def test_the_debrief_is_the_same_in_another_process(plan):
+    """No order of the session's own (sets, hashes) leaks into the run: another process,
+    with other string hashes, makes the same debrief."""
+    here = json.dumps(exercise(plan, SCRIPT).debrief, sort_keys=True)
+    code = ("import json, sys; sys.path.insert(0, 'tests/exercise'); from dataclasses import "
+            "replace; from test_session import exercise, SCRIPT; from experiments.exercise."
+            "plan import load_plan; print(json.dumps(exercise(replace(load_plan("
+            "'street_flood'), seats_per_role=1), SCRIPT).debrief, sort_keys=True))")
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "12345",
+                                                      "PYTHONPATH": str(ROOT)}).stdout
+    assert there.strip() == here
 
 
 def test_the_debrief_replays_the_class_run_and_each_counterfactual(plan):
@@ -229,3 +250,15 @@ def test_ending_early_plays_the_rest_with_the_default(plan):
     assert s.phase == "ended" and not s.player.running and s.debrief is not None
     with pytest.raises(Refused):
         s.join("", "late", "volunteers")
+
+
+def test_decisions_apply_in_the_plans_order_of_roles(plan):
+    s, _ = session(plan)
+    s.join("", "v", "volunteers")
+    s.join("", "g", "grid_manager:C-3")
+    s.start()
+    run_to_round(s)
+    assert list(s.round.choices) == ["grid_manager:C-3", "volunteers"]
+    s.join("", "c", "command")  # joins during the decision point: still in the plan's order
+    assert list(s.round.choices) == [r for r in plan.roles
+                                     if r in ("volunteers", "grid_manager:C-3", "command")]
