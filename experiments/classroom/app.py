@@ -53,7 +53,7 @@ PEACE_DAYS_PER_S = 14  # peacetime (one step a day) runs at this many days a sec
 SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # simulated hours per second
 TARGET_RUN_S = 40  # the default speed plays the emergency in about this long
 FEED_LINES = 12
-GIF_MAX_FRAMES = 240
+GIF_MAX_FRAMES = 120  # a GIF keeps at most this many frames, evenly spaced (433 -> 109)
 RENDER_WAIT_S = 2.0  # the play loop waits at most this long for a frame to be drawn
 
 
@@ -145,6 +145,17 @@ module.exports = {
 """).tag(sync=True)
 
 
+def gif_frames(frames: list) -> list:
+    """At most GIF_MAX_FRAMES of the recorded frames, evenly spaced, with the last."""
+    if len(frames) <= GIF_MAX_FRAMES:
+        return list(frames)
+    every = math.ceil(len(frames) / GIF_MAX_FRAMES)
+    picked = list(frames[::every])
+    if len(frames) % every != 1 and every > 1:
+        picked[-1] = frames[-1]  # the run's end, not a frame before it
+    return picked
+
+
 def gif_bytes(model: AppModel) -> bytes:
     """The run so far as an animated GIF: each recorded frame's grid colours per pane."""
     import imageio.v3 as iio
@@ -158,9 +169,8 @@ def gif_bytes(model: AppModel) -> bytes:
     big = ImageFont.load_default(size=22)
     size = 420
     frames = []
-    every = max(1, len(model.frames) // GIF_MAX_FRAMES)
-    for clock_text, levels in model.frames[::every] or [(model.main.clock_label(model.main.minute),
-                                                [None] * len(model.panes))]:
+    now = [(model.main.clock_label(model.main.minute), [None] * len(model.panes))]
+    for clock_text, levels in gif_frames(model.frames) or now:
         img = Image.new("RGB", (size * len(model.panes), size + 40), "white")
         draw = ImageDraw.Draw(img)
         draw.text((8, 8), clock_text, fill="#212121", font=big)
@@ -342,6 +352,7 @@ def Feed(model: AppModel, playing: bool):
 def Finished(model: AppModel):
     """The run's key outcomes; side by side, A, B and B - A."""
     results = [p.outcomes() for p in model.panes]
+    target = f"{model.main.config.time.target_response_min:g}"  # the same for both copies
     side = len(results) > 1
     head = "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes) if side \
         else "<th></th>"
@@ -351,7 +362,8 @@ def Finished(model: AppModel):
     for name, unit in OUTCOME_ROWS:
         if name not in results[0]:
             continue
-        label = T(f"app.outcome.{name}") if has(f"app.outcome.{name}", LANG) else name
+        label = T(f"app.outcome.{name}", target=target) if has(f"app.outcome.{name}", LANG) \
+            else name
         values = [r.get(name, math.nan) for r in results]
         cells = "".join(f"<td>{_fmt(v, unit)}</td>" for v in values)
         if side:
@@ -382,8 +394,16 @@ def Status(m: AppModel, tick: solara.Reactive[int]):
         classes=["grassroots-clock"])
 
 
+def pane_note(note: str | tuple[str, ...], k: int) -> str:
+    """The note on copy k's map: one text for all maps, or each copy's own (its moments)."""
+    if isinstance(note, str):
+        return note
+    return note[k] if k < len(note) else ""
+
+
 @solara.component
-def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, playing: bool,
+def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str,
+             note: str | tuple[str, ...], playing: bool,
              rendered: threading.Event):
     """What changes as the run plays: the finished panel, the maps, legend, charts, feed.
     The only part re-rendered at each frame; it tells the play loop when it is drawn."""
@@ -391,8 +411,8 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, pl
     solara.use_effect(rendered.set, None)  # after every render
     with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
         with solara.Row(gap="6px", classes=["grassroots-maps"]):
-            for pane, layout in zip(m.panes, m.layouts):
-                MapColumn(m, pane, layout, colour, note)
+            for k, (pane, layout) in enumerate(zip(m.panes, m.layouts)):
+                MapColumn(m, pane, layout, colour, pane_note(note, k))
         with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
             if not m.running:
                 Finished(m)
@@ -482,12 +502,14 @@ def Page():
                     return False
                 m.step()
                 record_frame(m, colour.value)
-                if m.moments:
-                    words = " ".join(moment_text(m, k, f) for k, f in m.moments)
+                if m.moments:  # each map notes its own copy's moments
+                    words = [" ".join(moment_text(m, k, f) for k, f in found)
+                             for found in m.pane_moments]
                     if stop_at_moments:
-                        note.set(("moment", f"{words} {T('app.moment.paused')}"))
+                        note.set(("moment", tuple(f"{w} {T('app.moment.paused')}".strip()
+                                                  for w in words)))
                         return False
-                    note.set(("moment", words))
+                    note.set(("moment", tuple(words)))
         return m.running
 
     def loop():
@@ -514,6 +536,8 @@ def Page():
             elif go_on and note.value[0] == "quiet":
                 note.set(("", ""))
             if not m.running:
+                if note.value[0] == "quiet":  # the run is over: nothing to fast-forward
+                    note.set(("", ""))
                 running.set(False)  # the buttons and the panel change together
                 playing.set(False)
             rendered.clear()

@@ -35,6 +35,7 @@ def build_debrief(plan: Plan, live: Player, timeline: list[dict[str, Any]]) -> d
                                 for key in EFFECT_KEYS}})
     return {
         "exercise": plan.name, "scenario": plan.config.name, "seed": plan.seed,
+        "target_response_min": plan.config.time.target_response_min,
         "outcome_keys": list(OUTCOME_KEYS),
         "class": class_outcomes, "default": default_outcomes,
         "difference": {k: class_outcomes[k] - default_outcomes[k] for k in OUTCOME_KEYS},

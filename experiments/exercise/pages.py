@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 from experiments.i18n import catalogue, text
@@ -190,8 +191,10 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         return html.escape(clock(minute) if clock else f"{minute / 60:.1f} h")
 
     e = html.escape
+    target = f"{d.get('target_response_min', math.nan):g}"
     rows = "".join(
-        f"<tr><td>{T('exercise.outcome.' + k)}</td><td class='n'>{_num(d['class'][k], 2)}</td>"
+        f"<tr><td>{T('exercise.outcome.' + k, target=target)}</td>"
+        f"<td class='n'>{_num(d['class'][k], 2)}</td>"
         f"<td class='n'>{_num(d['default'][k], 2)}</td>{_signed(d['difference'][k], 2, k)}</tr>"
         for k in d["outcome_keys"])
     outcomes = (f"<table><tr><th>{T('exercise.outcome')}</th><th>{T('exercise.class_run')}"
