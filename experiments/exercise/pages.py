@@ -222,11 +222,48 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     body = (f"<h1>{T('exercise.debrief')}: {e(d['exercise'])}</h1>"
             f"<p class='muted'>{e(d['scenario'])} · seed {int(d['seed'])}</p>"
             f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
+            f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
             f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
             f"{T('exercise.unfilled')}</p><h2>{T('exercise.timeline')}</h2>{timeline}")
     return (f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8">'
             f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>")
+
+
+def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int = 220) -> str:
+    """Cumulative harm by hour of the class's run (blue) and the default run (grey), as an
+    inline SVG."""
+    runs = [(series.get("class") or [], "#1565c0", text("exercise.class_run", lang)),
+            (series.get("default") or [], "#9e9e9e", text("exercise.default_run", lang))]
+    points = [p for run, _, _ in runs for p in run]
+    if not points:
+        return ""
+    x_max = max(p[0] for p in points) or 1.0
+    y_max = max(p[1] for p in points) or 1.0
+    left, bottom, top, right = 60, 30, 10, 10
+
+    def xy(p: list) -> str:
+        x = left + (width - left - right) * p[0] / x_max
+        y = top + (height - top - bottom) * (1 - p[1] / y_max)
+        return f"{x:.1f},{y:.1f}"
+
+    lines = "".join(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+                    f'points="{" ".join(xy(p) for p in run)}"/>' for run, colour, _ in runs)
+    keys = "".join(f'<text x="{left + 10}" y="{top + 18 + 20 * k}" fill="{colour}" '
+                   f'font-size="16">{html.escape(name)}</text>'
+                   for k, (_, colour, name) in enumerate(runs))
+    axes = (f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+            f'y2="{height - bottom}" stroke="#555"/><line x1="{left}" y1="{top}" x2="{left}" '
+            f'y2="{height - bottom}" stroke="#555"/>'
+            f'<text x="{left - 6}" y="{top + 12}" font-size="14" text-anchor="end">'
+            f"{y_max:,.0f}</text>"
+            f'<text x="{left - 6}" y="{height - bottom}" font-size="14" text-anchor="end">0'
+            f'</text><text x="{width - right}" y="{height - 8}" font-size="14" '
+            f'text-anchor="end">{x_max:.0f} h</text>'
+            f'<text x="{left}" y="{height - 8}" font-size="14">0 h</text>')
+    return (f'<svg role="img" aria-label="{html.escape(text("exercise.harm", lang))}" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f"{axes}{lines}{keys}</svg>")
 
 
 def _choice(r: dict[str, Any], lang: str) -> str:

@@ -233,6 +233,10 @@ def test_the_debrief_replays_the_class_run_and_each_counterfactual(plan):
                 d["class"]["total_harm"] - row["counterfactual"]["total_harm"]
     kinds = {e["kind"] for e in d["timeline"]}
     assert kinds == {"moment", "inject", "decision"}
+    page = debrief_html(d)  # the outcomes, each decision, the harm of both runs, the timeline
+    assert page.count("<polyline") == 2 and "(60 min)" in page
+    assert page.count("<tr>") >= 1 + len(d["outcome_keys"]) + len(d["decisions"]) + \
+        len(d["timeline"])
 
 
 def test_a_class_that_always_takes_the_default_plays_the_default_run(plan):
