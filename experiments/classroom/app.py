@@ -241,6 +241,8 @@ PAGE_CSS = """
 .grassroots-finished td, .grassroots-finished th { padding: 0 8px; text-align: right; }
 .grassroots-finished td:first-child, .grassroots-finished th:first-child { text-align: left; }
 .grassroots-help { font-size: 13px; color: #455a64; margin: -14px 0 8px 0; line-height: 1.2; }
+.grassroots-slider-label { font-size: 12px; color: rgba(0, 0, 0, .6); margin-bottom: 30px; }
+.grassroots-slider + .grassroots-help { margin-top: 10px; }  /* below the thumb, not on it */
 .grassroots-sidebar { font-size: 14px; }
 .grassroots-policy { font-size: 16px; font-weight: bold; line-height: 1.2; width: 0;
                      min-width: 100%; }
@@ -280,14 +282,17 @@ def Control(name: str, spec: dict[str, Any], value: Any, on_value, disabled: boo
             elif kind == "Checkbox":
                 solara.Checkbox(label=label, value=bool(value), on_value=on_value,
                                 disabled=disabled)
-            elif kind == "SliderInt":
-                solara.SliderInt(label, value=int(value), min=spec["min"], max=spec["max"],
-                                 step=spec["step"], on_value=on_value, thumb_label="always",
-                                 disabled=disabled)
-            elif kind == "SliderFloat":
-                solara.SliderFloat(label, value=float(value), min=spec["min"],
-                                   max=spec["max"], step=spec["step"], on_value=on_value,
-                                   thumb_label="always", disabled=disabled)
+            elif kind in ("SliderInt", "SliderFloat"):
+                # The label above the slider, not beside it: beside it, a long label took
+                # the whole row and left the track 0 px wide (it could not be dragged).
+                solara.HTML(tag="div", unsafe_innerHTML=escape(label),
+                            classes=["grassroots-slider-label"])
+                slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+                cast = int if kind == "SliderInt" else float
+                with solara.Column(gap="0", classes=["grassroots-slider"]):
+                    slider("", value=cast(value), min=spec["min"], max=spec["max"],
+                           step=spec["step"], on_value=on_value, thumb_label="always",
+                           disabled=disabled)
             else:
                 solara.InputText(label, value=str(value), on_value=on_value,
                                  disabled=disabled)
