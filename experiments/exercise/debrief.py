@@ -15,6 +15,7 @@ from .play import OUTCOME_KEYS, Decision, Player, play
 
 EFFECT_KEYS = ("total_harm", "mean_response_min")
 SERIES_EVERY_MIN = 60.0
+NOTABLE_SHARE = 0.01  # assumption: an effect above 1% of the default run's harm is notable
 
 
 def build_debrief(plan: Plan, live: Player, timeline: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,9 +41,32 @@ def build_debrief(plan: Plan, live: Player, timeline: list[dict[str, Any]]) -> d
         "class": class_outcomes, "default": default_outcomes,
         "difference": {k: class_outcomes[k] - default_outcomes[k] for k in OUTCOME_KEYS},
         "decisions": rows,
+        "roles": after_action(rows, default_outcomes["total_harm"]),
         "timeline": [{k: v for k, v in e.items()} for e in timeline],
         "series": {"class": _hourly(live), "default": _hourly(default)},
     }
+
+
+def after_action(rows: list[dict[str, Any]], default_harm: float) -> list[dict[str, Any]]:
+    """Per role that had students: who, the decisions taken and let run out, its strengths
+    (decisions that lowered total harm by more than NOTABLE_SHARE of the default run's) and
+    areas for improvement (decisions that raised it as much, and decision points where the
+    time ran out)."""
+    bar = NOTABLE_SHARE * default_harm
+    out: dict[str, dict[str, Any]] = {}
+    for k, r in enumerate(rows):
+        role = out.setdefault(r["role"], {"role": r["role"], "students": [], "decided": 0,
+                                          "timed_out": 0, "strengths": [],
+                                          "improvements": []})
+        role["students"] += [s for s in r["students"] if s not in role["students"]]
+        role["timed_out" if r["timed_out"] else "decided"] += 1
+        if r["timed_out"]:
+            role["improvements"].append(k)
+        elif r["effect"]["total_harm"] <= -bar:
+            role["strengths"].append(k)
+        elif r["effect"]["total_harm"] >= bar:
+            role["improvements"].append(k)
+    return list(out.values())
 
 
 def _as_default(d: Decision) -> Decision:

@@ -224,7 +224,8 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
             f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
             f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
             f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
-            f"{T('exercise.unfilled')}</p><h2>{T('exercise.timeline')}</h2>{timeline}")
+            f"{T('exercise.unfilled')}</p>{after_action_html(d, lang, when)}"
+            f"<h2>{T('exercise.timeline')}</h2>{timeline}")
     return (f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8">'
             f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>")
@@ -264,6 +265,37 @@ def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int
     return (f'<svg role="img" aria-label="{html.escape(text("exercise.harm", lang))}" '
             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
             f"{axes}{lines}{keys}</svg>")
+
+
+def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
+    """Per role: its students, strengths and areas for improvement (``debrief.after_action``)."""
+    if not d.get("roles"):
+        return ""
+
+    def items(role: dict[str, Any], key: str) -> str:
+        found = []
+        for k in role[key]:
+            r = d["decisions"][k]
+            what = text("exercise.timed_out", lang) if r["timed_out"] else \
+                f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} " \
+                f"({r['effect']['total_harm']:+,.0f})"
+            found.append(f"<li>{when(r['minute'])} · {html.escape(r['inject'])}: "
+                         f"{html.escape(what)}</li>")
+        return f"<ul>{''.join(found)}</ul>" if found else \
+            html.escape(text("exercise.none", lang))
+
+    rows = "".join(
+        f"<tr><td>{html.escape(_role_words(role['role'], lang))}<br><span class='muted'>"
+        f"{html.escape(', '.join(role['students']))}</span></td>"
+        f"<td class='n'>{role['decided']}</td><td class='n'>{role['timed_out']}</td>"
+        f"<td>{items(role, 'strengths')}</td><td>{items(role, 'improvements')}</td></tr>"
+        for role in d["roles"])
+    head = "".join(f"<th>{html.escape(text(k, lang))}</th>" for k in (
+        "exercise.role", "exercise.decided", "exercise.timeouts", "exercise.strengths",
+        "exercise.improvements"))
+    return (f"<h2>{html.escape(text('exercise.after_action', lang))}</h2>"
+            f"<p class='muted'>{html.escape(text('exercise.after_action_note', lang))}</p>"
+            f"<table><tr>{head}</tr>{rows}</table>")
 
 
 def _choice(r: dict[str, Any], lang: str) -> str:

@@ -233,7 +233,20 @@ def test_the_debrief_replays_the_class_run_and_each_counterfactual(plan):
                 d["class"]["total_harm"] - row["counterfactual"]["total_harm"]
     kinds = {e["kind"] for e in d["timeline"]}
     assert kinds == {"moment", "inject", "decision"}
+    # after action, by role: the volunteer leader never decided; the command's strengths and
+    # areas for improvement are its decisions that moved harm by more than 1% of the default
+    roles = {r["role"]: r for r in d["roles"]}
+    assert set(roles) == {"volunteers", "command"}
+    vol = roles["volunteers"]
+    assert vol["decided"] == 0 and vol["timed_out"] == len(vol["improvements"]) > 0
+    bar = 0.01 * d["default"]["total_harm"]
+    for k, row in enumerate(d["decisions"]):
+        if row["role"] == "command" and not row["timed_out"]:
+            harm = row["effect"]["total_harm"]
+            assert (k in roles["command"]["strengths"]) == (harm <= -bar)
+            assert (k in roles["command"]["improvements"]) == (harm >= bar)
     page = debrief_html(d)  # the outcomes, each decision, the harm of both runs, the timeline
+    assert "After action: by role" in page
     assert page.count("<polyline") == 2 and "(60 min)" in page
     assert page.count("<tr>") >= 1 + len(d["outcome_keys"]) + len(d["decisions"]) + \
         len(d["timeline"])
