@@ -37,6 +37,7 @@ from experiments.classroom.model import (
     control_values,
     hazard_word,
     model_params,
+    parse_seed,
     startup_from_env,
 )
 from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
@@ -76,17 +77,29 @@ def default_speed(war_hours: float) -> float:
 
 class AppModel(ClassroomModel):
     """The page's model: a bad control value (a seed that is not a number) is shown on the
-    page and the preset's own values are used, instead of an error that stops the page."""
+    page and only that value is replaced by the preset's own, instead of an error that stops
+    the page (the other controls keep the values the sidebar shows)."""
 
     def __init__(self, preset=None, seed=None, side_by_side=None, scenario=None, **controls):
-        error = ""
+        errors = []
+        try:
+            parse_seed(START.seed if seed is None else seed)
+        except ConfigError as e:
+            errors.append(str(e))
+            seed = None
+        for name in list(controls):
+            try:
+                self.resolve(preset, seed, side_by_side, {name: controls[name]})
+            except ConfigError as e:
+                errors.append(str(e))
+                del controls[name]
         try:
             self.resolve(preset, seed, side_by_side, controls)
-        except ConfigError as e:
-            error = T("app.bad_value", error=str(e))
-            seed, controls = None, {}
+        except ConfigError as e:  # values bad only together: the preset's own
+            errors.append(str(e))
+            controls = {}
         super().__init__(preset, seed, side_by_side, **controls)
-        self.error = error
+        self.error = T("app.bad_value", error="; ".join(errors)) if errors else ""
         self.layouts = [MapLayout(p.model.township) for p in self.panes]
         self.frames: list[list[Any]] = []  # for the GIF: per frame, each pane's grid levels
 

@@ -49,3 +49,17 @@ def test_a_gif_keeps_at_most_its_frames_with_the_first_and_the_last():
 @pytest.mark.parametrize("lang,words", [("en", "(45 min)"), ("zh", "45 分钟")])
 def test_the_finished_panel_names_the_target_time(lang, words):
     assert words in text("app.outcome.share_met_within_target", lang, target="45")
+
+
+def test_a_bad_seed_keeps_the_policies_the_sidebar_shows():
+    app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
+    m = app.AppModel(seed="twelve", organization__structure="siloed",
+                     reporting__mechanism="hierarchical")
+    assert "seed" in m.error and m.seed == app.START.seed
+    config = m.panes[0].config
+    assert (config.organization.structure, config.reporting.mechanism) == \
+        ("siloed", "hierarchical")
+    bad = app.AppModel(seed="7", organization__structure="pyramid",
+                       reporting__mechanism="hierarchical")
+    assert "structure" in bad.error and bad.seed == 7  # only the bad value is replaced
+    assert bad.panes[0].config.reporting.mechanism == "hierarchical"
