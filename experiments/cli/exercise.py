@@ -19,15 +19,26 @@ LOCAL = "127.0.0.1"
 
 
 def add_exercise_parser(sub: Any) -> None:
-    ex = sub.add_parser("exercise", help="serve a tabletop exercise: students take roles and "
-                        "decide, the debrief shows which decisions mattered")
-    ex.add_argument("--scenario", metavar="NAME", default="street_flood",
-                    help="exercise plan (configs/exercises), plan file, or shipped scenario "
-                    "(default street_flood)")
+    ex = sub.add_parser(
+        "exercise",
+        help="serve a tabletop exercise: students take roles and "
+        "decide, the debrief shows which decisions mattered",
+    )
+    ex.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default="street_flood",
+        help="exercise plan (configs/exercises), plan file, or shipped scenario "
+        "(default street_flood)",
+    )
     ex.add_argument("--seed", type=int, default=None, help="seed (default: the plan's)")
-    ex.add_argument("--host", default=LOCAL, help="address to serve (default 127.0.0.1; "
-                    "0.0.0.0 serves the classroom network and requires the join code and "
-                    "the trainer key)")
+    ex.add_argument(
+        "--host",
+        default=LOCAL,
+        help="address to serve (default 127.0.0.1; "
+        "0.0.0.0 serves the classroom network and requires the join code and "
+        "the trainer key)",
+    )
     ex.add_argument("--port", type=port_type, default=8766, help="port (default 8766)")
     ex.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the pages")
     ex.add_argument("--out", metavar="DIR", help="results folder for the debrief")
@@ -43,8 +54,9 @@ def results_folder(out: str | None, name: str) -> Path:
 def write_debrief(folder: Path, debrief: dict, page: str) -> None:
     """The debrief as JSON and HTML in ``folder`` (made if missing)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "debrief.json").write_text(json.dumps(debrief, indent=1, ensure_ascii=False),
-                                         encoding="utf-8")
+    (folder / "debrief.json").write_text(
+        json.dumps(debrief, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     (folder / "debrief.html").write_text(page, encoding="utf-8")
 
 
@@ -72,14 +84,18 @@ def cmd_exercise(args: argparse.Namespace) -> int:
     try:
         server = ExerciseServer(session, args.host, args.port)
     except OSError as e:
-        raise UsageError(f"--port {args.port}: {args.host}:{args.port}: {write_error(e)}: "
-                         "choose another --port") from None
+        raise UsageError(
+            f"--port {args.port}: {args.host}:{args.port}: {write_error(e)}: choose another --port"
+        ) from None
     shown = LOCAL if args.host in (LOCAL, "0.0.0.0") else args.host
     key = f"?key={session.trainer_key}" if session.require_code else ""
-    print(f"Exercise {plan.name} (seed {plan.seed}), join code {session.code}\n"
-          f"  trainer:  http://{shown}:{args.port}/{key}\n"
-          f"  students: http://{'<this machine>' if session.require_code else shown}:"
-          f"{args.port}/join   (Ctrl-C stops it)", file=sys.stderr)
+    print(
+        f"Exercise {plan.name} (seed {plan.seed}), join code {session.code}\n"
+        f"  trainer:  http://{shown}:{args.port}/{key}\n"
+        f"  students: http://{'<this machine>' if session.require_code else shown}:"
+        f"{args.port}/join   (Ctrl-C stops it)",
+        file=sys.stderr,
+    )
     server.start()
     try:
         while True:

@@ -31,14 +31,21 @@ def build_debrief(plan: Plan, live: Player, timeline: list[dict[str, Any]]) -> d
         else:
             others = [e if j != k else _as_default(e) for j, e in enumerate(decisions)]
             counterfactual = play(plan.config, plan.seed, others).outcomes()
-        rows.append({**d.to_dict(), "counterfactual": counterfactual,
-                     "effect": {key: class_outcomes[key] - counterfactual[key]
-                                for key in EFFECT_KEYS}})
+        rows.append(
+            {
+                **d.to_dict(),
+                "counterfactual": counterfactual,
+                "effect": {key: class_outcomes[key] - counterfactual[key] for key in EFFECT_KEYS},
+            }
+        )
     return {
-        "exercise": plan.name, "scenario": plan.config.name, "seed": plan.seed,
+        "exercise": plan.name,
+        "scenario": plan.config.name,
+        "seed": plan.seed,
         "target_response_min": plan.config.time.target_response_min,
         "outcome_keys": list(OUTCOME_KEYS),
-        "class": class_outcomes, "default": default_outcomes,
+        "class": class_outcomes,
+        "default": default_outcomes,
         "difference": {k: class_outcomes[k] - default_outcomes[k] for k in OUTCOME_KEYS},
         "decisions": rows,
         "roles": after_action(rows, default_outcomes["total_harm"]),
@@ -55,9 +62,17 @@ def after_action(rows: list[dict[str, Any]], default_harm: float) -> list[dict[s
     bar = NOTABLE_SHARE * default_harm
     out: dict[str, dict[str, Any]] = {}
     for k, r in enumerate(rows):
-        role = out.setdefault(r["role"], {"role": r["role"], "students": [], "decided": 0,
-                                          "timed_out": 0, "strengths": [],
-                                          "improvements": []})
+        role = out.setdefault(
+            r["role"],
+            {
+                "role": r["role"],
+                "students": [],
+                "decided": 0,
+                "timed_out": 0,
+                "strengths": [],
+                "improvements": [],
+            },
+        )
         role["students"] += [s for s in r["students"] if s not in role["students"]]
         role["timed_out" if r["timed_out"] else "decided"] += 1
         if r["timed_out"]:

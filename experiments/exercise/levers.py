@@ -64,8 +64,9 @@ def resolve_role(model: GrassrootsModel, key: str) -> Role:
     labels = [model.grid_label(g) for g in range(n_grids)]
     if kind == "grid_manager":
         if place not in labels:
-            raise ValueError(f"role {key!r}: no grid {place!r} (grids: {labels[0]}, "
-                             f"{labels[1]}, ...)")
+            raise ValueError(
+                f"role {key!r}: no grid {place!r} (grids: {labels[0]}, {labels[1]}, ...)"
+            )
         return Role(key, kind, (labels.index(place),))
     if kind == "party_secretary":
         grids = tuple(g for g in range(n_grids) if labels[g].partition("-")[0] == place)
@@ -77,6 +78,7 @@ def resolve_role(model: GrassrootsModel, key: str) -> Role:
 
 # --- the levers ------------------------------------------------------------------------
 
+
 def _nothing(m: GrassrootsModel, role: Role) -> None:
     """The default policy: the model goes on as it would."""
 
@@ -87,8 +89,9 @@ def sweep(m: GrassrootsModel, grids: tuple[int, ...], minutes: float) -> int:
     unless someone finds it first. Returns how many the sweep will find."""
     nd, now = m.needs, m.minute
     n = nd.n
-    hidden = np.flatnonzero((nd.state[:n] == CREATED) & np.isin(nd.grid[:n], grids) &
-                            (nd.created[:n] <= now))
+    hidden = np.flatnonzero(
+        (nd.state[:n] == CREATED) & np.isin(nd.grid[:n], grids) & (nd.created[:n] <= now)
+    )
     k = len(hidden)
     if k:
         times = now + minutes * np.arange(1, k + 1) / k
@@ -133,8 +136,11 @@ def _command_now(m: GrassrootsModel, role: Role) -> None:
 
 
 def _command_pending(m: GrassrootsModel, role: Role) -> bool:
-    return m.engine is not None and math.isfinite(m.engine.command_active) and \
-        m.minute < m.engine.command_active
+    return (
+        m.engine is not None
+        and math.isfinite(m.engine.command_active)
+        and m.minute < m.engine.command_active
+    )
 
 
 def _local_wait_long(m: GrassrootsModel, role: Role) -> bool:
@@ -178,16 +184,27 @@ def _hold_shift(m: GrassrootsModel, role: Role) -> None:
 
 
 CHOICES: dict[str, tuple[Choice, ...]] = {
-    "grid_manager": (Choice(DEFAULT, _nothing),
-                     Choice("door_to_door", _door_to_door, _grid_not_known),
-                     Choice("call_party_members", _party_members)),
-    "party_secretary": (Choice(DEFAULT, _nothing), Choice("call_party_members", _party_members),
-                        Choice("cadre_visits", _cadre_visits)),
-    "command": (Choice(DEFAULT, _nothing), Choice("convene_now", _command_now, _command_pending),
-                Choice("act_locally", _act_locally, _local_wait_long),
-                Choice("fast_track_reports", _fast_track, _not_fast_tracked)),
-    "volunteers": (Choice(DEFAULT, _nothing), Choice("call_standby", _standby),
-                   Choice("hold_shift", _hold_shift, _shift_as_planned)),
+    "grid_manager": (
+        Choice(DEFAULT, _nothing),
+        Choice("door_to_door", _door_to_door, _grid_not_known),
+        Choice("call_party_members", _party_members),
+    ),
+    "party_secretary": (
+        Choice(DEFAULT, _nothing),
+        Choice("call_party_members", _party_members),
+        Choice("cadre_visits", _cadre_visits),
+    ),
+    "command": (
+        Choice(DEFAULT, _nothing),
+        Choice("convene_now", _command_now, _command_pending),
+        Choice("act_locally", _act_locally, _local_wait_long),
+        Choice("fast_track_reports", _fast_track, _not_fast_tracked),
+    ),
+    "volunteers": (
+        Choice(DEFAULT, _nothing),
+        Choice("call_standby", _standby),
+        Choice("hold_shift", _hold_shift, _shift_as_planned),
+    ),
 }
 
 
@@ -201,6 +218,7 @@ def choices_for(model: GrassrootsModel, role: Role) -> list[str]:
 def apply_choice(model: GrassrootsModel, role: Role, choice: str) -> None:
     """Pull the lever of ``choice``; ValueError if the role does not have it now."""
     if choice not in choices_for(model, role):
-        raise ValueError(f"{role.key}: no choice {choice!r} now; "
-                         f"choices: {', '.join(choices_for(model, role))}")
+        raise ValueError(
+            f"{role.key}: no choice {choice!r} now; choices: {', '.join(choices_for(model, role))}"
+        )
     next(c for c in CHOICES[role.kind] if c.key == choice).apply(model, role)

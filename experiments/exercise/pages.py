@@ -33,10 +33,12 @@ def _words(lang: str) -> str:
 
 
 def _page(title: str, body: str, script: str, lang: str) -> str:
-    return (f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>{body}"
-            f"<script>const T={_words(lang)};{COMMON}{script}</script></body></html>")
+    return (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>{body}"
+        f"<script>const T={_words(lang)};{COMMON}{script}</script></body></html>"
+    )
 
 
 COMMON = """
@@ -169,6 +171,7 @@ def message_page(words: str, lang: str) -> str:
 
 # --- the debrief -------------------------------------------------------------------------
 
+
 def _num(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
@@ -184,6 +187,7 @@ def _signed(x: float, digits: int = 1, outcome: str = "total_harm") -> str:
 
 def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     """The debrief page (``clock(minute) -> str`` names the model's time; default: hours)."""
+
     def T(key: str, **fields: Any) -> str:
         return html.escape(text(key, lang, **fields))
 
@@ -196,46 +200,61 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         f"<tr><td>{T('exercise.outcome.' + k, target=target)}</td>"
         f"<td class='n'>{_num(d['class'][k], 2)}</td>"
         f"<td class='n'>{_num(d['default'][k], 2)}</td>{_signed(d['difference'][k], 2, k)}</tr>"
-        for k in d["outcome_keys"])
-    outcomes = (f"<table><tr><th>{T('exercise.outcome')}</th><th>{T('exercise.class_run')}"
-                f"</th><th>{T('exercise.default_run')}</th><th>{T('exercise.difference')}"
-                f"</th></tr>{rows}</table>")
+        for k in d["outcome_keys"]
+    )
+    outcomes = (
+        f"<table><tr><th>{T('exercise.outcome')}</th><th>{T('exercise.class_run')}"
+        f"</th><th>{T('exercise.default_run')}</th><th>{T('exercise.difference')}"
+        f"</th></tr>{rows}</table>"
+    )
     decisions = "".join(
         f"<tr><td>{when(r['minute'])}</td><td>{e(r['inject'])}</td>"
         f"<td>{e(_role_words(r['role'], lang))}</td><td>{e(', '.join(r['students']))}</td>"
         f"<td>{_choice(r, lang)}</td>{_signed(r['effect']['total_harm'])}"
         f"{_signed(r['effect']['mean_response_min'], 2, 'mean_response_min')}</tr>"
-        for r in d["decisions"])
+        for r in d["decisions"]
+    )
     if decisions:
-        decisions = (f"<table><tr><th>{T('exercise.at')}</th><th>{T('exercise.decision_point')}"
-                     f"</th><th>{T('exercise.role')}</th><th>{T('exercise.name')}</th>"
-                     f"<th>{T('exercise.choice')}</th><th>{T('exercise.effect_harm')}</th>"
-                     f"<th>{T('exercise.effect_response')}</th></tr>{decisions}</table>")
+        decisions = (
+            f"<table><tr><th>{T('exercise.at')}</th><th>{T('exercise.decision_point')}"
+            f"</th><th>{T('exercise.role')}</th><th>{T('exercise.name')}</th>"
+            f"<th>{T('exercise.choice')}</th><th>{T('exercise.effect_harm')}</th>"
+            f"<th>{T('exercise.effect_response')}</th></tr>{decisions}</table>"
+        )
     else:
         decisions = f"<p>{T('exercise.no_decisions')}</p>"
     timeline = "".join(
         f"<tr><td>{when(ev['minute'])}</td><td>{e(_event_words(ev, lang))}</td>"
         f"<td class='n'>{_num(ev['cum_harm'])}</td><td class='n'>{ev['backlog']}</td></tr>"
-        for ev in d["timeline"])
-    timeline = (f"<table><tr><th>{T('exercise.at')}</th><th></th><th>{T('exercise.harm')}</th>"
-                f"<th>{T('exercise.backlog')}</th></tr>{timeline}</table>")
-    body = (f"<h1>{T('exercise.debrief')}: {e(d['exercise'])}</h1>"
-            f"<p class='muted'>{e(d['scenario'])} · seed {int(d['seed'])}</p>"
-            f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
-            f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
-            f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
-            f"{T('exercise.unfilled')}</p>{after_action_html(d, lang, when)}"
-            f"<h2>{T('exercise.timeline')}</h2>{timeline}")
-    return (f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8">'
-            f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
-            f"<body>{body}</body></html>")
+        for ev in d["timeline"]
+    )
+    timeline = (
+        f"<table><tr><th>{T('exercise.at')}</th><th></th><th>{T('exercise.harm')}</th>"
+        f"<th>{T('exercise.backlog')}</th></tr>{timeline}</table>"
+    )
+    body = (
+        f"<h1>{T('exercise.debrief')}: {e(d['exercise'])}</h1>"
+        f"<p class='muted'>{e(d['scenario'])} · seed {int(d['seed'])}</p>"
+        f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
+        f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
+        f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
+        f"{T('exercise.unfilled')}</p>{after_action_html(d, lang, when)}"
+        f"<h2>{T('exercise.timeline')}</h2>{timeline}"
+    )
+    return (
+        f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8">'
+        f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )
 
 
 def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int = 220) -> str:
     """Cumulative harm by hour of the class's run (blue) and the default run (grey), as an
     inline SVG."""
-    runs = [(series.get("class") or [], "#1565c0", text("exercise.class_run", lang)),
-            (series.get("default") or [], "#9e9e9e", text("exercise.default_run", lang))]
+    runs = [
+        (series.get("class") or [], "#1565c0", text("exercise.class_run", lang)),
+        (series.get("default") or [], "#9e9e9e", text("exercise.default_run", lang)),
+    ]
     points = [p for run, _, _ in runs for p in run]
     if not points:
         return ""
@@ -248,23 +267,32 @@ def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int
         y = top + (height - top - bottom) * (1 - p[1] / y_max)
         return f"{x:.1f},{y:.1f}"
 
-    lines = "".join(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
-                    f'points="{" ".join(xy(p) for p in run)}"/>' for run, colour, _ in runs)
-    keys = "".join(f'<text x="{left + 10}" y="{top + 18 + 20 * k}" fill="{colour}" '
-                   f'font-size="16">{html.escape(name)}</text>'
-                   for k, (_, colour, name) in enumerate(runs))
-    axes = (f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
-            f'y2="{height - bottom}" stroke="#555"/><line x1="{left}" y1="{top}" x2="{left}" '
-            f'y2="{height - bottom}" stroke="#555"/>'
-            f'<text x="{left - 6}" y="{top + 12}" font-size="14" text-anchor="end">'
-            f"{y_max:,.0f}</text>"
-            f'<text x="{left - 6}" y="{height - bottom}" font-size="14" text-anchor="end">0'
-            f'</text><text x="{width - right}" y="{height - 8}" font-size="14" '
-            f'text-anchor="end">{x_max:.0f} h</text>'
-            f'<text x="{left}" y="{height - 8}" font-size="14">0 h</text>')
-    return (f'<svg role="img" aria-label="{html.escape(text("exercise.harm", lang))}" '
-            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-            f"{axes}{lines}{keys}</svg>")
+    lines = "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+        f'points="{" ".join(xy(p) for p in run)}"/>'
+        for run, colour, _ in runs
+    )
+    keys = "".join(
+        f'<text x="{left + 10}" y="{top + 18 + 20 * k}" fill="{colour}" '
+        f'font-size="16">{html.escape(name)}</text>'
+        for k, (_, colour, name) in enumerate(runs)
+    )
+    axes = (
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+        f'y2="{height - bottom}" stroke="#555"/><line x1="{left}" y1="{top}" x2="{left}" '
+        f'y2="{height - bottom}" stroke="#555"/>'
+        f'<text x="{left - 6}" y="{top + 12}" font-size="14" text-anchor="end">'
+        f"{y_max:,.0f}</text>"
+        f'<text x="{left - 6}" y="{height - bottom}" font-size="14" text-anchor="end">0'
+        f'</text><text x="{width - right}" y="{height - 8}" font-size="14" '
+        f'text-anchor="end">{x_max:.0f} h</text>'
+        f'<text x="{left}" y="{height - 8}" font-size="14">0 h</text>'
+    )
+    return (
+        f'<svg role="img" aria-label="{html.escape(text("exercise.harm", lang))}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"{axes}{lines}{keys}</svg>"
+    )
 
 
 def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
@@ -276,32 +304,48 @@ def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
         found = []
         for k in role[key]:
             r = d["decisions"][k]
-            what = text("exercise.timed_out", lang) if r["timed_out"] else \
-                f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} " \
+            what = (
+                text("exercise.timed_out", lang)
+                if r["timed_out"]
+                else f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} "
                 f"({r['effect']['total_harm']:+,.0f})"
-            found.append(f"<li>{when(r['minute'])} · {html.escape(r['inject'])}: "
-                         f"{html.escape(what)}</li>")
-        return f"<ul>{''.join(found)}</ul>" if found else \
-            html.escape(text("exercise.none", lang))
+            )
+            found.append(
+                f"<li>{when(r['minute'])} · {html.escape(r['inject'])}: {html.escape(what)}</li>"
+            )
+        return f"<ul>{''.join(found)}</ul>" if found else html.escape(text("exercise.none", lang))
 
     rows = "".join(
         f"<tr><td>{html.escape(_role_words(role['role'], lang))}<br><span class='muted'>"
         f"{html.escape(', '.join(role['students']))}</span></td>"
         f"<td class='n'>{role['decided']}</td><td class='n'>{role['timed_out']}</td>"
         f"<td>{items(role, 'strengths')}</td><td>{items(role, 'improvements')}</td></tr>"
-        for role in d["roles"])
-    head = "".join(f"<th>{html.escape(text(k, lang))}</th>" for k in (
-        "exercise.role", "exercise.decided", "exercise.timeouts", "exercise.strengths",
-        "exercise.improvements"))
-    return (f"<h2>{html.escape(text('exercise.after_action', lang))}</h2>"
-            f"<p class='muted'>{html.escape(text('exercise.after_action_note', lang))}</p>"
-            f"<table><tr>{head}</tr>{rows}</table>")
+        for role in d["roles"]
+    )
+    head = "".join(
+        f"<th>{html.escape(text(k, lang))}</th>"
+        for k in (
+            "exercise.role",
+            "exercise.decided",
+            "exercise.timeouts",
+            "exercise.strengths",
+            "exercise.improvements",
+        )
+    )
+    return (
+        f"<h2>{html.escape(text('exercise.after_action', lang))}</h2>"
+        f"<p class='muted'>{html.escape(text('exercise.after_action_note', lang))}</p>"
+        f"<table><tr>{head}</tr>{rows}</table>"
+    )
 
 
 def _choice(r: dict[str, Any], lang: str) -> str:
     kind = r["role"].partition(":")[0]
-    key = "exercise.choice.default" if r["choice"] == "default" else \
-        f"exercise.choice.{kind}.{r['choice']}"
+    key = (
+        "exercise.choice.default"
+        if r["choice"] == "default"
+        else f"exercise.choice.{kind}.{r['choice']}"
+    )
     words = html.escape(text(key, lang))
     if r.get("timed_out"):
         words += f" <span class='muted'>({html.escape(text('exercise.timed_out', lang))})</span>"
@@ -322,5 +366,7 @@ def _event_words(ev: dict[str, Any], lang: str) -> str:
 
 
 def _plain_choice(kind: str, choice: str, lang: str) -> str:
-    return text("exercise.choice.default" if choice == "default" else
-                f"exercise.choice.{kind}.{choice}", lang)
+    return text(
+        "exercise.choice.default" if choice == "default" else f"exercise.choice.{kind}.{choice}",
+        lang,
+    )

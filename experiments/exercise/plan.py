@@ -16,8 +16,18 @@ from .levers import resolve_role
 
 EXERCISE_DIR = CONFIG_DIR / "exercises"
 MOMENTS = ("hazard_start", "road_cut", "command", "backlog_peak")
-PLAN_KEYS = ("name", "description", "scenario", "seed", "decision_seconds", "seats_per_role",
-             "roles", "moments", "set", "injects")
+PLAN_KEYS = (
+    "name",
+    "description",
+    "scenario",
+    "seed",
+    "decision_seconds",
+    "seats_per_role",
+    "roles",
+    "moments",
+    "set",
+    "injects",
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,10 @@ class Plan:
 
     def check(self) -> Plan:
         """Raise ConfigError for a role the township has not or an unknown moment."""
-        model = GrassrootsModel(self.config.with_overrides(
-            {"time.peace_days": 0, "time.war_hours": 1.0}, "plan check"), rng=0)
+        model = GrassrootsModel(
+            self.config.with_overrides({"time.peace_days": 0, "time.war_hours": 1.0}, "plan check"),
+            rng=0,
+        )
         for key in self.roles:
             try:
                 resolve_role(model, key)
@@ -57,11 +69,11 @@ class Plan:
             raise ConfigError("roles", "a role is listed twice", self.name)
         for m in self.moments:
             if m not in MOMENTS:
-                raise ConfigError("moments", f"unknown {m!r}; allowed: {', '.join(MOMENTS)}",
-                                  self.name)
+                raise ConfigError(
+                    "moments", f"unknown {m!r}; allowed: {', '.join(MOMENTS)}", self.name
+                )
         if self.seats_per_role < 1 or self.decision_seconds <= 0:
-            raise ConfigError("seats_per_role", "seats and decision seconds must be > 0",
-                              self.name)
+            raise ConfigError("seats_per_role", "seats and decision seconds must be > 0", self.name)
         return self
 
 
@@ -75,10 +87,13 @@ def load_plan(arg: str | None = None, seed: int | None = None) -> Plan:
     if not path.is_file():
         scenario = SCENARIO_DIR / f"{name}.toml"
         if not scenario.is_file():
-            known = sorted(p.stem for p in [*EXERCISE_DIR.glob("*.toml"),
-                                            *SCENARIO_DIR.glob("*.toml")])
-            raise ConfigError("--scenario", f"no exercise or scenario {name!r}; shipped: "
-                              f"{', '.join(dict.fromkeys(known))}")
+            known = sorted(
+                p.stem for p in [*EXERCISE_DIR.glob("*.toml"), *SCENARIO_DIR.glob("*.toml")]
+            )
+            raise ConfigError(
+                "--scenario",
+                f"no exercise or scenario {name!r}; shipped: {', '.join(dict.fromkeys(known))}",
+            )
         plan = Plan(name, load_scenario(scenario))
     else:
         plan = plan_from_dict(read_toml(path), str(path))
@@ -96,15 +111,22 @@ def plan_from_dict(data: dict[str, Any], source: str) -> Plan:
     overrides = dict(data.get("set", {}))
     if overrides:
         config = apply_overrides(config, overrides, source=source)
-    injects = tuple(Inject(float(i["hour"]), {k: str(v) for k, v in i.items() if k != "hour"})
-                    for i in data.get("injects", []))
+    injects = tuple(
+        Inject(float(i["hour"]), {k: str(v) for k, v in i.items() if k != "hour"})
+        for i in data.get("injects", [])
+    )
     for inject in injects:
         if "en" not in inject.words:
-            raise ConfigError("injects", "each inject needs its English words (en = ...)",
-                              source)
-    return Plan(name=str(data.get("name", Path(source).stem)), config=config,
-                seed=int(data.get("seed", 1)), roles=tuple(data.get("roles", Plan.roles)),
-                moments=tuple(data.get("moments", Plan.moments)), injects=injects,
-                decision_seconds=float(data.get("decision_seconds", 90.0)),
-                seats_per_role=int(data.get("seats_per_role", 1)),
-                description=str(data.get("description", "")), overrides=overrides)
+            raise ConfigError("injects", "each inject needs its English words (en = ...)", source)
+    return Plan(
+        name=str(data.get("name", Path(source).stem)),
+        config=config,
+        seed=int(data.get("seed", 1)),
+        roles=tuple(data.get("roles", Plan.roles)),
+        moments=tuple(data.get("moments", Plan.moments)),
+        injects=injects,
+        decision_seconds=float(data.get("decision_seconds", 90.0)),
+        seats_per_role=int(data.get("seats_per_role", 1)),
+        description=str(data.get("description", "")),
+        overrides=overrides,
+    )

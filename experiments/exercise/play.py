@@ -15,8 +15,14 @@ from sim.params import Config
 
 from .levers import DEFAULT, apply_choice, resolve_role
 
-OUTCOME_KEYS = ("total_harm", "mean_response_min", "share_met_within_target",
-                "share_reached", "peak_backlog", "needs_total")
+OUTCOME_KEYS = (
+    "total_harm",
+    "mean_response_min",
+    "share_met_within_target",
+    "share_reached",
+    "peak_backlog",
+    "needs_total",
+)
 
 
 @dataclass(frozen=True)

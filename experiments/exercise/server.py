@@ -42,8 +42,10 @@ class ExerciseServer(ThreadingHTTPServer):
 
     def start(self) -> ExerciseServer:
         """Serve and tick in background threads (``stop`` ends both)."""
-        self._workers = [threading.Thread(target=self.serve_forever, daemon=True),
-                         threading.Thread(target=self._ticks, daemon=True)]
+        self._workers = [
+            threading.Thread(target=self.serve_forever, daemon=True),
+            threading.Thread(target=self._ticks, daemon=True),
+        ]
         for t in self._workers:
             t.start()
         return self
@@ -129,9 +131,11 @@ class Handler(BaseHTTPRequestHandler):
             raise Refused("exercise.refused.no_round", 409)
         if html:
             model = s.player.model
-            self._send(200, debrief_html(s.debrief, s.lang,
-                                         lambda minute: clock(model, minute, s.lang)),
-                       "text/html")
+            self._send(
+                200,
+                debrief_html(s.debrief, s.lang, lambda minute: clock(model, minute, s.lang)),
+                "text/html",
+            )
         else:
             self._json(200, s.debrief)
 

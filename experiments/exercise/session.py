@@ -73,9 +73,15 @@ def clean_name(name: Any) -> str:
 
 
 class Session:
-    def __init__(self, plan: Plan, *, lang: str = "en", require_code: bool = False,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_debrief: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        lang: str = "en",
+        require_code: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        on_debrief: Callable[[dict], None] | None = None,
+    ) -> None:
         self.plan, self.lang, self.require_code, self.clock = plan, lang, require_code, clock
         self.code = f"{secrets.randbelow(10**6):06d}"
         self.trainer_key = secrets.token_urlsafe(12)
@@ -100,13 +106,11 @@ class Session:
     # --- students ---------------------------------------------------------------------
 
     def check_code(self, code: Any) -> None:
-        if self.require_code and not secrets.compare_digest(str(code or "").strip(),
-                                                            self.code):
+        if self.require_code and not secrets.compare_digest(str(code or "").strip(), self.code):
             raise Refused("exercise.refused.code", 403)
 
     def check_trainer(self, key: Any) -> None:
-        if self.require_code and not secrets.compare_digest(str(key or ""),
-                                                            self.trainer_key):
+        if self.require_code and not secrets.compare_digest(str(key or ""), self.trainer_key):
             raise Refused("exercise.refused.key", 403)
 
     def seats_free(self, role: str) -> int:
@@ -128,8 +132,10 @@ class Session:
             token = secrets.token_urlsafe(16)
             self.students[token] = Student(token, name, str(role))
             if self.round is not None and role not in self.round.choices:
-                choices = {**self.round.choices,
-                           role: choices_for(self.player.model, self.roles[role])}
+                choices = {
+                    **self.round.choices,
+                    role: choices_for(self.player.model, self.roles[role]),
+                }
                 self.round.choices = {r: choices[r] for r in self.roles if r in choices}
             return token
 
@@ -239,8 +245,9 @@ class Session:
             happened.append({"en": words})
         self._trainer_injects = []
         if happened and self.player.running:
-            self._open_round({lang: " ".join(w.get(lang) or w["en"] for w in happened)
-                              for lang in ("en", "zh")})
+            self._open_round(
+                {lang: " ".join(w.get(lang) or w["en"] for w in happened) for lang in ("en", "zh")}
+            )
 
     def _moment_words(self, key: str, fields: dict[str, Any], lang: str) -> str:
         fields = dict(fields)
@@ -252,18 +259,29 @@ class Session:
 
     def _log(self, kind: str, words: dict[str, str], **extra: Any) -> None:
         m = self.player.model
-        self.timeline.append({"kind": kind, "minute": m.minute, "words": words,
-                              "cum_harm": float(m.cum_harm), "backlog": int(m.backlog),
-                              **extra})
+        self.timeline.append(
+            {
+                "kind": kind,
+                "minute": m.minute,
+                "words": words,
+                "cum_harm": float(m.cum_harm),
+                "backlog": int(m.backlog),
+                **extra,
+            }
+        )
 
     def _open_round(self, words: dict[str, str]) -> None:
         m = self.player.model
         self.rounds += 1
         filled = {s.role for s in self.students.values()}
-        self.round = Round(self.rounds, words, m.minute, m.step_count,
-                           self.clock() + self.decision_seconds,
-                           {r: choices_for(m, self.roles[r]) for r in self.roles
-                            if r in filled})  # in the plan's order: decisions apply in it
+        self.round = Round(
+            self.rounds,
+            words,
+            m.minute,
+            m.step_count,
+            self.clock() + self.decision_seconds,
+            {r: choices_for(m, self.roles[r]) for r in self.roles if r in filled},
+        )  # in the plan's order: decisions apply in it
 
     def _all_decided(self) -> bool:
         assert self.round is not None
@@ -274,13 +292,29 @@ class Session:
         assert r is not None
         for role in r.choices:  # roles no one took are played by the default: not listed
             pick = r.picks.get(role)
-            names = (pick[1],) if pick else tuple(
-                s.name for s in self.students.values() if s.role == role)
-            decision = Decision(r.step, r.minute, role, pick[0] if pick else DEFAULT,
-                                r.words["en"], names, timed_out=pick is None)
+            names = (
+                (pick[1],)
+                if pick
+                else tuple(s.name for s in self.students.values() if s.role == role)
+            )
+            decision = Decision(
+                r.step,
+                r.minute,
+                role,
+                pick[0] if pick else DEFAULT,
+                r.words["en"],
+                names,
+                timed_out=pick is None,
+            )
             self.player.decide(decision)
-            self._log("decision", r.words, role=role, choice=decision.choice,
-                      students=list(names), timed_out=decision.timed_out)
+            self._log(
+                "decision",
+                r.words,
+                role=role,
+                choice=decision.choice,
+                students=list(names),
+                timed_out=decision.timed_out,
+            )
         self.round = None
 
     def _finish(self) -> None:
@@ -303,25 +337,31 @@ class Session:
         open_ = nd.state[:n] != RESOLVED
         if kind in ("grid_manager", "party_secretary"):
             mine = np.isin(nd.grid[:n], self.roles[role].grids)
-            return {"found_open": int(np.count_nonzero(mine & open_ &
-                                                       ~np.isnan(nd.detected[:n])))}
+            return {"found_open": int(np.count_nonzero(mine & open_ & ~np.isnan(nd.detected[:n])))}
         if kind == "command":
-            return {"reported_open": int(np.count_nonzero(open_ & (nd.reported[:n] <=
-                                                                   m.minute)))}
+            return {"reported_open": int(np.count_nonzero(open_ & (nd.reported[:n] <= m.minute)))}
         return {"responders_busy": int(m.responders_busy)}
 
     def status(self) -> dict[str, Any]:
         m = self.player.model
         out: dict[str, Any] = {
-            "phase": self.phase, "clock": clock_words(m, m.minute, self.lang),
-            "progress": m.step_count / max(1, m.n_steps), "speed": self.speed,
-            "decision_seconds": self.decision_seconds, "round": None,
-            "debrief": self.debrief is not None}
+            "phase": self.phase,
+            "clock": clock_words(m, m.minute, self.lang),
+            "progress": m.step_count / max(1, m.n_steps),
+            "speed": self.speed,
+            "decision_seconds": self.decision_seconds,
+            "round": None,
+            "debrief": self.debrief is not None,
+        }
         if self.round is not None:
-            left = self.round.deadline - (self._paused_at if self.phase == "paused"
-                                          else self.clock())
-            out["round"] = {"number": self.round.number, "seconds_left": max(0, math.ceil(left)),
-                            "words": self.round.words.get(self.lang) or self.round.words["en"]}
+            left = self.round.deadline - (
+                self._paused_at if self.phase == "paused" else self.clock()
+            )
+            out["round"] = {
+                "number": self.round.number,
+                "seconds_left": max(0, math.ceil(left)),
+                "words": self.round.words.get(self.lang) or self.round.words["en"],
+            }
         return out
 
     def trainer_view(self) -> dict[str, Any]:
@@ -330,37 +370,65 @@ class Session:
             out = self.status()
             picks = self.round.picks if self.round is not None else {}
             out.update(
-                code=self.code, scenario=self.plan.name,
-                cum_harm=round(float(m.cum_harm), 1), backlog=int(m.backlog),
-                roles=[{"key": k, "label": role_label(k, self.lang),
-                        "seats_free": self.seats_free(k)} for k in self.roles],
-                roster=[{"name": s.name, "role": role_label(s.role, self.lang),
-                         "decided": s.role in picks} for s in self.students.values()],
-                timeline=[{"clock": clock_words(m, e["minute"], self.lang),
-                           "words": e["words"].get(self.lang) or e["words"]["en"],
-                           "kind": e["kind"], "role": e.get("role", ""),
-                           "choice": e.get("choice", "")} for e in self.timeline[-12:]])
+                code=self.code,
+                scenario=self.plan.name,
+                cum_harm=round(float(m.cum_harm), 1),
+                backlog=int(m.backlog),
+                roles=[
+                    {"key": k, "label": role_label(k, self.lang), "seats_free": self.seats_free(k)}
+                    for k in self.roles
+                ],
+                roster=[
+                    {
+                        "name": s.name,
+                        "role": role_label(s.role, self.lang),
+                        "decided": s.role in picks,
+                    }
+                    for s in self.students.values()
+                ],
+                timeline=[
+                    {
+                        "clock": clock_words(m, e["minute"], self.lang),
+                        "words": e["words"].get(self.lang) or e["words"]["en"],
+                        "kind": e["kind"],
+                        "role": e.get("role", ""),
+                        "choice": e.get("choice", ""),
+                    }
+                    for e in self.timeline[-12:]
+                ],
+            )
             return out
 
     def roles_view(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [{"key": k, "label": role_label(k, self.lang),
-                     "seats_free": self.seats_free(k)} for k in self.roles]
+            return [
+                {"key": k, "label": role_label(k, self.lang), "seats_free": self.seats_free(k)}
+                for k in self.roles
+            ]
 
     def student_view(self, token: Any) -> dict[str, Any]:
         with self.lock:
             me = self.student(token)
             out = self.status()
-            out.update(name=me.name, role=role_label(me.role, self.lang),
-                       situation={text(f"exercise.situation.{k}", self.lang): v
-                                  for k, v in self.situation(me.role).items()})
+            out.update(
+                name=me.name,
+                role=role_label(me.role, self.lang),
+                situation={
+                    text(f"exercise.situation.{k}", self.lang): v
+                    for k, v in self.situation(me.role).items()
+                },
+            )
             if self.round is not None and out["round"] is not None:
                 kind = self.roles[me.role].kind
                 pick = self.round.picks.get(me.role)
                 out["round"].update(
-                    choices=[{"key": c, "label": choice_label(kind, c, self.lang)}
-                             for c in self.round.choices.get(me.role, [])],
-                    picked=pick[0] if pick else None, picked_by=pick[1] if pick else None)
+                    choices=[
+                        {"key": c, "label": choice_label(kind, c, self.lang)}
+                        for c in self.round.choices.get(me.role, [])
+                    ],
+                    picked=pick[0] if pick else None,
+                    picked_by=pick[1] if pick else None,
+                )
             return out
 
 

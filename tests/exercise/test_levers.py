@@ -12,12 +12,17 @@ from sim.outcomes import summarize
 from sim.scenario import SCENARIO_DIR, load_scenario
 
 CONFIG = load_scenario(SCENARIO_DIR / "street_flood.toml").with_overrides(
-    {"organization.command_convene_min": 600.0}, "test")
+    {"organization.command_convene_min": 600.0}, "test"
+)
 SEED = 1
 STEP = CONFIG.time.peace_days + 48  # eight hours into the emergency
 STEP_MINUTE = 480.0
-ROLE_OF = {"grid_manager": "grid_manager:B-1", "party_secretary": "party_secretary:B",
-           "command": "command", "volunteers": "volunteers"}
+ROLE_OF = {
+    "grid_manager": "grid_manager:B-1",
+    "party_secretary": "party_secretary:B",
+    "command": "command",
+    "volunteers": "volunteers",
+}
 
 
 def detection_delay(player, grids):
@@ -26,8 +31,11 @@ def detection_delay(player, grids):
     draws from its own stream)."""
     nd = player.model.needs
     n = nd.n
-    mine = np.isin(nd.grid[:n], grids) & (nd.created[:n] <= STEP_MINUTE) & \
-        ~(nd.detected[:n] <= STEP_MINUTE)
+    mine = (
+        np.isin(nd.grid[:n], grids)
+        & (nd.created[:n] <= STEP_MINUTE)
+        & ~(nd.detected[:n] <= STEP_MINUTE)
+    )
     return float(np.mean(nd.detected[:n][mine] - nd.created[:n][mine]))
 
 
@@ -56,8 +64,9 @@ def default_run():
 
 
 def test_every_choice_is_tested():
-    assert set(EXPECTED) == {(k, c.key) for k, cs in CHOICES.items() for c in cs
-                             if c.key != DEFAULT}
+    assert set(EXPECTED) == {
+        (k, c.key) for k, cs in CHOICES.items() for c in cs if c.key != DEFAULT
+    }
 
 
 @pytest.mark.parametrize("kind,choice", list(EXPECTED))
@@ -74,8 +83,10 @@ def test_every_choice_changes_the_run(kind, choice, default_run):
 
 @pytest.mark.parametrize("kind", list(CHOICES))
 def test_the_default_choice_is_the_default_run(kind, default_run):
-    assert play(CONFIG, SEED, [Decision(STEP, STEP_MINUTE, ROLE_OF[kind], DEFAULT)]).outcomes() == \
-        default_run.outcomes()
+    assert (
+        play(CONFIG, SEED, [Decision(STEP, STEP_MINUTE, ROLE_OF[kind], DEFAULT)]).outcomes()
+        == default_run.outcomes()
+    )
 
 
 def test_a_one_time_lever_is_offered_until_pulled():
@@ -104,7 +115,10 @@ def test_unknown_roles_are_refused(key):
 
 def test_roles_name_their_grids():
     m = GrassrootsModel(CONFIG.with_overrides({"time.peace_days": 0}, "test"), rng=SEED)
-    assert [m.grid_label(g) for g in resolve_role(m, "party_secretary:B").grids][:2] == \
-        ["B-1", "B-2"]
+    assert [m.grid_label(g) for g in resolve_role(m, "party_secretary:B").grids][:2] == [
+        "B-1",
+        "B-2",
+    ]
     assert resolve_role(m, "grid_manager:C-3").grids == (
-        [m.grid_label(g) for g in range(m.township.n_grids)].index("C-3"),)
+        [m.grid_label(g) for g in range(m.township.n_grids)].index("C-3"),
+    )

@@ -36,8 +36,9 @@ def get(srv, path):
 
 
 def post(srv, path, data):
-    req = urllib.request.Request(srv.url + path, data=json.dumps(data).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        srv.url + path, data=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read())
@@ -53,12 +54,14 @@ def test_an_exercise_over_http(server):
     assert status == 200 and "/api/trainer" in page
     assert get(server, "/join")[0] == 200
     assert post(server, "/api/join", {"code": "nope", "name": "a", "role": "command"})[0] == 403
-    status, body = post(server, "/api/join", {"code": s.code, "name": "<i>Ann</i>",
-                                              "role": "command"})
+    status, body = post(
+        server, "/api/join", {"code": s.code, "name": "<i>Ann</i>", "role": "command"}
+    )
     assert status == 200
     ann = body["token"]
-    bo = post(server, "/api/join", {"code": s.code, "name": "Bo",
-                                    "role": "grid_manager:B-1"})[1]["token"]
+    bo = post(server, "/api/join", {"code": s.code, "name": "Bo", "role": "grid_manager:B-1"})[1][
+        "token"
+    ]
     assert post(server, "/api/trainer/start", {"key": "guess"})[0] == 403
     assert get(server, "/api/trainer?key=guess")[0] == 403
     assert post(server, "/api/trainer/speed", {"key": key, "value": 8}) == (200, {"ok": True})
@@ -81,14 +84,17 @@ def test_an_exercise_over_http(server):
     status, debrief = get(server, f"/api/debrief?key={key}")
     assert status == 200
     assert [(d["role"], d["choice"]) for d in debrief["decisions"]] == [
-        ("grid_manager:B-1", "default"), ("command", "act_locally")]  # the plan's order
+        ("grid_manager:B-1", "default"),
+        ("command", "act_locally"),
+    ]  # the plan's order
     status, page = get(server, f"/debrief?token={bo}")
     assert status == 200 and "&lt;i&gt;Ann&lt;/i&gt;" in page and "<i>Ann" not in page
 
 
 def test_bad_requests_are_refused_in_words(server):
-    req = urllib.request.Request(server.url + "/api/join", data=b"not json",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        server.url + "/api/join", data=b"not json", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=10)
     assert e.value.code == 400 and json.loads(e.value.read())["error"] == "Bad request."

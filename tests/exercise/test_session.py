@@ -207,13 +207,20 @@ def test_the_debrief_is_the_same_in_another_process(plan):
     """No order of the session's own (sets, hashes) leaks into the run: another process,
     with other string hashes, makes the same debrief."""
     here = json.dumps(exercise(plan, SCRIPT).debrief, sort_keys=True)
-    code = ("import json, sys; sys.path.insert(0, 'tests/exercise'); from dataclasses import "
-            "replace; from test_session import exercise, SCRIPT; from experiments.exercise."
-            "plan import load_plan; print(json.dumps(exercise(replace(load_plan("
-            "'street_flood'), seats_per_role=1), SCRIPT).debrief, sort_keys=True))")
-    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "12345",
-                                                      "PYTHONPATH": str(ROOT)}).stdout
+    code = (
+        "import json, sys; sys.path.insert(0, 'tests/exercise'); from dataclasses import "
+        "replace; from test_session import exercise, SCRIPT; from experiments.exercise."
+        "plan import load_plan; print(json.dumps(exercise(replace(load_plan("
+        "'street_flood'), seats_per_role=1), SCRIPT).debrief, sort_keys=True))"
+    )
+    there = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)},
+    ).stdout
     assert there.strip() == here
 
 
@@ -229,8 +236,10 @@ def test_the_debrief_replays_the_class_run_and_each_counterfactual(plan):
             assert row["effect"] == {"total_harm": 0.0, "mean_response_min": 0.0}
         else:
             assert row["counterfactual"] != d["class"]
-            assert row["effect"]["total_harm"] == \
-                d["class"]["total_harm"] - row["counterfactual"]["total_harm"]
+            assert (
+                row["effect"]["total_harm"]
+                == d["class"]["total_harm"] - row["counterfactual"]["total_harm"]
+            )
     kinds = {e["kind"] for e in d["timeline"]}
     assert kinds == {"moment", "inject", "decision"}
     # after action, by role: the volunteer leader never decided; the command's strengths and
@@ -248,8 +257,9 @@ def test_the_debrief_replays_the_class_run_and_each_counterfactual(plan):
     page = debrief_html(d)  # the outcomes, each decision, the harm of both runs, the timeline
     assert "After action: by role" in page
     assert page.count("<polyline") == 2 and "(60 min)" in page
-    assert page.count("<tr>") >= 1 + len(d["outcome_keys"]) + len(d["decisions"]) + \
-        len(d["timeline"])
+    assert page.count("<tr>") >= 1 + len(d["outcome_keys"]) + len(d["decisions"]) + len(
+        d["timeline"]
+    )
 
 
 def test_a_class_that_always_takes_the_default_plays_the_default_run(plan):
@@ -277,5 +287,6 @@ def test_decisions_apply_in_the_plans_order_of_roles(plan):
     run_to_round(s)
     assert list(s.round.choices) == ["grid_manager:C-3", "volunteers"]
     s.join("", "c", "command")  # joins during the decision point: still in the plan's order
-    assert list(s.round.choices) == [r for r in plan.roles
-                                     if r in ("volunteers", "grid_manager:C-3", "command")]
+    assert list(s.round.choices) == [
+        r for r in plan.roles if r in ("volunteers", "grid_manager:C-3", "command")
+    ]

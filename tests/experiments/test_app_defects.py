@@ -13,11 +13,11 @@ from sim.scenario import load_scenario
 
 def side_by_side(b_overrides: dict) -> ClassroomModel:
     config = load_scenario(None, overrides={"time.war_hours": 6})
-    ClassroomModel.startup = Startup(config, preset="test", presets={"test": config},
-                                     side_by_side=True)
+    ClassroomModel.startup = Startup(
+        config, preset="test", presets={"test": config}, side_by_side=True
+    )
     try:
-        return ClassroomModel(**{f"b__{k.replace('.', '__')}": v
-                                 for k, v in b_overrides.items()})
+        return ClassroomModel(**{f"b__{k.replace('.', '__')}": v for k, v in b_overrides.items()})
     finally:
         ClassroomModel.startup = None
 
@@ -53,13 +53,14 @@ def test_the_finished_panel_names_the_target_time(lang, words):
 
 def test_a_bad_seed_keeps_the_policies_the_sidebar_shows():
     app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
-    m = app.AppModel(seed="twelve", organization__structure="siloed",
-                     reporting__mechanism="hierarchical")
+    m = app.AppModel(
+        seed="twelve", organization__structure="siloed", reporting__mechanism="hierarchical"
+    )
     assert "seed" in m.error and m.seed == app.START.seed
     config = m.panes[0].config
-    assert (config.organization.structure, config.reporting.mechanism) == \
-        ("siloed", "hierarchical")
-    bad = app.AppModel(seed="7", organization__structure="pyramid",
-                       reporting__mechanism="hierarchical")
+    assert (config.organization.structure, config.reporting.mechanism) == ("siloed", "hierarchical")
+    bad = app.AppModel(
+        seed="7", organization__structure="pyramid", reporting__mechanism="hierarchical"
+    )
     assert "structure" in bad.error and bad.seed == 7  # only the bad value is replaced
     assert bad.panes[0].config.reporting.mechanism == "hierarchical"
