@@ -37,6 +37,7 @@ from experiments.classroom.model import (
     control_values,
     hazard_word,
     model_params,
+    parse_seed,
     startup_from_env,
 )
 from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
@@ -53,7 +54,7 @@ PEACE_DAYS_PER_S = 14  # peacetime (one step a day) runs at this many days a sec
 SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # simulated hours per second
 TARGET_RUN_S = 40  # the default speed plays the emergency in about this long
 FEED_LINES = 12
-GIF_MAX_FRAMES = 240
+GIF_MAX_FRAMES = 120  # a GIF keeps at most this many frames, evenly spaced (433 -> 109)
 RENDER_WAIT_S = 2.0  # the play loop waits at most this long for a frame to be drawn
 
 
@@ -76,17 +77,29 @@ def default_speed(war_hours: float) -> float:
 
 class AppModel(ClassroomModel):
     """The page's model: a bad control value (a seed that is not a number) is shown on the
-    page and the preset's own values are used, instead of an error that stops the page."""
+    page and only that value is replaced by the preset's own, instead of an error that stops
+    the page (the other controls keep the values the sidebar shows)."""
 
     def __init__(self, preset=None, seed=None, side_by_side=None, scenario=None, **controls):
-        error = ""
+        errors = []
+        try:
+            parse_seed(START.seed if seed is None else seed)
+        except ConfigError as e:
+            errors.append(str(e))
+            seed = None
+        for name in list(controls):
+            try:
+                self.resolve(preset, seed, side_by_side, {name: controls[name]})
+            except ConfigError as e:
+                errors.append(str(e))
+                del controls[name]
         try:
             self.resolve(preset, seed, side_by_side, controls)
-        except ConfigError as e:
-            error = T("app.bad_value", error=str(e))
-            seed, controls = None, {}
+        except ConfigError as e:  # values bad only together: the preset's own
+            errors.append(str(e))
+            controls = {}
         super().__init__(preset, seed, side_by_side, **controls)
-        self.error = error
+        self.error = T("app.bad_value", error="; ".join(errors)) if errors else ""
         self.layouts = [MapLayout(p.model.township) for p in self.panes]
         self.frames: list[list[Any]] = []  # for the GIF: per frame, each pane's grid levels
 
@@ -145,6 +158,17 @@ module.exports = {
 """).tag(sync=True)
 
 
+def gif_frames(frames: list) -> list:
+    """At most GIF_MAX_FRAMES of the recorded frames, evenly spaced, with the last."""
+    if len(frames) <= GIF_MAX_FRAMES:
+        return list(frames)
+    every = math.ceil(len(frames) / GIF_MAX_FRAMES)
+    picked = list(frames[::every])
+    if len(frames) % every != 1 and every > 1:
+        picked[-1] = frames[-1]  # the run's end, not a frame before it
+    return picked
+
+
 def gif_bytes(model: AppModel) -> bytes:
     """The run so far as an animated GIF: each recorded frame's grid colours per pane."""
     import imageio.v3 as iio
@@ -158,9 +182,8 @@ def gif_bytes(model: AppModel) -> bytes:
     big = ImageFont.load_default(size=22)
     size = 420
     frames = []
-    every = max(1, len(model.frames) // GIF_MAX_FRAMES)
-    for clock_text, levels in model.frames[::every] or [(model.main.clock_label(model.main.minute),
-                                                [None] * len(model.panes))]:
+    now = [(model.main.clock_label(model.main.minute), [None] * len(model.panes))]
+    for clock_text, levels in gif_frames(model.frames) or now:
         img = Image.new("RGB", (size * len(model.panes), size + 40), "white")
         draw = ImageDraw.Draw(img)
         draw.text((8, 8), clock_text, fill="#212121", font=big)
@@ -231,6 +254,8 @@ PAGE_CSS = """
 .grassroots-finished td, .grassroots-finished th { padding: 0 8px; text-align: right; }
 .grassroots-finished td:first-child, .grassroots-finished th:first-child { text-align: left; }
 .grassroots-help { font-size: 13px; color: #455a64; margin: -14px 0 8px 0; line-height: 1.2; }
+.grassroots-slider-label { font-size: 12px; color: rgba(0, 0, 0, .6); margin-bottom: 30px; }
+.grassroots-slider + .grassroots-help { margin-top: 10px; }  /* below the thumb, not on it */
 .grassroots-sidebar { font-size: 14px; }
 .grassroots-policy { font-size: 16px; font-weight: bold; line-height: 1.2; width: 0;
                      min-width: 100%; }
@@ -270,14 +295,17 @@ def Control(name: str, spec: dict[str, Any], value: Any, on_value, disabled: boo
             elif kind == "Checkbox":
                 solara.Checkbox(label=label, value=bool(value), on_value=on_value,
                                 disabled=disabled)
-            elif kind == "SliderInt":
-                solara.SliderInt(label, value=int(value), min=spec["min"], max=spec["max"],
-                                 step=spec["step"], on_value=on_value, thumb_label="always",
-                                 disabled=disabled)
-            elif kind == "SliderFloat":
-                solara.SliderFloat(label, value=float(value), min=spec["min"],
-                                   max=spec["max"], step=spec["step"], on_value=on_value,
-                                   thumb_label="always", disabled=disabled)
+            elif kind in ("SliderInt", "SliderFloat"):
+                # The label above the slider, not beside it: beside it, a long label took
+                # the whole row and left the track 0 px wide (it could not be dragged).
+                solara.HTML(tag="div", unsafe_innerHTML=escape(label),
+                            classes=["grassroots-slider-label"])
+                slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+                cast = int if kind == "SliderInt" else float
+                with solara.Column(gap="0", classes=["grassroots-slider"]):
+                    slider("", value=cast(value), min=spec["min"], max=spec["max"],
+                           step=spec["step"], on_value=on_value, thumb_label="always",
+                           disabled=disabled)
             else:
                 solara.InputText(label, value=str(value), on_value=on_value,
                                  disabled=disabled)
@@ -342,6 +370,7 @@ def Feed(model: AppModel, playing: bool):
 def Finished(model: AppModel):
     """The run's key outcomes; side by side, A, B and B - A."""
     results = [p.outcomes() for p in model.panes]
+    target = f"{model.main.config.time.target_response_min:g}"  # the same for both copies
     side = len(results) > 1
     head = "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes) if side \
         else "<th></th>"
@@ -351,7 +380,8 @@ def Finished(model: AppModel):
     for name, unit in OUTCOME_ROWS:
         if name not in results[0]:
             continue
-        label = T(f"app.outcome.{name}") if has(f"app.outcome.{name}", LANG) else name
+        label = T(f"app.outcome.{name}", target=target) if has(f"app.outcome.{name}", LANG) \
+            else name
         values = [r.get(name, math.nan) for r in results]
         cells = "".join(f"<td>{_fmt(v, unit)}</td>" for v in values)
         if side:
@@ -382,8 +412,16 @@ def Status(m: AppModel, tick: solara.Reactive[int]):
         classes=["grassroots-clock"])
 
 
+def pane_note(note: str | tuple[str, ...], k: int) -> str:
+    """The note on copy k's map: one text for all maps, or each copy's own (its moments)."""
+    if isinstance(note, str):
+        return note
+    return note[k] if k < len(note) else ""
+
+
 @solara.component
-def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, playing: bool,
+def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str,
+             note: str | tuple[str, ...], playing: bool,
              rendered: threading.Event):
     """What changes as the run plays: the finished panel, the maps, legend, charts, feed.
     The only part re-rendered at each frame; it tells the play loop when it is drawn."""
@@ -391,8 +429,8 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str, note: str, pl
     solara.use_effect(rendered.set, None)  # after every render
     with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
         with solara.Row(gap="6px", classes=["grassroots-maps"]):
-            for pane, layout in zip(m.panes, m.layouts):
-                MapColumn(m, pane, layout, colour, note)
+            for k, (pane, layout) in enumerate(zip(m.panes, m.layouts)):
+                MapColumn(m, pane, layout, colour, pane_note(note, k))
         with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
             if not m.running:
                 Finished(m)
@@ -483,12 +521,14 @@ def Page():
                     return False
                 m.step()
                 record_frame(m, colour.value)
-                if m.moments:
-                    words = " ".join(moment_text(m, k, f) for k, f in m.moments)
+                if m.moments:  # each map notes its own copy's moments
+                    words = [" ".join(moment_text(m, k, f) for k, f in found)
+                             for found in m.pane_moments]
                     if stop_at_moments:
-                        note.set(("moment", f"{words} {T('app.moment.paused')}"))
+                        note.set(("moment", tuple(f"{w} {T('app.moment.paused')}".strip()
+                                                  for w in words)))
                         return False
-                    note.set(("moment", words))
+                    note.set(("moment", tuple(words)))
         return m.running
 
     def loop():
@@ -515,6 +555,8 @@ def Page():
             elif go_on and note.value[0] == "quiet":
                 note.set(("", ""))
             if not m.running:
+                if note.value[0] == "quiet":  # the run is over: nothing to fast-forward
+                    note.set(("", ""))
                 running.set(False)  # the buttons and the panel change together
                 playing.set(False)
             rendered.clear()

@@ -435,8 +435,9 @@ class ClassroomModel(mesa.Model):
         **controls: ``section__key`` values for A, ``b__section__key`` for B.
 
     After each step, ``moments`` lists the key moments of that step (see :class:`Moments`)
-    and ``quiet`` says whether nothing is happening (peacetime, or no hazard under way and
-    no unmet need), which the page fast-forwards.
+    of the main copy (A), ``pane_moments`` those of each copy (B's map notes B's own), and
+    ``quiet`` says whether nothing is happening (peacetime, or no hazard under way and no
+    unmet need), which the page fast-forwards.
     """
 
     startup: Startup | None = None  # set by the page
@@ -452,7 +453,8 @@ class ClassroomModel(mesa.Model):
         labels = ["A: ", "B: "] if len(configs) > 1 else [""]
         self.panes = [Pane(label, config, seed_value, self.lang)
                       for label, config in zip(labels, configs)]
-        self._moments = Moments()
+        self._moments = [Moments() for _ in self.panes]  # each copy's own
+        self.pane_moments: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in self.panes]
         self.moments: list[tuple[str, dict[str, Any]]] = []
         self.running = True
 
@@ -476,7 +478,9 @@ class ClassroomModel(mesa.Model):
     def step(self) -> None:
         for pane in self.panes:
             pane.step()
-        self.moments = self._moments.check(self.main)
+        self.pane_moments = [found.check(pane.model)
+                             for found, pane in zip(self._moments, self.panes)]
+        self.moments = self.pane_moments[0]  # the main copy's: the page pauses at these
         self.running = any(p.model.running for p in self.panes)
 
     @property

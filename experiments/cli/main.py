@@ -18,6 +18,8 @@
     grassroots district import --grids FILE --roads FILE [--sites FILE] [--flood FILE]
                                --out DIR        (your own district: experiments/cli/district.py)
     grassroots district export [CONFIG] [--seed N] --out DIR
+    grassroots exercise [--scenario NAME] [--seed N] [--host H] [--port P] [--lang zh]
+                        [--out DIR]   (a tabletop exercise: experiments/cli/exercise.py)
 
 CONFIG is a scenario file or the name of a shipped scenario (``township_typhoon``); without
 it the default scenario (street_flood) is used. Configuration errors and bad arguments print
@@ -37,6 +39,7 @@ from experiments.cli.calibrate import add_calibrate_parser
 from experiments.cli.config import add_config_parser
 from experiments.cli.demo import add_demo_parser
 from experiments.cli.district import add_district_parser
+from experiments.cli.exercise import add_exercise_parser
 from experiments.cli.report import add_report_parser
 from experiments.cli.run import add_run_parser
 from experiments.cli.sweep import add_sweep_parser
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
                 add_report_parser, add_calibrate_parser, add_validate_parser,
-                add_district_parser):
+                add_district_parser, add_exercise_parser):
         add(sub)
     for command in sub.choices.values():  # `report DIR --out X` must not mean --outcomes
         command.allow_abbrev = False

@@ -599,6 +599,15 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
 
         # a preset brings its own values, and Reset uses them (the page says to press it)
         one.locator(".v-app-bar__nav-icon, .v-toolbar__content button").first.click()
+        # the volunteer team-size slider has a track to drag (it was 0 px wide beside its
+        # label), and its description starts below the thumb
+        one.locator(".grassroots-slider").first.scroll_into_view_if_needed()
+        track, help_top = one.evaluate(
+            "() => { const t = document.querySelector('.grassroots-slider "
+            ".v-slider__track-container').getBoundingClientRect(); const h = [...document"
+            ".querySelectorAll('.grassroots-help')].map(e => e.getBoundingClientRect().top)"
+            ".filter(y => y > t.top)[0]; return [{width: t.width, bottom: t.bottom}, h]; }")
+        assert track["width"] > 200 and help_top > track["bottom"] + 8
         pick(one, "Scenario preset", "street_epidemic")
         one.wait_for_selector(".grassroots-press-reset", timeout=10_000)
         click(one, "grassroots-reset")

@@ -1,0 +1,66 @@
+"""Defects of the classroom app found by trying it as a trainer would (issue 21), each where
+a test can see it without a browser: B's map notes B's own key moments; a GIF keeps a bounded
+number of frames; the finished panel names the target time."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.classroom.model import ClassroomModel, Startup
+from experiments.i18n import text
+from sim.scenario import load_scenario
+
+
+def side_by_side(b_overrides: dict) -> ClassroomModel:
+    config = load_scenario(None, overrides={"time.war_hours": 6})
+    ClassroomModel.startup = Startup(
+        config, preset="test", presets={"test": config}, side_by_side=True
+    )
+    try:
+        return ClassroomModel(**{f"b__{k.replace('.', '__')}": v for k, v in b_overrides.items()})
+    finally:
+        ClassroomModel.startup = None
+
+
+def test_each_copy_notes_its_own_key_moments():
+    m = side_by_side({"organization.front_line_command": False})
+    a_keys, b_keys = [], []
+    while m.running:
+        m.step()
+        assert m.moments == m.pane_moments[0]  # the page pauses at A's moments
+        a_keys += [k for k, _ in m.pane_moments[0]]
+        b_keys += [k for k, _ in m.pane_moments[1]]
+    assert "command" in a_keys and "command" not in b_keys  # B has no front-line command
+    assert "hazard_start" in b_keys
+
+
+def test_a_gif_keeps_at_most_its_frames_with_the_first_and_the_last():
+    app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
+    for n in (1, 50, app.GIF_MAX_FRAMES, app.GIF_MAX_FRAMES + 1, 433, 1000):
+        frames = list(range(n))
+        kept = app.gif_frames(frames)
+        assert len(kept) <= app.GIF_MAX_FRAMES and kept[0] == 0 and kept[-1] == n - 1
+        assert kept == sorted(set(kept))
+    assert len(app.gif_frames(list(range(433)))) < 433 // 2
+    assert app.pane_note("quiet", 1) == "quiet"
+    assert app.pane_note(("A's moment", ""), 1) == ""
+
+
+@pytest.mark.parametrize("lang,words", [("en", "(45 min)"), ("zh", "45 分钟")])
+def test_the_finished_panel_names_the_target_time(lang, words):
+    assert words in text("app.outcome.share_met_within_target", lang, target="45")
+
+
+def test_a_bad_seed_keeps_the_policies_the_sidebar_shows():
+    app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
+    m = app.AppModel(
+        seed="twelve", organization__structure="siloed", reporting__mechanism="hierarchical"
+    )
+    assert "seed" in m.error and m.seed == app.START.seed
+    config = m.panes[0].config
+    assert (config.organization.structure, config.reporting.mechanism) == ("siloed", "hierarchical")
+    bad = app.AppModel(
+        seed="7", organization__structure="pyramid", reporting__mechanism="hierarchical"
+    )
+    assert "structure" in bad.error and bad.seed == 7  # only the bad value is replaced
+    assert bad.panes[0].config.reporting.mechanism == "hierarchical"
