@@ -300,3 +300,26 @@ def test_wins_and_regret_of_a_known_table():
     flipped = {s.option: s for s in standing(values, higher=True)}
     assert [flipped[o].wins for o in range(3)] == [1, 2, 0]
     assert flipped[2].regret_max == 2
+
+
+@pytest.mark.parametrize("table, message", [
+    ("[worlds]\nsample = 2\n", "worlds.sample: a sample of plausible worlds needs an "
+                               "[uncertainties] table"),
+    ('[worlds]\nscenarios = ["nowhere.toml"]\n', "worlds.scenarios: file not found"),
+    ("[worlds]\nsample = -1\n", "worlds.sample: must be a whole number from 0 to 10,000"),
+    ("[worlds]\nplaces = 2\n", "worlds.places: unknown key; allowed: scenarios, sample"),
+    ('[worlds]\nsample = 2\n[uncertainties]\n'
+     '"volunteers.team_size_per_1000" = { low = 0, high = 40 }\n', "is also a policy"),
+    ('[uncertainties]\n"flood.road_cut_share" = "plausible"\n',
+     "a factorial design's [worlds] table takes [uncertainties]"),
+])
+def test_a_bad_worlds_table_is_refused_naming_the_key(tmp_path, table, message):
+    from experiments.sweeps.designs import load_sweep
+    from sim.params import ConfigError
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(f'base = "{(PLANNER.parent / "../scenarios/street_flood.toml").resolve()}"\n'
+                    '[factors]\n"volunteers.team_size_per_1000" = [0, 10]\n' + table,
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_sweep(path)
