@@ -191,7 +191,7 @@ def across(results: SweepResults, factors: list[str], baseline: dict[str, Any],
     worlds = manifest["worlds"]
     given = [w for w in worlds if not w.get("sampled")]
     sampled = [w for w in worlds if w.get("sampled")]
-    names = t("report.sep").join(scenario_name(w["scenario"], lang) for w in given)
+    names = listed([scenario_name(w["scenario"], lang) for w in given], lang)
     keys = t("report.sep").join(fc.name_in_sentence(k, lang)
                                 for k in manifest.get("uncertainties") or {})
     n = stand[0].n if stand else 0
@@ -221,6 +221,14 @@ def across(results: SweepResults, factors: list[str], baseline: dict[str, Any],
                                                        for s in stand]})
     assumptions = t("report.worlds.assumptions", keys=keys or "-")
     return Across(t("report.worlds.title"), lines, frame, assumptions)
+
+
+def listed(names: list[str], lang: str) -> str:
+    """"a", "a and b", "a, b and c" (in the report's language)."""
+    if len(names) < 2:
+        return "".join(names)
+    return i18n.text("report.sep", lang).join(names[:-1]) + i18n.text(
+        "report.worlds.and", lang) + names[-1]
 
 
 def scenario_name(stem: str, lang: str) -> str:

@@ -199,7 +199,7 @@ def test_page_one_ranks_the_options_across_worlds_apart_from_run_to_run(planner_
     report = build_report(planner_sweep, n_resamples=N_RESAMPLES)  # English, file's baseline
     text = flat(page_one(planner_sweep / "report" / "summary.pdf"))
     assert "Across hazards and plausible worlds" in text
-    assert f"Every option was run in the same {N_WORLDS} worlds: street flood, township " \
+    assert f"Every option was run in the same {N_WORLDS} worlds: street flood and township " \
            f"typhoon as given, and {SAMPLE} plausible worlds drawn from the plausible ranges " \
            "of 10 assumptions" in text
     assert re.search(rf"\(recommended[^)]*\): best in \d+ of {N_WORLDS} worlds \(\d+%; 95% CI \d+% "
