@@ -95,8 +95,11 @@ def _ref_order(ref: str) -> tuple[int, str]:
     return (int(m.group(1)), ref) if m else (10**6, ref)
 
 
-def intervals(n: int, lang: str) -> str:
-    return i18n.text("report.limits.intervals", lang, n=n)
+def intervals(n: int, lang: str, worlds: bool = False) -> str:
+    """What the run-to-run intervals cover; ``worlds``: the report also ranks the options
+    across hazards and plausible worlds (a sweep with [worlds])."""
+    return i18n.text("report.limits.intervals_worlds" if worlds else "report.limits.intervals",
+                     lang, n=n)
 
 
 def target(setting: dict[str, Any], lang: str) -> str:
@@ -104,10 +107,11 @@ def target(setting: dict[str, Any], lang: str) -> str:
                      minutes=f"{float(setting.get('time.target_response_min', 60)):g}")
 
 
-def limits(setting: dict[str, Any], n_emergencies: int, lang: str) -> list[str]:
+def limits(setting: dict[str, Any], n_emergencies: int, lang: str, worlds: bool = False
+           ) -> list[str]:
     """The box's lines, in the report's language."""
     return [place(setting, lang), hazards(setting, lang), calibration(lang),
-            intervals(n_emergencies, lang), target(setting, lang),
+            intervals(n_emergencies, lang, worlds), target(setting, lang),
             i18n.text("report.limits.left_out", lang)]
 
 

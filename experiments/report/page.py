@@ -153,11 +153,14 @@ def _sweep_sections(results: SweepResults, folder: Path, out: Path,
     the return."""
     from experiments.report import exports, planner, tradeoffs
     from experiments.report import sections as sec
+    from experiments.report import worlds as wl
     from experiments.report.robustness import robustness_sections, worlds_summary
     from experiments.report.sensitivity import sensitivity
     from experiments.report.summary_pdf import SummaryPage, write_summary_pdf
 
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
+    every_world = results if wl.declared(results.manifest) else None
+    results = wl.base_world(results)  # run-to-run intervals: seeds within one world
     baseline, sources = resolve_baseline(results, baseline_arg)
     manifest = results.manifest
     declared = manifest.get("outcomes") or sweep_file_data(manifest).get("outcomes") or []
@@ -197,7 +200,7 @@ def _sweep_sections(results: SweepResults, folder: Path, out: Path,
     decision = None
     if results.policy_factors:
         decision = planner.decide(results, baseline, outcomes, out, margin, n_resamples,
-                                  seed, sources, costs)
+                                  seed, sources, costs, every_world)
         worlds = worlds_summary(results, lang)  # a robustness study: across plausible worlds
         if worlds:
             decision.headlines += worlds
@@ -267,6 +270,10 @@ def _sweep_sections(results: SweepResults, folder: Path, out: Path,
     keys = decision.answer + decision.warnings + decision.structures + decision.headlines \
         if decision else sens_text or [f.text for f in findings[:6]]
     tables = {**decision.tables, **decision.money_tables} if decision else {}
+    if decision is not None and decision.worlds is not None:
+        keys = keys[:len(decision.answer)] + decision.worlds.lines[1:] + \
+            keys[len(decision.answer):]
+        tables["worlds"] = decision.worlds.table
     tables["policy_summary"] = exports.policy_summary(comparisons, lang)
     tables["paired_differences"] = exports.paired_differences(results, comparisons, lang)
     if ce_table is not None:
@@ -282,6 +289,8 @@ def _sweep_sections(results: SweepResults, folder: Path, out: Path,
                            decision.warnings, t("report.money.structures_title"),
                            decision.structures, decision.cost_basis, decision.pdf_charts,
                            t("report.limits.title"), decision.limits, decision.caveats)
+        if decision.worlds is not None:
+            page.worlds_title, page.worlds = decision.worlds.title, decision.worlds.lines
     else:
         page = SummaryPage(t("report.title", name=name), name, keys[:3], charts=sens[:1],
                            limits_title=t("report.limits.title"), limits=box)

@@ -51,6 +51,7 @@ class Decision:
     cost_basis: str = ""
     limits: list[str] = field(default_factory=list)
     money: mn.Money | None = None
+    worlds: Any = None  # worlds.Across: wins and regret across hazards and plausible worlds
     held: dict[str, Any] = field(default_factory=dict)  # stated levels of other factors
     html: str = ""
 
@@ -99,11 +100,14 @@ def headline(results: SweepResults, r: dc.FactorRanking, lang: str) -> str:
 
 def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str], out: Path,
            margin: float = dc.MARGIN, n_resamples: int = N_RESAMPLES, seed: int = SEED,
-           sources: dict[str, str] | None = None, costs: cs.Costs | None = None) -> Decision:
-    """The decision summary. ``baseline`` is one level of every list factor
-    (:func:`experiments.report.sweep.resolve_baseline`); a stated level of a factor that is
-    not a decision (``--baseline organization.structure=siloed`` in a sweep that decides the
-    volunteer team only) is the street as it is: the decision is made at that level."""
+           sources: dict[str, str] | None = None, costs: cs.Costs | None = None,
+           every_world: SweepResults | None = None) -> Decision:
+    """The decision summary; ``every_world``: the runs of every declared world (``results``
+    holds the base world's), for the options' wins and regret across worlds. ``baseline``
+    is one level of every list factor (:func:`experiments.report.sweep.resolve_baseline`); a
+    stated level of a factor that is not a decision (``--baseline
+    organization.structure=siloed`` in a sweep that decides the volunteer team only) is the
+    street as it is: the decision is made at that level."""
     from experiments.report import tradeoffs
 
     lang = results.lang
@@ -149,8 +153,13 @@ def decide(results: SweepResults, baseline: dict[str, Any], outcomes: list[str],
     if held:
         decision.caveats.append(t("report.decision.held", levels=t("report.sep").join(
             fc.value_text(k, v, lang) for k, v in held.items())))
+    if every_world is not None:
+        from experiments.report.worlds import across
+
+        decision.worlds = across(every_world.holding(held), factors, baseline, money,
+                                 main[0], lang)
     n = min((r.n for r in decision.rankings), default=0)
-    decision.limits = limits(setting, n, lang)
+    decision.limits = limits(setting, n, lang, worlds=decision.worlds is not None)
     decision.html = page_one_html(decision, lang) + "".join(ranking_parts)
     if money is not None:  # the charts of the margin rule follow its sentences
         decision.charts += ranking_charts
@@ -236,6 +245,11 @@ def page_one_html(decision: Decision, lang: str) -> str:
                    f"<ul>{items(decision.structures)}</ul>")
     if decision.cost_basis:
         out.append(f"<p class=basis>{e(decision.cost_basis)}</p>")
+    if decision.worlds is not None:
+        out.append(f"<h3>{e(decision.worlds.title)}</h3><p>{e(decision.worlds.lines[0])} "
+                   f"{e(decision.worlds.assumptions)}</p>"
+                   f"<ul>{items(decision.worlds.lines[1:-1])}</ul>"
+                   f"<p class=basis>{e(decision.worlds.lines[-1])}</p>")
     out.append(f"<div class=limits><h3>{e(t('report.limits.title'))}</h3>"
                f"<ul>{items(decision.limits)}</ul></div>")
     if decision.money is not None:

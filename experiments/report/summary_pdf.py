@@ -1,7 +1,8 @@
 """``report/summary.pdf``: one A4 page for a meeting, filled top to bottom.
 
 The question; the answer (the recommendation first, in bold) and its warnings; the structures
-compared at each volunteer level; the cost basis; the key charts side by side, as large as
+compared at each volunteer level; the cost basis; the options across hazards and plausible
+worlds (wins, regret, what each interval covers); the key charts side by side, as large as
 the rest of the page allows; the limits box; the caveats that still fit (the page says how
 many more the report has). Text is wrapped by :func:`experiments.report.wrap.wrap`, which
 breaks only at spaces or between Chinese characters and never inside a number or between a
@@ -44,6 +45,8 @@ class SummaryPage:
     limits_title: str = ""
     limits: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    worlds_title: str = ""  # across hazards and plausible worlds: wins, regret, intervals
+    worlds: list[str] = field(default_factory=list)
 
 
 def columns_for(size: float, width: float = RIGHT - LEFT, bold: bool = False) -> int:
@@ -118,6 +121,12 @@ def draw(cur: Page, page: SummaryPage, sizes: dict[str, float], room: float, lan
         heading(cur, page.structures_title)
         for line in page.structures:
             cur.block(line, sizes["tiny"], bullet="•")
+    if page.worlds:
+        heading(cur, page.worlds_title)
+        cur.block(page.worlds[0], sizes["tiny"], colour=GREY)
+        for line in page.worlds[1:-1]:
+            cur.block(line, sizes["tiny"], bullet="•")
+        cur.block(page.worlds[-1], sizes["tiny"], colour=GREY)
     draw_charts(fig, cur, page.charts[:2], room)
     limits_box(fig, cur, page, sizes["tiny"])
     if caveat_lines:

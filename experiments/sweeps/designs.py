@@ -40,6 +40,19 @@ hypercube of the uncertainties' plausible ranges, see :mod:`experiments.sweeps.u
     [policies]
     "reporting.mechanism" = ["hierarchical", "direct"]
     "organization.structure" = ["siloed", "integrated_party"]
+
+A ``factorial`` design may also declare the *worlds* its options are run in (the planner's
+decision across hazards and plausible assumptions, :mod:`experiments.sweeps.worlds`)::
+
+    [worlds]
+    scenarios = ["../scenarios/township_typhoon.toml"]  # other hazards, besides base
+    sample = 8                  # plausible worlds: a Latin hypercube of [uncertainties]
+
+    [uncertainties]
+    "flood.road_cut_share" = "plausible"
+
+Every option then meets every world with the same replication seeds: options x worlds x
+replications runs; world 0 is the base scenario as given.
 """
 
 from __future__ import annotations
@@ -61,13 +74,14 @@ from experiments.sweeps.sensitivity import (
     sobol_sample,
 )
 from experiments.sweeps.uncertainties import uncertainty_bounds
+from experiments.sweeps.worlds import World, Worlds, parse_worlds, world_list
 from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
 TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
             "design", "fixed", "factors", "baseline", "question", "decision", "policies",
-            "uncertainties")
+            "uncertainties", "worlds")
 # The keys a [design] table may hold, per kind.
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "factorial": ("kind",), "lhs": ("kind", "samples"),
@@ -113,6 +127,7 @@ class Sweep:
     description: str = ""
     question: str | dict[str, str] = ""  # the planner's question (reports open with it)
     decision: list[str] = field(default_factory=list)  # the factors that are the choice
+    worlds: Worlds | None = None  # a factorial design's hazards and plausible worlds
 
     @property
     def policies(self) -> dict[str, list[Any]]:
@@ -130,7 +145,7 @@ class Sweep:
         per_future = {"factorial": 1, "lhs": self.samples, "robustness": self.samples,
                       "sobol": self.samples * points_per_sample(d, self.second_order),
                       "morris": self.samples * (d + 1)}[self.design]
-        return combos * per_future
+        return combos * per_future * (self.worlds.n if self.worlds else 1)
 
     @property
     def n_runs(self) -> int:
@@ -171,12 +186,19 @@ def load_sweep(path: str | Path, replications: int | None = None,
              for key, value in _param_table(data, "fixed", source).items()}
     if kind == "robustness":
         factors = _robustness_factors(data, source)
-    elif "policies" in data or "uncertainties" in data:
+    elif "policies" in data or ("uncertainties" in data and "worlds" not in data):
         raise ConfigError("policies" if "policies" in data else "uncertainties",
                           'only a kind = "robustness" design takes policies and uncertainties '
-                          "(other designs: [factors])", source)
+                          "(other designs: [factors]; a factorial design's [worlds] table "
+                          "takes [uncertainties])", source)
     else:
         factors = _factors(_param_table(data, "factors", source), kind, source)
+    worlds = None
+    if "worlds" in data:
+        if kind != "factorial":
+            raise ConfigError("worlds", "only a factorial design takes [worlds] (a "
+                              "robustness design samples its own)", source)
+        worlds = parse_worlds(data, path.parent, set(factors), source)
     overlap = [k for k in fixed if k in factors]
     if overlap:
         raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place",
@@ -201,7 +223,7 @@ def load_sweep(path: str | Path, replications: int | None = None,
                   second_order=second_order, fixed=fixed,
                   outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
                   baseline=baseline, description=description, question=question,
-                  decision=decision)
+                  decision=decision, worlds=worlds)
     if sweep.n_runs > max_runs:
         key = "factors" if sweep.n_points > max_runs else \
             "replications" if replications is None else "--replications"
@@ -396,12 +418,22 @@ def unit_sample(sweep: Sweep) -> np.ndarray:
     return morris_sample(sweep.samples, d, sweep.levels, salib_seed(sweep.master_seed))
 
 
+def sweep_worlds(sweep: Sweep) -> list[World]:
+    """The worlds a factorial sweep's options meet (one, the base, without [worlds])."""
+    if sweep.worlds is None:
+        return [World(0, "", str(sweep.base) if sweep.base else None, {})]
+    return world_list(sweep.worlds, sweep.base, sweep.master_seed, sweep.fixed)
+
+
 def design_points(sweep: Sweep) -> list[dict[str, Any]]:
     """Every design point as ``{config key: value}``: list factors crossed with the sample."""
     policies = sweep.policies
     combos = [dict(zip(policies, values)) for values in itertools.product(*policies.values())]
     if sweep.design == "factorial":
-        return combos
+        if sweep.worlds is None:
+            return combos
+        return [{**combo, **world.values} for world in sweep_worlds(sweep)
+                for combo in combos]
     ranges = sweep.ranges
     unit = unit_sample(sweep)
     columns = {k: r.scale(unit[:, i]) for i, (k, r) in enumerate(ranges.items())}

@@ -31,6 +31,7 @@ from experiments.sweeps.designs import (
     Sweep,
     design_points,
     replication_seeds,
+    sweep_worlds,
     unit_sample,
 )
 from experiments.sweeps.robustness import FLIP_SHARE
@@ -43,6 +44,7 @@ from experiments.sweeps.sensitivity import (
     sobol_indices,
 )
 from experiments.sweeps.store import SweepStore
+from experiments.sweeps.worlds import World
 from sim.footprint import check_memory
 from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
@@ -61,6 +63,11 @@ class Plan:
     seeds: list[int]
     resolved_base: dict[str, Any] = field(default_factory=dict)  # base + fixed, flat
     point_hashes: list[str] = field(default_factory=list)  # of each point's resolved config
+    worlds: list[World] = field(default_factory=list)  # a sweep's declared [worlds]
+    point_worlds: list[int] = field(default_factory=list)  # each point's world
+
+    def world_of(self, point: int) -> World | None:
+        return self.worlds[self.point_worlds[point]] if self.worlds else None
 
     @property
     def n_runs(self) -> int:
@@ -75,13 +82,19 @@ class Plan:
               run_timeout: float | None = None) -> Iterator[Task]:
         base = str(self.sweep.base) if self.sweep.base else None
         for i, point in enumerate(self.points):
+            world = self.world_of(i)
+            where = {} if world is None else {"world": world.index, "scenario": world.scenario}
             for r, seed in enumerate(self.seeds):
                 run_id = self.run_id(i, r)
                 if run_id in skip:
                     continue
+                # Time series and need logs of the base world only: the report draws its
+                # charts and maps from it, and the other worlds' would double the writing.
                 yield {"run_id": run_id, "point": i, "replication": r, "seed": seed,
-                       "factors": point, "fixed": self.sweep.fixed, "base": base,
-                       "timeseries": timeseries, "timeout_s": run_timeout}
+                       "factors": point, "fixed": self.sweep.fixed,
+                       "base": base if world is None else world.base, "where": where,
+                       "timeseries": timeseries and (world is None or world.index == 0),
+                       "timeout_s": run_timeout}
 
 
 def make_plan(sweep: Sweep, max_memory: int | str | None = None) -> Plan:
@@ -91,12 +104,17 @@ def make_plan(sweep: Sweep, max_memory: int | str | None = None) -> Plan:
     points = design_points(sweep)
     base = apply_overrides(load_scenario(sweep.base), sweep.fixed)
     resolved = base.flat()
+    worlds = sweep_worlds(sweep) if sweep.worlds is not None else []
+    n_options = len(points) // max(len(worlds), 1)
+    point_worlds = [i // n_options for i in range(len(points))] if worlds else []
+    bases = {w.index: apply_overrides(load_scenario(w.base), sweep.fixed) for w in worlds}
     hashes = []
-    for point in points:  # a bad combination is refused before anything runs
-        check_memory(apply_overrides(base, point), max_memory)
-        hashes.append(config_hash({**resolved, **point}))
+    for i, point in enumerate(points):  # a bad combination is refused before anything runs
+        here = bases[point_worlds[i]] if worlds else base
+        check_memory(apply_overrides(here, point), max_memory)
+        hashes.append(config_hash({**here.flat(), **point}))
     return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications),
-                resolved, hashes)
+                resolved, hashes, worlds, point_worlds)
 
 
 def config_hash(flat: dict[str, Any]) -> str:
@@ -140,7 +158,8 @@ def base_scenario(path: str | Path | None) -> Any:
         return load_scenario(path)
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _BASES:
-        _BASES.clear()
+        if len(_BASES) >= 8:  # a sweep over a few worlds' scenarios keeps each
+            _BASES.clear()
         _BASES[key] = load_scenario(path)
     return _BASES[key]
 
@@ -152,7 +171,7 @@ def run_task(task: Task) -> dict[str, Any]:
     start = time.perf_counter()
     row: dict[str, Any] = {"run_id": task["run_id"], "point": task["point"],
                            "replication": task["replication"], "seed": task["seed"],
-                           **task["factors"]}
+                           **task.get("where", {}), **task["factors"]}
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
@@ -176,7 +195,8 @@ def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
     from sim import OUTCOMES
 
     return {"run_id": task["run_id"], "point": task["point"],
-            "replication": task["replication"], "seed": task["seed"], **task["factors"],
+            "replication": task["replication"], "seed": task["seed"],
+            **task.get("where", {}), **task["factors"],
             **dict.fromkeys(OUTCOMES, np.nan), "status": "failed",
             "error": f"{type(error).__name__}: {error}", "duration_s": np.nan}
 
@@ -194,15 +214,36 @@ def manifest(plan: Plan) -> dict[str, Any]:
         "master_seed": sweep.master_seed, "replications": sweep.replications,
         "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
         "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
+        **world_manifest(plan),
         **provenance(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 
 
+def world_manifest(plan: Plan) -> dict[str, Any]:
+    """What the manifest says of a sweep's declared worlds (nothing without [worlds]): each
+    world's scenario, its uncertain values and its resolved configuration (what the report
+    prices an option with), and the uncertainties' ranges."""
+    if not plan.worlds:
+        return {}
+    settings = {}
+    for w in plan.worlds:
+        config = apply_overrides(apply_overrides(load_scenario(w.base), plan.sweep.fixed),
+                                 w.values)
+        settings[w.index] = config.flat()
+    ranges = plan.sweep.worlds.uncertainties
+    return {"worlds": [{"world": w.index, "scenario": w.scenario, "base": w.base,
+                        "sampled": w.sampled, "values": w.values, "setting": settings[w.index]}
+                       for w in plan.worlds],
+            "uncertainties": {k: {"low": b.low, "high": b.high} for k, b in ranges.items()}}
+
+
 def rerun_command(plan: Plan, row: dict[str, Any]) -> str:
     """The ``grassroots run`` command that repeats one run of the sweep."""
     sets = {**plan.sweep.fixed, **plan.points[int(row["point"])]}
-    words = ["grassroots", "run"] + ([str(plan.sweep.base)] if plan.sweep.base else [])
+    world = plan.world_of(int(row["point"]))
+    base = plan.sweep.base if world is None else world.base
+    words = ["grassroots", "run"] + ([str(base)] if base else [])
     words += ["--seed", str(row["seed"])]
     for key, value in sets.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
