@@ -46,11 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         cpus.append(time.process_time() - c)
     wall, cpu = statistics.median(walls), statistics.median(cpus)
     print(f"classroom app, default scenario, {len(m.panes)} pane(s), {len(walls)} steps")
-    print(f"  per step and frame: median {wall * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU; "
-          f"95th percentile {sorted(walls)[int(0.95 * (len(walls) - 1))] * 1000:.1f} ms wall")
+    print(
+        f"  per step and frame: median {wall * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU; "
+        f"95th percentile {sorted(walls)[int(0.95 * (len(walls) - 1))] * 1000:.1f} ms wall"
+    )
     rate = 1.0 / wall
-    print(f"  {rate:.1f} steps/s (target >= {TARGET_STEPS_PER_S:.0f}): "
-          f"{'PASS' if rate >= TARGET_STEPS_PER_S else 'FAIL'}")
+    print(
+        f"  {rate:.1f} steps/s (target >= {TARGET_STEPS_PER_S:.0f}): "
+        f"{'PASS' if rate >= TARGET_STEPS_PER_S else 'FAIL'}"
+    )
     return 0
 
 

@@ -73,16 +73,19 @@ TEN_MILLION = 10_000_000
 
 # --- measurements ---------------------------------------------------------------------------
 
+
 def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """Mesa's BoltzmannWealth example: agent-steps per second (fresh model each repeat)."""
     import mesa
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
     walls, cpus = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # experimental DataRecorder / Scenario warnings
         for k in range(repeats):
-            model = BoltzmannWealth(scenario=BoltzmannScenario(n=n, width=100, height=100,
-                                                               rng=1 + k))
+            model = BoltzmannWealth(
+                scenario=BoltzmannScenario(n=n, width=100, height=100, rng=1 + k)
+            )
             t, c = time.perf_counter(), time.process_time()
             for _ in range(steps):
                 model.step()
@@ -90,22 +93,36 @@ def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
             cpus.append(time.process_time() - c)
             del model
     wall = statistics.median(walls)
-    return {"mesa_version": mesa.__version__, "n_agents": n, "steps": steps,
-            "repeats": repeats, "walls_s": walls, "wall_median_s": wall,
-            "agent_steps_per_s": n * steps / wall, "cpus_s": cpus,
-            "agent_steps_per_cpu_s": n * steps / statistics.median(cpus)}
+    return {
+        "mesa_version": mesa.__version__,
+        "n_agents": n,
+        "steps": steps,
+        "repeats": repeats,
+        "walls_s": walls,
+        "wall_median_s": wall,
+        "agent_steps_per_s": n * steps / wall,
+        "cpus_s": cpus,
+        "agent_steps_per_cpu_s": n * steps / statistics.median(cpus),
+    }
 
 
-def run_scenario(n_residents: int | None, seeds: list[int], warmup: bool = True
-                 ) -> dict[str, Any]:
+def run_scenario(n_residents: int | None, seeds: list[int], warmup: bool = True) -> dict[str, Any]:
     """Default scenario (optionally with another population size), one run per seed."""
     import sim
+
     overrides = {"population.n_residents": n_residents} if n_residents else None
     cfg = sim.load_scenario(overrides=overrides)
     if warmup:  # first-call costs (lazy imports, caches) are not the model's per-run cost
-        sim.simulate(sim.load_scenario(overrides={"population.n_residents": 2000,
-                                                  "time.peace_days": 2,
-                                                  "time.war_hours": 2.0}), seed=0)
+        sim.simulate(
+            sim.load_scenario(
+                overrides={
+                    "population.n_residents": 2000,
+                    "time.peace_days": 2,
+                    "time.war_hours": 2.0,
+                }
+            ),
+            seed=0,
+        )
     walls, cpus, n_steps, n_needs = [], [], 0, []
     for s in seeds:
         t, c = time.perf_counter(), time.process_time()
@@ -117,13 +134,21 @@ def run_scenario(n_residents: int | None, seeds: list[int], warmup: bool = True
         del result
     n = cfg.population.n_residents
     wall, cpu = statistics.median(walls), statistics.median(cpus)
-    return {"scenario": cfg.name, "n_residents": n, "n_steps": n_steps, "seeds": seeds,
-            "walls_s": walls, "wall_median_s": wall, "n_needs": n_needs,
-            "resident_steps_per_s": n * n_steps / wall,
-            "ns_per_resident_step": wall / (n * n_steps) * 1e9,
-            "cpus_s": cpus, "cpu_median_s": cpu,
-            "resident_steps_per_cpu_s": n * n_steps / cpu,
-            "cpu_ns_per_resident_step": cpu / (n * n_steps) * 1e9}
+    return {
+        "scenario": cfg.name,
+        "n_residents": n,
+        "n_steps": n_steps,
+        "seeds": seeds,
+        "walls_s": walls,
+        "wall_median_s": wall,
+        "n_needs": n_needs,
+        "resident_steps_per_s": n * n_steps / wall,
+        "ns_per_resident_step": wall / (n * n_steps) * 1e9,
+        "cpus_s": cpus,
+        "cpu_median_s": cpu,
+        "resident_steps_per_cpu_s": n * n_steps / cpu,
+        "cpu_ns_per_resident_step": cpu / (n * n_steps) * 1e9,
+    }
 
 
 def _peak_rss_bytes() -> tuple[int, str]:
@@ -171,6 +196,7 @@ def _nrt_stats() -> dict[str, int] | None:
     through it; tracemalloc does not see these allocations."""
     try:
         from numba.core.runtime import rtsys
+
         return dict(rtsys.get_allocation_stats()._asdict())
     except Exception:  # noqa: BLE001 - stats disabled, or another numba's API
         return None
@@ -181,6 +207,7 @@ def _child_leak(runs: int, warmup: int) -> None:
     (seeds varying), VmRSS again; reports as JSON. VmRSS is also read (without a
     collection) at tenths of the way, to tell a one-off step from steady growth."""
     import sim
+
     cfg = sim.load_scenario(overrides=LEAK_CONFIG)
     t = time.perf_counter()
     for k in range(warmup):
@@ -204,6 +231,7 @@ def _child_leak(runs: int, warmup: int) -> None:
     rss_trimmed = None
     try:  # glibc: give free heap memory back to the system; what remains is live data
         import ctypes
+
         ctypes.CDLL("libc.so.6").malloc_trim(0)
         rss_trimmed = _proc_status_bytes("VmRSS")
     except (OSError, AttributeError):
@@ -211,20 +239,38 @@ def _child_leak(runs: int, warmup: int) -> None:
     nrt = {k: nrt1[k] - nrt0[k] for k in nrt1} if nrt0 and nrt1 else None
     growth = rss1 - rss0
     first = checkpoints[0] if len(checkpoints) > 1 else [0, 0]
-    print("BENCH-CHILD " + json.dumps({
-        "config": LEAK_CONFIG, "warmup_runs": warmup, "warmup_s": warmup_s, "runs": runs,
-        "rss_after_warmup_bytes": rss0, "rss_after_runs_bytes": rss1,
-        "rss_before_final_collect_bytes": rss_uncollected, "garbage_at_end": garbage,
-        "rss_after_malloc_trim_bytes": rss_trimmed,
-        "growth_bytes": growth, "growth_mb": growth / MB,
-        "growth_mb_per_1000_runs": growth / MB / runs * 1000,
-        "growth_mb_per_10000_runs": growth / MB / runs * LEAK_RUNS,
-        # after the first tenth of the runs: a one-off step (caches filling) is left out
-        "steady_growth_mb_per_1000_runs":
-            (growth - first[1]) / MB / max(runs - first[0], 1) * 1000,
-        "rss_checkpoints": checkpoints, "wall_s": wall, "cpu_s": cpu,
-        "runs_per_s": runs / wall, "runs_per_cpu_s": runs / cpu, "nrt_allocations": nrt,
-        "peak_rss_bytes": _proc_status_bytes("VmHWM")}))
+    print(
+        "BENCH-CHILD "
+        + json.dumps(
+            {
+                "config": LEAK_CONFIG,
+                "warmup_runs": warmup,
+                "warmup_s": warmup_s,
+                "runs": runs,
+                "rss_after_warmup_bytes": rss0,
+                "rss_after_runs_bytes": rss1,
+                "rss_before_final_collect_bytes": rss_uncollected,
+                "garbage_at_end": garbage,
+                "rss_after_malloc_trim_bytes": rss_trimmed,
+                "growth_bytes": growth,
+                "growth_mb": growth / MB,
+                "growth_mb_per_1000_runs": growth / MB / runs * 1000,
+                "growth_mb_per_10000_runs": growth / MB / runs * LEAK_RUNS,
+                # after the first tenth of the runs: a one-off step (caches filling) is left out
+                "steady_growth_mb_per_1000_runs": (growth - first[1])
+                / MB
+                / max(runs - first[0], 1)
+                * 1000,
+                "rss_checkpoints": checkpoints,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "runs_per_s": runs / wall,
+                "runs_per_cpu_s": runs / cpu,
+                "nrt_allocations": nrt,
+                "peak_rss_bytes": _proc_status_bytes("VmHWM"),
+            }
+        )
+    )
 
 
 def _child_ten_million(n_residents: int) -> None:
@@ -237,6 +283,7 @@ def _child_ten_million(n_residents: int) -> None:
     import sim
     from sim.footprint import estimate
     from sim.run import warm_engine
+
     warm_engine()  # the compiled code loaded (or compiled) before the timed run
     baseline = _rss_bytes()
     hwm_before = _proc_status_bytes("VmHWM")
@@ -247,14 +294,28 @@ def _child_ten_million(n_residents: int) -> None:
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     peak, source = _peak_rss_bytes()
     n = cfg.population.n_residents
-    print("BENCH-CHILD " + json.dumps({
-        "scenario": cfg.name, "n_residents": n, "n_steps": result.n_steps, "seed": 1,
-        "wall_s": wall, "cpu_s": cpu, "ns_per_resident_step": wall / (n * result.n_steps) * 1e9,
-        "baseline_rss_bytes": baseline, "peak_rss_before_run_bytes": hwm_before,
-        "peak_rss_bytes": peak, "peak_rss_source": source,
-        "peak_above_baseline_bytes": peak - baseline,
-        "estimate_bytes": footprint.total, "estimate": footprint.describe(),
-        "peak_over_estimate": peak / footprint.total}))
+    print(
+        "BENCH-CHILD "
+        + json.dumps(
+            {
+                "scenario": cfg.name,
+                "n_residents": n,
+                "n_steps": result.n_steps,
+                "seed": 1,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "ns_per_resident_step": wall / (n * result.n_steps) * 1e9,
+                "baseline_rss_bytes": baseline,
+                "peak_rss_before_run_bytes": hwm_before,
+                "peak_rss_bytes": peak,
+                "peak_rss_source": source,
+                "peak_above_baseline_bytes": peak - baseline,
+                "estimate_bytes": footprint.total,
+                "estimate": footprint.describe(),
+                "peak_over_estimate": peak / footprint.total,
+            }
+        )
+    )
 
 
 def _child(n_residents: int, seeds: list[int]) -> None:
@@ -263,6 +324,7 @@ def _child(n_residents: int, seeds: list[int]) -> None:
     import pandas  # noqa: F401
 
     import sim  # noqa: F401
+
     baseline, _ = _peak_rss_bytes()
     out = run_scenario(n_residents, seeds)
     out["baseline_rss_bytes"] = baseline
@@ -276,26 +338,32 @@ def runs_for(n: int, max_runs: int) -> int:
     return max(1, min(max_runs, round(1_000_000 / n)))
 
 
-def run_child(flags: list[str], timeout: float, env: dict[str, str] | None = None
-              ) -> dict[str, Any]:
+def run_child(
+    flags: list[str], timeout: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run this script with hidden ``flags`` in a fresh process; its ``BENCH-CHILD`` JSON
     line, or ``{"error": ...}`` (printed as " failed", with the child's stderr)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), *flags]
     t = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+        )
     except subprocess.TimeoutExpired:
         print(f" timed out after {timeout:g} s")
         return {"error": f"timed out after {timeout:g} s (--timeout)"}
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH-CHILD ")),
-                None)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH-CHILD ")), None)
     if proc.returncode != 0 or line is None:
         print(" failed")
         sys.stderr.write(proc.stderr[-4000:])
         return {"error": (proc.stderr or "no output")[-2000:]}
     print(f" {time.perf_counter() - t:.1f} s")
-    return json.loads(line[len("BENCH-CHILD "):])
+    return json.loads(line[len("BENCH-CHILD ") :])
 
 
 def bench_scaling(sizes: list[int], max_runs: int, timeout: float) -> list[dict[str, Any]]:
@@ -311,19 +379,22 @@ def bench_scaling(sizes: list[int], max_runs: int, timeout: float) -> list[dict[
 
 def bench_leak(runs: int, timeout: float) -> dict[str, Any]:
     """(e): memory growth over ``runs`` tiny runs in one fresh process (NRT stats on)."""
-    print(f"    {LEAK_WARMUP} warm-up runs, then {runs:,} measured, in a fresh process ...",
-          end="", flush=True)
+    print(
+        f"    {LEAK_WARMUP} warm-up runs, then {runs:,} measured, in a fresh process ...",
+        end="",
+        flush=True,
+    )
     return run_child(["--child-leak", str(runs)], timeout, env={"NUMBA_NRT_STATS": "1"})
 
 
 def bench_ten_million(timeout: float) -> dict[str, Any]:
     """(f): one default-scenario run of ten million residents in a fresh process."""
-    print(f"    one run of {TEN_MILLION:,} residents in a fresh process ...", end="",
-          flush=True)
+    print(f"    one run of {TEN_MILLION:,} residents in a fresh process ...", end="", flush=True)
     return run_child(["--child-ten-million", str(TEN_MILLION)], timeout)
 
 
 # --- report ----------------------------------------------------------------------------------
+
 
 def _mib(b: float) -> float:
     return b / 1024**2
@@ -338,26 +409,44 @@ def _load() -> float:
 
 def _git_revision() -> str:
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=ROOT, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "sim"], capture_output=True,
-                               text=True, cwd=ROOT, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "sim"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=10,
+        ).stdout.strip()
         return rev + ("-dirty(sim)" if dirty else "") if rev else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
-def targets(ratio: float, ratio_cpu: float, rows: list[dict[str, Any]],
-            leak: dict[str, Any] | None = None, ten: dict[str, Any] | None = None
-            ) -> list[dict[str, Any]]:
+def targets(
+    ratio: float,
+    ratio_cpu: float,
+    rows: list[dict[str, Any]],
+    leak: dict[str, Any] | None = None,
+    ten: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """PASS / FAIL / SKIP (size not in the scaling table, section not run) for each
     target."""
     ran = {r["n_residents"] for r in rows}
     ok_rows = {r["n_residents"]: r for r in rows if "error" not in r}
-    out = [{"name": f"default scenario resident-steps/s >= {RATIO_TARGET:.0f}x Mesa "
-                    f"BoltzmannWealth agent-steps/s",
+    out = [
+        {
+            "name": f"default scenario resident-steps/s >= {RATIO_TARGET:.0f}x Mesa "
+            f"BoltzmannWealth agent-steps/s",
             "value": f"{ratio:.1f}x (by CPU time {ratio_cpu:.1f}x)",
-            "status": "PASS" if ratio >= RATIO_TARGET else "FAIL"}]
+            "status": "PASS" if ratio >= RATIO_TARGET else "FAIL",
+        }
+    ]
     big, small = ok_rows.get(1_000_000), ok_rows.get(30_000)
     if 1_000_000 not in ran:
         mem = {"value": "1M not run (--quick or --sizes)", "status": "SKIP"}
@@ -365,8 +454,10 @@ def targets(ratio: float, ratio_cpu: float, rows: list[dict[str, Any]],
         mem = {"value": "1M run failed", "status": "FAIL"}
     else:
         peak = big["peak_rss_bytes"]
-        mem = {"value": f"{peak / 1024**3:.2f} GiB",
-               "status": "PASS" if peak <= MEMORY_TARGET_BYTES else "FAIL"}
+        mem = {
+            "value": f"{peak / 1024**3:.2f} GiB",
+            "status": "PASS" if peak <= MEMORY_TARGET_BYTES else "FAIL",
+        }
     out.append({"name": "1M residents: peak memory <= 2 GiB", **mem})
     if not {1_000_000, 30_000} <= ran:
         sc = {"value": "30k or 1M not run (--quick or --sizes)", "status": "SKIP"}
@@ -375,9 +466,11 @@ def targets(ratio: float, ratio_cpu: float, rows: list[dict[str, Any]],
     else:
         rel = big["ns_per_resident_step"] / small["ns_per_resident_step"]
         rel_cpu = big["cpu_ns_per_resident_step"] / small["cpu_ns_per_resident_step"]
-        sc = {"value": f"{rel:.2f}x ({big['ns_per_resident_step']:.1f} vs "
-                       f"{small['ns_per_resident_step']:.1f} ns; by CPU time {rel_cpu:.2f}x)",
-              "status": "PASS" if rel <= SCALING_TARGET else "FAIL"}
+        sc = {
+            "value": f"{rel:.2f}x ({big['ns_per_resident_step']:.1f} vs "
+            f"{small['ns_per_resident_step']:.1f} ns; by CPU time {rel_cpu:.2f}x)",
+            "status": "PASS" if rel <= SCALING_TARGET else "FAIL",
+        }
     out.append({"name": f"cost per resident-step at 1M <= {SCALING_TARGET}x that at 30k", **sc})
     if leak is None:
         lk = {"value": "not run (--leak-runs 0)", "status": "SKIP"}
@@ -385,50 +478,92 @@ def targets(ratio: float, ratio_cpu: float, rows: list[dict[str, Any]],
         lk = {"value": "the run failed", "status": "FAIL"}
     else:
         per = leak["growth_mb_per_10000_runs"]
-        how = ("measured" if leak["runs"] == LEAK_RUNS else
-               f"scaled linearly from {leak['runs']:,} runs ({leak['growth_mb']:.2f} MB)")
-        lk = {"value": f"{per:.2f} MB per {LEAK_RUNS:,} runs ({how})",
-              "status": "PASS" if per < LEAK_TARGET_MB else "FAIL"}
-    out.append({"name": f"RSS growth in one process < {LEAK_TARGET_MB:g} MB over "
-                        f"{LEAK_RUNS:,} tiny runs", **lk})
+        how = (
+            "measured"
+            if leak["runs"] == LEAK_RUNS
+            else f"scaled linearly from {leak['runs']:,} runs ({leak['growth_mb']:.2f} MB)"
+        )
+        lk = {
+            "value": f"{per:.2f} MB per {LEAK_RUNS:,} runs ({how})",
+            "status": "PASS" if per < LEAK_TARGET_MB else "FAIL",
+        }
+    out.append(
+        {
+            "name": f"RSS growth in one process < {LEAK_TARGET_MB:g} MB over "
+            f"{LEAK_RUNS:,} tiny runs",
+            **lk,
+        }
+    )
     if ten is None:
         tm = {"value": "not run (--ten-million)", "status": "SKIP"}
     elif "error" in ten:
         tm = {"value": "the run failed", "status": "FAIL"}
     else:
-        tm = {"value": f"peak {ten['peak_rss_bytes'] / 1024**3:.2f} GiB vs estimate "
-                       f"{ten['estimate_bytes'] / 1024**3:.2f} GiB "
-                       f"({ten['peak_over_estimate']:.2f}x; run {ten['wall_s']:.0f} s)",
-              "status": "PASS" if ten["peak_rss_bytes"] <= ten["estimate_bytes"] else "FAIL"}
+        tm = {
+            "value": f"peak {ten['peak_rss_bytes'] / 1024**3:.2f} GiB vs estimate "
+            f"{ten['estimate_bytes'] / 1024**3:.2f} GiB "
+            f"({ten['peak_over_estimate']:.2f}x; run {ten['wall_s']:.0f} s)",
+            "status": "PASS" if ten["peak_rss_bytes"] <= ten["estimate_bytes"] else "FAIL",
+        }
     out.append({"name": "10M residents: peak memory within sim.footprint.estimate", **tm})
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true",
-                    help="skip the 1,000,000-resident size; 2,000 runs in (e)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="skip the 1,000,000-resident size; 2,000 runs in (e)"
+    )
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
-    ap.add_argument("--runs", type=int, default=5,
-                    help="default-scenario runs (seeds 1..N), median taken (default 5)")
-    ap.add_argument("--boltzmann-steps", type=int, default=20,
-                    help="steps per BoltzmannWealth repeat (default 20)")
-    ap.add_argument("--boltzmann-repeats", type=int, default=3,
-                    help="BoltzmannWealth repeats, median taken (default 3)")
-    ap.add_argument("--scale-runs", type=int, default=5,
-                    help="most runs per size in the scaling table (default 5; sizes get "
-                         "min(N, 1e6 / residents) runs: 5, 5, 3, 1)")
-    ap.add_argument("--sizes", help="comma-separated resident counts for the scaling table "
-                                    "(default 30000,100000,300000,1000000)")
-    ap.add_argument("--timeout", type=float, default=1800.0,
-                    help="seconds allowed per child process (default 1800)")
-    ap.add_argument("--leak-runs", type=int,
-                    help=f"measured runs of the memory-growth section (e) (default "
-                         f"{LEAK_RUNS:,}; {LEAK_RUNS_QUICK:,} with --quick; 0 skips it)")
-    ap.add_argument("--ten-million", action="store_true",
-                    help="also run section (f): one run of 10,000,000 residents (a few "
-                         "minutes, about 7 GiB)")
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="default-scenario runs (seeds 1..N), median taken (default 5)",
+    )
+    ap.add_argument(
+        "--boltzmann-steps",
+        type=int,
+        default=20,
+        help="steps per BoltzmannWealth repeat (default 20)",
+    )
+    ap.add_argument(
+        "--boltzmann-repeats",
+        type=int,
+        default=3,
+        help="BoltzmannWealth repeats, median taken (default 3)",
+    )
+    ap.add_argument(
+        "--scale-runs",
+        type=int,
+        default=5,
+        help="most runs per size in the scaling table (default 5; sizes get "
+        "min(N, 1e6 / residents) runs: 5, 5, 3, 1)",
+    )
+    ap.add_argument(
+        "--sizes",
+        help="comma-separated resident counts for the scaling table "
+        "(default 30000,100000,300000,1000000)",
+    )
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds allowed per child process (default 1800)",
+    )
+    ap.add_argument(
+        "--leak-runs",
+        type=int,
+        help=f"measured runs of the memory-growth section (e) (default "
+        f"{LEAK_RUNS:,}; {LEAK_RUNS_QUICK:,} with --quick; 0 skips it)",
+    )
+    ap.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="also run section (f): one run of 10,000,000 residents (a few minutes, about 7 GiB)",
+    )
     ap.add_argument("--check", action="store_true", help="exit 1 if a target fails")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--seeds", help=argparse.SUPPRESS)
@@ -445,8 +580,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child_ten_million is not None:
         _child_ten_million(args.child_ten_million)
         return 0
-    leak_runs = args.leak_runs if args.leak_runs is not None else \
-        (LEAK_RUNS_QUICK if args.quick else LEAK_RUNS)
+    leak_runs = (
+        args.leak_runs
+        if args.leak_runs is not None
+        else (LEAK_RUNS_QUICK if args.quick else LEAK_RUNS)
+    )
 
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES)
     if args.quick:
@@ -454,127 +592,184 @@ def main(argv: list[str] | None = None) -> int:
 
     import mesa
     import numpy as np
+
     print("grassroots-sim benchmark")
-    print(f"  python {platform.python_version()}, mesa {mesa.__version__}, numpy "
-          f"{np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"git {_git_revision()}")
+    print(
+        f"  python {platform.python_version()}, mesa {mesa.__version__}, numpy "
+        f"{np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"git {_git_revision()}"
+    )
     load0 = _load()
     print(f"  load average {load0:.2f} on {os.cpu_count()} CPUs at start")
     if load0 > 0.5 * (os.cpu_count() or 1):
-        print("  note: other processes are using the CPUs; wall times will be noisy and "
-              "slow. Rerun on a quiet machine for figures to compare.")
+        print(
+            "  note: other processes are using the CPUs; wall times will be noisy and "
+            "slow. Rerun on a quiet machine for figures to compare."
+        )
 
-    print(f"\n(a) Mesa BoltzmannWealth, {BOLTZMANN_N:,} agents, 100x100 grid, "
-          f"{args.boltzmann_steps} steps x {args.boltzmann_repeats} repeats ...", flush=True)
+    print(
+        f"\n(a) Mesa BoltzmannWealth, {BOLTZMANN_N:,} agents, 100x100 grid, "
+        f"{args.boltzmann_steps} steps x {args.boltzmann_repeats} repeats ...",
+        flush=True,
+    )
     boltz = bench_boltzmann(BOLTZMANN_N, args.boltzmann_steps, args.boltzmann_repeats)
-    print(f"    wall per {args.boltzmann_steps} steps: "
-          + ", ".join(f"{w:.3f}" for w in boltz["walls_s"])
-          + f" s (median {boltz['wall_median_s']:.3f} s)")
-    print(f"    {boltz['agent_steps_per_s']:,.0f} agent-steps/s "
-          f"(per CPU-second: {boltz['agent_steps_per_cpu_s']:,.0f})")
+    print(
+        f"    wall per {args.boltzmann_steps} steps: "
+        + ", ".join(f"{w:.3f}" for w in boltz["walls_s"])
+        + f" s (median {boltz['wall_median_s']:.3f} s)"
+    )
+    print(
+        f"    {boltz['agent_steps_per_s']:,.0f} agent-steps/s "
+        f"(per CPU-second: {boltz['agent_steps_per_cpu_s']:,.0f})"
+    )
 
     seeds = list(range(1, args.runs + 1))
-    print(f"\n(b) default scenario, {len(seeds)} runs (seeds {seeds[0]}..{seeds[-1]}), "
-          "after one untimed warm-up run ...", flush=True)
+    print(
+        f"\n(b) default scenario, {len(seeds)} runs (seeds {seeds[0]}..{seeds[-1]}), "
+        "after one untimed warm-up run ...",
+        flush=True,
+    )
     default = run_scenario(None, seeds)
-    print(f"    scenario {default['scenario']}: {default['n_residents']:,} residents x "
-          f"{default['n_steps']} steps")
-    print("    wall per run: " + ", ".join(f"{w:.3f}" for w in default["walls_s"])
-          + f" s (median {default['wall_median_s']:.3f} s)")
-    print(f"    {default['resident_steps_per_s']:,.0f} resident-steps/s "
-          f"({default['ns_per_resident_step']:.1f} ns per resident-step; per CPU-second: "
-          f"{default['resident_steps_per_cpu_s']:,.0f})")
+    print(
+        f"    scenario {default['scenario']}: {default['n_residents']:,} residents x "
+        f"{default['n_steps']} steps"
+    )
+    print(
+        "    wall per run: "
+        + ", ".join(f"{w:.3f}" for w in default["walls_s"])
+        + f" s (median {default['wall_median_s']:.3f} s)"
+    )
+    print(
+        f"    {default['resident_steps_per_s']:,.0f} resident-steps/s "
+        f"({default['ns_per_resident_step']:.1f} ns per resident-step; per CPU-second: "
+        f"{default['resident_steps_per_cpu_s']:,.0f})"
+    )
 
     ratio = default["resident_steps_per_s"] / boltz["agent_steps_per_s"]
     ratio_cpu = default["resident_steps_per_cpu_s"] / boltz["agent_steps_per_cpu_s"]
-    print(f"\n(c) ratio (b)/(a): {ratio:.1f}x (target >= {RATIO_TARGET:.0f}x: "
-          f"{'met' if ratio >= RATIO_TARGET else 'NOT met'}); by CPU time: {ratio_cpu:.1f}x")
+    print(
+        f"\n(c) ratio (b)/(a): {ratio:.1f}x (target >= {RATIO_TARGET:.0f}x: "
+        f"{'met' if ratio >= RATIO_TARGET else 'NOT met'}); by CPU time: {ratio_cpu:.1f}x"
+    )
 
-    print(f"\n(d) scaling with residents ({default['scenario']}, population.n_residents "
-          "overridden), one fresh process per size:", flush=True)
+    print(
+        f"\n(d) scaling with residents ({default['scenario']}, population.n_residents "
+        "overridden), one fresh process per size:",
+        flush=True,
+    )
     rows = bench_scaling(sizes, args.scale_runs, args.timeout)
     ok = [r for r in rows if "error" not in r]
     base = ok[0]["ns_per_resident_step"] if ok else float("nan")
     base_cpu = ok[0]["cpu_ns_per_resident_step"] if ok else float("nan")
     print()
-    head = (f"  {'residents':>10} {'steps':>5} {'runs':>4} {'wall/run s':>10} {'min s':>7} "
-            f"{'ns/res-step':>11} {'vs smallest':>11} {'CPU ns':>7} {'vs':>6} {'needs':>7} "
-            f"{'peak RSS MiB':>12} "
-            f"{'baseline MiB':>12}")
+    head = (
+        f"  {'residents':>10} {'steps':>5} {'runs':>4} {'wall/run s':>10} {'min s':>7} "
+        f"{'ns/res-step':>11} {'vs smallest':>11} {'CPU ns':>7} {'vs':>6} {'needs':>7} "
+        f"{'peak RSS MiB':>12} "
+        f"{'baseline MiB':>12}"
+    )
     print(head)
     print("  " + "-" * (len(head) - 2))
     for r in rows:
         if "error" in r:
             print(f"  {r['n_residents']:>10,} failed: see stderr")
             continue
-        print(f"  {r['n_residents']:>10,} {r['n_steps']:>5} {len(r['walls_s']):>4} "
-              f"{r['wall_median_s']:>10.2f} {min(r['walls_s']):>7.2f} "
-              f"{r['ns_per_resident_step']:>11.1f} "
-              f"{r['ns_per_resident_step'] / base:>10.2f}x "
-              f"{r['cpu_ns_per_resident_step']:>7.1f} "
-              f"{r['cpu_ns_per_resident_step'] / base_cpu:>5.2f}x "
-              f"{int(statistics.median(r['n_needs'])):>7,} "
-              f"{_mib(r['peak_rss_bytes']):>12.0f} {_mib(r['baseline_rss_bytes']):>12.0f}")
+        print(
+            f"  {r['n_residents']:>10,} {r['n_steps']:>5} {len(r['walls_s']):>4} "
+            f"{r['wall_median_s']:>10.2f} {min(r['walls_s']):>7.2f} "
+            f"{r['ns_per_resident_step']:>11.1f} "
+            f"{r['ns_per_resident_step'] / base:>10.2f}x "
+            f"{r['cpu_ns_per_resident_step']:>7.1f} "
+            f"{r['cpu_ns_per_resident_step'] / base_cpu:>5.2f}x "
+            f"{int(statistics.median(r['n_needs'])):>7,} "
+            f"{_mib(r['peak_rss_bytes']):>12.0f} {_mib(r['baseline_rss_bytes']):>12.0f}"
+        )
     if len(ok) >= 2:
-        print(f"\n  cost per resident-step, {ok[-1]['n_residents']:,} vs "
-              f"{ok[0]['n_residents']:,} residents: "
-              f"{ok[-1]['ns_per_resident_step'] / ok[0]['ns_per_resident_step']:.2f}x by wall "
-              f"time, {ok[-1]['cpu_ns_per_resident_step'] / ok[0]['cpu_ns_per_resident_step']:.2f}x"
-              " by CPU time (1.00x = linear growth of the run's cost)")
+        print(
+            f"\n  cost per resident-step, {ok[-1]['n_residents']:,} vs "
+            f"{ok[0]['n_residents']:,} residents: "
+            f"{ok[-1]['ns_per_resident_step'] / ok[0]['ns_per_resident_step']:.2f}x by wall "
+            f"time, {ok[-1]['cpu_ns_per_resident_step'] / ok[0]['cpu_ns_per_resident_step']:.2f}x"
+            " by CPU time (1.00x = linear growth of the run's cost)"
+        )
     src = ok[0].get("peak_rss_source", "?") if ok else "?"
-    print(f"  (peak RSS: the child's whole process ({src}), including the warm-up run; "
-          "baseline: after importing sim, numpy, pandas)")
+    print(
+        f"  (peak RSS: the child's whole process ({src}), including the warm-up run; "
+        "baseline: after importing sim, numpy, pandas)"
+    )
 
     leak = None
     if leak_runs > 0:
         tiny = ", ".join(f"{k.split('.')[1]}={v:,}" for k, v in LEAK_CONFIG.items())
-        print(f"\n(e) memory growth over many runs in one process ({tiny}; seeds varying):",
-              flush=True)
+        print(
+            f"\n(e) memory growth over many runs in one process ({tiny}; seeds varying):",
+            flush=True,
+        )
         if leak_runs != LEAK_RUNS:
-            print(f"    note: {leak_runs:,} measured runs instead of {LEAK_RUNS:,}"
-                  f"{' (--quick)' if args.quick and args.leak_runs is None else ''}; the "
-                  f"target is judged on the growth scaled linearly to {LEAK_RUNS:,} runs")
+            print(
+                f"    note: {leak_runs:,} measured runs instead of {LEAK_RUNS:,}"
+                f"{' (--quick)' if args.quick and args.leak_runs is None else ''}; the "
+                f"target is judged on the growth scaled linearly to {LEAK_RUNS:,} runs"
+            )
         leak = bench_leak(leak_runs, args.timeout)
         if "error" not in leak:
-            print(f"    VmRSS after {leak['warmup_runs']} warm-up runs "
-                  f"{_mib(leak['rss_after_warmup_bytes']):.1f} MiB, after {leak['runs']:,} "
-                  f"more {_mib(leak['rss_after_runs_bytes']):.1f} MiB (gc.collect() first)")
-            print(f"    growth {leak['growth_mb']:.2f} MB over {leak['runs']:,} runs = "
-                  f"{leak['growth_mb_per_1000_runs']:.3f} MB per 1,000 runs "
-                  f"({leak['growth_mb_per_10000_runs']:.2f} MB per {LEAK_RUNS:,}); after the "
-                  f"first tenth: {leak['steady_growth_mb_per_1000_runs']:.3f} MB per 1,000")
-            print("    growth at tenths: " + ", ".join(
-                f"{r:,}: {b / MB:.2f}" for r, b in leak["rss_checkpoints"]) + " MB")
-            print(f"    {leak['runs_per_s']:.1f} runs/s by wall time "
-                  f"({leak['wall_s']:.1f} s), {leak['runs_per_cpu_s']:.1f} per CPU-second")
-            print(f"    the final gc.collect() found {leak['garbage_at_end']:,} unreachable "
-                  f"objects (VmRSS before it "
-                  f"{_mib(leak['rss_before_final_collect_bytes']):.1f} MiB)")
+            print(
+                f"    VmRSS after {leak['warmup_runs']} warm-up runs "
+                f"{_mib(leak['rss_after_warmup_bytes']):.1f} MiB, after {leak['runs']:,} "
+                f"more {_mib(leak['rss_after_runs_bytes']):.1f} MiB (gc.collect() first)"
+            )
+            print(
+                f"    growth {leak['growth_mb']:.2f} MB over {leak['runs']:,} runs = "
+                f"{leak['growth_mb_per_1000_runs']:.3f} MB per 1,000 runs "
+                f"({leak['growth_mb_per_10000_runs']:.2f} MB per {LEAK_RUNS:,}); after the "
+                f"first tenth: {leak['steady_growth_mb_per_1000_runs']:.3f} MB per 1,000"
+            )
+            print(
+                "    growth at tenths: "
+                + ", ".join(f"{r:,}: {b / MB:.2f}" for r, b in leak["rss_checkpoints"])
+                + " MB"
+            )
+            print(
+                f"    {leak['runs_per_s']:.1f} runs/s by wall time "
+                f"({leak['wall_s']:.1f} s), {leak['runs_per_cpu_s']:.1f} per CPU-second"
+            )
+            print(
+                f"    the final gc.collect() found {leak['garbage_at_end']:,} unreachable "
+                f"objects (VmRSS before it "
+                f"{_mib(leak['rss_before_final_collect_bytes']):.1f} MiB)"
+            )
             trimmed = leak.get("rss_after_malloc_trim_bytes")
             if trimmed is not None:
-                print(f"    after malloc_trim(0): VmRSS "
-                      f"{(trimmed - leak['rss_after_warmup_bytes']) / MB:+.2f} MB from after "
-                      "warm-up (what it returns is free heap memory that glibc kept, not live "
-                      "data)")
+                print(
+                    f"    after malloc_trim(0): VmRSS "
+                    f"{(trimmed - leak['rss_after_warmup_bytes']) / MB:+.2f} MB from after "
+                    "warm-up (what it returns is free heap memory that glibc kept, not live "
+                    "data)"
+                )
             nrt = leak.get("nrt_allocations")
             if nrt is not None:
-                print(f"    numba NRT during the measured runs: {nrt['alloc']} allocations, "
-                      f"{nrt['free']} frees")
+                print(
+                    f"    numba NRT during the measured runs: {nrt['alloc']} allocations, "
+                    f"{nrt['free']} frees"
+                )
 
     ten = None
     if args.ten_million:
-        print(f"\n(f) {TEN_MILLION:,} residents, default scenario, one run (seed 1):",
-              flush=True)
+        print(f"\n(f) {TEN_MILLION:,} residents, default scenario, one run (seed 1):", flush=True)
         ten = bench_ten_million(args.timeout)
         if "error" not in ten:
-            print(f"    {ten['n_residents']:,} residents x {ten['n_steps']} steps: "
-                  f"{ten['wall_s']:.1f} s wall (build and run), {ten['cpu_s']:.1f} s CPU; "
-                  f"{ten['ns_per_resident_step']:.1f} ns per resident-step")
-            print(f"    peak RSS {ten['peak_rss_bytes'] / 1024**3:.2f} GiB "
-                  f"({ten['peak_rss_source']}; {_mib(ten['peak_above_baseline_bytes']):,.0f} "
-                  f"MiB above the {_mib(ten['baseline_rss_bytes']):.0f} MiB baseline) vs "
-                  f"estimate {ten['estimate_bytes'] / 1024**3:.2f} GiB "
-                  f"({ten['peak_over_estimate']:.2f}x): {ten['estimate']}")
+            print(
+                f"    {ten['n_residents']:,} residents x {ten['n_steps']} steps: "
+                f"{ten['wall_s']:.1f} s wall (build and run), {ten['cpu_s']:.1f} s CPU; "
+                f"{ten['ns_per_resident_step']:.1f} ns per resident-step"
+            )
+            print(
+                f"    peak RSS {ten['peak_rss_bytes'] / 1024**3:.2f} GiB "
+                f"({ten['peak_rss_source']}; {_mib(ten['peak_above_baseline_bytes']):,.0f} "
+                f"MiB above the {_mib(ten['baseline_rss_bytes']):.0f} MiB baseline) vs "
+                f"estimate {ten['estimate_bytes'] / 1024**3:.2f} GiB "
+                f"({ten['peak_over_estimate']:.2f}x): {ten['estimate']}"
+            )
 
     load1 = _load()
     print(f"\n  load average {load1:.2f} at the end")
@@ -586,14 +781,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "git_revision": _git_revision(),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "cpu_count": os.cpu_count(), "load_average": {"start": load0, "end": load1},
-            "boltzmann": boltz, "default_scenario": default, "ratio": ratio,
-            "ratio_cpu": ratio_cpu, "scaling": rows, "leak": leak,
-            "ten_million": ten, "targets": tg}, indent=2) + "\n")
+        path.write_text(
+            json.dumps(
+                {
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "git_revision": _git_revision(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "cpu_count": os.cpu_count(),
+                    "load_average": {"start": load0, "end": load1},
+                    "boltzmann": boltz,
+                    "default_scenario": default,
+                    "ratio": ratio,
+                    "ratio_cpu": ratio_cpu,
+                    "scaling": rows,
+                    "leak": leak,
+                    "ten_million": ten,
+                    "targets": tg,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         print(f"\nfigures written to {path}")
     failed = any(t["status"] == "FAIL" for t in tg)
     return 1 if (args.check and failed) else 0

@@ -49,10 +49,15 @@ BEFORE_MIN = 11.2  # the full study measured 2026-11-30, before issue 19
 # The uncertain parameters the worlds vary (each over its plausible range): how fast needs
 # are found and reported, how reliable and how busy the chain is, how much residents help,
 # how fast needs worsen, and how much routine work there is in peacetime.
-UNCERTAIN = ("detection.self_report_per_hour", "reporting.township_delay_min",
-             "reporting.loss_per_level", "volunteers.spontaneous_share",
-             "response.deterioration_per_hour", "response.local_action_after_min",
-             "routine.cases_per_1000_per_day")
+UNCERTAIN = (
+    "detection.self_report_per_hour",
+    "reporting.township_delay_min",
+    "reporting.loss_per_level",
+    "volunteers.spontaneous_share",
+    "response.deterioration_per_hour",
+    "response.local_action_after_min",
+    "routine.cases_per_1000_per_day",
+)
 
 
 def ranges(keys: tuple[str, ...]) -> dict[str, Range]:
@@ -69,10 +74,20 @@ def ranges(keys: tuple[str, ...]) -> dict[str, Range]:
 
 
 def plan(worlds: int, seeds: int, keys: tuple[str, ...]) -> Plan:
-    factors = {"organization.structure": list(STRUCTURES),
-               "reporting.mechanism": list(MECHANISMS), **ranges(keys)}
-    sweep = Sweep(name="bench_robustness", base=DEFAULT_SCENARIO, factors=factors,
-                  design="lhs", samples=worlds, replications=seeds, master_seed=11)
+    factors = {
+        "organization.structure": list(STRUCTURES),
+        "reporting.mechanism": list(MECHANISMS),
+        **ranges(keys),
+    }
+    sweep = Sweep(
+        name="bench_robustness",
+        base=DEFAULT_SCENARIO,
+        factors=factors,
+        design="lhs",
+        samples=worlds,
+        replications=seeds,
+        master_seed=11,
+    )
     return Plan(sweep, design_points(sweep), replication_seeds(sweep.master_seed, seeds))
 
 
@@ -91,31 +106,44 @@ def peak_rss_mib() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help=f"{QUICK['worlds']} worlds x {QUICK['seeds']} seed instead of "
-                         f"{FULL['worlds']} x {FULL['seeds']}")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK['worlds']} worlds x {QUICK['seeds']} seed instead of "
+        f"{FULL['worlds']} x {FULL['seeds']}",
+    )
     ap.add_argument("--worlds", type=int, help="worlds (LHS samples) per policy")
     ap.add_argument("--seeds", type=int, help="seeds (replications) per world")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    ap.add_argument("--timeseries", action="store_true",
-                    help="also store each run's time series and need log (off: a robustness "
-                         "study needs only the outcomes)")
+    ap.add_argument(
+        "--timeseries",
+        action="store_true",
+        help="also store each run's time series and need log (off: a robustness "
+        "study needs only the outcomes)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args(argv)
     size = QUICK if args.quick else FULL
     worlds, seeds = args.worlds or size["worlds"], args.seeds or size["seeds"]
     p = plan(worlds, seeds, UNCERTAIN)
     n_full = len(STRUCTURES) * len(MECHANISMS) * FULL["worlds"] * FULL["seeds"]
-    print(f"robustness study: {len(STRUCTURES) * len(MECHANISMS)} policies x {worlds} worlds "
-          f"x {seeds} seeds = {p.n_runs} runs of the default scenario, {args.workers} workers")
+    print(
+        f"robustness study: {len(STRUCTURES) * len(MECHANISMS)} policies x {worlds} worlds "
+        f"x {seeds} seeds = {p.n_runs} runs of the default scenario, {args.workers} workers"
+    )
     print(f"worlds: LHS over {', '.join(UNCERTAIN)}")
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     driver_mib_before = peak_rss_mib()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         start, driver0 = time.perf_counter(), time.process_time()
-        table = run_sweep(p, Path(tmp) / "out", make_backend(workers=args.workers),
-                          timeseries=args.timeseries, quiet=True)
+        table = run_sweep(
+            p,
+            Path(tmp) / "out",
+            make_backend(workers=args.workers),
+            timeseries=args.timeseries,
+            quiet=True,
+        )
         wall, driver_cpu = time.perf_counter() - start, time.process_time() - driver0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, joined
     worker_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
@@ -128,35 +156,49 @@ def main(argv: list[str] | None = None) -> int:
     driver_per_run = driver_cpu / max(len(table), 1)
     full_cpu_driver_min = n_full * (cpu_per_run + driver_per_run) / args.workers / 60
     figures = {
-        "runs": len(table), "ok": n_ok, "workers": args.workers, "wall_s": wall,
-        "runs_per_min": rate, "worker_cpu_s_per_run": cpu_per_run,
+        "runs": len(table),
+        "ok": n_ok,
+        "workers": args.workers,
+        "wall_s": wall,
+        "runs_per_min": rate,
+        "worker_cpu_s_per_run": cpu_per_run,
         "median_run_wall_s": float(table["duration_s"].median()),
         "full_study_runs": n_full,
         "full_study_min_by_wall": wall / 60 if p.n_runs == n_full else full_wall_min,
         "full_study_min_by_cpu_on_idle_cores": full_cpu_min,
-        "driver_cpu_s": driver_cpu, "driver_cpu_s_per_run": driver_per_run,
+        "driver_cpu_s": driver_cpu,
+        "driver_cpu_s_per_run": driver_per_run,
         "full_study_min_by_cpu_with_driver": full_cpu_driver_min,
-        "driver_peak_mib": peak_rss_mib(), "driver_peak_mib_before_sweep": driver_mib_before,
+        "driver_peak_mib": peak_rss_mib(),
+        "driver_peak_mib_before_sweep": driver_mib_before,
         "load_average_end": os.getloadavg()[0],
     }
-    print(f"{len(table)} runs ({n_ok} ok) in {wall:.1f} s: {rate:.0f} runs/min; "
-          f"median run {figures['median_run_wall_s']:.2f} s wall; "
-          f"workers' CPU {cpu_per_run:.3f} s per run (their start-up included), driver's "
-          f"{driver_per_run * 1000:.1f} ms")
+    print(
+        f"{len(table)} runs ({n_ok} ok) in {wall:.1f} s: {rate:.0f} runs/min; "
+        f"median run {figures['median_run_wall_s']:.2f} s wall; "
+        f"workers' CPU {cpu_per_run:.3f} s per run (their start-up included), driver's "
+        f"{driver_per_run * 1000:.1f} ms"
+    )
     full = p.n_runs == n_full
     what = "MEASURED" if full else "projected from this rate"
     minutes = figures["full_study_min_by_wall"]
     figures["target_min"] = TARGET_MIN
     figures["status"] = "PASS" if minutes < TARGET_MIN else "FAIL"
-    print(f"wall time of this study: {wall:.1f} s = {wall / 60:.2f} min ({p.n_runs} runs, "
-          f"{args.workers} workers, start-up included)")
-    print(f"full study ({n_full:,} runs) on {args.workers} workers: {minutes:.2f} min {what} "
-          f"(wall); from CPU time on {args.workers} idle cores: {full_cpu_min:.2f} min "
-          f"(workers), {full_cpu_driver_min:.2f} min (workers and driver); before: "
-          f"{BEFORE_MIN:g} min; target < {TARGET_MIN:g} min: {figures['status']}"
-          + ("" if full else " (projected)"))
-    print(f"driver peak memory: {figures['driver_peak_mib']:.0f} MiB "
-          f"({driver_mib_before:.0f} MiB before the sweep)")
+    print(
+        f"wall time of this study: {wall:.1f} s = {wall / 60:.2f} min ({p.n_runs} runs, "
+        f"{args.workers} workers, start-up included)"
+    )
+    print(
+        f"full study ({n_full:,} runs) on {args.workers} workers: {minutes:.2f} min {what} "
+        f"(wall); from CPU time on {args.workers} idle cores: {full_cpu_min:.2f} min "
+        f"(workers), {full_cpu_driver_min:.2f} min (workers and driver); before: "
+        f"{BEFORE_MIN:g} min; target < {TARGET_MIN:g} min: {figures['status']}"
+        + ("" if full else " (projected)")
+    )
+    print(
+        f"driver peak memory: {figures['driver_peak_mib']:.0f} MiB "
+        f"({driver_mib_before:.0f} MiB before the sweep)"
+    )
     print(f"load average at end: {figures['load_average_end']:.1f}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -59,9 +59,14 @@ EFFICIENCY_RUNS, EFFICIENCY_RUNS_QUICK = 1000, 200
 def plan_of(n_runs: int, tiny: bool) -> Plan:
     """``n_runs`` runs: the four reporting mechanisms x n_runs / 4 replications."""
     reps = max(1, n_runs // len(MECHANISMS))
-    sweep = Sweep(name="bench", base=DEFAULT_SCENARIO,
-                  factors={"reporting.mechanism": MECHANISMS}, replications=reps,
-                  master_seed=1, fixed=TINY if tiny else {})
+    sweep = Sweep(
+        name="bench",
+        base=DEFAULT_SCENARIO,
+        factors={"reporting.mechanism": MECHANISMS},
+        replications=reps,
+        master_seed=1,
+        fixed=TINY if tiny else {},
+    )
     points = [{"reporting.mechanism": m} for m in MECHANISMS]
     return Plan(sweep, points, replication_seeds(1, reps))
 
@@ -94,8 +99,7 @@ def child_memory(n_runs: int, tiny: bool) -> None:
 
 
 def memory(n_runs: int, tiny: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child-memory", str(n_runs)] + (["--tiny"] if tiny
-                                                                        else [])
+    cmd = [sys.executable, __file__, "--child-memory", str(n_runs)] + (["--tiny"] if tiny else [])
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -104,6 +108,7 @@ def _warm_worker(_: int) -> tuple[int, float]:
     """In a pool worker: load the compiled engine (a tiny run of every hazard, as
     ``run_sweep`` does in the driver); returns the worker's pid and CPU time so far."""
     from sim.run import warm_engine
+
     warm_engine()
     return os.getpid(), time.process_time()
 
@@ -129,13 +134,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def efficiency(n_runs: int, samples: int, timeseries: bool,
-               workers: int = EFFICIENCY_WORKERS) -> dict:
+def efficiency(
+    n_runs: int, samples: int, timeseries: bool, workers: int = EFFICIENCY_WORKERS
+) -> dict:
     """(c): a process-pool sweep's wall time over runs x one run's time / workers."""
     plan = plan_of(n_runs, tiny=False)
     tasks = list(plan.tasks(timeseries=timeseries))
     # one run's time: a few of the plan's runs (spread over its points) serially, warm
-    picks = tasks[::max(1, len(tasks) // samples)][:samples]
+    picks = tasks[:: max(1, len(tasks) // samples)][:samples]
     run_task(picks[0])  # warm: the compiled engine and the base scenario loaded
     walls, cpus = [], []
     for task in picks:
@@ -153,8 +159,7 @@ def efficiency(n_runs: int, samples: int, timeseries: bool,
         warmed = start_pool(backend)
         t1 = time.perf_counter()
         driver1 = time.process_time()
-        table = run_sweep(plan, Path(tmp) / "out", backend, timeseries=timeseries,
-                          quiet=True)
+        table = run_sweep(plan, Path(tmp) / "out", backend, timeseries=timeseries, quiet=True)
         t2, driver2 = time.perf_counter(), time.process_time()
     workers_cpu = _children_cpu() - cpu0  # the pool's processes, joined by run_sweep
     driver_cpu = time.process_time() - driver0
@@ -162,31 +167,51 @@ def efficiency(n_runs: int, samples: int, timeseries: bool,
     # (exact when every worker was warmed, as ``warmed_workers`` says)
     sweep_cpu = workers_cpu - sum(warmed.values())
     n_ok = int((table["status"] == "ok").sum())
-    return {"runs": len(table), "ok": n_ok, "workers": workers, "timeseries": timeseries,
-            "warmed_workers": len(warmed),
-            "serial_walls_s": walls, "one_run_s": one, "serial_cpus_s": cpus,
-            "one_run_cpu_s": one_cpu, "ideal_s": ideal, "startup_s": t1 - t0,
-            "sweep_s": t2 - t0, "sweep_after_startup_s": t2 - t1,
-            "ratio": (t2 - t0) / ideal, "ratio_after_startup": (t2 - t1) / ideal,
-            "workers_cpu_s": workers_cpu, "workers_cpu_per_run_s": workers_cpu / len(table),
-            "workers_startup_cpu_s": sum(warmed.values()),
-            "workers_sweep_cpu_per_run_s": sweep_cpu / len(table),
-            # on idle cores a worker's run would take its CPU time: the ratio by CPU time
-            "ratio_by_cpu": sweep_cpu / (plan.n_runs * one_cpu),
-            "driver_cpu_s": driver_cpu, "driver_sweep_cpu_s": driver2 - driver1,
-            "driver_cpu_per_run_s": (driver2 - driver1) / len(table),
-            "median_worker_run_s": float(table["duration_s"].median())}
+    return {
+        "runs": len(table),
+        "ok": n_ok,
+        "workers": workers,
+        "timeseries": timeseries,
+        "warmed_workers": len(warmed),
+        "serial_walls_s": walls,
+        "one_run_s": one,
+        "serial_cpus_s": cpus,
+        "one_run_cpu_s": one_cpu,
+        "ideal_s": ideal,
+        "startup_s": t1 - t0,
+        "sweep_s": t2 - t0,
+        "sweep_after_startup_s": t2 - t1,
+        "ratio": (t2 - t0) / ideal,
+        "ratio_after_startup": (t2 - t1) / ideal,
+        "workers_cpu_s": workers_cpu,
+        "workers_cpu_per_run_s": workers_cpu / len(table),
+        "workers_startup_cpu_s": sum(warmed.values()),
+        "workers_sweep_cpu_per_run_s": sweep_cpu / len(table),
+        # on idle cores a worker's run would take its CPU time: the ratio by CPU time
+        "ratio_by_cpu": sweep_cpu / (plan.n_runs * one_cpu),
+        "driver_cpu_s": driver_cpu,
+        "driver_sweep_cpu_s": driver2 - driver1,
+        "driver_cpu_per_run_s": (driver2 - driver1) / len(table),
+        "median_worker_run_s": float(table["duration_s"].median()),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a minute or two)")
-    parser.add_argument("--efficiency-runs", type=int,
-                        help="run only (c), with this many runs per sweep (default: "
-                             f"{EFFICIENCY_RUNS}, or {EFFICIENCY_RUNS_QUICK} with --quick, "
-                             "after (a) and (b))")
-    parser.add_argument("--efficiency-samples", type=int, default=5,
-                        help="serial runs whose median is one run's time in (c) (default 5)")
+    parser.add_argument(
+        "--efficiency-runs",
+        type=int,
+        help="run only (c), with this many runs per sweep (default: "
+        f"{EFFICIENCY_RUNS}, or {EFFICIENCY_RUNS_QUICK} with --quick, "
+        "after (a) and (b))",
+    )
+    parser.add_argument(
+        "--efficiency-samples",
+        type=int,
+        default=5,
+        help="serial runs whose median is one run's time in (c) (default 5)",
+    )
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -202,75 +227,105 @@ def main() -> int:
     pool = throughput("2 worker processes", n, workers=2)
     dask = throughput("Dask LocalCluster x2", n, local_cluster=2)
     tiny = args.quick
-    print(f"(b) driver peak memory, 2 worker processes, "
-          f"{'tiny scenario (2,000 residents)' if tiny else 'default scenario'}")
+    print(
+        f"(b) driver peak memory, 2 worker processes, "
+        f"{'tiny scenario (2,000 residents)' if tiny else 'default scenario'}"
+    )
     mem = {}
     for runs in (100, 1000):
         mem[runs] = memory(runs, tiny)
-        print(f"  {runs:5d} runs: peak {mem[runs]['peak_mib']:7.1f} MiB "
-              f"(sweep {mem[runs]['wall_s']:.1f} s)")
-    eff = report_efficiency(EFFICIENCY_RUNS_QUICK if args.quick else EFFICIENCY_RUNS,
-                            args.efficiency_samples, args.quick, targets=False)
+        print(
+            f"  {runs:5d} runs: peak {mem[runs]['peak_mib']:7.1f} MiB "
+            f"(sweep {mem[runs]['wall_s']:.1f} s)"
+        )
+    eff = report_efficiency(
+        EFFICIENCY_RUNS_QUICK if args.quick else EFFICIENCY_RUNS,
+        args.efficiency_samples,
+        args.quick,
+        targets=False,
+    )
     print("targets")
     # (a) includes each backend's start-up (spawning workers that import numpy, pandas, mesa:
     # ~1-2 s), which weighs on a short sweep; (b)'s 1,000-run sweep shows the steady rate.
     speedup = pool / serial if serial and pool else float("nan")
-    print(f"  2 workers / 1 worker = {speedup:.2f}x (target >= 1.8x): "
-          f"{'PASS' if speedup >= 1.8 else 'FAIL'}")
+    print(
+        f"  2 workers / 1 worker = {speedup:.2f}x (target >= 1.8x): "
+        f"{'PASS' if speedup >= 1.8 else 'FAIL'}"
+    )
     if not tiny:  # measured: the 1,000-run sweep of (b) ran the default scenario
         minutes = mem[1000]["wall_s"] / 60
-        print(f"  1,000 default runs on 2 workers: {minutes:.1f} min measured "
-              f"({1000 / minutes:.0f} runs/min; target <= 10 min): "
-              f"{'PASS' if minutes <= 10 else 'FAIL'}")
+        print(
+            f"  1,000 default runs on 2 workers: {minutes:.1f} min measured "
+            f"({1000 / minutes:.0f} runs/min; target <= 10 min): "
+            f"{'PASS' if minutes <= 10 else 'FAIL'}"
+        )
     elif pool:
         minutes = 1000 / pool
-        print(f"  1,000 default runs on 2 workers ~ {minutes:.1f} min extrapolated from (a) "
-              f"(target <= 10): {'PASS' if minutes <= 10 else 'FAIL'}")
+        print(
+            f"  1,000 default runs on 2 workers ~ {minutes:.1f} min extrapolated from (a) "
+            f"(target <= 10): {'PASS' if minutes <= 10 else 'FAIL'}"
+        )
     if dask:
         print(f"  Dask x2 / 1 worker = {dask / serial:.2f}x")
     growth = mem[1000]["peak_mib"] / mem[100]["peak_mib"]
-    print(f"  driver memory 1,000 / 100 runs = {growth:.2f}x (target <= 1.25x): "
-          f"{'PASS' if growth <= 1.25 else 'FAIL'}")
+    print(
+        f"  driver memory 1,000 / 100 runs = {growth:.2f}x (target <= 1.25x): "
+        f"{'PASS' if growth <= 1.25 else 'FAIL'}"
+    )
     print_efficiency_targets(eff)
     return 0
 
 
-VARIANTS = ((False, "outcomes only (as the robustness study)"),
-            (True, "with time series and need logs (grassroots sweep's default)"))
+VARIANTS = (
+    (False, "outcomes only (as the robustness study)"),
+    (True, "with time series and need logs (grassroots sweep's default)"),
+)
 
 
-def report_efficiency(n_runs: int, samples: int, quick: bool, targets: bool = True
-                      ) -> list[dict]:
+def report_efficiency(n_runs: int, samples: int, quick: bool, targets: bool = True) -> list[dict]:
     """(c) for both kinds of sweep: outcomes only, then with time series."""
-    print(f"(c) sweep efficiency: {n_runs} default runs on {EFFICIENCY_WORKERS} worker "
-          f"processes; ratio = sweep wall / (runs x one run's wall / {EFFICIENCY_WORKERS})",
-          flush=True)
+    print(
+        f"(c) sweep efficiency: {n_runs} default runs on {EFFICIENCY_WORKERS} worker "
+        f"processes; ratio = sweep wall / (runs x one run's wall / {EFFICIENCY_WORKERS})",
+        flush=True,
+    )
     if quick:
-        print(f"  --quick: a short sweep, in which the workers' start-up (~2 s) weighs more "
-              f"than in the full {EFFICIENCY_RUNS}")
+        print(
+            f"  --quick: a short sweep, in which the workers' start-up (~2 s) weighs more "
+            f"than in the full {EFFICIENCY_RUNS}"
+        )
     out = []
     for timeseries, label in VARIANTS:
         load = os.getloadavg()[0]
         eff = efficiency(n_runs, samples, timeseries)
         eff["label"] = label
         print(f"  {label}:")
-        print(f"    one run: {eff['one_run_s']:.3f} s wall, {eff['one_run_cpu_s']:.3f} s CPU "
-              f"(median of {len(eff['serial_walls_s'])} serial runs, warm: "
-              f"{', '.join(f'{w:.3f}' for w in eff['serial_walls_s'])} s)")
-        print(f"    sweep: {eff['sweep_s']:.1f} s with start-up ({eff['startup_s']:.1f} s to "
-              f"start and warm {eff['warmed_workers']} workers), "
-              f"{eff['sweep_after_startup_s']:.1f} s without; ideal {eff['runs']} x "
-              f"{eff['one_run_s']:.3f} / {eff['workers']} = {eff['ideal_s']:.1f} s; "
-              f"{eff['ok']}/{eff['runs']} ok")
-        print(f"    ratio {eff['ratio']:.2f} with start-up, {eff['ratio_after_startup']:.2f} "
-              f"without; by CPU time {eff['ratio_by_cpu']:.2f} (the workers' CPU per run in "
-              f"the sweep {eff['workers_sweep_cpu_per_run_s']:.3f} s vs "
-              f"{eff['one_run_cpu_s']:.3f} s serial)")
-        print(f"    driver CPU {eff['driver_cpu_per_run_s'] * 1000:.1f} ms per run (on "
-              f"{os.cpu_count()} CPUs it competes with the workers); workers' start-up CPU "
-              f"{eff['workers_startup_cpu_s']:.1f} s; median run in a worker "
-              f"{eff['median_worker_run_s']:.3f} s wall; load average {load:.1f} -> "
-              f"{os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"    one run: {eff['one_run_s']:.3f} s wall, {eff['one_run_cpu_s']:.3f} s CPU "
+            f"(median of {len(eff['serial_walls_s'])} serial runs, warm: "
+            f"{', '.join(f'{w:.3f}' for w in eff['serial_walls_s'])} s)"
+        )
+        print(
+            f"    sweep: {eff['sweep_s']:.1f} s with start-up ({eff['startup_s']:.1f} s to "
+            f"start and warm {eff['warmed_workers']} workers), "
+            f"{eff['sweep_after_startup_s']:.1f} s without; ideal {eff['runs']} x "
+            f"{eff['one_run_s']:.3f} / {eff['workers']} = {eff['ideal_s']:.1f} s; "
+            f"{eff['ok']}/{eff['runs']} ok"
+        )
+        print(
+            f"    ratio {eff['ratio']:.2f} with start-up, {eff['ratio_after_startup']:.2f} "
+            f"without; by CPU time {eff['ratio_by_cpu']:.2f} (the workers' CPU per run in "
+            f"the sweep {eff['workers_sweep_cpu_per_run_s']:.3f} s vs "
+            f"{eff['one_run_cpu_s']:.3f} s serial)"
+        )
+        print(
+            f"    driver CPU {eff['driver_cpu_per_run_s'] * 1000:.1f} ms per run (on "
+            f"{os.cpu_count()} CPUs it competes with the workers); workers' start-up CPU "
+            f"{eff['workers_startup_cpu_s']:.1f} s; median run in a worker "
+            f"{eff['median_worker_run_s']:.3f} s wall; load average {load:.1f} -> "
+            f"{os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         out.append(eff)
     if targets:
         print("targets")
@@ -281,10 +336,12 @@ def report_efficiency(n_runs: int, samples: int, quick: bool, targets: bool = Tr
 def print_efficiency_targets(effs: list[dict]) -> None:
     for eff in effs:
         ok = eff["ratio"] < EFFICIENCY_TARGET
-        print(f"  sweep efficiency, {eff['label']}: wall / (runs x one run / workers) = "
-              f"{eff['ratio']:.2f} with start-up ({eff['ratio_after_startup']:.2f} without, "
-              f"{eff['ratio_by_cpu']:.2f} by CPU time; target < {EFFICIENCY_TARGET}): "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"  sweep efficiency, {eff['label']}: wall / (runs x one run / workers) = "
+            f"{eff['ratio']:.2f} with start-up ({eff['ratio_after_startup']:.2f} without, "
+            f"{eff['ratio_by_cpu']:.2f} by CPU time; target < {EFFICIENCY_TARGET}): "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,7 @@ def cases():
 
 def tables(config, seed: int) -> dict[str, pd.DataFrame]:
     r = sim.simulate(config, seed=seed)
-    out = {"outcomes": r.outcomes, "timeseries": r.timeseries, "needs": r.needs,
-           "events": r.events}
+    out = {"outcomes": r.outcomes, "timeseries": r.timeseries, "needs": r.needs, "events": r.events}
     if r.routine_cases is not None:
         out["routine"] = r.routine_cases
     return out

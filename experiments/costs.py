@@ -39,27 +39,43 @@ RULES = ("net_benefit", "cheapest_within")
 DERIVED = "derived"
 
 
-def c(default: Any, unit: str, low: float | None = None, high: float | None = None,
-      plausible: tuple[float, float] | None = None, choices: tuple[str, ...] | None = None
-      ) -> Any:
+def c(
+    default: Any,
+    unit: str,
+    low: float | None = None,
+    high: float | None = None,
+    plausible: tuple[float, float] | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
     """A cost field with its unit, allowed range and plausible range (what a careful planner
     would still believe; the report checks whether its answer holds across it)."""
-    return field(default=default, metadata={"unit": unit, "low": low, "high": high,
-                                            "plausible": plausible, "choices": choices})
+    return field(
+        default=default,
+        metadata={
+            "unit": unit,
+            "low": low,
+            "high": high,
+            "plausible": plausible,
+            "choices": choices,
+        },
+    )
 
 
 @dataclass(frozen=True)
 class Costs:
     volunteer_hour_yuan: float = c(25.0, "yuan/volunteer-hour", 0, 1000, (15.0, 40.0))
     staff_hour_yuan: float = c(60.0, "yuan/staff-hour", 0, 2000, (35.0, 100.0))
-    training_yuan_per_volunteer: float = c(600.0, "yuan/volunteer/year", 0, 100_000,
-                                           (200.0, 1500.0))
-    reorganization_yuan_per_1000: float = c(30_000.0, "yuan/1000 residents", 0, 10_000_000,
-                                            (10_000.0, 80_000.0))
+    training_yuan_per_volunteer: float = c(
+        600.0, "yuan/volunteer/year", 0, 100_000, (200.0, 1500.0)
+    )
+    reorganization_yuan_per_1000: float = c(
+        30_000.0, "yuan/1000 residents", 0, 10_000_000, (10_000.0, 80_000.0)
+    )
     horizon_years: float = c(5.0, "years", 1, 50, (3.0, 10.0))
     emergencies_per_year: float = c(1.0, "emergencies/year", 0.01, 100, (0.2, 2.0))
-    value_per_casualty_yuan: float = c(1_036_420.0, "yuan/casualty", 0, 1e9,
-                                       (1_036_420.0, 5_000_000.0))
+    value_per_casualty_yuan: float = c(
+        1_036_420.0, "yuan/casualty", 0, 1e9, (1_036_420.0, 5_000_000.0)
+    )
     threshold_harm_per_10000_yuan: float | str = c(DERIVED, "person-hours/10000 yuan", 0, 1e9)
     rule: str = c("net_benefit", "-", choices=RULES)
 
@@ -94,16 +110,19 @@ def check(name: str, value: Any, source: str = "") -> Any:
     meta = next(f for f in dataclasses.fields(Costs) if f.name == name).metadata
     if meta["choices"]:
         if value not in meta["choices"]:
-            raise CostError(f"{where}{name}: must be one of {', '.join(meta['choices'])}, "
-                            f"got {value!r}")
+            raise CostError(
+                f"{where}{name}: must be one of {', '.join(meta['choices'])}, got {value!r}"
+            )
         return value
     if name == "threshold_harm_per_10000_yuan" and value == DERIVED:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise CostError(f"{where}{name}: must be a number ({meta['unit']}), got {value!r}")
     if not meta["low"] <= value <= meta["high"]:
-        raise CostError(f"{where}{name}: must be from {meta['low']:g} to {meta['high']:g} "
-                        f"({meta['unit']}), got {value!r}")
+        raise CostError(
+            f"{where}{name}: must be from {meta['low']:g} to {meta['high']:g} "
+            f"({meta['unit']}), got {value!r}"
+        )
     return float(value)
 
 
@@ -139,5 +158,16 @@ def unit_text(name: str, lang: str = i18n.DEFAULT) -> str:
     return i18n.text(f"report.cost.unit.{name}", lang)
 
 
-__all__ = ["COSTS_FILE", "CostError", "Costs", "NAMES", "RULES", "check", "label",
-           "load_costs", "meta", "source", "unit_text"]
+__all__ = [
+    "COSTS_FILE",
+    "CostError",
+    "Costs",
+    "NAMES",
+    "RULES",
+    "check",
+    "label",
+    "load_costs",
+    "meta",
+    "source",
+    "unit_text",
+]

@@ -36,8 +36,7 @@ class Effect:
 
     def arms(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The overrides of each arm (control, treatment) over the default scenario."""
-        return {**self.setting, **self.control}, {**self.setting, **self.control,
-                                                  **self.treatment}
+        return {**self.setting, **self.control}, {**self.setting, **self.control, **self.treatment}
 
 
 def load_effects(path: Path = EFFECTS_TOML) -> list[Effect]:
@@ -48,12 +47,22 @@ def load_effects(path: Path = EFFECTS_TOML) -> list[Effect]:
         seeds = int(e["seeds"])
         setting = dict(settings[e["setting"]])
         scenario = setting.pop("scenario", None)
-        out.append(Effect(
-            label=e["label"], setting=setting, scenario=scenario, control=e["control"],
-            treatment=e["treatment"], outcome=e["outcome"], direction=SIGN[e["direction"]],
-            seeds=seeds, min_agree=int(e.get("min_agree", seeds - 1)),
-            asserted=bool(e.get("asserted", True)), why=e.get("why", ""),
-            setting_name=e["setting"]))
+        out.append(
+            Effect(
+                label=e["label"],
+                setting=setting,
+                scenario=scenario,
+                control=e["control"],
+                treatment=e["treatment"],
+                outcome=e["outcome"],
+                direction=SIGN[e["direction"]],
+                seeds=seeds,
+                min_agree=int(e.get("min_agree", seeds - 1)),
+                asserted=bool(e.get("asserted", True)),
+                why=e.get("why", ""),
+                setting_name=e["setting"],
+            )
+        )
     return out
 
 
@@ -72,11 +81,20 @@ def measure(effect: Effect, run: Runner) -> dict[str, Any]:
     n = len(diffs)
     mean = sum(diffs) / n
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
-    return {"label": effect.label, "outcome": effect.outcome, "expected": effect.direction,
-            "setting": effect.setting_name, "before": sum(before) / n,
-            "after": sum(after) / n, "diff": mean, "se": sd / math.sqrt(n),
-            "agree": sum(1 for d in diffs if d * effect.direction > 0), "n": n,
-            "asserted": effect.asserted, "diffs": diffs}
+    return {
+        "label": effect.label,
+        "outcome": effect.outcome,
+        "expected": effect.direction,
+        "setting": effect.setting_name,
+        "before": sum(before) / n,
+        "after": sum(after) / n,
+        "diff": mean,
+        "se": sd / math.sqrt(n),
+        "agree": sum(1 for d in diffs if d * effect.direction > 0),
+        "n": n,
+        "asserted": effect.asserted,
+        "diffs": diffs,
+    }
 
 
 def summary_runner() -> Runner:
@@ -86,8 +104,7 @@ def summary_runner() -> Runner:
 
     cache: dict[tuple[Any, int], dict[str, float]] = {}
 
-    def run(overrides: dict[str, Any], seed: int,
-            scenario: Path | None = None) -> dict[str, float]:
+    def run(overrides: dict[str, Any], seed: int, scenario: Path | None = None) -> dict[str, float]:
         cfg = load_scenario(scenario, overrides)
         if (cfg, seed) not in cache:
             cache[cfg, seed] = simulate(cfg, seed=seed).summary()

@@ -61,8 +61,9 @@ def short_text(key: str, value: Any, lang: str = i18n.DEFAULT) -> str:
     """A level in few words where the catalogue has a short form ("integrated grid" for
     ``organization.structure = integrated``), else :func:`value_text`."""
     found = f"{SHORT[key]}.{value}" if key in SHORT else ""
-    return i18n.text(found, lang) if found and i18n.has(found, lang) else \
-        value_text(key, value, lang)
+    return (
+        i18n.text(found, lang) if found and i18n.has(found, lang) else value_text(key, value, lang)
+    )
 
 
 def policy_text(levers: dict[str, Any], lang: str = i18n.DEFAULT) -> str:

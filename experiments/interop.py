@@ -78,16 +78,20 @@ class GrassrootsFunction:
     def __call__(self, seed: int = 1, **parameters: Any) -> dict[str, float]:
         from sim import simulate
 
-        overrides = {k: v.item() if isinstance(v, np.generic) else v
-                     for k, v in parameters.items()}
+        overrides = {k: v.item() if isinstance(v, np.generic) else v for k, v in parameters.items()}
         config = load_scenario(self.base, overrides=overrides)
         summary = simulate(config, seed=int(seed)).summary()
         return {k: summary[k] for k in self.outcomes}
 
 
-def ema_model(base: str | Path | None = None, uncertainties: Any = "all",
-              levers: dict[str, Any] | None = None, outcomes: list[str] | None = None,
-              constants: dict[str, Any] | None = None, name: str = "grassroots"):
+def ema_model(
+    base: str | Path | None = None,
+    uncertainties: Any = "all",
+    levers: dict[str, Any] | None = None,
+    outcomes: list[str] | None = None,
+    constants: dict[str, Any] | None = None,
+    name: str = "grassroots",
+):
     """The model as an ``ema_workbench.Model`` (see the module docstring)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "ipyparallel not installed"
@@ -108,8 +112,11 @@ def ema_model(base: str | Path | None = None, uncertainties: Any = "all",
     outcomes = outcomes or list(OUTCOMES)
     model = Model(name, function=GrassrootsFunction(str(base) if base else None, outcomes))
     model.uncertainties = [
-        IntegerParameter(ema_name(k), int(b.low), int(b.high)) if b.integer
-        else RealParameter(ema_name(k), b.low, b.high) for k, b in bounds.items()]
+        IntegerParameter(ema_name(k), int(b.low), int(b.high))
+        if b.integer
+        else RealParameter(ema_name(k), b.low, b.high)
+        for k, b in bounds.items()
+    ]
     made = []
     for key, spec in levers.items():
         if isinstance(spec, tuple):
@@ -121,8 +128,7 @@ def ema_model(base: str | Path | None = None, uncertainties: Any = "all",
         else:
             made.append(CategoricalParameter(ema_name(key), list(spec)))
     model.levers = made
-    kinds = {True: ScalarOutcome.MAXIMIZE, False: ScalarOutcome.MINIMIZE,
-             None: ScalarOutcome.INFO}
+    kinds = {True: ScalarOutcome.MAXIMIZE, False: ScalarOutcome.MINIMIZE, None: ScalarOutcome.INFO}
     model.outcomes = [ScalarOutcome(k, kind=kinds[higher_is_better(k)]) for k in outcomes]
     constants.setdefault("seed", 1)
     model.constants = [Constant(ema_name(k), v) for k, v in constants.items()]

@@ -39,8 +39,9 @@ def package_version() -> str:
 
 def _git(*args: str) -> str | None:
     try:
-        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              timeout=10)
+        done = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -79,8 +80,12 @@ def library_versions() -> dict[str, str]:
 def provenance() -> dict[str, Any]:
     """What a results folder records of how it was made (beside its own time and inputs):
     ``version``, ``git_revision``, ``git_dirty`` and ``versions`` (python and libraries)."""
-    return {"version": package_version(), "git_revision": git_revision(),
-            "git_dirty": git_dirty(), "versions": library_versions()}
+    return {
+        "version": package_version(),
+        "git_revision": git_revision(),
+        "git_dirty": git_dirty(),
+        "versions": library_versions(),
+    }
 
 
 def version_text() -> str:

@@ -8,6 +8,18 @@ from .registry import HazardSpec, Mechanism, NeedType, register_hazard, register
 from .run import Result, simulate
 from .scenario import load_scenario
 
-__all__ = ["Config", "ConfigError", "GrassrootsModel", "HazardSpec", "Mechanism", "NeedType",
-           "OUTCOMES", "Result", "describe", "load_scenario", "register_hazard",
-           "register_mechanism", "simulate"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "GrassrootsModel",
+    "HazardSpec",
+    "Mechanism",
+    "NeedType",
+    "OUTCOMES",
+    "Result",
+    "describe",
+    "load_scenario",
+    "register_hazard",
+    "register_mechanism",
+    "simulate",
+]

@@ -17,8 +17,10 @@ from .codes import Role
 
 
 def _column(name: str, kind: type) -> property:
-    return property(lambda self: kind(getattr(self.model.roster, name)[self.idx]),
-                    doc=f"``Roster.{name}`` of this responder.")
+    return property(
+        lambda self: kind(getattr(self.model.roster, name)[self.idx]),
+        doc=f"``Roster.{name}`` of this responder.",
+    )
 
 
 class Responder(mesa.Agent):
@@ -90,9 +92,14 @@ class UnitStaff(Responder):
     role = Role.UNIT_STAFF
 
 
-AGENT_CLASSES = {Role.COMMUNITY_CADRE: CommunityCadre, Role.TOWNSHIP_CADRE: TownshipCadre,
-                 Role.ORGAN_CADRE: OrganCadre, Role.VOLUNTEER: Volunteer,
-                 Role.UNIT_STAFF: UnitStaff, Role.SENT_DOWN_CADRE: SentDownCadre}
+AGENT_CLASSES = {
+    Role.COMMUNITY_CADRE: CommunityCadre,
+    Role.TOWNSHIP_CADRE: TownshipCadre,
+    Role.ORGAN_CADRE: OrganCadre,
+    Role.VOLUNTEER: Volunteer,
+    Role.UNIT_STAFF: UnitStaff,
+    Role.SENT_DOWN_CADRE: SentDownCadre,
+}
 
 
 class GridManager(mesa.Agent):
@@ -113,8 +120,7 @@ class PartyOrganization(mesa.Agent):
 
     level = "party_organization"
 
-    def __init__(self, model: mesa.Model, node: int, community: int = -1, **attrs: Any
-                 ) -> None:
+    def __init__(self, model: mesa.Model, node: int, community: int = -1, **attrs: Any) -> None:
         super().__init__(model)
         self.node = node
         self.community = community

@@ -123,14 +123,33 @@ CREATED, DETECTED, REPORTED, DISPATCHED, SERVING, RESOLVED = map(int, NeedState)
 GENERAL, RESCUE, MEDICAL, LOGISTICS = map(int, Skill)
 IDLE, TRAVELLING, BUSY, RESTING = map(int, Status)
 COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER, UNIT_STAFF, SENT_DOWN_CADRE = map(
-    int, Role)
+    int, Role
+)
 GRID, COMMUNITY, TOWNSHIP, DISTRICT, CITY, PROVINCE, COMMAND = map(int, Office)
 PARTY_POOL, SPONTANEOUS_POOL = map(int, Pool)
 SUSCEPTIBLE, INFECTED, RECOVERED = map(int, EpiState)
 NO_NEED, UNMET, MET = map(int, NeedStatus)
-(PICK, DETECT, LOCAL_WAIT_OVER, REPORT, SEND, ESCALATE, ESCALATION_ARRIVES, DECIDE_BATCH,
- ARRIVE, DONE, BECAME_FREE, RESTED, POOL_ARRIVE, POOL_DONE, POOL_FREE, ON_DUTY_START,
- OFF_DUTY, INTAKE, REDISPATCH) = map(int, Event)
+(
+    PICK,
+    DETECT,
+    LOCAL_WAIT_OVER,
+    REPORT,
+    SEND,
+    ESCALATE,
+    ESCALATION_ARRIVES,
+    DECIDE_BATCH,
+    ARRIVE,
+    DONE,
+    BECAME_FREE,
+    RESTED,
+    POOL_ARRIVE,
+    POOL_DONE,
+    POOL_FREE,
+    ON_DUTY_START,
+    OFF_DUTY,
+    INTAKE,
+    REDISPATCH,
+) = map(int, Event)
 NONE = -1  # no office, need, responder or community
 
 STATE_NAMES = tuple(s.name.lower() for s in NeedState)
@@ -138,13 +157,19 @@ STATE_NAMES = tuple(s.name.lower() for s in NeedState)
 # roster by its role (codes 0 .. len(Role) - 1), or a resident of a grid's pool
 # (FIRST_POOL + the pool). Their names, as needs.parquet and the outcomes show them.
 FIRST_POOL = len(Role)
-ARRIVALS = tuple("team_volunteer" if r == Role.VOLUNTEER else r.name.lower() for r in Role) + \
-    tuple({Pool.PARTY: "party_member", Pool.SPONTANEOUS: "spontaneous_volunteer"}[p]
-          for p in Pool)
+ARRIVALS = tuple("team_volunteer" if r == Role.VOLUNTEER else r.name.lower() for r in Role) + tuple(
+    {Pool.PARTY: "party_member", Pool.SPONTANEOUS: "spontaneous_volunteer"}[p] for p in Pool
+)
 CHANNELS = tuple(c.name.lower() for c in Channel)
 ROLES = tuple(r.name.lower() for r in Role)
 OFFICES = tuple(o.name.lower() for o in Office)
 # The siloed structure's lines, the pre-reform street's departments (organization.
 # siloed_lines of them; beyond six, unnamed).
-LINES = ("party_building", "comprehensive_management", "civil_affairs", "urban_management",
-         "letters_and_visits", "emergency_management")
+LINES = (
+    "party_building",
+    "comprehensive_management",
+    "civil_affairs",
+    "urban_management",
+    "letters_and_visits",
+    "emergency_management",
+)

@@ -90,22 +90,31 @@ def load_district(path: str | os.PathLike, source: str = "") -> District:
     path = str(path)
     key = "space.district_file"
     if not path:
-        raise ConfigError(key, "layout 'district' needs a district file (space.district_file "
-                          "= \"district.json\", relative to the scenario file), written by "
-                          "`grassroots district import` or `export`", source)
+        raise ConfigError(
+            key,
+            "layout 'district' needs a district file (space.district_file "
+            '= "district.json", relative to the scenario file), written by '
+            "`grassroots district import` or `export`",
+            source,
+        )
     shown = show_value(path, 200)
     try:
         info = os.stat(path)
     except FileNotFoundError:
         raise ConfigError(key, f"file not found: {shown}", source) from None
     except (OSError, ValueError) as e:
-        raise ConfigError(key, f"cannot read {shown}: {getattr(e, 'strerror', None) or e}",
-                          source) from None
+        raise ConfigError(
+            key, f"cannot read {shown}: {getattr(e, 'strerror', None) or e}", source
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(key, f"not a regular file: {shown}", source)
     if info.st_size > MAX_BYTES:
-        raise ConfigError(key, f"{shown} is {info.st_size:,} bytes: too large for a district "
-                          f"file (at most {MAX_BYTES:,})", source)
+        raise ConfigError(
+            key,
+            f"{shown} is {info.st_size:,} bytes: too large for a district "
+            f"file (at most {MAX_BYTES:,})",
+            source,
+        )
     return _load(path, info.st_mtime_ns, info.st_size)
 
 
@@ -115,8 +124,9 @@ def district_network(path: str | os.PathLike, n_residents: int | None = None) ->
     district = load_district(path)
     check_residents(district, n_residents)
     net = district.network
-    copy: dict[str, Any] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
-                            for k, v in vars(net).items()}
+    copy: dict[str, Any] = {
+        k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(net).items()
+    }
     return Network(**copy)
 
 
@@ -124,10 +134,14 @@ def check_residents(district: District, n_residents: int | None, source: str = "
     """``population.n_residents`` must be the district's total (the importer writes it into
     the scenario): staff per 1,000 residents and the memory estimate read it."""
     if n_residents is not None and n_residents != district.n_residents:
-        raise ConfigError("population.n_residents", f"must be the district's residents, "
-                          f"{district.n_residents:,} (the sum over the grids of "
-                          f"{district.path}), with space.layout = 'district'; got "
-                          f"{n_residents:,}", source)
+        raise ConfigError(
+            "population.n_residents",
+            f"must be the district's residents, "
+            f"{district.n_residents:,} (the sum over the grids of "
+            f"{district.path}), with space.layout = 'district'; got "
+            f"{n_residents:,}",
+            source,
+        )
 
 
 @lru_cache(maxsize=8)
@@ -167,11 +181,12 @@ class _Reader:
         if not isinstance(data, dict):
             raise self.fail("", f"must be a JSON object, got {show_value(data)}")
         if data.get("format") != FORMAT:
-            raise self.fail("format", f"must be {FORMAT!r} (a district file), got "
-                            f"{show_value(data.get('format'))}")
+            raise self.fail(
+                "format",
+                f"must be {FORMAT!r} (a district file), got {show_value(data.get('format'))}",
+            )
         if data.get("version") != VERSION:
-            raise self.fail("version", f"must be {VERSION}, got "
-                            f"{show_value(data.get('version'))}")
+            raise self.fail("version", f"must be {VERSION}, got {show_value(data.get('version'))}")
         name = data.get("name", "district")
         if not isinstance(name, str) or not name.strip():
             raise self.fail("name", f"must be a non-empty string, got {show_value(name)}")
@@ -191,39 +206,49 @@ class _Reader:
             elderly.append(self.share(grid, where, "elderly_share"))
             low = grid.get("lowlying", False)
             if not isinstance(low, bool):
-                raise self.fail(f"{where}.lowlying", f"must be true or false, got "
-                                f"{show_value(low)}")
+                raise self.fail(
+                    f"{where}.lowlying", f"must be true or false, got {show_value(low)}"
+                )
             lowlying.append(low)
-            community.append(self.index(grid, where, "community", n_communities,
-                                        "communities"))
+            community.append(self.index(grid, where, "community", n_communities, "communities"))
             pos.append(self.point(grid.get("centroid"), f"{where}.centroid"))
             polygons.append(self.polygon(grid.get("polygon"), f"{where}.polygon"))
             kind.append(GRID)
             host.append(i)
         if len(set(names)) < len(names):
             twice = next(n for n in names if names.count(n) > 1)
-            raise self.fail("grids", f"two grids are named {twice!r}: names must differ "
-                            "(events and maps name grids)")
+            raise self.fail(
+                "grids",
+                f"two grids are named {twice!r}: names must differ (events and maps name grids)",
+            )
         offices: dict[int, int] = {}
         commands: list[int] = []
         for k, site in enumerate(sites):
             where = self.where("sites", k, site)
             what = site.get("kind")
             if what not in SITE_KINDS:
-                raise self.fail(f"{where}.kind", f"must be one of {', '.join(SITE_KINDS)}, "
-                                f"got {show_value(what)}")
+                raise self.fail(
+                    f"{where}.kind",
+                    f"must be one of {', '.join(SITE_KINDS)}, got {show_value(what)}",
+                )
             h = self.index(site, where, "host", n_grids, "grids")
-            c = self.index(site, where, "community", n_communities, "communities",
-                           default=community[h])
+            c = self.index(
+                site, where, "community", n_communities, "communities", default=community[h]
+            )
             if what == OFFICE:
                 if c in offices:
-                    raise self.fail(f"{where}.community", f"community {communities[c]!r} "
-                                    f"already has an office (sites[{offices[c]}])")
+                    raise self.fail(
+                        f"{where}.community",
+                        f"community {communities[c]!r} already has an office (sites[{offices[c]}])",
+                    )
                 offices[c] = k
             elif what == COMMAND:
                 if commands:
-                    raise self.fail(f"{where}.kind", f"a second command post (the first is "
-                                    f"sites[{commands[0]}]): a township has one")
+                    raise self.fail(
+                        f"{where}.kind",
+                        f"a second command post (the first is "
+                        f"sites[{commands[0]}]): a township has one",
+                    )
                 commands.append(k)
             kind.append(what)
             community.append(c)
@@ -233,26 +258,34 @@ class _Reader:
             raise self.fail("grids", "no grids: a district needs at least one")
         missing = [c for c in range(n_communities) if c not in offices]
         if missing:
-            raise self.fail("sites", f"community {communities[missing[0]]!r} has no "
-                            "community_office: every community needs one")
+            raise self.fail(
+                "sites",
+                f"community {communities[missing[0]]!r} has no "
+                "community_office: every community needs one",
+            )
         if not commands:
             raise self.fail("sites", "no command_post: a township needs one")
         empty = sorted(set(range(n_communities)) - set(community[:n_grids]))
         if empty:
-            raise self.fail("communities", f"community {communities[empty[0]]!r} has no "
-                            "grid")
+            raise self.fail("communities", f"community {communities[empty[0]]!r} has no grid")
         edges = self.edges(data, len(kind))
         self.connected(edges, kind, names, len(kind))
         share = np.array([math.nan if e is None else e for e in elderly])
         net = Network(
-            kind=tuple(kind), community=np.array(community, dtype=np.int64),
-            pos=np.array(pos, dtype=float), host=np.array(host, dtype=np.int64),
-            lowlying=np.array(lowlying, dtype=bool), edges=tuple(edges),
-            grid_names=tuple(names), community_names=tuple(communities),
+            kind=tuple(kind),
+            community=np.array(community, dtype=np.int64),
+            pos=np.array(pos, dtype=float),
+            host=np.array(host, dtype=np.int64),
+            lowlying=np.array(lowlying, dtype=bool),
+            edges=tuple(edges),
+            grid_names=tuple(names),
+            community_names=tuple(communities),
             grid_polygons=tuple(polygons) if all(p is not None for p in polygons) else None,
             grid_residents=np.array(residents, dtype=np.int64),
             grid_elderly_share=None if np.isnan(share).all() else share,
-            streets=self.streets(data.get("streets")), units=units)
+            streets=self.streets(data.get("streets")),
+            units=units,
+        )
         return name, net
 
     # --- fields ----------------------------------------------------------------------------
@@ -274,10 +307,12 @@ class _Reader:
 
     def names(self, data: dict[str, Any], field: str) -> list[str]:
         value = data.get(field)
-        if not isinstance(value, list) or not value or not all(
-                isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(field, f"must be a non-empty list of names, got "
-                            f"{show_value(value)}")
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise self.fail(field, f"must be a non-empty list of names, got {show_value(value)}")
         if len(set(value)) < len(value):
             raise self.fail(field, "two communities have the same name")
         return value
@@ -285,8 +320,9 @@ class _Reader:
     def text(self, item: dict[str, Any], where: str, key: str, default: str) -> str:
         value = item.get(key, default)
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{where}.{key}", f"must be a non-empty string, got "
-                            f"{show_value(value)}")
+            raise self.fail(
+                f"{where}.{key}", f"must be a non-empty string, got {show_value(value)}"
+            )
         return value
 
     def count(self, item: dict[str, Any], where: str, key: str) -> int:
@@ -295,46 +331,68 @@ class _Reader:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             got = "nothing" if value is None else show_value(value)
-            raise self.fail(f"{where}.{key}", f"must be a whole number of at least 1, got "
-                            f"{got}")
+            raise self.fail(f"{where}.{key}", f"must be a whole number of at least 1, got {got}")
         return value
 
     def share(self, item: dict[str, Any], where: str, key: str) -> float | None:
         value = item.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not 0 <= value <= 1:
-            raise self.fail(f"{where}.{key}", f"must be a share from 0 to 1 (or null), got "
-                            f"{show_value(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise self.fail(
+                f"{where}.{key}", f"must be a share from 0 to 1 (or null), got {show_value(value)}"
+            )
         return float(value)
 
-    def index(self, item: dict[str, Any], where: str, key: str, n: int, of: str,
-              default: int | None = None) -> int:
+    def index(
+        self,
+        item: dict[str, Any],
+        where: str,
+        key: str,
+        n: int,
+        of: str,
+        default: int | None = None,
+    ) -> int:
         value = item.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
-            raise self.fail(f"{where}.{key}", f"must be the index of one of the {n} {of} "
-                            f"(0 to {n - 1}), got {show_value(value)}")
+            raise self.fail(
+                f"{where}.{key}",
+                f"must be the index of one of the {n} {of} (0 to {n - 1}), got {show_value(value)}",
+            )
         return value
 
     def point(self, value: Any, key: str) -> tuple[float, float]:
-        if not (isinstance(value, list) and len(value) == 2 and all(
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in value)):
-            raise self.fail(key, f"must be [x, y], two finite numbers, got "
-                            f"{show_value(value)}")
+                for v in value
+            )
+        ):
+            raise self.fail(key, f"must be [x, y], two finite numbers, got {show_value(value)}")
         return float(value[0]), float(value[1])
 
     def polygon(self, value: Any, key: str) -> list | None:
         """MultiPolygon coordinates: polygons, each a list of rings of [x, y]."""
         if value is None:
             return None
-        ok = isinstance(value, list) and value and all(
-            isinstance(poly, list) and poly and all(
-                isinstance(ring, list) and len(ring) >= 3 for ring in poly) for poly in value)
+        ok = (
+            isinstance(value, list)
+            and value
+            and all(
+                isinstance(poly, list)
+                and poly
+                and all(isinstance(ring, list) and len(ring) >= 3 for ring in poly)
+                for poly in value
+            )
+        )
         if not ok:
-            raise self.fail(key, "must be MultiPolygon coordinates: a list of polygons, each "
-                            "a list of rings of at least 3 [x, y] points")
+            raise self.fail(
+                key,
+                "must be MultiPolygon coordinates: a list of polygons, each "
+                "a list of rings of at least 3 [x, y] points",
+            )
         return [[[self.point(p, key) for p in ring] for ring in poly] for poly in value]
 
     def streets(self, value: Any) -> tuple | None:
@@ -342,29 +400,38 @@ class _Reader:
             return None
         if not isinstance(value, list):
             raise self.fail("streets", f"must be a list of lines, got {show_value(value)}")
-        return tuple([self.point(p, f"streets[{i}]") for p in line]
-                     for i, line in enumerate(value))
+        return tuple([self.point(p, f"streets[{i}]") for p in line] for i, line in enumerate(value))
 
     def edges(self, data: dict[str, Any], n_nodes: int) -> list[tuple[int, int, float]]:
         value = data.get("edges")
         if not isinstance(value, list):
-            raise self.fail("edges", f"must be a list of [a, b, minutes], got "
-                            f"{show_value(value)}")
+            raise self.fail("edges", f"must be a list of [a, b, minutes], got {show_value(value)}")
         out, seen = [], set()
         for k, edge in enumerate(value):
-            ok = isinstance(edge, list) and len(edge) == 3 and all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n_nodes
-                for v in edge[:2]) and isinstance(edge[2], (int, float)) and \
-                not isinstance(edge[2], bool)
+            ok = (
+                isinstance(edge, list)
+                and len(edge) == 3
+                and all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n_nodes
+                    for v in edge[:2]
+                )
+                and isinstance(edge[2], (int, float))
+                and not isinstance(edge[2], bool)
+            )
             if not ok:
-                raise self.fail(f"edges[{k}]", f"must be [a, b, minutes] with nodes 0 to "
-                                f"{n_nodes - 1}, got {show_value(edge)}")
+                raise self.fail(
+                    f"edges[{k}]",
+                    f"must be [a, b, minutes] with nodes 0 to "
+                    f"{n_nodes - 1}, got {show_value(edge)}",
+                )
             a, b, minutes = edge
             if a == b:
                 raise self.fail(f"edges[{k}]", f"joins node {a} to itself")
             if not (math.isfinite(minutes) and minutes > 0):
-                raise self.fail(f"edges[{k}]", f"minutes must be a finite number above 0, "
-                                f"got {show_value(minutes)}")
+                raise self.fail(
+                    f"edges[{k}]",
+                    f"minutes must be a finite number above 0, got {show_value(minutes)}",
+                )
             pair = (min(a, b), max(a, b))
             if pair in seen:
                 raise self.fail(f"edges[{k}]", f"a second edge between nodes {a} and {b}")
@@ -372,8 +439,9 @@ class _Reader:
             out.append((a, b, float(minutes)))
         return out
 
-    def connected(self, edges: list[tuple[int, int, float]], kind: list[str],
-                  names: list[str], n_nodes: int) -> None:
+    def connected(
+        self, edges: list[tuple[int, int, float]], kind: list[str], names: list[str], n_nodes: int
+    ) -> None:
         rows = [a for a, b, _ in edges] + [b for a, b, _ in edges]
         cols = [b for a, b, _ in edges] + [a for a, b, _ in edges]
         graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes, n_nodes))
@@ -381,7 +449,11 @@ class _Reader:
         apart = np.flatnonzero(label != label[0])
         if len(apart):
             v = int(apart[0])
-            what = f"grid {names[v]!r}" if v < len(names) else \
-                f"{kind[v]} (sites[{v - len(names)}])"
-            raise self.fail("edges", f"the network is not connected: {what} (node {v}) "
-                            f"cannot be reached from grid {names[0]!r}")
+            what = (
+                f"grid {names[v]!r}" if v < len(names) else f"{kind[v]} (sites[{v - len(names)}])"
+            )
+            raise self.fail(
+                "edges",
+                f"the network is not connected: {what} (node {v}) "
+                f"cannot be reached from grid {names[0]!r}",
+            )

@@ -24,25 +24,35 @@ class LogEvent(NamedTuple):
 
 
 SENTENCES = {
-    "wartime": {"en": "emergency: organization switches to wartime mode",
-                "zh": "紧急状态：组织转入战时状态"},
-    "command": {"en": "joint-meeting committee convened as the front-line command",
-                "zh": "联席会议转为一线指挥部"},
-    "evaluation": {"en": "front-line evaluation after the {hazard}: {n} cadres commended",
-                   "zh": "{hazard}后一线考评：{n} 名干部受表彰"},
-    "sent_down": {"en": "{n} cadres sent down from agencies above the street arrive in the "
-                        "communities", "zh": "{n} 名下沉干部到社区报到"},
+    "wartime": {
+        "en": "emergency: organization switches to wartime mode",
+        "zh": "紧急状态：组织转入战时状态",
+    },
+    "command": {
+        "en": "joint-meeting committee convened as the front-line command",
+        "zh": "联席会议转为一线指挥部",
+    },
+    "evaluation": {
+        "en": "front-line evaluation after the {hazard}: {n} cadres commended",
+        "zh": "{hazard}后一线考评：{n} 名干部受表彰",
+    },
+    "sent_down": {
+        "en": "{n} cadres sent down from agencies above the street arrive in the communities",
+        "zh": "{n} 名下沉干部到社区报到",
+    },
     "begins": {"en": "{hazard} begins", "zh": "{hazard}开始"},
     "ends": {"en": "{hazard} ends", "zh": "{hazard}结束"},
 }
 COLUMNS = ("minute", "kind", "hazard", "grid", "number")
 
 
-def render(event: LogEvent, lang: str = "en",
-           grid_label: Callable[[int], str] = str) -> str:
+def render(event: LogEvent, lang: str = "en", grid_label: Callable[[int], str] = str) -> str:
     """The event's sentence in ``lang`` (English where there is none)."""
-    fields = {"hazard": hazard_label(event.hazard, lang) if event.hazard else "",
-              "grid": grid_label(event.grid) if event.grid >= 0 else "", "n": event.number}
+    fields = {
+        "hazard": hazard_label(event.hazard, lang) if event.hazard else "",
+        "grid": grid_label(event.grid) if event.grid >= 0 else "",
+        "n": event.number,
+    }
     if event.kind in SENTENCES:
         return label(SENTENCES[event.kind], lang).format(**fields)
     found = event_text(event.hazard, event.kind, lang, fields)

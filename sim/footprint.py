@@ -51,8 +51,9 @@ class Footprint:
 
     @property
     def total(self) -> int:
-        return (self.travel + self.clustering + self.residents + self.needs + self.agents
-                + self.network)
+        return (
+            self.travel + self.clustering + self.residents + self.needs + self.agents + self.network
+        )
 
     def describe(self) -> str:
         one = format_size(self.travel // self.travel_matrices)
@@ -76,8 +77,11 @@ def estimate(config: Config) -> Footprint:
     else:
         grids = max(1, math.ceil(n / pop.residents_per_grid))
         communities = _communities(grids, pop.grids_per_community, space.layout)
-        nodes = grids + communities * (1 + space.shelters_per_community
-                                       + space.colocated_units_per_community) + 1
+        nodes = (
+            grids
+            + communities * (1 + space.shelters_per_community + space.colocated_units_per_community)
+            + 1
+        )
         units = communities * space.colocated_units_per_community
     matrices = 2 if config.flood.enabled else 1
     travel = matrices * nodes * nodes * FLOAT_BYTES
@@ -89,15 +93,24 @@ def estimate(config: Config) -> Footprint:
     org, vol = config.organization, config.volunteers
     # Grid managers (none in the pre-reform street) and grid party organizations.
     per_grid = {"integrated_party": 2, "pre_reform": 0}.get(org.structure, 1)
-    agents = (grids * per_grid + communities
-              + communities * org.community_cadres_per_community
-              + round(n / 1000 * (org.township_cadres_per_1000 + org.organ_cadres_per_1000))
-              + round(n / 1000 * vol.team_size_per_1000) * 2  # the team grows in peacetime
-              + units * 5)
-    return Footprint(nodes=nodes, travel_matrices=matrices, travel=travel,
-                     clustering=clustering, residents=n * RESIDENT_BYTES,
-                     needs=expected_needs(config) * NEED_BYTES, agents=agents * AGENT_BYTES,
-                     network=nodes * NODE_BYTES)
+    agents = (
+        grids * per_grid
+        + communities
+        + communities * org.community_cadres_per_community
+        + round(n / 1000 * (org.township_cadres_per_1000 + org.organ_cadres_per_1000))
+        + round(n / 1000 * vol.team_size_per_1000) * 2  # the team grows in peacetime
+        + units * 5
+    )
+    return Footprint(
+        nodes=nodes,
+        travel_matrices=matrices,
+        travel=travel,
+        clustering=clustering,
+        residents=n * RESIDENT_BYTES,
+        needs=expected_needs(config) * NEED_BYTES,
+        agents=agents * AGENT_BYTES,
+        network=nodes * NODE_BYTES,
+    )
 
 
 def expected_needs(config: Config) -> int:
@@ -105,8 +118,13 @@ def expected_needs(config: Config) -> int:
     hazard's rates: ``Hazard.expected_needs``)."""
     from .registry import HAZARDS
 
-    return math.ceil(sum(spec.model.expected_needs(config) for name, spec in HAZARDS.items()
-                         if getattr(config, name).enabled))
+    return math.ceil(
+        sum(
+            spec.model.expected_needs(config)
+            for name, spec in HAZARDS.items()
+            if getattr(config, name).enabled
+        )
+    )
 
 
 def _communities(grids: int, per_community: int, layout: str) -> int:
@@ -142,8 +160,12 @@ def parse_size(text: str, source: str = "--max-memory") -> int | None:
         return None
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?", cleaned)
     if not match or (match.group(3) == "ib" and not match.group(2)):
-        raise ConfigError(str(text)[:40], "expected a size such as 8G, 500M, 1.5GiB or a "
-                          "number of bytes (or 'none' for no limit)", source)
+        raise ConfigError(
+            str(text)[:40],
+            "expected a size such as 8G, 500M, 1.5GiB or a "
+            "number of bytes (or 'none' for no limit)",
+            source,
+        )
     size = float(match.group(1)) * UNITS[match.group(2)]
     if not size >= 1 << 20:
         raise ConfigError(str(text)[:40], "must be at least 1M", source)
@@ -158,8 +180,9 @@ def format_size(size: float) -> str:
     return f"{size:.1f} TiB"
 
 
-def check_memory(config: Config, limit: int | str | None = None,
-                 source: str = "--max-memory") -> Footprint:
+def check_memory(
+    config: Config, limit: int | str | None = None, source: str = "--max-memory"
+) -> Footprint:
     """Refuse (ConfigError) a configuration whose estimated peak memory is over ``limit``.
 
     ``limit`` is bytes, a size text (``"8G"``; ``"none"`` for no limit) or None for the
@@ -173,8 +196,11 @@ def check_memory(config: Config, limit: int | str | None = None,
     footprint = estimate(config)
     if limit is not None and footprint.total > limit:
         raise ConfigError(
-            "estimated peak memory", f"{format_size(footprint.total)} "
+            "estimated peak memory",
+            f"{format_size(footprint.total)} "
             f"({footprint.describe()}) is over the limit of {format_size(limit)} ({source}, "
             "default half of physical memory); lower population.n_residents or raise "
-            "population.residents_per_grid", f"scenario '{config.name}'")
+            "population.residents_per_grid",
+            f"scenario '{config.name}'",
+        )
     return footprint

@@ -61,8 +61,18 @@ from .township import build_township
 MAX_LOG = 2000  # events kept for the event feed
 NEW_SITES = int(Count.NEW_SITES)
 TIMESERIES = SERIES
-REAL = frozenset(("time_min", "day", "cum_harm", "casualties", "casualties_reported",
-                  "mean_trust", "mean_preparedness", "mean_familiarity"))  # the others count
+REAL = frozenset(
+    (
+        "time_min",
+        "day",
+        "cum_harm",
+        "casualties",
+        "casualties_reported",
+        "mean_trust",
+        "mean_preparedness",
+        "mean_familiarity",
+    )
+)  # the others count
 
 
 class GrassrootsModel(mesa.Model):
@@ -82,35 +92,45 @@ class GrassrootsModel(mesa.Model):
         super().__init__(rng=rng)
         cfg = (config or Config()).with_overrides(params, "model parameters")
         self.config = cfg
-        seed = int(rng) if isinstance(rng, (int, np.integer)) else \
-            int(self.rng.integers(2**63))
+        seed = int(rng) if isinstance(rng, (int, np.integer)) else int(self.rng.integers(2**63))
         self.seed = seed  # GrassrootsModel(config, rng=model.seed) repeats this run
         streams = run_streams(seed)
         # (spawning more children leaves the first ones as they were)
-        build_seed, engine_seed, distortion_seed, self._calls_seed, dispatch_seed = \
+        build_seed, engine_seed, distortion_seed, self._calls_seed, dispatch_seed = (
             streams.behaviour.spawn(5)
+        )
         self._dispatch_key = key(dispatch_seed)
         build = np.random.default_rng(build_seed)
         self.S = stream(engine_seed)  # the engine's own random numbers (sim/rng.py)
         self._distortion_S = stream(distortion_seed)  # holding back reports
         tw = self.township = build_township(cfg, seed)
-        res = self.residents = make_residents(cfg.population, tw.n_grids,
-                                              np.random.default_rng(streams.people),
-                                              tw.grid_residents, tw.grid_elderly_share)
-        self.residents_in = np.bincount(tw.grid_community, weights=res.grid_size,
-                                        minlength=tw.n_communities)
+        res = self.residents = make_residents(
+            cfg.population,
+            tw.n_grids,
+            np.random.default_rng(streams.people),
+            tw.grid_residents,
+            tw.grid_elderly_share,
+        )
+        self.residents_in = np.bincount(
+            tw.grid_community, weights=res.grid_size, minlength=tw.n_communities
+        )
         willing = (res.willingness > cfg.volunteers.willing_threshold) & ~res.vulnerable
         org = cfg.organization
         self.place = Place(
-            travel=tw.travel, node_community=tw.node_community,
-            grid_community=tw.grid_community, shelters=np.array(tw.shelter_nodes, np.int64),
-            node_comm_min=tw.node_comm_min, comm_order=tw.comm_order,
+            travel=tw.travel,
+            node_community=tw.node_community,
+            grid_community=tw.grid_community,
+            shelters=np.array(tw.shelter_nodes, np.int64),
+            node_comm_min=tw.node_comm_min,
+            comm_order=tw.comm_order,
             nearest_shelter=tw.nearest_shelter,
             familiarity=np.full(tw.n_grids, org.initial_familiarity),
             cohesion=np.full(tw.n_communities, org.initial_cohesion),
             willing=np.bincount(res.grid, weights=willing, minlength=tw.n_grids),
-            party_in_grid=np.bincount(res.grid, weights=res.party_member,
-                                      minlength=tw.n_grids).astype(np.int64))
+            party_in_grid=np.bincount(
+                res.grid, weights=res.party_member, minlength=tw.n_grids
+            ).astype(np.int64),
+        )
         self.events: list[LogEvent] = []
         self.minute = -cfg.time.peace_days * 1440.0
         self.phase = "peace"
@@ -119,10 +139,13 @@ class GrassrootsModel(mesa.Model):
         self.n_steps = self.peace_steps + self.war_steps
         self.step_count = 0
         self._build_organization(build)
-        self._needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
-                                cfg.response.effort_distribution == "exponential",
-                                cfg.response.vulnerable_harm_factor,
-                                capacity=256 + int(1.2 * expected_needs(cfg)))
+        self._needs = new_table(
+            type_arrays(cfg),
+            cfg.needs.effort_spread,
+            cfg.response.effort_distribution == "exponential",
+            cfg.response.vulnerable_harm_factor,
+            capacity=256 + int(1.2 * expected_needs(cfg)),
+        )
         self._deaths = DeathTally(cfg.response)  # the series' expected deaths so far
         self.engine: Engine | None = None
         self.routine = RoutineWork(self, streams.routine) if self.peace_steps > 0 else None
@@ -135,8 +158,7 @@ class GrassrootsModel(mesa.Model):
         self.datacollector = SeriesCollector(model_reporters={k: k for k in TIMESERIES})
         if self.peace_steps == 0:  # registration is whatever share the ratio says at once
             organ = self.roster.role == ORGAN_CADRE
-            self.roster.registered[organ] = build.random(organ.sum()) < \
-                org.organ_registration_ratio
+            self.roster.registered[organ] = build.random(organ.sum()) < org.organ_registration_ratio
             self._begin_war()
         self._record()
         self.datacollector.collect(self)
@@ -148,21 +170,32 @@ class GrassrootsModel(mesa.Model):
         org, vol, sk = cfg.organization, cfg.volunteers, cfg.skills
         n = cfg.population.n_residents
         # The street before the grid reform has no grid managers (docs/ODD.md, Submodels).
-        self.grid_managers = [GridManager(self, g) for g in range(tw.n_grids)] \
-            if org.structure != Structure.PRE_REFORM else []
+        self.grid_managers = (
+            [GridManager(self, g) for g in range(tw.n_grids)]
+            if org.structure != Structure.PRE_REFORM
+            else []
+        )
         self.township_committee = TownshipPartyCommittee(self, node=tw.command_node)
         self.joint_committee = JointMeetingCommittee(self, node=tw.command_node)
-        self.community_orgs = [CommunityPartyOrganization(self, node=int(tw.office_node[c]),
-                                                          community=c)
-                               for c in range(tw.n_communities)]
+        self.community_orgs = [
+            CommunityPartyOrganization(self, node=int(tw.office_node[c]), community=c)
+            for c in range(tw.n_communities)
+        ]
         self.grid_party_orgs: list[GridPartyOrganization] = []
         if org.structure == Structure.INTEGRATED_PARTY:
             members = self.place.party_in_grid
             mobilized = rng.binomial(members, org.party_member_mobilization)
-            self.grid_party_orgs = [GridPartyOrganization(
-                self, node=g, community=int(tw.grid_community[g]), grid=g,
-                members=int(members[g]), mobilized=int(mobilized[g]))
-                for g in range(tw.n_grids)]
+            self.grid_party_orgs = [
+                GridPartyOrganization(
+                    self,
+                    node=g,
+                    community=int(tw.grid_community[g]),
+                    grid=g,
+                    members=int(members[g]),
+                    mobilized=int(mobilized[g]),
+                )
+                for g in range(tw.n_grids)
+            ]
         # The roster: community cadres (the first of each team may be the first secretary),
         # township cadres (stationed at the offices of the communities in turn), organ
         # cadres, the standing volunteer team (professionals first; the recruits of
@@ -187,39 +220,71 @@ class GrassrootsModel(mesa.Model):
         staff = org.staff_per_colocated_unit if org.colocated_units_integrated else 0
         unit_nodes = np.repeat(np.array(tw.unit_nodes, dtype=np.int64), staff)
         unit_c = np.repeat(np.array(tw.unit_community, dtype=np.int64), staff)
-        cadre_c = np.concatenate([np.repeat(np.arange(n_comm), team), town_c,
-                                  tw.grid_community[organ_g]])
+        cadre_c = np.concatenate(
+            [np.repeat(np.arange(n_comm), team), town_c, tw.grid_community[organ_g]]
+        )
         n_cadres = len(cadre_c)
         lines = org.siloed_lines if lines_apart(cfg) else 0
         place = np.arange(n_cadres)  # community cadres: their place in the team
-        place[:len(j)] = j
+        place[: len(j)] = j
         line = place % lines if lines else np.full(n_cadres, -1)
         n_units = len(unit_nodes)
         traits = {
-            "role": np.repeat([COMMUNITY_CADRE, TOWNSHIP_CADRE, ORGAN_CADRE, VOLUNTEER,
-                               UNIT_STAFF, SENT_DOWN_CADRE], [n_comm * team, n_town, n_organ,
-                                                              n_team, n_units, n_sent]),
+            "role": np.repeat(
+                [
+                    COMMUNITY_CADRE,
+                    TOWNSHIP_CADRE,
+                    ORGAN_CADRE,
+                    VOLUNTEER,
+                    UNIT_STAFF,
+                    SENT_DOWN_CADRE,
+                ],
+                [n_comm * team, n_town, n_organ, n_team, n_units, n_sent],
+            ),
             "community": np.concatenate([cadre_c, tw.grid_community[vol_g], unit_c, sent_c]),
-            "home_node": np.concatenate([tw.office_node[cadre_c[:n_comm * team + n_town]],
-                                         organ_g, vol_g, unit_nodes, tw.office_node[sent_c]]),
-            "skill": np.concatenate([np.full(n_cadres, GENERAL), np.where(
-                pro, np.array([RESCUE, MEDICAL, LOGISTICS])[np.arange(n_team) % 3], GENERAL),
-                np.full(n_units, LOGISTICS), np.full(n_sent, GENERAL)]),
-            "skill_level": np.concatenate([
-                rng.uniform(sk.community_cadre_low, sk.community_cadre_high, n_comm * team),
-                rng.uniform(sk.township_cadre_low, sk.township_cadre_high, n_town),
-                np.full(n_organ, sk.organ_cadre),
-                np.where(pro, sk.professional_volunteer, sk.standing_volunteer),
-                np.full(n_units, sk.unit_staff), np.full(n_sent, sk.organ_cadre)]),
+            "home_node": np.concatenate(
+                [
+                    tw.office_node[cadre_c[: n_comm * team + n_town]],
+                    organ_g,
+                    vol_g,
+                    unit_nodes,
+                    tw.office_node[sent_c],
+                ]
+            ),
+            "skill": np.concatenate(
+                [
+                    np.full(n_cadres, GENERAL),
+                    np.where(
+                        pro, np.array([RESCUE, MEDICAL, LOGISTICS])[np.arange(n_team) % 3], GENERAL
+                    ),
+                    np.full(n_units, LOGISTICS),
+                    np.full(n_sent, GENERAL),
+                ]
+            ),
+            "skill_level": np.concatenate(
+                [
+                    rng.uniform(sk.community_cadre_low, sk.community_cadre_high, n_comm * team),
+                    rng.uniform(sk.township_cadre_low, sk.township_cadre_high, n_town),
+                    np.full(n_organ, sk.organ_cadre),
+                    np.where(pro, sk.professional_volunteer, sk.standing_volunteer),
+                    np.full(n_units, sk.unit_staff),
+                    np.full(n_sent, sk.organ_cadre),
+                ]
+            ),
             "line": np.concatenate([line, np.full(n_team + n_units + n_sent, -1)]),
-            "professional": np.concatenate([np.zeros(n_cadres, bool), pro,
-                                            np.zeros(n_units + n_sent, bool)]),
-            "first_secretary": np.concatenate([(j == 0) & org.first_secretary,
-                                               np.zeros(len(cadre_c) - len(j) + n_team +
-                                                        n_units + n_sent, bool)])}
+            "professional": np.concatenate(
+                [np.zeros(n_cadres, bool), pro, np.zeros(n_units + n_sent, bool)]
+            ),
+            "first_secretary": np.concatenate(
+                [
+                    (j == 0) & org.first_secretary,
+                    np.zeros(len(cadre_c) - len(j) + n_team + n_units + n_sent, bool),
+                ]
+            ),
+        }
         self.roster = make_roster(traits, tw.n_communities)
         self._next_recruit = n_cadres + n_vol
-        self.roster.joined[self._next_recruit:n_cadres + n_team] = False
+        self.roster.joined[self._next_recruit : n_cadres + n_team] = False
         self.roster.joined[self.roster.role == SENT_DOWN_CADRE] = False  # until wartime
         for r in np.flatnonzero(self.roster.joined).tolist():
             AGENT_CLASSES[Role(int(self.roster.role[r]))](self, r)
@@ -255,16 +320,28 @@ class GrassrootsModel(mesa.Model):
         self.time += k
         self._default_schedule.stop()  # type: ignore[has-type]
         self._default_schedule = EventGenerator(
-            self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
-            priority=Priority.HIGH).start()
+            self,
+            self._do_step,
+            Schedule(interval=1.0, start=self.time + 1.0),
+            priority=Priority.HIGH,
+        ).start()
         self.running = False
 
     def _advance(self) -> None:
         if self.phase == "peace":
             day = self.step_count
             values, visits, serving = self._peace
-            call(peace_day, self.roster, self.place, self.residents, self.S, values, day,
-                 visits, serving)
+            call(
+                peace_day,
+                self.roster,
+                self.place,
+                self.residents,
+                self.S,
+                values,
+                day,
+                visits,
+                serving,
+            )
             self._join(self.recruits[day])
             if self.routine is not None:
                 self.routine.day(self.minute)
@@ -286,9 +363,14 @@ class GrassrootsModel(mesa.Model):
         self._record_casualties()  # at the step's end: a need not yet reached counts to t1
         if engine.Q.counts[NEW_SITES]:
             for g in engine.new_sites.tolist():
-                TemporaryPartyOrganization(self, node=g, community=int(
-                    self.township.grid_community[g]), grid=g, created_min=t1,
-                    members=int(engine.Q.site_members[g]))
+                TemporaryPartyOrganization(
+                    self,
+                    node=g,
+                    community=int(self.township.grid_community[g]),
+                    grid=g,
+                    created_min=t1,
+                    members=int(engine.Q.site_members[g]),
+                )
         for hz in self.hazards:
             if hz.ended and not hz.evaluated:
                 hz.evaluated = True
@@ -319,15 +401,30 @@ class GrassrootsModel(mesa.Model):
             AGENT_CLASSES[Role.SENT_DOWN_CADRE](self, r)
         members = ro.joined & ((ro.role != ORGAN_CADRE) | ro.registered)
         resp = cfg.response
-        initiative = resp.initiative_base + (1 - resp.initiative_base) * \
-            org.fault_tolerance_initiative_gain * org.fault_tolerance
+        initiative = (
+            resp.initiative_base
+            + (1 - resp.initiative_base) * org.fault_tolerance_initiative_gain * org.fault_tolerance
+        )
         ro.initiative[:] = np.where(members & ro.is_cadre, initiative, 0.0)
-        self.roster = ro = call_up(ro, members, redeployable=org.dynamic_redeployment,
-                                   coordinated=cfg.volunteers.coordinated)
-        self.engine = Engine(cfg, self._needs, ro, self.place, self.residents, self.S,
-                             start_min=0.0, residents_in=self.residents_in,
-                             distortion_stream=self._distortion_S, calls=self._calls_seed,
-                             dispatch_key=self._dispatch_key)
+        self.roster = ro = call_up(
+            ro,
+            members,
+            redeployable=org.dynamic_redeployment,
+            coordinated=cfg.volunteers.coordinated,
+        )
+        self.engine = Engine(
+            cfg,
+            self._needs,
+            ro,
+            self.place,
+            self.residents,
+            self.S,
+            start_min=0.0,
+            residents_in=self.residents_in,
+            distortion_stream=self._distortion_S,
+            calls=self._calls_seed,
+            dispatch_key=self._dispatch_key,
+        )
         self.joint_committee.active_from = self.engine.command_active
         for gpo in self.grid_party_orgs:
             self.engine.Q.party_free[gpo.grid] = gpo.mobilized
@@ -339,13 +436,20 @@ class GrassrootsModel(mesa.Model):
         # grid party organizations mobilize (Engine), only at the switch.
         cohesion = self.place.cohesion[ro.community]
         delay = np.select(
-            [ro.role == COMMUNITY_CADRE, ro.role == TOWNSHIP_CADRE, ro.role == ORGAN_CADRE,
-             ro.role == SENT_DOWN_CADRE],
-            [org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion),
-             np.full(ro.n, org.cadre_switch_min),
-             np.full(ro.n, switch + org.organ_mobilization_min),
-             np.full(ro.n, switch + org.sent_down_after_hours * 60.0)],
-            switch + cfg.volunteers.callup_min)
+            [
+                ro.role == COMMUNITY_CADRE,
+                ro.role == TOWNSHIP_CADRE,
+                ro.role == ORGAN_CADRE,
+                ro.role == SENT_DOWN_CADRE,
+            ],
+            [
+                org.cadre_switch_min * (org.switch_factor_no_cohesion - cohesion),
+                np.full(ro.n, org.cadre_switch_min),
+                np.full(ro.n, switch + org.organ_mobilization_min),
+                np.full(ro.n, switch + org.sent_down_after_hours * 60.0),
+            ],
+            switch + cfg.volunteers.callup_min,
+        )
         idx = np.flatnonzero(members)
         ro.active_from[idx] = delay[idx]
         self.engine.push_each(delay[idx], PICK, idx)
@@ -367,8 +471,9 @@ class GrassrootsModel(mesa.Model):
         if cfg.organization.commendation and cadres.any():
             bar = max(1.0, float(np.median(served[cadres])))
             commended = ro.is_cadre & ro.on_roster & (served >= bar)
-            ro.initiative[commended] += cfg.response.commendation_gain * \
-                (1 - ro.initiative[commended])
+            ro.initiative[commended] += cfg.response.commendation_gain * (
+                1 - ro.initiative[commended]
+            )
             n_commended = int(commended.sum())
         served[:] = 0
         nd, res = self.needs, self.residents
@@ -399,7 +504,7 @@ class GrassrootsModel(mesa.Model):
         a wartime step)."""
         row = self.series[self.step_count]
         row[:3] = self.minute, self.minute / 1440.0 + self.peace_steps, self.phase == "war"
-        row[SERIES.index("susceptible"):ATTITUDES] = self.residents.epi_counts
+        row[SERIES.index("susceptible") : ATTITUDES] = self.residents.epi_counts
         self._record_attitudes()
 
     def _record_casualties(self) -> None:
@@ -407,16 +512,20 @@ class GrassrootsModel(mesa.Model):
         as reached now): in all needs, and in those whose report has reached the deciding
         unit."""
         row = self.series[self.step_count]
-        row[CASUALTY_COLUMNS:CASUALTY_COLUMNS + 2] = self._deaths.at(self.needs, self.minute)
+        row[CASUALTY_COLUMNS : CASUALTY_COLUMNS + 2] = self._deaths.at(self.needs, self.minute)
 
     def _record_attitudes(self) -> None:
         res, ro = self.residents, self.roster
         self.series[self.step_count, ATTITUDES:] = (
-            res.trust.mean(), res.preparedness.mean(), self.place.familiarity.mean(),
-            np.count_nonzero(ro.joined & (ro.role == VOLUNTEER)))
+            res.trust.mean(),
+            res.preparedness.mean(),
+            self.place.familiarity.mean(),
+            np.count_nonzero(ro.joined & (ro.role == VOLUNTEER)),
+        )
 
-    def log(self, minute: float, kind: str, hazard: str = "", grid: int = -1,
-            number: int = -1) -> None:
+    def log(
+        self, minute: float, kind: str, hazard: str = "", grid: int = -1, number: int = -1
+    ) -> None:
         if len(self.events) < MAX_LOG:
             self.events.append(LogEvent(float(minute), kind, hazard, grid, number))
 
@@ -455,11 +564,12 @@ class SeriesCollector(mesa.DataCollector):
 
     def collect_rows(self, model: mesa.Model, k: int) -> None:
         """The last k steps at once (``GrassrootsModel.run``)."""
-        rows = model.series[model.step_count - k + 1:model.step_count + 1]
+        rows = model.series[model.step_count - k + 1 : model.step_count + 1]
         self._collection_steps.extend(model.time + np.arange(1, k + 1, dtype=float))
         for name, column in zip(TIMESERIES, rows.T):
             self.model_vars.setdefault(name, []).extend(
-                column.tolist() if name in REAL else column.astype(np.int64).tolist())
+                column.tolist() if name in REAL else column.astype(np.int64).tolist()
+            )
 
 
 def _letters(c: int) -> str:
@@ -469,4 +579,3 @@ def _letters(c: int) -> str:
         c, r = divmod(c - 1, 26)
         s = chr(65 + r) + s
     return s
-

@@ -24,11 +24,38 @@ from .rng import exponential, index, uniform
 N_COUNT, N_UNDETECTED, N_UNREACHED = range(3)  # NeedTable.meta
 EFFORT_SPREAD, EXPONENTIAL_EFFORT, VULNERABLE_FACTOR = range(3)  # NeedTable.settings
 
-_FLOAT = ("created", "detected", "reported", "dispatched", "reached", "resolved", "severity0",
-          "persons", "effort", "weight", "harm", "news_at")
-_INT = ("state", "grid", "kind", "hazard", "resident", "channel", "first_by", "n_dispatches",
-        "line", "resends", "seen_next", "seen_prev", "undetected", "unreached", "levels_known",
-        "levels_withheld")
+_FLOAT = (
+    "created",
+    "detected",
+    "reported",
+    "dispatched",
+    "reached",
+    "resolved",
+    "severity0",
+    "persons",
+    "effort",
+    "weight",
+    "harm",
+    "news_at",
+)
+_INT = (
+    "state",
+    "grid",
+    "kind",
+    "hazard",
+    "resident",
+    "channel",
+    "first_by",
+    "n_dispatches",
+    "line",
+    "resends",
+    "seen_next",
+    "seen_prev",
+    "undetected",
+    "unreached",
+    "levels_known",
+    "levels_withheld",
+)
 
 
 class NeedTable(NamedTuple):
@@ -90,29 +117,40 @@ class NeedTable(NamedTuple):
         for name, a in self._asdict().items():
             if name in _FLOAT or name in _INT or name == "vulnerable":
                 b = np.full(cap, np.nan if a.dtype.kind == "f" else 0, dtype=a.dtype)
-                b[:len(a)] = a
+                b[: len(a)] = a
                 a = b
             new[name] = a
         return NeedTable(**new)
 
 
-def new_table(types: dict[str, np.ndarray], effort_spread: float, exponential_effort: bool,
-              vulnerable_factor: float, capacity: int = 256) -> NeedTable:
+def new_table(
+    types: dict[str, np.ndarray],
+    effort_spread: float,
+    exponential_effort: bool,
+    vulnerable_factor: float,
+    capacity: int = 256,
+) -> NeedTable:
     """An empty table for the need types of ``sim.registry.type_arrays``."""
     cols = {name: np.full(capacity, np.nan) for name in _FLOAT}
     cols.update({name: np.zeros(capacity, dtype=np.int64) for name in _INT})
-    return NeedTable(meta=np.zeros(3, dtype=np.int64), by_state=np.zeros(6, dtype=np.int64),
-                     settings=np.array([effort_spread, float(exponential_effort),
-                                        vulnerable_factor]),
-                     type_skill=types["skill"], type_effort=types["effort"],
-                     type_line=types["line"], type_escort=types["escort"],
-                     type_isolates=types["isolates"], vulnerable=np.zeros(capacity, np.bool_),
-                     **cols)
+    return NeedTable(
+        meta=np.zeros(3, dtype=np.int64),
+        by_state=np.zeros(6, dtype=np.int64),
+        settings=np.array([effort_spread, float(exponential_effort), vulnerable_factor]),
+        type_skill=types["skill"],
+        type_effort=types["effort"],
+        type_line=types["line"],
+        type_escort=types["escort"],
+        type_isolates=types["isolates"],
+        vulnerable=np.zeros(capacity, np.bool_),
+        **cols,
+    )
 
 
 @jit
-def add_need(N, created, grid, kind, hazard, resident, vulnerable, persons, severity0,
-             effort, weight, line):
+def add_need(
+    N, created, grid, kind, hazard, resident, vulnerable, persons, severity0, effort, weight, line
+):
     """Append a need (the caller has made room: ``NeedTable.room``); its id."""
     i = N.meta[N_COUNT]
     N.meta[N_COUNT] = i + 1
@@ -163,8 +201,20 @@ def new_need(N, res, s, created, grid, kind, hazard, severity0, resident):
     vulnerable = res.vulnerable[resident]
     persons = float(res.household_size[res.household[resident]])
     weight = persons * (N.settings[VULNERABLE_FACTOR] if vulnerable else 1.0)
-    return add_need(N, created, grid, kind, hazard, resident, vulnerable, persons, severity0,
-                    N.type_effort[kind] * factor, weight, -2)
+    return add_need(
+        N,
+        created,
+        grid,
+        kind,
+        hazard,
+        resident,
+        vulnerable,
+        persons,
+        severity0,
+        N.type_effort[kind] * factor,
+        weight,
+        -2,
+    )
 
 
 @entry

@@ -24,19 +24,19 @@ class Network:
     names and outlines for maps, residents and elderly shares per grid.
     """
 
-    kind: tuple[str, ...]                  # per node: GRID, OFFICE, COMMAND, SHELTER, UNIT
-    community: np.ndarray                  # per node
-    pos: np.ndarray                        # per node, (n_nodes, 2): where maps draw it
-    host: np.ndarray                       # per node: the grid it stands in (a grid: itself)
-    lowlying: np.ndarray                   # per grid
+    kind: tuple[str, ...]  # per node: GRID, OFFICE, COMMAND, SHELTER, UNIT
+    community: np.ndarray  # per node
+    pos: np.ndarray  # per node, (n_nodes, 2): where maps draw it
+    host: np.ndarray  # per node: the grid it stands in (a grid: itself)
+    lowlying: np.ndarray  # per grid
     edges: tuple[tuple[int, int, float], ...]  # (a, b, minutes)
     grid_names: tuple[str, ...] | None = None
     community_names: tuple[str, ...] | None = None
-    grid_polygons: tuple | None = None     # per grid: polygons, each a list of rings of (x, y)
+    grid_polygons: tuple | None = None  # per grid: polygons, each a list of rings of (x, y)
     grid_residents: np.ndarray | None = None
     grid_elderly_share: np.ndarray | None = None  # nan: the population's share_60plus
-    streets: tuple | None = None           # polylines of (x, y), drawn under the grids
-    units: str = "grid spacing"            # of pos and the outlines ("m" for a district)
+    streets: tuple | None = None  # polylines of (x, y), drawn under the grids
+    units: str = "grid spacing"  # of pos and the outlines ("m" for a district)
 
     @property
     def n_grids(self) -> int:

@@ -25,129 +25,309 @@ if TYPE_CHECKING:
 
 _LOWER, _HIGHER, _NEITHER = False, True, None
 # Who reached a need first (sim.codes.ARRIVALS), as the outcomes' labels name them.
-ARRIVAL_LABELS = {"community_cadre": "a community cadre", "township_cadre": "a township cadre",
-                  "organ_cadre": "an organ cadre", "team_volunteer": "a standing-team volunteer",
-                  "unit_staff": "a co-located unit's staff",
-                  "sent_down_cadre": "a cadre sent down to the community",
-                  "party_member": "a party member of the grid",
-                  "spontaneous_volunteer": "a spontaneous volunteer (neighbour)"}
-CORE_OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
-    Outcome("needs_total", "needs", "Needs created", _NEITHER),
-    Outcome("needs_resolved", "needs", "Needs resolved", _HIGHER),
-    Outcome("needs_reached", "needs", "Needs reached by a responder", _HIGHER),
-    Outcome("share_reached", "share", "Share of needs reached by a responder", _HIGHER,
-            "needs_reached"),
-    Outcome("mean_detection_delay_min", "min", "Need appears -> known", _LOWER),
-    Outcome("mean_reporting_delay_min", "min", "Known -> report reaches the deciding unit",
-            _LOWER),
-    Outcome("mean_dispatch_delay_min", "min", "Known -> first responder sent (any path)",
-            _LOWER),
-    Outcome("mean_travel_min", "min", "Responder sent -> arrives", _LOWER),
-    Outcome("mean_response_min", "min", "Need appears -> first responder arrives (a need "
-            "never reached counts as reached at the end)", _LOWER),
-    Outcome("mean_response_reached_min", "min", "Need appears -> first responder arrives, "
-            "over the needs reached only", _LOWER),
-    Outcome("p90_response_min", "min", "90th percentile of response time (a need never "
-            "reached counts as reached at the end)", _LOWER),
-    Outcome("mean_resolution_min", "min", "Need appears -> resolved (needs resolved)",
-            _LOWER),
-    Outcome("share_met_within_target", "share", "Needs reached within the target time",
-            _HIGHER),
-    Outcome("share_handled_locally", "share", "Needs met before their report reached the "
-            "unit", _HIGHER),
-    Outcome("total_harm", "person-hours", "Severity-weighted person-hours of unmet need",
-            _LOWER),
-    Outcome("casualty_proxy", "persons", "Expected deaths: of life-threatening needs by "
+ARRIVAL_LABELS = {
+    "community_cadre": "a community cadre",
+    "township_cadre": "a township cadre",
+    "organ_cadre": "an organ cadre",
+    "team_volunteer": "a standing-team volunteer",
+    "unit_staff": "a co-located unit's staff",
+    "sent_down_cadre": "a cadre sent down to the community",
+    "party_member": "a party member of the grid",
+    "spontaneous_volunteer": "a spontaneous volunteer (neighbour)",
+}
+CORE_OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in (
+        Outcome("needs_total", "needs", "Needs created", _NEITHER),
+        Outcome("needs_resolved", "needs", "Needs resolved", _HIGHER),
+        Outcome("needs_reached", "needs", "Needs reached by a responder", _HIGHER),
+        Outcome(
+            "share_reached",
+            "share",
+            "Share of needs reached by a responder",
+            _HIGHER,
+            "needs_reached",
+        ),
+        Outcome("mean_detection_delay_min", "min", "Need appears -> known", _LOWER),
+        Outcome(
+            "mean_reporting_delay_min", "min", "Known -> report reaches the deciding unit", _LOWER
+        ),
+        Outcome(
+            "mean_dispatch_delay_min", "min", "Known -> first responder sent (any path)", _LOWER
+        ),
+        Outcome("mean_travel_min", "min", "Responder sent -> arrives", _LOWER),
+        Outcome(
+            "mean_response_min",
+            "min",
+            "Need appears -> first responder arrives (a need "
+            "never reached counts as reached at the end)",
+            _LOWER,
+        ),
+        Outcome(
+            "mean_response_reached_min",
+            "min",
+            "Need appears -> first responder arrives, over the needs reached only",
+            _LOWER,
+        ),
+        Outcome(
+            "p90_response_min",
+            "min",
+            "90th percentile of response time (a need never reached counts as reached at the end)",
+            _LOWER,
+        ),
+        Outcome("mean_resolution_min", "min", "Need appears -> resolved (needs resolved)", _LOWER),
+        Outcome(
+            "share_met_within_target", "share", "Needs reached within the target time", _HIGHER
+        ),
+        Outcome(
+            "share_handled_locally",
+            "share",
+            "Needs met before their report reached the unit",
+            _HIGHER,
+        ),
+        Outcome(
+            "total_harm", "person-hours", "Severity-weighted person-hours of unmet need", _LOWER
+        ),
+        Outcome(
+            "casualty_proxy",
+            "persons",
+            "Expected deaths: of life-threatening needs by "
             "survival against the time until reached (Tangshan 1976), of the others by the "
-            "lethality of their harm (proxy)", _LOWER),
-    Outcome("expected_deaths_life_threatening", "persons", "Expected deaths of "
+            "lethality of their harm (proxy)",
+            _LOWER,
+        ),
+        Outcome(
+            "expected_deaths_life_threatening",
+            "persons",
+            "Expected deaths of "
             "life-threatening needs (rescue, fire rescue, medical transport): persons x (1 - "
-            "survival at the time until reached; never reached: at the end)", _LOWER),
-    Outcome("peak_backlog", "needs", "Most needs open at once", _LOWER),
-    Outcome("responder_utilization", "share", "Busy share of active responders' time",
-            _NEITHER),
-    Outcome("workload_gini", "0-1", "Inequality of cadres' workload", _LOWER),
-    Outcome("community_workload_gini", "0-1", "Inequality of workload per responder across "
-            "communities", _LOWER),
-    Outcome("duplicate_dispatches", "dispatches", "Responders sent to a need already covered",
-            _LOWER),
-    Outcome("lost_reports", "reports", "Reports lost on the way (re-sent)", _LOWER),
-    Outcome("handoffs", "reports", "Reports handed between lines (siloed structure; in the "
+            "survival at the time until reached; never reached: at the end)",
+            _LOWER,
+        ),
+        Outcome("peak_backlog", "needs", "Most needs open at once", _LOWER),
+        Outcome(
+            "responder_utilization", "share", "Busy share of active responders' time", _NEITHER
+        ),
+        Outcome("workload_gini", "0-1", "Inequality of cadres' workload", _LOWER),
+        Outcome(
+            "community_workload_gini",
+            "0-1",
+            "Inequality of workload per responder across communities",
+            _LOWER,
+        ),
+        Outcome(
+            "duplicate_dispatches",
+            "dispatches",
+            "Responders sent to a need already covered",
+            _LOWER,
+        ),
+        Outcome("lost_reports", "reports", "Reports lost on the way (re-sent)", _LOWER),
+        Outcome(
+            "handoffs",
+            "reports",
+            "Reports handed between lines (siloed structure; in the "
             "pre-reform street, passed on by a department that does not own the need)",
-            _LOWER),
-    Outcome("redispatches", "dispatches", "Misrouted dispatches sent back and dispatched "
-            "again (reporting.dispatch_accuracy)", _LOWER),
-    Outcome("stalled_reports", "reports", "Reports a department dropped until the resident "
-            "called again (pre-reform street)", _LOWER),
-    Outcome("reports_lost_for_good", "reports", "Reports lost after the last re-send (the "
-            "need waits for local action)", _LOWER),
-    # What each level of the chain knew, lost and held back (sim/engine/distortion.py).
-    Outcome("severe_needs", "needs", "Needs severe from the start (starting severity at "
-            "least reporting.severe_threshold)", _NEITHER),
-    Outcome("severe_withheld_share", "share", "Severe needs whose report some level held "
-            "back", _LOWER),
-    Outcome("casualty_withheld_share", "share", "Share of expected casualties in needs whose "
+            _LOWER,
+        ),
+        Outcome(
+            "redispatches",
+            "dispatches",
+            "Misrouted dispatches sent back and dispatched again (reporting.dispatch_accuracy)",
+            _LOWER,
+        ),
+        Outcome(
+            "stalled_reports",
+            "reports",
+            "Reports a department dropped until the resident called again (pre-reform street)",
+            _LOWER,
+        ),
+        Outcome(
+            "reports_lost_for_good",
+            "reports",
+            "Reports lost after the last re-send (the need waits for local action)",
+            _LOWER,
+        ),
+        # What each level of the chain knew, lost and held back (sim/engine/distortion.py).
+        Outcome(
+            "severe_needs",
+            "needs",
+            "Needs severe from the start (starting severity at least reporting.severe_threshold)",
+            _NEITHER,
+        ),
+        Outcome(
+            "severe_withheld_share",
+            "share",
+            "Severe needs whose report some level held back",
+            _LOWER,
+        ),
+        Outcome(
+            "casualty_withheld_share",
+            "share",
+            "Share of expected casualties in needs whose "
             "report some level held back (docs/field_data.md F11: 139 of 380 dead or missing "
-            "concealed or reported late)", _LOWER),
-    Outcome("severe_unreported_share", "share", "Severe needs found whose report had not "
-            "reached the deciding unit at the end", _LOWER),
-    *(Outcome(f"severe_lag_{o}_min", "min", f"Severe need appears -> its report reaches the "
-              f"{o} office (severe needs whose report did)", _LOWER) for o in OFFICES),
-    *(Outcome(f"lost_reports_{o}", "reports", f"Reports lost on the way into the {o} office "
-              "(re-sent)", _LOWER) for o in OFFICES[GRID + 1:]),
-    *(Outcome(f"withheld_reports_{o}", "reports", f"Severe needs' reports the {o} office held "
-              "back", _LOWER) for o in OFFICES[GRID + 1:]),
-    *(Outcome(f"mean_delay_{o}_min", "min", f"Minutes a report spends at the {o} office: "
-              "queue, handling and any holding back (reports it passed on)", _LOWER)
-      for o in OFFICES),
-    Outcome("initiative_actions", "actions", "Cadres acting before approval", _NEITHER),
-    Outcome("local_actions", "actions", "Needs taken by an idle local responder after "
-            "waiting on the chain", _NEITHER),
-    Outcome("party_member_responses", "responses", "Needs met by mobilized party members",
-            _NEITHER),
-    Outcome("spontaneous_responses", "responses", "Needs met by spontaneous volunteers",
-            _NEITHER),
-    *(Outcome(f"first_by_{name}", "needs", f"Needs first reached by "
-              f"{ARRIVAL_LABELS.get(name, name.replace('_', ' '))}", _NEITHER)
-      for name in ARRIVALS),
-    Outcome("temporary_party_orgs", "organizations", "Temporary party organizations set up",
-            _NEITHER),
-    Outcome("person_hours", "person-hours", "Responders' and residents' hours on needs",
-            _NEITHER),
-    Outcome("residents_sheltered", "persons", "Residents escorted to a shelter", _HIGHER),
-    Outcome("trust_before", "0-1", "Mean trust when the emergency began", _HIGHER),
-    Outcome("trust_after", "0-1", "Mean trust at the end", _HIGHER),
-    Outcome("preparedness_before", "0-1", "Mean preparedness when the emergency began",
-            _HIGHER),
-    # The surge at the hotline and the office, and fatigue (sim/engine/chain.py calls_until,
-    # sim/engine/service.py fatigue).
-    Outcome("calls_received", "calls", "Residents' calls to the street's duty room and the "
-            "community offices in the emergency, besides the needs' reports", _NEITHER),
-    Outcome("share_calls_answered", "share", "Share of those calls answered before the "
-            "caller hung up", _HIGHER),
-    Outcome("share_hotline_calls_answered", "share", "Share of the calls to the street's "
-            "duty room (the hotline) answered", _HIGHER),
-    Outcome("worst_day_hotline_answered", "share", "The street duty room's answered share "
-            "on its worst day of the emergency", _HIGHER),
-    Outcome("calls_per_handler_per_day", "calls/handler/day", "Calls answered per community "
-            "office handler per day of the emergency", _NEITHER),
-    Outcome("mean_fatigue_factor", "x", "Mean effort multiplier of fatigue over the "
-            "services responders began", _LOWER),
-    Outcome("cadre_hours_per_day", "hours/day", "Hours community cadres worked (travelling "
-            "or serving) per cadre per day of the emergency", _NEITHER),
-    # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
-    Outcome("routine_mean_handling_h", "hours", "Routine case filed -> closed (peacetime; "
-            "cases closed within the deadline)", _LOWER),
-    Outcome("routine_closure_share", "share", "Routine cases closed within the deadline",
-            _HIGHER),
-    Outcome("routine_cases_per_1000_per_day", "cases/1000/day", "Routine cases filed per "
-            "1,000 residents per peacetime day", _NEITHER),
-    Outcome("routine_share_found_by_grid", "share", "Routine cases found by grid managers on "
-            "patrol (the rest raised by residents and neighbours)", _NEITHER),
-    Outcome("routine_mean_handling_all_h", "hours", "Routine case filed -> closed (peacetime; "
+            "concealed or reported late)",
+            _LOWER,
+        ),
+        Outcome(
+            "severe_unreported_share",
+            "share",
+            "Severe needs found whose report had not reached the deciding unit at the end",
+            _LOWER,
+        ),
+        *(
+            Outcome(
+                f"severe_lag_{o}_min",
+                "min",
+                f"Severe need appears -> its report reaches the "
+                f"{o} office (severe needs whose report did)",
+                _LOWER,
+            )
+            for o in OFFICES
+        ),
+        *(
+            Outcome(
+                f"lost_reports_{o}",
+                "reports",
+                f"Reports lost on the way into the {o} office (re-sent)",
+                _LOWER,
+            )
+            for o in OFFICES[GRID + 1 :]
+        ),
+        *(
+            Outcome(
+                f"withheld_reports_{o}",
+                "reports",
+                f"Severe needs' reports the {o} office held back",
+                _LOWER,
+            )
+            for o in OFFICES[GRID + 1 :]
+        ),
+        *(
+            Outcome(
+                f"mean_delay_{o}_min",
+                "min",
+                f"Minutes a report spends at the {o} office: "
+                "queue, handling and any holding back (reports it passed on)",
+                _LOWER,
+            )
+            for o in OFFICES
+        ),
+        Outcome("initiative_actions", "actions", "Cadres acting before approval", _NEITHER),
+        Outcome(
+            "local_actions",
+            "actions",
+            "Needs taken by an idle local responder after waiting on the chain",
+            _NEITHER,
+        ),
+        Outcome(
+            "party_member_responses", "responses", "Needs met by mobilized party members", _NEITHER
+        ),
+        Outcome(
+            "spontaneous_responses", "responses", "Needs met by spontaneous volunteers", _NEITHER
+        ),
+        *(
+            Outcome(
+                f"first_by_{name}",
+                "needs",
+                f"Needs first reached by {ARRIVAL_LABELS.get(name, name.replace('_', ' '))}",
+                _NEITHER,
+            )
+            for name in ARRIVALS
+        ),
+        Outcome(
+            "temporary_party_orgs",
+            "organizations",
+            "Temporary party organizations set up",
+            _NEITHER,
+        ),
+        Outcome(
+            "person_hours", "person-hours", "Responders' and residents' hours on needs", _NEITHER
+        ),
+        Outcome("residents_sheltered", "persons", "Residents escorted to a shelter", _HIGHER),
+        Outcome("trust_before", "0-1", "Mean trust when the emergency began", _HIGHER),
+        Outcome("trust_after", "0-1", "Mean trust at the end", _HIGHER),
+        Outcome(
+            "preparedness_before", "0-1", "Mean preparedness when the emergency began", _HIGHER
+        ),
+        # The surge at the hotline and the office, and fatigue (sim/engine/chain.py calls_until,
+        # sim/engine/service.py fatigue).
+        Outcome(
+            "calls_received",
+            "calls",
+            "Residents' calls to the street's duty room and the "
+            "community offices in the emergency, besides the needs' reports",
+            _NEITHER,
+        ),
+        Outcome(
+            "share_calls_answered",
+            "share",
+            "Share of those calls answered before the caller hung up",
+            _HIGHER,
+        ),
+        Outcome(
+            "share_hotline_calls_answered",
+            "share",
+            "Share of the calls to the street's duty room (the hotline) answered",
+            _HIGHER,
+        ),
+        Outcome(
+            "worst_day_hotline_answered",
+            "share",
+            "The street duty room's answered share on its worst day of the emergency",
+            _HIGHER,
+        ),
+        Outcome(
+            "calls_per_handler_per_day",
+            "calls/handler/day",
+            "Calls answered per community office handler per day of the emergency",
+            _NEITHER,
+        ),
+        Outcome(
+            "mean_fatigue_factor",
+            "x",
+            "Mean effort multiplier of fatigue over the services responders began",
+            _LOWER,
+        ),
+        Outcome(
+            "cadre_hours_per_day",
+            "hours/day",
+            "Hours community cadres worked (travelling "
+            "or serving) per cadre per day of the emergency",
+            _NEITHER,
+        ),
+        # Routine cases of the peacetime phase (sim/routine.py); not part of the emergency's.
+        Outcome(
+            "routine_mean_handling_h",
+            "hours",
+            "Routine case filed -> closed (peacetime; cases closed within the deadline)",
+            _LOWER,
+        ),
+        Outcome(
+            "routine_closure_share", "share", "Routine cases closed within the deadline", _HIGHER
+        ),
+        Outcome(
+            "routine_cases_per_1000_per_day",
+            "cases/1000/day",
+            "Routine cases filed per 1,000 residents per peacetime day",
+            _NEITHER,
+        ),
+        Outcome(
+            "routine_share_found_by_grid",
+            "share",
+            "Routine cases found by grid managers on "
+            "patrol (the rest raised by residents and neighbours)",
+            _NEITHER,
+        ),
+        Outcome(
+            "routine_mean_handling_all_h",
+            "hours",
+            "Routine case filed -> closed (peacetime; "
             "every case filed, whatever the deadline; one still open when peacetime ends "
-            "counts as closed then)", _LOWER),
-)}
+            "counts as closed then)",
+            _LOWER,
+        ),
+    )
+}
 
 
 class _Outcomes(MutableMapping[str, Outcome]):
@@ -155,8 +335,7 @@ class _Outcomes(MutableMapping[str, Outcome]):
     that follows the registry; setting an item declares a core outcome)."""
 
     def _all(self) -> dict[str, Outcome]:
-        return {**CORE_OUTCOMES, **{o.name: o for spec in HAZARDS.values()
-                                     for o in spec.outcomes}}
+        return {**CORE_OUTCOMES, **{o.name: o for spec in HAZARDS.values() for o in spec.outcomes}}
 
     def __getitem__(self, key: str) -> Outcome:
         return self._all()[key]
@@ -187,8 +366,11 @@ def taking_part(m: ModelView) -> list[str]:
     """The hazards a run's tables show: the shipped ones, and a plugin's where it runs (so a
     plugin loaded in the process changes no other run's tables)."""
     running = {hz.name for hz in m.hazards}
-    return [name for name, spec in HAZARDS.items()
-            if name in running or spec.model.__module__.startswith("sim.")]
+    return [
+        name
+        for name, spec in HAZARDS.items()
+        if name in running or spec.model.__module__.startswith("sim.")
+    ]
 
 
 def types_shown(m: ModelView) -> list[str]:
@@ -196,8 +378,9 @@ def types_shown(m: ModelView) -> list[str]:
     is not running creates."""
     shown = taking_part(m)
     own = {t.name for name in shown for t in HAZARDS[name].need_types}
-    hidden = {t.name for name, spec in HAZARDS.items() if name not in shown
-              for t in spec.need_types} - own
+    hidden = {
+        t.name for name, spec in HAZARDS.items() if name not in shown for t in spec.need_types
+    } - own
     return [t for t in type_names() if t not in hidden]
 
 
@@ -206,39 +389,45 @@ def need_log(m: ModelView) -> pd.DataFrame:
     return need_table(*need_log_inputs(m))
 
 
-def need_log_inputs(m: ModelView) -> tuple[NeedTable, np.ndarray, list[str], list[str],
-                                           np.ndarray]:
+def need_log_inputs(m: ModelView) -> tuple[NeedTable, np.ndarray, list[str], list[str], np.ndarray]:
     """What the need log is made from, apart from the model (which may then be freed)."""
     return m.needs, m.township.grid_community, taking_part(m), types_shown(m), deaths(m)
 
 
-def need_table(nd: NeedTable, grid_community: np.ndarray, hazards: list[str],
-               types: list[str], expected_deaths: np.ndarray) -> pd.DataFrame:
+def need_table(
+    nd: NeedTable,
+    grid_community: np.ndarray,
+    hazards: list[str],
+    types: list[str],
+    expected_deaths: np.ndarray,
+) -> pd.DataFrame:
     n = nd.n
-    return pd.DataFrame({
-        "need_id": np.arange(n),
-        "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]], categories=hazards),
-        "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types),
-        "grid": nd.grid[:n],
-        "community": grid_community[nd.grid[:n]],
-        "vulnerable": nd.vulnerable[:n],
-        "persons": nd.persons[:n],
-        "severity": nd.severity0[:n],
-        "effort_min": nd.effort[:n],
-        "created_min": nd.created[:n],
-        "detected_min": nd.detected[:n],
-        "reported_min": nd.reported[:n],
-        "dispatched_min": nd.dispatched[:n],
-        "reached_min": nd.reached[:n],
-        "resolved_min": nd.resolved[:n],
-        "detected_by": pd.Categorical.from_codes(nd.channel[:n], CHANNELS),
-        "first_by": pd.Categorical.from_codes(nd.first_by[:n], ARRIVALS),
-        "dispatches": nd.n_dispatches[:n],
-        "state": pd.Categorical.from_codes(nd.state[:n], STATE_NAMES),
-        "harm": nd.harm[:n],
-        "life_threatening": life_threatening(nd.kind[:n]),
-        "expected_deaths": expected_deaths,
-    })
+    return pd.DataFrame(
+        {
+            "need_id": np.arange(n),
+            "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]], categories=hazards),
+            "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types),
+            "grid": nd.grid[:n],
+            "community": grid_community[nd.grid[:n]],
+            "vulnerable": nd.vulnerable[:n],
+            "persons": nd.persons[:n],
+            "severity": nd.severity0[:n],
+            "effort_min": nd.effort[:n],
+            "created_min": nd.created[:n],
+            "detected_min": nd.detected[:n],
+            "reported_min": nd.reported[:n],
+            "dispatched_min": nd.dispatched[:n],
+            "reached_min": nd.reached[:n],
+            "resolved_min": nd.resolved[:n],
+            "detected_by": pd.Categorical.from_codes(nd.channel[:n], CHANNELS),
+            "first_by": pd.Categorical.from_codes(nd.first_by[:n], ARRIVALS),
+            "dispatches": nd.n_dispatches[:n],
+            "state": pd.Categorical.from_codes(nd.state[:n], STATE_NAMES),
+            "harm": nd.harm[:n],
+            "life_threatening": life_threatening(nd.kind[:n]),
+            "expected_deaths": expected_deaths,
+        }
+    )
 
 
 def gini(values: np.ndarray) -> float:
@@ -254,8 +443,15 @@ def deaths(m: ModelView) -> np.ndarray:
     """The expected deaths of each need (``sim/survival.py``): a need never reached counts
     as reached at the end of the emergency."""
     nd, n = m.needs, m.needs.n
-    return need_deaths(nd.created[:n], nd.reached[:n], max(m.minute, 0.0), nd.persons[:n],
-                       nd.kind[:n], nd.harm[:n], m.config.response)
+    return need_deaths(
+        nd.created[:n],
+        nd.reached[:n],
+        max(m.minute, 0.0),
+        nd.persons[:n],
+        nd.kind[:n],
+        nd.harm[:n],
+        m.config.response,
+    )
 
 
 def handled_locally(dispatched: np.ndarray, reported: np.ndarray) -> float:
@@ -263,8 +459,9 @@ def handled_locally(dispatched: np.ndarray, reported: np.ndarray) -> float:
     (or whose report never did)."""
     if len(dispatched) == 0:
         return math.nan
-    return float(np.count_nonzero(np.isfinite(dispatched) & ~(dispatched >= reported)) /
-                 len(dispatched))
+    return float(
+        np.count_nonzero(np.isfinite(dispatched) & ~(dispatched >= reported)) / len(dispatched)
+    )
 
 
 def _ratio(a: float | np.integer, b: float | np.integer) -> float:
@@ -280,21 +477,42 @@ def chain_outcomes(m: ModelView, casualty: np.ndarray) -> dict[str, float]:
     severe = nd.severity0[:n] >= m.config.reporting.severe_threshold
     withheld = nd.levels_withheld[:n] != 0
     found = severe & np.isfinite(nd.detected[:n])
-    out = {"severe_needs": float(np.count_nonzero(severe)),
-           "severe_withheld_share": _ratio(np.count_nonzero(severe & withheld),
-                                           np.count_nonzero(severe)),
-           "casualty_withheld_share": _ratio(casualty[withheld].sum(), casualty.sum()),
-           "severe_unreported_share": _ratio(np.count_nonzero(found & np.isnan(nd.reported[:n])),
-                                             np.count_nonzero(found))}
-    out.update({f"severe_lag_{o}_min": _ratio(levels[k, Level.KNOWN_LAG], levels[k, Level.KNOWN])
-                for k, o in enumerate(OFFICES)})
-    out.update({f"lost_reports_{o}": float(levels[k, Level.LOST])
-                for k, o in enumerate(OFFICES) if k > GRID})
-    out.update({f"withheld_reports_{o}": float(levels[k, Level.WITHHELD])
-                for k, o in enumerate(OFFICES) if k > GRID})
-    out.update({f"mean_delay_{o}_min": _ratio(levels[k, Level.PASSED_MIN],
-                                               levels[k, Level.PASSED])
-                for k, o in enumerate(OFFICES)})
+    out = {
+        "severe_needs": float(np.count_nonzero(severe)),
+        "severe_withheld_share": _ratio(
+            np.count_nonzero(severe & withheld), np.count_nonzero(severe)
+        ),
+        "casualty_withheld_share": _ratio(casualty[withheld].sum(), casualty.sum()),
+        "severe_unreported_share": _ratio(
+            np.count_nonzero(found & np.isnan(nd.reported[:n])), np.count_nonzero(found)
+        ),
+    }
+    out.update(
+        {
+            f"severe_lag_{o}_min": _ratio(levels[k, Level.KNOWN_LAG], levels[k, Level.KNOWN])
+            for k, o in enumerate(OFFICES)
+        }
+    )
+    out.update(
+        {
+            f"lost_reports_{o}": float(levels[k, Level.LOST])
+            for k, o in enumerate(OFFICES)
+            if k > GRID
+        }
+    )
+    out.update(
+        {
+            f"withheld_reports_{o}": float(levels[k, Level.WITHHELD])
+            for k, o in enumerate(OFFICES)
+            if k > GRID
+        }
+    )
+    out.update(
+        {
+            f"mean_delay_{o}_min": _ratio(levels[k, Level.PASSED_MIN], levels[k, Level.PASSED])
+            for k, o in enumerate(OFFICES)
+        }
+    )
     return out
 
 
@@ -319,8 +537,9 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
     called = ro.on_roster
     if eng is not None and called.any():
         # Work still under way at the end counts up to the end.
-        busy = ro.busy_min + np.where((ro.status == TRAVELLING) | (ro.status == BUSY),
-                                      end - ro.busy_since, 0.0)
+        busy = ro.busy_min + np.where(
+            (ro.status == TRAVELLING) | (ro.status == BUSY), end - ro.busy_since, 0.0
+        )
         busy = np.where(called, busy, 0.0)
         active_min = np.clip(end - ro.active_from, 0, None)
         utilization = float(busy.sum() / max(active_min[called].sum(), 1e-9))
@@ -330,8 +549,11 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         busy_hours = float(busy.sum() / 60)
         workload = gini(ro.busy_min[ro.is_cadre & called])
         community = called & (ro.role == COMMUNITY_CADRE)
-        cadre_hours = float(busy[community].sum() / 60 / community.sum() / (end / 1440)) \
-            if community.any() and end > 0 else math.nan
+        cadre_hours = (
+            float(busy[community].sum() / 60 / community.sum() / (end / 1440))
+            if community.any() and end > 0
+            else math.nan
+        )
     else:
         utilization = community_gini = busy_hours = workload = 0.0
         cadre_hours = math.nan
@@ -359,13 +581,15 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "mean_response_reached_min": _mean(response),
         "p90_response_min": float(np.percentile(censored, 90)) if n else math.nan,
         "mean_resolution_min": _mean(resolved - created),
-        "share_met_within_target": float(np.count_nonzero(
-            response <= cfg.time.target_response_min) / n) if n else math.nan,
+        "share_met_within_target": float(
+            np.count_nonzero(response <= cfg.time.target_response_min) / n
+        )
+        if n
+        else math.nan,
         "share_handled_locally": handled_locally(dispatched, reported),
         "total_harm": float(nd.harm[:n].sum()),
         "casualty_proxy": float(casualty.sum()),
-        "expected_deaths_life_threatening": float(
-            casualty[life_threatening(nd.kind[:n])].sum()),
+        "expected_deaths_life_threatening": float(casualty[life_threatening(nd.kind[:n])].sum()),
         "peak_backlog": float(war["backlog"].max()) if len(war) else 0.0,
         "responder_utilization": utilization,
         "workload_gini": workload,
@@ -391,11 +615,13 @@ def summarize(m: ModelView, timeseries: pd.DataFrame) -> dict[str, float]:
         "calls_received": received,
         "share_calls_answered": answered / received if received else math.nan,
         "share_hotline_calls_answered": calls["street_answered"] / calls["street_received"]
-        if calls.get("street_received") else math.nan,
+        if calls.get("street_received")
+        else math.nan,
         "worst_day_hotline_answered": calls.get("street_worst_day", math.nan),
         "calls_per_handler_per_day": calls.get("per_community_handler_day", math.nan),
         "mean_fatigue_factor": total(Sum.FATIGUE) / count(Count.SERVICES)
-        if count(Count.SERVICES) else math.nan,
+        if count(Count.SERVICES)
+        else math.nan,
         "cadre_hours_per_day": cadre_hours,
         **routine_outcomes(m),
     }

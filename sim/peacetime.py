@@ -51,8 +51,11 @@ def daily_probability(final_share: float, days: int) -> float:
 def peace_values(config: Config) -> np.ndarray:
     org, pt, days = config.organization, config.peacetime, config.time.peace_days
     v = np.zeros(len(Peace))
-    v[Peace.VISITS_PER_DAY] = org.service_visits_per_week / 7.0 * \
-        (1.0 if org.first_secretary else pt.visits_without_first_secretary)
+    v[Peace.VISITS_PER_DAY] = (
+        org.service_visits_per_week
+        / 7.0
+        * (1.0 if org.first_secretary else pt.visits_without_first_secretary)
+    )
     v[Peace.VISIT_FAMILIARITY] = pt.visit_familiarity_gain
     v[Peace.VISIT_TRUST] = pt.visit_trust_gain
     v[Peace.VISIT_COHESION] = pt.visit_cohesion_gain
@@ -63,8 +66,9 @@ def peace_values(config: Config) -> np.ndarray:
     v[Peace.HOLIDAY_FAMILIARITY] = pt.holiday_familiarity_gain
     v[Peace.PLATFORM] = pt.platform_trust_gain if org.open_affairs_platform else 0.0
     # A publicity event's effect, as its expected effect per day.
-    v[Peace.PUBLICITY] = 1 - py(power)(1 - pt.publicity_preparedness_gain,
-                                       org.publicity_per_month / 30.0)
+    v[Peace.PUBLICITY] = 1 - py(power)(
+        1 - pt.publicity_preparedness_gain, org.publicity_per_month / 30.0
+    )
     return v
 
 
@@ -76,12 +80,12 @@ def peace_day(R, W, Rs, S, v, day, visits, serving):
         serving[c] = 0.0
     for g in range(n_grids):  # service visits (Poisson per grid)
         visits[g] = poisson(S, v[Peace.VISITS_PER_DAY])
-        fam[g] += (1 - fam[g]) * (1 - ipow(1 - v[Peace.VISIT_FAMILIARITY], visits[g])) - \
-            v[Peace.DECAY] * fam[g]
+        fam[g] += (1 - fam[g]) * (1 - ipow(1 - v[Peace.VISIT_FAMILIARITY], visits[g])) - v[
+            Peace.DECAY
+        ] * fam[g]
         serving[W.grid_community[g]] += visits[g]
     for c in range(len(serving)):  # the community team's visits build its cohesion
-        W.cohesion[c] += (1 - ipow(1 - v[Peace.VISIT_COHESION], serving[c])) * \
-            (1 - W.cohesion[c])
+        W.cohesion[c] += (1 - ipow(1 - v[Peace.VISIT_COHESION], serving[c])) * (1 - W.cohesion[c])
         serving[c] = 0.0
     for r in range(len(R.role)):
         role = R.role[r]

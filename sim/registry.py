@@ -155,17 +155,20 @@ def type_names() -> tuple[str, ...]:
 
 def type_arrays(config: Config) -> dict[str, np.ndarray]:
     """Per need type (by code): skill, mean effort, owning line, escort, isolation."""
+
     def value(key: str | None, default: float) -> float:
         if key is None:
             return default
         section, name = key.split(".")
         return float(getattr(getattr(config, section), name))
 
-    return {"skill": np.array([int(n.skill) for n in NEED_TYPES], dtype=np.int64),
-            "effort": np.array([value(n.effort_key, np.nan) for n in NEED_TYPES]),
-            "line": np.array([value(n.line_key, -1) for n in NEED_TYPES], dtype=np.int64),
-            "escort": np.array([n.escort for n in NEED_TYPES], dtype=np.bool_),
-            "isolates": np.array([n.isolates for n in NEED_TYPES], dtype=np.bool_)}
+    return {
+        "skill": np.array([int(n.skill) for n in NEED_TYPES], dtype=np.int64),
+        "effort": np.array([value(n.effort_key, np.nan) for n in NEED_TYPES]),
+        "line": np.array([value(n.line_key, -1) for n in NEED_TYPES], dtype=np.int64),
+        "escort": np.array([n.escort for n in NEED_TYPES], dtype=np.bool_),
+        "isolates": np.array([n.isolates for n in NEED_TYPES], dtype=np.bool_),
+    }
 
 
 def label(names: dict[str, str], lang: str) -> str:
@@ -178,21 +181,36 @@ UPPER = (DISTRICT, DISTRICT + 1, DISTRICT + 2)  # district, city, province
 
 
 def _hierarchical(config: Config) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    route = (GRID, COMMUNITY, TOWNSHIP, *UPPER)[:config.reporting.levels + 1]
+    route = (GRID, COMMUNITY, TOWNSHIP, *UPPER)[: config.reporting.levels + 1]
     return route, route
 
 
-register_mechanism(Mechanism(
-    "hierarchical", _hierarchical, {"en": "hierarchical", "zh": "逐级上报"}))
-register_mechanism(Mechanism(
-    "direct", lambda c: ((GRID, TOWNSHIP), (GRID, COMMAND)), {"en": "direct", "zh": "直报"}))
-register_mechanism(Mechanism(
-    "joint_meeting", lambda c: ((GRID,), (GRID, COMMAND)),
-    {"en": "joint meeting", "zh": "联席会议"}, batch_before_command=True,
-    knows_local_responses=True))
-register_mechanism(Mechanism(
-    "grid_autonomy", lambda c: ((GRID,), (GRID,)), {"en": "grid autonomy", "zh": "网格自治"},
-    local_first=True, knows_local_responses=True))
+register_mechanism(
+    Mechanism("hierarchical", _hierarchical, {"en": "hierarchical", "zh": "逐级上报"})
+)
+register_mechanism(
+    Mechanism(
+        "direct", lambda c: ((GRID, TOWNSHIP), (GRID, COMMAND)), {"en": "direct", "zh": "直报"}
+    )
+)
+register_mechanism(
+    Mechanism(
+        "joint_meeting",
+        lambda c: ((GRID,), (GRID, COMMAND)),
+        {"en": "joint meeting", "zh": "联席会议"},
+        batch_before_command=True,
+        knows_local_responses=True,
+    )
+)
+register_mechanism(
+    Mechanism(
+        "grid_autonomy",
+        lambda c: ((GRID,), (GRID,)),
+        {"en": "grid autonomy", "zh": "网格自治"},
+        local_first=True,
+        knows_local_responses=True,
+    )
+)
 
 
 def mechanism(name: str) -> Mechanism:

@@ -51,9 +51,13 @@ class Residents(NamedTuple):
         return s, i, r
 
 
-def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator,
-                   grid_residents: np.ndarray | None = None,
-                   grid_elderly_share: np.ndarray | None = None) -> Residents:
+def make_residents(
+    pop: PopulationParams,
+    n_grids: int,
+    rng: np.random.Generator,
+    grid_residents: np.ndarray | None = None,
+    grid_elderly_share: np.ndarray | None = None,
+) -> Residents:
     """The township's residents: ``grid_residents`` in each grid (a district's counts, which
     add up to ``pop.n_residents``), or else ``pop.n_residents`` split evenly across grids
     (sizes differ by at most one); each is 60+ with the grid's ``grid_elderly_share`` (nan,
@@ -65,8 +69,10 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     else:
         per_grid = np.asarray(grid_residents, dtype=np.int64)
         if len(per_grid) != n_grids or per_grid.sum() != n:
-            raise ValueError(f"grid_residents: {len(per_grid)} grids of {per_grid.sum()} "
-                             f"residents for {n_grids} grids of {n}")
+            raise ValueError(
+                f"grid_residents: {len(per_grid)} grids of {per_grid.sum()} "
+                f"residents for {n_grids} grids of {n}"
+            )
     grid = np.repeat(np.arange(n_grids), per_grid)
     grid_size = np.bincount(grid, minlength=n_grids)
     grid_start = np.concatenate([[0], np.cumsum(grid_size)[:-1]])
@@ -78,8 +84,9 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     household = np.cumsum(starts) - 1
     share_60plus: float | np.ndarray = pop.share_60plus
     if grid_elderly_share is not None:  # the same draws, compared with each grid's share
-        share_60plus = np.where(np.isnan(grid_elderly_share), pop.share_60plus,
-                                grid_elderly_share)[grid]
+        share_60plus = np.where(np.isnan(grid_elderly_share), pop.share_60plus, grid_elderly_share)[
+            grid
+        ]
     elderly = rng.random(n) < share_60plus
     p_vuln = np.where(elderly, pop.share_vulnerable_60plus, pop.share_vulnerable_under60)
     vulnerable = rng.random(n) < p_vuln
@@ -89,17 +96,25 @@ def make_residents(pop: PopulationParams, n_grids: int, rng: np.random.Generator
     # (numpy's Beta draws pass through it), on a stream seeded from this one.
     S = stream(np.random.SeedSequence(int(rng.integers(2**63))))
     return Residents(
-        grid=grid.astype(np.int64), grid_start=grid_start.astype(np.int64),
-        grid_size=grid_size.astype(np.int64), household=household.astype(np.int64),
+        grid=grid.astype(np.int64),
+        grid_start=grid_start.astype(np.int64),
+        grid_size=grid_size.astype(np.int64),
+        household=household.astype(np.int64),
         household_start=np.flatnonzero(starts).astype(np.int64),
-        household_size=np.bincount(household).astype(np.int64), elderly=elderly,
-        vulnerable=vulnerable, party_member=party_member,
+        household_size=np.bincount(household).astype(np.int64),
+        elderly=elderly,
+        vulnerable=vulnerable,
+        party_member=party_member,
         trust=_beta(S, pop.initial_trust, n, k),
         preparedness=_beta(S, pop.initial_preparedness, n, k),
         willingness=_beta(S, pop.willingness_mean, n, k),
-        need_state=np.zeros(n, dtype=np.int8), epi=np.zeros(n, dtype=np.int8),
-        isolated=np.zeros(n, dtype=bool), infected_at=np.full(n, np.nan),
-        symptoms_at=np.full(n, np.inf), epi_counts=np.array([n, 0, 0], dtype=np.int64))
+        need_state=np.zeros(n, dtype=np.int8),
+        epi=np.zeros(n, dtype=np.int8),
+        isolated=np.zeros(n, dtype=bool),
+        infected_at=np.full(n, np.nan),
+        symptoms_at=np.full(n, np.inf),
+        epi_counts=np.array([n, 0, 0], dtype=np.int64),
+    )
 
 
 def _beta(S: np.ndarray, mean: float, n: int, concentration: float) -> np.ndarray:

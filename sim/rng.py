@@ -97,8 +97,14 @@ def log_factorial(k):
         return _LOG_FACTORIAL[int(k)]
     x = k + 1.0  # Stirling's series for log Gamma(x), error below 1e-12 here
     x3 = x * x * x
-    return (x - 0.5) * log(x) - x + _HALF_LOG_2PI + 1.0 / (12.0 * x) - \
-        1.0 / (360.0 * x3) + 1.0 / (1260.0 * (x3 * x * x))
+    return (
+        (x - 0.5) * log(x)
+        - x
+        + _HALF_LOG_2PI
+        + 1.0 / (12.0 * x)
+        - 1.0 / (360.0 * x3)
+        + 1.0 / (1260.0 * (x3 * x * x))
+    )
 
 
 @jit
@@ -125,8 +131,7 @@ def poisson(s, lam):
             return int(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if log(v) + log(inv_alpha) - log(a / (us * us) + b) <= \
-                -lam + k * loglam - log_factorial(k):
+        if log(v) + log(inv_alpha) - log(a / (us * us) + b) <= -lam + k * loglam - log_factorial(k):
             return int(k)
 
 
@@ -188,6 +193,8 @@ def keyed(k, a, b):
     z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
     z = z ^ (z >> _U(31))
     return float(z >> _U(11)) * _TO_UNIT
+
+
 @jit
 def normal(s):
     """Standard normal (Marsaglia's polar method; the pair's second value is not kept)."""

@@ -14,9 +14,16 @@ import numpy as np
 
 from .codes import IDLE, ORGAN_CADRE, RESTING, SENT_DOWN_CADRE, TOWNSHIP_CADRE, VOLUNTEER, Skill
 
-TRAITS = {"role": np.int64, "community": np.int64, "home_node": np.int64, "skill": np.int64,
-          "skill_level": float, "line": np.int64, "professional": np.bool_,
-          "first_secretary": np.bool_}
+TRAITS = {
+    "role": np.int64,
+    "community": np.int64,
+    "home_node": np.int64,
+    "skill": np.int64,
+    "skill_level": float,
+    "line": np.int64,
+    "professional": np.bool_,
+    "first_secretary": np.bool_,
+}
 
 
 class Roster(NamedTuple):
@@ -76,35 +83,57 @@ def is_cadre(role: np.ndarray) -> np.ndarray:
 def make_roster(traits: dict[str, Any], n_communities: int) -> Roster:
     """A roster of responders with these traits (lists as long as the roster), not yet on
     duty: ``call_up`` makes it ready for dispatch."""
-    cols: dict[str, np.ndarray] = {k: np.array(traits[k], dtype=dtype)
-                                   for k, dtype in TRAITS.items()}
+    cols: dict[str, np.ndarray] = {
+        k: np.array(traits[k], dtype=dtype) for k, dtype in TRAITS.items()
+    }
     n = len(cols["role"])
     zeros = np.zeros(n, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
     ptr = np.zeros(n_communities + 1, dtype=np.int64)
-    return Roster(**cols, is_cadre=is_cadre(cols["role"]),
-                  trained=np.zeros(n, np.bool_), registered=np.zeros(n, np.bool_),
-                  joined=np.ones(n, np.bool_), on_roster=np.zeros(n, np.bool_),
-                  initiative=np.zeros(n), anywhere=np.zeros(n, np.bool_),
-                  self_directed=np.zeros(n, np.bool_), dispatchable=np.zeros(n, np.bool_),
-                  status=zeros.copy(), active_from=np.full(n, np.inf), need=zeros - 1,
-                  node=cols["home_node"].copy(), busy_min=np.zeros(n), busy_since=np.zeros(n),
-                  shift_min=np.zeros(n), served=zeros.copy(), served_since_eval=zeros.copy(),
-                  cadre_ptr=ptr, cadre_idx=empty, fixed_ptr=ptr, fixed_idx=empty,
-                  comm_ptr=ptr, comm_idx=empty, disp_ptr=ptr, disp_idx=empty,
-                  any_head=np.full((n_communities, len(Skill)), -1, dtype=np.int64),
-                  any_count=np.zeros(len(Skill), dtype=np.int64), any_next=zeros - 1,
-                  any_prev=zeros - 1, any_bucket=zeros - 1)
+    return Roster(
+        **cols,
+        is_cadre=is_cadre(cols["role"]),
+        trained=np.zeros(n, np.bool_),
+        registered=np.zeros(n, np.bool_),
+        joined=np.ones(n, np.bool_),
+        on_roster=np.zeros(n, np.bool_),
+        initiative=np.zeros(n),
+        anywhere=np.zeros(n, np.bool_),
+        self_directed=np.zeros(n, np.bool_),
+        dispatchable=np.zeros(n, np.bool_),
+        status=zeros.copy(),
+        active_from=np.full(n, np.inf),
+        need=zeros - 1,
+        node=cols["home_node"].copy(),
+        busy_min=np.zeros(n),
+        busy_since=np.zeros(n),
+        shift_min=np.zeros(n),
+        served=zeros.copy(),
+        served_since_eval=zeros.copy(),
+        cadre_ptr=ptr,
+        cadre_idx=empty,
+        fixed_ptr=ptr,
+        fixed_idx=empty,
+        comm_ptr=ptr,
+        comm_idx=empty,
+        disp_ptr=ptr,
+        disp_idx=empty,
+        any_head=np.full((n_communities, len(Skill)), -1, dtype=np.int64),
+        any_count=np.zeros(len(Skill), dtype=np.int64),
+        any_next=zeros - 1,
+        any_prev=zeros - 1,
+        any_bucket=zeros - 1,
+    )
 
 
-def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool,
-            coordinated: bool) -> Roster:
+def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool, coordinated: bool) -> Roster:
     """The roster ready for dispatch with `members` (a mask) on it: who may go anywhere
     (redeployable township cadres, coordinated volunteers), who directs themselves
     (uncoordinated volunteers) and the index lists."""
     ro.on_roster[:] = members
-    ro.anywhere[:] = members & (((ro.role == TOWNSHIP_CADRE) & redeployable) |
-                                ((ro.role == VOLUNTEER) & coordinated))
+    ro.anywhere[:] = members & (
+        ((ro.role == TOWNSHIP_CADRE) & redeployable) | ((ro.role == VOLUNTEER) & coordinated)
+    )
     ro.self_directed[:] = members & (ro.role == VOLUNTEER) & (not coordinated)
     ro.dispatchable[:] = members & ~ro.self_directed
     n_comm = len(ro.any_head)
@@ -115,11 +144,28 @@ def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool,
         ptr = np.searchsorted(ro.community[idx], np.arange(n_comm + 1)).astype(np.int64)
         return ptr, idx.astype(np.int64)
 
-    ro = ro._replace(**dict(zip(
-        ("cadre_ptr", "cadre_idx", "fixed_ptr", "fixed_idx", "comm_ptr", "comm_idx",
-         "disp_ptr", "disp_idx"),
-        (*lists(members & ro.is_cadre), *lists(ro.dispatchable & ~ro.anywhere),
-         *lists(members), *lists(ro.dispatchable)))))
+    ro = ro._replace(
+        **dict(
+            zip(
+                (
+                    "cadre_ptr",
+                    "cadre_idx",
+                    "fixed_ptr",
+                    "fixed_idx",
+                    "comm_ptr",
+                    "comm_idx",
+                    "disp_ptr",
+                    "disp_idx",
+                ),
+                (
+                    *lists(members & ro.is_cadre),
+                    *lists(ro.dispatchable & ~ro.anywhere),
+                    *lists(members),
+                    *lists(ro.dispatchable),
+                ),
+            )
+        )
+    )
     ro.any_head[:] = -1  # the engine fills these lists (sim/engine/dispatch.py)
     ro.any_bucket[:] = -1
     ro.any_count[:] = 0

@@ -42,9 +42,13 @@ register_need_type(ROUTINE)
 NO_HAZARD = -1
 STAGES = ("created", "detected", "reported", "dispatched", "reached", "resolved")
 STATUSES = ("closed", "unclosed", "open")  # open: not yet filed, or its deadline not reached
-OUTCOMES = ("routine_mean_handling_h", "routine_closure_share",
-            "routine_cases_per_1000_per_day", "routine_share_found_by_grid",
-            "routine_mean_handling_all_h")
+OUTCOMES = (
+    "routine_mean_handling_h",
+    "routine_closure_share",
+    "routine_cases_per_1000_per_day",
+    "routine_share_found_by_grid",
+    "routine_mean_handling_all_h",
+)
 
 
 class CaseBook(NamedTuple):
@@ -71,44 +75,85 @@ class RoutineWork:
         main = model.roster
         # Routine work is the job of the community and township staff; organ cadres and
         # volunteers are called up only in an emergency.
-        self.staff = np.flatnonzero((main.role == COMMUNITY_CADRE) |
-                                    (main.role == TOWNSHIP_CADRE))
-        traits = {k: getattr(main, k)[self.staff] for k in
-                  ("role", "community", "home_node", "skill", "skill_level", "line",
-                   "professional", "first_secretary")}
+        self.staff = np.flatnonzero((main.role == COMMUNITY_CADRE) | (main.role == TOWNSHIP_CADRE))
+        traits = {
+            k: getattr(main, k)[self.staff]
+            for k in (
+                "role",
+                "community",
+                "home_node",
+                "skill",
+                "skill_level",
+                "line",
+                "professional",
+                "first_secretary",
+            )
+        }
         tw = model.township
-        roster = call_up(make_roster(traits, tw.n_communities),
-                         np.ones(len(self.staff), bool),
-                         redeployable=cfg.organization.dynamic_redeployment, coordinated=True)
+        roster = call_up(
+            make_roster(traits, tw.n_communities),
+            np.ones(len(self.staff), bool),
+            redeployable=cfg.organization.dynamic_redeployment,
+            coordinated=True,
+        )
         expected = p.cases_per_1000_per_day * model.residents.n / 1000 * cfg.time.peace_days
-        needs = new_table(type_arrays(cfg), cfg.needs.effort_spread,
-                          cfg.response.effort_distribution == "exponential",
-                          cfg.response.vulnerable_harm_factor, capacity=256 + int(1.2 * expected))
+        needs = new_table(
+            type_arrays(cfg),
+            cfg.needs.effort_spread,
+            cfg.response.effort_distribution == "exponential",
+            cfg.response.vulnerable_harm_factor,
+            capacity=256 + int(1.2 * expected),
+        )
         # Its own residents' need states: routine cases leave the emergency's untouched.
         residents = model.residents._replace(
             need_state=np.zeros_like(model.residents.need_state),
-            isolated=np.zeros_like(model.residents.isolated))
-        self.engine = Engine(cfg, needs, roster, model.place, residents,
-                             stream(behaviour_ss), start_min=model.minute,
-                             residents_in=model.residents_in, peace=True,
-                             patrol_per_hour=p.patrol_find_per_hour,
-                             resident_factor=p.resident_report_factor,
-                             dispatch_key=key(dispatch_ss))
+            isolated=np.zeros_like(model.residents.isolated),
+        )
+        self.engine = Engine(
+            cfg,
+            needs,
+            roster,
+            model.place,
+            residents,
+            stream(behaviour_ss),
+            start_min=model.minute,
+            residents_in=model.residents_in,
+            peace=True,
+            patrol_per_hour=p.patrol_find_per_hour,
+            resident_factor=p.resident_report_factor,
+            dispatch_key=key(dispatch_ss),
+        )
         q = self.engine.Q
         for gpo in model.grid_party_orgs:  # grid party members who take cases at the grid
-            q.party_free[gpo.grid] = binomial(self.engine.S, gpo.members,
-                                              p.party_service_share)
+            q.party_free[gpo.grid] = binomial(self.engine.S, gpo.members, p.party_service_share)
         cap = len(needs.state)
-        self.book = CaseBook(np.zeros(cap), np.zeros(cap, bool), np.zeros(cap, bool),
-                             np.zeros(cap, np.int64), np.zeros(1, np.int64))
-        self.values = np.array([p.cases_per_1000_per_day * model.residents.n / 1000.0,
-                                min(p.raised_from_hour, p.raised_until_hour),
-                                max(p.raised_from_hour, p.raised_until_hour), p.effort_min,
-                                cfg.organization.siloed_lines, p.beyond_grid_share,
-                                p.referral_delay_h * 60.0, p.closure_deadline_h * 60.0,
-                                p.satisfied_within_h * 60.0, p.trust_gain, p.trust_loss,
-                                p.trust_spillover, p.familiarity_gain, p.skill_gain,
-                                p.skill_cap, p.cohesion_gain])
+        self.book = CaseBook(
+            np.zeros(cap),
+            np.zeros(cap, bool),
+            np.zeros(cap, bool),
+            np.zeros(cap, np.int64),
+            np.zeros(1, np.int64),
+        )
+        self.values = np.array(
+            [
+                p.cases_per_1000_per_day * model.residents.n / 1000.0,
+                min(p.raised_from_hour, p.raised_until_hour),
+                max(p.raised_from_hour, p.raised_until_hour),
+                p.effort_min,
+                cfg.organization.siloed_lines,
+                p.beyond_grid_share,
+                p.referral_delay_h * 60.0,
+                p.closure_deadline_h * 60.0,
+                p.satisfied_within_h * 60.0,
+                p.trust_gain,
+                p.trust_loss,
+                p.trust_spillover,
+                p.familiarity_gain,
+                p.skill_gain,
+                p.skill_cap,
+                p.cohesion_gain,
+            ]
+        )
         n_hh, n_grids = model.residents.n_households, tw.n_grids
         self.scratch = (np.zeros((2, n_hh)), np.zeros((3, n_grids)), np.zeros(tw.n_communities))
         self.start_min = model.minute
@@ -127,9 +172,19 @@ class RoutineWork:
         eng.R.skill_level[:] = main.skill_level[self.staff]  # training on the peace day
         served = eng.R.served.copy()
         saved = self.cases_S.copy(), self.referral_S.copy()
-        while (lack := call(raise_cases, eng.N, self.m.residents, self.cases_S,
-                            self.referral_S, self.book, float(t0), self.values,
-                            need_code("routine"))) > 0:
+        while (
+            lack := call(
+                raise_cases,
+                eng.N,
+                self.m.residents,
+                self.cases_S,
+                self.referral_S,
+                self.book,
+                float(t0),
+                self.values,
+                need_code("routine"),
+            )
+        ) > 0:
             eng.N = eng.N.grown(lack)
             self.book = _grown(self.book, len(eng.N.state))
             self.cases_S[:], self.referral_S[:] = saved
@@ -142,8 +197,18 @@ class RoutineWork:
                 start = t1  # a day off
         eng.duty_day(t0, t1, start, min(start + hours * 60.0, t1 - 1e-6))
         served_today = eng.R.served - served
-        call(settle, eng.N, eng.R, self.m.place, self.m.residents, self.book, float(t1),
-             self.values, served_today, *self.scratch)
+        call(
+            settle,
+            eng.N,
+            eng.R,
+            self.m.place,
+            self.m.residents,
+            self.book,
+            float(t1),
+            self.values,
+            served_today,
+            *self.scratch,
+        )
         main.skill_level[self.staff] = eng.R.skill_level
 
     def end(self, t: float) -> None:
@@ -164,8 +229,9 @@ class RoutineWork:
         c, n = self.cases, self.cases.n
         closed_at = self.closed_at()
         end = self.end_min if math.isfinite(self.end_min) else math.inf
-        closed = (closed_at <= end) & \
-            (closed_at - c.detected[:n] <= self.p.closure_deadline_h * 60.0)
+        closed = (closed_at <= end) & (
+            closed_at - c.detected[:n] <= self.p.closure_deadline_h * 60.0
+        )
         return np.where(closed, 0, np.where(self.book.missed[:n], 1, 2))
 
     def outcomes(self) -> dict[str, float]:
@@ -182,16 +248,21 @@ class RoutineWork:
         closed_at = np.fmin(self.closed_at(), self.end_min)
         every = (closed_at - c.detected[:n])[filed]
         return {
-            "routine_mean_handling_h": float(handling.mean() / 60.0) if len(handling)
+            "routine_mean_handling_h": float(handling.mean() / 60.0) if len(handling) else math.nan,
+            "routine_closure_share": float(np.count_nonzero(st == 0) / decided)
+            if decided
             else math.nan,
-            "routine_closure_share": float(np.count_nonzero(st == 0) / decided) if decided
+            "routine_cases_per_1000_per_day": float(
+                filed.sum() / (self.m.residents.n / 1000.0) / days
+            )
+            if days > 0
             else math.nan,
-            "routine_cases_per_1000_per_day": float(filed.sum() / (self.m.residents.n / 1000.0)
-                                                    / days) if days > 0 else math.nan,
-            "routine_share_found_by_grid": float(np.mean(
-                c.channel[:n][filed] == Channel.GRID_MANAGER)) if filed.any() else math.nan,
-            "routine_mean_handling_all_h": float(every.mean() / 60.0) if len(every)
+            "routine_share_found_by_grid": float(
+                np.mean(c.channel[:n][filed] == Channel.GRID_MANAGER)
+            )
+            if filed.any()
             else math.nan,
+            "routine_mean_handling_all_h": float(every.mean() / 60.0) if len(every) else math.nan,
         }
 
     def detached(self) -> RoutineWork:
@@ -199,17 +270,23 @@ class RoutineWork:
         freed by reference counting when a run's result outlives it)."""
         copy = object.__new__(RoutineWork)
         copy.__dict__.update(self.__dict__)
-        copy.m = SimpleNamespace(township=SimpleNamespace(
-            grid_community=self.m.township.grid_community), residents=self.m.residents)
+        copy.m = SimpleNamespace(
+            township=SimpleNamespace(grid_community=self.m.township.grid_community),
+            residents=self.m.residents,
+        )
         return copy
 
     def log(self) -> pd.DataFrame:
         """One row per routine case: the time of each stage (minutes since wartime began, so
         negative), the owning line and the status at the end of peacetime."""
         c, n = self.cases, self.cases.n
-        columns = {"case_id": np.arange(n), "grid": c.grid[:n],
-                   "community": self.m.township.grid_community[c.grid[:n]],
-                   "line": c.line[:n], "effort_min": c.effort[:n]}
+        columns = {
+            "case_id": np.arange(n),
+            "grid": c.grid[:n],
+            "community": self.m.township.grid_community[c.grid[:n]],
+            "line": c.line[:n],
+            "effort_min": c.effort[:n],
+        }
         columns.update({f"{stage}_min": getattr(c, stage)[:n] for stage in STAGES})
         columns["referred"] = self.book.referral[:n] > 0
         columns["closed_min"] = self.closed_at()
@@ -228,16 +305,37 @@ def routine_outcomes(m: ModelView) -> dict[str, float]:
 def _grown(book: CaseBook, cap: int) -> CaseBook:
     def wider(a: np.ndarray) -> np.ndarray:
         b = np.zeros(cap, dtype=a.dtype)
-        b[:len(a)] = a
+        b[: len(a)] = a
         return b
 
-    return CaseBook(wider(book.referral), wider(book.settled), wider(book.missed),
-                    wider(book.open_ids), book.open_n)
+    return CaseBook(
+        wider(book.referral),
+        wider(book.settled),
+        wider(book.missed),
+        wider(book.open_ids),
+        book.open_n,
+    )
 
 
 # Indices into RoutineWork.values.
-(RATE, FROM_H, UNTIL_H, EFFORT, LINES, BEYOND, REFERRAL, DEADLINE, SATISFIED, TRUST_GAIN,
- TRUST_LOSS, SPILLOVER, FAMILIARITY_GAIN, SKILL_GAIN, SKILL_CAP, COHESION_GAIN) = range(16)
+(
+    RATE,
+    FROM_H,
+    UNTIL_H,
+    EFFORT,
+    LINES,
+    BEYOND,
+    REFERRAL,
+    DEADLINE,
+    SATISFIED,
+    TRUST_GAIN,
+    TRUST_LOSS,
+    SPILLOVER,
+    FAMILIARITY_GAIN,
+    SKILL_GAIN,
+    SKILL_CAP,
+    COHESION_GAIN,
+) = range(16)
 
 
 @entry
@@ -257,11 +355,24 @@ def raise_cases(N, res, S, SR, book, t0, v, kind):
     for j in range(k):
         created = N.created[first + j]
         r = index(S, len(res.grid))
-        factor = exponential(S, 1.0) if N.settings[1] != 0.0 else \
-            uniform(S, 1.0 - spread, 1.0 + spread)
+        factor = (
+            exponential(S, 1.0) if N.settings[1] != 0.0 else uniform(S, 1.0 - spread, 1.0 + spread)
+        )
         persons = float(res.household_size[res.household[r]])
-        i = add_need(N, created, res.grid[r], kind, -1, r, res.vulnerable[r], persons, 0.0,
-                     v[EFFORT] * factor, 1.0, index(S, int(v[LINES])))
+        i = add_need(
+            N,
+            created,
+            res.grid[r],
+            kind,
+            -1,
+            r,
+            res.vulnerable[r],
+            persons,
+            0.0,
+            v[EFFORT] * factor,
+            1.0,
+            index(S, int(v[LINES])),
+        )
         beyond = random(SR) < v[BEYOND]
         delay = exponential(SR, v[REFERRAL])
         book.referral[i] = delay if beyond else 0.0
@@ -291,8 +402,9 @@ def settle(N, R, W, res, book, t, v, served_today, by_household, by_grid, per_te
         closed_at = N.resolved[i] + book.referral[i] if N.state[i] == RESOLVED else np.nan
         handling = closed_at - N.detected[i]
         closed = closed_at <= t and not book.settled[i]
-        overdue = not book.missed[i] and N.detected[i] + v[DEADLINE] <= t and \
-            not handling <= v[DEADLINE]
+        overdue = (
+            not book.missed[i] and N.detected[i] + v[DEADLINE] <= t and not handling <= v[DEADLINE]
+        )
         happy = closed and not book.missed[i] and handling <= v[SATISFIED]
         unhappy = (closed and not book.missed[i] and not happy) or overdue
         hh, g = res.household[N.resident[i]], N.grid[i]
@@ -330,15 +442,15 @@ def settle(N, R, W, res, book, t, v, served_today, by_household, by_grid, per_te
     for j in range(len(by_household[0])):
         by_household[0, j] = by_household[1, j] = 0.0
     for g in range(len(W.familiarity)):
-        W.familiarity[g] += _compound(v[FAMILIARITY_GAIN], by_grid[2, g]) * \
-            (1 - W.familiarity[g])
+        W.familiarity[g] += _compound(v[FAMILIARITY_GAIN], by_grid[2, g]) * (1 - W.familiarity[g])
         by_grid[0, g] = by_grid[1, g] = by_grid[2, g] = 0.0
     for c in range(len(per_team)):
         per_team[c] = 0.0
     for r in range(len(R.role)):
         if R.skill_level[r] < v[SKILL_CAP]:
-            R.skill_level[r] += _compound(v[SKILL_GAIN], served_today[r]) * \
-                (v[SKILL_CAP] - R.skill_level[r])
+            R.skill_level[r] += _compound(v[SKILL_GAIN], served_today[r]) * (
+                v[SKILL_CAP] - R.skill_level[r]
+            )
         if R.role[r] == COMMUNITY_CADRE:
             per_team[R.community[r]] += served_today[r]
     for c in range(len(per_team)):

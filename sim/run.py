@@ -30,8 +30,7 @@ class Result:
     n_residents: int
     n_steps: int
     model: GrassrootsModel | None = None
-    logs: dict[str, Callable[[], pd.DataFrame | None]] = field(default_factory=dict,
-                                                               repr=False)
+    logs: dict[str, Callable[[], pd.DataFrame | None]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def needs(self) -> pd.DataFrame:
@@ -52,9 +51,12 @@ class Result:
         return self.outcomes.iloc[0].to_dict()
 
 
-def simulate(config: Config | None = None, seed: int = 1,
-             progress: Callable[[int, int], None] | None = None,
-             keep_model: bool = False) -> Result:
+def simulate(
+    config: Config | None = None,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    keep_model: bool = False,
+) -> Result:
     """Run one scenario to the end with the given seed. With `progress`, the model steps
     one Mesa step at a time and reports ``progress(steps done, steps)`` after each."""
     config = config or Config()
@@ -75,8 +77,9 @@ def simulate(config: Config | None = None, seed: int = 1,
     return result
 
 
-def _run(config: Config, seed: int, progress: Callable[[int, int], None] | None,
-         keep_model: bool) -> Result:
+def _run(
+    config: Config, seed: int, progress: Callable[[int, int], None] | None, keep_model: bool
+) -> Result:
     model = GrassrootsModel(config, rng=seed)
     if progress is None:
         model.run()
@@ -84,16 +87,29 @@ def _run(config: Config, seed: int, progress: Callable[[int, int], None] | None,
         model.step()
         progress(model.step_count, model.n_steps)  # type: ignore[misc]
     ts = model.timeseries()
-    events = pd.DataFrame({**{c: [getattr(e, c) for e in model.events] for c in COLUMNS},
-                           "text": [model.sentence(e) for e in model.events]})
+    events = pd.DataFrame(
+        {
+            **{c: [getattr(e, c) for e in model.events] for c in COLUMNS},
+            "text": [model.sentence(e) for e in model.events],
+        }
+    )
     routine = model.routine
     # The logs are built when first read, from what they need, not from the model.
     logs: dict[str, Callable[[], pd.DataFrame | None]] = {
         "needs": partial(need_table, *need_log_inputs(model)),
-        "routine_cases": routine.detached().log if routine is not None else _none}
-    return Result(outcomes=pd.DataFrame([summarize(model, ts)]), timeseries=ts,
-                  events=events, config=config, seed=seed, n_residents=model.residents.n,
-                  n_steps=model.step_count, model=model if keep_model else None, logs=logs)
+        "routine_cases": routine.detached().log if routine is not None else _none,
+    }
+    return Result(
+        outcomes=pd.DataFrame([summarize(model, ts)]),
+        timeseries=ts,
+        events=events,
+        config=config,
+        seed=seed,
+        n_residents=model.residents.n,
+        n_steps=model.step_count,
+        model=model if keep_model else None,
+        logs=logs,
+    )
 
 
 def _none() -> None:
@@ -104,6 +120,15 @@ def warm_engine() -> None:
     """Compile the engine, or load it from numba's cache (about a minute the first time on
     a machine, then about a second): a tiny run of every shipped hazard. Sweeps call it
     before starting workers, which then inherit it."""
-    simulate(Config().with_overrides({
-        "population.n_residents": 1000, "time.peace_days": 1, "time.war_hours": 2.0,
-        "fire.enabled": True, "epidemic.enabled": True}), seed=1)
+    simulate(
+        Config().with_overrides(
+            {
+                "population.n_residents": 1000,
+                "time.peace_days": 1,
+                "time.war_hours": 2.0,
+                "fire.enabled": True,
+                "epidemic.enabled": True,
+            }
+        ),
+        seed=1,
+    )

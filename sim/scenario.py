@@ -42,8 +42,10 @@ MAX_FILE_BYTES = 1 << 20  # a scenario or sweep file is a few kB; refuse to read
 MAX_BASE_DEPTH = 16  # files in one base chain (the shipped scenarios use 2)
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
-                  ) -> Config:
+def load_scenario(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
     """Load a scenario file (default: the street-flood scenario) and apply overrides.
 
     ``overrides`` maps ``"section.key"`` to a value (``{"reporting.mechanism": "direct"}``);
@@ -60,8 +62,11 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
     return config
 
 
-def apply_overrides(config: Config, overrides: dict[str, Any], source: str = "override",
-                    ) -> Config:
+def apply_overrides(
+    config: Config,
+    overrides: dict[str, Any],
+    source: str = "override",
+) -> Config:
     """Apply flat ``{"section.key": value}`` overrides (and an optional ``"name"``); a
     ``space.district_file`` is relative to the working folder."""
     values = dict(overrides)
@@ -80,8 +85,7 @@ def apply_overrides(config: Config, overrides: dict[str, Any], source: str = "ov
 def _check_name(value: Any, source: str) -> str:
     """A scenario's name, from a file or an override: a string with more than spaces in it."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError("name", f"must be a non-empty string, got {show_value(value)}",
-                          source)
+        raise ConfigError("name", f"must be a non-empty string, got {show_value(value)}", source)
     return value
 
 
@@ -93,10 +97,14 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
     if "plugins" in data:  # modules that register hazards or mechanisms (sim/plugins.py)
         value = data.pop("plugins")
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError("plugins", f"must be a list of file or module names, got "
-                              f"{show_value(value)}", source)
-        plugins = load_all([str(path.parent / v) if v.endswith(".py") else v for v in value],
-                           source)
+            raise ConfigError(
+                "plugins",
+                f"must be a list of file or module names, got {show_value(value)}",
+                source,
+            )
+        plugins = load_all(
+            [str(path.parent / v) if v.endswith(".py") else v for v in value], source
+        )
     for key, value in data.items():
         if key == "name":
             _check_name(value, source)
@@ -104,8 +112,12 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
             if not isinstance(value, str):
                 raise ConfigError(key, f"must be a string, got {show_value(value)}", source)
         elif key not in SECTIONS:
-            raise ConfigError(key, f"unknown section; allowed: [{'], ['.join(SECTIONS)}] "
-                              f"and the top-level keys {', '.join(META_KEYS)}", source)
+            raise ConfigError(
+                key,
+                f"unknown section; allowed: [{'], ['.join(SECTIONS)}] "
+                f"and the top-level keys {', '.join(META_KEYS)}",
+                source,
+            )
         elif not isinstance(value, dict):
             raise ConfigError(key, f"must be a table ([{key}]) of key = value", source)
         else:
@@ -117,8 +129,12 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
         if base_path in chain or base_path == path.resolve():
             raise ConfigError("base", f"'{data['base']}' includes itself (a cycle)", source)
         if len(chain) + 1 >= MAX_BASE_DEPTH:
-            raise ConfigError("base", f"the base chain is longer than {MAX_BASE_DEPTH} files "
-                              f"(from {chain[0] if chain else path})", source)
+            raise ConfigError(
+                "base",
+                f"the base chain is longer than {MAX_BASE_DEPTH} files "
+                f"(from {chain[0] if chain else path})",
+                source,
+            )
         base = _load_file(base_path, chain + (path.resolve(),))
     sections = {k: v for k, v in data.items() if k in SECTIONS}
     district_file = sections.get("space", {}).get("district_file")
@@ -126,14 +142,14 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Config:
         try:
             resolved = str((path.parent / district_file).resolve())
         except (OSError, ValueError):  # a NUL in the name, a name too long
-            raise ConfigError("space.district_file", f"not a file name: "
-                              f"{show_value(district_file)}", source) from None
+            raise ConfigError(
+                "space.district_file", f"not a file name: {show_value(district_file)}", source
+            ) from None
         sections["space"] = {**sections["space"], "district_file": resolved}
     sections["name"] = data.get("name", path.stem)
     config = Config.from_dict(sections, source=source, base=base)
     if plugins:
-        config = dataclasses.replace(config, plugins=tuple(dict.fromkeys(config.plugins +
-                                                                         plugins)))
+        config = dataclasses.replace(config, plugins=tuple(dict.fromkeys(config.plugins + plugins)))
     return _check_resolved(config, source)
 
 
@@ -145,11 +161,13 @@ def _base_path(path: Path, base: str, source: str) -> Path:
         base_path = (path.parent / base).resolve()
         info = os.stat(base_path)
     except FileNotFoundError:
-        raise ConfigError("base", f"file not found: {show_value(str(path.parent / base), 200)}",
-                          source) from None
+        raise ConfigError(
+            "base", f"file not found: {show_value(str(path.parent / base), 200)}", source
+        ) from None
     except (OSError, ValueError) as e:
-        raise ConfigError("base", f"cannot read {show_value(base)}: "
-                          f"{getattr(e, 'strerror', None) or e}", source) from None
+        raise ConfigError(
+            "base", f"cannot read {show_value(base)}: {getattr(e, 'strerror', None) or e}", source
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError("base", f"not a regular file: {base_path}", source)
     return base_path
@@ -167,11 +185,15 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         raise _file_error(path, f"TOML syntax error: {e}") from None
     except ValueError:  # tomllib refuses an integer of more than 4,300 digits
-        raise _file_error(path, f"{_long_number_line(text)}: an integer of more than "
-                          f"{sys.get_int_max_str_digits():,} digits") from None
+        raise _file_error(
+            path,
+            f"{_long_number_line(text)}: an integer of more than "
+            f"{sys.get_int_max_str_digits():,} digits",
+        ) from None
     except RecursionError:
-        raise _file_error(path, f"{_deepest_line(text)}: arrays or tables nested too "
-                          "deeply") from None
+        raise _file_error(
+            path, f"{_deepest_line(text)}: arrays or tables nested too deeply"
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -191,19 +213,24 @@ def _read_text(path: Path) -> str:
         if stat.S_ISDIR(info.st_mode):
             raise _file_error(path, "is a directory, not a TOML file")
         if not stat.S_ISREG(info.st_mode):
-            raise _file_error(path, "not a regular file (a device, FIFO or socket): "
-                              "give a TOML file")
+            raise _file_error(
+                path, "not a regular file (a device, FIFO or socket): give a TOML file"
+            )
         if info.st_size > MAX_FILE_BYTES:
-            raise _file_error(path, f"too large for a TOML configuration ({info.st_size:,} "
-                              f"bytes; the limit is {MAX_FILE_BYTES:,})")
+            raise _file_error(
+                path,
+                f"too large for a TOML configuration ({info.st_size:,} "
+                f"bytes; the limit is {MAX_FILE_BYTES:,})",
+            )
         data = os.read(fd, MAX_FILE_BYTES + 1)
     except OSError as e:
         raise _file_error(path, f"cannot read file: {e.strerror or e}") from None
     finally:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:  # it grew after the check
-        raise _file_error(path, f"too large for a TOML configuration (over "
-                          f"{MAX_FILE_BYTES:,} bytes)")
+        raise _file_error(
+            path, f"too large for a TOML configuration (over {MAX_FILE_BYTES:,} bytes)"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -248,8 +275,9 @@ def _check_resolved(config: Config, source: str) -> Config:
     if config.space.layout == Layout.DISTRICT:
         from .district import check_residents, load_district
 
-        check_residents(load_district(config.space.district_file, source),
-                        config.population.n_residents, source)
+        check_residents(
+            load_district(config.space.district_file, source), config.population.n_residents, source
+        )
     return config
 
 

@@ -13,11 +13,11 @@ import numpy as np
 
 
 class RunStreams(NamedTuple):
-    space: np.random.SeedSequence       # the township's layout and road network
-    people: np.random.SeedSequence      # residents' attributes
-    hazards: np.random.SeedSequence     # the emergencies (spawned again, one per hazard)
-    behaviour: np.random.SeedSequence   # everything the organizations and people do
-    routine: np.random.SeedSequence     # peacetime routine cases (sim/routine.py)
+    space: np.random.SeedSequence  # the township's layout and road network
+    people: np.random.SeedSequence  # residents' attributes
+    hazards: np.random.SeedSequence  # the emergencies (spawned again, one per hazard)
+    behaviour: np.random.SeedSequence  # everything the organizations and people do
+    routine: np.random.SeedSequence  # peacetime routine cases (sim/routine.py)
 
 
 def run_streams(seed: int) -> RunStreams:

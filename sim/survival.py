@@ -56,8 +56,7 @@ def cumulative_hazard(hours, knot_hours, knot_hazard):
             return h0 + (knot_hazard[k] - h0) * (hours - t0) / (knot_hours[k] - t0)
         t0, h0 = knot_hours[k], knot_hazard[k]
     if n > 1:
-        rate = (knot_hazard[n - 1] - knot_hazard[n - 2]) / (knot_hours[n - 1] -
-                                                            knot_hours[n - 2])
+        rate = (knot_hazard[n - 1] - knot_hazard[n - 2]) / (knot_hours[n - 1] - knot_hours[n - 2])
     else:
         rate = knot_hazard[0] / knot_hours[0]
     return h0 + rate * (hours - t0)
@@ -70,8 +69,7 @@ def survival(hours, knot_hours, knot_hazard):
 
 
 @jit
-def need_death(created, reached, end, persons, life, harm, lethality, knot_hours,
-               knot_hazard):
+def need_death(created, reached, end, persons, life, harm, lethality, knot_hours, knot_hazard):
     """The expected deaths of one need (minutes; `end`: a need not reached counts then)."""
     people = max(persons, 1.0)
     if life:
@@ -82,17 +80,44 @@ def need_death(created, reached, end, persons, life, harm, lethality, knot_hours
 
 
 @entry
-def expected_deaths(created, reached, end, persons, life, harm, lethality, knot_hours,
-                    knot_hazard, out):
+def expected_deaths(
+    created, reached, end, persons, life, harm, lethality, knot_hours, knot_hazard, out
+):
     """out[i]: the expected deaths of need i (minutes; `end`: when the emergency ended)."""
     for i in range(len(out)):
-        out[i] = need_death(created[i], reached[i], end, float(persons[i]), life[i], harm[i],
-                            lethality, knot_hours, knot_hazard)
+        out[i] = need_death(
+            created[i],
+            reached[i],
+            end,
+            float(persons[i]),
+            life[i],
+            harm[i],
+            lethality,
+            knot_hours,
+            knot_hazard,
+        )
 
 
 @entry
-def tally(created, reached, reported, persons, kind, harm, n, now, life, lethality,
-          knot_hours, knot_hazard, open_, pending, pending_deaths, sums, counts):
+def tally(
+    created,
+    reached,
+    reported,
+    persons,
+    kind,
+    harm,
+    n,
+    now,
+    life,
+    lethality,
+    knot_hours,
+    knot_hazard,
+    open_,
+    pending,
+    pending_deaths,
+    sums,
+    counts,
+):
     """One step of ``DeathTally``: needs created since the last call (up to n) join the
     open ones; an open need reached leaves them with its expected deaths fixed (counted as
     reported at once or when its report arrives); the open ones count as reached `now`.
@@ -105,8 +130,17 @@ def tally(created, reached, reported, persons, kind, harm, n, now, life, lethali
     kept, open_all, open_reported = 0, 0.0, 0.0
     for j in range(counts[1]):
         i = open_[j]
-        d = need_death(created[i], reached[i], now, float(persons[i]), life[kind[i]], harm[i],
-                       lethality, knot_hours, knot_hazard)
+        d = need_death(
+            created[i],
+            reached[i],
+            now,
+            float(persons[i]),
+            life[kind[i]],
+            harm[i],
+            lethality,
+            knot_hours,
+            knot_hazard,
+        )
         if math.isnan(reached[i]):
             open_[kept] = i
             kept += 1
@@ -141,16 +175,31 @@ def life_threatening(kind: np.ndarray) -> np.ndarray:
     return table[kind]
 
 
-def need_deaths(created: np.ndarray, reached: np.ndarray, end: float, persons: np.ndarray,
-                kind: np.ndarray, harm: np.ndarray, response: ResponseParams) -> np.ndarray:
+def need_deaths(
+    created: np.ndarray,
+    reached: np.ndarray,
+    end: float,
+    persons: np.ndarray,
+    kind: np.ndarray,
+    harm: np.ndarray,
+    response: ResponseParams,
+) -> np.ndarray:
     """The expected deaths of each need (see the module's docstring)."""
     hours, hazard = knots(response)
     out = np.zeros(len(created))
-    call(expected_deaths, np.ascontiguousarray(created, dtype=float),
-         np.ascontiguousarray(reached, dtype=float), float(end),
-         np.ascontiguousarray(persons, dtype=float), life_threatening(kind),
-         np.ascontiguousarray(harm, dtype=float), float(response.lethality_per_severe_hour),
-         hours, hazard, out)
+    call(
+        expected_deaths,
+        np.ascontiguousarray(created, dtype=float),
+        np.ascontiguousarray(reached, dtype=float),
+        float(end),
+        np.ascontiguousarray(persons, dtype=float),
+        life_threatening(kind),
+        np.ascontiguousarray(harm, dtype=float),
+        float(response.lethality_per_severe_hour),
+        hours,
+        hazard,
+        out,
+    )
     return out
 
 
@@ -175,16 +224,33 @@ class DeathTally:
         yet reached counts as reached now."""
         if len(self.open) < nd.n:  # room for every need (the need table may have grown)
             self.open, self.pending, self.pending_deaths = (
-                _grown(a, len(nd.created)) for a in (self.open, self.pending,
-                                                     self.pending_deaths))
-        call(tally, nd.created, nd.reached, nd.reported, nd.persons, nd.kind, nd.harm, nd.n,
-             float(now), self.life, self.lethality, self.hours, self.hazard, self.open,
-             self.pending, self.pending_deaths, self.sums, self.counts)
+                _grown(a, len(nd.created)) for a in (self.open, self.pending, self.pending_deaths)
+            )
+        call(
+            tally,
+            nd.created,
+            nd.reached,
+            nd.reported,
+            nd.persons,
+            nd.kind,
+            nd.harm,
+            nd.n,
+            float(now),
+            self.life,
+            self.lethality,
+            self.hours,
+            self.hazard,
+            self.open,
+            self.pending,
+            self.pending_deaths,
+            self.sums,
+            self.counts,
+        )
         s = self.sums
         return s[0] + s[2], s[1] + s[3]
 
 
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros(size, a.dtype)
-    out[:len(a)] = a
+    out[: len(a)] = a
     return out

@@ -23,8 +23,17 @@ from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 from .params import Config, Layout, PopulationParams, SpaceParams
 from .streams import run_streams
 
-__all__ = ["COMMAND", "GRID", "OFFICE", "SHELTER", "UNIT", "Network", "Township", "generate",
-           "build_township"]
+__all__ = [
+    "COMMAND",
+    "GRID",
+    "OFFICE",
+    "SHELTER",
+    "UNIT",
+    "Network",
+    "Township",
+    "generate",
+    "build_township",
+]
 PATH_BLOCK = 256  # sources whose shortest paths are computed at once
 
 
@@ -52,8 +61,8 @@ class Township:
     def _build(self, net: Network) -> None:
         self.network = net
         self.n_grids = net.n_grids
-        self.grid_pos = net.pos[:self.n_grids]
-        self.grid_community = net.community[:self.n_grids]
+        self.grid_pos = net.pos[: self.n_grids]
+        self.grid_community = net.community[: self.n_grids]
         self.n_communities = int(self.grid_community.max()) + 1
         self.lowlying = net.lowlying
         self.grid_names = net.grid_names
@@ -62,9 +71,13 @@ class Township:
         self.grid_elderly_share = net.grid_elderly_share
         g = nx.Graph()
         for v, kind in enumerate(net.kind):
-            g.add_node(v, kind=kind, community=int(net.community[v]),
-                       lowlying=bool(v < self.n_grids and net.lowlying[v]),
-                       pos=tuple(net.pos[v]))
+            g.add_node(
+                v,
+                kind=kind,
+                community=int(net.community[v]),
+                lowlying=bool(v < self.n_grids and net.lowlying[v]),
+                pos=tuple(net.pos[v]),
+            )
         for a, b, minutes in net.edges:
             g.add_edge(a, b, minutes=float(minutes))
         self.office_node = np.zeros(self.n_communities, dtype=np.int64)
@@ -84,8 +97,9 @@ class Township:
                 self.command_node = v
         self.graph = g
         self.n_nodes = g.number_of_nodes()
-        self.node_community = np.array([g.nodes[v]["community"] for v in range(self.n_nodes)],
-                                       dtype=np.int64)
+        self.node_community = np.array(
+            [g.nodes[v]["community"] for v in range(self.n_nodes)], dtype=np.int64
+        )
         self._base_minutes = {(a, b): d["minutes"] for a, b, d in g.edges(data=True)}
         self.cut_edges: set[tuple[int, int]] = set()
         self.n_path_updates = 0
@@ -93,8 +107,10 @@ class Township:
         self.travel = self._shortest_paths()
         self._base_travel: np.ndarray | None = None  # kept from the first flood on
         members = np.argsort(self.node_community, kind="stable")
-        self._members = (members, np.searchsorted(self.node_community[members],
-                                                  np.arange(self.n_communities)))
+        self._members = (
+            members,
+            np.searchsorted(self.node_community[members], np.arange(self.n_communities)),
+        )
         self.node_comm_min = np.zeros((self.n_nodes, self.n_communities))
         self.comm_order = np.zeros((self.n_grids, self.n_communities), dtype=np.int64)
         self.nearest_shelter = np.full(self.n_grids, -1, dtype=np.int64)
@@ -108,8 +124,9 @@ class Township:
             vals += [d["minutes"], d["minutes"]]
         return csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
 
-    def _shortest_paths(self, sources: np.ndarray | None = None,
-                        into: np.ndarray | None = None) -> np.ndarray:
+    def _shortest_paths(
+        self, sources: np.ndarray | None = None, into: np.ndarray | None = None
+    ) -> np.ndarray:
         """Minutes between `sources` (default: every node) and every node, written as rows
         and columns into `into` (default: a new matrix). A dead end (an office, shelter or
         unit on its one access road) is on no other node's path: paths are computed among
@@ -127,7 +144,7 @@ class Township:
         d = np.empty((n, n)) if into is None else into
         sources = np.arange(n) if sources is None else np.asarray(sources)
         for lo in range(0, len(sources), PATH_BLOCK):
-            block = sources[lo:lo + PATH_BLOCK]
+            block = sources[lo : lo + PATH_BLOCK]
             via, add = block.copy(), np.zeros(len(block))
             dead = leaf[block]
             k = np.searchsorted(leaves, block[dead])
@@ -149,11 +166,10 @@ class Township:
         members, starts = self._members
         for c, (lo, hi) in enumerate(zip(starts, [*starts[1:], len(members)])):
             self.node_comm_min[:, c] = self.travel[:, members[lo:hi]].min(axis=1)
-        self.comm_order[:] = np.argsort(self.node_comm_min[:self.n_grids], axis=1,
-                                        kind="stable")
+        self.comm_order[:] = np.argsort(self.node_comm_min[: self.n_grids], axis=1, kind="stable")
         if self.shelter_nodes:  # the first of equally near shelters
             shelters = np.array(self.shelter_nodes)
-            self.nearest_shelter[:] = shelters[self.travel[:self.n_grids, shelters].argmin(1)]
+            self.nearest_shelter[:] = shelters[self.travel[: self.n_grids, shelters].argmin(1)]
 
     def _update(self, changed: list[tuple[int, int, float]]) -> None:
         """Recompute travel after roads got slower or were cut (`changed`: (a, b, minutes
@@ -178,15 +194,14 @@ class Township:
         g = self.graph
         if self._base_travel is None:
             self._base_travel = self.travel.copy()
-        low = [(a, b) for a, b in g.edges()
-               if g.nodes[a]["lowlying"] or g.nodes[b]["lowlying"]]
+        low = [(a, b) for a, b in g.edges() if g.nodes[a]["lowlying"] or g.nodes[b]["lowlying"]]
         changed = []
         for a, b in low:
             before = g.edges[a, b]["minutes"]
             g.edges[a, b]["minutes"] = self._base_minutes[(a, b)] * factor
             if g.edges[a, b]["minutes"] != before:
                 changed.append((a, b, before))
-        cut = [low[k] for k in rng.permutation(len(low))[:int(round(cut_share * len(low)))]]
+        cut = [low[k] for k in rng.permutation(len(low))[: int(round(cut_share * len(low)))]]
         minutes = {e: g.edges[e]["minutes"] for e in cut}
         g.remove_edges_from(cut)
         _, label = connected_components(self._matrix(), directed=False)
@@ -237,13 +252,14 @@ def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator
     n_communities = int(grid_community.max()) + 1
     n_low = int(round(space.lowlying_share * n_grids))
     # Low-lying grids: the lowest of a smooth random elevation field (spatially correlated).
-    elevation = (pos * rng.normal(size=2)).sum(1) + space.elevation_noise * \
-        rng.normal(size=n_grids)
+    elevation = (pos * rng.normal(size=2)).sum(1) + space.elevation_noise * rng.normal(size=n_grids)
     lowlying = np.zeros(n_grids, dtype=bool)
     lowlying[np.argsort(elevation)[:n_low]] = True
     scale, spread = space.edge_minutes, space.edge_minutes_spread
-    edges = [(a, b, float(scale * length * rng.uniform(1.0 - spread, 1.0 + spread)))
-             for a, b, length in grid_edges]
+    edges = [
+        (a, b, float(scale * length * rng.uniform(1.0 - spread, 1.0 + spread)))
+        for a, b, length in grid_edges
+    ]
     kind, community, host = [GRID] * n_grids, grid_community.tolist(), list(range(n_grids))
 
     def attach(site: str, grid: int, c: int, minutes: float) -> None:
@@ -263,8 +279,14 @@ def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator
     centre = int(np.argmin(_squared(pos - pos.mean(0)).sum(1)))
     attach(COMMAND, centre, int(grid_community[centre]), space.office_access_min)
     host_arr = np.array(host, dtype=np.int64)
-    return Network(kind=tuple(kind), community=np.array(community, dtype=np.int64),
-                   pos=pos[host_arr], host=host_arr, lowlying=lowlying, edges=tuple(edges))
+    return Network(
+        kind=tuple(kind),
+        community=np.array(community, dtype=np.int64),
+        pos=pos[host_arr],
+        host=host_arr,
+        lowlying=lowlying,
+        edges=tuple(edges),
+    )
 
 
 def _lattice(n: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
@@ -292,12 +314,14 @@ def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return math.sqrt(dx * dx + dy * dy)
 
 
-def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
-                                                                    list[tuple[int, int, float]]]:
+def _random_geometric(
+    n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
     pos = rng.uniform(0, math.sqrt(n), size=(n, 2))  # unit density: typical spacing ~1
     radius = math.sqrt((py(log)(float(max(n, 2))) + 1.5) / math.pi)
-    g = nx.random_geometric_graph(n, radius, pos=dict(enumerate(pos)),
-                                  seed=int(rng.integers(2**31)))
+    g = nx.random_geometric_graph(
+        n, radius, pos=dict(enumerate(pos)), seed=int(rng.integers(2**31))
+    )
     comps = [list(c) for c in nx.connected_components(g)]
     while len(comps) > 1:  # join components at their closest pair of nodes
         a_nodes, rest = np.array(comps[0]), np.array([v for c in comps[1:] for v in c])
@@ -309,8 +333,9 @@ def _random_geometric(n: int, rng: np.random.Generator) -> tuple[np.ndarray,
     return pos, edges
 
 
-def _communities(pos: np.ndarray, per_community: int, layout: str,
-                 rng: np.random.Generator) -> np.ndarray:
+def _communities(
+    pos: np.ndarray, per_community: int, layout: str, rng: np.random.Generator
+) -> np.ndarray:
     n = len(pos)
     k = max(1, math.ceil(n / per_community))
     if layout == Layout.LATTICE:
@@ -333,5 +358,4 @@ def _communities(pos: np.ndarray, per_community: int, layout: str,
 def build_township(config: Config, seed: int) -> Township:
     """The township of the run of `config` with `seed`, as :class:`GrassrootsModel` builds it
     (from the run's space stream), without building the rest of the model."""
-    return Township(config.population, config.space,
-                    np.random.default_rng(run_streams(seed).space))
+    return Township(config.population, config.space, np.random.default_rng(run_streams(seed).space))

@@ -68,11 +68,15 @@ def parameter_reference() -> str:
             out += [doc, ""]
         for r in own:
             unit = "" if r["unit"] in ("-", "") else f" {r['unit']}"
-            out += [f"`{r['key']}`",
-                    f": {_line(r['doc'])}", "",
-                    f"  **default** `{toml_value(r['default'])}`{_line(unit)} · **allowed** "
-                    f"{_line(allowed(r))} · **plausible** {_plausible(r)} · **source** "
-                    f"{_line(r['source'])}", ""]
+            out += [
+                f"`{r['key']}`",
+                f": {_line(r['doc'])}",
+                "",
+                f"  **default** `{toml_value(r['default'])}`{_line(unit)} · **allowed** "
+                f"{_line(allowed(r))} · **plausible** {_plausible(r)} · **source** "
+                f"{_line(r['source'])}",
+                "",
+            ]
         out.append("")
     return "\n".join(out)
 
@@ -93,7 +97,9 @@ REMOTE_ASSET = re.compile(
     r"<(?:script|img|iframe|source|embed)\b[^>]*\bsrc\s*=\s*[\"'](?:https?:)?//"
     r"|<link\b[^>]*\bhref\s*=\s*[\"'](?:https?:)?//"
     r"|@import\s+(?:url\()?[\"']?(?:https?:)?//"
-    r"|url\(\s*[\"']?(?:https?:)?//", re.I)
+    r"|url\(\s*[\"']?(?:https?:)?//",
+    re.I,
+)
 # A chart among a notebook's outputs: myst-nb writes output images to _images/.
 OUTPUT_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:\.\./)*_images/", re.I)
 
@@ -106,21 +112,26 @@ def check_offline(out: Path) -> None:
         if path.suffix == ".html":
             # The <link rel="..."> of the theme's own pages and preconnects are not fetched
             # for the page to show; only stylesheets, icons and preloads are.
-            found = [m.group(0) for m in REMOTE_ASSET.finditer(text)
-                     if not m.group(0).lower().startswith("<link")
-                     or _fetched_link(text, m.start())]
+            found = [
+                m.group(0)
+                for m in REMOTE_ASSET.finditer(text)
+                if not m.group(0).lower().startswith("<link") or _fetched_link(text, m.start())
+            ]
         else:
             found = [m.group(0) for m in REMOTE_ASSET.finditer(text)]
         if found:
-            logger.warning(f"{path.relative_to(out)}: refers to an asset on another machine "
-                           f"(the docs must read offline): {found[0][:120]}")
+            logger.warning(
+                f"{path.relative_to(out)}: refers to an asset on another machine "
+                f"(the docs must read offline): {found[0][:120]}"
+            )
 
 
 def _fetched_link(text: str, start: int) -> bool:
-    tag = text[start:text.index(">", start) + 1].lower()
+    tag = text[start : text.index(">", start) + 1].lower()
     rel = re.search(r"\brel\s*=\s*[\"']([^\"']*)", tag)
-    return rel is None or any(r in rel.group(1).split()
-                              for r in ("stylesheet", "icon", "preload", "modulepreload"))
+    return rel is None or any(
+        r in rel.group(1).split() for r in ("stylesheet", "icon", "preload", "modulepreload")
+    )
 
 
 def check_tutorial_charts(app: Sphinx, out: Path) -> None:
@@ -134,8 +145,10 @@ def check_tutorial_charts(app: Sphinx, out: Path) -> None:
         if app.config.nb_execution_mode == "off":
             continue  # `make docs NB_EXECUTE=off`: nothing ran, so nothing to show
         if not OUTPUT_IMAGE.search(page.read_text(encoding="utf-8")):
-            logger.warning(f"{docname}: the tutorial shows no chart (no image among its "
-                           "cell outputs)", location=docname)
+            logger.warning(
+                f"{docname}: the tutorial shows no chart (no image among its cell outputs)",
+                location=docname,
+            )
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:

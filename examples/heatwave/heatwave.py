@@ -31,39 +31,79 @@ from sim.rng import random, uniform
 @dataclass(frozen=True)
 class HeatwaveParams:
     enabled: bool = p(False, "bool", "A heat wave occurs.", "scenario setting")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
-                          0, 1e5)
-    duration_hours: float = p(72.0, "hours", "Length of the heat wave.", "assumption: heat "
-                              "warnings in eastern China typically last three to five days",
-                              1, 1e4, plausible=(48.0, 120.0))
-    checks_per_day: float = p(0.25, "1/day", "Rate at which an elderly resident living "
-                              "alone needs a welfare check during the heat wave (daily "
-                              "mean).", "assumption: about one in four each day of a severe "
-                              "heat wave", 0, 24, plausible=(0.1, 0.6))
-    afternoon_share: float = p(0.5, "share", "Share of the day's checks needed between noon "
-                               "and 18:00, the hottest hours.", "assumption: the afternoon's six hours are "
-                               "the hottest and the busiest for heat illness", 0.25, 1,
-                               plausible=(0.3, 0.7))
-    severity_low: float = p(0.3, "0-1", "Lowest starting severity of a welfare check "
-                            "(uniform between low and high).", "assumption: dehydration "
-                            "before heat stroke", 0, 1, plausible=(0.2, 0.4))
-    severity_high: float = p(0.7, "0-1", "Highest starting severity of a welfare check.",
-                             "assumption: heat exhaustion short of heat stroke", 0, 1,
-                             plausible=(0.5, 0.9))
-    welfare_check_effort_min: float = p(40.0, "person-min", "Mean effort of a welfare check.",
-                                        "assumption: a visit with water and a call", 1, 1440,
-                                        plausible=(20.0, 90.0))
-    welfare_check_line: int = p(2, "line", "Line that owns welfare checks (siloed).",
-                                "seed article (civil affairs)", 0, 11)
-    checked_within_h: float = p(2.0, "hours", "Time within which a welfare check counts as "
-                                "in time (the outcome heat_checks_in_time).", "assumption: heat "
-                                "exhaustion turns to heat stroke within hours", 0.1, 48,
-                                plausible=(1.0, 4.0))
+    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting", 0, 1e5)
+    duration_hours: float = p(
+        72.0,
+        "hours",
+        "Length of the heat wave.",
+        "assumption: heat warnings in eastern China typically last three to five days",
+        1,
+        1e4,
+        plausible=(48.0, 120.0),
+    )
+    checks_per_day: float = p(
+        0.25,
+        "1/day",
+        "Rate at which an elderly resident living "
+        "alone needs a welfare check during the heat wave (daily "
+        "mean).",
+        "assumption: about one in four each day of a severe heat wave",
+        0,
+        24,
+        plausible=(0.1, 0.6),
+    )
+    afternoon_share: float = p(
+        0.5,
+        "share",
+        "Share of the day's checks needed between noon and 18:00, the hottest hours.",
+        "assumption: the afternoon's six hours are the hottest and the busiest for heat illness",
+        0.25,
+        1,
+        plausible=(0.3, 0.7),
+    )
+    severity_low: float = p(
+        0.3,
+        "0-1",
+        "Lowest starting severity of a welfare check (uniform between low and high).",
+        "assumption: dehydration before heat stroke",
+        0,
+        1,
+        plausible=(0.2, 0.4),
+    )
+    severity_high: float = p(
+        0.7,
+        "0-1",
+        "Highest starting severity of a welfare check.",
+        "assumption: heat exhaustion short of heat stroke",
+        0,
+        1,
+        plausible=(0.5, 0.9),
+    )
+    welfare_check_effort_min: float = p(
+        40.0,
+        "person-min",
+        "Mean effort of a welfare check.",
+        "assumption: a visit with water and a call",
+        1,
+        1440,
+        plausible=(20.0, 90.0),
+    )
+    welfare_check_line: int = p(
+        2, "line", "Line that owns welfare checks (siloed).", "seed article (civil affairs)", 0, 11
+    )
+    checked_within_h: float = p(
+        2.0,
+        "hours",
+        "Time within which a welfare check counts as in time (the outcome heat_checks_in_time).",
+        "assumption: heat exhaustion turns to heat stroke within hours",
+        0.1,
+        48,
+        plausible=(1.0, 4.0),
+    )
 
 
 class Heatwave(Hazard):
-    def __init__(self, model: Any, params: HeatwaveParams, seed: np.random.SeedSequence
-                 ) -> None:
+    def __init__(self, model: Any, params: HeatwaveParams, seed: np.random.SeedSequence) -> None:
         onset = params.onset_hour * 60
         super().__init__(model, params, seed, onset, onset + params.duration_hours * 60)
         res = model.residents
@@ -77,8 +117,18 @@ class Heatwave(Hazard):
         afternoon = 12.0 <= hour < 18.0
         share = p.afternoon_share / 6.0 if afternoon else (1.0 - p.afternoon_share) / 18.0
         chance = -math.expm1(-p.checks_per_day * share * (t1 - t0) / 60.0)  # share: per hour
-        self.add_needs(heat_needs, self.alone, self.flags, chance, float(t0), float(t1),
-                       p.severity_low, p.severity_high, self.kind, self.code)
+        self.add_needs(
+            heat_needs,
+            self.alone,
+            self.flags,
+            chance,
+            float(t0),
+            float(t1),
+            p.severity_low,
+            p.severity_high,
+            self.kind,
+            self.code,
+        )
 
     def outcomes(self) -> dict[str, float]:
         nd = self.model.needs
@@ -108,15 +158,44 @@ def heat_needs(N, res, S, alone, flags, chance, t0, t1, low, high, kind, hazard)
     for j in range(len(alone)):
         if flags[j]:
             r = alone[j]
-            new_need(N, res, S, t0 + random(S) * (t1 - t0), res.grid[r], kind, hazard,
-                     uniform(S, low, high), r)
+            new_need(
+                N,
+                res,
+                S,
+                t0 + random(S) * (t1 - t0),
+                res.grid[r],
+                kind,
+                hazard,
+                uniform(S, low, high),
+                r,
+            )
     return 0
 
 
-register_hazard(HazardSpec(
-    "heatwave", HeatwaveParams, Heatwave,
-    need_types=(NeedType("welfare_check", GENERAL, {"en": "welfare check", "zh": "上门探视"},
-                         "heatwave.welfare_check_effort_min", "heatwave.welfare_check_line"),),
-    label={"en": "heat wave", "zh": "高温热浪"}, colour="#D55E00",
-    outcomes=(Outcome("heat_checks_in_time", "share", "Welfare checks of elderly residents "
-                      "living alone reached within the heat wave's target time", True),)))
+register_hazard(
+    HazardSpec(
+        "heatwave",
+        HeatwaveParams,
+        Heatwave,
+        need_types=(
+            NeedType(
+                "welfare_check",
+                GENERAL,
+                {"en": "welfare check", "zh": "上门探视"},
+                "heatwave.welfare_check_effort_min",
+                "heatwave.welfare_check_line",
+            ),
+        ),
+        label={"en": "heat wave", "zh": "高温热浪"},
+        colour="#D55E00",
+        outcomes=(
+            Outcome(
+                "heat_checks_in_time",
+                "share",
+                "Welfare checks of elderly residents "
+                "living alone reached within the heat wave's target time",
+                True,
+            ),
+        ),
+    )
+)

@@ -58,10 +58,14 @@ class Plan:
 
     def signature(self) -> dict[str, Any]:
         text = self.targets_path.read_bytes()
-        return {"targets_sha256": hashlib.sha256(text).hexdigest(), "params": list(self.params),
-                "ranges": {k: list(v) for k, v in self.ranges.items()},
-                "seeds": list(self.seeds), "fixed": self.fixed,
-                "master_seed": self.master_seed}
+        return {
+            "targets_sha256": hashlib.sha256(text).hexdigest(),
+            "params": list(self.params),
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "seeds": list(self.seeds),
+            "fixed": self.fixed,
+            "master_seed": self.master_seed,
+        }
 
 
 def plausible_range(key: str) -> tuple[float, float, str]:
@@ -71,18 +75,27 @@ def plausible_range(key: str) -> tuple[float, float, str]:
     full = f"{section}.{name}"
     kind = type(f.default)
     if kind not in (int, float) or f.metadata.get("plausible") is None:
-        raise ConfigError(full, "has no plausible range in sim/params.py (a policy, switch or "
-                          "setting, or an assumption not yet given one): it cannot be "
-                          "calibrated", "--params")
+        raise ConfigError(
+            full,
+            "has no plausible range in sim/params.py (a policy, switch or "
+            "setting, or an assumption not yet given one): it cannot be "
+            "calibrated",
+            "--params",
+        )
     lo, hi = f.metadata["plausible"]
     return float(lo), float(hi), kind.__name__
 
 
-def make_plan(targets_path: str | Path, params: list[str], n_seeds: int,
-              fixed: dict[str, Any] | None = None, master_seed: int = MASTER_SEED) -> Plan:
+def make_plan(
+    targets_path: str | Path,
+    params: list[str],
+    n_seeds: int,
+    fixed: dict[str, Any] | None = None,
+    master_seed: int = MASTER_SEED,
+) -> Plan:
     target_set = load_targets(targets_path)
     if not target_set.used_for("calibrate"):
-        raise CalibrationError(f"{targets_path}: no target has use = \"calibrate\"")
+        raise CalibrationError(f'{targets_path}: no target has use = "calibrate"')
     keys, ranges, kinds = [], {}, {}
     for raw in params:
         lo, hi, kind = plausible_range(raw)
@@ -94,8 +107,15 @@ def make_plan(targets_path: str | Path, params: list[str], n_seeds: int,
     fixed = dict(fixed or {})
     for t in target_set.targets:  # a bad --set fails here, before anything runs
         load_scenario(t.scenario, {**t.overrides, **fixed})
-    return Plan(Path(targets_path).resolve(), tuple(keys), ranges, kinds,
-                tuple(seeds_for(n_seeds, master_seed)), fixed, master_seed)
+    return Plan(
+        Path(targets_path).resolve(),
+        tuple(keys),
+        ranges,
+        kinds,
+        tuple(seeds_for(n_seeds, master_seed)),
+        fixed,
+        master_seed,
+    )
 
 
 # --- one evaluation (runs in a worker process) --------------------------------------------
@@ -121,20 +141,30 @@ def evaluate(plan: Plan, values: dict[str, Any]) -> dict[str, Any]:
         means[t.name] = sum(finite) / len(finite) if finite else math.nan
     band = sum(band_loss(means[t.name], t.band) for t in targets)
     point = sum(point_distance(means[t.name], t) for t in targets) / len(targets)
-    return {"band_loss": band, "point_distance": point, "loss": band + TIE_WEIGHT * point,
-            "means": means, "duration_s": time.perf_counter() - start}
+    return {
+        "band_loss": band,
+        "point_distance": point,
+        "loss": band + TIE_WEIGHT * point,
+        "means": means,
+        "duration_s": time.perf_counter() - start,
+    }
 
 
 # --- the study --------------------------------------------------------------------------------
+
 
 def open_study(plan: Plan, out: Path, sampler_seed: int):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out.mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(study_name=STUDY_NAME, storage=f"sqlite:///{out / 'study.db'}",
-                                sampler=optuna.samplers.TPESampler(seed=sampler_seed),
-                                direction="minimize", load_if_exists=True)
+    study = optuna.create_study(
+        study_name=STUDY_NAME,
+        storage=f"sqlite:///{out / 'study.db'}",
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        direction="minimize",
+        load_if_exists=True,
+    )
     sig = json.loads(json.dumps(plan.signature()))
     old = study.user_attrs.get("plan")
     if old is None:
@@ -143,8 +173,10 @@ def open_study(plan: Plan, out: Path, sampler_seed: int):
         # The first candidate is the scenario's current values: what calibration changes.
         study.enqueue_trial(current_values(plan))
     elif old != sig:
-        raise CalibrationError(f"{out} holds a different calibration (other targets file, "
-                               "parameters, seeds or --set): use another --out")
+        raise CalibrationError(
+            f"{out} holds a different calibration (other targets file, "
+            "parameters, seeds or --set): use another --out"
+        )
     for t in study.get_trials(deepcopy=False):
         if t.state == optuna.trial.TrialState.RUNNING:  # killed mid-run: run it again
             study.tell(t.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
@@ -162,9 +194,12 @@ def current_values(plan: Plan) -> dict[str, Any]:
 def distributions(plan: Plan) -> dict[str, Any]:
     from optuna.distributions import FloatDistribution, IntDistribution
 
-    return {k: IntDistribution(int(math.ceil(lo)), int(math.floor(hi)))
-            if plan.kinds[k] == "int" else FloatDistribution(lo, hi)
-            for k, (lo, hi) in plan.ranges.items()}
+    return {
+        k: IntDistribution(int(math.ceil(lo)), int(math.floor(hi)))
+        if plan.kinds[k] == "int"
+        else FloatDistribution(lo, hi)
+        for k, (lo, hi) in plan.ranges.items()
+    }
 
 
 def n_complete(study) -> int:
@@ -173,8 +208,14 @@ def n_complete(study) -> int:
     return sum(1 for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE)
 
 
-def run_calibration(plan: Plan, budget: int, out: str | Path, workers: int = 1,
-                    sampler_seed: int = MASTER_SEED, quiet: bool = False) -> dict[str, Any]:
+def run_calibration(
+    plan: Plan,
+    budget: int,
+    out: str | Path,
+    workers: int = 1,
+    sampler_seed: int = MASTER_SEED,
+    quiet: bool = False,
+) -> dict[str, Any]:
     """Run the study to `budget` complete trials (resuming one in `out`); write the outputs."""
     from optuna.trial import TrialState
     from tqdm import tqdm
@@ -184,9 +225,16 @@ def run_calibration(plan: Plan, budget: int, out: str | Path, workers: int = 1,
     dists = distributions(plan)
     done = n_complete(study)
     remaining = max(budget - done, 0)
-    bar = tqdm(total=budget, initial=min(done, budget), unit="trial", disable=quiet,
-               desc="calibrate", file=sys.stderr, dynamic_ncols=True,
-               mininterval=0.1 if sys.stderr.isatty() else 5.0)
+    bar = tqdm(
+        total=budget,
+        initial=min(done, budget),
+        unit="trial",
+        disable=quiet,
+        desc="calibrate",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.1 if sys.stderr.isatty() else 5.0,
+    )
     attempts = 0
 
     def record(trial, result: dict[str, Any] | BaseException) -> None:
@@ -216,8 +264,11 @@ def run_calibration(plan: Plan, budget: int, out: str | Path, workers: int = 1,
             with ProcessPoolExecutor(workers) as pool:
                 running: dict[Any, Any] = {}
                 while remaining > 0 or running:
-                    while len(running) < workers and len(running) < remaining \
-                            and attempts < 2 * budget:
+                    while (
+                        len(running) < workers
+                        and len(running) < remaining
+                        and attempts < 2 * budget
+                    ):
                         trial = study.ask(dists)
                         attempts += 1
                         running[pool.submit(evaluate, plan, trial.params)] = trial
@@ -234,6 +285,7 @@ def run_calibration(plan: Plan, budget: int, out: str | Path, workers: int = 1,
 
 
 # --- outputs ---------------------------------------------------------------------------------
+
 
 def trials_table(study, plan: Plan) -> pd.DataFrame:
     rows = []
@@ -260,26 +312,32 @@ def write_outputs(study, plan: Plan, out: Path) -> dict[str, Any]:
     os.replace(tmp, out / "trials.parquet")
     complete = table[table["state"] == "COMPLETE"]
     if complete.empty:
-        raise CalibrationError(f"{out}: no trial completed (see the error column of "
-                               "trials.parquet)")
+        raise CalibrationError(
+            f"{out}: no trial completed (see the error column of trials.parquet)"
+        )
     best = study.best_trial
     finished = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete]
-    wall = (max(t.datetime_complete for t in finished) -
-            min(t.datetime_start for t in finished)).total_seconds()
+    wall = (
+        max(t.datetime_complete for t in finished) - min(t.datetime_start for t in finished)
+    ).total_seconds()
     before = complete.iloc[0] if complete.iloc[0]["trial"] == 0 else None
     targets = calibration_targets(plan.targets_path)
     text = calibrated_toml(plan, best, targets, out)
     atomic_write_text(out / "calibrated.toml", text)
-    summary = {"best_trial": best.number, "loss": best.value,
-               "band_loss": best.user_attrs["band_loss"],
-               "fitted": {k: best.params[k] for k in plan.params},
-               "before": {k: before[k] for k in plan.params} if before is not None else None,
-               "means": best.user_attrs["means"],
-               "trials": int(len(complete)),
-               "mean_trial_s": float(complete["duration_s"].mean()),
-               "wall_s": wall,  # first trial's start to last trial's end, over resumes
-               "plan": plan.signature(), **provenance(),
-               "created": datetime.now().astimezone().isoformat(timespec="seconds")}
+    summary = {
+        "best_trial": best.number,
+        "loss": best.value,
+        "band_loss": best.user_attrs["band_loss"],
+        "fitted": {k: best.params[k] for k in plan.params},
+        "before": {k: before[k] for k in plan.params} if before is not None else None,
+        "means": best.user_attrs["means"],
+        "trials": int(len(complete)),
+        "mean_trial_s": float(complete["duration_s"].mean()),
+        "wall_s": wall,  # first trial's start to last trial's end, over resumes
+        "plan": plan.signature(),
+        **provenance(),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
     atomic_write_text(out / "calibration.json", json.dumps(summary, indent=2, default=str))
     summary["report"] = write_report(out, table, targets, plan, best.number)
     return summary
@@ -290,12 +348,15 @@ def calibrated_toml(plan: Plan, best, targets: list[Target], out: Path) -> str:
     scenario = targets[0].scenario
     base = os.path.relpath(scenario, out.resolve())
     names = ", ".join(f"{t.name} ({t.source.split(':', 1)[0]})" for t in targets)
-    lines = [f"# Calibrated by `grassroots calibrate` against {names}",
-             f"# ({plan.targets_path.name}; trial {best.number} of the study in study.db, "
-             f"{len(plan.seeds)} seeds each).",
-             f"# Loss {best.value:.4g} (band distance {best.user_attrs['band_loss']:.4g}).",
-             f'name = "{scenario.stem}_calibrated"',
-             f'base = "{base}"', ""]
+    lines = [
+        f"# Calibrated by `grassroots calibrate` against {names}",
+        f"# ({plan.targets_path.name}; trial {best.number} of the study in study.db, "
+        f"{len(plan.seeds)} seeds each).",
+        f"# Loss {best.value:.4g} (band distance {best.user_attrs['band_loss']:.4g}).",
+        f'name = "{scenario.stem}_calibrated"',
+        f'base = "{base}"',
+        "",
+    ]
     by_section: dict[str, list[str]] = {}
     for k in plan.params:
         section, name = k.split(".", 1)
@@ -305,11 +366,18 @@ def calibrated_toml(plan: Plan, best, targets: list[Target], out: Path) -> str:
         if plan.kinds[k] == "float" and "." not in value and "e" not in value:
             value += ".0"
         by_section.setdefault(section, []).append(
-            f"{name} = {value}  # plausible {lo:g}-{hi:g}; calibrated, loss {best.value:.3g}")
+            f"{name} = {value}  # plausible {lo:g}-{hi:g}; calibrated, loss {best.value:.3g}"
+        )
     for section, rows in by_section.items():
         lines += [f"[{section}]", *rows, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-__all__ = ["CalibrationError", "Plan", "make_plan", "run_calibration", "evaluate",
-           "plausible_range"]
+__all__ = [
+    "CalibrationError",
+    "Plan",
+    "make_plan",
+    "run_calibration",
+    "evaluate",
+    "plausible_range",
+]

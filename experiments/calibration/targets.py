@@ -44,8 +44,12 @@ REQUIRED = ("outcome", "scenario", "value", "band", "source", "use")
 OPTIONAL = ("overrides", "label", "phase")
 MISSING_PENALTY = 10.0  # loss of a target whose simulated value is undefined (NaN)
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 
 class Expression:
@@ -72,16 +76,17 @@ class Expression:
                 raise ValueError(f"only numbers are allowed as constants, got {node.value!r}")
         elif isinstance(node, ast.Name):
             if node.id not in OUTCOMES:
-                raise ValueError(f"unknown outcome '{node.id}'; outcomes: "
-                                 f"{', '.join(OUTCOMES)}")
+                raise ValueError(f"unknown outcome '{node.id}'; outcomes: {', '.join(OUTCOMES)}")
             self.outcomes.add(node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             key = f"{node.value.id}.{node.attr}"
             split_key(key)  # raises ConfigError for an unknown section or key
             self.params.add(key)
         else:
-            raise ValueError(f"'{ast.unparse(node)}' is not allowed: use numbers, outcome "
-                             "names, section.key parameters and + - * /")
+            raise ValueError(
+                f"'{ast.unparse(node)}' is not allowed: use numbers, outcome "
+                "names, section.key parameters and + - * /"
+            )
         return node
 
     def evaluate(self, outcomes: dict[str, float], params: dict[str, Any]) -> float:
@@ -180,8 +185,11 @@ def _target(name: str, entry: Any, path: Path) -> Target:
         raise ConfigError(name, "must be a table ([name]) of target keys", source)
     unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
-        raise ConfigError(f"{name}.{unknown[0]}", f"unknown key; allowed: "
-                          f"{', '.join(REQUIRED + OPTIONAL)}", source)
+        raise ConfigError(
+            f"{name}.{unknown[0]}",
+            f"unknown key; allowed: {', '.join(REQUIRED + OPTIONAL)}",
+            source,
+        )
     for key in REQUIRED:
         if key not in entry:
             raise ConfigError(f"{name}.{key}", "missing", source)
@@ -193,33 +201,49 @@ def _target(name: str, entry: Any, path: Path) -> Target:
     except (ValueError, ConfigError) as e:
         raise ConfigError(f"{name}.outcome", str(e), source) from None
     if entry["use"] not in USES:
-        raise ConfigError(f"{name}.use", f"must be one of {', '.join(USES)}, "
-                          f"got {entry['use']!r}", source)
+        raise ConfigError(
+            f"{name}.use", f"must be one of {', '.join(USES)}, got {entry['use']!r}", source
+        )
     phase = entry.get("phase", "peacetime")
     if phase not in PHASES:
-        raise ConfigError(f"{name}.phase", f"must be one of {', '.join(PHASES)}, "
-                          f"got {phase!r}", source)
+        raise ConfigError(
+            f"{name}.phase", f"must be one of {', '.join(PHASES)}, got {phase!r}", source
+        )
     value = entry["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name}.value", f"must be a finite number, got {value!r}", source)
     band = entry["band"]
-    if not (isinstance(band, list) and len(band) == 2
-            and all(isinstance(b, (int, float)) and not isinstance(b, bool)
-                    and math.isfinite(b) for b in band) and band[0] < band[1]):
-        raise ConfigError(f"{name}.band", f"must be [low, high] with low < high, got {band!r}",
-                          source)
+    if not (
+        isinstance(band, list)
+        and len(band) == 2
+        and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)
+            for b in band
+        )
+        and band[0] < band[1]
+    ):
+        raise ConfigError(
+            f"{name}.band", f"must be [low, high] with low < high, got {band!r}", source
+        )
     if not band[0] <= value <= band[1]:
         raise ConfigError(f"{name}.value", f"{value} lies outside its band {band}", source)
     overrides = entry.get("overrides", {})
     if not isinstance(overrides, dict):
-        raise ConfigError(f"{name}.overrides", "must be a table of \"section.key\" = value",
-                          source)
+        raise ConfigError(f"{name}.overrides", 'must be a table of "section.key" = value', source)
     scenario = resolve_scenario(entry["scenario"], path.parent, f"{name}.scenario", source)
     check_setting(scenario, overrides, f"{name}.overrides", source)
-    return Target(name=name, outcome=expr, scenario=scenario, overrides=dict(overrides),
-                  value=float(value), band=(float(band[0]), float(band[1])),
-                  source=entry["source"], use=entry["use"], label=str(entry.get("label", "")),
-                  phase=phase)
+    return Target(
+        name=name,
+        outcome=expr,
+        scenario=scenario,
+        overrides=dict(overrides),
+        value=float(value),
+        band=(float(band[0]), float(band[1])),
+        source=entry["source"],
+        use=entry["use"],
+        label=str(entry.get("label", "")),
+        phase=phase,
+    )
 
 
 def resolve_scenario(text: str, folder: Path, key: str, source: str) -> Path:

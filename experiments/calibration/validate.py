@@ -26,9 +26,13 @@ def seeds_for(n: int, master_seed: int = MASTER_SEED) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(master_seed).spawn(n)]
 
 
-def simulate_targets(targets: list[Target], seeds: list[int],
-                     params: dict[str, Any] | None = None, scenario: Path | None = None,
-                     progress: Callable[[], None] | None = None) -> dict[str, list[float]]:
+def simulate_targets(
+    targets: list[Target],
+    seeds: list[int],
+    params: dict[str, Any] | None = None,
+    scenario: Path | None = None,
+    progress: Callable[[], None] | None = None,
+) -> dict[str, list[float]]:
     """Each target's simulated value per seed, with `params` applied over each setting and
     `scenario` (if given) in place of each target's own. A target over parameters alone needs
     no run."""
@@ -66,17 +70,32 @@ def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, flo
     return mean, mean - half, mean + half
 
 
-def validation_table(targets: list[Target], values: dict[str, list[float]],
-                     ) -> list[dict[str, Any]]:
+def validation_table(
+    targets: list[Target],
+    values: dict[str, list[float]],
+) -> list[dict[str, Any]]:
     """One row per target: source, band, simulated mean, 95% CI, inside the band or not."""
     rows = []
     for t in targets:
         mean, low, high = mean_ci(values[t.name])
-        rows.append({"target": t.name, "label": t.label, "outcome": t.outcome.text,
-                     "use": t.use, "phase": t.phase, "source": t.source, "value": t.value,
-                     "band": list(t.band), "mean": mean, "ci_low": low, "ci_high": high,
-                     "inside": t.inside(mean), "loss": t.loss(mean),
-                     "values": values[t.name]})
+        rows.append(
+            {
+                "target": t.name,
+                "label": t.label,
+                "outcome": t.outcome.text,
+                "use": t.use,
+                "phase": t.phase,
+                "source": t.source,
+                "value": t.value,
+                "band": list(t.band),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "inside": t.inside(mean),
+                "loss": t.loss(mean),
+                "values": values[t.name],
+            }
+        )
     return rows
 
 
@@ -98,27 +117,38 @@ def grouped(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, A
     return out
 
 
-TITLES = {"calibrate": "calibrated (fitted to these)",
-          "validate": "validation (held out, not fitted)",
-          "input": "inputs (a parameter was set from the figure: equal by construction, "
-                   "not validation)"}
+TITLES = {
+    "calibrate": "calibrated (fitted to these)",
+    "validate": "validation (held out, not fitted)",
+    "input": "inputs (a parameter was set from the figure: equal by construction, not validation)",
+}
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table of :func:`validation_table` rows, by phase and use."""
     head = ("target", "source", "band", "simulated", "95% CI", "inside")
-    body = [(r["target"], short_source(r["source"]),
-             f"{_g(r['band'][0])}-{_g(r['band'][1])}", _g(r["mean"]),
-             f"{_g(r['ci_low'])}-{_g(r['ci_high'])}" if math.isfinite(r["ci_low"]) else "n/a",
-             "yes" if r["inside"] else "NO") for r in rows]
+    body = [
+        (
+            r["target"],
+            short_source(r["source"]),
+            f"{_g(r['band'][0])}-{_g(r['band'][1])}",
+            _g(r["mean"]),
+            f"{_g(r['ci_low'])}-{_g(r['ci_high'])}" if math.isfinite(r["ci_low"]) else "n/a",
+            "yes" if r["inside"] else "NO",
+        )
+        for r in rows
+    ]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
     line = lambda cells: "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     index = {id(r): b for r, b in zip(rows, body)}
     lines: list[str] = []
     for phase, use, part in grouped(rows):
         inside = sum(r["inside"] for r in part)
-        lines += ["" if lines else None, f"{phase}, {TITLES[use]}: {inside} of {len(part)} "
-                  "inside their band", line(head)]
+        lines += [
+            "" if lines else None,
+            f"{phase}, {TITLES[use]}: {inside} of {len(part)} inside their band",
+            line(head),
+        ]
         lines += [line(index[id(r)]) for r in part]
     return "\n".join(x for x in lines if x is not None)
 
@@ -137,16 +167,20 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     out: list[str] = []
     for phase, use, part in grouped(rows):
         inside = sum(r["inside"] for r in part)
-        out += ["" if out else None, f"**{phase.capitalize()}, {TITLES[use]}**: {inside} of "
-                f"{len(part)} inside their band", "",
-                "| target | source | band | simulated mean | 95% CI | inside |",
-                "|---|---|---|---|---|---|"]
+        out += [
+            "" if out else None,
+            f"**{phase.capitalize()}, {TITLES[use]}**: {inside} of {len(part)} inside their band",
+            "",
+            "| target | source | band | simulated mean | 95% CI | inside |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in part:
-            ci = (f"{_g(r['ci_low'])}–{_g(r['ci_high'])}" if math.isfinite(r["ci_low"])
-                  else "n/a")
-            out.append(f"| {r['label'] or r['target']} (`{r['target']}`) | "
-                       f"{short_source(r['source'])} | {_g(r['band'][0])}–{_g(r['band'][1])} "
-                       f"| {_g(r['mean'])} | {ci} | {'yes' if r['inside'] else '**no**'} |")
+            ci = f"{_g(r['ci_low'])}–{_g(r['ci_high'])}" if math.isfinite(r["ci_low"]) else "n/a"
+            out.append(
+                f"| {r['label'] or r['target']} (`{r['target']}`) | "
+                f"{short_source(r['source'])} | {_g(r['band'][0])}–{_g(r['band'][1])} "
+                f"| {_g(r['mean'])} | {ci} | {'yes' if r['inside'] else '**no**'} |"
+            )
     return "\n".join(x for x in out if x is not None)
 
 

@@ -106,6 +106,7 @@ class AppModel(ClassroomModel):
 
 # --- exports ------------------------------------------------------------------------------
 
+
 class SavePng(ipyvue.VueTemplate):
     """A button that draws the page's maps and charts (their SVGs, where they are on the
     screen) on a canvas in the browser and downloads it as a PNG: no server round trip."""
@@ -196,20 +197,32 @@ def gif_bytes(model: AppModel) -> bytes:
                 x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - c / 2
                 if layout.rings is not None:  # a district's outlines
                     for ring in layout.rings[g]:
-                        draw.polygon([(k * size + 10 + px * scale, 40 + py * scale)
-                                      for px, py in ring], fill=_heat(level),
-                                     outline="#90a4ae")
+                        draw.polygon(
+                            [(k * size + 10 + px * scale, 40 + py * scale) for px, py in ring],
+                            fill=_heat(level),
+                            outline="#90a4ae",
+                        )
                 else:
-                    draw.rounded_rectangle((x0, y0, x0 + c, y0 + c), radius=3,
-                                           fill=_heat(level), outline="#90a4ae")
+                    draw.rounded_rectangle(
+                        (x0, y0, x0 + c, y0 + c), radius=3, fill=_heat(level), outline="#90a4ae"
+                    )
             for g, (x, y) in enumerate(layout.xy if not layout.small and c > 24 else ()):
                 name = pane.model.grid_label(g)
                 if layout.rings is None:
-                    draw.text((k * size + 10 + x * scale - c / 2 + 3,
-                               40 + y * scale - c / 2 + 2), name, fill="#263238", font=font)
+                    draw.text(
+                        (k * size + 10 + x * scale - c / 2 + 3, 40 + y * scale - c / 2 + 2),
+                        name,
+                        fill="#263238",
+                        font=font,
+                    )
                 elif draw.textlength(name, font=small) <= 1.6 * c:  # centred, if it fits
-                    draw.text((k * size + 10 + x * scale, 40 + y * scale), name,
-                              fill="#263238", font=small, anchor="mm")
+                    draw.text(
+                        (k * size + 10 + x * scale, 40 + y * scale),
+                        name,
+                        fill="#263238",
+                        font=small,
+                        anchor="mm",
+                    )
         frames.append(np.asarray(img))
     buf = io.BytesIO()
     iio.imwrite(buf, np.stack(frames), extension=".gif", duration=120, loop=0)
@@ -286,31 +299,43 @@ def Control(name: str, spec: dict[str, Any], value: Any, on_value, disabled: boo
     with solara.Tooltip(help_text):
         with solara.Column(gap="0"):
             if kind == "Select":
-                words = {v: T(f"app.choice.{v}") if has(f"app.choice.{v}", LANG) else v
-                         for v in spec["values"]}
-                solara.Select(label, value=words.get(value, value),
-                              values=list(words.values()), disabled=disabled,
-                              on_value=lambda w: on_value(
-                                  next(k for k, x in words.items() if x == w)))
+                words = {
+                    v: T(f"app.choice.{v}") if has(f"app.choice.{v}", LANG) else v
+                    for v in spec["values"]
+                }
+                solara.Select(
+                    label,
+                    value=words.get(value, value),
+                    values=list(words.values()),
+                    disabled=disabled,
+                    on_value=lambda w: on_value(next(k for k, x in words.items() if x == w)),
+                )
             elif kind == "Checkbox":
-                solara.Checkbox(label=label, value=bool(value), on_value=on_value,
-                                disabled=disabled)
+                solara.Checkbox(
+                    label=label, value=bool(value), on_value=on_value, disabled=disabled
+                )
             elif kind in ("SliderInt", "SliderFloat"):
                 # The label above the slider, not beside it: beside it, a long label took
                 # the whole row and left the track 0 px wide (it could not be dragged).
-                solara.HTML(tag="div", unsafe_innerHTML=escape(label),
-                            classes=["grassroots-slider-label"])
+                solara.HTML(
+                    tag="div", unsafe_innerHTML=escape(label), classes=["grassroots-slider-label"]
+                )
                 slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
                 cast = int if kind == "SliderInt" else float
                 with solara.Column(gap="0", classes=["grassroots-slider"]):
-                    slider("", value=cast(value), min=spec["min"], max=spec["max"],
-                           step=spec["step"], on_value=on_value, thumb_label="always",
-                           disabled=disabled)
+                    slider(
+                        "",
+                        value=cast(value),
+                        min=spec["min"],
+                        max=spec["max"],
+                        step=spec["step"],
+                        on_value=on_value,
+                        thumb_label="always",
+                        disabled=disabled,
+                    )
             else:
-                solara.InputText(label, value=str(value), on_value=on_value,
-                                 disabled=disabled)
-            solara.HTML(tag="div", unsafe_innerHTML=escape(help_text),
-                        classes=["grassroots-help"])
+                solara.InputText(label, value=str(value), on_value=on_value, disabled=disabled)
+            solara.HTML(tag="div", unsafe_innerHTML=escape(help_text), classes=["grassroots-help"])
 
 
 def moment_text(model: AppModel, key: str, fields: dict[str, Any]) -> str:
@@ -334,11 +359,17 @@ def record_frame(model: AppModel, colour: str) -> None:
 def MapColumn(model: AppModel, pane: Pane, layout: MapLayout, colour: str, note: str):
     with solara.Column(gap="0", classes=["grassroots-mapbox"]) as col:
         solara.Text(pane.title, classes=["grassroots-policy"])
-        solara.HTML(tag="div", unsafe_innerHTML=escape(note),  # always there: no jumps
-                    classes=["grassroots-note"] + (["on"] if note else []))
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=escape(note),  # always there: no jumps
+            classes=["grassroots-note"] + (["on"] if note else []),
+        )
         title = clock(pane.model, pane.model.minute, LANG)
-        solara.HTML(tag="div", unsafe_innerHTML=map_svg(pane.model, layout, colour, title),
-                    classes=["grassroots-map"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=map_svg(pane.model, layout, colour, title),
+            classes=["grassroots-map"],
+        )
     return col
 
 
@@ -346,9 +377,11 @@ def Charts(model: AppModel):
     hours = model.main.config.time.war_hours
     side = len(model.panes) > 1
     labels = [p.label.strip(" :") if side else "" for p in model.panes]
-    specs = [("app.chart.backlog", "backlog", "chart-backlog"),
-             ("app.chart.response", "response_min", "chart-response"),
-             ("app.chart.harm", "cum_harm", "chart-harm")]
+    specs = [
+        ("app.chart.backlog", "backlog", "chart-backlog"),
+        ("app.chart.response", "response_min", "chart-response"),
+        ("app.chart.harm", "cum_harm", "chart-harm"),
+    ]
     for key, attr, chart_id in specs:
         series = [(label, p.hours, getattr(p, attr)) for label, p in zip(labels, model.panes)]
         solara.HTML(tag="div", unsafe_innerHTML=chart_svg(T(key), series, hours, chart_id))
@@ -359,12 +392,19 @@ def Feed(model: AppModel, playing: bool):
     with solara.Row(gap="6px"):
         for pane in model.panes:
             with solara.Column(gap="0", style={"flex": "1 1 0", "min-width": "0"}):
-                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(T('app.events', label=pane.label.strip(' :')).strip())}</b>"
-                            f" <span style='font-size:13px'>({escape(note)})</span>")
+                title = escape(T("app.events", label=pane.label.strip(" :")).strip())
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=f"<b>{title}</b>"
+                    f" <span style='font-size:13px'>({escape(note)})</span>",
+                )
                 lines = [x for _, x, notable in reversed(pane.feed) if notable or not playing]
                 lines = lines[:FEED_LINES] or [T("app.nothing_yet")]
-                solara.HTML(tag="pre", unsafe_innerHTML="\n".join(escape(x) for x in lines),
-                            classes=["grassroots-feed"])
+                solara.HTML(
+                    tag="pre",
+                    unsafe_innerHTML="\n".join(escape(x) for x in lines),
+                    classes=["grassroots-feed"],
+                )
 
 
 def Finished(model: AppModel):
@@ -372,23 +412,29 @@ def Finished(model: AppModel):
     results = [p.outcomes() for p in model.panes]
     target = f"{model.main.config.time.target_response_min:g}"  # the same for both copies
     side = len(results) > 1
-    head = "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes) if side \
+    head = (
+        "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes)
+        if side
         else "<th></th>"
+    )
     if side:
         head += f"<th>{escape(T('app.difference'))}</th>"
     rows = []
     for name, unit in OUTCOME_ROWS:
         if name not in results[0]:
             continue
-        label = T(f"app.outcome.{name}", target=target) if has(f"app.outcome.{name}", LANG) \
-            else name
+        label = (
+            T(f"app.outcome.{name}", target=target) if has(f"app.outcome.{name}", LANG) else name
+        )
         values = [r.get(name, math.nan) for r in results]
         cells = "".join(f"<td>{_fmt(v, unit)}</td>" for v in values)
         if side:
             cells += f"<td>{_fmt(values[1] - values[0], unit, sign=True)}</td>"
         rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
-    html = (f"<b>{escape(T('app.finished_title'))}</b><table><tr><th>{escape(T('app.outcome'))}"
-            f"</th>{head}</tr>{''.join(rows)}</table>")
+    html = (
+        f"<b>{escape(T('app.finished_title'))}</b><table><tr><th>{escape(T('app.outcome'))}"
+        f"</th>{head}</tr>{''.join(rows)}</table>"
+    )
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["grassroots-finished"])
 
 
@@ -406,10 +452,16 @@ def Status(m: AppModel, tick: solara.Reactive[int]):
     """The sidebar's line: seed, preset, step and the model's clock."""
     tick.value  # noqa: B018 (read: re-rendered at each frame)
     main = m.main
-    solara.HTML(tag="div", unsafe_innerHTML=escape(
-        T("app.status", seed=m.seed, preset=m.preset, step=main.step_count,
-          steps=main.n_steps)) + "<br><b>" + escape(clock(main, main.minute, LANG)) + "</b>",
-        classes=["grassroots-clock"])
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=escape(
+            T("app.status", seed=m.seed, preset=m.preset, step=main.step_count, steps=main.n_steps)
+        )
+        + "<br><b>"
+        + escape(clock(main, main.minute, LANG))
+        + "</b>",
+        classes=["grassroots-clock"],
+    )
 
 
 def pane_note(note: str | tuple[str, ...], k: int) -> str:
@@ -420,9 +472,14 @@ def pane_note(note: str | tuple[str, ...], k: int) -> str:
 
 
 @solara.component
-def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str,
-             note: str | tuple[str, ...], playing: bool,
-             rendered: threading.Event):
+def LiveView(
+    m: AppModel,
+    tick: solara.Reactive[int],
+    colour: str,
+    note: str | tuple[str, ...],
+    playing: bool,
+    rendered: threading.Event,
+):
     """What changes as the run plays: the finished panel, the maps, legend, charts, feed.
     The only part re-rendered at each frame; it tells the play loop when it is drawn."""
     tick.value  # noqa: B018 (read: re-rendered at each frame)
@@ -434,47 +491,78 @@ def LiveView(m: AppModel, tick: solara.Reactive[int], colour: str,
         with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
             if not m.running:
                 Finished(m)
-            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: " + escape(
-                scenario_description(m.preset)), classes=["grassroots-scenario-line"])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: "
+                + escape(scenario_description(m.preset)),
+                classes=["grassroots-scenario-line"],
+            )
             legend = legend_items(m.main, colour)
-            solara.HTML(tag="div", unsafe_innerHTML="".join(
-                f"<span>{sym}{escape(T(key, **fields))}</span>"
-                for sym, key, fields in legend), classes=["grassroots-legend"])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML="".join(
+                    f"<span>{sym}{escape(T(key, **fields))}</span>" for sym, key, fields in legend
+                ),
+                classes=["grassroots-legend"],
+            )
             Charts(m)
             Feed(m, playing)
 
 
 @solara.component
-def Settings(model: solara.Reactive[AppModel], values: solara.Reactive[dict],
-             specs: solara.Reactive[dict], speed: solara.Reactive[float],
-             tick: solara.Reactive[int], set_value):
+def Settings(
+    model: solara.Reactive[AppModel],
+    values: solara.Reactive[dict],
+    specs: solara.Reactive[dict],
+    speed: solara.Reactive[float],
+    tick: solara.Reactive[int],
+    set_value,
+):
     """The sidebar: the scenario and its description, the run's status, the speed, the
     preset, seed and controls (each with its description, unit and range), a glossary.
     Its own component, so that it follows the reactive values it reads."""
     m = model.value
     with solara.Column(classes=["grassroots-sidebar"], gap="4px") as column:
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
-            f"{escape(scenario_description(m.preset))}"),
-            classes=["grassroots-scenario"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<b>{escape(T('app.scenario'))}:</b> {escape(m.preset)}<br>"
+                f"{escape(scenario_description(m.preset))}"
+            ),
+            classes=["grassroots-scenario"],
+        )
         Status(m, tick)
-        solara.Select(T("app.speed"), value=f"{speed.value:g}",
-                      values=[f"{s:g}" for s in SPEEDS],
-                      on_value=lambda v: speed.set(float(v)))
+        solara.Select(
+            T("app.speed"),
+            value=f"{speed.value:g}",
+            values=[f"{s:g}" for s in SPEEDS],
+            on_value=lambda v: speed.set(float(v)),
+        )
         with solara.Details(T("app.scenario_settings"), expand=True):
             preset_spec = specs.value["preset"]
-            solara.Select(T("app.preset"), value=values.value["preset"],
-                          values=preset_spec["values"],
-                          on_value=lambda v: set_value("preset", v))
-            solara.InputText(T("app.seed"), value=str(values.value["seed"]),
-                             on_value=lambda v: set_value("seed", v))
+            solara.Select(
+                T("app.preset"),
+                value=values.value["preset"],
+                values=preset_spec["values"],
+                on_value=lambda v: set_value("preset", v),
+            )
+            solara.InputText(
+                T("app.seed"),
+                value=str(values.value["seed"]),
+                on_value=lambda v: set_value("seed", v),
+            )
             note = {"siloed": "app.siloed_note", "pre_reform": "app.pre_reform_note"}.get(
-                values.value.get("organization__structure"))
+                values.value.get("organization__structure")
+            )
             for name, spec in specs.value.items():
                 if not isinstance(spec, dict) or name in ("preset", "seed"):
                     continue
-                Control(name, spec, values.value.get(name, spec["value"]),
-                        lambda v, name=name: set_value(name, v))
+                Control(
+                    name,
+                    spec,
+                    values.value.get(name, spec["value"]),
+                    lambda v, name=name: set_value(name, v),
+                )
                 if name == "organization__structure" and note:
                     solara.Info(T(note))
         with solara.Details(T("app.glossary")):
@@ -522,11 +610,16 @@ def Page():
                 m.step()
                 record_frame(m, colour.value)
                 if m.moments:  # each map notes its own copy's moments
-                    words = [" ".join(moment_text(m, k, f) for k, f in found)
-                             for found in m.pane_moments]
+                    words = [
+                        " ".join(moment_text(m, k, f) for k, f in found) for found in m.pane_moments
+                    ]
                     if stop_at_moments:
-                        note.set(("moment", tuple(f"{w} {T('app.moment.paused')}".strip()
-                                                  for w in words)))
+                        note.set(
+                            (
+                                "moment",
+                                tuple(f"{w} {T('app.moment.paused')}".strip() for w in words),
+                            )
+                        )
                         return False
                     note.set(("moment", tuple(words)))
         return m.running
@@ -549,9 +642,19 @@ def Page():
             carry = min(due - n, rate) if due > n else 0.0
             go_on = advance(n, pause_at.value)
             if go_on and m.quiet:
-                note.set(("quiet", T("app.quiet") if m.main.phase == "war" else T(
-                    "app.peacetime", day=m.main.step_count + 1, days=m.main.peace_steps,
-                    start=m.main.peace_steps + 1)))
+                note.set(
+                    (
+                        "quiet",
+                        T("app.quiet")
+                        if m.main.phase == "war"
+                        else T(
+                            "app.peacetime",
+                            day=m.main.step_count + 1,
+                            days=m.main.peace_steps,
+                            start=m.main.peace_steps + 1,
+                        ),
+                    )
+                )
             elif go_on and note.value[0] == "quiet":
                 note.set(("", ""))
             if not m.running:
@@ -606,11 +709,22 @@ def Page():
         checking.set(True)
         check.set(T("app.checking", done=0, total=CHECK_SEEDS))
         try:
-            d = check_on_seeds(a, b, list(range(1, CHECK_SEEDS + 1)), progress=lambda k, n:
-                               check.set(T("app.checking", done=k, total=n)))
-            check.set(T("app.check_result", n=d.n, mean=f"{d.diff:+,.0f}",
-                        low=f"{d.diff_low:+,.0f}", high=f"{d.diff_high:+,.0f}",
-                        wins=d.n_better))
+            d = check_on_seeds(
+                a,
+                b,
+                list(range(1, CHECK_SEEDS + 1)),
+                progress=lambda k, n: check.set(T("app.checking", done=k, total=n)),
+            )
+            check.set(
+                T(
+                    "app.check_result",
+                    n=d.n,
+                    mean=f"{d.diff:+,.0f}",
+                    low=f"{d.diff_low:+,.0f}",
+                    high=f"{d.diff_high:+,.0f}",
+                    wins=d.n_better,
+                )
+            )
         except Exception as e:  # shown on the page: the class goes on
             check.set(f"{type(e).__name__}: {e}")
         finally:
@@ -634,34 +748,60 @@ def Page():
     page_classes = ["grassroots-page"] + (["grassroots-side-by-side"] if side else [])
     with solara.Column(classes=page_classes, gap="4px", style={"padding": "0 4px"}):
         with solara.Row(gap="6px", classes=["grassroots-toolbar"]):
-            solara.Button(T("app.pause") if playing.value else T("app.play"),
-                          color="primary", on_click=play_pause, disabled=not running.value,
-                          classes=["grassroots-play"])
-            solara.Button(T("app.step"), on_click=step_once,
-                          disabled=playing.value or not running.value,
-                          classes=["grassroots-step"])
-            solara.Button(T("app.reset"), color="primary" if changed or not running.value
-                          else None, on_click=reset, classes=["grassroots-reset"])
+            solara.Button(
+                T("app.pause") if playing.value else T("app.play"),
+                color="primary",
+                on_click=play_pause,
+                disabled=not running.value,
+                classes=["grassroots-play"],
+            )
+            solara.Button(
+                T("app.step"),
+                on_click=step_once,
+                disabled=playing.value or not running.value,
+                classes=["grassroots-step"],
+            )
+            solara.Button(
+                T("app.reset"),
+                color="primary" if changed or not running.value else None,
+                on_click=reset,
+                classes=["grassroots-reset"],
+            )
             if changed:
-                solara.Text(T("app.press_reset"), classes=["grassroots-press-reset"],
-                            style={"color": "#e65100", "font-weight": "bold"})
+                solara.Text(
+                    T("app.press_reset"),
+                    classes=["grassroots-press-reset"],
+                    style={"color": "#e65100", "font-weight": "bold"},
+                )
             elif not running.value:
-                solara.Text(T("app.finished"), classes=["grassroots-finished-hint"],
-                            style={"color": "#2e7d32", "font-weight": "bold"})
+                solara.Text(
+                    T("app.finished"),
+                    classes=["grassroots-finished-hint"],
+                    style={"color": "#2e7d32", "font-weight": "bold"},
+                )
             with solara.Div(classes=["grassroots-pause-at"]):
-                solara.Checkbox(label=T("app.pause_at_moments"), value=pause_at.value,
-                                on_value=pause_at.set)
+                solara.Checkbox(
+                    label=T("app.pause_at_moments"), value=pause_at.value, on_value=pause_at.set
+                )
             modes = ["unmet", "harm"] + (["infected"] if m.infections() else [])
             words = {T(f"app.colour.{x}"): x for x in modes}
             solara.ToggleButtonsSingle(
-                value=T(f"app.colour.{colour.value}"), values=list(words),
-                on_value=lambda w: colour.set(words[w]), dense=True)
+                value=T(f"app.colour.{colour.value}"),
+                values=list(words),
+                on_value=lambda w: colour.set(words[w]),
+                dense=True,
+            )
             SavePng.element(label=T("app.save_png"))
-            solara.FileDownload(lambda: gif_bytes(m), filename="grassroots-run.gif",
-                                label=T("app.save_gif"))
+            solara.FileDownload(
+                lambda: gif_bytes(m), filename="grassroots-run.gif", label=T("app.save_gif")
+            )
             if side:
-                solara.Button(T("app.check_seeds"), on_click=run_check,
-                              disabled=checking.value, classes=["grassroots-check"])
+                solara.Button(
+                    T("app.check_seeds"),
+                    on_click=run_check,
+                    disabled=checking.value,
+                    classes=["grassroots-check"],
+                )
         if m.error:
             solara.Error(m.error)
         if check.value:

@@ -37,16 +37,18 @@ APP_FILE = Path(__file__).with_name("app.py")
 # What a trainer changes in class: the policies planners compare, then every on/off toggle
 # of the organization and the volunteers (docs/model.md, "Structures, toggles and levels").
 # Each control is generated from the parameter's definition in sim/params.py.
-POLICY_KEYS = ("organization.structure", "reporting.mechanism",
-               "volunteers.team_size_per_1000")
+POLICY_KEYS = ("organization.structure", "reporting.mechanism", "volunteers.team_size_per_1000")
 TOGGLE_SECTIONS = ("organization", "volunteers")
 SLIDER_MAX_STEPS = 1000  # a wider numeric range gets a text box instead of a slider
 
 
 def classroom_keys() -> list[str]:
     """The parameters the app shows: the policies, then every bool toggle of TOGGLE_SECTIONS."""
-    toggles = [row["key"] for row in describe()
-               if row["type"] == "bool" and row["section"] in TOGGLE_SECTIONS]
+    toggles = [
+        row["key"]
+        for row in describe()
+        if row["type"] == "bool" and row["section"] in TOGGLE_SECTIONS
+    ]
     return [*POLICY_KEYS, *[k for k in toggles if k not in POLICY_KEYS]]
 
 
@@ -66,26 +68,44 @@ def control_for(row: dict[str, Any], value: Any, prefix: str = "") -> dict[str, 
     a bool a checkbox, a number with a modest range a slider, any other value a text box."""
     label = control_label(row, prefix)
     spec = _control_type(row, value, label)
-    return {**spec, "key": row["key"], "prefix": prefix, "doc": row["doc"],
-            "unit": row["unit"], "low": row["low"], "high": row["high"]}
+    return {
+        **spec,
+        "key": row["key"],
+        "prefix": prefix,
+        "doc": row["doc"],
+        "unit": row["unit"],
+        "low": row["low"],
+        "high": row["high"],
+    }
 
 
 def _control_type(row: dict[str, Any], value: Any, label: str) -> dict[str, Any]:
     if row["choices"]:
-        return {"type": "Select", "value": value, "values": list(row["choices"]),
-                "label": label}
+        return {"type": "Select", "value": value, "values": list(row["choices"]), "label": label}
     if row["type"] == "bool":
         return {"type": "Checkbox", "value": bool(value), "label": label}
     low, high = row["low"], row["high"]
     if row["type"] in ("int", "float") and low is not None and high is not None:
         if row["type"] == "int" and high - low <= SLIDER_MAX_STEPS:
-            return {"type": "SliderInt", "value": int(value), "min": int(low),
-                    "max": int(high), "step": 1, "label": label}
+            return {
+                "type": "SliderInt",
+                "value": int(value),
+                "min": int(low),
+                "max": int(high),
+                "step": 1,
+                "label": label,
+            }
         if row["type"] == "float":
             step = _nice_step((high - low) / 200)
             if (high - low) / step <= SLIDER_MAX_STEPS:
-                return {"type": "SliderFloat", "value": float(value), "min": float(low),
-                        "max": float(high), "step": step, "label": label}
+                return {
+                    "type": "SliderFloat",
+                    "value": float(value),
+                    "min": float(low),
+                    "max": float(high),
+                    "step": step,
+                    "label": label,
+                }
     return {"type": "InputText", "value": str(value), "label": label}
 
 
@@ -124,9 +144,13 @@ def shipped_presets() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def make_startup(config_arg: str | None = None, side_by_side: bool = False,
-                 replay: tuple[str, str] | None = None, lang: str = "en",
-                 overrides: dict[str, Any] | None = None) -> Startup:
+def make_startup(
+    config_arg: str | None = None,
+    side_by_side: bool = False,
+    replay: tuple[str, str] | None = None,
+    lang: str = "en",
+    overrides: dict[str, Any] | None = None,
+) -> Startup:
     """Resolve the demo's arguments; raises ConfigError (or ValueError) on bad input.
     ``overrides`` (``--set KEY=VALUE``) apply to the scenario and to every preset."""
     if replay is not None:
@@ -134,8 +158,9 @@ def make_startup(config_arg: str | None = None, side_by_side: bool = False,
         name = f"replay {replay[1]}"
         return Startup(config, seed, name, side_by_side, {name: config}, lang)
     if overrides:
-        base = load_scenario(None if config_arg is None
-                             else shipped_or_path(config_arg, SCENARIO_DIR))
+        base = load_scenario(
+            None if config_arg is None else shipped_or_path(config_arg, SCENARIO_DIR)
+        )
         config = apply_overrides(base, overrides, source="--set")
         name = f"{config.name} (--set)"
         return Startup(config, 1, name, side_by_side, {name: config}, lang)
@@ -150,22 +175,38 @@ def make_startup(config_arg: str | None = None, side_by_side: bool = False,
     return Startup(config, 1, name, side_by_side, {name: config}, lang)
 
 
-def startup_to_env(config_arg: str | None, side_by_side: bool,
-                   replay: tuple[str, str] | None, lang: str = "en",
-                   overrides: dict[str, Any] | None = None) -> str:
-    return json.dumps({"config": config_arg, "side_by_side": side_by_side,
-                       "replay": list(replay) if replay else None, "lang": lang,
-                       "overrides": overrides or {}})
+def startup_to_env(
+    config_arg: str | None,
+    side_by_side: bool,
+    replay: tuple[str, str] | None,
+    lang: str = "en",
+    overrides: dict[str, Any] | None = None,
+) -> str:
+    return json.dumps(
+        {
+            "config": config_arg,
+            "side_by_side": side_by_side,
+            "replay": list(replay) if replay else None,
+            "lang": lang,
+            "overrides": overrides or {},
+        }
+    )
 
 
 def startup_from_env() -> Startup:
     data = json.loads(os.environ.get(ENV) or "{}")
     replay = tuple(data["replay"]) if data.get("replay") else None
-    return make_startup(data.get("config"), bool(data.get("side_by_side")), replay,
-                        data.get("lang") or "en", data.get("overrides") or None)
+    return make_startup(
+        data.get("config"),
+        bool(data.get("side_by_side")),
+        replay,
+        data.get("lang") or "en",
+        data.get("overrides") or None,
+    )
 
 
 # --- sweep replay -------------------------------------------------------------------------
+
 
 def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     """Re-create one run of a sweep: the sweep's base scenario and fixed values, then the
@@ -176,8 +217,9 @@ def replay_run(folder: str | Path, run_id: str) -> tuple[Config, int]:
     store = SweepStore(root)
     runs = store.read_runs()  # an unfinished sweep: its finished runs
     if runs is None:
-        raise ValueError(f"{root}: not a sweep results folder (no runs.parquet or parts/): "
-                         f"{how_to_make(root)}")
+        raise ValueError(
+            f"{root}: not a sweep results folder (no runs.parquet or parts/): {how_to_make(root)}"
+        )
     rows = runs[runs["run_id"] == run_id]
     if rows.empty:
         ids = ", ".join(sorted(runs["run_id"].astype(str))[:5])
@@ -195,11 +237,16 @@ def how_to_make(root: Path) -> str:
     """The command that makes a sweep results folder at ``root``: the sweep its name was
     made from (``results/sweep-<name>-<time>``) when that is a shipped one, else an example."""
     match = re.fullmatch(r"sweep-(.+)-\d{8}-\d{6}", root.name)
-    name = match.group(1) if match and (CONFIG_DIR / "sweeps" / f"{match.group(1)}.toml"
-                                        ).is_file() else "reporting_structure"
+    name = (
+        match.group(1)
+        if match and (CONFIG_DIR / "sweeps" / f"{match.group(1)}.toml").is_file()
+        else "reporting_structure"
+    )
     command = shlex.join(["grassroots", "sweep", name, "--out", str(root)])
-    return f"make it with a sweep first, e.g. {command}, then give one of its run ids " \
+    return (
+        f"make it with a sweep first, e.g. {command}, then give one of its run ids "
         "(p0000-r000, ...)"
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -228,8 +275,7 @@ def clock(model: GrassrootsModel, minute: float, lang: str) -> str:
     """The model's clock (day of the whole run, hh:mm) in words of ``lang``."""
     total = minute + model.peace_steps * 1440
     day, rem = divmod(total, 1440)
-    return text("app.clock", lang, day=int(day) + 1, hm=f"{int(rem // 60):02d}:"
-                f"{int(rem % 60):02d}")
+    return text("app.clock", lang, day=int(day) + 1, hm=f"{int(rem // 60):02d}:{int(rem % 60):02d}")
 
 
 class Pane:
@@ -260,10 +306,11 @@ class Pane:
     @property
     def title(self) -> str:
         c, lang = self.config, self.lang
-        return (f"{self.label}{text('mechanism.' + c.reporting.mechanism, lang)} · "
-                f"{text('app.choice.' + c.organization.structure, lang)} · "
-                + text("app.volunteers_per_1000", lang,
-                       n=f"{c.volunteers.team_size_per_1000:g}"))
+        return (
+            f"{self.label}{text('mechanism.' + c.reporting.mechanism, lang)} · "
+            f"{text('app.choice.' + c.organization.structure, lang)} · "
+            + text("app.volunteers_per_1000", lang, n=f"{c.volunteers.team_size_per_1000:g}")
+        )
 
     def step(self) -> None:
         m = self.model
@@ -285,8 +332,9 @@ class Pane:
         done = ~np.isnan(reached)
         self.hours.append(m.minute / 60.0)
         self.backlog.append(int(m.backlog))
-        self.response_min.append(float(np.mean(reached[done] - needs.created[:n][done]))
-                                 if done.any() else math.nan)
+        self.response_min.append(
+            float(np.mean(reached[done] - needs.created[:n][done])) if done.any() else math.nan
+        )
         self.cum_harm.append(float(m.cum_harm))
 
     def outcomes(self) -> dict[str, float]:
@@ -302,7 +350,7 @@ class Pane:
         every six hours."""
         m, needs, lang = self.model, self.model.needs, self.lang
         lines: list[tuple[float, str, bool]] = []
-        self._future += m.events[self._seen_events:]  # some are logged ahead of time
+        self._future += m.events[self._seen_events :]  # some are logged ahead of time
         self._seen_events = len(m.events)
         lines += [(e.minute, m.sentence(e, lang), True) for e in self._future if e.minute < t1]
         self._future = [e for e in self._future if e.minute >= t1]
@@ -313,8 +361,16 @@ class Pane:
                 continue
             fields = {"grid": m.grid_label(grid), "what": need_word(needs.kind[i], lang)}
             first = (hazard, grid, -1) not in self._first_need
-            line = text("app.feed.reaches", lang, hazard=hazard_word(list(HAZARDS)[hazard], lang),
-                        **fields) if first else text("app.feed.new_need", lang, **fields)
+            line = (
+                text(
+                    "app.feed.reaches",
+                    lang,
+                    hazard=hazard_word(list(HAZARDS)[hazard], lang),
+                    **fields,
+                )
+                if first
+                else text("app.feed.new_need", lang, **fields)
+            )
             self._first_need |= {(hazard, grid, -1), (hazard, grid, block)}
             self._tracked.append(i)
             lines.append((float(needs.created[i]), line, first))
@@ -327,9 +383,20 @@ class Pane:
         self._tracked = still
         while self._next_summary < t1:
             if self._next_summary >= t0 and self._next_summary > 0:
-                lines.append((self._next_summary, text(
-                    "app.feed.summary", lang, n=needs.n, open=m.backlog,
-                    busy=m.responders_busy, harm=f"{m.cum_harm:.0f}"), True))
+                lines.append(
+                    (
+                        self._next_summary,
+                        text(
+                            "app.feed.summary",
+                            lang,
+                            n=needs.n,
+                            open=m.backlog,
+                            busy=m.responders_busy,
+                            harm=f"{m.cum_harm:.0f}",
+                        ),
+                        True,
+                    )
+                )
             self._next_summary += SUMMARY_EVERY_MIN
         lines.sort(key=lambda x: x[0])
         self.feed += [(t, f"{clock(m, t, lang)}  {x}", notable) for t, x, notable in lines]
@@ -346,29 +413,34 @@ class Pane:
 
         if (t := due(needs.detected)) is not None:
             ch = int(needs.channel[i])
-            who = text(f"app.who.{CHANNEL_KEYS[ch]}", lang) if 0 <= ch < len(CHANNEL_KEYS) \
+            who = (
+                text(f"app.who.{CHANNEL_KEYS[ch]}", lang)
+                if 0 <= ch < len(CHANNEL_KEYS)
                 else text("app.who.someone", lang)
+            )
             out.append((t, text("app.feed.alarm", lang, grid=grid, who=who)))
         if (t := due(needs.reported)) is not None:
             out.append((t, text("app.feed.report", lang, grid=grid, unit=self._decider(t))))
         if (t := due(needs.dispatched)) is not None:
             early = not float(needs.reported[i]) <= t  # before any report was decided
-            out.append((t, text("app.feed.local" if early else "app.feed.dispatched", lang,
-                                grid=grid)))
+            out.append(
+                (t, text("app.feed.local" if early else "app.feed.dispatched", lang, grid=grid))
+            )
         if (t := due(needs.reached)) is not None:
             out.append((t, text("app.feed.arrives", lang, grid=grid, who=self._who(i))))
         if (t := due(needs.resolved)) is not None:
-            out.append((t, text("app.feed.done", lang, grid=grid,
-                                what=need_word(needs.kind[i], lang))))
+            out.append(
+                (t, text("app.feed.done", lang, grid=grid, what=need_word(needs.kind[i], lang)))
+            )
         return out
 
     def _decider(self, t: float) -> str:
         """The unit a report reaches under the mechanism (``Mechanism.decider``)."""
         m = self.model
         office = mechanism(m.config.reporting.mechanism).decider(
-            m.config, m.engine is not None and t >= m.engine.command_active)
-        key = {-1: "joint_meeting", 0: "grid_autonomy", 6: "direct"}.get(office,
-                                                                          "hierarchical")
+            m.config, m.engine is not None and t >= m.engine.command_active
+        )
+        key = {-1: "joint_meeting", 0: "grid_autonomy", 6: "direct"}.get(office, "hierarchical")
         return text(f"app.decider.{key}", self.lang)
 
     def _who(self, i: int) -> str:
@@ -413,14 +485,12 @@ class Moments:
         if len(m.township.cut_edges):
             once("road cut", "road_cut", n=len(m.township.cut_edges))
         eng = m.engine
-        if eng is not None and math.isfinite(eng.command_active) and \
-                m.minute >= eng.command_active:
+        if eng is not None and math.isfinite(eng.command_active) and m.minute >= eng.command_active:
             once("command", "command")
         if m.backlog > self.peak:
             self.peak, self.peak_minute = int(m.backlog), m.minute
         elif self.peak >= BACKLOG_PEAK_MIN and m.backlog <= BACKLOG_PEAK_DROP * self.peak:
-            once(f"peak {self.peak_minute}", "backlog_peak", n=self.peak,
-                 minute=self.peak_minute)
+            once(f"peak {self.peak_minute}", "backlog_peak", n=self.peak, minute=self.peak_minute)
         return out
 
 
@@ -442,25 +512,32 @@ class ClassroomModel(mesa.Model):
 
     startup: Startup | None = None  # set by the page
 
-    def __init__(self, preset: str | None = None, seed: Any = None,
-                 side_by_side: bool | None = None, scenario: Any = None,
-                 **controls: Any) -> None:
+    def __init__(
+        self,
+        preset: str | None = None,
+        seed: Any = None,
+        side_by_side: bool | None = None,
+        scenario: Any = None,
+        **controls: Any,
+    ) -> None:
         seed_value, preset, configs = self.resolve(preset, seed, side_by_side, controls)
         super().__init__(rng=seed_value)
         self.seed = seed_value
         self.preset = preset
         self.lang = (self.startup or Startup(configs[0])).lang
         labels = ["A: ", "B: "] if len(configs) > 1 else [""]
-        self.panes = [Pane(label, config, seed_value, self.lang)
-                      for label, config in zip(labels, configs)]
+        self.panes = [
+            Pane(label, config, seed_value, self.lang) for label, config in zip(labels, configs)
+        ]
         self._moments = [Moments() for _ in self.panes]  # each copy's own
         self.pane_moments: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in self.panes]
         self.moments: list[tuple[str, dict[str, Any]]] = []
         self.running = True
 
     @classmethod
-    def resolve(cls, preset: str | None, seed: Any, side_by_side: bool | None,
-                controls: dict[str, Any]) -> tuple[int, str, list[Config]]:
+    def resolve(
+        cls, preset: str | None, seed: Any, side_by_side: bool | None, controls: dict[str, Any]
+    ) -> tuple[int, str, list[Config]]:
         """The seed, the preset and the config of each copy; raises ConfigError."""
         start = cls.startup or make_startup()
         seed_value = parse_seed(start.seed if seed is None else seed)
@@ -478,8 +555,9 @@ class ClassroomModel(mesa.Model):
     def step(self) -> None:
         for pane in self.panes:
             pane.step()
-        self.pane_moments = [found.check(pane.model)
-                             for found, pane in zip(self._moments, self.panes)]
+        self.pane_moments = [
+            found.check(pane.model) for found, pane in zip(self._moments, self.panes)
+        ]
         self.moments = self.pane_moments[0]  # the main copy's: the page pauses at these
         self.running = any(p.model.running for p in self.panes)
 
@@ -488,8 +566,9 @@ class ClassroomModel(mesa.Model):
         m = self.main
         if m.phase != "war":
             return True
-        active = any(hz.started and not hz.ended for pane in self.panes
-                     for hz in pane.model.hazards)
+        active = any(
+            hz.started and not hz.ended for pane in self.panes for hz in pane.model.hazards
+        )
         return not active and all(p.model.unmet == 0 for p in self.panes)
 
     @property
@@ -536,8 +615,12 @@ def model_params(start: Startup, preset: str | None = None) -> dict[str, Any]:
     presets = list(dict.fromkeys([start.preset, *start.presets, *shipped_presets()]))
     preset = preset or start.preset
     params: dict[str, Any] = {
-        "preset": {"type": "Select", "value": preset, "values": presets,
-                   "label": "Scenario preset"},
+        "preset": {
+            "type": "Select",
+            "value": preset,
+            "values": presets,
+            "label": "Scenario preset",
+        },
         "seed": {"type": "InputText", "value": str(start.seed), "label": "Seed"},
         "side_by_side": start.side_by_side,
     }
@@ -566,8 +649,9 @@ CHECK_SEEDS = 10
 CHECK_OUTCOME = "total_harm"
 
 
-def check_on_seeds(config_a: Config, config_b: Config, seeds: list[int],
-                   progress: Any = None) -> Any:
+def check_on_seeds(
+    config_a: Config, config_b: Config, seeds: list[int], progress: Any = None
+) -> Any:
     """Both policies on each seed (common random numbers): the paired difference B - A of
     total harm with its bootstrap interval (``experiments.report.stats``, as the report)."""
     from experiments.report.stats import paired_difference
@@ -583,6 +667,12 @@ def check_on_seeds(config_a: Config, config_b: Config, seeds: list[int],
 
 
 # The finished panel's outcomes, by name (``sim.outcomes.OUTCOMES``), with their units.
-FINISHED_OUTCOMES = ("total_harm", "mean_response_min", "share_reached",
-                     "share_met_within_target", "needs_total", "peak_backlog")
+FINISHED_OUTCOMES = (
+    "total_harm",
+    "mean_response_min",
+    "share_reached",
+    "share_met_within_target",
+    "needs_total",
+    "peak_backlog",
+)
 OUTCOME_ROWS = tuple((k, OUTCOMES[k].unit) for k in FINISHED_OUTCOMES if k in OUTCOMES)

@@ -46,8 +46,9 @@ def write_error(error: OSError, where: str | Path | None = None) -> str:
     ``results/one/needs.parquet: No space left on device`` (without ``[Errno 28]`` or a
     library's wording of it)."""
     path = error.filename or where
-    reason = os.strerror(error.errno) if error.errno in errno.errorcode \
-        else error.strerror or str(error)
+    reason = (
+        os.strerror(error.errno) if error.errno in errno.errorcode else error.strerror or str(error)
+    )
     return f"{path}: {reason}" if path else reason
 
 
@@ -67,8 +68,9 @@ def parse_sets(items: list[str], option: str = "--set") -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(item, "expected section.key=value, e.g. "
-                              "reporting.mechanism=direct", option)
+            raise ConfigError(
+                item, "expected section.key=value, e.g. reporting.mechanism=direct", option
+            )
         overrides[key.strip()] = parse_value(value.strip())
     return overrides
 
@@ -82,8 +84,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         if key == "name":
             continue
         if "." not in key.replace("__", "."):
-            raise ConfigError(key, "unknown key: expected section.key (e.g. "
-                              "reporting.mechanism) or name", "--set")
+            raise ConfigError(
+                key, "unknown key: expected section.key (e.g. reporting.mechanism) or name", "--set"
+            )
         split_key(key, "--set")
     return overrides
 
@@ -96,11 +99,13 @@ def refuse_bad_link(arg: str | Path, option: str = "") -> None:
         os.stat(arg)
     except OSError as e:
         if e.errno == errno.ELOOP:
-            raise ConfigError(where, "a symlink loop: following its links never reaches a "
-                              "file or folder") from None
+            raise ConfigError(
+                where, "a symlink loop: following its links never reaches a file or folder"
+            ) from None
         if os.path.islink(arg):
-            raise ConfigError(where, f"a broken symlink: it points to {os.readlink(arg)}, "
-                              "which does not exist") from None
+            raise ConfigError(
+                where, f"a broken symlink: it points to {os.readlink(arg)}, which does not exist"
+            ) from None
     except ValueError:  # a NUL in the name: the caller says "file not found"
         pass
 
@@ -146,7 +151,7 @@ seed_type = whole_number(0)
 
 def port_type(text: str) -> int:
     """An argparse type: a TCP port, 1 to 65535."""
-    value = whole_number(-2**63)(text)
+    value = whole_number(-(2**63))(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, got {value}")
     return value
@@ -170,8 +175,16 @@ def positive_int(text: str) -> int:
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """CONFIG and ``--set``, as ``run``, ``config`` take them."""
-    p.add_argument("config", nargs="?", metavar="CONFIG",
-                   help="scenario file or shipped scenario name (default: street_flood)")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a parameter (repeatable), e.g. "
-                   "--set reporting.mechanism=direct")
+    p.add_argument(
+        "config",
+        nargs="?",
+        metavar="CONFIG",
+        help="scenario file or shipped scenario name (default: street_flood)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a parameter (repeatable), e.g. --set reporting.mechanism=direct",
+    )

@@ -20,8 +20,13 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.json:
         from sim.params import describe_json
 
-        print(json.dumps({"scenario": config.name, "parameters": describe_json(config)},
-                         indent=1, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"scenario": config.name, "parameters": describe_json(config)},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
     elif args.toml:
         print(render_toml(config, header=f"name = {toml_value(config.name)}\n"), end="")
     else:
@@ -35,9 +40,13 @@ def add_config_parser(sub: argparse._SubParsersAction) -> None:
     add_config_arguments(config)
     form = config.add_mutually_exclusive_group()
     form.add_argument("--toml", action="store_true", help="print as TOML")
-    form.add_argument("--json", action="store_true",
-                      help="print as JSON: key, value, unit, allowed, plausible, source, "
-                           "description of every parameter")
-    config.add_argument("--write-base", action="store_true",
-                        help="regenerate configs/base.toml from sim/params.py")
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="print as JSON: key, value, unit, allowed, plausible, source, "
+        "description of every parameter",
+    )
+    config.add_argument(
+        "--write-base", action="store_true", help="regenerate configs/base.toml from sim/params.py"
+    )
     config.set_defaults(func=cmd_config)

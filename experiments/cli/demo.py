@@ -34,25 +34,48 @@ HOST = "127.0.0.1"
 # samesite=none session cookie needs https, and falls back to samesite=lax (solara/server/
 # starlette.py): samesite=none matters only for a page embedded in another site's iframe, and
 # lax is right for a page opened at 127.0.0.1. The server process leaves out that warning.
-SAMESITE_WARNING = ("ignore:Cookies with samesite=none require https:UserWarning:"
-                    "solara.server.starlette")
+SAMESITE_WARNING = (
+    "ignore:Cookies with samesite=none require https:UserWarning:solara.server.starlette"
+)
 
 
 def add_demo_parser(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="serve the classroom app on 127.0.0.1 "
-                          "(needs the 'app' extra)")
-    demo.add_argument("config", nargs="?", metavar="CONFIG",
-                      help="scenario file or shipped scenario name (default: street_flood)")
-    demo.add_argument("--port", type=port_type, default=8765,
-                      help="port, 1 to 65535 (default 8765)")
-    demo.add_argument("--side-by-side", action="store_true",
-                      help="two copies on the same seed with different policies (A and B)")
-    demo.add_argument("--replay", nargs=2, metavar=("DIR", "RUN_ID"),
-                      help="open one run of a sweep results folder")
-    demo.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                      help="override a parameter of the scenario, e.g. --set time.war_hours=12")
-    demo.add_argument("--lang", choices=LANGUAGES, default="en",
-                      help="language of the page (default en; zh: Simplified Chinese)")
+    demo = sub.add_parser(
+        "demo", help="serve the classroom app on 127.0.0.1 (needs the 'app' extra)"
+    )
+    demo.add_argument(
+        "config",
+        nargs="?",
+        metavar="CONFIG",
+        help="scenario file or shipped scenario name (default: street_flood)",
+    )
+    demo.add_argument(
+        "--port", type=port_type, default=8765, help="port, 1 to 65535 (default 8765)"
+    )
+    demo.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="two copies on the same seed with different policies (A and B)",
+    )
+    demo.add_argument(
+        "--replay",
+        nargs=2,
+        metavar=("DIR", "RUN_ID"),
+        help="open one run of a sweep results folder",
+    )
+    demo.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a parameter of the scenario, e.g. --set time.war_hours=12",
+    )
+    demo.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the page (default en; zh: Simplified Chinese)",
+    )
     demo.set_defaults(func=cmd_demo)
 
 
@@ -78,16 +101,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise RunError("the app needs the 'app' extra: pip install -e '.[app]'") from None
     check_port(args.port)  # before the address is printed: the server would fail to bind
     warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), SAMESITE_WARNING]))
-    env = {**os.environ, ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang,
-                                             overrides),
-           # a fixed light theme (the page's colours are chosen for it), no Solara banner
-           "SOLARA_THEME_VARIANT": "light", "SOLARA_THEME_SHOW_BANNER": "False",
-           "PYTHONWARNINGS": warnings}
+    env = {
+        **os.environ,
+        ENV: startup_to_env(args.config, args.side_by_side, replay, args.lang, overrides),
+        # a fixed light theme (the page's colours are chosen for it), no Solara banner
+        "SOLARA_THEME_VARIANT": "light",
+        "SOLARA_THEME_SHOW_BANNER": "False",
+        "PYTHONWARNINGS": warnings,
+    }
     url = f"http://{HOST}:{args.port}/"
-    print(f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
-          file=sys.stderr)
-    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", HOST,
-           "--port", str(args.port), "--no-open", "--production"]
+    print(
+        f"Classroom app: {start.preset} (seed {start.seed}) at {url}  (Ctrl-C stops it)",
+        file=sys.stderr,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP_FILE),
+        "--host",
+        HOST,
+        "--port",
+        str(args.port),
+        "--no-open",
+        "--production",
+    ]
     return serve(cmd, env)
 
 
@@ -99,10 +138,14 @@ def check_port(port: int) -> None:
         try:
             s.bind((HOST, port))
         except OSError as e:
-            why = "it is in use (another app, or a demo still running?)" \
-                if e.errno == errno.EADDRINUSE else f"cannot listen on it: {write_error(e)}"
-            raise UsageError(f"--port {port}: {HOST}:{port}: {why}: choose another --port"
-                             ) from None
+            why = (
+                "it is in use (another app, or a demo still running?)"
+                if e.errno == errno.EADDRINUSE
+                else f"cannot listen on it: {write_error(e)}"
+            )
+            raise UsageError(
+                f"--port {port}: {HOST}:{port}: {why}: choose another --port"
+            ) from None
 
 
 class _Stop(Exception):
@@ -126,8 +169,9 @@ def _die_with_parent() -> None:
 def serve(cmd: list[str], env: dict[str, str]) -> int:
     """Run the server until it ends; on Ctrl-C or TERM stop it and wait for it."""
     previous = signal.signal(signal.SIGTERM, _raise_stop)
-    proc = subprocess.Popen(cmd, env=env,
-                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    proc = subprocess.Popen(
+        cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None
+    )
     code = 0
     try:
         return proc.wait()

@@ -51,8 +51,9 @@ class VersionAction(argparse.Action):
     """``--version``: the package's version, git revision and library versions
     (:func:`experiments.provenance.version_text`), read only when asked for."""
 
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
-                 help: str | None = None) -> None:
+    def __init__(
+        self, option_strings: list[str], dest: str = argparse.SUPPRESS, help: str | None = None
+    ) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
@@ -64,14 +65,28 @@ class VersionAction(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="grassroots", description="Grassroots organizations responding to emergencies: "
-        "an agent-based simulation.", allow_abbrev=False)
-    parser.add_argument("--version", action=VersionAction,
-                        help="print the version, git revision and library versions, and exit")
+        prog="grassroots",
+        description="Grassroots organizations responding to emergencies: "
+        "an agent-based simulation.",
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--version",
+        action=VersionAction,
+        help="print the version, git revision and library versions, and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_run_parser, add_config_parser, add_sweep_parser, add_demo_parser,
-                add_report_parser, add_calibrate_parser, add_validate_parser,
-                add_district_parser, add_exercise_parser):
+    for add in (
+        add_run_parser,
+        add_config_parser,
+        add_sweep_parser,
+        add_demo_parser,
+        add_report_parser,
+        add_calibrate_parser,
+        add_validate_parser,
+        add_district_parser,
+        add_exercise_parser,
+    ):
         add(sub)
     for command in sub.choices.values():  # `report DIR --out X` must not mean --outcomes
         command.allow_abbrev = False

@@ -46,21 +46,29 @@ def finite_float(text: str) -> float:
 def cmd_report(args: argparse.Namespace) -> int:
     refuse_bad_link(args.dir)
     baseline = parse_sets(args.baseline, "--baseline") if args.baseline else None
-    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] \
-        if args.outcomes else None
+    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] if args.outcomes else None
     try:
-        report = build_report(args.dir, baseline, outcomes, args.gain_threshold, args.resamples,
-                              args.seed, args.lang, args.margin / 100.0, args.costs)
+        report = build_report(
+            args.dir,
+            baseline,
+            outcomes,
+            args.gain_threshold,
+            args.resamples,
+            args.seed,
+            args.lang,
+            args.margin / 100.0,
+            args.costs,
+        )
     except (ReportError, UnreadableResult) as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # read-only folder, full disk: what was written stays
-        raise RunError(f"cannot write the report: {write_error(e, f'{args.dir}/report')}"
-                       ) from None
+        raise RunError(f"cannot write the report: {write_error(e, f'{args.dir}/report')}") from None
     if not args.quiet:
         for line in report.key_findings:
             print(f"- {line}")
-        n = sum(len(s.charts) for s in report.sections) + \
-            (len(report.decision.charts) if report.decision else 0)
+        n = sum(len(s.charts) for s in report.sections) + (
+            len(report.decision.charts) if report.decision else 0
+        )
         print(f"Report with {n} charts: {report.path}")
         for path in report.files:
             print(f"  {path}")
@@ -71,28 +79,61 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write an HTML report of a sweep's or a run's results")
-    p.add_argument("dir", metavar="DIR", help="a results folder from 'grassroots sweep' or "
-                   "'grassroots run'")
-    p.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE",
-                   help="the baseline policy (repeatable), e.g. "
-                   "--baseline reporting.mechanism=hierarchical (default: the sweep file's "
-                   "baseline, else the first level of its first factor)")
-    p.add_argument("--outcomes", metavar="A,B", help="outcomes to compare (default: the sweep "
-                   f"file's, else {','.join(KEY_OUTCOMES[:4])},...)")
-    p.add_argument("--gain-threshold", type=finite_float, metavar="X",
-                   help="dose-response: mark where one more step (5 volunteers per 1,000) gains "
-                   "less than X in the first outcome's units (default: 2%% of its value at the "
-                   "lowest level)")
-    p.add_argument("--resamples", type=positive_int, default=N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples (default {N_RESAMPLES})")
-    p.add_argument("--seed", type=seed_type, default=SEED,
-                   help=f"bootstrap seed, 0 or more (default {SEED})")
-    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT,
-                   help="the report's language: en (default) or zh (Simplified Chinese)")
-    p.add_argument("--margin", type=non_negative_float, default=100 * MARGIN, metavar="PCT",
-                   help="decision summary: an option within PCT%% of the best (with 95%% "
-                   f"confidence) counts as sufficient (default {100 * MARGIN:g})")
-    p.add_argument("--costs", metavar="FILE", help="the prices of the options, a TOML file "
-                   "of overrides of experiments/costs.py (default: configs/costs.toml)")
+    p.add_argument(
+        "dir", metavar="DIR", help="a results folder from 'grassroots sweep' or 'grassroots run'"
+    )
+    p.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="the baseline policy (repeatable), e.g. "
+        "--baseline reporting.mechanism=hierarchical (default: the sweep file's "
+        "baseline, else the first level of its first factor)",
+    )
+    p.add_argument(
+        "--outcomes",
+        metavar="A,B",
+        help="outcomes to compare (default: the sweep "
+        f"file's, else {','.join(KEY_OUTCOMES[:4])},...)",
+    )
+    p.add_argument(
+        "--gain-threshold",
+        type=finite_float,
+        metavar="X",
+        help="dose-response: mark where one more step (5 volunteers per 1,000) gains "
+        "less than X in the first outcome's units (default: 2%% of its value at the "
+        "lowest level)",
+    )
+    p.add_argument(
+        "--resamples",
+        type=positive_int,
+        default=N_RESAMPLES,
+        metavar="N",
+        help=f"bootstrap resamples (default {N_RESAMPLES})",
+    )
+    p.add_argument(
+        "--seed", type=seed_type, default=SEED, help=f"bootstrap seed, 0 or more (default {SEED})"
+    )
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT,
+        help="the report's language: en (default) or zh (Simplified Chinese)",
+    )
+    p.add_argument(
+        "--margin",
+        type=non_negative_float,
+        default=100 * MARGIN,
+        metavar="PCT",
+        help="decision summary: an option within PCT%% of the best (with 95%% "
+        f"confidence) counts as sufficient (default {100 * MARGIN:g})",
+    )
+    p.add_argument(
+        "--costs",
+        metavar="FILE",
+        help="the prices of the options, a TOML file "
+        "of overrides of experiments/costs.py (default: configs/costs.toml)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the report's path")
     p.set_defaults(func=cmd_report)

@@ -82,15 +82,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: exists and is not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not args.force:
-        raise UsageError(f"--out {out_dir}: the folder exists and is not empty (a run or "
-                         "sweep is there?): choose another --out, or add --force to "
-                         "overwrite its run files")
+        raise UsageError(
+            f"--out {out_dir}: the folder exists and is not empty (a run or "
+            "sweep is there?): choose another --out, or add --force to "
+            "overwrite its run files"
+        )
     progress = None if args.quiet else Progress()
     if not args.quiet:
         print(f"Running scenario '{config.name}' with seed {args.seed}", file=sys.stderr)
         if not _engine_cached():
-            print("(the first run on this machine compiles the model's engine: about a "
-                  "minute, once)", file=sys.stderr)
+            print(
+                "(the first run on this machine compiles the model's engine: about a minute, once)",
+                file=sys.stderr,
+            )
     try:
         result = simulate(config, seed=args.seed, progress=progress)
     finally:
@@ -113,14 +117,23 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run one scenario and write a results folder")
     add_config_arguments(run)
     run.add_argument("--seed", type=seed_type, default=1, help="random seed (default 1)")
-    run.add_argument("--out", metavar="DIR", help="results folder (default: "
-                     "results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>)")
-    run.add_argument("--force", action="store_true",
-                     help="write into an --out folder that is not empty")
-    run.add_argument("--quiet", action="store_true",
-                     help="no progress or table; print only the results folder")
-    run.add_argument("--max-memory", metavar="SIZE", help="refuse a run whose estimated peak "
-                     "memory is above SIZE (8G, 500M, none; default: half of physical memory)")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="write into an --out folder that is not empty"
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress or table; print only the results folder"
+    )
+    run.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="refuse a run whose estimated peak "
+        "memory is above SIZE (8G, 500M, none; default: half of physical memory)",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -128,4 +141,5 @@ def _engine_cached() -> bool:
     """Whether numba's cache of the model's compiled engine is beside it (where numba looks
     first): if not, the first run compiles it."""
     import sim.engine.step
+
     return any((Path(sim.engine.step.__file__).parent / "__pycache__").glob("step.*.nbi"))

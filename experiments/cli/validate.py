@@ -51,17 +51,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     seeds = seeds_for(args.seeds)
     n_settings = len({t.setting(scenario) for t in target_set.targets})
-    with tqdm(total=n_settings * len(seeds), unit="run", desc="validate", file=sys.stderr,
-              disable=args.quiet, dynamic_ncols=True) as bar:
-        values = simulate_targets(target_set.targets, seeds, fixed, scenario,
-                                  progress=lambda: bar.update(1))
+    with tqdm(
+        total=n_settings * len(seeds),
+        unit="run",
+        desc="validate",
+        file=sys.stderr,
+        disable=args.quiet,
+        dynamic_ncols=True,
+    ) as bar:
+        values = simulate_targets(
+            target_set.targets, seeds, fixed, scenario, progress=lambda: bar.update(1)
+        )
     rows = validation_table(target_set.targets, values)
     stamp = datetime.now()
-    out = Path(args.out) if args.out else \
-        Path("results") / f"validate-{stamp.strftime('%Y%m%d-%H%M%S')}"
-    doc = {"targets_file": str(target_set.path), "scenario": str(scenario) if scenario else None,
-           "set": fixed, "seeds": seeds, "rows": rows, **provenance(),
-           "created": stamp.isoformat(timespec="seconds")}
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / f"validate-{stamp.strftime('%Y%m%d-%H%M%S')}"
+    )
+    doc = {
+        "targets_file": str(target_set.path),
+        "scenario": str(scenario) if scenario else None,
+        "set": fixed,
+        "seeds": seeds,
+        "rows": rows,
+        **provenance(),
+        "created": stamp.isoformat(timespec="seconds"),
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "validation.json", json.dumps(to_jsonable(doc), indent=2))
@@ -69,24 +85,38 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise RunError(f"cannot write results: {write_error(e, out)}") from None
     print(format_table(rows))
     outside = [r["target"] for r in rows if not r["inside"]]
-    print(f"\nInside their band ({len(seeds)} seeds): {summary_line(rows)}; table in "
-          f"{out / 'validation.json'}")
+    print(
+        f"\nInside their band ({len(seeds)} seeds): {summary_line(rows)}; table in "
+        f"{out / 'validation.json'}"
+    )
     return 1 if args.strict and outside else 0
 
 
 def add_validate_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="compare a scenario with the field targets")
-    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                   help="scenario file or shipped name in place of each target's own "
-                   "(its overrides still apply)")
-    p.add_argument("--targets", metavar="FILE",
-                   help="targets file (default: configs/targets/field.toml)")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="scenario file or shipped name in place of each target's own "
+        "(its overrides still apply)",
+    )
+    p.add_argument(
+        "--targets", metavar="FILE", help="targets file (default: configs/targets/field.toml)"
+    )
     p.add_argument("--seeds", type=positive_int, default=5, help="seeds per setting (default 5)")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a parameter in every setting (repeatable)")
-    p.add_argument("--out", metavar="DIR",
-                   help="folder for validation.json (default: results/validate-<time>)")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 1 when any target is outside its band")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a parameter in every setting (repeatable)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="folder for validation.json (default: results/validate-<time>)"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 when any target is outside its band"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_validate)

@@ -72,10 +72,14 @@ class Imported:
     notes: list[str] = field(default_factory=list)
 
 
-def import_district(grids_path: str | Path, roads_path: str | Path,
-                    sites_path: str | Path | None = None,
-                    flood_path: str | Path | None = None, name: str = "district",
-                    options: ImportOptions | None = None) -> Imported:
+def import_district(
+    grids_path: str | Path,
+    roads_path: str | Path,
+    sites_path: str | Path | None = None,
+    flood_path: str | Path | None = None,
+    name: str = "district",
+    options: ImportOptions | None = None,
+) -> Imported:
     """The district of the planner's files (raises :class:`DistrictError`)."""
     import shapely
 
@@ -96,8 +100,12 @@ def import_district(grids_path: str | Path, roads_path: str | Path,
     centre = np.array([_centre(p) for p in polys])
     points = shapely.points(roads.xy)
     tree = shapely.STRtree(points)
-    entrance = np.array([_entrance(grids, i, p, centre[i], tree, roads, opt.max_access_m)
-                         for i, p in enumerate(polys)])
+    entrance = np.array(
+        [
+            _entrance(grids, i, p, centre[i], tree, roads, opt.max_access_m)
+            for i, p in enumerate(polys)
+        ]
+    )
     site_host, site_node, site_walk = _place_sites(sites, grids, tree, roads, opt)
     sources = np.unique(np.concatenate([entrance, site_node]).astype(np.int64))
     metres = roads.metres(sources)
@@ -108,42 +116,81 @@ def import_district(grids_path: str | Path, roads_path: str | Path,
 
     pairs = _neighbours(grids)
     pairs = _join_apart(pairs, entrance, metres, row, len(polys))
-    edges: list[list[Any]] = [[i, j, round(float(minutes(entrance[i], entrance[j])), 4)]
-                              for i, j in pairs]
-    community, names, office_of = _communities(grids, sites, entrance, site_node, metres,
-                                               row, centre, opt)
+    edges: list[list[Any]] = [
+        [i, j, round(float(minutes(entrance[i], entrance[j])), 4)] for i, j in pairs
+    ]
+    community, names, office_of = _communities(
+        grids, sites, entrance, site_node, metres, row, centre, opt
+    )
     lowlying = list(grids.lowlying)
     if flood is not None:
         in_flood = lowlying_from_flood(grids, flood.to_crs(target), opt.flood_min_share)
         lowlying = [a or bool(b) for a, b in zip(lowlying, in_flood)]
     if not any(lowlying):
-        notes.append("no grid is low-lying (no 'lowlying' field set and no flood extent "
-                     "covering a grid): a flood slows no road")
-    site_rows = _site_rows(sites, site_host, site_node, site_walk, community, names,
-                           office_of, centre, minutes, entrance, notes, opt)
+        notes.append(
+            "no grid is low-lying (no 'lowlying' field set and no flood extent "
+            "covering a grid): a flood slows no road"
+        )
+    site_rows = _site_rows(
+        sites,
+        site_host,
+        site_node,
+        site_walk,
+        community,
+        names,
+        office_of,
+        centre,
+        minutes,
+        entrance,
+        notes,
+        opt,
+    )
     n_grids = len(polys)
     for k, site in enumerate(site_rows):
         edges.append([n_grids + k, site.pop("host_grid"), site.pop("minutes")])
     data = {
-        "format": FORMAT, "version": VERSION, "name": name, "units": "m",
-        "crs": target.to_string(), "communities": names,
-        "grids": [{"name": grids.names[i], "residents": grids.residents[i],
-                   "elderly_share": grids.elderly_share[i], "lowlying": lowlying[i],
-                   "community": int(community[i]), "centroid": _xy(centre[i]),
-                   "polygon": _coords(polys[i])} for i in range(n_grids)],
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        "units": "m",
+        "crs": target.to_string(),
+        "communities": names,
+        "grids": [
+            {
+                "name": grids.names[i],
+                "residents": grids.residents[i],
+                "elderly_share": grids.elderly_share[i],
+                "lowlying": lowlying[i],
+                "community": int(community[i]),
+                "centroid": _xy(centre[i]),
+                "polygon": _coords(polys[i]),
+            }
+            for i in range(n_grids)
+        ],
         "sites": site_rows,
         "edges": edges,
         "streets": _streets(roads, grids),
-        "source": {"made_by": "grassroots district import",
-                   "files": {role: _file_record(p) for role, p in (
-                       ("grids", grids_path), ("sites", sites_path), ("roads", roads_path),
-                       ("flood", flood_path)) if p is not None},
-                   "options": asdict(opt), "notes": notes},
+        "source": {
+            "made_by": "grassroots district import",
+            "files": {
+                role: _file_record(p)
+                for role, p in (
+                    ("grids", grids_path),
+                    ("sites", sites_path),
+                    ("roads", roads_path),
+                    ("flood", flood_path),
+                )
+                if p is not None
+            },
+            "options": asdict(opt),
+            "notes": notes,
+        },
     }
     return Imported(data, notes)
 
 
 # --- places ------------------------------------------------------------------------------
+
 
 def _projected_crs(grids: Grids, crs: Any, chosen: str | None) -> Any:
     """The district's CRS, in metres: as chosen, the grids' own if projected in metres,
@@ -156,8 +203,9 @@ def _projected_crs(grids: Grids, crs: Any, chosen: str | None) -> Any:
         except Exception as e:  # noqa: BLE001 - pyproj's CRSError and its kin
             raise DistrictError("--crs", f"not a coordinate reference system: {e}") from None
         if not target.is_projected:
-            raise DistrictError("--crs", f"{chosen} is not projected: give one in metres "
-                                "(such as a UTM zone)")
+            raise DistrictError(
+                "--crs", f"{chosen} is not projected: give one in metres (such as a UTM zone)"
+            )
         return target
     if crs.is_projected and all(a.unit_name in ("metre", "meter") for a in crs.axis_info):
         return crs
@@ -172,10 +220,13 @@ def _check_same_place(grids: Grids, roads: Roads, crs: Any, max_access_m: float)
     gap = math.hypot(max(rx0 - x1, x0 - rx1, 0.0), max(ry0 - y1, y0 - ry1, 0.0))
     if gap > max_access_m:
         epsg = crs.to_epsg()
-        raise DistrictError(grids.path, f"the grids lie {gap / 1000:,.1f} km from the road "
-                            f"network of {roads.path}: is the grids' CRS right (the file says "
-                            f"{'EPSG:' + str(epsg) if epsg else crs.name}), and does the "
-                            "extract cover the district?")
+        raise DistrictError(
+            grids.path,
+            f"the grids lie {gap / 1000:,.1f} km from the road "
+            f"network of {roads.path}: is the grids' CRS right (the file says "
+            f"{'EPSG:' + str(epsg) if epsg else crs.name}), and does the "
+            "extract cover the district?",
+        )
 
 
 def _centre(poly: Any) -> np.ndarray:
@@ -184,22 +235,33 @@ def _centre(poly: Any) -> np.ndarray:
     return np.array([point.x, point.y])
 
 
-def _entrance(grids: Grids, i: int, poly: Any, centre: np.ndarray, tree: Any, roads: Roads,
-              max_access_m: float) -> int:
+def _entrance(
+    grids: Grids,
+    i: int,
+    poly: Any,
+    centre: np.ndarray,
+    tree: Any,
+    roads: Roads,
+    max_access_m: float,
+) -> int:
     """The road node where grid i joins the network."""
     inside = tree.query(poly, predicate="contains")
     if len(inside):
         return int(inside[np.argmin(np.linalg.norm(roads.xy[inside] - centre, axis=1))])
     near, dist = tree.query_nearest(poly, max_distance=max_access_m, return_distance=True)
     if not len(near):
-        raise DistrictError(grids.path, f"no road access: no road of the network lies inside "
-                            f"the grid or within {max_access_m:g} m of it (--max-access-m)",
-                            grids.label(i))
+        raise DistrictError(
+            grids.path,
+            f"no road access: no road of the network lies inside "
+            f"the grid or within {max_access_m:g} m of it (--max-access-m)",
+            grids.label(i),
+        )
     return int(near[np.argmin(dist)])
 
 
-def _place_sites(sites: Sites | None, grids: Grids, tree: Any, roads: Roads,
-                 opt: ImportOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _place_sites(
+    sites: Sites | None, grids: Grids, tree: Any, roads: Roads, opt: ImportOptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per site: its host grid, its nearest road node, and the metres to that node."""
     if sites is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
@@ -212,18 +274,25 @@ def _place_sites(sites: Sites | None, grids: Grids, tree: Any, roads: Roads,
         if len(inside):
             host.append(int(inside[0]))
         else:
-            near, dist = grid_tree.query_nearest(point, max_distance=opt.max_access_m,
-                                                 return_distance=True)
+            near, dist = grid_tree.query_nearest(
+                point, max_distance=opt.max_access_m, return_distance=True
+            )
             if not len(near):
                 far = float(shapely.distance(point, shapely.union_all(list(grids.geometry))))
-                raise DistrictError(sites.path, f"lies {far:,.0f} m outside every grid "
-                                    "(a site stands in a grid)", sites.label(k))
+                raise DistrictError(
+                    sites.path,
+                    f"lies {far:,.0f} m outside every grid (a site stands in a grid)",
+                    sites.label(k),
+                )
             host.append(int(near[np.argmin(dist)]))
-        near, dist = tree.query_nearest(point, max_distance=opt.max_access_m,
-                                        return_distance=True)
+        near, dist = tree.query_nearest(point, max_distance=opt.max_access_m, return_distance=True)
         if not len(near):
-            raise DistrictError(sites.path, f"no road access: no road of the network within "
-                                f"{opt.max_access_m:g} m (--max-access-m)", sites.label(k))
+            raise DistrictError(
+                sites.path,
+                f"no road access: no road of the network within "
+                f"{opt.max_access_m:g} m (--max-access-m)",
+                sites.label(k),
+            )
         node.append(int(near[np.argmin(dist)]))
         walk.append(float(np.min(dist)))
     return np.array(host, np.int64), np.array(node, np.int64), np.array(walk)
@@ -236,8 +305,13 @@ def _neighbours(grids: Grids) -> list[tuple[int, int]]:
     return sorted({(int(a), int(b)) for a, b in zip(left, right) if a < b})
 
 
-def _join_apart(pairs: list[tuple[int, int]], entrance: np.ndarray, metres: np.ndarray,
-                row: dict[int, int], n: int) -> list[tuple[int, int]]:
+def _join_apart(
+    pairs: list[tuple[int, int]],
+    entrance: np.ndarray,
+    metres: np.ndarray,
+    row: dict[int, int],
+    n: int,
+) -> list[tuple[int, int]]:
     """Join the parts of the district that touch nowhere, at their shortest road route."""
     parent = list(range(n))
 
@@ -262,31 +336,46 @@ def _join_apart(pairs: list[tuple[int, int]], entrance: np.ndarray, metres: np.n
     return sorted(pairs)
 
 
-def _communities(grids: Grids, sites: Sites | None, entrance: np.ndarray,
-                 site_node: np.ndarray, metres: np.ndarray, row: dict[int, int],
-                 centre: np.ndarray, opt: ImportOptions
-                 ) -> tuple[np.ndarray, list[str], dict[int, int]]:
+def _communities(
+    grids: Grids,
+    sites: Sites | None,
+    entrance: np.ndarray,
+    site_node: np.ndarray,
+    metres: np.ndarray,
+    row: dict[int, int],
+    centre: np.ndarray,
+    opt: ImportOptions,
+) -> tuple[np.ndarray, list[str], dict[int, int]]:
     """Each grid's community, the communities' names, and the community of each office
     that defines one (by its site number)."""
     if grids.community[0] is not None:
         names = list(dict.fromkeys(grids.community))
         return np.array([names.index(c) for c in grids.community]), names, {}
-    offices = [k for k in range(len(site_node)) if sites.kind[k] == "community_office"] \
-        if sites is not None else []
+    offices = (
+        [k for k in range(len(site_node)) if sites.kind[k] == "community_office"]
+        if sites is not None
+        else []
+    )
     if offices:  # each office's catchment: the grids nearest it by road
-        names = [sites.community[k] or sites.names[k] or f"community {n + 1}"
-                 for n, k in enumerate(offices)]
+        names = [
+            sites.community[k] or sites.names[k] or f"community {n + 1}"
+            for n, k in enumerate(offices)
+        ]
         if len(set(names)) < len(names):
             twice = next(x for x in names if names.count(x) > 1)
-            raise DistrictError(sites.path, f"two community offices are named {twice!r}: "
-                                "give each its community")
+            raise DistrictError(
+                sites.path, f"two community offices are named {twice!r}: give each its community"
+            )
         d = np.stack([metres[row[int(site_node[k])]][entrance] for k in offices])
         community = d.argmin(0)
         for n, k in enumerate(offices):
             if not np.any(community == n):
-                raise DistrictError(sites.path, "no grid is nearer this office than "
-                                    "another: give the grids a 'community' field",
-                                    sites.label(k))
+                raise DistrictError(
+                    sites.path,
+                    "no grid is nearer this office than "
+                    "another: give the grids a 'community' field",
+                    sites.label(k),
+                )
         return community, names, {k: n for n, k in enumerate(offices)}
     return (*_clusters(centre, opt.grids_per_community), {})
 
@@ -312,50 +401,88 @@ def _clusters(centre: np.ndarray, per_community: int) -> tuple[np.ndarray, list[
     return label, [community_letters(c) for c in range(label.max() + 1)]
 
 
-def _site_rows(sites: Sites | None, site_host: np.ndarray, site_node: np.ndarray,
-               site_walk: np.ndarray, community: np.ndarray, names: list[str],
-               office_of: dict[int, int], centre: np.ndarray, minutes: Any,
-               entrance: np.ndarray, notes: list[str], opt: ImportOptions
-               ) -> list[dict[str, Any]]:
+def _site_rows(
+    sites: Sites | None,
+    site_host: np.ndarray,
+    site_node: np.ndarray,
+    site_walk: np.ndarray,
+    community: np.ndarray,
+    names: list[str],
+    office_of: dict[int, int],
+    centre: np.ndarray,
+    minutes: Any,
+    entrance: np.ndarray,
+    notes: list[str],
+    opt: ImportOptions,
+) -> list[dict[str, Any]]:
     """The sites in the model's order: each community's office, shelters and units, then
     the command post; offices and the command post placed where the files have none."""
-    rows: dict[str, list[dict[str, Any]]] = {"community_office": [], "shelter": [],
-                                             "unit": [], "command_post": []}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "community_office": [],
+        "shelter": [],
+        "unit": [],
+        "command_post": [],
+    }
     for k in range(len(site_host)):
         kind, host = sites.kind[k], int(site_host[k])
         own = sites.community[k]
         if own is not None and own not in names:
-            raise DistrictError(sites.path, f"community {own!r} is none of the grids' "
-                                f"communities ({', '.join(names)})", sites.label(k))
-        c = office_of[k] if k in office_of else names.index(own) if own is not None \
+            raise DistrictError(
+                sites.path,
+                f"community {own!r} is none of the grids' communities ({', '.join(names)})",
+                sites.label(k),
+            )
+        c = (
+            office_of[k]
+            if k in office_of
+            else names.index(own)
+            if own is not None
             else int(community[host])
-        if kind == "community_office" and any(r["community"] == c
-                                              for r in rows["community_office"]):
-            raise DistrictError(sites.path, f"a second office for community {names[c]!r}",
-                                sites.label(k))
+        )
+        if kind == "community_office" and any(
+            r["community"] == c for r in rows["community_office"]
+        ):
+            raise DistrictError(
+                sites.path, f"a second office for community {names[c]!r}", sites.label(k)
+            )
         if kind == "command_post" and rows["command_post"]:
-            raise DistrictError(sites.path, "a second command post (a township has one)",
-                                sites.label(k))
+            raise DistrictError(
+                sites.path, "a second command post (a township has one)", sites.label(k)
+            )
         point = sites.geometry.iloc[k]
-        rows[kind].append({"kind": kind, "name": sites.names[k] or f"{kind} {k + 1}",
-                           "community": c, "host": host, "pos": [round(point.x, 1),
-                                                                 round(point.y, 1)],
-                           "host_grid": host, "minutes": round(float(minutes(
-                               int(site_node[k]), int(entrance[host]),
-                               float(site_walk[k]))), 4)})
+        rows[kind].append(
+            {
+                "kind": kind,
+                "name": sites.names[k] or f"{kind} {k + 1}",
+                "community": c,
+                "host": host,
+                "pos": [round(point.x, 1), round(point.y, 1)],
+                "host_grid": host,
+                "minutes": round(
+                    float(minutes(int(site_node[k]), int(entrance[host]), float(site_walk[k]))), 4
+                ),
+            }
+        )
     for c, name in enumerate(names):
         if not any(r["community"] == c for r in rows["community_office"]):
             members = np.flatnonzero(community == c)
-            host = int(members[np.argmin(np.linalg.norm(
-                centre[members] - centre[members].mean(0), axis=1))])
-            rows["community_office"].append(_placed("community_office", f"{name} office",
-                                                    c, host, centre, opt))
-            notes.append(f"community {name!r} has no community_office in the sites: placed "
-                         f"at its most central grid")
+            host = int(
+                members[
+                    np.argmin(np.linalg.norm(centre[members] - centre[members].mean(0), axis=1))
+                ]
+            )
+            rows["community_office"].append(
+                _placed("community_office", f"{name} office", c, host, centre, opt)
+            )
+            notes.append(
+                f"community {name!r} has no community_office in the sites: placed "
+                f"at its most central grid"
+            )
     if not rows["command_post"]:
         host = int(np.argmin(np.linalg.norm(centre - centre.mean(0), axis=1)))
-        rows["command_post"].append(_placed("command_post", "command post",
-                                            int(community[host]), host, centre, opt))
+        rows["command_post"].append(
+            _placed("command_post", "command post", int(community[host]), host, centre, opt)
+        )
         notes.append("no command_post in the sites: placed at the most central grid")
     ordered = []
     for c in range(len(names)):
@@ -364,13 +491,22 @@ def _site_rows(sites: Sites | None, site_host: np.ndarray, site_node: np.ndarray
     return ordered + rows["command_post"]
 
 
-def _placed(kind: str, name: str, c: int, host: int, centre: np.ndarray,
-            opt: ImportOptions) -> dict[str, Any]:
-    return {"kind": kind, "name": name, "community": c, "host": host,
-            "pos": _xy(centre[host]), "host_grid": host, "minutes": opt.office_access_min}
+def _placed(
+    kind: str, name: str, c: int, host: int, centre: np.ndarray, opt: ImportOptions
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "name": name,
+        "community": c,
+        "host": host,
+        "pos": _xy(centre[host]),
+        "host_grid": host,
+        "minutes": opt.office_access_min,
+    }
 
 
 # --- writing -------------------------------------------------------------------------------
+
 
 def _xy(p: Any) -> list[float]:
     return [round(float(p[0]), 1), round(float(p[1]), 1)]
@@ -380,8 +516,7 @@ def _coords(poly: Any) -> list:
     """MultiPolygon coordinates, simplified to a metre (for maps only)."""
     simple = poly.simplify(1.0, preserve_topology=True)
     parts = list(simple.geoms) if simple.geom_type == "MultiPolygon" else [simple]
-    return [[[_xy(c) for c in ring.coords] for ring in (p.exterior, *p.interiors)]
-            for p in parts]
+    return [[[_xy(c) for c in ring.coords] for ring in (p.exterior, *p.interiors)] for p in parts]
 
 
 def _streets(roads: Roads, grids: Grids) -> list:
@@ -390,8 +525,12 @@ def _streets(roads: Roads, grids: Grids) -> list:
     pad = 200.0
     out = []
     for line in roads.lines:
-        if (line[:, 0].max() >= x0 - pad and line[:, 0].min() <= x1 + pad
-                and line[:, 1].max() >= y0 - pad and line[:, 1].min() <= y1 + pad):
+        if (
+            line[:, 0].max() >= x0 - pad
+            and line[:, 0].min() <= x1 + pad
+            and line[:, 1].max() >= y0 - pad
+            and line[:, 1].min() <= y1 + pad
+        ):
             out.append([_xy(c) for c in line])
     return out
 

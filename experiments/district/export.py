@@ -33,31 +33,69 @@ def export_township(config: Config, seed: int) -> dict[str, Any]:
         seen[c] += 1
         names.append(f"{letters[c]}-{seen[c]}")
     polygons = _outlines(tw, config.space.layout)
-    grids = [{"name": names[g], "residents": int(residents[g]), "elderly_share": None,
-              "lowlying": bool(tw.lowlying[g]), "community": int(tw.grid_community[g]),
-              "centroid": [float(x) for x in tw.grid_pos[g]], "polygon": polygons[g]}
-             for g in range(tw.n_grids)]
+    grids = [
+        {
+            "name": names[g],
+            "residents": int(residents[g]),
+            "elderly_share": None,
+            "lowlying": bool(tw.lowlying[g]),
+            "community": int(tw.grid_community[g]),
+            "centroid": [float(x) for x in tw.grid_pos[g]],
+            "polygon": polygons[g],
+        }
+        for g in range(tw.n_grids)
+    ]
     count: dict[str, int] = {}
     sites = []
     for v in range(tw.n_grids, tw.n_nodes):
         kind = net.kind[v]
         count[kind] = count.get(kind, 0) + 1
-        sites.append({"kind": kind, "name": f"{kind.replace('_', ' ')} {count[kind]}",
-                      "community": int(net.community[v]), "host": int(net.host[v]),
-                      "pos": [float(x) for x in net.pos[v]]})
-    return {"format": FORMAT, "version": VERSION, "name": f"{config.name}-seed{seed}",
-            "units": "grid spacing", "crs": None, "communities": letters, "grids": grids,
-            "sites": sites, "edges": [[int(a), int(b), float(m)] for a, b, m in net.edges],
-            "source": {"made_by": "grassroots district export", "scenario": config.name,
-                       "seed": seed, "layout": config.space.layout}}
+        sites.append(
+            {
+                "kind": kind,
+                "name": f"{kind.replace('_', ' ')} {count[kind]}",
+                "community": int(net.community[v]),
+                "host": int(net.host[v]),
+                "pos": [float(x) for x in net.pos[v]],
+            }
+        )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": f"{config.name}-seed{seed}",
+        "units": "grid spacing",
+        "crs": None,
+        "communities": letters,
+        "grids": grids,
+        "sites": sites,
+        "edges": [[int(a), int(b), float(m)] for a, b, m in net.edges],
+        "source": {
+            "made_by": "grassroots district export",
+            "scenario": config.name,
+            "seed": seed,
+            "layout": config.space.layout,
+        },
+    }
 
 
 def _outlines(tw: Township, layout: str) -> list[list]:
     """Each grid's outline as MultiPolygon coordinates."""
     pos = np.asarray(tw.grid_pos, dtype=float)
     if layout == Layout.LATTICE:
-        return [[[[[x - .5, y - .5], [x + .5, y - .5], [x + .5, y + .5], [x - .5, y + .5],
-                   [x - .5, y - .5]]]] for x, y in pos.tolist()]
+        return [
+            [
+                [
+                    [
+                        [x - 0.5, y - 0.5],
+                        [x + 0.5, y - 0.5],
+                        [x + 0.5, y + 0.5],
+                        [x - 0.5, y + 0.5],
+                        [x - 0.5, y - 0.5],
+                    ]
+                ]
+            ]
+            for x, y in pos.tolist()
+        ]
     import shapely
 
     lo, hi = pos.min(0) - 0.5, pos.max(0) + 0.5
@@ -67,14 +105,26 @@ def _outlines(tw: Township, layout: str) -> list[list]:
     for cell in cells.geoms:
         clipped = cell.intersection(box)
         inside = np.flatnonzero(shapely.contains_xy(cell, pos[:, 0], pos[:, 1]))
-        g = int(inside[0]) if len(inside) else int(np.argmin(np.linalg.norm(
-            pos - np.array(clipped.centroid.coords[0]), axis=1)))
+        g = (
+            int(inside[0])
+            if len(inside)
+            else int(np.argmin(np.linalg.norm(pos - np.array(clipped.centroid.coords[0]), axis=1)))
+        )
         out[g] = [[[list(map(float, c)) for c in clipped.exterior.coords]]]
     for g, outline in enumerate(out):  # a village on top of another: a small square
         if not outline:
             x, y = pos[g]
-            out[g] = [[[[x - .2, y - .2], [x + .2, y - .2], [x + .2, y + .2],
-                        [x - .2, y + .2], [x - .2, y - .2]]]]
+            out[g] = [
+                [
+                    [
+                        [x - 0.2, y - 0.2],
+                        [x + 0.2, y - 0.2],
+                        [x + 0.2, y + 0.2],
+                        [x - 0.2, y + 0.2],
+                        [x - 0.2, y - 0.2],
+                    ]
+                ]
+            ]
     return out
 
 

@@ -27,17 +27,25 @@ def render_json(data: dict[str, Any]) -> str:
         comma = "," if n < len(items) - 1 else ""
         if isinstance(value, list) and value:
             lines.append(f" {json.dumps(key)}: [")
-            lines += [f"  {json.dumps(v, ensure_ascii=False)}" + ("," if k < len(value) - 1
-                                                                 else "")
-                      for k, v in enumerate(value)]
+            lines += [
+                f"  {json.dumps(v, ensure_ascii=False)}" + ("," if k < len(value) - 1 else "")
+                for k, v in enumerate(value)
+            ]
             lines.append(f" ]{comma}")
         else:
             lines.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}")
     return "\n".join(lines + ["}"]) + "\n"
 
 
-def scenario_text(name: str, description: str, base: Path, out: Path, n_residents: int,
-                  overrides: dict[str, Any] | None = None, comment: str = "") -> str:
+def scenario_text(
+    name: str,
+    description: str,
+    base: Path,
+    out: Path,
+    n_residents: int,
+    overrides: dict[str, Any] | None = None,
+    comment: str = "",
+) -> str:
     """A scenario file: the base scenario, the district and its residents, and overrides."""
     sections: dict[str, dict[str, Any]] = {}
     for key, value in (overrides or {}).items():
@@ -49,10 +57,16 @@ def scenario_text(name: str, description: str, base: Path, out: Path, n_resident
     base, out = base.resolve(), out.resolve()
     # relative where the two share a folder below the root (a district in the project's
     # configs), else absolute
-    where = Path(os.path.relpath(base, out)).as_posix() \
-        if os.path.commonpath([base, out]) != base.anchor else base.as_posix()
-    head += [f"name = {toml_value(name)}", f"description = {toml_value(description)}",
-             f"base = {toml_value(where)}"]
+    where = (
+        Path(os.path.relpath(base, out)).as_posix()
+        if os.path.commonpath([base, out]) != base.anchor
+        else base.as_posix()
+    )
+    head += [
+        f"name = {toml_value(name)}",
+        f"description = {toml_value(description)}",
+        f"base = {toml_value(where)}",
+    ]
     for section, values in sections.items():
         head += ["", f"[{section}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
     return "\n".join(head) + "\n"

@@ -18,11 +18,13 @@ import numpy as np
 
 from experiments.district.errors import DistrictError
 
-GRID_FIELDS = {"residents": "residents of the grid (a whole number, required)",
-               "name": "the grid's name (optional)",
-               "community": "the community (village) it belongs to (optional)",
-               "elderly_share": "share of residents aged 60+, 0-1 (optional)",
-               "lowlying": "true or 1 if flood-prone (optional)"}
+GRID_FIELDS = {
+    "residents": "residents of the grid (a whole number, required)",
+    "name": "the grid's name (optional)",
+    "community": "the community (village) it belongs to (optional)",
+    "elderly_share": "share of residents aged 60+, 0-1 (optional)",
+    "lowlying": "true or 1 if flood-prone (optional)",
+}
 SITE_KINDS = ("community_office", "command_post", "shelter", "unit")
 OVERLAP_SHARE = 0.01  # grids whose overlap is above this share of the smaller are refused
 
@@ -69,19 +71,20 @@ def read_layer(path: str | Path, role: str) -> Any:
 
     where = str(path)
     if not Path(path).is_file():
-        raise DistrictError(where, "file not found" if not Path(path).exists()
-                            else "not a file")
+        raise DistrictError(where, "file not found" if not Path(path).exists() else "not a file")
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as e:  # noqa: BLE001 - GDAL's reasons are many; its words say which
-        raise DistrictError(where, f"cannot read it as a map layer (GeoJSON or GeoPackage): "
-                            f"{_first_line(e)}") from None
+        raise DistrictError(
+            where, f"cannot read it as a map layer (GeoJSON or GeoPackage): {_first_line(e)}"
+        ) from None
     if not layers:
         raise DistrictError(where, "holds no layer")
     layer = layers[0] if len(layers) == 1 else role if role in layers else None
     if layer is None:
-        raise DistrictError(where, f"holds {len(layers)} layers ({', '.join(layers)}) and "
-                            f"none is named '{role}'")
+        raise DistrictError(
+            where, f"holds {len(layers)} layers ({', '.join(layers)}) and none is named '{role}'"
+        )
     try:
         frame = gpd.read_file(path, layer=layer, fid_as_index=True, engine="pyogrio")
     except Exception as e:  # noqa: BLE001
@@ -89,9 +92,12 @@ def read_layer(path: str | Path, role: str) -> Any:
     if len(frame) == 0:
         raise DistrictError(where, "is empty: no features")
     if frame.crs is None:
-        raise DistrictError(where, "has no coordinate reference system (CRS): save it with "
-                            "one (EPSG:4326 for longitude and latitude, or the projected CRS "
-                            "of its coordinates)")
+        raise DistrictError(
+            where,
+            "has no coordinate reference system (CRS): save it with "
+            "one (EPSG:4326 for longitude and latitude, or the projected CRS "
+            "of its coordinates)",
+        )
     return frame
 
 
@@ -106,10 +112,13 @@ def check_coordinates(frame: Any, where: str) -> None:
     if frame.crs.is_geographic:
         x0, y0, x1, y1 = frame.total_bounds
         if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-            raise DistrictError(where, f"coordinates such as ({x0:.0f}, {y0:.0f}) are not "
-                                f"longitude and latitude, yet the file's CRS is "
-                                f"{_crs_name(frame.crs)}: is its CRS wrong? Save it with the "
-                                f"CRS of its coordinates")
+            raise DistrictError(
+                where,
+                f"coordinates such as ({x0:.0f}, {y0:.0f}) are not "
+                f"longitude and latitude, yet the file's CRS is "
+                f"{_crs_name(frame.crs)}: is its CRS wrong? Save it with the "
+                f"CRS of its coordinates",
+            )
 
 
 def _crs_name(crs: Any) -> str:
@@ -139,9 +148,9 @@ def _polygon_problem(geom: Any) -> str | None:
         return None
     where = ""
     if "[" in reason:  # "Self-intersection[26.93 60.53]"
-        x, y = (float(v) for v in reason[reason.index("[") + 1:reason.index("]")].split()[:2])
+        x, y = (float(v) for v in reason[reason.index("[") + 1 : reason.index("]")].split()[:2])
         where = f" near ({x:.6g}, {y:.6g})"
-        reason = reason[:reason.index("[")]
+        reason = reason[: reason.index("[")]
     if reason.lower().startswith(("self-intersection", "ring self-intersection")):
         return f"self-intersecting polygon{where} (an outline that crosses itself)"
     return f"invalid polygon: {reason.lower()}{where}"
@@ -157,9 +166,12 @@ def read_grids(path: str | Path) -> tuple[Grids, Any]:
     columns = {c.lower(): c for c in frame.columns if c != "geometry"}
     if "residents" not in columns:
         have = ", ".join(sorted(columns)) or "none"
-        raise DistrictError(where, f"no 'residents' field (the residents of each grid); "
-                            f"its fields: {have}. Fields read: " +
-                            "; ".join(f"{k}: {v}" for k, v in GRID_FIELDS.items()))
+        raise DistrictError(
+            where,
+            f"no 'residents' field (the residents of each grid); "
+            f"its fields: {have}. Fields read: "
+            + "; ".join(f"{k}: {v}" for k, v in GRID_FIELDS.items()),
+        )
     fids, names, residents, elderly, low, community = [], [], [], [], [], []
     for fid, row in frame.iterrows():
         fid = int(fid)
@@ -177,20 +189,29 @@ def read_grids(path: str | Path) -> tuple[Grids, Any]:
         if count < 0:
             raise DistrictError(where, f"negative residents ({count:g})", label)
         if count == 0:
-            raise DistrictError(where, "no residents (0): leave an empty grid out, or give "
-                                "its residents", label)
+            raise DistrictError(
+                where, "no residents (0): leave an empty grid out, or give its residents", label
+            )
         if float(count) != int(count):
             raise DistrictError(where, f"residents must be a whole number, got {count:g}", label)
         share = _value(row, columns["elderly_share"]) if "elderly_share" in columns else None
         if share is not None:
             if isinstance(share, (str, bool)) or not 0 <= share <= 1:
-                hint = f" (a percentage? write {share / 100:g})" if isinstance(
-                    share, (int, float)) and not isinstance(share, bool) and 1 < share <= 100 \
+                hint = (
+                    f" (a percentage? write {share / 100:g})"
+                    if isinstance(share, (int, float))
+                    and not isinstance(share, bool)
+                    and 1 < share <= 100
                     else ""
-                shown = f"{share:g}" if isinstance(share, (int, float)) and \
-                    not isinstance(share, bool) else repr(share)
-                raise DistrictError(where, f"elderly_share must be a share from 0 to 1, got "
-                                    f"{shown}{hint}", label)
+                )
+                shown = (
+                    f"{share:g}"
+                    if isinstance(share, (int, float)) and not isinstance(share, bool)
+                    else repr(share)
+                )
+                raise DistrictError(
+                    where, f"elderly_share must be a share from 0 to 1, got {shown}{hint}", label
+                )
             share = float(share)
         flag = _value(row, columns["lowlying"]) if "lowlying" in columns else None
         if flag is not None and flag not in (True, False, 0, 1):
@@ -205,14 +226,20 @@ def read_grids(path: str | Path) -> tuple[Grids, Any]:
     seen: dict[str, int] = {}
     for fid, name in zip(fids, names):
         if name in seen:
-            raise DistrictError(where, f"the name {name!r} is also feature {seen[name]}'s: "
-                                "grid names must differ (maps and events name grids)",
-                                f"feature {fid}")
+            raise DistrictError(
+                where,
+                f"the name {name!r} is also feature {seen[name]}'s: "
+                "grid names must differ (maps and events name grids)",
+                f"feature {fid}",
+            )
         seen[name] = fid
     if any(c is not None for c in community) and any(c is None for c in community):
         i = community.index(None)
-        raise DistrictError(where, "no community, while other grids have one (give every "
-                            "grid its community, or none)", f"feature {fids[i]} ({names[i]!r})")
+        raise DistrictError(
+            where,
+            "no community, while other grids have one (give every grid its community, or none)",
+            f"feature {fids[i]} ({names[i]!r})",
+        )
     grids = Grids(frame.geometry, fids, names, residents, elderly, low, community, where)
     return grids, frame.crs
 
@@ -227,8 +254,11 @@ def check_overlaps(grids: Grids) -> None:
             continue
         area = geoms[i].intersection(geoms[j]).area
         if area > OVERLAP_SHARE * min(geoms[i].area, geoms[j].area):
-            raise DistrictError(grids.path, f"overlaps {grids.label(j)} by {area:,.0f} m² "
-                                "(a place belongs to one grid)", grids.label(i))
+            raise DistrictError(
+                grids.path,
+                f"overlaps {grids.label(j)} by {area:,.0f} m² (a place belongs to one grid)",
+                grids.label(i),
+            )
 
 
 def read_sites(path: str | Path) -> tuple[Sites, Any]:
@@ -239,8 +269,9 @@ def read_sites(path: str | Path) -> tuple[Sites, Any]:
     check_coordinates(frame, where)
     columns = {c.lower(): c for c in frame.columns if c != "geometry"}
     if "kind" not in columns:
-        raise DistrictError(where, f"no 'kind' field: each site's kind, one of "
-                            f"{', '.join(SITE_KINDS)}")
+        raise DistrictError(
+            where, f"no 'kind' field: each site's kind, one of {', '.join(SITE_KINDS)}"
+        )
     fids, kinds, names, community, points = [], [], [], [], []
     for fid, row in frame.iterrows():
         name = _value(row, columns.get("name", "name"))
@@ -248,8 +279,9 @@ def read_sites(path: str | Path) -> tuple[Sites, Any]:
         label = f"feature {int(fid)}" + (f" ({name!r})" if name else "")
         kind = _value(row, columns["kind"])
         if kind not in SITE_KINDS:
-            raise DistrictError(where, f"kind must be one of {', '.join(SITE_KINDS)}, got "
-                                f"{kind!r}", label)
+            raise DistrictError(
+                where, f"kind must be one of {', '.join(SITE_KINDS)}, got {kind!r}", label
+            )
         geom = row.geometry
         if geom is None or geom.is_empty:
             raise DistrictError(where, "has no geometry", label)
@@ -286,5 +318,4 @@ def read_flood(path: str | Path) -> Any:
 def lowlying_from_flood(grids: Grids, flood: Any, min_share: float) -> np.ndarray:
     """Grids with at least ``min_share`` of their area inside the flood extent."""
     extent = flood.union_all()
-    return np.array([g.intersection(extent).area >= min_share * g.area
-                     for g in grids.geometry])
+    return np.array([g.intersection(extent).area >= min_share * g.area for g in grids.geometry])

@@ -26,8 +26,8 @@ NETWORK_TYPES = ("walking", "cycling", "driving", "driving+service", "all")
 class Roads:
     """Road nodes and segments in a projected CRS (metres)."""
 
-    xy: np.ndarray      # (n, 2)
-    u: np.ndarray       # segment ends, indices into xy
+    xy: np.ndarray  # (n, 2)
+    u: np.ndarray  # segment ends, indices into xy
     v: np.ndarray
     length_m: np.ndarray
     lines: list[np.ndarray]  # each segment's polyline, for maps
@@ -39,9 +39,13 @@ class Roads:
 
     def metres(self, sources: np.ndarray) -> np.ndarray:
         """Shortest road metres from each of ``sources`` to every node."""
-        graph = coo_matrix((np.concatenate([self.length_m, self.length_m]),
-                            (np.concatenate([self.u, self.v]),
-                             np.concatenate([self.v, self.u]))), shape=(self.n, self.n))
+        graph = coo_matrix(
+            (
+                np.concatenate([self.length_m, self.length_m]),
+                (np.concatenate([self.u, self.v]), np.concatenate([self.v, self.u])),
+            ),
+            shape=(self.n, self.n),
+        )
         return dijkstra(graph.tocsr(), directed=False, indices=sources)
 
 
@@ -49,8 +53,7 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     """The road network in ``path`` projected to ``crs``, its largest connected part."""
     where = str(path)
     if not Path(path).is_file():
-        raise DistrictError(where, "file not found" if not Path(path).exists()
-                            else "not a file")
+        raise DistrictError(where, "file not found" if not Path(path).exists() else "not a file")
     name = Path(path).name.lower()
     if name.endswith(".osm.pbf") or name.endswith(".pbf"):
         nodes, edges = _pbf(path, network_type)
@@ -59,15 +62,19 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     elif name.endswith(".graphml"):
         nodes, edges = _osmnx(path, "graphml")
     else:
-        raise DistrictError(where, "not a road network file: give an OpenStreetMap extract "
-                            "(.osm.pbf or .osm) or a GraphML file (.graphml)")
+        raise DistrictError(
+            where,
+            "not a road network file: give an OpenStreetMap extract "
+            "(.osm.pbf or .osm) or a GraphML file (.graphml)",
+        )
     if nodes is None or edges is None or len(nodes) == 0 or len(edges) == 0:
         raise DistrictError(where, f"holds no roads (network type '{network_type}')")
     nodes = nodes.to_crs(crs)
     edges = edges.to_crs(crs)
     index = {osmid: k for k, osmid in enumerate(nodes.index.tolist())}
     loop = (edges["u"] == edges["v"]) & ~edges.geometry.apply(
-        lambda g: g is not None and len(g.coords) > 3)  # a loop road needs its bends
+        lambda g: g is not None and len(g.coords) > 3
+    )  # a loop road needs its bends
     keep = edges["u"].isin(index) & edges["v"].isin(index) & ~loop
     edges = edges[keep]
     u = edges["u"].map(index).to_numpy(np.int64)
@@ -76,21 +83,28 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     if "length" in edges and edges["length"].notna().all():
         length = edges["length"].to_numpy(float)
     else:  # along the projected line (or straight, without a geometry)
-        length = np.where(edges.geometry.notna(), edges.geometry.length,
-                          np.linalg.norm(xy[u] - xy[v], axis=1))
+        length = np.where(
+            edges.geometry.notna(), edges.geometry.length, np.linalg.norm(xy[u] - xy[v], axis=1)
+        )
     length = np.maximum(length, 0.1)  # zero-length segments would read as no road
     geoms = list(edges.geometry)
     # a segment once, though a GraphML graph holds it in both directions (summed duplicates
     # would double the road); two roads between the same crossings both stay
     a, b, metres = np.minimum(u, v), np.maximum(u, v), np.round(length, 1)
     order = np.lexsort((metres, b, a))
-    first = order[np.r_[True, (np.diff(a[order]) != 0) | (np.diff(b[order]) != 0)
-                        | (np.diff(metres[order]) != 0)]]
+    first = order[
+        np.r_[
+            True,
+            (np.diff(a[order]) != 0) | (np.diff(b[order]) != 0) | (np.diff(metres[order]) != 0),
+        ]
+    ]
     first.sort()
     u, v, length = u[first], v[first], length[first]
     geoms = [geoms[k] for k in first]
-    lines = [np.asarray(g.simplify(2.0).coords) if g is not None else np.array([xy[i], xy[j]])
-             for g, i, j in zip(geoms, u, v)]
+    lines = [
+        np.asarray(g.simplify(2.0).coords) if g is not None else np.array([xy[i], xy[j]])
+        for g, i, j in zip(geoms, u, v)
+    ]
     xy, u, v, length, piece_of = _at_every_bend(xy, u, v, length, geoms)
     graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(len(xy), len(xy)))
     _, label = connected_components(graph, directed=False)
@@ -100,12 +114,19 @@ def read_roads(path: str | Path, crs: Any, network_type: str = "all") -> Roads:
     renumber[kept] = np.arange(len(kept))
     inside = label[u] == main
     drawn = np.unique(piece_of[inside])
-    return Roads(xy=xy[kept], u=renumber[u[inside]], v=renumber[v[inside]],
-                 length_m=length[inside], lines=[lines[k] for k in drawn], path=where)
+    return Roads(
+        xy=xy[kept],
+        u=renumber[u[inside]],
+        v=renumber[v[inside]],
+        length_m=length[inside],
+        lines=[lines[k] for k in drawn],
+        path=where,
+    )
 
 
-def _at_every_bend(xy: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray,
-                   geoms: list) -> tuple[np.ndarray, ...]:
+def _at_every_bend(
+    xy: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms: list
+) -> tuple[np.ndarray, ...]:
     """Segments split at every bend of their lines, each bend a node (as in an extract read
     node by node): a simplified graph (GraphML) and the extract it came from then offer the
     same places for a grid's entrance. Each piece's length is its share of the segment's
@@ -134,8 +155,13 @@ def _at_every_bend(xy: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndar
         pv += chain[1:]
         plen += (np.maximum(share * total, 0.01)).tolist()
         piece_of += [k] * len(steps)
-    return (np.vstack(points), np.array(pu, np.int64), np.array(pv, np.int64),
-            np.array(plen), np.array(piece_of, np.int64))
+    return (
+        np.vstack(points),
+        np.array(pu, np.int64),
+        np.array(pv, np.int64),
+        np.array(plen),
+        np.array(piece_of, np.int64),
+    )
 
 
 def _pbf(path: str | Path, network_type: str) -> tuple[Any, Any]:
@@ -143,15 +169,18 @@ def _pbf(path: str | Path, network_type: str) -> tuple[Any, Any]:
     try:
         import pyrosm
     except ImportError:
-        raise DistrictError(str(path), "reading .osm.pbf needs pyrosm: pip install "
-                            "'grassroots-sim[district]'") from None
+        raise DistrictError(
+            str(path), "reading .osm.pbf needs pyrosm: pip install 'grassroots-sim[district]'"
+        ) from None
     try:
         osm = pyrosm.OSM(str(path))
         nodes, edges = osm.get_network(network_type=network_type, nodes=True)
     except Exception as e:  # noqa: BLE001 - a damaged extract fails inside pyrosm
-        raise DistrictError(str(path), f"cannot read the OpenStreetMap extract: "
-                            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                            ) from None
+        raise DistrictError(
+            str(path),
+            f"cannot read the OpenStreetMap extract: "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}",
+        ) from None
     if nodes is None or edges is None:
         return None, None
     return nodes.set_index("id"), edges[["u", "v", "length", "geometry"]]
@@ -162,22 +191,27 @@ def _osmnx(path: str | Path, kind: str) -> tuple[Any, Any]:
     try:
         import osmnx as ox
     except ImportError:
-        raise DistrictError(str(path), f"reading {kind} needs osmnx: pip install "
-                            "'grassroots-sim[district]'") from None
+        raise DistrictError(
+            str(path), f"reading {kind} needs osmnx: pip install 'grassroots-sim[district]'"
+        ) from None
     try:
-        graph = ox.graph_from_xml(path, retain_all=True) if kind == "xml" \
-            else ox.load_graphml(path)
+        graph = ox.graph_from_xml(path, retain_all=True) if kind == "xml" else ox.load_graphml(path)
         if graph.number_of_edges() == 0:
             return None, None
         if "crs" not in graph.graph:
-            raise DistrictError(str(path), "has no coordinate reference system (a GraphML "
-                                "file needs the graph attribute 'crs', as osmnx writes it)")
+            raise DistrictError(
+                str(path),
+                "has no coordinate reference system (a GraphML "
+                "file needs the graph attribute 'crs', as osmnx writes it)",
+            )
         nodes, edges = ox.graph_to_gdfs(graph)
     except DistrictError:
         raise
     except Exception as e:  # noqa: BLE001 - a damaged file fails inside osmnx or networkx
-        raise DistrictError(str(path), f"cannot read the road network: "
-                            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                            ) from None
+        raise DistrictError(
+            str(path),
+            f"cannot read the road network: "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}",
+        ) from None
     edges = edges.reset_index()
     return nodes, edges[["u", "v", "length", "geometry"]]

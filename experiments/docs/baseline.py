@@ -33,14 +33,14 @@ def run_scenario(path: Path, seed: int = SEED) -> dict[str, float]:
     from sim import load_scenario, simulate
 
     out = simulate(load_scenario(path), seed=seed).summary()
-    return {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
-            for k, v in out.items()}
+    return {
+        k: (None if isinstance(v, float) and math.isnan(v) else float(v)) for k, v in out.items()
+    }
 
 
 def current(paths: list[Path] | None = None) -> dict[str, Any]:
     paths = scenario_paths() if paths is None else paths
-    return {"seed": SEED, "rtol": RTOL,
-            "scenarios": {p.stem: run_scenario(p) for p in paths}}
+    return {"seed": SEED, "rtol": RTOL, "scenarios": {p.stem: run_scenario(p) for p in paths}}
 
 
 def load() -> dict[str, Any]:
@@ -59,8 +59,9 @@ def _differs(a: float | None, b: float | None, rtol: float) -> bool:
     return abs(a - b) > rtol * max(abs(a), abs(b), 1e-300) and a != b
 
 
-def diff_scenario(name: str, base: dict[str, Any], now: dict[str, Any],
-                  rtol: float = RTOL) -> list[str]:
+def diff_scenario(
+    name: str, base: dict[str, Any], now: dict[str, Any], rtol: float = RTOL
+) -> list[str]:
     """Readable lines, one per changed outcome: baseline, now, relative change."""
     lines = []
     for key in sorted(set(base) | set(now)):
@@ -83,16 +84,21 @@ def report(base: dict[str, Any], now: dict[str, Any]) -> list[str]:
         elif name not in now["scenarios"]:
             lines.append(f"  {name}: scenario in the baseline but no longer shipped")
         else:
-            lines += diff_scenario(name, base["scenarios"][name], now["scenarios"][name],
-                                   base.get("rtol", RTOL))
+            lines += diff_scenario(
+                name, base["scenarios"][name], now["scenarios"][name], base.get("rtol", RTOL)
+            )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.docs.baseline", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--refresh", action="store_true",
-                    help="rewrite tests/baseline.json from the current model")
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.docs.baseline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--refresh", action="store_true", help="rewrite tests/baseline.json from the current model"
+    )
     args = ap.parse_args(argv)
     if args.refresh:
         print(f"wrote {refresh()}")

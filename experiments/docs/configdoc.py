@@ -61,14 +61,15 @@ def _num(x: float | None) -> str:
 
 def comment(row: dict[str, Any]) -> list[str]:
     """Comment lines for one parameter: unit; meaning; allowed values; source."""
-    text = (f"[{row['unit']}] {row['doc']} Allowed: {allowed(row)}. "
-            f"Source: {row['source']}.")
-    return textwrap.wrap(text, WIDTH - 2, initial_indent="# ", subsequent_indent="#   ",
-                         break_on_hyphens=False)
+    text = f"[{row['unit']}] {row['doc']} Allowed: {allowed(row)}. Source: {row['source']}."
+    return textwrap.wrap(
+        text, WIDTH - 2, initial_indent="# ", subsequent_indent="#   ", break_on_hyphens=False
+    )
 
 
-def render_toml(config: Config | None = None, header: str = HEADER,
-                shipped_only: bool = False) -> str:
+def render_toml(
+    config: Config | None = None, header: str = HEADER, shipped_only: bool = False
+) -> str:
     """Every parameter of ``config`` (default: the defaults), documented, as TOML text
     (``shipped_only``: without the sections plugins registered in this process)."""
     values = (config or Config()).to_dict()

@@ -25,8 +25,9 @@ from sim.params import describe
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 PARAM_BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.docs.odd --write -->"
 PARAM_END = "<!-- END GENERATED PARAMETER TABLE -->"
-EFFECT_BEGIN = ("<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.docs.odd --write "
-                "--effects -->")
+EFFECT_BEGIN = (
+    "<!-- BEGIN GENERATED EFFECT TABLE: python -m experiments.docs.odd --write --effects -->"
+)
 EFFECT_END = "<!-- END GENERATED EFFECT TABLE -->"
 
 
@@ -44,13 +45,28 @@ def render_parameter_table(rows: list[dict[str, Any]] | None = None) -> str:
             section = r["section"]
             if out:
                 out.append("")
-            out += [f"**[{section}]**", "",
-                    "| parameter | unit | default | range | meaning | source |",
-                    "|---|---|---|---|---|---|"]
+            out += [
+                f"**[{section}]**",
+                "",
+                "| parameter | unit | default | range | meaning | source |",
+                "|---|---|---|---|---|---|",
+            ]
         source = r["source"]
-        out.append("| " + " | ".join(_cell(x) for x in (
-            f"`{r['key']}`", r["unit"], f"`{toml_value(r['default'])}`", allowed(r), r["doc"],
-            source)) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"`{r['key']}`",
+                    r["unit"],
+                    f"`{toml_value(r['default'])}`",
+                    allowed(r),
+                    r["doc"],
+                    source,
+                )
+            )
+            + " |"
+        )
     return "\n".join(out)
 
 
@@ -79,33 +95,43 @@ def measure_effects() -> list[dict[str, Any]]:
 
 
 def render_effect_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| mechanism / toggle | setting | outcome | expected | control | treatment | paired "
-           "difference (± s.e.) | seeds in the expected direction |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| mechanism / toggle | setting | outcome | expected | control | treatment | paired "
+        "difference (± s.e.) | seeds in the expected direction |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         shown = "" if r["asserted"] else " (shown, not asserted)"
-        out.append(f"| {r['label']}{shown} | {r['setting']} | `{r['outcome']}` | "
-                   f"{'falls' if r['expected'] < 0 else 'rises'} | {r['before']:.4g} | "
-                   f"{r['after']:.4g} | {r['diff']:+.4g} ± {r['se']:.2g} | "
-                   f"{r['agree']}/{r['n']} |")
-    out += ["", "Settings (`configs/effects.toml`): flood48 = the default street flood "
-            "shortened to 48 hours; mid = 10,000 residents, a week of peacetime, 36 hours of "
-            "flood; loaded = mid with a heavier flood and no standing volunteer team; "
-            "hierarchy = mid reporting through community, township and district (which "
-            "decides); "
-            "epidemic = a week-long outbreak in 4,000 residents; lockdown = the shipped "
-            "street_epidemic scenario (30,000 residents, four weeks of an epidemic with a "
-            "lockdown); lockdown_loaded = lockdown without a standing volunteer team; "
-            "loaded_sent_down = loaded with sent-down cadres arriving after 6 hours; "
-            "routine_prereform = the default street's four weeks of routine work in the "
-            "pre-reform street (the emergency cut to an hour). Seeds 1..n, "
-            "each pair on the same seed (same township and emergency)."]
+        out.append(
+            f"| {r['label']}{shown} | {r['setting']} | `{r['outcome']}` | "
+            f"{'falls' if r['expected'] < 0 else 'rises'} | {r['before']:.4g} | "
+            f"{r['after']:.4g} | {r['diff']:+.4g} ± {r['se']:.2g} | "
+            f"{r['agree']}/{r['n']} |"
+        )
+    out += [
+        "",
+        "Settings (`configs/effects.toml`): flood48 = the default street flood "
+        "shortened to 48 hours; mid = 10,000 residents, a week of peacetime, 36 hours of "
+        "flood; loaded = mid with a heavier flood and no standing volunteer team; "
+        "hierarchy = mid reporting through community, township and district (which "
+        "decides); "
+        "epidemic = a week-long outbreak in 4,000 residents; lockdown = the shipped "
+        "street_epidemic scenario (30,000 residents, four weeks of an epidemic with a "
+        "lockdown); lockdown_loaded = lockdown without a standing volunteer team; "
+        "loaded_sent_down = loaded with sent-down cadres arriving after 6 hours; "
+        "routine_prereform = the default street's four weeks of routine work in the "
+        "pre-reform street (the emergency cut to an hour). Seeds 1..n, "
+        "each pair on the same seed (same township and emergency).",
+    ]
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.docs.odd", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.docs.odd",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--write", action="store_true", help="rewrite the generated tables")
     ap.add_argument("--effects", action="store_true", help="re-measure the effect table")
     ap.add_argument("--check", action="store_true", help="exit 1 if the table is stale")
@@ -121,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     new = replace_between(text, PARAM_BEGIN, PARAM_END, table)
     if args.effects:
-        new = replace_between(new, EFFECT_BEGIN, EFFECT_END,
-                              render_effect_table(measure_effects()))
+        new = replace_between(new, EFFECT_BEGIN, EFFECT_END, render_effect_table(measure_effects()))
     ODD_PATH.write_text(new, encoding="utf-8")
     print(f"wrote {ODD_PATH}")
     return 0

@@ -20,8 +20,10 @@ from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from experiments.docs.odd import ODD_PATH, replace_between
 from sim.params import describe
 
-BEGIN = ("<!-- BEGIN GENERATED CALIBRATION AND VALIDATION: "
-         "python -m experiments.docs.validation --write -->")
+BEGIN = (
+    "<!-- BEGIN GENERATED CALIBRATION AND VALIDATION: "
+    "python -m experiments.docs.validation --write -->"
+)
 END = "<!-- END GENERATED CALIBRATION AND VALIDATION -->"
 RECORD = DEFAULT_TARGETS.parent / "calibration.json"
 
@@ -53,40 +55,60 @@ def render(seeds: int) -> str:
     )
 
     target_set = load_targets(DEFAULT_TARGETS)
-    rows = validation_table(target_set.targets,
-                            simulate_targets(target_set.targets, seeds_for(seeds)))
+    rows = validation_table(
+        target_set.targets, simulate_targets(target_set.targets, seeds_for(seeds))
+    )
     record = json.loads(RECORD.read_text()) if RECORD.is_file() else None
     command = record["command"] if record else "scripts/calibrate-shipped --budget 60"
-    out = ["**Calibrating the shipped scenarios** (one command; rerun it after a change to "
-           "the model's mechanics, with a fresh `--out`):", "", "```sh", command, "```", ""]
+    out = [
+        "**Calibrating the shipped scenarios** (one command; rerun it after a change to "
+        "the model's mechanics, with a fresh `--out`):",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+    ]
     if record:
-        out += [f"Last run {record['date']}: {record['trials']} trials of {record['seeds']} "
-                f"seeds against {', '.join(f'`{t}`' for t in record['targets'])}, loss "
-                f"{record['loss']:.3g} (band distance {record['band_loss']:.3g}), "
-                f"{record['mean_trial_s']:.2f} s a trial, {record['elapsed_s']:.0f} s in all "
-                f"on {record['workers']} worker(s). The fitted values are in every "
-                "shipped scenario file, each with a comment naming the targets:", "",
-                changes_table(record), ""]
+        out += [
+            f"Last run {record['date']}: {record['trials']} trials of {record['seeds']} "
+            f"seeds against {', '.join(f'`{t}`' for t in record['targets'])}, loss "
+            f"{record['loss']:.3g} (band distance {record['band_loss']:.3g}), "
+            f"{record['mean_trial_s']:.2f} s a trial, {record['elapsed_s']:.0f} s in all "
+            f"on {record['workers']} worker(s). The fitted values are in every "
+            "shipped scenario file, each with a comment naming the targets:",
+            "",
+            changes_table(record),
+            "",
+        ]
         fitted = record["params"]
     else:
         fitted = []
-    out += [f"**Validation table** (`grassroots validate --seeds {seeds}`: each target's "
-            "setting, its own scenario and overrides; 95% CI over seeds):", "",
-            markdown_table(rows), ""]
+    out += [
+        f"**Validation table** (`grassroots validate --seeds {seeds}`: each target's "
+        "setting, its own scenario and overrides; 95% CI over seeds):",
+        "",
+        markdown_table(rows),
+        "",
+    ]
     free, none = unconstrained(fitted)
-    out += [f"**Not constrained by any target** ({len(free)} parameters with a plausible "
-            "range; they keep their assumed value and their plausible range, which "
-            "robustness studies sample): " + ", ".join(f"`{k}`" for k in free) + ". "
-            f"{none} more parameters have no plausible range yet (policies, switches, "
-            "scenario settings, and assumptions still to be given one); the targets over "
-            "them are validation only."]
+    out += [
+        f"**Not constrained by any target** ({len(free)} parameters with a plausible "
+        "range; they keep their assumed value and their plausible range, which "
+        "robustness studies sample): " + ", ".join(f"`{k}`" for k in free) + ". "
+        f"{none} more parameters have no plausible range yet (policies, switches, "
+        "scenario settings, and assumptions still to be given one); the targets over "
+        "them are validation only."
+    ]
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.docs.validation",
-                                 description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.docs.validation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--write", action="store_true", help="rewrite the section in docs/ODD.md")
     ap.add_argument("--seeds", type=int, default=5, help="seeds per target setting")
     args = ap.parse_args(argv)

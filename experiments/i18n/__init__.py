@@ -60,8 +60,7 @@ def _registered(key: str, lang: str) -> str | None:
 
 
 def has(key: str, lang: str = DEFAULT) -> bool:
-    return key in catalogue(lang) or key in catalogue(DEFAULT) or \
-        _registered(key, lang) is not None
+    return key in catalogue(lang) or key in catalogue(DEFAULT) or _registered(key, lang) is not None
 
 
 def missing_keys(lang: str) -> list[str]:

@@ -77,8 +77,9 @@ class Recommendation:
 
 
 def decision_factors(results: SweepResults) -> list[str]:
-    given = results.manifest.get("decision") or sweep_file_data(results.manifest).get(
-        "decision") or []
+    given = (
+        results.manifest.get("decision") or sweep_file_data(results.manifest).get("decision") or []
+    )
     chosen = [k for k in given if k in results.policy_factors]
     return chosen or list(results.policy_factors)
 
@@ -86,11 +87,11 @@ def decision_factors(results: SweepResults) -> list[str]:
 def question(results: SweepResults) -> str:
     """The sweep file's question in the report's language: ``question`` is a sentence, or a
     table of sentences by language (``{ en = "...", zh = "..." }``, English the fallback)."""
-    given = results.manifest.get("question") or sweep_file_data(results.manifest).get(
-        "question") or ""
+    given = (
+        results.manifest.get("question") or sweep_file_data(results.manifest).get("question") or ""
+    )
     if isinstance(given, dict):
-        given = given.get(results.lang) or given.get(i18n.DEFAULT) or next(
-            iter(given.values()), "")
+        given = given.get(results.lang) or given.get(i18n.DEFAULT) or next(iter(given.values()), "")
     return str(given)
 
 
@@ -109,32 +110,43 @@ def per_emergency(results: SweepResults, factor: str, level: Any, outcome: str) 
     return pick.groupby(results.pair_key)[outcome].mean()
 
 
-def paired(a: pd.Series, b: pd.Series, lower: bool, n_resamples: int, seed: int
-           ) -> PairedDifference:
+def paired(
+    a: pd.Series, b: pd.Series, lower: bool, n_resamples: int, seed: int
+) -> PairedDifference:
     both = a.to_frame("a").join(b.to_frame("b"), how="inner").sort_index()
-    return paired_difference(both["a"].to_numpy(float), both["b"].to_numpy(float), lower,
-                             n_resamples, seed=seed)
+    return paired_difference(
+        both["a"].to_numpy(float), both["b"].to_numpy(float), lower, n_resamples, seed=seed
+    )
 
 
-def rank_factor(results: SweepResults, factor: str, outcome: str, baseline: dict[str, Any],
-                lang: str = i18n.DEFAULT, n_resamples: int = N_RESAMPLES, seed: int = SEED
-                ) -> FactorRanking:
+def rank_factor(
+    results: SweepResults,
+    factor: str,
+    outcome: str,
+    baseline: dict[str, Any],
+    lang: str = i18n.DEFAULT,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+) -> FactorRanking:
     lower = oc.lower_is_better(outcome)
     levels = levels_of(results, factor)
     series = {i: per_emergency(results, factor, v, outcome) for i, v in enumerate(levels)}
     means = {i: s.mean() for i, s in series.items()}
-    order = sorted(series, key=lambda i: (means[i] if lower else -means[i]))
+    order = sorted(series, key=lambda i: means[i] if lower else -means[i])
     best = order[0]
     given = factor in baseline
-    base = next((i for i, v in enumerate(levels) if same(v, baseline[factor])), 0) \
-        if given else 0
+    base = next((i for i, v in enumerate(levels) if same(v, baseline[factor])), 0) if given else 0
     rows = []
     for i in order:
-        rows.append(LevelResult(
-            levels[i], value_text(factor, levels[i], lang),
-            bootstrap_mean(series[i].to_numpy(float), n_resamples, seed=seed),
-            None if i == best else paired(series[i], series[best], lower, n_resamples, seed),
-            None if i == base else paired(series[i], series[base], lower, n_resamples, seed)))
+        rows.append(
+            LevelResult(
+                levels[i],
+                value_text(factor, levels[i], lang),
+                bootstrap_mean(series[i].to_numpy(float), n_resamples, seed=seed),
+                None if i == best else paired(series[i], series[best], lower, n_resamples, seed),
+                None if i == base else paired(series[i], series[base], lower, n_resamples, seed),
+            )
+        )
     return FactorRanking(factor, outcome, rows, levels[best], levels[base], given)
 
 
@@ -153,14 +165,22 @@ def sufficient(d: PairedDifference | None, lower: bool, margin: float) -> bool:
     return bool(np.isfinite(bound) and bound <= margin)
 
 
-def recommend(results: SweepResults, ranking: FactorRanking, margin: float = MARGIN,
-              lang: str = i18n.DEFAULT, priced: bool = False) -> Recommendation:
+def recommend(
+    results: SweepResults,
+    ranking: FactorRanking,
+    margin: float = MARGIN,
+    lang: str = i18n.DEFAULT,
+    priced: bool = False,
+) -> Recommendation:
     """The margin rule's option; ``priced``: the report answers in money, and this sentence
     says it is the pick without costs."""
     lower = oc.lower_is_better(ranking.outcome)
     by_level = {str(r.level): r for r in ranking.rows}
-    chosen = next(by_level[str(v)] for v in cost_order(results, ranking)
-                  if sufficient(by_level[str(v)].vs_best, lower, margin))
+    chosen = next(
+        by_level[str(v)]
+        for v in cost_order(results, ranking)
+        if sufficient(by_level[str(v)].vs_best, lower, margin)
+    )
     rough = ranking.n < MIN_REPLICATIONS
     best = by_level[str(ranking.best)]
     t = lambda key, **f: i18n.text(key, lang, **f)  # noqa: E731
@@ -168,40 +188,53 @@ def recommend(results: SweepResults, ranking: FactorRanking, margin: float = MAR
     numeric = is_numeric(levels_of(results, ranking.factor))
     lead = t("report.decision.lead_without_costs" if priced else "report.decision.lead")
     if chosen is best:
-        sentence = t("report.decision.recommend_best", option=best.label, outcome=what,
-                     value=value_with_ci(ranking.outcome, best.estimate, lang), lead=lead)
+        sentence = t(
+            "report.decision.recommend_best",
+            option=best.label,
+            outcome=what,
+            value=value_with_ci(ranking.outcome, best.estimate, lang),
+            lead=lead,
+        )
     else:
         d = chosen.vs_best
-        sentence = t("report.decision.recommend_numeric" if numeric
-                     else "report.decision.recommend_cheaper", lead=lead,
-                     option=chosen.label, best=best.label, outcome=what,
-                     margin=f"{100 * margin:g}",
-                     change=change_with_ci(ranking.outcome, d, lang))
+        sentence = t(
+            "report.decision.recommend_numeric" if numeric else "report.decision.recommend_cheaper",
+            lead=lead,
+            option=chosen.label,
+            best=best.label,
+            outcome=what,
+            margin=f"{100 * margin:g}",
+            change=change_with_ci(ranking.outcome, d, lang),
+        )
     if rough:
-        sentence += t("report.join") + t("report.decision.tentative", n=ranking.n,
-                                         min=MIN_REPLICATIONS)
-    return Recommendation(ranking.factor, ranking.outcome, chosen.level, ranking.best,
-                          chosen.vs_best, sentence, rough)
+        sentence += t("report.join") + t(
+            "report.decision.tentative", n=ranking.n, min=MIN_REPLICATIONS
+        )
+    return Recommendation(
+        ranking.factor, ranking.outcome, chosen.level, ranking.best, chosen.vs_best, sentence, rough
+    )
 
 
-def best_at_edge(results: SweepResults, ranking: FactorRanking, lang: str = i18n.DEFAULT
-                 ) -> str:
+def best_at_edge(results: SweepResults, ranking: FactorRanking, lang: str = i18n.DEFAULT) -> str:
     """A warning when a numeric factor's best level is the largest level tested (a larger
     one might be better still), or the smallest when that is above zero; else ""."""
     levels = levels_of(results, ranking.factor)
     if not is_numeric(levels) or len(levels) < 2:
         return ""
     best, values = float(ranking.best), sorted(float(v) for v in levels)
-    side = "upper" if best == values[-1] else "lower" if best == values[0] and best > 0 \
-        else ""
+    side = "upper" if best == values[-1] else "lower" if best == values[0] and best > 0 else ""
     if not side:
         return ""
-    return i18n.text(f"report.decision.best_at_{side}", lang,
-                     level=value_text(ranking.factor, ranking.best, lang),
-                     outcome=oc.words(ranking.outcome, lang))
+    return i18n.text(
+        f"report.decision.best_at_{side}",
+        lang,
+        level=value_text(ranking.factor, ranking.best, lang),
+        outcome=oc.words(ranking.outcome, lang),
+    )
 
 
 # ---- numbers as readers see them (shares in percent and percentage points, units) -------
+
 
 def round_sig(x: float, digits: int = 3) -> float:
     if x != x or x == 0 or not np.isfinite(x):
@@ -244,8 +277,9 @@ def value_with_ci(outcome: str, e: Estimate, lang: str) -> str:
     u = unit_suffix(outcome, lang)
     text = f"{num(shown(outcome, e.mean))}{u}"
     if e.low == e.low:
-        text += i18n.text("report.ci", lang, low=num(shown(outcome, e.low)),
-                          high=num(shown(outcome, e.high)) + u)
+        text += i18n.text(
+            "report.ci", lang, low=num(shown(outcome, e.low)), high=num(shown(outcome, e.high)) + u
+        )
     return text
 
 
@@ -253,8 +287,12 @@ def diff_with_ci(outcome: str, d: PairedDifference, lang: str) -> str:
     u = unit_suffix(outcome, lang, diff=True)
     text = f"{num(shown(outcome, d.diff), True)}{u}"
     if d.diff_low == d.diff_low:
-        text += i18n.text("report.ci", lang, low=num(shown(outcome, d.diff_low), True),
-                          high=num(shown(outcome, d.diff_high), True) + u)
+        text += i18n.text(
+            "report.ci",
+            lang,
+            low=num(shown(outcome, d.diff_low), True),
+            high=num(shown(outcome, d.diff_high), True) + u,
+        )
     return text
 
 
@@ -269,16 +307,38 @@ def change_with_ci(outcome: str, d: PairedDifference, lang: str) -> str:
 def rel_with_ci(d: PairedDifference, lang: str) -> str:
     text = f"{num(shown_rel(d.rel), True)}%"
     if d.rel_low == d.rel_low:
-        text += i18n.text("report.ci", lang, low=num(shown_rel(d.rel_low), True),
-                          high=num(shown_rel(d.rel_high), True) + "%")
+        text += i18n.text(
+            "report.ci",
+            lang,
+            low=num(shown_rel(d.rel_low), True),
+            high=num(shown_rel(d.rel_high), True) + "%",
+        )
     return text
 
 
-COLUMNS = ("rank", "level", "mean", "mean_low", "mean_high",
-           "best_diff", "best_diff_low", "best_diff_high", "best_rel", "best_rel_low",
-           "best_rel_high", "best_better", "best_n",
-           "base_diff", "base_diff_low", "base_diff_high", "base_rel", "base_rel_low",
-           "base_rel_high", "base_better", "base_n")
+COLUMNS = (
+    "rank",
+    "level",
+    "mean",
+    "mean_low",
+    "mean_high",
+    "best_diff",
+    "best_diff_low",
+    "best_diff_high",
+    "best_rel",
+    "best_rel_low",
+    "best_rel_high",
+    "best_better",
+    "best_n",
+    "base_diff",
+    "base_diff_low",
+    "base_diff_high",
+    "base_rel",
+    "base_rel_low",
+    "base_rel_high",
+    "base_better",
+    "base_n",
+)
 
 
 def ranking_frame(r: FactorRanking, lang: str = i18n.DEFAULT) -> pd.DataFrame:
@@ -287,15 +347,27 @@ def ranking_frame(r: FactorRanking, lang: str = i18n.DEFAULT) -> pd.DataFrame:
     rows = []
     for k, row in enumerate(r.rows, start=1):
         e = row.estimate
-        values: list[Any] = [k, row.label, shown(r.outcome, e.mean), shown(r.outcome, e.low),
-                             shown(r.outcome, e.high)]
+        values: list[Any] = [
+            k,
+            row.label,
+            shown(r.outcome, e.mean),
+            shown(r.outcome, e.low),
+            shown(r.outcome, e.high),
+        ]
         for d in (row.vs_best, row.vs_baseline):
             if d is None:
                 values += [0.0, np.nan, np.nan, 0.0, np.nan, np.nan, np.nan, np.nan]
             else:
-                values += [shown(r.outcome, d.diff), shown(r.outcome, d.diff_low),
-                           shown(r.outcome, d.diff_high), shown_rel(d.rel), shown_rel(d.rel_low),
-                           shown_rel(d.rel_high), d.n_better, d.n]
+                values += [
+                    shown(r.outcome, d.diff),
+                    shown(r.outcome, d.diff_low),
+                    shown(r.outcome, d.diff_high),
+                    shown_rel(d.rel),
+                    shown_rel(d.rel_low),
+                    shown_rel(d.rel_high),
+                    d.n_better,
+                    d.n,
+                ]
         rows.append(values)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in ("best_better", "best_n", "base_better", "base_n"):  # counts, blank if none
@@ -312,5 +384,13 @@ def column_heading(column: str, outcome: str, lang: str) -> str:
     return i18n.text(f"report.col.{column}", lang, unit=unit, diff_unit=diff_unit)
 
 
-__all__ = ["FactorRanking", "MARGIN", "Recommendation", "decision_factors",
-           "question", "rank_factor", "recommend", "ranking_frame"]
+__all__ = [
+    "FactorRanking",
+    "MARGIN",
+    "Recommendation",
+    "decision_factors",
+    "question",
+    "rank_factor",
+    "recommend",
+    "ranking_frame",
+]

@@ -32,8 +32,12 @@ def outlines(township: Any) -> Outlines | None:
     district file without outlines)."""
     if getattr(township, "grid_polygons", None) is None:
         return None
-    return Outlines(township.grid_polygons, township.grid_names,
-                    np.asarray(township.grid_pos, dtype=float), township.network.streets)
+    return Outlines(
+        township.grid_polygons,
+        township.grid_names,
+        np.asarray(township.grid_pos, dtype=float),
+        township.network.streets,
+    )
 
 
 def _path(polygons: list) -> MplPath:
@@ -46,18 +50,35 @@ def _path(polygons: list) -> MplPath:
     return MplPath(np.asarray(vertices, dtype=float), codes)
 
 
-def draw(ax: Any, shapes: Outlines, values: np.ndarray, lowlying: np.ndarray | None = None,
-         vmin: float | None = None, vmax: float | None = None, cmap: str = "cividis") -> Any:
+def draw(
+    ax: Any,
+    shapes: Outlines,
+    values: np.ndarray,
+    lowlying: np.ndarray | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str = "cividis",
+) -> Any:
     """Grids coloured by ``values`` (returns the collection, for a colour bar)."""
     if shapes.streets:
-        ax.add_collection(LineCollection([np.asarray(s) for s in shapes.streets],
-                                         colors="#FFFFFF", alpha=0.45, linewidths=0.7,
-                                         zorder=3))
+        ax.add_collection(
+            LineCollection(
+                [np.asarray(s) for s in shapes.streets],
+                colors="#FFFFFF",
+                alpha=0.45,
+                linewidths=0.7,
+                zorder=3,
+            )
+        )
     patches = [PathPatch(_path(p)) for p in shapes.polygons]
     low = np.zeros(len(patches), dtype=bool) if lowlying is None else np.asarray(lowlying)
-    grids = PatchCollection(patches, cmap=cmap, zorder=2,
-                            edgecolors=np.where(low, LOWLYING, "#555555"),
-                            linewidths=np.where(low, 2.5, 0.6))
+    grids = PatchCollection(
+        patches,
+        cmap=cmap,
+        zorder=2,
+        edgecolors=np.where(low, LOWLYING, "#555555"),
+        linewidths=np.where(low, 2.5, 0.6),
+    )
     grids.set_array(np.asarray(values, dtype=float))
     grids.set_clim(vmin, vmax)
     ax.add_collection(grids)
@@ -66,8 +87,9 @@ def draw(ax: Any, shapes: Outlines, values: np.ndarray, lowlying: np.ndarray | N
         box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75}
         for (x, y), name in zip(shapes.centres, shapes.names):  # text, also in the SVG
             ax.text(x, y, name, fontsize=size, ha="center", va="center", zorder=4, bbox=box)
-    every = np.concatenate([np.asarray(ring, dtype=float) for p in shapes.polygons
-                            for poly in p for ring in poly])
+    every = np.concatenate(
+        [np.asarray(ring, dtype=float) for p in shapes.polygons for poly in p for ring in poly]
+    )
     ax.set_xlim(every[:, 0].min(), every[:, 0].max())
     ax.set_ylim(every[:, 1].min(), every[:, 1].max())
     ax.set_aspect("equal")

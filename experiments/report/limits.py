@@ -31,9 +31,13 @@ def place(setting: dict[str, Any], lang: str) -> str:
     per_grid = max(int(setting.get("population.residents_per_grid", 1000)), 1)
     layout = str(setting.get("space.layout", "lattice"))
     if layout in SYNTHETIC_LAYOUTS:
-        return i18n.text("report.limits.place", lang, residents=f"{residents:,}",
-                         grids=f"{max(residents // per_grid, 1):,}",
-                         layout=i18n.text(f"report.limits.layout.{layout}", lang))
+        return i18n.text(
+            "report.limits.place",
+            lang,
+            residents=f"{residents:,}",
+            grids=f"{max(residents // per_grid, 1):,}",
+            layout=i18n.text(f"report.limits.layout.{layout}", lang),
+        )
     if layout == "district":  # its own name (kotka), where its file can still be read
         from sim.district import load_district
 
@@ -41,8 +45,9 @@ def place(setting: dict[str, Any], lang: str) -> str:
             layout = load_district(str(setting.get("space.district_file", ""))).name
         except ValueError:
             pass
-    return i18n.text("report.limits.place_imported", lang, layout=layout,
-                     residents=f"{residents:,}")
+    return i18n.text(
+        "report.limits.place_imported", lang, layout=layout, residents=f"{residents:,}"
+    )
 
 
 def hazards(setting: dict[str, Any], lang: str) -> str:
@@ -64,8 +69,9 @@ def calibration(lang: str) -> str:
     try:
         target_set = load_targets(DEFAULT_TARGETS)
     except Exception:  # noqa: BLE001 - a targets file the model no longer accepts
-        return i18n.text("report.limits.calibration_unknown", lang,
-                         file="configs/targets/field.toml")
+        return i18n.text(
+            "report.limits.calibration_unknown", lang, file="configs/targets/field.toml"
+        )
     fitted = target_set.used_for("calibrate")
     compared = target_set.used_for("validate")
     names = []
@@ -85,9 +91,16 @@ def calibration(lang: str) -> str:
         date = "?"
     routine = all(t.phase == "peacetime" for t in fitted)
     key = "report.limits.calibration_routine" if routine else "report.limits.calibration"
-    return i18n.text(key, lang, n=len(fitted), names=i18n.text("report.sep", lang).join(names),
-                     refs=", ".join(refs), date=date, k=len(compared),
-                     file="configs/targets/field.toml")
+    return i18n.text(
+        key,
+        lang,
+        n=len(fitted),
+        names=i18n.text("report.sep", lang).join(names),
+        refs=", ".join(refs),
+        date=date,
+        k=len(compared),
+        file="configs/targets/field.toml",
+    )
 
 
 def _ref_order(ref: str) -> tuple[int, str]:
@@ -98,21 +111,31 @@ def _ref_order(ref: str) -> tuple[int, str]:
 def intervals(n: int, lang: str, worlds: bool = False) -> str:
     """What the run-to-run intervals cover; ``worlds``: the report also ranks the options
     across hazards and plausible worlds (a sweep with [worlds])."""
-    return i18n.text("report.limits.intervals_worlds" if worlds else "report.limits.intervals",
-                     lang, n=n)
+    return i18n.text(
+        "report.limits.intervals_worlds" if worlds else "report.limits.intervals", lang, n=n
+    )
 
 
 def target(setting: dict[str, Any], lang: str) -> str:
-    return i18n.text("report.limits.target", lang,
-                     minutes=f"{float(setting.get('time.target_response_min', 60)):g}")
+    return i18n.text(
+        "report.limits.target",
+        lang,
+        minutes=f"{float(setting.get('time.target_response_min', 60)):g}",
+    )
 
 
-def limits(setting: dict[str, Any], n_emergencies: int, lang: str, worlds: bool = False
-           ) -> list[str]:
+def limits(
+    setting: dict[str, Any], n_emergencies: int, lang: str, worlds: bool = False
+) -> list[str]:
     """The box's lines, in the report's language."""
-    return [place(setting, lang), hazards(setting, lang), calibration(lang),
-            intervals(n_emergencies, lang, worlds), target(setting, lang),
-            i18n.text("report.limits.left_out", lang)]
+    return [
+        place(setting, lang),
+        hazards(setting, lang),
+        calibration(lang),
+        intervals(n_emergencies, lang, worlds),
+        target(setting, lang),
+        i18n.text("report.limits.left_out", lang),
+    ]
 
 
 __all__ = ["limits"]

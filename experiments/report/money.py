@@ -114,18 +114,28 @@ def per_emergency(results: SweepResults, factors: list[str], outcome: str) -> pd
     for f in factors:  # levels as given in the manifest (20 and 20.0 are one level)
         levels = results.manifest["factors"][f]
         runs[f] = [next(lv for lv in levels if same(lv, v)) for v in runs[f]]
-    table = runs.groupby([*factors, *results.pair_key])[outcome].mean().unstack(
-        results.pair_key)
-    order = {f: {str(v): i for i, v in enumerate(results.manifest["factors"][f])}
-             for f in factors}  # the sweep file's order of levels
-    keys = sorted(table.index, key=lambda k: tuple(
-        order[f][str(v)] for f, v in zip(factors, k if isinstance(k, tuple) else (k,))))
+    table = runs.groupby([*factors, *results.pair_key])[outcome].mean().unstack(results.pair_key)
+    order = {
+        f: {str(v): i for i, v in enumerate(results.manifest["factors"][f])} for f in factors
+    }  # the sweep file's order of levels
+    keys = sorted(
+        table.index,
+        key=lambda k: tuple(
+            order[f][str(v)] for f, v in zip(factors, k if isinstance(k, tuple) else (k,))
+        ),
+    )
     return table.reindex(keys).dropna(axis=1)
 
 
-def option_costs(results: SweepResults, factors: list[str], options: list[tuple],
-                 effort: np.ndarray, setting: dict[str, Any], costs: cs.Costs,
-                 baseline: dict[str, Any]) -> np.ndarray:
+def option_costs(
+    results: SweepResults,
+    factors: list[str],
+    options: list[tuple],
+    effort: np.ndarray,
+    setting: dict[str, Any],
+    costs: cs.Costs,
+    baseline: dict[str, Any],
+) -> np.ndarray:
     """Each option's cost a year in each emergency (yuan): the standing team's training and
     hours on call, the response effort at the staff rate, reorganizing (spread over the
     horizon) when the structure is not the baseline's."""
@@ -137,18 +147,28 @@ def option_costs(results: SweepResults, factors: list[str], options: list[tuple]
         levels = dict(zip(factors, option))
         team = float(levels.get(VOLUNTEERS, setting.get(VOLUNTEERS, 0.0)))
         volunteers = team / 1000.0 * residents
-        fixed = volunteers * costs.training_yuan_per_volunteer + \
-            epy * volunteers * war_hours * costs.volunteer_hour_yuan
-        if STRUCTURE in levels and not same(levels[STRUCTURE], baseline.get(
-                STRUCTURE, levels[STRUCTURE])):
-            fixed += costs.reorganization_yuan_per_1000 * residents / 1000.0 / \
-                costs.horizon_years
+        fixed = (
+            volunteers * costs.training_yuan_per_volunteer
+            + epy * volunteers * war_hours * costs.volunteer_hour_yuan
+        )
+        if STRUCTURE in levels and not same(
+            levels[STRUCTURE], baseline.get(STRUCTURE, levels[STRUCTURE])
+        ):
+            fixed += costs.reorganization_yuan_per_1000 * residents / 1000.0 / costs.horizon_years
         out[i] = fixed + epy * effort[i] * costs.staff_hour_yuan
     return out
 
 
-def choose(harm: np.ndarray, cost: np.ndarray, base: int, costs: cs.Costs, threshold: float,
-           margin: float, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> int:
+def choose(
+    harm: np.ndarray,
+    cost: np.ndarray,
+    base: int,
+    costs: cs.Costs,
+    threshold: float,
+    margin: float,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+) -> int:
     """The option the rule picks from per-emergency harm and cost (options x emergencies)."""
     h, c = harm.mean(axis=1), cost.mean(axis=1)
     if costs.rule == "cheapest_within":
@@ -161,8 +181,9 @@ def choose(harm: np.ndarray, cost: np.ndarray, base: int, costs: cs.Costs, thres
     return int(np.argmax(net_benefit(h, c, base, costs, threshold)))
 
 
-def net_benefit(h: np.ndarray, c: np.ndarray, base: int, costs: cs.Costs, threshold: float
-                ) -> np.ndarray:
+def net_benefit(
+    h: np.ndarray, c: np.ndarray, base: int, costs: cs.Costs, threshold: float
+) -> np.ndarray:
     """Harm avoided a year against the baseline, valued at 10,000 / threshold yuan a
     person-hour, minus the extra cost a year; ties go to the cheaper option."""
     value = 10_000.0 / threshold if threshold > 0 else np.inf
@@ -172,8 +193,16 @@ def net_benefit(h: np.ndarray, c: np.ndarray, base: int, costs: cs.Costs, thresh
     return nb - 1e-9 * c  # the cheaper of two equal options
 
 
-def chosen_share(harm: np.ndarray, cost: np.ndarray, base: int, costs: cs.Costs,
-                 threshold: float, chosen: int, n_resamples: int, seed: int) -> float:
+def chosen_share(
+    harm: np.ndarray,
+    cost: np.ndarray,
+    base: int,
+    costs: cs.Costs,
+    threshold: float,
+    chosen: int,
+    n_resamples: int,
+    seed: int,
+) -> float:
     """The share of bootstrap resamples of the emergencies in which the net-benefit rule
     picks the same option."""
     n = harm.shape[1]
@@ -182,14 +211,18 @@ def chosen_share(harm: np.ndarray, cost: np.ndarray, base: int, costs: cs.Costs,
     idx = resample_indices(n, n_resamples, seed)
     h = harm[:, idx].mean(axis=2)  # (options, resamples)
     c = cost[:, idx].mean(axis=2)
-    picks = [int(np.argmax(net_benefit(h[:, r], c[:, r], base, costs, threshold)))
-             for r in range(idx.shape[0])]
+    picks = [
+        int(np.argmax(net_benefit(h[:, r], c[:, r], base, costs, threshold)))
+        for r in range(idx.shape[0])
+    ]
     return float(np.mean(np.array(picks) == chosen))
 
 
-def ratio_ci(avoided: np.ndarray, extra: np.ndarray, n_resamples: int, seed: int
-             ) -> tuple[float, float, float]:
+def ratio_ci(
+    avoided: np.ndarray, extra: np.ndarray, n_resamples: int, seed: int
+) -> tuple[float, float, float]:
     """Mean harm avoided per 10,000 yuan of mean extra cost, with a bootstrap interval."""
+
     def ratio(a: np.ndarray, e: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(e > 0, 10_000.0 * a / e, np.nan)
@@ -219,9 +252,16 @@ def casualties_per_harm_hour(results: SweepResults, setting: dict[str, Any]) -> 
     return float(setting.get(LETHALITY, 0.0))
 
 
-def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
-            setting: dict[str, Any], costs: cs.Costs, margin: float = dc.MARGIN,
-            n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Money | None:
+def analyse(
+    results: SweepResults,
+    factors: list[str],
+    baseline: dict[str, Any],
+    setting: dict[str, Any],
+    costs: cs.Costs,
+    margin: float = dc.MARGIN,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+) -> Money | None:
     """Costs, the recommendation, the steps between volunteer levels, the structures
     against the baseline's at each level, and how the recommendation moves across the
     plausible range of each cost."""
@@ -230,15 +270,18 @@ def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
     harm_t = per_emergency(results, factors, HARM)
     if harm_t.shape[1] == 0 or harm_t.shape[0] < 2:
         return None
-    effort_t = per_emergency(results, factors, EFFORT).reindex(
-        index=harm_t.index, columns=harm_t.columns) if EFFORT in results.runs else \
-        harm_t * 0.0
+    effort_t = (
+        per_emergency(results, factors, EFFORT).reindex(index=harm_t.index, columns=harm_t.columns)
+        if EFFORT in results.runs
+        else harm_t * 0.0
+    )
     options = [k if isinstance(k, tuple) else (k,) for k in harm_t.index]
     harm = harm_t.to_numpy(float)
     effort = np.nan_to_num(effort_t.to_numpy(float))
     base_option = tuple(baseline[f] for f in factors)
-    base = next((i for i, o in enumerate(options)
-                 if all(same(a, b) for a, b in zip(o, base_option))), None)
+    base = next(
+        (i for i, o in enumerate(options) if all(same(a, b) for a, b in zip(o, base_option))), None
+    )
     if base is None:  # every run of the baseline option failed: nothing to price against
         return None
     casualties = casualties_per_harm_hour(results, setting)
@@ -247,16 +290,36 @@ def analyse(results: SweepResults, factors: list[str], baseline: dict[str, Any],
         return None  # nothing to value harm with: the caller says so
     cost = option_costs(results, factors, options, effort, setting, costs, baseline)
     chosen = choose(harm, cost, base, costs, threshold, margin, n_resamples, seed)
-    share = chosen_share(harm, cost, base, costs, threshold, chosen, n_resamples, seed) \
-        if costs.rule == "net_benefit" else float("nan")
-    labels = [i18n.text("report.sep", results.lang).join(
-        short_text(f, v, results.lang) for f, v in zip(factors, o)) for o in options]
-    money = Money(factors, options, labels, harm, cost, base, costs, threshold, casualties,
-                  chosen, share, n_resamples)
+    share = (
+        chosen_share(harm, cost, base, costs, threshold, chosen, n_resamples, seed)
+        if costs.rule == "net_benefit"
+        else float("nan")
+    )
+    labels = [
+        i18n.text("report.sep", results.lang).join(
+            short_text(f, v, results.lang) for f, v in zip(factors, o)
+        )
+        for o in options
+    ]
+    money = Money(
+        factors,
+        options,
+        labels,
+        harm,
+        cost,
+        base,
+        costs,
+        threshold,
+        casualties,
+        chosen,
+        share,
+        n_resamples,
+    )
     money.steps = steps(money, results.lang, n_resamples, seed)
     money.switches = switches(money, baseline, n_resamples, seed)
-    money.sensitivity = sensitivity(results, money, effort, setting, baseline, margin,
-                                    n_resamples, seed)
+    money.sensitivity = sensitivity(
+        results, money, effort, setting, baseline, margin, n_resamples, seed
+    )
     money.edges = edges(results, money)
     return money
 
@@ -278,19 +341,31 @@ def steps(money: Money, lang: str, n_resamples: int, seed: int) -> list[Step]:
     out = []
     epy = money.costs.emergencies_per_year
     for structure, members in groups(money).items():
-        name = short_text(STRUCTURE, structure, lang) if structure is not None else \
-            i18n.text("report.all_runs", lang)
+        name = (
+            short_text(STRUCTURE, structure, lang)
+            if structure is not None
+            else i18n.text("report.all_runs", lang)
+        )
         for a, b in zip(members, members[1:]):
             avoided = epy * (money.harm[a] - money.harm[b])
             extra = money.cost[b] - money.cost[a]
             point, low, high = ratio_ci(avoided, extra, n_resamples, seed)
-            out.append(Step(name, money.level_of(a, VOLUNTEERS), money.level_of(b, VOLUNTEERS),
-                            float(extra.mean()), float(avoided.mean()), point, low, high))
+            out.append(
+                Step(
+                    name,
+                    money.level_of(a, VOLUNTEERS),
+                    money.level_of(b, VOLUNTEERS),
+                    float(extra.mean()),
+                    float(avoided.mean()),
+                    point,
+                    low,
+                    high,
+                )
+            )
     return out
 
 
-def switches(money: Money, baseline: dict[str, Any], n_resamples: int, seed: int
-             ) -> list[Switch]:
+def switches(money: Money, baseline: dict[str, Any], n_resamples: int, seed: int) -> list[Switch]:
     """Each other structure against the baseline's, at every volunteer level."""
     if STRUCTURE not in money.factors:
         return []
@@ -308,16 +383,21 @@ def switches(money: Money, baseline: dict[str, Any], n_resamples: int, seed: int
         for structure, i in row.items():
             if i == ref:
                 continue
-            d = paired_difference(money.harm[i], money.harm[ref], True, n_resamples,
-                                  seed=seed)
-            out.append(Switch(structure, level, d,
-                              float((money.cost[i] - money.cost[ref]).mean())))
+            d = paired_difference(money.harm[i], money.harm[ref], True, n_resamples, seed=seed)
+            out.append(Switch(structure, level, d, float((money.cost[i] - money.cost[ref]).mean())))
     return out
 
 
-def sensitivity(results: SweepResults, money: Money, effort: np.ndarray,
-                setting: dict[str, Any], baseline: dict[str, Any], margin: float,
-                n_resamples: int, seed: int) -> list[tuple[str, float, int]]:
+def sensitivity(
+    results: SweepResults,
+    money: Money,
+    effort: np.ndarray,
+    setting: dict[str, Any],
+    baseline: dict[str, Any],
+    margin: float,
+    n_resamples: int,
+    seed: int,
+) -> list[tuple[str, float, int]]:
     """The costs whose plausible low or high value changes the recommendation (one at a
     time): (name, value, the option then chosen)."""
     changes = []
@@ -329,11 +409,19 @@ def sensitivity(results: SweepResults, money: Money, effort: np.ndarray,
             if value == getattr(money.costs, name):
                 continue
             other = money.costs.replace(**{name: value})
-            cost = option_costs(results, money.factors, money.options, effort, setting, other,
-                                baseline)
-            pick = choose(money.harm, cost, money.base, other,
-                          other.threshold(money.casualties_per_hour), margin, n_resamples,
-                          seed)
+            cost = option_costs(
+                results, money.factors, money.options, effort, setting, other, baseline
+            )
+            pick = choose(
+                money.harm,
+                cost,
+                money.base,
+                other,
+                other.threshold(money.casualties_per_hour),
+                margin,
+                n_resamples,
+                seed,
+            )
             if pick != money.chosen:
                 changes.append((name, float(value), pick))
     return changes

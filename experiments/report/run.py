@@ -18,11 +18,13 @@ from experiments.report import charts
 from experiments.runs.output import UnreadableResult, read_json_file, read_parquet_file
 from sim.registry import HAZARDS
 
-STAGE_COLUMNS = (("detection", "created_min", "detected_min"),
-                 ("reporting", "detected_min", "reported_min"),
-                 ("dispatch", "reported_min", "dispatched_min"),
-                 ("travel", "dispatched_min", "reached_min"),
-                 ("service", "reached_min", "resolved_min"))
+STAGE_COLUMNS = (
+    ("detection", "created_min", "detected_min"),
+    ("reporting", "detected_min", "reported_min"),
+    ("dispatch", "reported_min", "dispatched_min"),
+    ("travel", "dispatched_min", "reached_min"),
+    ("service", "reached_min", "resolved_min"),
+)
 
 
 def load_run(folder: Path) -> dict[str, Any]:
@@ -30,11 +32,14 @@ def load_run(folder: Path) -> dict[str, Any]:
     summary = read_json_file(folder / "summary.json")
     if not isinstance(summary, dict) or not isinstance(summary.get("parameters"), dict):
         raise UnreadableResult(folder / "summary.json", "no parameters table")
-    run = {"summary": summary,
-           "timeseries": read_parquet_file(folder / "timeseries.parquet"),
-           "needs": read_parquet_file(folder / "needs.parquet"),
-           "events": read_parquet_file(folder / "events.parquet")
-           if (folder / "events.parquet").exists() else None}
+    run = {
+        "summary": summary,
+        "timeseries": read_parquet_file(folder / "timeseries.parquet"),
+        "needs": read_parquet_file(folder / "needs.parquet"),
+        "events": read_parquet_file(folder / "events.parquet")
+        if (folder / "events.parquet").exists()
+        else None,
+    }
     return run
 
 
@@ -53,11 +58,15 @@ def stage_minutes(needs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def stage_table(needs: pd.DataFrame, lang: str = i18n.DEFAULT
-                ) -> tuple[list[str], np.ndarray, list[int]]:
+def stage_table(
+    needs: pd.DataFrame, lang: str = i18n.DEFAULT
+) -> tuple[list[str], np.ndarray, list[int]]:
     stages = stage_minutes(needs)
-    labels, rows, counts = [i18n.text("report.run.all_needs", lang)], \
-        [stages.mean().to_numpy()], [len(needs)]
+    labels, rows, counts = (
+        [i18n.text("report.run.all_needs", lang)],
+        [stages.mean().to_numpy()],
+        [len(needs)],
+    )
     if "type" in needs:
         for kind, idx in needs.groupby("type", observed=True).groups.items():
             key = f"need.{kind}"
@@ -91,23 +100,45 @@ def build_run(folder: Path, out: Path, lang: str = i18n.DEFAULT) -> dict[str, An
     seed = int(summary["seed"])
     township = build_township(config, seed)  # the run's network, from its seed
     needs = run["needs"]
-    harm = np.bincount(needs["grid"].to_numpy(int), weights=needs["harm"].to_numpy(float),
-                       minlength=township.n_grids)[:township.n_grids]
+    harm = np.bincount(
+        needs["grid"].to_numpy(int),
+        weights=needs["harm"].to_numpy(float),
+        minlength=township.n_grids,
+    )[: township.n_grids]
     scenario = summary.get("scenario", config.name)
-    map_chart = charts.run_map(out, township.graph, np.asarray(township.grid_pos, float), harm,
-                               np.asarray(township.lowlying),
-                               i18n.text("report.run.map_title", lang, scenario=scenario,
-                                         seed=seed, total=f"{harm.sum():,.0f}"),
-                               config.space.edge_minutes, lang,
-                               district_map.outlines(township))
+    map_chart = charts.run_map(
+        out,
+        township.graph,
+        np.asarray(township.grid_pos, float),
+        harm,
+        np.asarray(township.lowlying),
+        i18n.text(
+            "report.run.map_title", lang, scenario=scenario, seed=seed, total=f"{harm.sum():,.0f}"
+        ),
+        config.space.edge_minutes,
+        lang,
+        district_map.outlines(township),
+    )
     ts = run["timeseries"]
     war = ts[ts["time_min"] >= 0]
-    events = [] if run["events"] is None else \
-        list(zip(run["events"]["minute"].astype(float), run["events"]["text"].astype(str)))
-    timeline = charts.run_timeline(out, war["time_min"].to_numpy(float) / 60.0, war,
-                                   hazard_windows(params, config.time.war_hours), events,
-                                   lang)
+    events = (
+        []
+        if run["events"] is None
+        else list(zip(run["events"]["minute"].astype(float), run["events"]["text"].astype(str)))
+    )
+    timeline = charts.run_timeline(
+        out,
+        war["time_min"].to_numpy(float) / 60.0,
+        war,
+        hazard_windows(params, config.time.war_hours),
+        events,
+        lang,
+    )
     labels, means, counts = stage_table(needs, lang)
     stages = charts.stage_breakdown(out, labels, means, counts, lang)
-    return {"summary": summary, "charts": [map_chart, timeline, stages],
-            "stages": (labels, means, counts), "events": events}
+    return {
+        "summary": summary,
+        "charts": [map_chart, timeline, stages],
+        "stages": (labels, means, counts),
+        "events": events,
+    }

@@ -31,15 +31,17 @@ def target_minutes(manifest: dict[str, Any]) -> float:
 
     try:
         base = manifest.get("base")
-        config = load_scenario(base if base and Path(base).is_file() else None,
-                               overrides=manifest.get("fixed") or {})
+        config = load_scenario(
+            base if base and Path(base).is_file() else None, overrides=manifest.get("fixed") or {}
+        )
         return float(config.time.target_response_min)
     except Exception:  # noqa: BLE001 - a moved base file: fall back to the default
         return float(Config().time.target_response_min)
 
 
-def shown_policies(results: SweepResults, outcome: str, baselines: list[tuple]
-                   ) -> tuple[list[tuple], str]:
+def shown_policies(
+    results: SweepResults, outcome: str, baselines: list[tuple]
+) -> tuple[list[tuple], str]:
     """At most ``MAX_LINES`` policies: all, or the baseline and the best and worst three."""
     policies = results.policies()
     if len(policies) <= MAX_LINES:
@@ -52,16 +54,22 @@ def shown_policies(results: SweepResults, outcome: str, baselines: list[tuple]
     for p in order[:3] + order[-3:]:
         if not any(p == c for c in chosen):
             chosen.append(p)
-    return chosen, i18n.text("report.shown_note", results.lang, k=len(chosen), n=len(policies),
-                             outcome=oc.words(outcome, results.lang))
+    return chosen, i18n.text(
+        "report.shown_note",
+        results.lang,
+        k=len(chosen),
+        n=len(policies),
+        outcome=oc.words(outcome, results.lang),
+    )
 
 
 def run_ids_by_policy(results: SweepResults, policies: list[tuple]) -> dict[tuple, list[str]]:
     return {p: results.runs_of(p)["run_id"].astype(str).tolist() for p in policies}
 
 
-def read_partitions(folder: Path, run_ids: list[str], columns: list[str] | None = None
-                    ) -> dict[str, pd.DataFrame]:
+def read_partitions(
+    folder: Path, run_ids: list[str], columns: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
     """``folder/run_id=<id>/part.parquet`` of each run that has one."""
     frames = {}
     for run_id in run_ids:
@@ -71,8 +79,9 @@ def read_partitions(folder: Path, run_ids: list[str], columns: list[str] | None 
     return frames
 
 
-def distributions(results: SweepResults, out: Path, policies: list[tuple], n_reps: int
-                  ) -> tuple[charts.Chart, str]:
+def distributions(
+    results: SweepResults, out: Path, policies: list[tuple], n_reps: int
+) -> tuple[charts.Chart, str]:
     target = target_minutes(results.manifest)
     needs_dir = results.folder / "needs"
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -87,14 +96,17 @@ def distributions(results: SweepResults, out: Path, policies: list[tuple], n_rep
             response = (needs["reached_min"] - needs["created_min"]).to_numpy(float)
             curves[results.label(policy)] = ecdf(response, total=len(response))
     if not from_logs:
-        curves = {results.label(p): ecdf(results.runs_of(p)["mean_response_min"].to_numpy(float))
-                  for p in policies}
+        curves = {
+            results.label(p): ecdf(results.runs_of(p)["mean_response_min"].to_numpy(float))
+            for p in policies
+        }
     note = "" if from_logs else i18n.text("report.no_need_logs", results.lang)
     return charts.distributions(out, curves, target, from_logs, n_reps, results.lang), note
 
 
-def timeseries(results: SweepResults, out: Path, policies: list[tuple], n_reps: int,
-               shown_note: str) -> charts.Chart | None:
+def timeseries(
+    results: SweepResults, out: Path, policies: list[tuple], n_reps: int, shown_note: str
+) -> charts.Chart | None:
     ts_dir = results.folder / "timeseries"
     if not ts_dir.is_dir():
         return None
@@ -110,8 +122,10 @@ def timeseries(results: SweepResults, out: Path, policies: list[tuple], n_reps: 
         for column in columns[1:]:
             if column in long:
                 wide = long.pivot_table(index="run", columns="time_min", values=column)
-                series[column] = (wide.columns.to_numpy(float) / 60.0,
-                                  quantile_band(wide.to_numpy()))
+                series[column] = (
+                    wide.columns.to_numpy(float) / 60.0,
+                    quantile_band(wide.to_numpy()),
+                )
         bands[results.label(policy)] = series
     if not bands:
         return None
@@ -132,16 +146,27 @@ def factor_axis_label(key: str) -> str:
 
 def dose_factor(results: SweepResults) -> str | None:
     """The numeric list factor with at least three levels (volunteer team size first)."""
-    numeric = [k for k in results.policy_factors
-               if len(results.manifest["factors"][k]) >= 3 and
-               all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                   for v in results.manifest["factors"][k])]
+    numeric = [
+        k
+        for k in results.policy_factors
+        if len(results.manifest["factors"][k]) >= 3
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in results.manifest["factors"][k]
+        )
+    ]
     return DOSE_FACTOR if DOSE_FACTOR in numeric else (numeric[0] if numeric else None)
 
 
-def dose_response(results: SweepResults, out: Path, outcome: str, threshold: float | None,
-                  n_reps: int, n_resamples: int = N_RESAMPLES, seed: int = SEED
-                  ) -> tuple[charts.Chart, str] | None:
+def dose_response(
+    results: SweepResults,
+    out: Path,
+    outcome: str,
+    threshold: float | None,
+    n_reps: int,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+) -> tuple[charts.Chart, str] | None:
     factor = dose_factor(results)
     if factor is None:
         return None
@@ -150,20 +175,28 @@ def dose_response(results: SweepResults, out: Path, outcome: str, threshold: flo
     if factor in DOSE_STEP:
         step, step_text = DOSE_STEP[factor][0], i18n.text("report.dose.step_volunteers", lang)
     else:
-        step, step_text = float(min(np.diff(levels))), i18n.text(
-            "report.dose.step", lang, factor=factor.split(".")[-1])
+        step, step_text = (
+            float(min(np.diff(levels))),
+            i18n.text("report.dose.step", lang, factor=factor.split(".")[-1]),
+        )
     others = [k for k in results.policy_factors if k != factor]
     groups = results.runs.groupby(others, sort=False) if others else [((), results.runs)]
     lines, marks, texts = {}, {}, []
     lower = oc.lower_is_better(outcome)
     for key, frame in groups:
         key = key if isinstance(key, tuple) else (key,)
-        label = i18n.text("report.sep", lang).join(value_text(k, v, lang) for k, v in
-                                                   zip(others, key)) or \
-            i18n.text("report.all_runs", lang)
+        label = i18n.text("report.sep", lang).join(
+            value_text(k, v, lang) for k, v in zip(others, key)
+        ) or i18n.text("report.all_runs", lang)
         x = np.array([lv for lv in levels if any(same(lv, v) for v in frame[factor])])
-        ests = [bootstrap_mean(frame[[same(lv, v) for v in frame[factor]]][outcome]
-                               .to_numpy(float), n_resamples, seed=seed) for lv in x]
+        ests = [
+            bootstrap_mean(
+                frame[[same(lv, v) for v in frame[factor]]][outcome].to_numpy(float),
+                n_resamples,
+                seed=seed,
+            )
+            for lv in x
+        ]
         means = np.array([e.mean for e in ests])
         if threshold is None:  # default: 2% of the outcome at the lowest level (assumption)
             threshold = 0.02 * abs(means[0])
@@ -174,21 +207,42 @@ def dose_response(results: SweepResults, out: Path, outcome: str, threshold: flo
         start = above[-1] + 1 if len(above) else 0
         marks[label] = float(x[start]) if start < len(gains) else None
         lines[label] = (x, ests)
-        where = (i18n.text("report.dose.from", lang, level=f"{marks[label]:g}")
-                 if marks[label] is not None else i18n.text("report.dose.nowhere", lang))
-        texts.append(i18n.text("report.dose.text", lang, label=label, step=step_text,
-                               threshold=f"{threshold:.3g}", unit=oc.unit_text(outcome, lang),
-                               outcome=oc.words(outcome, lang), where=where))
+        where = (
+            i18n.text("report.dose.from", lang, level=f"{marks[label]:g}")
+            if marks[label] is not None
+            else i18n.text("report.dose.nowhere", lang)
+        )
+        texts.append(
+            i18n.text(
+                "report.dose.text",
+                lang,
+                label=label,
+                step=step_text,
+                threshold=f"{threshold:.3g}",
+                unit=oc.unit_text(outcome, lang),
+                outcome=oc.words(outcome, lang),
+                where=where,
+            )
+        )
     axis = f"report.level_axis.{factor}"
-    chart = charts.dose_response(out, i18n.text(axis, lang) if i18n.has(axis, lang)
-                                 else factor_axis_label(factor), oc.label(outcome, lang),
-                                 oc.unit_text(outcome, lang), lines, marks, threshold,
-                                 step_text, n_reps, lang)
+    chart = charts.dose_response(
+        out,
+        i18n.text(axis, lang) if i18n.has(axis, lang) else factor_axis_label(factor),
+        oc.label(outcome, lang),
+        oc.unit_text(outcome, lang),
+        lines,
+        marks,
+        threshold,
+        step_text,
+        n_reps,
+        lang,
+    )
     return chart, " ".join(texts)
 
 
-def heatmap(results: SweepResults, out: Path, outcomes: list[str], n_reps: int
-            ) -> charts.Chart | None:
+def heatmap(
+    results: SweepResults, out: Path, outcomes: list[str], n_reps: int
+) -> charts.Chart | None:
     """The first two list factors with two or more levels, one panel per outcome."""
     factors = [k for k in results.policy_factors if len(results.manifest["factors"][k]) >= 2]
     if len(factors) < 2:
@@ -201,13 +255,22 @@ def heatmap(results: SweepResults, out: Path, outcomes: list[str], n_reps: int
         m = np.full((len(rows), len(cols)), np.nan)
         for i, r in enumerate(rows):
             for j, c in enumerate(cols):
-                sel = results.runs[[same(a, r) and same(b, c) for a, b in
-                                    zip(results.runs[rows_key], results.runs[cols_key])]]
+                sel = results.runs[
+                    [
+                        same(a, r) and same(b, c)
+                        for a, b in zip(results.runs[rows_key], results.runs[cols_key])
+                    ]
+                ]
                 m[i, j] = sel[outcome].mean() if len(sel) else np.nan
-        matrices.append((oc.label(outcome, results.lang), oc.unit_text(outcome, results.lang),
-                         m))
+        matrices.append((oc.label(outcome, results.lang), oc.unit_text(outcome, results.lang), m))
     lang = results.lang
-    return charts.heatmap(out, matrices, fc.name(rows_key, lang),
-                          [value_text(rows_key, r, lang) for r in rows],
-                          fc.name(cols_key, lang),
-                          [value_text(cols_key, c, lang) for c in cols], n_reps, lang)
+    return charts.heatmap(
+        out,
+        matrices,
+        fc.name(rows_key, lang),
+        [value_text(rows_key, r, lang) for r in rows],
+        fc.name(cols_key, lang),
+        [value_text(cols_key, c, lang) for c in cols],
+        n_reps,
+        lang,
+    )

@@ -33,20 +33,27 @@ def read_indices(results: SweepResults) -> pd.DataFrame | None:
 
 def _panel(block: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
     if kind == "sobol":
-        a, a_conf, b, b_conf = (block[c].to_numpy(float) for c in
-                                ("S1", "S1_conf", "ST", "ST_conf"))
+        a, a_conf, b, b_conf = (
+            block[c].to_numpy(float) for c in ("S1", "S1_conf", "ST", "ST_conf")
+        )
     else:
         a, a_conf = block["mu_star"].to_numpy(float), block["mu_star_conf"].to_numpy(float)
         b, b_conf = block["sigma"].to_numpy(float), np.full(len(block), np.nan)
-    return {"a": a, "a_low": a - a_conf, "a_high": a + a_conf,
-            "b": b, "b_low": b - b_conf, "b_high": b + b_conf}
+    return {
+        "a": a,
+        "a_low": a - a_conf,
+        "a_high": a + a_conf,
+        "b": b,
+        "b_low": b - b_conf,
+        "b_high": b + b_conf,
+    }
 
 
 TOP = 3  # parameters named in the sentence
 
 
 def in_words(panel: dict[str, Any], kind: str, outcome: str, where: str, lang: str) -> str:
-    """"Three parameters explain 82% of the variance of total harm: a (ST 0.61, 95% CI
+    """ "Three parameters explain 82% of the variance of total harm: a (ST 0.61, 95% CI
     0.52-0.70), ..." (Sobol; the share is the sum of their first-order indices), or the
     largest elementary effects (Morris), with a warning when the intervals overlap too much
     to rank."""
@@ -56,9 +63,15 @@ def in_words(panel: dict[str, Any], kind: str, outcome: str, where: str, lang: s
     v, lo, hi = (np.asarray(panel[key + x], dtype=float) for x in ("", "_low", "_high"))
     top = min(TOP, len(names))
     items = t("report.sep").join(
-        t(f"report.sens.item_{kind}", name=names[i], value=f"{v[i]:.2f}" if kind == "sobol"
-          else f"{v[i]:.3g}", low=f"{lo[i]:.2f}" if kind == "sobol" else f"{lo[i]:.3g}",
-          high=f"{hi[i]:.2f}" if kind == "sobol" else f"{hi[i]:.3g}") for i in range(top))
+        t(
+            f"report.sens.item_{kind}",
+            name=names[i],
+            value=f"{v[i]:.2f}" if kind == "sobol" else f"{v[i]:.3g}",
+            low=f"{lo[i]:.2f}" if kind == "sobol" else f"{lo[i]:.3g}",
+            high=f"{hi[i]:.2f}" if kind == "sobol" else f"{hi[i]:.3g}",
+        )
+        for i in range(top)
+    )
     what = oc.words(outcome, lang)
     if kind == "sobol":
         s1 = np.clip(np.nan_to_num(np.asarray(panel["a"], dtype=float)[:top]), 0, 1)
@@ -68,16 +81,20 @@ def in_words(panel: dict[str, Any], kind: str, outcome: str, where: str, lang: s
         text = t("report.sens.morris", n=top, outcome=what, items=items)
     if where:
         text = t("report.sens.where", where=where, text=text)
-    overlap = [(names[i], names[i + 1]) for i in range(min(top, len(names) - 1))
-               if np.isfinite(lo[i]) and np.isfinite(hi[i + 1]) and lo[i] <= hi[i + 1]]
+    overlap = [
+        (names[i], names[i + 1])
+        for i in range(min(top, len(names) - 1))
+        if np.isfinite(lo[i]) and np.isfinite(hi[i + 1]) and lo[i] <= hi[i + 1]
+    ]
     if not np.all(np.isfinite(lo[:top])) or overlap:
         pairs = t("report.sep").join(f"{a} / {b}" for a, b in overlap)
         text += " " + t("report.sens.overlap", pairs=pairs or "-")
     return text
 
 
-def sensitivity(results: SweepResults, out: Path, outcomes: list[str]
-                ) -> tuple[list[charts.Chart], list[str], list[str]]:
+def sensitivity(
+    results: SweepResults, out: Path, outcomes: list[str]
+) -> tuple[list[charts.Chart], list[str], list[str]]:
     """One chart per policy combination (one panel per outcome, factors ranked), the ranking
     in words (one sentence per combination and outcome), and the convergence warnings
     (Sobol)."""
@@ -100,8 +117,11 @@ def sensitivity(results: SweepResults, out: Path, outcomes: list[str]
             order = np.argsort(-np.nan_to_num(p["b" if kind == "sobol" else "a"], nan=-np.inf))
             panel = {k: np.asarray(v)[order] for k, v in p.items()}
             names = [f.split(".")[-1].replace("_", " ") for f in block["factor"]]
-            panel.update(factors=[names[i] for i in order], title=oc.label(outcome, lang),
-                         unit=oc.unit_text(outcome, lang))
+            panel.update(
+                factors=[names[i] for i in order],
+                title=oc.label(outcome, lang),
+                unit=oc.unit_text(outcome, lang),
+            )
             panels.append(panel)
             shown.append(outcome)
         if not panels:

@@ -55,8 +55,7 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return x[np.isfinite(x)]
 
 
-def resample_indices(n: int, n_resamples: int = N_RESAMPLES,
-                     seed: int = SEED) -> np.ndarray:
+def resample_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> np.ndarray:
     """The bootstrap's resample indices, shape ``(n_resamples, n)``."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, n, size=(n_resamples, n))
@@ -71,8 +70,9 @@ def _bounds(stat: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def bootstrap_mean(values: np.ndarray, n_resamples: int = N_RESAMPLES, level: float = LEVEL,
-                   seed: int = SEED) -> Estimate:
+def bootstrap_mean(
+    values: np.ndarray, n_resamples: int = N_RESAMPLES, level: float = LEVEL, seed: int = SEED
+) -> Estimate:
     """The mean of the finite ``values`` with a percentile-bootstrap interval."""
     x = _finite(values)
     n = len(x)
@@ -85,9 +85,14 @@ def bootstrap_mean(values: np.ndarray, n_resamples: int = N_RESAMPLES, level: fl
     return Estimate(float(x.mean()), low, high, n)
 
 
-def paired_difference(policy: np.ndarray, baseline: np.ndarray, lower_is_better: bool = True,
-                      n_resamples: int = N_RESAMPLES, level: float = LEVEL,
-                      seed: int = SEED) -> PairedDifference:
+def paired_difference(
+    policy: np.ndarray,
+    baseline: np.ndarray,
+    lower_is_better: bool = True,
+    n_resamples: int = N_RESAMPLES,
+    level: float = LEVEL,
+    seed: int = SEED,
+) -> PairedDifference:
     """Paired difference of two outcome arrays aligned pair by pair (same seed at index i).
 
     Pairs where either value is missing (nan) are dropped.
@@ -108,15 +113,25 @@ def paired_difference(policy: np.ndarray, baseline: np.ndarray, lower_is_better:
     b_mean = b.mean()
     rel = p.mean() / b_mean - 1 if b_mean != 0 else nan
     if n == 1:
-        return PairedDifference(float(d[0]), nan, nan, float(rel), nan, nan,
-                                int(better.sum()), int(worse.sum()), 1)
+        return PairedDifference(
+            float(d[0]), nan, nan, float(rel), nan, nan, int(better.sum()), int(worse.sum()), 1
+        )
     idx = resample_indices(n, n_resamples, seed)
     diff_low, diff_high = _bounds(d[idx].mean(axis=1), level)
     with np.errstate(divide="ignore", invalid="ignore"):
         rels = p[idx].mean(axis=1) / b[idx].mean(axis=1) - 1
     rel_low, rel_high = _bounds(rels, level)
-    return PairedDifference(float(d.mean()), diff_low, diff_high, float(rel), rel_low, rel_high,
-                            int(better.sum()), int(worse.sum()), n)
+    return PairedDifference(
+        float(d.mean()),
+        diff_low,
+        diff_high,
+        float(rel),
+        rel_low,
+        rel_high,
+        int(better.sum()),
+        int(worse.sum()),
+        n,
+    )
 
 
 def quantile_band(frame: np.ndarray, q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> np.ndarray:

@@ -66,9 +66,17 @@ class Page:
         self.fig = fig
         self.y = TOP
 
-    def block(self, text: str, size: float, x: float = LEFT, bold: bool = False,
-              colour: str = "#000000", width: float | None = None, bullet: str = "",
-              dry: bool = False) -> float:
+    def block(
+        self,
+        text: str,
+        size: float,
+        x: float = LEFT,
+        bold: bool = False,
+        colour: str = "#000000",
+        width: float | None = None,
+        bullet: str = "",
+        dry: bool = False,
+    ) -> float:
         """Draw ``text`` from the cursor (unless ``dry``) and return its height."""
         width = (RIGHT - x) if width is None else width
         indent = 0.018 if bullet else 0.0
@@ -77,9 +85,16 @@ class Page:
         if not dry:
             if bullet:
                 self.fig.text(x, self.y, bullet, fontsize=size, va="top", color=colour)
-            self.fig.text(x + indent, self.y, "\n".join(lines), fontsize=size, va="top",
-                          color=colour, fontweight="bold" if bold else "normal",
-                          linespacing=LEADING)
+            self.fig.text(
+                x + indent,
+                self.y,
+                "\n".join(lines),
+                fontsize=size,
+                va="top",
+                color=colour,
+                fontweight="bold" if bold else "normal",
+                linespacing=LEADING,
+            )
             self.y -= height
         return height
 
@@ -90,8 +105,10 @@ def write_summary_pdf(path: Path, page: SummaryPage, lang: str = i18n.DEFAULT) -
     take the room that is left (smaller text if too little is)."""
     style = {**charts.STYLE, "pdf.fonttype": 42}
     with mpl.rc_context(style):
-        for sizes in ({"question": 12, "answer": 10, "small": 8.5, "tiny": 7.5},
-                      {"question": 11, "answer": 9, "small": 7.5, "tiny": 6.8}):
+        for sizes in (
+            {"question": 12, "answer": 10, "small": 8.5, "tiny": 7.5},
+            {"question": 11, "answer": 9, "small": 7.5, "tiny": 6.8},
+        ):
             trial = Page(charts.Figure(figsize=A4_INCHES))
             draw(trial, page, sizes, 0.0, lang, caveat_lines=False)
             room = trial.y - BOTTOM - line_height(sizes["tiny"]) * 2 - 0.02
@@ -103,16 +120,26 @@ def write_summary_pdf(path: Path, page: SummaryPage, lang: str = i18n.DEFAULT) -
     return path
 
 
-def draw(cur: Page, page: SummaryPage, sizes: dict[str, float], room: float, lang: str,
-         caveat_lines: bool = True) -> None:
+def draw(
+    cur: Page,
+    page: SummaryPage,
+    sizes: dict[str, float],
+    room: float,
+    lang: str,
+    caveat_lines: bool = True,
+) -> None:
     fig = cur.fig
     fig.text(LEFT, cur.y, page.title, fontsize=9, color=GREY, va="top")
     cur.y -= line_height(14) * 0.9
     cur.block(page.question, sizes["question"], bold=True)
     heading(cur, i18n.text("report.decision.answer", lang))
     for i, line in enumerate(page.answer):
-        cur.block(line, sizes["answer"] if i == 0 else sizes["small"], bold=(i == 0),
-                  colour=BLUE if i == 0 else "#000000")
+        cur.block(
+            line,
+            sizes["answer"] if i == 0 else sizes["small"],
+            bold=(i == 0),
+            colour=BLUE if i == 0 else "#000000",
+        )
     for line in page.warnings:
         cur.block(line, sizes["small"], colour=WARN)
     if page.cost_basis:
@@ -138,8 +165,9 @@ def heading(cur: Page, text: str, size: float = 11) -> None:
     cur.block(text, size, bold=True)
 
 
-def draw_charts(fig: mpl.figure.Figure, cur: Page, chart_list: list[charts.Chart],
-                room: float) -> None:
+def draw_charts(
+    fig: mpl.figure.Figure, cur: Page, chart_list: list[charts.Chart], room: float
+) -> None:
     """The charts side by side (one: the full width), each as tall as its shape and the
     room allow."""
     if not chart_list or room <= 0.02:
@@ -171,15 +199,23 @@ def limits_box(fig: mpl.figure.Figure, cur: Page, page: SummaryPage, size: float
     for line in page.limits:
         cur.block(line, size, x=LEFT + 0.015, width=RIGHT - LEFT - 0.03, bullet="•")
     bottom = cur.y - 0.004
-    fig.patches.append(FancyBboxPatch((LEFT, bottom), RIGHT - LEFT, top - bottom,
-                                      boxstyle="round,pad=0.002,rounding_size=0.006",
-                                      transform=fig.transFigure, facecolor="#F3F6FA",
-                                      edgecolor=BLUE, linewidth=1.0, zorder=-1))
+    fig.patches.append(
+        FancyBboxPatch(
+            (LEFT, bottom),
+            RIGHT - LEFT,
+            top - bottom,
+            boxstyle="round,pad=0.002,rounding_size=0.006",
+            transform=fig.transFigure,
+            facecolor="#F3F6FA",
+            edgecolor=BLUE,
+            linewidth=1.0,
+            zorder=-1,
+        )
+    )
     cur.y = bottom - 0.012
 
 
-def caveats(fig: mpl.figure.Figure, cur: Page, lines: list[str], size: float, lang: str
-            ) -> None:
+def caveats(fig: mpl.figure.Figure, cur: Page, lines: list[str], size: float, lang: str) -> None:
     """As many caveats as fit above the bottom margin; a last line says how many more the
     report has."""
     if not lines:

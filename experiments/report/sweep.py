@@ -37,8 +37,14 @@ from experiments.sweeps.runner import resume_command
 from experiments.sweeps.store import SweepStore
 
 MIN_REPLICATIONS = 10  # fewer pairs than this: intervals are rough
-KEY_OUTCOMES = ("mean_response_min", "total_harm", "share_met_within_target", "casualty_proxy",
-                "p90_response_min", "peak_backlog")
+KEY_OUTCOMES = (
+    "mean_response_min",
+    "total_harm",
+    "share_met_within_target",
+    "casualty_proxy",
+    "p90_response_min",
+    "peak_backlog",
+)
 
 
 class ReportError(Exception):
@@ -47,8 +53,12 @@ class ReportError(Exception):
 
 def same(a: Any, b: Any) -> bool:
     """Factor values equal as numbers (20 == 20.0) or as text."""
-    if isinstance(a, (int, float, np.number)) and isinstance(b, (int, float, np.number)) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float, np.number))
+        and isinstance(b, (int, float, np.number))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return float(a) == float(b)
     return str(a) == str(b)
 
@@ -85,10 +95,12 @@ class SweepResults:
 
     def label(self, policy: tuple, keys: list[str] | None = None) -> str:
         keys = self.policy_factors if keys is None else keys
-        parts = [value_text(k, v, self.lang) for k, v in zip(self.policy_factors, policy)
-                 if k in keys]
-        return i18n.text("report.sep", self.lang).join(parts) or i18n.text("report.all_runs",
-                                                                            self.lang)
+        parts = [
+            value_text(k, v, self.lang) for k, v in zip(self.policy_factors, policy) if k in keys
+        ]
+        return i18n.text("report.sep", self.lang).join(parts) or i18n.text(
+            "report.all_runs", self.lang
+        )
 
     def holding(self, levels: dict[str, Any]) -> SweepResults:
         """The same results restricted to the runs with these factor levels (a stated
@@ -117,21 +129,23 @@ def load_results(folder: Path) -> SweepResults:
     manifest = store.read_manifest() or {}
     runs = store.read_runs()
     if runs is None and manifest:
-        command = resume_command(manifest.get("sweep_file") or "SWEEP_FILE", folder,
-                                 manifest.get("replications"))
-        raise ReportError(f"{folder}: an unfinished sweep: no run has finished yet. Finish "
-                          f"it with: {command}")
+        command = resume_command(
+            manifest.get("sweep_file") or "SWEEP_FILE", folder, manifest.get("replications")
+        )
+        raise ReportError(
+            f"{folder}: an unfinished sweep: no run has finished yet. Finish it with: {command}"
+        )
     if runs is None:
-        raise ReportError(f"{folder}: no runs.parquet, parts/ or summary.json: not a "
-                          "sweep or run results folder")
+        raise ReportError(
+            f"{folder}: no runs.parquet, parts/ or summary.json: not a sweep or run results folder"
+        )
     partial = not store.finished()
     status = runs["status"] if "status" in runs else pd.Series("ok", index=runs.index)
     ok = runs[status == "ok"].reset_index(drop=True)
     factors = manifest.get("factors") or {}
     policy = [k for k, v in factors.items() if isinstance(v, list) and k in runs]
     ranges = [k for k, v in factors.items() if isinstance(v, dict) and k in runs]
-    return SweepResults(folder, manifest, ok, int((status != "ok").sum()), policy, ranges,
-                        partial)
+    return SweepResults(folder, manifest, ok, int((status != "ok").sum()), policy, ranges, partial)
 
 
 def sweep_setting(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +160,9 @@ def sweep_setting(manifest: dict[str, Any]) -> dict[str, Any]:
         return {**Config().flat(), **resolved}
     try:
         base = manifest.get("base")
-        return load_scenario(base if base and Path(base).is_file() else None,
-                             overrides=manifest.get("fixed") or {}).flat()
+        return load_scenario(
+            base if base and Path(base).is_file() else None, overrides=manifest.get("fixed") or {}
+        ).flat()
     except Exception:  # noqa: BLE001 - a moved or changed base file: the defaults
         return Config().flat()
 
@@ -159,8 +174,9 @@ def sweep_file_data(manifest: dict[str, Any]) -> dict[str, Any]:
         return {}
 
 
-def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
-                     ) -> tuple[dict[str, Any], dict[str, str]]:
+def resolve_baseline(
+    results: SweepResults, given: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The baseline policy, one level of every list factor, and where each level came from:
     ``"option"`` (``--baseline``), ``"file"`` (the sweep file's ``baseline`` table) or
     ``"default"`` (the factor's first level: nothing states one).
@@ -168,18 +184,25 @@ def resolve_baseline(results: SweepResults, given: dict[str, Any] | None
     ``--baseline`` sets the factors it names; the others keep the sweep file's level, else
     their first. Every policy is compared with this one policy, so that two options' changes
     are changes from the same street (not each from its own variant of the baseline)."""
-    filed = results.manifest.get("baseline") or sweep_file_data(results.manifest).get(
-        "baseline") or {}
-    stated = {**{k: (v, "file") for k, v in filed.items()},
-              **{k: (v, "option") for k, v in (given or {}).items()}}
+    filed = (
+        results.manifest.get("baseline") or sweep_file_data(results.manifest).get("baseline") or {}
+    )
+    stated = {
+        **{k: (v, "file") for k, v in filed.items()},
+        **{k: (v, "option") for k, v in (given or {}).items()},
+    }
     for key, (value, _) in stated.items():
         if key not in results.policy_factors:
-            raise ReportError(f"baseline {key}: not a list factor of this sweep; factors: "
-                              f"{', '.join(results.policy_factors) or 'none'}")
+            raise ReportError(
+                f"baseline {key}: not a list factor of this sweep; factors: "
+                f"{', '.join(results.policy_factors) or 'none'}"
+            )
         levels = results.manifest["factors"][key]
         if not any(same(value, v) for v in levels):
-            raise ReportError(f"baseline {key}={value}: not a level of the sweep; levels: "
-                              f"{', '.join(map(str, levels))}")
+            raise ReportError(
+                f"baseline {key}={value}: not a level of the sweep; levels: "
+                f"{', '.join(map(str, levels))}"
+            )
     baseline: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in results.policy_factors:
@@ -200,8 +223,7 @@ def baseline_of(results: SweepResults, policy: tuple, baseline: dict[str, Any]) 
     values = list(policy)
     for i, key in enumerate(results.policy_factors):
         if key in baseline:
-            values[i] = next(v for v in results.manifest["factors"][key]
-                             if same(v, baseline[key]))
+            values[i] = next(v for v in results.manifest["factors"][key] if same(v, baseline[key]))
     return tuple(values)
 
 
@@ -209,8 +231,9 @@ def is_same_policy(a: tuple, b: tuple) -> bool:
     return all(same(x, y) for x, y in zip(a, b))
 
 
-def paired_arrays(results: SweepResults, policy: tuple, base: tuple,
-                  outcome: str) -> tuple[np.ndarray, np.ndarray]:
+def paired_arrays(
+    results: SweepResults, policy: tuple, base: tuple, outcome: str
+) -> tuple[np.ndarray, np.ndarray]:
     """The outcome of ``policy`` and of ``base`` on the same emergencies, pair by pair."""
     key = results.pair_key
     p = results.runs_of(policy)[[*key, outcome]]
@@ -242,7 +265,7 @@ class Comparison:
 
 
 def no_negative_zero(text: str) -> str:
-    """"-0", "-0.0" (a small negative number rounded) read as "0", "0.0"."""
+    """ "-0", "-0.0" (a small negative number rounded) read as "0", "0.0"."""
     return text[1:] if text[:1] in "-+" and float(text.replace(",", "")) == 0 else text
 
 
@@ -262,9 +285,10 @@ def points(x: float) -> str:
     return no_negative_zero(f"{100 * x:+.1f}")
 
 
-def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str,
-                 d: PairedDifference) -> str:
-    """"With siloed structure, direct reporting cuts mean response time by 23% (95% CI
+def finding_text(
+    results: SweepResults, policy: tuple, base: tuple, outcome: str, d: PairedDifference
+) -> str:
+    """ "With siloed structure, direct reporting cuts mean response time by 23% (95% CI
     18–28%) against hierarchical reporting, and is faster in 29 of 30 emergencies."; shares
     in percentage points; intervals from fewer than ``MIN_REPLICATIONS`` pairs are called
     rough and never "cuts" or "raises"."""
@@ -273,8 +297,11 @@ def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str
     changed = [k for k, a, b in zip(results.policy_factors, policy, base) if not same(a, b)]
     shared = [k for k in results.policy_factors if k not in changed]
     what = oc.words(outcome, lang)
-    better = t(f"report.better.{outcome}") if i18n.has(f"report.better.{outcome}", lang) \
+    better = (
+        t(f"report.better.{outcome}")
+        if i18n.has(f"report.better.{outcome}", lang)
         else t("report.better")
+    )
     rough = d.n < MIN_REPLICATIONS
     share = oc.is_share(outcome)
     low, high = (d.diff_low, d.diff_high) if share else (d.rel_low, d.rel_high)
@@ -283,8 +310,11 @@ def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str
     if share and clear:  # percentage points, unsigned: the verb says the direction
         sign = -1 if verb == "cuts" else 1
         ends = sorted((sign * low, sign * high))
-        numbers = dict(x=points(sign * d.diff).lstrip("+"), low=points(ends[0]).lstrip("+"),
-                       high=points(ends[1]).lstrip("+"))
+        numbers = dict(
+            x=points(sign * d.diff).lstrip("+"),
+            low=points(ends[0]).lstrip("+"),
+            high=points(ends[1]).lstrip("+"),
+        )
     elif share:
         numbers = dict(x=points(d.diff), low=points(low), high=points(high))
     elif verb == "cuts":
@@ -297,23 +327,37 @@ def finding_text(results: SweepResults, policy: tuple, base: tuple, outcome: str
     unclear = "" if rough or high < 0 or low > 0 else t("report.finding.unclear")
     warn = t("report.finding.rough", n=d.n, min=MIN_REPLICATIONS) if rough else ""
     runs = t("report.emergencies" if not results.range_factors else "report.paired_runs")
-    text = t("report.finding.sentence", policy=results.label(policy, changed), change=change,
-             base=results.label(base, changed), better=better, k=d.n_better, n=d.n, runs=runs,
-             unclear=unclear + warn)
+    text = t(
+        "report.finding.sentence",
+        policy=results.label(policy, changed),
+        change=change,
+        base=results.label(base, changed),
+        better=better,
+        k=d.n_better,
+        n=d.n,
+        runs=runs,
+        unclear=unclear + warn,
+    )
     if shared:
         text = t("report.finding.context", context=results.label(policy, shared), text=text)
     return text[0].upper() + text[1:]
 
 
-def compare(results: SweepResults, outcome: str, baseline: dict[str, Any],
-            n_resamples: int = N_RESAMPLES, seed: int = SEED) -> Comparison:
+def compare(
+    results: SweepResults,
+    outcome: str,
+    baseline: dict[str, Any],
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+) -> Comparison:
     """Estimates, paired differences and findings of every policy for ``outcome``."""
     lower = oc.lower_is_better(outcome)
     comp = Comparison(outcome, [], [], [])
     for policy in results.policies():
         comp.labels.append(results.label(policy))
-        comp.estimates.append(bootstrap_mean(results.runs_of(policy)[outcome].to_numpy(float),
-                                             n_resamples, seed=seed))
+        comp.estimates.append(
+            bootstrap_mean(results.runs_of(policy)[outcome].to_numpy(float), n_resamples, seed=seed)
+        )
         base = baseline_of(results, policy, baseline) if baseline else policy
         if is_same_policy(base, policy) or not len(results.runs_of(base)):
             comp.diffs.append(None)
@@ -322,6 +366,7 @@ def compare(results: SweepResults, outcome: str, baseline: dict[str, Any],
         d = paired_difference(p, b, lower, n_resamples, seed=seed)
         comp.diffs.append(d)
         if d.n >= 2 and np.isfinite(d.rel_low) and np.isfinite(d.rel_high):
-            comp.findings.append(Finding(outcome, policy, base, d,
-                                         finding_text(results, policy, base, outcome, d)))
+            comp.findings.append(
+                Finding(outcome, policy, base, d, finding_text(results, policy, base, outcome, d))
+            )
     return comp

@@ -19,9 +19,31 @@ from experiments import i18n
 NO_START = set("，。、；：！？）】》」』”’,.;:!?)]}%％·…—")  # may not begin a line
 NO_END = set("（【《「『“‘([{")  # may not end a line
 # units a number keeps with it, besides the catalogue's (report.unit.*, report.cost.unit.*)
-EXTRA_UNITS = ("元", "万元", "亿元", "名", "人", "次", "年", "个", "分钟", "小时", "人·小时",
-               "个百分点", "百分点", "项需求", "%", "pp", "min", "h", "yuan", "persons",
-               "person-hours", "minutes", "hours")
+EXTRA_UNITS = (
+    "元",
+    "万元",
+    "亿元",
+    "名",
+    "人",
+    "次",
+    "年",
+    "个",
+    "分钟",
+    "小时",
+    "人·小时",
+    "个百分点",
+    "百分点",
+    "项需求",
+    "%",
+    "pp",
+    "min",
+    "h",
+    "yuan",
+    "persons",
+    "person-hours",
+    "minutes",
+    "hours",
+)
 NUMBER = re.compile(r"\d")
 CLAUSE_END = set(",.;:!?)]）】。，；：！？")  # a number ending a clause keeps no unit
 
@@ -67,7 +89,7 @@ def _unit_after(pieces: list[str], i: int) -> int:
         j += 1
     if j >= len(pieces) or pieces[j].isspace() or NUMBER.search(pieces[j]):
         return 0  # nothing after it, or another number (which keeps its own unit)
-    rest = "".join(pieces[j:j + 12])
+    rest = "".join(pieces[j : j + 12])
     unit = next((u for u in units() if rest.startswith(u)), None)
     if unit is None:
         return j + 1 - i - 1
@@ -87,7 +109,7 @@ def tokens(text: str) -> list[str]:
         piece = pieces[i]
         if not piece.isspace() and NUMBER.search(piece):
             n = 0 if piece[-1] in CLAUSE_END else _unit_after(pieces, i)
-            out.append("".join(pieces[i:i + 1 + n]))
+            out.append("".join(pieces[i : i + 1 + n]))
             i += 1 + n
             continue
         out.append(piece)
@@ -102,7 +124,7 @@ def _glue_punctuation(toks: list[str]) -> list[str]:
         if out and not tok.isspace() and tok[0] in NO_START and not out[-1].isspace():
             out[-1] += tok
         elif len(out) > 1 and not tok.isspace() and tok[0] in NO_START:  # "建 ，": keep on
-            space = out.pop()                                             # one line too
+            space = out.pop()  # one line too
             out[-1] += space + tok
         elif out and not tok.isspace() and out[-1] and out[-1][-1] in NO_END:
             out[-1] += tok

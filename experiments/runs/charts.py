@@ -34,12 +34,20 @@ def wartime(result: Any) -> tuple[pd.DataFrame, pd.Series, str]:
 
 
 def _missing(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"{what} not recorded", ha="center", va="center",
-            transform=ax.transAxes, color="grey")
+    ax.text(
+        0.5,
+        0.5,
+        f"{what} not recorded",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="grey",
+    )
 
 
-def line_panel(ax: Axes, x: pd.Series, ts: pd.DataFrame, column: str, title: str,
-               unit: str, xlabel: str) -> None:
+def line_panel(
+    ax: Axes, x: pd.Series, ts: pd.DataFrame, column: str, title: str, unit: str, xlabel: str
+) -> None:
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(unit)
@@ -83,8 +91,7 @@ def plot_run(result: Any, path: str | Path) -> Path:
     ts, x, xlabel = wartime(result)
     units = getattr(result, "outcome_units", {}) or {}
     line_panel(a, x, ts, "backlog", "Backlog (open needs)", "needs", xlabel)
-    line_panel(b, x, ts, "cum_harm", "Cumulative harm", units.get("total_harm", "harm"),
-               xlabel)
+    line_panel(b, x, ts, "cum_harm", "Cumulative harm", units.get("total_harm", "harm"), xlabel)
     line_panel(c, x, ts, "responders_busy", "Responders busy", "responders", xlabel)
     response_panel(d, result.needs, result.config.time.target_response_min)
     residents = getattr(result, "n_residents", None)

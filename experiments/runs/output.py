@@ -55,8 +55,10 @@ class UnreadableResult(Exception):
 
     def __init__(self, path: Path, reason: str) -> None:
         self.path = Path(path)
-        super().__init__(f"{path}: cannot read it ({reason}); the file is truncated or "
-                         "corrupt: remove it, or run again")
+        super().__init__(
+            f"{path}: cannot read it ({reason}); the file is truncated or "
+            "corrupt: remove it, or run again"
+        )
 
 
 def read_json_file(path: Path) -> Any:
@@ -118,8 +120,9 @@ def summary(result: Any, scenario: str, seed: int) -> dict[str, Any]:
     return to_jsonable(data)
 
 
-def default_out_dir(scenario: str, seed: int, root: Path = RESULTS_DIR,
-                    now: datetime | None = None) -> Path:
+def default_out_dir(
+    scenario: str, seed: int, root: Path = RESULTS_DIR, now: datetime | None = None
+) -> Path:
     """``results/run-<scenario>-seed<N>-<YYYYmmdd-HHMMSS>``, made unique if it exists."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario).strip("-.") or "scenario"
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
@@ -140,8 +143,9 @@ def write_run(result: Any, out_dir: Path, scenario: str, seed: int) -> dict[str,
     for stale in out_dir.glob(".*.tmp"):  # temporaries of a run that was killed
         stale.unlink(missing_ok=True)
     paths = {
-        "timeseries": _atomic(out_dir / "timeseries.parquet",
-                              lambda tmp: result.timeseries.to_parquet(tmp)),
+        "timeseries": _atomic(
+            out_dir / "timeseries.parquet", lambda tmp: result.timeseries.to_parquet(tmp)
+        ),
         "needs": _atomic(out_dir / "needs.parquet", lambda tmp: result.needs.to_parquet(tmp)),
         "events": _atomic(out_dir / "events.parquet", lambda tmp: result.events.to_parquet(tmp)),
         "chart": _atomic(out_dir / "run.png", lambda tmp: plot_run(result, tmp)),

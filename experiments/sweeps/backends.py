@@ -43,8 +43,11 @@ PARENT_POLL_S = 0.5
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`RunTimeout` in the block after ``seconds`` (a SIGALRM timer: only in
     a process's main thread on POSIX; elsewhere, as in Dask's worker threads, no limit)."""
-    if not seconds or not hasattr(signal, "setitimer") \
-            or threading.current_thread() is not threading.main_thread():
+    if (
+        not seconds
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
 
@@ -125,9 +128,12 @@ class ProcessBackend:
                 for process in list((self.pool._processes or {}).values()):
                     process.kill()
             self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
-                                        initializer=init_worker,
-                                        initargs=(os.getpid(), self.starts))
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self.context,
+            initializer=init_worker,
+            initargs=(os.getpid(), self.starts),
+        )
         return self.pool
 
     def _overdue(self, inflight: dict[Any, Task], started: dict[str, float]) -> list[Any]:
@@ -142,8 +148,11 @@ class ProcessBackend:
             except queue.Empty:
                 break
         limit = now - self.run_timeout - HARD_KILL_GRACE_S
-        return [f for f, task in inflight.items()
-                if started.get(task["run_id"], now) < limit and not f.done()]
+        return [
+            f
+            for f, task in inflight.items()
+            if started.get(task["run_id"], now) < limit and not f.done()
+        ]
 
     def run(self, fn: Callable[[Task], Any], tasks: Iterable[Task]) -> Iterator[Pair]:
         source = iter(tasks)
@@ -168,8 +177,9 @@ class ProcessBackend:
 
         fill()
         while inflight:
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED,
-                           timeout=1.0 if self.run_timeout else None)
+            done, _ = wait(
+                inflight, return_when=FIRST_COMPLETED, timeout=1.0 if self.run_timeout else None
+            )
             broken = False
             for future in done:
                 task = lost(future)
@@ -201,9 +211,13 @@ class ProcessBackend:
             overdue = self._overdue(inflight, started)
             if overdue:  # stuck workers: fail their runs, replace the pool, retry the others
                 for future in overdue:
-                    yield lost(future), RunTimeout(
-                        f"the run took more than {self.run_timeout:g} s (--run-timeout) and "
-                        "its worker was killed")
+                    yield (
+                        lost(future),
+                        RunTimeout(
+                            f"the run took more than {self.run_timeout:g} s (--run-timeout) and "
+                            "its worker was killed"
+                        ),
+                    )
                 retry.extend(lost(f) for f in list(inflight))
                 pool = self._new_pool(kill=True)
             fill()
@@ -229,8 +243,9 @@ def scheduler_address(text: str) -> str:
     url = text if "://" in text else f"tcp://{text}"
     scheme = url.split("://", 1)[0].lower()
     if scheme not in SCHEDULER_SCHEMES:
-        raise ValueError(f"{text!r}: the scheme must be one of "
-                         f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)}")
+        raise ValueError(
+            f"{text!r}: the scheme must be one of {', '.join(s + '://' for s in SCHEDULER_SCHEMES)}"
+        )
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -255,14 +270,19 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        local_workers: int | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+    ) -> None:
         try:
             from dask import config as dask_config
             from distributed import Client, LocalCluster
         except ImportError:
-            raise RuntimeError("the Dask backend needs the 'cluster' extra: "
-                               "pip install 'grassroots-sim[cluster]'") from None
+            raise RuntimeError(
+                "the Dask backend needs the 'cluster' extra: pip install 'grassroots-sim[cluster]'"
+            ) from None
         self.cluster = None
         if scheduler is None:
             dask_config.set({"distributed.scheduler.allowed-failures": 1})
@@ -273,20 +293,27 @@ class DaskBackend:
             # no routes: nothing is served, and a second cluster finds no port taken.
             with dask_config.set({"distributed.scheduler.http.routes": []}):
                 self.cluster = LocalCluster(
-                    n_workers=local_workers or 1, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None,
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+                    n_workers=local_workers or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                )
             self.client = Client(self.cluster)
         else:
             address = scheduler_address(scheduler)
             try:
                 self.client = Client(address, timeout=connect_timeout)
             except (OSError, TimeoutError) as e:
-                raise RuntimeError(f"cannot reach the Dask scheduler at {address} within "
-                                   f"{connect_timeout:g} s (--connect-timeout): "
-                                   f"{type(e).__name__}: {e}") from None
-        self.workers = max(1, sum(w["nthreads"] for w in
-                                  self.client.scheduler_info()["workers"].values()))
+                raise RuntimeError(
+                    f"cannot reach the Dask scheduler at {address} within "
+                    f"{connect_timeout:g} s (--connect-timeout): "
+                    f"{type(e).__name__}: {e}"
+                ) from None
+        self.workers = max(
+            1, sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values())
+        )
 
     def run(self, fn: Callable[[Task], Any], tasks: Iterable[Task]) -> Iterator[Pair]:
         from distributed import as_completed
@@ -296,8 +323,9 @@ class DaskBackend:
         queue = as_completed()
 
         def submit(task: Task) -> None:
-            future = self.client.submit(fn, task, pure=False, key=f"run-{task['run_id']}-"
-                                        f"{os.getpid()}-{id(task)}")
+            future = self.client.submit(
+                fn, task, pure=False, key=f"run-{task['run_id']}-{os.getpid()}-{id(task)}"
+            )
             inflight[future.key] = task
             queue.add(future)
 
@@ -324,17 +352,22 @@ class DaskBackend:
             self.cluster.close()
 
 
-def make_backend(workers: int | None = None, local_cluster: int | None = None,
-                 scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT_S,
-                 run_timeout: float | None = None):
+def make_backend(
+    workers: int | None = None,
+    local_cluster: int | None = None,
+    scheduler: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    run_timeout: float | None = None,
+):
     """The backend the command-line options ask for (default: a process pool on all cores).
 
     ``run_timeout`` lets the process pool kill and replace a worker stuck in one run; the
     run itself is stopped by :func:`time_limit` in the runner.
     """
     if scheduler is not None or local_cluster:
-        return DaskBackend(scheduler=scheduler, local_workers=local_cluster,
-                           connect_timeout=connect_timeout)
+        return DaskBackend(
+            scheduler=scheduler, local_workers=local_cluster, connect_timeout=connect_timeout
+        )
     if workers == 1:
         return SerialBackend()
     return ProcessBackend(workers, run_timeout)

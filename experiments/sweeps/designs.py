@@ -79,14 +79,31 @@ from sim.params import ConfigError, check_value, param_field, split_key
 from sim.scenario import read_toml
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "robustness")
-TOP_KEYS = ("name", "description", "base", "replications", "master_seed", "outcomes",
-            "design", "fixed", "factors", "baseline", "question", "decision", "policies",
-            "uncertainties", "worlds")
+TOP_KEYS = (
+    "name",
+    "description",
+    "base",
+    "replications",
+    "master_seed",
+    "outcomes",
+    "design",
+    "fixed",
+    "factors",
+    "baseline",
+    "question",
+    "decision",
+    "policies",
+    "uncertainties",
+    "worlds",
+)
 # The keys a [design] table may hold, per kind.
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
-    "factorial": ("kind",), "lhs": ("kind", "samples"),
-    "sobol": ("kind", "samples", "second_order"), "morris": ("kind", "samples", "levels"),
-    "robustness": ("kind", "worlds")}
+    "factorial": ("kind",),
+    "lhs": ("kind", "samples"),
+    "sobol": ("kind", "samples", "second_order"),
+    "morris": ("kind", "samples", "levels"),
+    "robustness": ("kind", "worlds"),
+}
 MAX_RUNS = 100_000  # design points x replications: a larger sweep is refused up front
 MAX_LEVELS = 1000  # Morris grid levels
 MAX_SEED = 2**128 - 1
@@ -142,9 +159,13 @@ class Sweep:
         """The number of design points, counted without building them."""
         combos = math.prod(len(v) for v in self.policies.values())
         d = len(self.ranges)
-        per_future = {"factorial": 1, "lhs": self.samples, "robustness": self.samples,
-                      "sobol": self.samples * points_per_sample(d, self.second_order),
-                      "morris": self.samples * (d + 1)}[self.design]
+        per_future = {
+            "factorial": 1,
+            "lhs": self.samples,
+            "robustness": self.samples,
+            "sobol": self.samples * points_per_sample(d, self.second_order),
+            "morris": self.samples * (d + 1),
+        }[self.design]
         return combos * per_future * (self.worlds.n if self.worlds else 1)
 
     @property
@@ -152,8 +173,9 @@ class Sweep:
         return self.n_points * self.replications
 
 
-def load_sweep(path: str | Path, replications: int | None = None,
-               max_runs: int = MAX_RUNS) -> Sweep:
+def load_sweep(
+    path: str | Path, replications: int | None = None, max_runs: int = MAX_RUNS
+) -> Sweep:
     """Read and check a whole sweep file; ``replications`` overrides the file's count.
 
     Every key, type and value is checked, and the design's size (points x replications) is
@@ -172,8 +194,7 @@ def load_sweep(path: str | Path, replications: int | None = None,
     base_path = None
     if base is not None:
         if not isinstance(base, str) or not base.strip():
-            raise ConfigError("base", f"must be the path of a scenario file, got {base!r}",
-                              source)
+            raise ConfigError("base", f"must be the path of a scenario file, got {base!r}", source)
         try:
             base_path = (path.parent / base).resolve()
             found = base_path.is_file()
@@ -182,27 +203,34 @@ def load_sweep(path: str | Path, replications: int | None = None,
         if not found:
             raise ConfigError("base", f"file not found: {base_path}", source)
     kind, samples, levels, second_order = _design(data.get("design", {}), source)
-    fixed = {key: check_value(*split_key(key, source), value, source)
-             for key, value in _param_table(data, "fixed", source).items()}
+    fixed = {
+        key: check_value(*split_key(key, source), value, source)
+        for key, value in _param_table(data, "fixed", source).items()
+    }
     if kind == "robustness":
         factors = _robustness_factors(data, source)
     elif "policies" in data or ("uncertainties" in data and "worlds" not in data):
-        raise ConfigError("policies" if "policies" in data else "uncertainties",
-                          'only a kind = "robustness" design takes policies and uncertainties '
-                          "(other designs: [factors]; a factorial design's [worlds] table "
-                          "takes [uncertainties])", source)
+        raise ConfigError(
+            "policies" if "policies" in data else "uncertainties",
+            'only a kind = "robustness" design takes policies and uncertainties '
+            "(other designs: [factors]; a factorial design's [worlds] table "
+            "takes [uncertainties])",
+            source,
+        )
     else:
         factors = _factors(_param_table(data, "factors", source), kind, source)
     worlds = None
     if "worlds" in data:
         if kind != "factorial":
-            raise ConfigError("worlds", "only a factorial design takes [worlds] (a "
-                              "robustness design samples its own)", source)
+            raise ConfigError(
+                "worlds",
+                "only a factorial design takes [worlds] (a robustness design samples its own)",
+                source,
+            )
         worlds = parse_worlds(data, path.parent, set(factors), source)
     overlap = [k for k in fixed if k in factors]
     if overlap:
-        raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place",
-                          source)
+        raise ConfigError(f"fixed.{overlap[0]}", "is also a factor: give it in one place", source)
     baseline = _baseline(_param_table(data, "baseline", source), factors, source)
     outcomes = _outcomes(data.get("outcomes", []), source)
     question, decision = _question(data, factors, source)
@@ -218,39 +246,73 @@ def load_sweep(path: str | Path, replications: int | None = None,
         if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
             raise ConfigError("--replications", f"must be a whole number >= 1, got {reps!r}")
     seed = _whole(data, "master_seed", 0, 0, MAX_SEED, source)
-    sweep = Sweep(name=name, base=base_path, factors=factors, design=kind, replications=reps,
-                  master_seed=seed, samples=samples, levels=levels,
-                  second_order=second_order, fixed=fixed,
-                  outcomes=outcomes, source=source, text=path.read_text(encoding="utf-8"),
-                  baseline=baseline, description=description, question=question,
-                  decision=decision, worlds=worlds)
+    sweep = Sweep(
+        name=name,
+        base=base_path,
+        factors=factors,
+        design=kind,
+        replications=reps,
+        master_seed=seed,
+        samples=samples,
+        levels=levels,
+        second_order=second_order,
+        fixed=fixed,
+        outcomes=outcomes,
+        source=source,
+        text=path.read_text(encoding="utf-8"),
+        baseline=baseline,
+        description=description,
+        question=question,
+        decision=decision,
+        worlds=worlds,
+    )
     if sweep.n_runs > max_runs:
-        key = "factors" if sweep.n_points > max_runs else \
-            "replications" if replications is None else "--replications"
-        raise ConfigError(key, f"the design has {sweep.n_points:,} points x {reps:,} "
-                          f"replications = {sweep.n_runs:,} runs, more than the limit of "
-                          f"{max_runs:,}: sweep fewer points or replications", source)
+        key = (
+            "factors"
+            if sweep.n_points > max_runs
+            else "replications"
+            if replications is None
+            else "--replications"
+        )
+        raise ConfigError(
+            key,
+            f"the design has {sweep.n_points:,} points x {reps:,} "
+            f"replications = {sweep.n_runs:,} runs, more than the limit of "
+            f"{max_runs:,}: sweep fewer points or replications",
+            source,
+        )
     return sweep
 
 
-def _question(data: dict[str, Any], factors: dict[str, list[Any] | Range], source: str
-              ) -> tuple[str | dict[str, str], list[str]]:
+def _question(
+    data: dict[str, Any], factors: dict[str, list[Any] | Range], source: str
+) -> tuple[str | dict[str, str], list[str]]:
     """The planner's question (a sentence, or a table of sentences by language) and the
     decision factors (list factors of the sweep)."""
     question = data.get("question", "")
-    if not (isinstance(question, str) or isinstance(question, dict) and all(
-            isinstance(v, str) for v in question.values())):
-        raise ConfigError("question", "must be a sentence, or a table of sentences by "
-                          f'language: {{ en = "...", zh = "..." }}, got {question!r}', source)
+    if not (
+        isinstance(question, str)
+        or isinstance(question, dict)
+        and all(isinstance(v, str) for v in question.values())
+    ):
+        raise ConfigError(
+            "question",
+            "must be a sentence, or a table of sentences by "
+            f'language: {{ en = "...", zh = "..." }}, got {question!r}',
+            source,
+        )
     decision = data.get("decision", [])
     if not isinstance(decision, list) or not all(isinstance(k, str) for k in decision):
-        raise ConfigError("decision", f"must be a list of factor keys, got {decision!r}",
-                          source)
+        raise ConfigError("decision", f"must be a list of factor keys, got {decision!r}", source)
     lists = [k for k, v in factors.items() if isinstance(v, list)]
     for key in decision:
         if key not in lists:
-            raise ConfigError("decision", f"{key!r} is not a list factor of this sweep; list "
-                              f"factors: {', '.join(lists) or '(none)'}", source)
+            raise ConfigError(
+                "decision",
+                f"{key!r} is not a list factor of this sweep; list "
+                f"factors: {', '.join(lists) or '(none)'}",
+                source,
+            )
     return question, list(decision)
 
 
@@ -261,16 +323,30 @@ def _text(data: dict[str, Any], key: str, default: str, source: str) -> str:
     return value
 
 
-def _whole(data: dict[str, Any], key: str, default: int, low: int, high: int | None,
-           source: str, table: str = "") -> int:
+def _whole(
+    data: dict[str, Any],
+    key: str,
+    default: int,
+    low: int,
+    high: int | None,
+    source: str,
+    table: str = "",
+) -> int:
     """A whole-number key (not a boolean) between ``low`` and ``high``."""
     value = data.get(key, default)
     label = f"{table}.{key}" if table else key
-    if isinstance(value, bool) or not isinstance(value, int) or value < low \
-            or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
         allowed = f">= {low}" if high is None else f"from {low} to {high:,}"
-        shown = repr(value) if not isinstance(value, int) or value.bit_length() < 200 \
+        shown = (
+            repr(value)
+            if not isinstance(value, int) or value.bit_length() < 200
             else f"a number of {value.bit_length()} bits"
+        )
         raise ConfigError(label, f"must be a whole number {allowed}, got {shown}", source)
     return value
 
@@ -282,19 +358,25 @@ def _design(design: Any, source: str) -> tuple[str, int, int, bool]:
         raise ConfigError("design", f"must be a table with kind = ..., got {design!r}", source)
     kind = design.get("kind", "factorial")
     if kind not in DESIGNS:
-        raise ConfigError("design.kind", f"must be one of {', '.join(DESIGNS)}, got {kind!r}",
-                          source)
+        raise ConfigError(
+            "design.kind", f"must be one of {', '.join(DESIGNS)}, got {kind!r}", source
+        )
     for key in design:
         if key not in DESIGN_KEYS[kind]:
-            raise ConfigError(f"design.{key}", f"unknown key for a {kind} design; allowed: "
-                              f"{', '.join(DESIGN_KEYS[kind])}", source)
-    samples = _whole(design, "worlds" if kind == "robustness" else "samples", 16, 1,
-                     MAX_RUNS, source, "design")
+            raise ConfigError(
+                f"design.{key}",
+                f"unknown key for a {kind} design; allowed: {', '.join(DESIGN_KEYS[kind])}",
+                source,
+            )
+    samples = _whole(
+        design, "worlds" if kind == "robustness" else "samples", 16, 1, MAX_RUNS, source, "design"
+    )
     levels = _whole(design, "levels", 4, 2, MAX_LEVELS, source, "design")
     second_order = design.get("second_order", False)
     if not isinstance(second_order, bool):
-        raise ConfigError("design.second_order", f"must be true or false, got {second_order!r}",
-                          source)
+        raise ConfigError(
+            "design.second_order", f"must be true or false, got {second_order!r}", source
+        )
     return kind, samples, levels, second_order
 
 
@@ -314,8 +396,9 @@ def _param_table(data: dict[str, Any], table: str, source: str) -> dict[str, Any
             raise ConfigError(f"{table}.{key}", message, source) from None
         full = f"{section}.{name}"
         if full in out:
-            raise ConfigError(f"{table}.{key}", f"the same parameter as {spelt[full]!r}: give "
-                              "it once", source)
+            raise ConfigError(
+                f"{table}.{key}", f"the same parameter as {spelt[full]!r}: give it once", source
+            )
         out[full], spelt[full] = value, key
     return out
 
@@ -334,20 +417,22 @@ def _factors(raw: dict[str, Any], kind: str, source: str) -> dict[str, list[Any]
             low = check_value(section, name, spec["low"], source)
             high = check_value(section, name, spec["high"], source)
             if isinstance(low, (bool, str)) or not low < high:
-                raise ConfigError(f"factors.{full}", "a range needs numbers with low < high",
-                                  source)
+                raise ConfigError(
+                    f"factors.{full}", "a range needs numbers with low < high", source
+                )
             integer = type(param_field(section, name).default) is int
             factors[full] = Range(float(low), float(high), integer)
         else:
-            raise ConfigError(f"factors.{full}", "must be a list of values or "
-                              f"{{low = ..., high = ...}}, got {spec!r}", source)
+            raise ConfigError(
+                f"factors.{full}",
+                f"must be a list of values or {{low = ..., high = ...}}, got {spec!r}",
+                source,
+            )
     has_range = any(isinstance(v, Range) for v in factors.values())
     if kind == "factorial" and has_range:
-        raise ConfigError("factors", "a factorial design needs lists of values, not ranges",
-                          source)
+        raise ConfigError("factors", "a factorial design needs lists of values, not ranges", source)
     if kind != "factorial" and not has_range:
-        raise ConfigError("factors", f"a {kind} design needs at least one range factor",
-                          source)
+        raise ConfigError("factors", f"a {kind} design needs at least one range factor", source)
     return factors
 
 
@@ -355,19 +440,24 @@ def _robustness_factors(data: dict[str, Any], source: str) -> dict[str, list[Any
     """A robustness file's ``[policies]`` (lists of levels, crossed) and ``uncertainties``
     (ranges, sampled) as factors: the policies first, in the file's order."""
     if "factors" in data:
-        raise ConfigError("factors", "a robustness design takes [policies] and uncertainties, "
-                          "not [factors]", source)
+        raise ConfigError(
+            "factors",
+            "a robustness design takes [policies] and uncertainties, not [factors]",
+            source,
+        )
     raw = _param_table(data, "policies", source)
     if not raw:
-        raise ConfigError("policies", "a robustness design needs a [policies] table of "
-                          "key = [levels]", source)
+        raise ConfigError(
+            "policies", "a robustness design needs a [policies] table of key = [levels]", source
+        )
     policies = _factors(raw, "factorial", source)
     bounds = uncertainty_bounds(data.get("uncertainties"), set(policies), source)
     return {**policies, **{k: Range(b.low, b.high, b.integer) for k, b in bounds.items()}}
 
 
-def _baseline(raw: dict[str, Any], factors: dict[str, list[Any] | Range],
-              source: str) -> dict[str, Any]:
+def _baseline(
+    raw: dict[str, Any], factors: dict[str, list[Any] | Range], source: str
+) -> dict[str, Any]:
     """The policy reports compare against: a level of list factors."""
     baseline = {}
     for full, value in raw.items():
@@ -376,11 +466,17 @@ def _baseline(raw: dict[str, Any], factors: dict[str, list[Any] | Range],
         levels = factors.get(full)
         if not isinstance(levels, list):
             lists = [k for k, v in factors.items() if isinstance(v, list)]
-            raise ConfigError(f"baseline.{full}", "must name one of the sweep's list factors: "
-                              f"{', '.join(lists) or '(none)'}", source)
+            raise ConfigError(
+                f"baseline.{full}",
+                f"must name one of the sweep's list factors: {', '.join(lists) or '(none)'}",
+                source,
+            )
         if value not in levels:
-            raise ConfigError(f"baseline.{full}", f"{value!r} is not one of the factor's "
-                              f"levels: {', '.join(map(repr, levels))}", source)
+            raise ConfigError(
+                f"baseline.{full}",
+                f"{value!r} is not one of the factor's levels: {', '.join(map(repr, levels))}",
+                source,
+            )
         baseline[full] = value
     return baseline
 
@@ -389,12 +485,14 @@ def _outcomes(raw: Any, source: str) -> list[str]:
     from sim.outcomes import OUTCOMES
 
     if not isinstance(raw, list) or not all(isinstance(o, str) for o in raw):
-        raise ConfigError("outcomes", 'must be a list of outcome names, e.g. ["total_harm"], '
-                          f"got {raw!r}", source)
+        raise ConfigError(
+            "outcomes", f'must be a list of outcome names, e.g. ["total_harm"], got {raw!r}', source
+        )
     for outcome in raw:
         if outcome not in OUTCOMES:
-            raise ConfigError("outcomes", f"unknown outcome {outcome!r}; allowed: "
-                              f"{', '.join(OUTCOMES)}", source)
+            raise ConfigError(
+                "outcomes", f"unknown outcome {outcome!r}; allowed: {', '.join(OUTCOMES)}", source
+            )
     if len(set(raw)) != len(raw):
         raise ConfigError("outcomes", "names an outcome twice", source)
     return list(raw)
@@ -409,8 +507,9 @@ def replication_seeds(master_seed: int, replications: int) -> list[int]:
 def unit_sample(sweep: Sweep) -> np.ndarray:
     """The design over the range factors in the unit cube, one row per sampled point."""
     d = len(sweep.ranges)
-    rng = np.random.default_rng(np.random.SeedSequence(sweep.master_seed).spawn(1)[0]
-                                .generate_state(2))
+    rng = np.random.default_rng(
+        np.random.SeedSequence(sweep.master_seed).spawn(1)[0].generate_state(2)
+    )
     if sweep.design in ("lhs", "robustness"):
         return qmc.LatinHypercube(d=d, seed=rng).random(sweep.samples)
     if sweep.design == "sobol":
@@ -432,8 +531,7 @@ def design_points(sweep: Sweep) -> list[dict[str, Any]]:
     if sweep.design == "factorial":
         if sweep.worlds is None:
             return combos
-        return [{**combo, **world.values} for world in sweep_worlds(sweep)
-                for combo in combos]
+        return [{**combo, **world.values} for world in sweep_worlds(sweep) for combo in combos]
     ranges = sweep.ranges
     unit = unit_sample(sweep)
     columns = {k: r.scale(unit[:, i]) for i, (k, r) in enumerate(ranges.items())}

@@ -56,8 +56,10 @@ def ranked_outcome(outcome: str) -> bool:
     higher = higher_is_better(outcome)
     if higher is None:
         ranked = [k for k in OUTCOMES if higher_is_better(k) is not None]
-        raise ValueError(f"{outcome}: no policy is better by it; outcomes that rank "
-                         f"policies: {', '.join(ranked)}")
+        raise ValueError(
+            f"{outcome}: no policy is better by it; outcomes that rank "
+            f"policies: {', '.join(ranked)}"
+        )
     return higher
 
 
@@ -78,9 +80,13 @@ def policy_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     return runs[policies].drop_duplicates().reset_index(drop=True)
 
 
-def world_values(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
-                 outcome: str, table: pd.DataFrame | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def world_values(
+    runs: pd.DataFrame,
+    policies: list[str],
+    uncertainties: list[str],
+    outcome: str,
+    table: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(worlds x policies) replication means of ``outcome``, and (worlds x uncertainties).
 
     A world is one combination of the uncertainties' values; a policy is one combination of
@@ -92,13 +98,18 @@ def world_values(runs: pd.DataFrame, policies: list[str], uncertainties: list[st
     keys = [tuple(r) for r in table.itertuples(index=False)]
     pid = {k: i for i, k in enumerate(keys)}
     world = runs.groupby(uncertainties, sort=False).ngroup()
-    frame = pd.DataFrame({
-        "world": world.loc[ok.index].to_numpy(),
-        "policy": [pid.get(tuple(r), -1) for r in ok[policies].itertuples(index=False)]
-        if policies else 0,
-        "value": ok[outcome].to_numpy(float)})
-    values = frame.pivot_table(index="world", columns="policy", values="value",
-                               aggfunc="mean").reindex(columns=range(len(keys)))
+    frame = pd.DataFrame(
+        {
+            "world": world.loc[ok.index].to_numpy(),
+            "policy": [pid.get(tuple(r), -1) for r in ok[policies].itertuples(index=False)]
+            if policies
+            else 0,
+            "value": ok[outcome].to_numpy(float),
+        }
+    )
+    values = frame.pivot_table(
+        index="world", columns="policy", values="value", aggfunc="mean"
+    ).reindex(columns=range(len(keys)))
     x = runs.loc[world.drop_duplicates().index, uncertainties]
     x.index = world.drop_duplicates().to_numpy()
     return values.sort_index(), x.sort_index()
@@ -118,14 +129,25 @@ def pair_summary(values: pd.DataFrame, a: int, b: int, higher: bool) -> dict[str
     better = diff * (1 if higher else -1)
     scale = np.maximum(np.abs(pair[a].to_numpy()), np.abs(pair[b].to_numpy())) + 1.0
     tie = np.abs(better) <= 1e-12 * scale
-    n, a_wins, b_wins = len(diff), int(np.sum((better > 0) & ~tie)), int(np.sum((better < 0)
-                                                                                & ~tie))
+    n, a_wins, b_wins = (
+        len(diff),
+        int(np.sum((better > 0) & ~tie)),
+        int(np.sum((better < 0) & ~tie)),
+    )
     low, high = wilson(a_wins, n)
     q = np.quantile(diff, [0.1, 0.5, 0.9]) if n else [math.nan] * 3
-    return {"n_worlds": n, "a_wins": a_wins, "b_wins": b_wins, "ties": n - a_wins - b_wins,
-            "share_a_wins": a_wins / n if n else math.nan, "share_a_wins_ci": [low, high],
-            "diff_median": float(q[1]), "diff_p10": float(q[0]), "diff_p90": float(q[2]),
-            "flips": n > 0 and min(a_wins, b_wins) / n > FLIP_SHARE}
+    return {
+        "n_worlds": n,
+        "a_wins": a_wins,
+        "b_wins": b_wins,
+        "ties": n - a_wins - b_wins,
+        "share_a_wins": a_wins / n if n else math.nan,
+        "share_a_wins_ci": [low, high],
+        "diff_median": float(q[1]),
+        "diff_p10": float(q[0]),
+        "diff_p90": float(q[2]),
+        "flips": n > 0 and min(a_wins, b_wins) / n > FLIP_SHARE,
+    }
 
 
 def _quiet_ema():
@@ -142,8 +164,7 @@ def _f_score(coverage: float, density: float) -> float:
     return 0.0 if coverage + density == 0 else 2 * coverage * density / (coverage + density)
 
 
-def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES
-               ) -> list[dict[str, Any]]:
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES) -> list[dict[str, Any]]:
     """PRIM boxes of the worlds where ``y`` holds: for each box the limits of its restricted
     uncertainties, coverage (share of the y-worlds inside it), density (share of the worlds
     inside it where y holds) and mass (share of all worlds inside it).
@@ -181,17 +202,26 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES
         i = int(ok.index[int(np.argmax(scores))])
         box.select(i)
         lims = box.box_lims[i]
-        restricted = [c for c in x.columns
-                      if not np.allclose(lims[c].to_numpy(float),
-                                         finder.box_init[c].to_numpy(float))]
+        restricted = [
+            c
+            for c in x.columns
+            if not np.allclose(lims[c].to_numpy(float), finder.box_init[c].to_numpy(float))
+        ]
         if not restricted or box.density <= base_rate:
             break
-        boxes.append({
-            "limits": {c: [float(lims[c].iloc[0]), float(lims[c].iloc[1])] for c in restricted},
-            "full_range": {c: [float(finder.box_init[c].iloc[0]),
-                               float(finder.box_init[c].iloc[1])] for c in restricted},
-            "coverage": float(box.coverage), "density": float(box.density),
-            "mass": float(box.mass), "n_worlds": int(round(box.mass * len(y)))})
+        boxes.append(
+            {
+                "limits": {c: [float(lims[c].iloc[0]), float(lims[c].iloc[1])] for c in restricted},
+                "full_range": {
+                    c: [float(finder.box_init[c].iloc[0]), float(finder.box_init[c].iloc[1])]
+                    for c in restricted
+                },
+                "coverage": float(box.coverage),
+                "density": float(box.density),
+                "mass": float(box.mass),
+                "n_worlds": int(round(box.mass * len(y))),
+            }
+        )
     return boxes
 
 
@@ -202,9 +232,12 @@ def feature_scores(x: pd.DataFrame, diff: np.ndarray, seed: int) -> dict[str, fl
         return {}
     _, fs, rule = _quiet_ema()
     scores, _ = fs.get_ex_feature_scores(
-        x.reset_index(drop=True).astype(float), np.asarray(diff, float),
-        mode=rule.REGRESSION, max_features=max(1, round(x.shape[1] / 3)),
-        random_state=seed % 2**32)
+        x.reset_index(drop=True).astype(float),
+        np.asarray(diff, float),
+        mode=rule.REGRESSION,
+        max_features=max(1, round(x.shape[1] / 3)),
+        random_state=seed % 2**32,
+    )
     return {str(k): float(v) for k, v in scores.iloc[:, 0].items()}
 
 
@@ -217,19 +250,29 @@ def box_words(box: dict[str, Any], units: dict[str, str], lang: str = i18n.DEFAU
         full_lo, full_hi = box["full_range"][key]
         name, unit = fc.name_in_sentence(key, lang), units.get(key, "")
         if lo > full_lo and hi < full_hi:
-            parts.append(t("report.robust.box_between", name=name,
-                           low=fc.quantity(lo, unit, lang), high=fc.quantity(hi, unit, lang)))
+            parts.append(
+                t(
+                    "report.robust.box_between",
+                    name=name,
+                    low=fc.quantity(lo, unit, lang),
+                    high=fc.quantity(hi, unit, lang),
+                )
+            )
         elif lo > full_lo:
-            parts.append(t("report.robust.box_above", name=name,
-                           value=fc.quantity(lo, unit, lang)))
+            parts.append(t("report.robust.box_above", name=name, value=fc.quantity(lo, unit, lang)))
         else:
-            parts.append(t("report.robust.box_below", name=name,
-                           value=fc.quantity(hi, unit, lang)))
+            parts.append(t("report.robust.box_below", name=name, value=fc.quantity(hi, unit, lang)))
     return t("report.robust.and").join(parts)
 
 
-def flip_sentence(winner: dict[str, Any], loser: dict[str, Any], outcome: str,
-                  box: dict[str, Any], units: dict[str, str], lang: str = i18n.DEFAULT) -> str:
+def flip_sentence(
+    winner: dict[str, Any],
+    loser: dict[str, Any],
+    outcome: str,
+    box: dict[str, Any],
+    units: dict[str, str],
+    lang: str = i18n.DEFAULT,
+) -> str:
     """Where the less frequent winner of a pair is no worse, in words: "With direct reporting
     instead of hierarchical reporting (siloed structure), total harm is no worse when ...
     (coverage 80%: ...; density 90%: ...)." ``winner`` and ``loser``: the two policies'
@@ -238,48 +281,87 @@ def flip_sentence(winner: dict[str, Any], loser: dict[str, Any], outcome: str,
     differ = [k for k in winner if str(winner[k]) != str(loser[k])]
     same = [k for k in winner if k not in differ]
     change = t("report.sep").join(
-        t("report.robust.instead", new=fc.value_text(k, winner[k], lang),
-          old=fc.value_text(k, loser[k], lang)) for k in differ)
-    context = t("report.robust.context", levels=fc.policy_text(
-        {k: winner[k] for k in same}, lang)) if same else ""
-    return t("report.robust.flip", change=change, context=context,
-             outcome=oc.words(outcome, lang), where=box_words(box, units, lang),
-             coverage=f"{box['coverage']:.0%}", density=f"{box['density']:.0%}")
+        t(
+            "report.robust.instead",
+            new=fc.value_text(k, winner[k], lang),
+            old=fc.value_text(k, loser[k], lang),
+        )
+        for k in differ
+    )
+    context = (
+        t("report.robust.context", levels=fc.policy_text({k: winner[k] for k in same}, lang))
+        if same
+        else ""
+    )
+    return t(
+        "report.robust.flip",
+        change=change,
+        context=context,
+        outcome=oc.words(outcome, lang),
+        where=box_words(box, units, lang),
+        coverage=f"{box['coverage']:.0%}",
+        density=f"{box['density']:.0%}",
+    )
 
 
-def analyze(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
-            outcomes: list[str], seed: int = 0, units: dict[str, str] | None = None
-            ) -> dict[str, Any]:
+def analyze(
+    runs: pd.DataFrame,
+    policies: list[str],
+    uncertainties: list[str],
+    outcomes: list[str],
+    seed: int = 0,
+    units: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The robustness summary (what ``robustness.json`` holds) of a runs table: names for
     readers (policy and outcome labels, the flip sentences) in English."""
     units = {k: (units or {}).get(k, "") for k in uncertainties}
     pol = policy_table(runs, policies)
     levers = pol.to_dict("records")
     result: dict[str, Any] = {
-        "policies": [{"id": i, "label": fc.policy_text(r), "levers": r}
-                     for i, r in enumerate(levers)],
-        "uncertainties": uncertainties, "units": units, "flip_share": FLIP_SHARE,
-        "outcomes": [], "pairs": [], "regret": [], "minimax_regret": {}}
+        "policies": [
+            {"id": i, "label": fc.policy_text(r), "levers": r} for i, r in enumerate(levers)
+        ],
+        "uncertainties": uncertainties,
+        "units": units,
+        "flip_share": FLIP_SHARE,
+        "outcomes": [],
+        "pairs": [],
+        "regret": [],
+        "minimax_regret": {},
+    }
     for outcome in outcomes:
         higher = ranked_outcome(outcome)
         values, x = world_values(runs, policies, uncertainties, outcome)
-        result["outcomes"].append({"name": outcome, "label": oc.label(outcome),
-                                   "higher_is_better": higher,
-                                   "n_worlds": int(values.dropna().shape[0])})
+        result["outcomes"].append(
+            {
+                "name": outcome,
+                "label": oc.label(outcome),
+                "higher_is_better": higher,
+                "n_worlds": int(values.dropna().shape[0]),
+            }
+        )
         reg = regret(values, higher)
         best = (reg == 0).mean(axis=0) if len(reg) else reg.sum(axis=0)
         for p in pol.index:
             r = reg[p].to_numpy() if len(reg) else np.array([])
-            result["regret"].append({
-                "outcome": outcome, "policy": int(p),
-                "median": float(np.median(r)) if len(r) else math.nan,
-                "max": float(r.max()) if len(r) else math.nan,
-                "share_best": float(best[p]) if len(r) else math.nan})
+            result["regret"].append(
+                {
+                    "outcome": outcome,
+                    "policy": int(p),
+                    "median": float(np.median(r)) if len(r) else math.nan,
+                    "max": float(r.max()) if len(r) else math.nan,
+                    "share_best": float(best[p]) if len(r) else math.nan,
+                }
+            )
         if len(reg):
             result["minimax_regret"][outcome] = int(reg.max(axis=0).idxmin())
         for a, b in itertools.combinations(pol.index, 2):
-            entry = {"outcome": outcome, "a": int(a), "b": int(b),
-                     **pair_summary(values, a, b, higher)}
+            entry = {
+                "outcome": outcome,
+                "a": int(a),
+                "b": int(b),
+                **pair_summary(values, a, b, higher),
+            }
             if entry["flips"]:
                 pair = values[[a, b]].dropna()
                 better = (pair[a] - pair[b]).to_numpy() * (1 if higher else -1)
@@ -288,11 +370,14 @@ def analyze(runs: pd.DataFrame, policies: list[str], uncertainties: list[str],
                 no_worse = better >= 0 if minority == a else better <= 0
                 boxes = prim_boxes(x.loc[pair.index], no_worse)
                 for box in boxes:
-                    box["text"] = flip_sentence(levers[minority], levers[other], outcome,
-                                                box, units)
+                    box["text"] = flip_sentence(
+                        levers[minority], levers[other], outcome, box, units
+                    )
                 entry["scenario_discovery"] = {
-                    "no_worse": int(minority), "than": int(other), "boxes": boxes,
-                    "feature_scores": feature_scores(x.loc[pair.index], pair[a] - pair[b],
-                                                     seed)}
+                    "no_worse": int(minority),
+                    "than": int(other),
+                    "boxes": boxes,
+                    "feature_scores": feature_scores(x.loc[pair.index], pair[a] - pair[b], seed),
+                }
             result["pairs"].append(entry)
     return result

@@ -78,8 +78,12 @@ class Plan:
         wr = max(3, len(str(len(self.seeds) - 1)))
         return f"p{point:0{wp}d}-r{replication:0{wr}d}"
 
-    def tasks(self, skip: set[str] = frozenset(), timeseries: bool = True,
-              run_timeout: float | None = None) -> Iterator[Task]:
+    def tasks(
+        self,
+        skip: set[str] = frozenset(),
+        timeseries: bool = True,
+        run_timeout: float | None = None,
+    ) -> Iterator[Task]:
         base = str(self.sweep.base) if self.sweep.base else None
         for i, point in enumerate(self.points):
             world = self.world_of(i)
@@ -90,11 +94,18 @@ class Plan:
                     continue
                 # Time series and need logs of the base world only: the report draws its
                 # charts and maps from it, and the other worlds' would double the writing.
-                yield {"run_id": run_id, "point": i, "replication": r, "seed": seed,
-                       "factors": point, "fixed": self.sweep.fixed,
-                       "base": base if world is None else world.base, "where": where,
-                       "timeseries": timeseries and (world is None or world.index == 0),
-                       "timeout_s": run_timeout}
+                yield {
+                    "run_id": run_id,
+                    "point": i,
+                    "replication": r,
+                    "seed": seed,
+                    "factors": point,
+                    "fixed": self.sweep.fixed,
+                    "base": base if world is None else world.base,
+                    "where": where,
+                    "timeseries": timeseries and (world is None or world.index == 0),
+                    "timeout_s": run_timeout,
+                }
 
 
 def make_plan(sweep: Sweep, max_memory: int | str | None = None) -> Plan:
@@ -113,35 +124,59 @@ def make_plan(sweep: Sweep, max_memory: int | str | None = None) -> Plan:
         here = bases[point_worlds[i]] if worlds else base
         check_memory(apply_overrides(here, point), max_memory)
         hashes.append(config_hash({**here.flat(), **point}))
-    return Plan(sweep, points, replication_seeds(sweep.master_seed, sweep.replications),
-                resolved, hashes, worlds, point_worlds)
+    return Plan(
+        sweep,
+        points,
+        replication_seeds(sweep.master_seed, sweep.replications),
+        resolved,
+        hashes,
+        worlds,
+        point_worlds,
+    )
 
 
 def config_hash(flat: dict[str, Any]) -> str:
     """A short hash of a resolved flat config (key order and 20 vs 20.0 do not matter)."""
-    text = json.dumps({k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                       for k, v in sorted(flat.items())}, default=str)
+    text = json.dumps(
+        {
+            k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in sorted(flat.items())
+        },
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def resume_conflict(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """Why a folder's manifest ``old`` cannot be resumed with ``new``, or None if it can."""
-    if (old.get("sweep_sha256"), old.get("replications")) != \
-            (new["sweep_sha256"], new["replications"]):
-        return (f"it holds a different sweep ({old.get('sweep_file')}, "
-                f"{old.get('replications')} replications)")
+    if (old.get("sweep_sha256"), old.get("replications")) != (
+        new["sweep_sha256"],
+        new["replications"],
+    ):
+        return (
+            f"it holds a different sweep ({old.get('sweep_file')}, "
+            f"{old.get('replications')} replications)"
+        )
     if old.get("seeds") != new["seeds"]:
         return "its replication seeds differ"
     if "point_hashes" not in old or old["point_hashes"] == new["point_hashes"]:
         return None
     before, after = old.get("resolved_base") or {}, new["resolved_base"]
-    changed = [f"{k} {before.get(k)!r} -> {after.get(k)!r}" for k in sorted({*before, *after})
-               if before.get(k) != after.get(k)]
+    changed = [
+        f"{k} {before.get(k)!r} -> {after.get(k)!r}"
+        for k in sorted({*before, *after})
+        if before.get(k) != after.get(k)
+    ]
     where = f" (base scenario {new['base']})" if new.get("base") else ""
-    what = "; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
-                                      else "") if changed else "the design points"
-    return (f"the configuration of its runs has changed since it started{where}: {what}; "
-            "resuming would mix runs of two configurations")
+    what = (
+        "; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        if changed
+        else "the design points"
+    )
+    return (
+        f"the configuration of its runs has changed since it started{where}: {what}; "
+        "resuming would mix runs of two configurations"
+    )
 
 
 _BASES: dict[tuple, Any] = {}
@@ -169,15 +204,21 @@ def run_task(task: Task) -> dict[str, Any]:
     from sim import OUTCOMES, simulate
 
     start = time.perf_counter()
-    row: dict[str, Any] = {"run_id": task["run_id"], "point": task["point"],
-                           "replication": task["replication"], "seed": task["seed"],
-                           **task.get("where", {}), **task["factors"]}
+    row: dict[str, Any] = {
+        "run_id": task["run_id"],
+        "point": task["point"],
+        "replication": task["replication"],
+        "seed": task["seed"],
+        **task.get("where", {}),
+        **task["factors"],
+    }
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
         with time_limit(task.get("timeout_s")):
-            config = apply_overrides(base_scenario(task["base"]),
-                                     {**task["fixed"], **task["factors"]})
+            config = apply_overrides(
+                base_scenario(task["base"]), {**task["fixed"], **task["factors"]}
+            )
             result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())
         if task["timeseries"]:
@@ -194,26 +235,43 @@ def run_task(task: Task) -> dict[str, Any]:
 def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
     from sim import OUTCOMES
 
-    return {"run_id": task["run_id"], "point": task["point"],
-            "replication": task["replication"], "seed": task["seed"],
-            **task.get("where", {}), **task["factors"],
-            **dict.fromkeys(OUTCOMES, np.nan), "status": "failed",
-            "error": f"{type(error).__name__}: {error}", "duration_s": np.nan}
+    return {
+        "run_id": task["run_id"],
+        "point": task["point"],
+        "replication": task["replication"],
+        "seed": task["seed"],
+        **task.get("where", {}),
+        **task["factors"],
+        **dict.fromkeys(OUTCOMES, np.nan),
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}",
+        "duration_s": np.nan,
+    }
 
 
 def manifest(plan: Plan) -> dict[str, Any]:
     sweep = plan.sweep
     return {
-        "sweep": sweep.name, "sweep_file": sweep.source, "sweep_text": sweep.text,
+        "sweep": sweep.name,
+        "sweep_file": sweep.source,
+        "sweep_text": sweep.text,
         "sweep_sha256": hashlib.sha256(sweep.text.encode()).hexdigest(),
-        "question": sweep.question, "decision": sweep.decision,
-        "base": str(sweep.base) if sweep.base else None, "design": sweep.design,
+        "question": sweep.question,
+        "decision": sweep.decision,
+        "base": str(sweep.base) if sweep.base else None,
+        "design": sweep.design,
         "fixed": sweep.fixed,
-        "factors": {k: v if isinstance(v, list) else {"low": v.low, "high": v.high}
-                    for k, v in sweep.factors.items()},
-        "master_seed": sweep.master_seed, "replications": sweep.replications,
-        "seeds": plan.seeds, "points": plan.points, "n_runs": plan.n_runs,
-        "resolved_base": plan.resolved_base, "point_hashes": plan.point_hashes,
+        "factors": {
+            k: v if isinstance(v, list) else {"low": v.low, "high": v.high}
+            for k, v in sweep.factors.items()
+        },
+        "master_seed": sweep.master_seed,
+        "replications": sweep.replications,
+        "seeds": plan.seeds,
+        "points": plan.points,
+        "n_runs": plan.n_runs,
+        "resolved_base": plan.resolved_base,
+        "point_hashes": plan.point_hashes,
         **world_manifest(plan),
         **provenance(),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -228,14 +286,23 @@ def world_manifest(plan: Plan) -> dict[str, Any]:
         return {}
     settings = {}
     for w in plan.worlds:
-        config = apply_overrides(apply_overrides(load_scenario(w.base), plan.sweep.fixed),
-                                 w.values)
+        config = apply_overrides(apply_overrides(load_scenario(w.base), plan.sweep.fixed), w.values)
         settings[w.index] = config.flat()
     ranges = plan.sweep.worlds.uncertainties
-    return {"worlds": [{"world": w.index, "scenario": w.scenario, "base": w.base,
-                        "sampled": w.sampled, "values": w.values, "setting": settings[w.index]}
-                       for w in plan.worlds],
-            "uncertainties": {k: {"low": b.low, "high": b.high} for k, b in ranges.items()}}
+    return {
+        "worlds": [
+            {
+                "world": w.index,
+                "scenario": w.scenario,
+                "base": w.base,
+                "sampled": w.sampled,
+                "values": w.values,
+                "setting": settings[w.index],
+            }
+            for w in plan.worlds
+        ],
+        "uncertainties": {k: {"low": b.low, "high": b.high} for k, b in ranges.items()},
+    }
 
 
 def rerun_command(plan: Plan, row: dict[str, Any]) -> str:
@@ -259,8 +326,13 @@ def resume_command(sweep_file: str, out: str | Path, replications: int | None = 
     return shlex.join([*words, "--out", str(out), "--resume"])
 
 
-def check_out(plan: Plan, out: str | Path, resume: bool = False, force: bool = False,
-              info: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def check_out(
+    plan: Plan,
+    out: str | Path,
+    resume: bool = False,
+    force: bool = False,
+    info: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """Whether the sweep may write into the folder ``out``, as ``run --out`` decides: one
     that is missing or empty; with ``resume``, one that holds this sweep; with ``force``,
     any folder (:meth:`SweepStore.clear` then removes an earlier sweep's files). Raises
@@ -273,25 +345,38 @@ def check_out(plan: Plan, out: str | Path, resume: bool = False, force: bool = F
         return None
     if store.holds_sweep():
         if not resume:
-            raise SweepError(f"--out {out}: the folder already holds a sweep: add --resume to "
-                             "finish it, or --force to replace it, or choose another --out")
+            raise SweepError(
+                f"--out {out}: the folder already holds a sweep: add --resume to "
+                "finish it, or --force to replace it, or choose another --out"
+            )
         old = store.read_manifest()
         info = info or manifest(plan)
         conflict = resume_conflict(old, to_jsonable(info)) if old is not None else None
         if conflict:
-            raise SweepError(f"--out {out}: cannot resume: {conflict} (add --force to replace "
-                             "it, or choose another --out)")
+            raise SweepError(
+                f"--out {out}: cannot resume: {conflict} (add --force to replace "
+                "it, or choose another --out)"
+            )
         return old
     if store.foreign_entries():
-        raise SweepError(f"--out {out}: the folder exists and is not empty, and holds no sweep"
-                         f"{' to resume' if resume else ''} (no manifest.json or parts/): "
-                         "choose another --out, or add --force to write the sweep into it")
+        raise SweepError(
+            f"--out {out}: the folder exists and is not empty, and holds no sweep"
+            f"{' to resume' if resume else ''} (no manifest.json or parts/): "
+            "choose another --out, or add --force to write the sweep into it"
+        )
     return None
 
 
-def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
-              timeseries: bool = True, quiet: bool = False,
-              run_timeout: float | None = None, force: bool = False) -> pd.DataFrame:
+def run_sweep(
+    plan: Plan,
+    out: str | Path,
+    backend=None,
+    resume: bool = False,
+    timeseries: bool = True,
+    quiet: bool = False,
+    run_timeout: float | None = None,
+    force: bool = False,
+) -> pd.DataFrame:
     """Run what is missing of ``plan`` into ``out`` and return the consolidated runs table.
 
     ``out`` must be missing or empty, or hold this sweep with ``resume``; ``force`` replaces
@@ -314,9 +399,16 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
     backend = backend or make_backend()
     n_failed = 0
     first_failed: dict[str, Any] | None = None
-    bar = tqdm(total=plan.n_runs, initial=len(done), unit="run", disable=quiet,
-               desc=f"sweep {plan.sweep.name}", file=sys.stderr, dynamic_ncols=True,
-               mininterval=0.1 if sys.stderr.isatty() else 5.0)
+    bar = tqdm(
+        total=plan.n_runs,
+        initial=len(done),
+        unit="run",
+        disable=quiet,
+        desc=f"sweep {plan.sweep.name}",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.1 if sys.stderr.isatty() else 5.0,
+    )
     try:
         for task, result in backend.run(run_task, plan.tasks(done, timeseries, run_timeout)):
             if isinstance(result, BaseException):
@@ -338,8 +430,11 @@ def run_sweep(plan: Plan, out: str | Path, backend=None, resume: bool = False,
         print(f"{len(table)} runs in {store.runs_path} ({len(failed)} failed)", file=sys.stderr)
         if len(failed):
             row = failed.iloc[0].to_dict()
-            print(f"first failure ({row['run_id']}): {str(row['error']).splitlines()[0]}\n"
-                  f"rerun it with: {rerun_command(plan, row)}", file=sys.stderr)
+            print(
+                f"first failure ({row['run_id']}): {str(row['error']).splitlines()[0]}\n"
+                f"rerun it with: {rerun_command(plan, row)}",
+                file=sys.stderr,
+            )
     if plan.sweep.design in ("sobol", "morris") and not table.empty:
         write_sensitivity(plan, table, store, quiet)
     if plan.sweep.design == "robustness" and not table.empty:
@@ -366,20 +461,20 @@ def sensitivity_table(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for start in range(0, len(plan.points), len(unit)):
         combo = {k: plan.points[start][k] for k in sweep.policies}
-        block = means.iloc[start:start + len(unit)]
+        block = means.iloc[start : start + len(unit)]
         for outcome in outcomes:
             y = block[outcome].to_numpy(float)
             if sweep.design == "sobol":
                 idx = sobol_indices(y, names, seed, sweep.second_order)
             else:
                 idx = morris_effects(unit, y, names, sweep.levels, seed)
-            frames.append(idx.assign(**combo, outcome=outcome)[
-                [*combo, "outcome", *idx.columns]])
+            frames.append(idx.assign(**combo, outcome=outcome)[[*combo, "outcome", *idx.columns]])
     return pd.concat(frames, ignore_index=True)
 
 
-def write_sensitivity(plan: Plan, table: pd.DataFrame, store: SweepStore,
-                      quiet: bool) -> pd.DataFrame:
+def write_sensitivity(
+    plan: Plan, table: pd.DataFrame, store: SweepStore, quiet: bool
+) -> pd.DataFrame:
     """``sobol.csv`` (with a warning in ``sobol_warnings.txt`` and on stderr when intervals
     are too wide) or ``morris.csv``."""
     indices = sensitivity_table(plan, table)
@@ -398,20 +493,33 @@ def write_sensitivity(plan: Plan, table: pd.DataFrame, store: SweepStore,
     return indices
 
 
-def write_robustness(plan: Plan, table: pd.DataFrame, store: SweepStore,
-                     quiet: bool) -> dict[str, Any]:
+def write_robustness(
+    plan: Plan, table: pd.DataFrame, store: SweepStore, quiet: bool
+) -> dict[str, Any]:
     """``robustness.json``: shares of worlds won, regret and scenario discovery."""
     from sim.params import describe
 
     sweep = plan.sweep
     units = {r["key"]: r["unit"] for r in describe()}
     outcomes = sweep.outcomes or DEFAULT_OUTCOMES
-    result = analyze_robustness(table, list(sweep.policies), list(sweep.ranges), outcomes,
-                                seed=sweep.master_seed, units=units)
-    result = {"sweep": sweep.name, "worlds": sweep.samples,
-              "replications": sweep.replications, "master_seed": sweep.master_seed,
-              "ranges": {k: {"low": r.low, "high": r.high, "unit": units[k]}
-                         for k, r in sweep.ranges.items()}, **result}
+    result = analyze_robustness(
+        table,
+        list(sweep.policies),
+        list(sweep.ranges),
+        outcomes,
+        seed=sweep.master_seed,
+        units=units,
+    )
+    result = {
+        "sweep": sweep.name,
+        "worlds": sweep.samples,
+        "replications": sweep.replications,
+        "master_seed": sweep.master_seed,
+        "ranges": {
+            k: {"low": r.low, "high": r.high, "unit": units[k]} for k, r in sweep.ranges.items()
+        },
+        **result,
+    }
     text = json.dumps(to_jsonable(result), indent=1, allow_nan=False)
     atomic_write_text(store.root / "robustness.json", text + "\n")
     if not quiet:
@@ -419,6 +527,9 @@ def write_robustness(plan: Plan, table: pd.DataFrame, store: SweepStore,
         for outcome, best in result["minimax_regret"].items():
             print(f"{outcome}: least maximum regret: {labels[best]}", file=sys.stderr)
         flips = [p for p in result["pairs"] if p["flips"]]
-        print(f"{len(flips)} of {len(result['pairs'])} pair comparisons flip in more than "
-              f"{FLIP_SHARE:.0%} of worlds (robustness.json)", file=sys.stderr)
+        print(
+            f"{len(flips)} of {len(result['pairs'])} pair comparisons flip in more than "
+            f"{FLIP_SHARE:.0%} of worlds (robustness.json)",
+            file=sys.stderr,
+        )
     return result

@@ -35,8 +35,11 @@ def salib_seed(master_seed: int) -> int:
 
 
 def _problem(d: int, names: list[str] | None = None) -> dict[str, Any]:
-    return {"num_vars": d, "names": names or [f"x{i}" for i in range(d)],
-            "bounds": [[0.0, 1.0]] * d}
+    return {
+        "num_vars": d,
+        "names": names or [f"x{i}" for i in range(d)],
+        "bounds": [[0.0, 1.0]] * d,
+    }
 
 
 def sobol_sample(n: int, d: int, seed: int, second_order: bool = False) -> np.ndarray:
@@ -59,8 +62,9 @@ def points_per_sample(d: int, second_order: bool) -> int:
     return 2 * d + 2 if second_order else d + 2
 
 
-def sobol_indices(y: np.ndarray, names: list[str], seed: int,
-                  second_order: bool = False) -> pd.DataFrame:
+def sobol_indices(
+    y: np.ndarray, names: list[str], seed: int, second_order: bool = False
+) -> pd.DataFrame:
     """S1, ST (and S2) with their 95% interval half-widths from outputs in SALib's order."""
     from SALib.analyze import sobol
 
@@ -75,8 +79,13 @@ def sobol_indices(y: np.ndarray, names: list[str], seed: int,
         return out.assign(n_base=len(rows))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        s = sobol.analyze(_problem(d, names), rows.ravel(), calc_second_order=second_order,
-                          num_resamples=N_RESAMPLES, seed=seed)
+        s = sobol.analyze(
+            _problem(d, names),
+            rows.ravel(),
+            calc_second_order=second_order,
+            num_resamples=N_RESAMPLES,
+            seed=seed,
+        )
     for col in ("S1", "S1_conf", "ST", "ST_conf"):
         out[col] = s[col]
     if second_order:  # one column per partner: S2[i, j] for i < j
@@ -86,8 +95,9 @@ def sobol_indices(y: np.ndarray, names: list[str], seed: int,
     return out.assign(n_base=len(rows))
 
 
-def morris_effects(x_unit: np.ndarray, y: np.ndarray, names: list[str], levels: int,
-                   seed: int) -> pd.DataFrame:
+def morris_effects(
+    x_unit: np.ndarray, y: np.ndarray, names: list[str], levels: int, seed: int
+) -> pd.DataFrame:
     """mu* (with its 95% interval half-width), mu and sigma per factor (SALib)."""
     from SALib.analyze import morris
 
@@ -102,9 +112,14 @@ def morris_effects(x_unit: np.ndarray, y: np.ndarray, names: list[str], levels: 
         return out.assign(n_trajectories=int(keep.sum()))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        s = morris.analyze(_problem(d, names), x_unit[keep].reshape(-1, d),
-                           y[keep].ravel(), num_resamples=N_RESAMPLES, num_levels=levels,
-                           seed=seed)
+        s = morris.analyze(
+            _problem(d, names),
+            x_unit[keep].reshape(-1, d),
+            y[keep].ravel(),
+            num_resamples=N_RESAMPLES,
+            num_levels=levels,
+            seed=seed,
+        )
     for col in ("mu_star", "mu_star_conf", "mu", "sigma"):
         out[col] = np.asarray(s[col], dtype=float)
     return out.assign(n_trajectories=int(keep.sum()))
@@ -130,8 +145,11 @@ def convergence_warnings(indices: pd.DataFrame, limit: float = MAX_CI_WIDTH) -> 
     """One line per outcome (and policy) whose Sobol indices are not yet trustworthy: a 95%
     interval wider than ``limit`` or an estimate outside [0, 1]."""
     lines = []
-    keys = [c for c in indices.columns if c not in ("factor", "converged")
-            and not c.startswith(("S1", "ST", "S2", "n_base"))]
+    keys = [
+        c
+        for c in indices.columns
+        if c not in ("factor", "converged") and not c.startswith(("S1", "ST", "S2", "n_base"))
+    ]
     for group, block in indices.groupby(keys, sort=False) if keys else [((), indices)]:
         width = 2 * block[["S1_conf", "ST_conf"]].to_numpy(float)
         est = block[["S1", "ST"]].to_numpy(float)
@@ -148,6 +166,8 @@ def convergence_warnings(indices: pd.DataFrame, limit: float = MAX_CI_WIDTH) -> 
             bad = block["factor"][outside.any(axis=1)].tolist()
             problems.append(f"estimates outside [0, 1] for {', '.join(bad)}")
         need = samples_needed(n, widest, limit) if widest > limit else 4 * n
-        lines.append(f"WARNING: Sobol indices not converged ({where}): {'; '.join(problems)}"
-                     f". Increase samples to {need} (now {n} base samples).")
+        lines.append(
+            f"WARNING: Sobol indices not converged ({where}): {'; '.join(problems)}"
+            f". Increase samples to {need} (now {n} base samples)."
+        )
     return lines

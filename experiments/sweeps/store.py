@@ -35,8 +35,18 @@ from experiments.runs.output import (
 
 GATHER_CHUNK = 200  # part files read together when gathering
 # Everything a sweep (and a report of it) writes in its folder: what --force replaces.
-SWEEP_ENTRIES = ("manifest.json", "runs.parquet", "parts", "timeseries", "needs", "sobol.csv",
-                 "sobol_warnings.txt", "morris.csv", "robustness.json", "report")
+SWEEP_ENTRIES = (
+    "manifest.json",
+    "runs.parquet",
+    "parts",
+    "timeseries",
+    "needs",
+    "sobol.csv",
+    "sobol_warnings.txt",
+    "morris.csv",
+    "robustness.json",
+    "report",
+)
 
 
 class SweepStore:
@@ -65,8 +75,12 @@ class SweepStore:
         """What is in the folder besides a sweep's files and a killed sweep's temporaries."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.iterdir() if p.name not in SWEEP_ENTRIES
-                      and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+        return sorted(
+            p
+            for p in self.root.iterdir()
+            if p.name not in SWEEP_ENTRIES
+            and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+        )
 
     def clear(self) -> None:
         """Remove what an earlier sweep (and its report) wrote here; other files stay."""
@@ -93,15 +107,20 @@ class SweepStore:
         """run_ids with a stored row."""
         return {p.stem for p in self.parts.glob("*.parquet")}
 
-    def write_run(self, row: dict[str, Any], timeseries: pd.DataFrame | None,
-                  needs: pd.DataFrame | None = None) -> None:
+    def write_run(
+        self,
+        row: dict[str, Any],
+        timeseries: pd.DataFrame | None,
+        needs: pd.DataFrame | None = None,
+    ) -> None:
         run_id = row["run_id"]
         for root, frame in ((self.timeseries, timeseries), (self.needs, needs)):
             if frame is not None:
                 folder = root / f"run_id={run_id}"
                 folder.mkdir(exist_ok=True)
-                _atomic(folder / "part.parquet",
-                        lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+                _atomic(
+                    folder / "part.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False)
+                )
         # One row written by pyarrow directly: a third of the cost of a one-row DataFrame's
         # to_parquet, which a 10,000-run study pays in its driver for every run.
         table = pa.Table.from_pylist([row])
@@ -130,9 +149,13 @@ class SweepStore:
             # each group's rows are combined at once, since a table of 10,000 one-row chunks
             # holds GBs of small buffers (this gathers 9,600 parts in 15 s, 70 MB)
             table = pa.concat_tables(
-                [pads.dataset([str(f) for f in files[k:k + GATHER_CHUNK]],
-                              format="parquet").to_table().combine_chunks()
-                 for k in range(0, len(files), GATHER_CHUNK)]).to_pandas()
+                [
+                    pads.dataset([str(f) for f in files[k : k + GATHER_CHUNK]], format="parquet")
+                    .to_table()
+                    .combine_chunks()
+                    for k in range(0, len(files), GATHER_CHUNK)
+                ]
+            ).to_pandas()
         except (OSError, ValueError, pa.ArrowException):
             # Parts that do not read together (a damaged file, schemas that differ): one by
             # one, so that an unreadable file is named.

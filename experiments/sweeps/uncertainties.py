@@ -32,8 +32,11 @@ class Bounds(NamedTuple):
 
 def plausible_rows() -> dict[str, dict[str, Any]]:
     """Every numeric parameter with a plausible range, by dotted key."""
-    return {r["key"]: r for r in describe()
-            if r.get("plausible") is not None and r["type"] in ("int", "float")}
+    return {
+        r["key"]: r
+        for r in describe()
+        if r.get("plausible") is not None and r["type"] in ("int", "float")
+    }
 
 
 def _bounds(key: str, spec: Any, source: str) -> Bounds:
@@ -43,18 +46,22 @@ def _bounds(key: str, spec: Any, source: str) -> Bounds:
     if spec == "plausible":
         plausible = next(r for r in describe() if r["key"] == full).get("plausible")
         if plausible is None:
-            raise ConfigError(f"uncertainties.{full}", "has no plausible range in sim/params.py "
-                              "(a policy or setting): give { low = ..., high = ... }", source)
+            raise ConfigError(
+                f"uncertainties.{full}",
+                "has no plausible range in sim/params.py "
+                "(a policy or setting): give { low = ..., high = ... }",
+                source,
+            )
         low, high = plausible
     elif isinstance(spec, dict) and set(spec) == {"low", "high"}:
         low = check_value(section, name, spec["low"], source)
         high = check_value(section, name, spec["high"], source)
     else:
-        raise ConfigError(f"uncertainties.{full}", 'must be "plausible" or '
-                          "{ low = ..., high = ... }", source)
+        raise ConfigError(
+            f"uncertainties.{full}", 'must be "plausible" or { low = ..., high = ... }', source
+        )
     if isinstance(low, (bool, str)) or isinstance(high, (bool, str)) or not low < high:
-        raise ConfigError(f"uncertainties.{full}", "a range needs numbers with low < high",
-                          source)
+        raise ConfigError(f"uncertainties.{full}", "a range needs numbers with low < high", source)
     return Bounds(float(low), float(high), integer)
 
 
@@ -63,15 +70,22 @@ def uncertainty_bounds(spec: Any, policies: set[str], source: str = "") -> dict[
     if spec == "all":
         chosen: dict[str, Any] = {k: "plausible" for k in plausible_rows() if k not in policies}
         if not chosen:
-            raise ConfigError("uncertainties", '"all": no parameter outside the policies has '
-                              "a plausible range in sim/params.py", source)
+            raise ConfigError(
+                "uncertainties",
+                '"all": no parameter outside the policies has a plausible range in sim/params.py',
+                source,
+            )
     elif isinstance(spec, list) and all(isinstance(k, str) for k in spec):
         chosen = dict.fromkeys(spec, "plausible")
     elif isinstance(spec, dict):
         chosen = dict(spec)
     else:
-        raise ConfigError("uncertainties", 'must be "all", a list of parameter keys, or a '
-                          'table of key = "plausible" | { low, high }', source)
+        raise ConfigError(
+            "uncertainties",
+            'must be "all", a list of parameter keys, or a '
+            'table of key = "plausible" | { low, high }',
+            source,
+        )
     if not chosen:
         raise ConfigError("uncertainties", "a robustness study needs at least one", source)
     bounds = {}
@@ -79,7 +93,10 @@ def uncertainty_bounds(spec: Any, policies: set[str], source: str = "") -> dict[
         b = _bounds(key, value, source)
         full = ".".join(split_key(key, source))
         if full in policies:
-            raise ConfigError(f"uncertainties.{full}", "is also a policy: a parameter is "
-                              "either chosen by the planner or uncertain", source)
+            raise ConfigError(
+                f"uncertainties.{full}",
+                "is also a policy: a parameter is either chosen by the planner or uncertain",
+                source,
+            )
         bounds[full] = b
     return bounds

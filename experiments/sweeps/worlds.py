@@ -60,20 +60,23 @@ class World:
     sampled: bool = False
 
 
-def parse_worlds(data: dict[str, Any], folder: Path, factors: set[str], source: str
-                 ) -> Worlds:
+def parse_worlds(data: dict[str, Any], folder: Path, factors: set[str], source: str) -> Worlds:
     """The ``[worlds]`` table and, for a sample, the ``[uncertainties]`` table."""
     raw = data["worlds"]
     if not isinstance(raw, dict):
         raise ConfigError("worlds", "must be a table: scenarios = [...], sample = N", source)
     for key in raw:
         if key not in WORLDS_KEYS:
-            raise ConfigError(f"worlds.{key}", f"unknown key; allowed: {', '.join(WORLDS_KEYS)}",
-                              source)
+            raise ConfigError(
+                f"worlds.{key}", f"unknown key; allowed: {', '.join(WORLDS_KEYS)}", source
+            )
     files = raw.get("scenarios", [])
     if not isinstance(files, list) or not all(isinstance(f, str) and f.strip() for f in files):
-        raise ConfigError("worlds.scenarios", "must be a list of scenario files (relative to "
-                          f"the sweep file), got {files!r}", source)
+        raise ConfigError(
+            "worlds.scenarios",
+            f"must be a list of scenario files (relative to the sweep file), got {files!r}",
+            source,
+        )
     scenarios = []
     for f in files:
         path = (folder / f).resolve()
@@ -82,13 +85,18 @@ def parse_worlds(data: dict[str, Any], folder: Path, factors: set[str], source: 
         scenarios.append(path)
     sample = raw.get("sample", 0)
     if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample <= 10_000:
-        raise ConfigError("worlds.sample", f"must be a whole number from 0 to 10,000, got "
-                          f"{sample!r}", source)
+        raise ConfigError(
+            "worlds.sample", f"must be a whole number from 0 to 10,000, got {sample!r}", source
+        )
     bounds: dict[str, Bounds] = {}
     if sample:
         if "uncertainties" not in data:
-            raise ConfigError("worlds.sample", "a sample of plausible worlds needs an "
-                              "[uncertainties] table (what the worlds vary)", source)
+            raise ConfigError(
+                "worlds.sample",
+                "a sample of plausible worlds needs an "
+                "[uncertainties] table (what the worlds vary)",
+                source,
+            )
         bounds = uncertainty_bounds(data["uncertainties"], factors, source)
     elif "uncertainties" in data:
         raise ConfigError("uncertainties", "no world samples them: set worlds.sample", source)
@@ -101,8 +109,9 @@ def sample_values(worlds: Worlds, master_seed: int) -> list[dict[str, Any]]:
     if not worlds.sample:
         return []
     seq = np.random.SeedSequence(master_seed, spawn_key=(WORLD_STREAM,))
-    unit = qmc.LatinHypercube(d=len(worlds.uncertainties),
-                              seed=np.random.default_rng(seq)).random(worlds.sample)
+    unit = qmc.LatinHypercube(d=len(worlds.uncertainties), seed=np.random.default_rng(seq)).random(
+        worlds.sample
+    )
     out = []
     for row in unit:
         values = {}
@@ -113,8 +122,9 @@ def sample_values(worlds: Worlds, master_seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def world_list(worlds: Worlds, base: Path | None, master_seed: int,
-               fixed: dict[str, Any] | None = None) -> list[World]:
+def world_list(
+    worlds: Worlds, base: Path | None, master_seed: int, fixed: dict[str, Any] | None = None
+) -> list[World]:
     """Every world, numbered: the base scenario, the other scenarios, the sampled worlds.
     A world as given carries its scenario's own values of the uncertainties (with the
     sweep's ``fixed`` values), so every run states the values it ran with."""
@@ -124,10 +134,17 @@ def world_list(worlds: Worlds, base: Path | None, master_seed: int,
     out = []
     for i, f in enumerate(files):
         flat = load_scenario(f, overrides=fixed or {}).flat()
-        out.append(World(i, Path(f).stem if f else "default", str(f) if f else None,
-                         {k: flat[k] for k in worlds.uncertainties}))
+        out.append(
+            World(
+                i,
+                Path(f).stem if f else "default",
+                str(f) if f else None,
+                {k: flat[k] for k in worlds.uncertainties},
+            )
+        )
     for j, values in enumerate(sample_values(worlds, master_seed)):
         f = files[j % len(files)]
-        out.append(World(len(out), Path(f).stem if f else "default", str(f) if f else None,
-                         values, True))
+        out.append(
+            World(len(out), Path(f).stem if f else "default", str(f) if f else None, values, True)
+        )
     return out

@@ -95,6 +95,7 @@ def _occupy(Q, row, done):
 
 # --- residents' calls: the surge at the hotline and the office ------------------------------
 
+
 @jit
 def calls_until(Q, s, t):
     """The calls of source s (``state.CallSources``) that arrive before minute t, in order.

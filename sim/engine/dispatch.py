@@ -61,6 +61,7 @@ def priority(N, P, i, t):
 
 # --- idle responders who may go anywhere, by the community they are in ---------------------
 
+
 @jit
 def bucket_add(R, W, r):
     c, s = W.node_community[R.node[r]], R.skill[r]
@@ -104,6 +105,7 @@ def set_idle(R, W, r):
 
 # --- dispatch -----------------------------------------------------------------------------
 
+
 @jit
 def mark_dispatched(N, Q, P, i, t, news_delay):
     """Count a dispatch to need i at minute t. A local response (before the deciding unit
@@ -137,10 +139,10 @@ def _consider(N, R, W, P, r, g, skill, extra, line, t, local, best, best_score):
         return best, best_score
     if local >= 0 and W.node_community[R.node[r]] != local:
         return best, best_score
-    score = W.travel[R.node[r], g] + (extra if skill != GENERAL and R.skill[r] != skill
-                                      else 0.0)
-    if np.isfinite(score) and (best < 0 or score < best_score or
-                               (score == best_score and r < best)):
+    score = W.travel[R.node[r], g] + (extra if skill != GENERAL and R.skill[r] != skill else 0.0)
+    if np.isfinite(score) and (
+        best < 0 or score < best_score or (score == best_score and r < best)
+    ):
         return r, score
     return best, best_score
 
@@ -161,14 +163,16 @@ def send_best(N, R, W, Q, P, i, t, ptr, idx, local, anywhere):
     extra = (P[Par.MISMATCH_FACTOR] - 1.0) * N.effort[i]
     best, best_score = -1, np.inf
     for k in range(ptr[c], ptr[c + 1]):
-        best, best_score = _consider(N, R, W, P, idx[k], g, skill, extra, line, t, local,
-                                     best, best_score)
+        best, best_score = _consider(
+            N, R, W, P, idx[k], g, skill, extra, line, t, local, best, best_score
+        )
     if anywhere:
         for matched in (True, False):
             if skill == GENERAL and not matched:
                 break  # every skill meets a general need: one search
-            best, best_score = _search(N, R, W, P, g, skill, extra, line, t, local, matched,
-                                       best, best_score)
+            best, best_score = _search(
+                N, R, W, P, g, skill, extra, line, t, local, matched, best, best_score
+            )
     if best < 0:
         return False
     dispatch(N, R, W, Q, P, best, i, t)
@@ -193,8 +197,9 @@ def _search(N, R, W, P, g, skill, extra, line, t, local, matched, best, best_sco
                 continue
             r = R.any_head[c2, s]
             while r >= 0:
-                best, best_score = _consider(N, R, W, P, r, g, skill, extra, line, t, local,
-                                             best, best_score)
+                best, best_score = _consider(
+                    N, R, W, P, r, g, skill, extra, line, t, local, best, best_score
+                )
                 r = R.any_next[r]
                 left -= 1
         if local >= 0 or left <= 0:
@@ -226,6 +231,7 @@ def local_wait_over(N, R, W, Q, P, t, i):
 
 
 # --- reports on their way and at the deciding unit -----------------------------------------
+
 
 @jit
 def send(N, R, W, Q, P, S, t, i, stage):
@@ -358,6 +364,7 @@ def decide_batch(N, R, W, Q, P, t):
 
 # --- waiting lists ----------------------------------------------------------------------------
 
+
 @jit
 def _append(Q, rows, counts, c, i):
     rows[c, counts[c]] = i
@@ -423,8 +430,10 @@ def _scan(N, R, W, Q, P, t, r, rows, row, n, lowest, best, best_score):
             continue
         skill = N.type_skill[N.kind[i]]
         mismatch = skill != GENERAL and skill != R.skill[r]
-        score = priority(N, P, i, t) / (P[Par.MISMATCH_FACTOR] if mismatch else 1.0) - \
-            P[Par.URGENCY_PER_TRAVEL] * travel
+        score = (
+            priority(N, P, i, t) / (P[Par.MISMATCH_FACTOR] if mismatch else 1.0)
+            - P[Par.URGENCY_PER_TRAVEL] * travel
+        )
         if best < 0 or score > best_score or (score == best_score and i < best):
             best, best_score = i, score
     return best, best_score
@@ -434,8 +443,9 @@ def _scan(N, R, W, Q, P, t, r, rows, row, n, lowest, best, best_score):
 def _scan_pending(N, R, W, Q, P, t, r, c, best, best_score):
     """`_scan` of community c's pending list, which is compacted and its bounds made
     exact."""
-    best, best_score = _scan(N, R, W, Q, P, t, r, Q.pending, c, Q.pending_n[c], REPORTED, best,
-                             best_score)
+    best, best_score = _scan(
+        N, R, W, Q, P, t, r, Q.pending, c, Q.pending_n[c], REPORTED, best, best_score
+    )
     n = _compact(N, Q.pending, c, Q.pending_n[c], REPORTED)
     Q.pending_n[c] = n
     wmax = pmax = 0.0
@@ -491,16 +501,18 @@ def pick(N, R, W, Q, P, S, t, r):
     here = W.node_community[R.node[r]]
     best, best_score = -1, -np.inf
     if here >= 0:
-        best, best_score = _scan(N, R, W, Q, P, t, r, Q.local, here, Q.local_n[here], REPORTED,
-                                 best, best_score)
+        best, best_score = _scan(
+            N, R, W, Q, P, t, r, Q.local, here, Q.local_n[here], REPORTED, best, best_score
+        )
         Q.local_n[here] = _compact(N, Q.local, here, Q.local_n[here], REPORTED)
     if R.dispatchable[r]:
         if R.anywhere[r]:
             best, best_score = _pending_anywhere(N, R, W, Q, P, t, r, best, best_score)
         elif Q.pending_n[c]:
             best, best_score = _scan_pending(N, R, W, Q, P, t, r, c, best, best_score)
-    best, best_score = _scan(N, R, W, Q, P, t, r, Q.overdue, c, Q.overdue_n[c], DETECTED, best,
-                             best_score)
+    best, best_score = _scan(
+        N, R, W, Q, P, t, r, Q.overdue, c, Q.overdue_n[c], DETECTED, best, best_score
+    )
     Q.overdue_n[c] = _compact(N, Q.overdue, c, Q.overdue_n[c], DETECTED)
     if best >= 0:
         dispatch(N, R, W, Q, P, r, best, t)

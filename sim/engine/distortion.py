@@ -50,8 +50,13 @@ def pass_on(N, Q, P, level, i, t, done, onward):
     minute `done`: the minute it leaves. With `onward` (another office comes after this
     one) an office above the grid may hold a severe need's report back."""
     leave = done
-    if onward and level != GRID and P[Par.WITHHOLD] > 0.0 and severe(N, P, i) \
-            and random(Q.distortion) < P[Par.WITHHOLD]:
+    if (
+        onward
+        and level != GRID
+        and P[Par.WITHHOLD] > 0.0
+        and severe(N, P, i)
+        and random(Q.distortion) < P[Par.WITHHOLD]
+    ):
         leave = done + exponential(Q.distortion, P[Par.WITHHOLD_MEAN])
         N.levels_withheld[i] |= 1 << level
         Q.levels[level, Level.WITHHELD] += 1

@@ -54,8 +54,7 @@ def pop(Q):
         child = 2 * k + 1
         if child >= last:
             break
-        if child + 1 < last and _before(Q.t[child + 1], Q.seq[child + 1], Q.t[child],
-                                        Q.seq[child]):
+        if child + 1 < last and _before(Q.t[child + 1], Q.seq[child + 1], Q.t[child], Q.seq[child]):
             child += 1
         if not _before(Q.t[child], Q.seq[child], lt, lseq):
             break

@@ -57,6 +57,7 @@ def escort(N, W, i):
 
 # --- the community's found, unreached needs -----------------------------------------------
 
+
 @jit
 def seen_add(N, Q, c, i):
     N.seen_next[i], N.seen_prev[i] = -1, Q.seen_tail[c]
@@ -97,8 +98,11 @@ def _unmet_here(N, W, Q, P, g, line):
     best = -1
     j = Q.seen_head[W.grid_community[g]]
     while j >= 0:
-        if N.grid[j] == g and (N.state[j] == DETECTED or N.state[j] == REPORTED) and \
-                (best < 0 or j < best):
+        if (
+            N.grid[j] == g
+            and (N.state[j] == DETECTED or N.state[j] == REPORTED)
+            and (best < 0 or j < best)
+        ):
             own = line_of(N, W, Q, P, j)
             if line < 0 or own < 0 or own == line:
                 best = j
@@ -107,6 +111,7 @@ def _unmet_here(N, W, Q, P, g, line):
 
 
 # --- responders -------------------------------------------------------------------------------
+
 
 @jit
 def service_min(N, R, W, P, r, i):
@@ -150,8 +155,7 @@ def arrive(N, R, W, Q, P, t, r, i):
         tired = fatigue(R, Q, P, r, t)
         Q.counts[Count.SERVICES] += 1
         Q.sums[Sum.FATIGUE] += tired
-        push(Q, t + service_min(N, R, W, P, r, i) * tired + escort(N, W, i)[0], DONE, r, i,
-             0)
+        push(Q, t + service_min(N, R, W, P, r, i) * tired + escort(N, W, i)[0], DONE, r, i, 0)
         return
     other = _unmet_here(N, W, Q, P, g, R.line[r]) if Q.temp_org_at[g] else -1
     if other >= 0:  # the temporary party organization on site redirects the responder
@@ -213,6 +217,7 @@ def rested(N, R, W, Q, P, S, t, r):
 
 
 # --- residents who respond in their own grid -----------------------------------------------
+
 
 @jit
 def pool_arrive(N, W, Q, P, t, pool, g, i):
@@ -282,4 +287,3 @@ def incident_sites(N, W, Q, P, S, t):
             Q.party_free[g] += extra_party
             Q.spont_free[g] += extra_spont
         Q.site_count[g] = 0
-

@@ -226,15 +226,30 @@ def office_rows(n_grids: int, n_communities: int) -> dict[int, int]:
     """The first row of each office level in ``Loop.office_free``: grids, communities, the
     township, the command, then district, city and province."""
     base = n_grids + n_communities
-    return {GRID: 0, COMMUNITY: n_grids, TOWNSHIP: base, COMMAND: base + 1,
-            DISTRICT: base + 2, DISTRICT + 1: base + 3, DISTRICT + 2: base + 4}
+    return {
+        GRID: 0,
+        COMMUNITY: n_grids,
+        TOWNSHIP: base,
+        COMMAND: base + 1,
+        DISTRICT: base + 2,
+        DISTRICT + 1: base + 3,
+        DISTRICT + 2: base + 4,
+    }
 
 
-def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: list[float],
-              opens: list[float], level_delay: dict[int, float],
-              route: tuple[tuple[int, ...], tuple[int, ...]], lines: np.ndarray,
-              calls: CallSources | None = None, n_responders: int = 0,
-              distortion: np.ndarray | None = None) -> Loop:
+def make_loop(
+    n_grids: int,
+    n_communities: int,
+    handlers: list[int],
+    delays: list[float],
+    opens: list[float],
+    level_delay: dict[int, float],
+    route: tuple[tuple[int, ...], tuple[int, ...]],
+    lines: np.ndarray,
+    calls: CallSources | None = None,
+    n_responders: int = 0,
+    distortion: np.ndarray | None = None,
+) -> Loop:
     """An empty loop; `distortion`: the random stream of holding back reports (its own, so
     that holding back leaves every other draw as it was; none: never drawn from)."""
     cap, width, c = 1024, 64, n_communities
@@ -243,45 +258,76 @@ def make_loop(n_grids: int, n_communities: int, handlers: list[int], delays: lis
         office_free[k, :h] = t
     routes = np.full((2, 8), -1, dtype=np.int64)
     for k, offices in enumerate(route):
-        routes[k, :len(offices)] = offices
+        routes[k, : len(offices)] = offices
     ints = np.int64
     if calls is None:  # no calls: one source that never calls
-        calls = CallSources(np.zeros(1), np.zeros((1, 2), ints), np.full(1, np.inf),
-                            np.ones((1, 4), np.uint64), 0.0, 1.0, 0.0, 1)
+        calls = CallSources(
+            np.zeros(1),
+            np.zeros((1, 2), ints),
+            np.full(1, np.inf),
+            np.ones((1, 4), np.uint64),
+            0.0,
+            1.0,
+            0.0,
+            1,
+        )
     row_source = np.full(len(handlers), -1, dtype=ints)
     for s, rows in enumerate(calls.rows):
         if calls.rate[s] > 0:
             row_source[rows] = s
-    q = Loop(t=np.zeros(cap), seq=np.zeros(cap, ints), slot=np.zeros(cap, ints),
-             free=np.arange(cap, dtype=ints)[::-1].copy(), kind=np.zeros(cap, ints),
-             a=np.zeros(cap, ints), b=np.zeros(cap, ints), c=np.zeros(cap, ints),
-             counts=np.zeros(len(Count), ints), sums=np.zeros(len(Sum)),
-             inbox=np.zeros(width, ints), batch=np.zeros(width, ints), urgency=np.zeros(width),
-             pending=np.zeros((c, width), ints), pending_n=np.zeros(c, ints),
-             pending_wmax=np.zeros(c), pending_pmax=np.zeros(c), pending_time=np.zeros(c),
-             local=np.zeros((c, width), ints), local_n=np.zeros(c, ints),
-             overdue=np.zeros((c, width), ints), overdue_n=np.zeros(c, ints),
-             seen_head=np.full(c, -1, ints), seen_tail=np.full(c, -1, ints),
-             party_free=np.zeros(n_grids, ints), spont_free=np.zeros(n_grids, ints),
-             spont_opened=np.zeros(n_grids, np.bool_), temp_org_at=np.zeros(n_grids, np.bool_),
-             site_count=np.zeros(n_grids, ints), site_members=np.zeros(n_grids, ints),
-             new_sites=np.zeros(n_grids, ints),
-             office_free=office_free, office_n=np.array(handlers, dtype=ints),
-             office_delay=np.array(delays, dtype=float),
-             call_rate=np.asarray(calls.rate, dtype=float),
-             call_next=np.full(len(calls.rate), np.inf), call_switch=np.asarray(
-                 calls.switch, dtype=float), call_rows=np.asarray(calls.rows, dtype=ints),
-             call_stream=np.asarray(calls.streams, dtype=np.uint64).copy(),
-             call_count=np.zeros((len(calls.rate), 2), ints),
-             call_day=np.zeros((max(calls.days, 1), 4), ints),
-             call_const=np.array([calls.handling_min, calls.patience_min, calls.start]),
-             row_source=row_source, worked=np.zeros(n_responders),
-             idle_from=np.full(n_responders, -np.inf),
-             level_delay=np.array([level_delay[o] for o in Office], dtype=float),
-             route=routes, lines=lines, bound=np.zeros(c),
-             levels=np.zeros((len(Office), len(Level))),
-             distortion=np.array([1, 0, 0, 0], np.uint64) if distortion is None
-             else distortion)
+    q = Loop(
+        t=np.zeros(cap),
+        seq=np.zeros(cap, ints),
+        slot=np.zeros(cap, ints),
+        free=np.arange(cap, dtype=ints)[::-1].copy(),
+        kind=np.zeros(cap, ints),
+        a=np.zeros(cap, ints),
+        b=np.zeros(cap, ints),
+        c=np.zeros(cap, ints),
+        counts=np.zeros(len(Count), ints),
+        sums=np.zeros(len(Sum)),
+        inbox=np.zeros(width, ints),
+        batch=np.zeros(width, ints),
+        urgency=np.zeros(width),
+        pending=np.zeros((c, width), ints),
+        pending_n=np.zeros(c, ints),
+        pending_wmax=np.zeros(c),
+        pending_pmax=np.zeros(c),
+        pending_time=np.zeros(c),
+        local=np.zeros((c, width), ints),
+        local_n=np.zeros(c, ints),
+        overdue=np.zeros((c, width), ints),
+        overdue_n=np.zeros(c, ints),
+        seen_head=np.full(c, -1, ints),
+        seen_tail=np.full(c, -1, ints),
+        party_free=np.zeros(n_grids, ints),
+        spont_free=np.zeros(n_grids, ints),
+        spont_opened=np.zeros(n_grids, np.bool_),
+        temp_org_at=np.zeros(n_grids, np.bool_),
+        site_count=np.zeros(n_grids, ints),
+        site_members=np.zeros(n_grids, ints),
+        new_sites=np.zeros(n_grids, ints),
+        office_free=office_free,
+        office_n=np.array(handlers, dtype=ints),
+        office_delay=np.array(delays, dtype=float),
+        call_rate=np.asarray(calls.rate, dtype=float),
+        call_next=np.full(len(calls.rate), np.inf),
+        call_switch=np.asarray(calls.switch, dtype=float),
+        call_rows=np.asarray(calls.rows, dtype=ints),
+        call_stream=np.asarray(calls.streams, dtype=np.uint64).copy(),
+        call_count=np.zeros((len(calls.rate), 2), ints),
+        call_day=np.zeros((max(calls.days, 1), 4), ints),
+        call_const=np.array([calls.handling_min, calls.patience_min, calls.start]),
+        row_source=row_source,
+        worked=np.zeros(n_responders),
+        idle_from=np.full(n_responders, -np.inf),
+        level_delay=np.array([level_delay[o] for o in Office], dtype=float),
+        route=routes,
+        lines=lines,
+        bound=np.zeros(c),
+        levels=np.zeros((len(Office), len(Level))),
+        distortion=np.array([1, 0, 0, 0], np.uint64) if distortion is None else distortion,
+    )
     q.sums[Sum.NOW] = -np.inf
     for src in np.flatnonzero(q.call_rate > 0):  # each source's first call
         q.call_next[src] = calls.start + exponential(q.call_stream[src], 1.0 / q.call_rate[src])
@@ -296,16 +342,22 @@ def needs_room(q: Loop, extra: int = 0) -> bool:
     of any kind runs (wider margins than the compiled ``step.room``)."""
     inbox = int(q.counts[Count.INBOX])
     rows = int(q.counts[Count.ROW_MAX]) + inbox + 8
-    return (int(q.counts[Count.HEAP]) + extra + 2 * MAX_PUSH + inbox > len(q.t)
-            or inbox + 8 > len(q.inbox) or rows > q.pending.shape[1])
+    return (
+        int(q.counts[Count.HEAP]) + extra + 2 * MAX_PUSH + inbox > len(q.t)
+        or inbox + 8 > len(q.inbox)
+        or rows > q.pending.shape[1]
+    )
 
 
 def grown(q: Loop, extra: int = 0) -> Loop:
     """The loop with room for `extra` more events and one more event of any kind."""
     inbox = int(q.counts[Count.INBOX])
     heap = int(q.counts[Count.HEAP]) + extra + 2 * MAX_PUSH + inbox
-    longest = max(int(q.pending_n.max(initial=0)), int(q.local_n.max(initial=0)),
-                  int(q.overdue_n.max(initial=0)))
+    longest = max(
+        int(q.pending_n.max(initial=0)),
+        int(q.local_n.max(initial=0)),
+        int(q.overdue_n.max(initial=0)),
+    )
     q.counts[Count.ROW_MAX] = longest
     rows = longest + inbox + 8
     fields = q._asdict()
@@ -314,7 +366,7 @@ def grown(q: Loop, extra: int = 0) -> Loop:
         if a.shape[-1] >= size:
             return a
         b = np.zeros(a.shape[:-1] + (max(size, 2 * a.shape[-1]),), dtype=a.dtype)
-        b[..., :a.shape[-1]] = a
+        b[..., : a.shape[-1]] = a
         return b
 
     if heap > len(q.t):
@@ -322,8 +374,13 @@ def grown(q: Loop, extra: int = 0) -> Loop:
         for name in ("t", "seq", "slot", "kind", "a", "b", "c"):
             fields[name] = wider(fields[name], size)
         used = int(q.counts[Count.HEAP])  # the new slots are free, the free ones stay so
-        fields["free"] = np.concatenate([np.arange(len(q.t), size, dtype=np.int64)[::-1],
-                                         q.free[:len(q.t) - used], q.free[len(q.t) - used:]])
+        fields["free"] = np.concatenate(
+            [
+                np.arange(len(q.t), size, dtype=np.int64)[::-1],
+                q.free[: len(q.t) - used],
+                q.free[len(q.t) - used :],
+            ]
+        )
     for name in ("inbox", "batch", "urgency"):
         fields[name] = wider(q._asdict()[name], inbox + 8)
     for name in ("pending", "local", "overdue"):

@@ -94,13 +94,33 @@ RESIDENT, NEIGHBOUR, GRID_MANAGER = range(len(CHANNELS))
 # Severe needs: the true count, the count known at each office level (sim.codes.Office) and
 # at the deciding unit (``distortion.known_indicators``); expected casualties in all needs
 # and in those whose report reached the deciding unit (the model writes these two).
-SERIES = ("time_min", "day", "phase_code", "needs_total", "backlog", "unmet",
-          "known_waiting", "resolved", "responders_busy", "responders_active", "cum_harm",
-          "duplicate_dispatches", "temporary_orgs",
-          "severe_needs", *(f"severe_known_{o}" for o in OFFICES), "severe_reported",
-          "casualties", "casualties_reported",
-          "susceptible", "infected", "recovered",
-          "mean_trust", "mean_preparedness", "mean_familiarity", "volunteers")
+SERIES = (
+    "time_min",
+    "day",
+    "phase_code",
+    "needs_total",
+    "backlog",
+    "unmet",
+    "known_waiting",
+    "resolved",
+    "responders_busy",
+    "responders_active",
+    "cum_harm",
+    "duplicate_dispatches",
+    "temporary_orgs",
+    "severe_needs",
+    *(f"severe_known_{o}" for o in OFFICES),
+    "severe_reported",
+    "casualties",
+    "casualties_reported",
+    "susceptible",
+    "infected",
+    "recovered",
+    "mean_trust",
+    "mean_preparedness",
+    "mean_familiarity",
+    "volunteers",
+)
 SEVERE_COLUMNS = SERIES.index("severe_needs")
 CASUALTY_COLUMNS = SERIES.index("casualties")
 EPIDEMIC = SERIES.index("susceptible")
@@ -120,15 +140,18 @@ def detect(N, W, Rs, Q, P, S, t0, t1):
         start = max(N.created[i], t0)
         exposure = t1 - start
         who = N.resident[i]
-        r_self = P[Par.DETECT_RESIDENT_FACTOR] * P[Par.DETECT_SELF] * 0.5 * \
-            (Rs.trust[who] + Rs.preparedness[who])
+        r_self = (
+            P[Par.DETECT_RESIDENT_FACTOR]
+            * P[Par.DETECT_SELF]
+            * 0.5
+            * (Rs.trust[who] + Rs.preparedness[who])
+        )
         rate = r_self + r_nb + P[Par.DETECT_GRID_MANAGER] * W.familiarity[N.grid[i]]
         p_hit = -expm1(-rate * exposure / 60.0)
         if exposure > 0 and random(S) < p_hit:
             when = start + min(-log1p(-random(S) * p_hit) / rate * 60.0, exposure)
             u = random(S) * rate
-            channel = RESIDENT if u < r_self else (NEIGHBOUR if u < r_self + r_nb
-                                                   else GRID_MANAGER)
+            channel = RESIDENT if u < r_self else (NEIGHBOUR if u < r_self + r_nb else GRID_MANAGER)
             push(Q, when, DETECT, i, channel, 0)
         else:
             N.undetected[k] = i
@@ -228,9 +251,11 @@ def _on_duty_start(N, R, Q, t, r):
 def room(Q):
     """Whether the heap and the lists can take what one more event may add."""
     inbox = Q.counts[Count.INBOX]
-    return (len(Q.t) - Q.counts[Count.HEAP] - MAX_PUSH - inbox >= 0
-            and len(Q.inbox) - inbox - 2 >= 0
-            and Q.pending.shape[1] - Q.counts[Count.ROW_MAX] - inbox - 2 >= 0)
+    return (
+        len(Q.t) - Q.counts[Count.HEAP] - MAX_PUSH - inbox >= 0
+        and len(Q.inbox) - inbox - 2 >= 0
+        and Q.pending.shape[1] - Q.counts[Count.ROW_MAX] - inbox - 2 >= 0
+    )
 
 
 @jit
@@ -299,9 +324,9 @@ def accrue_harm(N, Q, P, t0, t1):
             continue
         if created < t1:
             end = t1 if math.isnan(reached) else min(reached, t1)
-            inc = N.weight[i] * severity_integral(N.severity0[i], rate,
-                                                  (max(t0, created) - created) / 60.0,
-                                                  (end - created) / 60.0)
+            inc = N.weight[i] * severity_integral(
+                N.severity0[i], rate, (max(t0, created) - created) / 60.0, (end - created) / 60.0
+            )
             N.harm[i] += inc
             Q.sums[Sum.HARM] += inc
         if math.isnan(reached):
@@ -321,8 +346,9 @@ def indicators(N, R, Rs, Q, t, day, series, row):
         active += R.active_from[r] <= t
     out[0], out[1], out[2] = t, day, 1.0
     out[3], out[4] = n, n - N.by_state[RESOLVED]
-    out[5] = N.by_state[CREATED] + N.by_state[DETECTED] + N.by_state[REPORTED] + \
-        N.by_state[DISPATCHED]
+    out[5] = (
+        N.by_state[CREATED] + N.by_state[DETECTED] + N.by_state[REPORTED] + N.by_state[DISPATCHED]
+    )
     out[6] = N.by_state[DETECTED] + N.by_state[REPORTED]
     out[7], out[8], out[9] = N.by_state[RESOLVED], busy, active
     out[10] = Q.sums[Sum.HARM]
@@ -346,8 +372,10 @@ def step(N, R, W, Rs, Q, P, S, mode, t0, t1, start, stop, resume, series, row):
     staff go on duty at `start` and stop taking cases at `stop` (who is on a case finishes
     it; `start` at or after t1: a day off, no one goes on duty)."""
     if not resume:
-        if len(Q.t) - Q.counts[Count.HEAP] < N.meta[N_UNDETECTED] + 2 * MAX_PUSH + \
-                Q.counts[Count.INBOX]:
+        if (
+            len(Q.t) - Q.counts[Count.HEAP]
+            < N.meta[N_UNDETECTED] + 2 * MAX_PUSH + Q.counts[Count.INBOX]
+        ):
             return ROOM
         detect(N, W, Rs, Q, P, S, t0, t1)
         if mode == DUTY:

@@ -13,8 +13,8 @@ residents). CONTRIBUTING.md shows how to add one from outside the package.
 from . import flood  # noqa: F401
 from . import fire  # noqa: F401
 from . import epidemic  # noqa: F401
+
 # isort: on
 from .base import EVACUATION, MEDICAL_TRANSPORT, SUPPLY, Hazard, active_hazards, hazard_seed
 
-__all__ = ["EVACUATION", "MEDICAL_TRANSPORT", "SUPPLY", "Hazard", "active_hazards",
-           "hazard_seed"]
+__all__ = ["EVACUATION", "MEDICAL_TRANSPORT", "SUPPLY", "Hazard", "active_hazards", "hazard_seed"]

@@ -20,14 +20,29 @@ if TYPE_CHECKING:
 
 
 # Need types more than one shipped hazard creates.
-EVACUATION = NeedType("evacuation", GENERAL, {"en": "evacuation", "zh": "转移疏散"},
-                      "needs.evacuation_effort_min", "needs.evacuation_line", escort=True)
-SUPPLY = NeedType("supply", LOGISTICS, {"en": "supply delivery", "zh": "物资保障"},
-                  "needs.supply_effort_min", "needs.supply_line")
-MEDICAL_TRANSPORT = NeedType("medical_transport", MEDICAL,
-                             {"en": "medical transport", "zh": "就医转运"},
-                             "needs.medical_transport_effort_min",
-                             "needs.medical_transport_line", life_threatening=True)
+EVACUATION = NeedType(
+    "evacuation",
+    GENERAL,
+    {"en": "evacuation", "zh": "转移疏散"},
+    "needs.evacuation_effort_min",
+    "needs.evacuation_line",
+    escort=True,
+)
+SUPPLY = NeedType(
+    "supply",
+    LOGISTICS,
+    {"en": "supply delivery", "zh": "物资保障"},
+    "needs.supply_effort_min",
+    "needs.supply_line",
+)
+MEDICAL_TRANSPORT = NeedType(
+    "medical_transport",
+    MEDICAL,
+    {"en": "medical transport", "zh": "就医转运"},
+    "needs.medical_transport_effort_min",
+    "needs.medical_transport_line",
+    life_threatening=True,
+)
 
 
 class Hazard:
@@ -36,8 +51,14 @@ class Hazard:
 
     spec: ClassVar[HazardSpec]
 
-    def __init__(self, model: ModelView, params: Any, seed: np.random.SeedSequence,
-                 onset_min: float, end_min: float) -> None:
+    def __init__(
+        self,
+        model: ModelView,
+        params: Any,
+        seed: np.random.SeedSequence,
+        onset_min: float,
+        end_min: float,
+    ) -> None:
         self.model = model
         self.p = params
         self.code = list(HAZARDS).index(self.spec.name)

@@ -23,59 +23,129 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FireParams:
     enabled: bool = p(False, "bool", "Fires or accidents occur.", "scenario setting")
-    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting",
-                          0, 1e5)
-    duration_hours: float = p(24.0, "hours", "Period over which incidents occur.",
-                              "assumption: the storm's first day", 0.1, 1e4, plausible=(6.0, 48.0))
-    incidents: int = p(3, "incidents", "Number of incidents.", "assumption: a few, from "
-                       "electrical faults in the storm", 0, 1000, plausible=(1, 10))
-    needs_per_incident: float = p(6.0, "needs", "Mean needs per incident.", "assumption: a "
-                                  "building's households", 0, 1000, plausible=(3.0, 15.0))
-    spread_min: float = p(5.0, "min", "Mean delay of an incident's needs after it breaks out "
-                          "(exponential).", "assumption: people are found within minutes",
-                          0, 600, plausible=(2.0, 15.0))
-    rescue_share: float = p(0.5, "share", "Share of an incident's needs that are fire or "
-                            "accident rescues.", "assumption: people trapped or hurt on site",
-                            0, 1, plausible=(0.3, 0.7))
-    medical_share: float = p(0.2, "share", "Share that are medical transports (the rest are "
-                             "evacuations).", "assumption: smoke inhalation and burns",
-                             0, 1, plausible=(0.1, 0.3))
-    evacuation_severity_low: float = p(0.3, "0-1", "Lowest starting severity of a fire "
-                                       "evacuation (uniform between low and high).",
-                                       "assumption: smoke, not flames", 0, 1,
-                                       plausible=(0.2, 0.4))
-    evacuation_severity_high: float = p(0.6, "0-1", "Highest starting severity of a fire "
-                                        "evacuation.", "assumption: smoke, not flames", 0, 1,
-                                        plausible=(0.5, 0.7))
-    severe_severity_low: float = p(0.7, "0-1", "Lowest starting severity of a fire rescue or "
-                                   "medical transport (uniform between low and high).",
-                                   "assumption: life in danger", 0, 1, plausible=(0.6, 0.8))
-    severe_severity_high: float = p(1.0, "0-1", "Highest starting severity of a fire rescue or "
-                                    "medical transport.", "assumption: life in danger", 0, 1,
-                                    plausible=(0.9, 1.0))
+    onset_hour: float = p(0.0, "hours", "Onset after wartime begins.", "scenario setting", 0, 1e5)
+    duration_hours: float = p(
+        24.0,
+        "hours",
+        "Period over which incidents occur.",
+        "assumption: the storm's first day",
+        0.1,
+        1e4,
+        plausible=(6.0, 48.0),
+    )
+    incidents: int = p(
+        3,
+        "incidents",
+        "Number of incidents.",
+        "assumption: a few, from electrical faults in the storm",
+        0,
+        1000,
+        plausible=(1, 10),
+    )
+    needs_per_incident: float = p(
+        6.0,
+        "needs",
+        "Mean needs per incident.",
+        "assumption: a building's households",
+        0,
+        1000,
+        plausible=(3.0, 15.0),
+    )
+    spread_min: float = p(
+        5.0,
+        "min",
+        "Mean delay of an incident's needs after it breaks out (exponential).",
+        "assumption: people are found within minutes",
+        0,
+        600,
+        plausible=(2.0, 15.0),
+    )
+    rescue_share: float = p(
+        0.5,
+        "share",
+        "Share of an incident's needs that are fire or accident rescues.",
+        "assumption: people trapped or hurt on site",
+        0,
+        1,
+        plausible=(0.3, 0.7),
+    )
+    medical_share: float = p(
+        0.2,
+        "share",
+        "Share that are medical transports (the rest are evacuations).",
+        "assumption: smoke inhalation and burns",
+        0,
+        1,
+        plausible=(0.1, 0.3),
+    )
+    evacuation_severity_low: float = p(
+        0.3,
+        "0-1",
+        "Lowest starting severity of a fire evacuation (uniform between low and high).",
+        "assumption: smoke, not flames",
+        0,
+        1,
+        plausible=(0.2, 0.4),
+    )
+    evacuation_severity_high: float = p(
+        0.6,
+        "0-1",
+        "Highest starting severity of a fire evacuation.",
+        "assumption: smoke, not flames",
+        0,
+        1,
+        plausible=(0.5, 0.7),
+    )
+    severe_severity_low: float = p(
+        0.7,
+        "0-1",
+        "Lowest starting severity of a fire rescue or "
+        "medical transport (uniform between low and high).",
+        "assumption: life in danger",
+        0,
+        1,
+        plausible=(0.6, 0.8),
+    )
+    severe_severity_high: float = p(
+        1.0,
+        "0-1",
+        "Highest starting severity of a fire rescue or medical transport.",
+        "assumption: life in danger",
+        0,
+        1,
+        plausible=(0.9, 1.0),
+    )
 
 
 class Fire(Hazard):
-    def __init__(self, model: ModelView, params: FireParams,
-                 seed: np.random.SeedSequence) -> None:
+    def __init__(self, model: ModelView, params: FireParams, seed: np.random.SeedSequence) -> None:
         onset = params.onset_hour * 60
         super().__init__(model, params, seed, onset, onset + params.duration_hours * 60)
-        self.times = np.sort(self.onset + self.rng.random(params.incidents) *
-                             (self.end - self.onset))
+        self.times = np.sort(
+            self.onset + self.rng.random(params.incidents) * (self.end - self.onset)
+        )
         self.grids = self.rng.integers(0, model.township.n_grids, size=params.incidents)
-        self.kinds = np.array([need_code(k) for k in ("fire_rescue", "medical_transport",
-                                                      "evacuation")])
+        self.kinds = np.array(
+            [need_code(k) for k in ("fire_rescue", "medical_transport", "evacuation")]
+        )
 
     def generate(self, t0: float, t1: float) -> None:
         p = self.p
-        shares = np.array([p.needs_per_incident, p.rescue_share,
-                           min(p.medical_share, 1.0 - p.rescue_share), p.spread_min,
-                           p.evacuation_severity_low, p.evacuation_severity_high,
-                           p.severe_severity_low, p.severe_severity_high])
+        shares = np.array(
+            [
+                p.needs_per_incident,
+                p.rescue_share,
+                min(p.medical_share, 1.0 - p.rescue_share),
+                p.spread_min,
+                p.evacuation_severity_low,
+                p.evacuation_severity_high,
+                p.severe_severity_low,
+                p.severe_severity_high,
+            ]
+        )
         for t, g in zip(self.times.tolist(), self.grids.tolist()):
             if t0 <= t < t1:
-                self.add_needs(fire_needs, float(t), g, float(t1), shares, self.kinds,
-                               self.code)
+                self.add_needs(fire_needs, float(t), g, float(t1), shares, self.kinds, self.code)
                 self.model.log(t, "outbreak", self.name, grid=g)
 
     @staticmethod
@@ -92,8 +162,7 @@ def fire_needs(N, res, S, t, g, t1, shares, kinds, hazard):
         return k
     for _ in range(k):
         u = random(S)
-        kind = kinds[0] if u < shares[1] else (kinds[1] if u < shares[1] + shares[2]
-                                               else kinds[2])
+        kind = kinds[0] if u < shares[1] else (kinds[1] if u < shares[1] + shares[2] else kinds[2])
         if kind == kinds[2]:
             severity = uniform(S, shares[4], shares[5])
         else:
@@ -103,12 +172,25 @@ def fire_needs(N, res, S, t, g, t1, shares, kinds, hazard):
     return 0
 
 
-register_hazard(HazardSpec(
-    "fire", FireParams, Fire,
-    need_types=(
-        EVACUATION, MEDICAL_TRANSPORT,
-        NeedType("fire_rescue", RESCUE, {"en": "fire rescue", "zh": "火灾救援"},
-                 "needs.fire_rescue_effort_min", "needs.fire_rescue_line",
-                 life_threatening=True)),
-    label={"en": "fire", "zh": "火灾"}, colour="#E69F00",
-    events={"outbreak": {"en": "fire breaks out in grid {grid}", "zh": "网格 {grid} 发生火灾"}}))
+register_hazard(
+    HazardSpec(
+        "fire",
+        FireParams,
+        Fire,
+        need_types=(
+            EVACUATION,
+            MEDICAL_TRANSPORT,
+            NeedType(
+                "fire_rescue",
+                RESCUE,
+                {"en": "fire rescue", "zh": "火灾救援"},
+                "needs.fire_rescue_effort_min",
+                "needs.fire_rescue_line",
+                life_threatening=True,
+            ),
+        ),
+        label={"en": "fire", "zh": "火灾"},
+        colour="#E69F00",
+        events={"outbreak": {"en": "fire breaks out in grid {grid}", "zh": "网格 {grid} 发生火灾"}},
+    )
+)

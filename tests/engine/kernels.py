@@ -91,8 +91,9 @@ def run_until(N, R, W, Rs, Q, P, S, t):
 @entry
 def need(N, created, grid, kind, resident, severity0, effort, weight, persons):
     """Add a need of a hazard with code 0, owned by its type's line."""
-    return add_need(N, created, grid, kind, 0, resident, False, persons, severity0, effort,
-                    weight, -2)
+    return add_need(
+        N, created, grid, kind, 0, resident, False, persons, severity0, effort, weight, -2
+    )
 
 
 def empty_times(n: int = 4096) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +123,8 @@ def bucket_remove(R, r):
 @entry
 def send(N, R, W, Q, P, S, t, i, stage):
     dispatch.send(N, R, W, Q, P, S, t, i, stage)
+
+
 def calls_until(Q, s, t):
     chain.calls_until(Q, s, t)
 

@@ -21,28 +21,48 @@ from sim.codes import PICK
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"population.n_residents": 3000, "time.peace_days": 3, "time.war_hours": 12.0}
 CASES = {
-    "siloed-hierarchical": {"organization.structure": "siloed",
-                            "reporting.mechanism": "hierarchical",
-                            "reporting.loss_per_level": 0.3, "reporting.max_resends": 1},
-    "integrated-direct-fire": {"organization.structure": "integrated",
-                               "reporting.mechanism": "direct", "fire.enabled": True,
-                               "volunteers.coordinated": False,
-                               "space.shelters_per_community": 2},
-    "party-joint-epidemic": {"organization.structure": "integrated_party",
-                             "reporting.mechanism": "joint_meeting", "flood.enabled": False,
-                             "epidemic.enabled": True, "epidemic.symptom_onset_days": 0.2,
-                             "epidemic.initial_infected": 40, "time.war_step_min": 60.0},
-    "autonomy-rests": {"reporting.mechanism": "grid_autonomy",
-                       "organization.shift_hours": 2.0, "space.layout": "random_geometric",
-                       "response.effort_distribution": "exponential"},
+    "siloed-hierarchical": {
+        "organization.structure": "siloed",
+        "reporting.mechanism": "hierarchical",
+        "reporting.loss_per_level": 0.3,
+        "reporting.max_resends": 1,
+    },
+    "integrated-direct-fire": {
+        "organization.structure": "integrated",
+        "reporting.mechanism": "direct",
+        "fire.enabled": True,
+        "volunteers.coordinated": False,
+        "space.shelters_per_community": 2,
+    },
+    "party-joint-epidemic": {
+        "organization.structure": "integrated_party",
+        "reporting.mechanism": "joint_meeting",
+        "flood.enabled": False,
+        "epidemic.enabled": True,
+        "epidemic.symptom_onset_days": 0.2,
+        "epidemic.initial_infected": 40,
+        "time.war_step_min": 60.0,
+    },
+    "autonomy-rests": {
+        "reporting.mechanism": "grid_autonomy",
+        "organization.shift_hours": 2.0,
+        "space.layout": "random_geometric",
+        "response.effort_distribution": "exponential",
+    },
     # Every hazard at once, with the draws' other branches: Poisson above a mean of 10
     # (an incident's needs), binomial above 10 (spontaneous volunteers), gamma below shape 1
     # (trust 0.1 x concentration 8 = 0.8).
-    "all-hazards": {"fire.enabled": True, "fire.needs_per_incident": 15.0,
-                    "fire.incidents": 4, "epidemic.enabled": True,
-                    "epidemic.initial_infected": 40, "epidemic.symptom_onset_days": 0.2,
-                    "volunteers.spontaneous_share": 0.3, "population.willingness_mean": 0.6,
-                    "population.initial_trust": 0.1},
+    "all-hazards": {
+        "fire.enabled": True,
+        "fire.needs_per_incident": 15.0,
+        "fire.incidents": 4,
+        "epidemic.enabled": True,
+        "epidemic.initial_infected": 40,
+        "epidemic.symptom_onset_days": 0.2,
+        "volunteers.spontaneous_share": 0.3,
+        "population.willingness_mean": 0.6,
+        "population.initial_trust": 0.1,
+    },
 }
 # What the C library may return differently on another machine: each function one unit in
 # the last place up. PERTURB names what a run replaces before importing the model: "libm"
@@ -89,8 +109,13 @@ FRAMES = ("outcomes", "timeseries", "needs", "routine")
 def _python_runs(out: Path, perturb: str = "") -> Path:
     cases = {k: {**SMALL, **v} for k, v in CASES.items()}
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT), "PERTURB": perturb}
-    subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(cases), str(out)], check=True,
-                   env=env, cwd=ROOT, timeout=900)
+    subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(cases), str(out)],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+    )
     return out
 
 
@@ -102,13 +127,18 @@ def python_runs(tmp_path_factory):
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_source_run_as_python_gives_the_compiled_run(python_runs, name):
     r = simulate(Config().with_overrides({**SMALL, **CASES[name]}), seed=3)
-    frames = {"outcomes": r.outcomes, "timeseries": r.timeseries, "needs": r.needs,
-              "routine": r.routine_cases}
+    frames = {
+        "outcomes": r.outcomes,
+        "timeseries": r.timeseries,
+        "needs": r.needs,
+        "routine": r.routine_cases,
+    }
     assert len(r.needs) > 30
     for what, frame in frames.items():
         expected = pd.read_parquet(python_runs / f"{name}-{what}.parquet")
-        pd.testing.assert_frame_equal(frame, expected, check_exact=True,
-                                      check_categorical=False, obj=f"{name} {what}")
+        pd.testing.assert_frame_equal(
+            frame, expected, check_exact=True, check_categorical=False, obj=f"{name} {what}"
+        )
 
 
 def test_a_run_does_not_depend_on_the_c_library_s_last_digit(python_runs, tmp_path):
@@ -123,8 +153,12 @@ def test_a_run_does_not_depend_on_the_c_library_s_last_digit(python_runs, tmp_pa
     for name in CASES:
         for what in FRAMES:
             expected = pd.read_parquet(python_runs / f"{name}-{what}.parquet")
-            pd.testing.assert_frame_equal(pd.read_parquet(moved / f"{name}-{what}.parquet"),
-                                          expected, check_exact=True, obj=f"{name} {what}")
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(moved / f"{name}-{what}.parquet"),
+                expected,
+                check_exact=True,
+                obj=f"{name} {what}",
+            )
             if not pd.read_parquet(own / f"{name}-{what}.parquet").equals(expected):
                 changed.append(f"{name} {what}")
     assert len(changed) >= len(CASES), changed  # each case's run moves with the model's own
@@ -132,6 +166,7 @@ def test_a_run_does_not_depend_on_the_c_library_s_last_digit(python_runs, tmp_pa
 
 def test_events_scheduled_in_the_past_are_refused():
     from sim import GrassrootsModel
+
     m = GrassrootsModel(Config().with_overrides({"time.peace_days": 0}), rng=1)
     m.step()
     with pytest.raises(ValueError, match="before now"):

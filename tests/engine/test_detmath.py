@@ -74,9 +74,9 @@ def test_special_values():
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0.0, 1.0), st.floats(0.01, 50.0))
 def test_powers(b, e):
-    assert detmath.power(b, e) == pytest.approx(b ** e, rel=1e-13, abs=1e-300)
+    assert detmath.power(b, e) == pytest.approx(b**e, rel=1e-13, abs=1e-300)
     n = int(e)
-    assert detmath.ipow(b, n) == pytest.approx(b ** n, rel=1e-13, abs=1e-300)
+    assert detmath.ipow(b, n) == pytest.approx(b**n, rel=1e-13, abs=1e-300)
     assert detmath.ipow(b, float(n)) == detmath.ipow(b, n)
     assert detmath.power(b, 0.0) == 1.0 and detmath.ipow(b, 0) == 1.0
     assert detmath.power(0.0, e) == 0.0
@@ -85,9 +85,11 @@ def test_powers(b, e):
 def test_the_compiled_code_calls_no_c_library_transcendental_function():
     """Every exp, log and power of the model comes from sim/detmath.py (a square root is
     correctly rounded everywhere and may stay); `**` only on integers."""
-    libm = re.compile(r"\b(math|np|numpy)\.(exp|expm1|exp2|log|log1p|log2|log10|pow|power|"
-                      r"sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|erf|erfc|gamma|"
-                      r"lgamma|hypot)\b")
+    libm = re.compile(
+        r"\b(math|np|numpy)\.(exp|expm1|exp2|log|log1p|log2|log10|pow|power|"
+        r"sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|erf|erfc|gamma|"
+        r"lgamma|hypot)\b"
+    )
     power = re.compile(r"[\w)\]]\s*\*\*\s*[\w(.]")
     offenders = []
     for path in sorted((ROOT / "sim").rglob("*.py")):
@@ -100,7 +102,7 @@ def test_the_compiled_code_calls_no_c_library_transcendental_function():
             if libm.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{k}: {line.strip()}")
             for hit in power.finditer(code):
-                base = code[:hit.start() + 1]
+                base = code[: hit.start() + 1]
                 if re.search(r"(?<![\w.])\d+$", base):  # an integer literal's power: exact
                     continue
                 offenders.append(f"{path.relative_to(ROOT)}:{k}: {line.strip()}")
@@ -109,14 +111,16 @@ def test_the_compiled_code_calls_no_c_library_transcendental_function():
 
 # --- the engine's normal, gamma and beta draws ------------------------------------------------
 
+
 @pytest.mark.parametrize("a,b", [(4.0, 4.0), (2.4, 5.6), (1.2, 6.8), (0.4, 7.6), (0.3, 0.5)])
 def test_beta_draws_follow_the_beta_distribution(a, b):
     s = stream(np.random.SeedSequence(11))
     out = np.empty(20_000)
     fill_beta(s, a, b, out)
     assert stats.kstest(out, "beta", args=(a, b)).pvalue > 1e-3
-    assert out.mean() == pytest.approx(a / (a + b), abs=4 * math.sqrt(
-        a * b / ((a + b) ** 2 * (a + b + 1)) / len(out)))
+    assert out.mean() == pytest.approx(
+        a / (a + b), abs=4 * math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)) / len(out))
+    )
 
 
 def test_gamma_and_normal_draws():
@@ -127,4 +131,3 @@ def test_gamma_and_normal_draws():
         g = np.array([gamma(s, shape) for _ in range(20_000)])
         assert stats.kstest(g, "gamma", args=(shape,)).pvalue > 1e-3
     assert gamma(s, 0.0) == 0.0
-

@@ -24,8 +24,9 @@ EVACUATION = need_code("evacuation")
 
 def place_need(m, grid=0, severity0=0.5, weight=1.0, created=0.0, kind=EVACUATION):
     eng = m.engine
-    return kernels.need(eng.N, created, grid, kind, int(m.residents.grid_start[grid]),
-                        severity0, 60.0, weight, 1.0)
+    return kernels.need(
+        eng.N, created, grid, kind, int(m.residents.grid_start[grid]), severity0, 60.0, weight, 1.0
+    )
 
 
 def only(m, *responders):
@@ -61,8 +62,8 @@ def test_of_equally_near_responders_the_lowest_index_goes(first_seen):
     ro = m.roster
     for r in (low, high):
         kernels.bucket_remove(ro, r)
-    for r in ((high, low) if first_seen == "lower" else (low, high)):  # the last added is
-        kernels.bucket_add(ro, m.place, r)                             # seen first
+    for r in (high, low) if first_seen == "lower" else (low, high):  # the last added is
+        kernels.bucket_add(ro, m.place, r)  # seen first
     i = place_need(m, grid=0)
     eng = m.engine
     assert kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 0.0, -1)
@@ -73,14 +74,19 @@ def test_of_equally_near_responders_the_lowest_index_goes(first_seen):
 def test_a_skill_mismatch_counts_as_its_extra_effort():
     """A rescue: a matched responder farther away is preferred to a mismatched one nearer,
     while the extra effort of the mismatch exceeds the extra minutes."""
-    m = war_model(**{"response.skill_mismatch_factor": 1.6,
-                     "population.n_residents": 6000, "population.grids_per_community": 6})
+    m = war_model(
+        **{
+            "response.skill_mismatch_factor": 1.6,
+            "population.n_residents": 6000,
+            "population.grids_per_community": 6,
+        }
+    )
     ro, tw = m.roster, m.township
     rescuer = np.flatnonzero(ro.anywhere & ro.professional & (ro.skill == 1))[0]
     other = np.flatnonzero(ro.anywhere & (ro.skill == GENERAL))[0]
     only(m, rescuer, other)
     ro.node[other] = 0
-    far = int(np.argmax(tw.travel[0, :tw.n_grids]))
+    far = int(np.argmax(tw.travel[0, : tw.n_grids]))
     ro.node[rescuer] = far
     eng = m.engine
     i = kernels.need(eng.N, 0.0, 0, need_code("rescue"), 0, 0.5, 180.0, 1.0, 1.0)
@@ -100,7 +106,7 @@ def test_of_equally_urgent_waiting_needs_the_oldest_is_taken(listed):
     old, new = place_need(m, grid=g), place_need(m, grid=g)
     eng = m.engine
     c = int(m.township.grid_community[g])
-    for i in ((old, new) if listed == "oldest first" else (new, old)):
+    for i in (old, new) if listed == "oldest first" else (new, old):
         eng.N.state[i] = REPORTED
         kernels.add_pending(eng.N, eng.Q, eng.P, c, i, 0.0)
     ro.active_from[r], ro.status[r], ro.node[r] = 0.0, IDLE, g
@@ -114,15 +120,16 @@ def test_a_more_urgent_need_is_taken_before_a_nearer_one():
     r = int(np.flatnonzero(ro.anywhere & (ro.skill == GENERAL))[0])
     only(m, r)
     ro.node[r] = 0
-    far = int(np.argmax(tw.travel[0, :tw.n_grids]))
-    near_need, far_need = place_need(m, grid=0, severity0=0.2), place_need(m, grid=far,
-                                                                           severity0=0.8)
+    far = int(np.argmax(tw.travel[0, : tw.n_grids]))
+    near_need, far_need = (
+        place_need(m, grid=0, severity0=0.2),
+        place_need(m, grid=far, severity0=0.8),
+    )
     eng = m.engine
     ro.status[r] = TRAVELLING  # busy while the needs are reported
     for i in (near_need, far_need):
         eng.N.state[i] = REPORTED
-        kernels.add_pending(eng.N, eng.Q, eng.P, int(tw.grid_community[eng.N.grid[i]]), i,
-                            0.0)
+        kernels.add_pending(eng.N, eng.Q, eng.P, int(tw.grid_community[eng.N.grid[i]]), i, 0.0)
     ro.status[r] = IDLE
     kernels.pick(eng.N, eng.R, eng.W, eng.Q, eng.P, eng.S, 0.0, r)
     assert ro.need[r] == far_need
@@ -131,8 +138,14 @@ def test_a_more_urgent_need_is_taken_before_a_nearer_one():
 def test_news_of_a_local_response_reaches_the_deciding_unit_after_its_delay():
     """A local response at minute 100 is told to the grid manager after the news delay,
     then climbs the route's offices: a report decided before that dispatches again."""
-    m = war_model(**{"reporting.mechanism": "direct", "reporting.local_news_delay_min": 15.0,
-                     "reporting.grid_delay_min": 2.0, "reporting.command_delay_min": 5.0})
+    m = war_model(
+        **{
+            "reporting.mechanism": "direct",
+            "reporting.local_news_delay_min": 15.0,
+            "reporting.grid_delay_min": 2.0,
+            "reporting.command_delay_min": 5.0,
+        }
+    )
     eng = m.engine
     i = place_need(m)
     eng.N.state[i] = DETECTED
@@ -159,8 +172,13 @@ def test_joint_meetings_and_grid_autonomy_know_local_responses_at_once():
 
 
 def test_an_escort_ends_at_the_grid_s_nearest_shelter():
-    m = war_model(**{"space.shelters_per_community": 3, "population.n_residents": 6000,
-                     "population.grids_per_community": 3})
+    m = war_model(
+        **{
+            "space.shelters_per_community": 3,
+            "population.n_residents": 6000,
+            "population.grids_per_community": 3,
+        }
+    )
     tw, eng = m.township, m.engine
     shelters = np.array(tw.shelter_nodes)
     for g in range(tw.n_grids):
@@ -173,14 +191,17 @@ def test_an_escort_ends_at_the_grid_s_nearest_shelter():
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(1, 10_000), busy=st.floats(0.0, 0.9), moved=st.floats(0.0, 1.0),
-       kind=st.sampled_from(["evacuation", "rescue", "supply"]))
+@given(
+    seed=st.integers(1, 10_000),
+    busy=st.floats(0.0, 0.9),
+    moved=st.floats(0.0, 1.0),
+    kind=st.sampled_from(["evacuation", "rescue", "supply"]),
+)
 def test_nearest_first_search_finds_what_a_scan_of_everyone_finds(seed, busy, moved, kind):
     """The deciding unit's choice (the need's community's own responders, then those who
     may go anywhere, community by community nearest first) equals the best of a scan of
     every candidate: soonest arrival, a mismatch counting its extra effort, lowest index."""
-    m = war_model(seed, **{"population.n_residents": 12_000,
-                           "population.grids_per_community": 3})
+    m = war_model(seed, **{"population.n_residents": 12_000, "population.grids_per_community": 3})
     ro, tw, eng = m.roster, m.township, m.engine
     rng = np.random.default_rng(seed)
     for r in np.flatnonzero(ro.on_roster):
@@ -192,19 +213,20 @@ def test_nearest_first_search_finds_what_a_scan_of_everyone_finds(seed, busy, mo
             kernels.bucket_remove(ro, r)
             ro.status[r] = TRAVELLING
     g = int(rng.integers(tw.n_grids))
-    i = kernels.need(eng.N, 0.0, g, need_code(kind), int(m.residents.grid_start[g]), 0.5,
-                     90.0, 1.0, 1.0)
+    i = kernels.need(
+        eng.N, 0.0, g, need_code(kind), int(m.residents.grid_start[g]), 0.5, 90.0, 1.0, 1.0
+    )
     c = int(tw.grid_community[g])
     skill = eng.N.type_skill[need_code(kind)]
     extra = (eng.P[Par.MISMATCH_FACTOR] - 1.0) * 90.0
-    fixed = ro.fixed_idx[ro.fixed_ptr[c]:ro.fixed_ptr[c + 1]]
+    fixed = ro.fixed_idx[ro.fixed_ptr[c] : ro.fixed_ptr[c + 1]]
     cands = np.union1d(fixed, np.flatnonzero(ro.anywhere & ro.dispatchable))
     cands = cands[(ro.status[cands] == IDLE) & (ro.active_from[cands] <= 0.0)]
     score = tw.travel[ro.node[cands], g] + np.where(
-        (skill != GENERAL) & (ro.skill[cands] != skill), extra, 0.0)
+        (skill != GENERAL) & (ro.skill[cands] != skill), extra, 0.0
+    )
     expected = cands[np.flatnonzero(score == score.min())[0]] if len(cands) else -1
     sent = kernels.assign(eng.N, eng.R, eng.W, eng.Q, eng.P, i, 0.0, -1)
     assert sent == (expected >= 0)
     if sent:
         assert ro.need[expected] == i
-

@@ -22,9 +22,14 @@ DAY = 1440.0
 OPEN, HOURS = 8.5 * 60, 8 * 60  # 8:30, eight hours: closes at 16:30
 
 
-def office(origin: float = 0.0, days: int = 5, open_min: float = OPEN,
-           length: float = HOURS, transfer_days: int = 1, handoff: float = 45.0
-           ) -> np.ndarray:
+def office(
+    origin: float = 0.0,
+    days: int = 5,
+    open_min: float = OPEN,
+    length: float = HOURS,
+    transfer_days: int = 1,
+    handoff: float = 45.0,
+) -> np.ndarray:
     p = np.zeros(len(Par))
     p[Par.OFFICE_ORIGIN], p[Par.OFFICE_OPEN], p[Par.OFFICE_MIN] = origin, open_min, length
     p[Par.OFFICE_DAYS], p[Par.TRANSFER_DAYS] = days, transfer_days
@@ -38,30 +43,37 @@ def at(day: int, hour: float) -> float:
 
 # --- office hours and batches, by hand (day 0 is a Monday, days 5 and 6 the weekend) --------
 
-@pytest.mark.parametrize("t, opens", [
-    (at(0, 10), at(0, 10)),          # open: at once
-    (at(0, 7), at(0, 8.5)),          # before opening: at 8:30
-    (at(0, 16.5), at(1, 8.5)),       # closing time is closed: the next morning
-    (at(0, 20), at(1, 8.5)),         # evening: the next morning
-    (at(4, 20), at(7, 8.5)),         # Friday evening: Monday
-    (at(5, 11), at(7, 8.5)),         # Saturday: Monday
-    (at(6, 23.9), at(7, 8.5)),       # Sunday night: Monday
-    (at(9, 12), at(9, 12)),          # the second week's Wednesday noon
-])
+
+@pytest.mark.parametrize(
+    "t, opens",
+    [
+        (at(0, 10), at(0, 10)),  # open: at once
+        (at(0, 7), at(0, 8.5)),  # before opening: at 8:30
+        (at(0, 16.5), at(1, 8.5)),  # closing time is closed: the next morning
+        (at(0, 20), at(1, 8.5)),  # evening: the next morning
+        (at(4, 20), at(7, 8.5)),  # Friday evening: Monday
+        (at(5, 11), at(7, 8.5)),  # Saturday: Monday
+        (at(6, 23.9), at(7, 8.5)),  # Sunday night: Monday
+        (at(9, 12), at(9, 12)),  # the second week's Wednesday noon
+    ],
+)
 def test_the_office_opens_on_the_next_working_day_at_opening_time(t, opens):
     for origin in (0.0, -28 * DAY):  # the routine work's day 0 is the first peacetime day
         assert kernels.office_opens(office(origin), origin + t) == origin + opens
 
 
-@pytest.mark.parametrize("t, days, batch", [
-    (at(0, 10), 1, at(1, 8.5)),      # Monday's transfer: Tuesday's batch
-    (at(0, 8.5), 1, at(1, 8.5)),     # even one made at Monday's opening
-    (at(3, 15), 1, at(4, 8.5)),      # Thursday: Friday
-    (at(4, 10), 1, at(7, 8.5)),      # Friday: Monday
-    (at(3, 10), 2, at(7, 8.5)),      # Thursday, two working days: Monday
-    (at(0, 10), 5, at(7, 8.5)),      # Monday, five: the next Monday
-    (at(1, 10), 6, at(9, 8.5)),      # Tuesday, six: Wednesday of the week after
-])
+@pytest.mark.parametrize(
+    "t, days, batch",
+    [
+        (at(0, 10), 1, at(1, 8.5)),  # Monday's transfer: Tuesday's batch
+        (at(0, 8.5), 1, at(1, 8.5)),  # even one made at Monday's opening
+        (at(3, 15), 1, at(4, 8.5)),  # Thursday: Friday
+        (at(4, 10), 1, at(7, 8.5)),  # Friday: Monday
+        (at(3, 10), 2, at(7, 8.5)),  # Thursday, two working days: Monday
+        (at(0, 10), 5, at(7, 8.5)),  # Monday, five: the next Monday
+        (at(1, 10), 6, at(9, 8.5)),  # Tuesday, six: Wednesday of the week after
+    ],
+)
 def test_a_transfer_waits_for_the_batch_so_many_working_days_later(t, days, batch):
     assert kernels.batch_after(office(), t, days) == batch
     p = office(transfer_days=days)
@@ -82,11 +94,13 @@ def test_always_open_in_an_emergency_and_transfers_take_the_hand_off_delay():
 
 # --- a complaint going round the departments ---------------------------------------------------
 
+
 def pre_reform_need(m):
     """A need found at minute 0 in grid 0, its report not yet anywhere."""
     eng = m.engine
-    i = kernels.need(eng.N, 0.0, 0, need_code("evacuation"), int(m.residents.grid_start[0]),
-                     0.5, 60.0, 1.0, 1.0)
+    i = kernels.need(
+        eng.N, 0.0, 0, need_code("evacuation"), int(m.residents.grid_start[0]), 0.5, 60.0, 1.0, 1.0
+    )
     kernels.set_need_state(eng.N, i, DETECTED)
     eng.N.detected[i] = 0.0
     return i
@@ -95,9 +109,15 @@ def pre_reform_need(m):
 def pending_events(eng) -> list[tuple[float, int, int, int]]:
     """(minute, kind, first and second argument) of the events on the heap, in time order."""
     q = eng.Q
-    slots = q.slot[:q.counts[Count.HEAP]]
-    return sorted(zip(q.t[:q.counts[Count.HEAP]].tolist(), q.kind[slots].tolist(),
-                      q.a[slots].tolist(), q.b[slots].tolist()))
+    slots = q.slot[: q.counts[Count.HEAP]]
+    return sorted(
+        zip(
+            q.t[: q.counts[Count.HEAP]].tolist(),
+            q.kind[slots].tolist(),
+            q.a[slots].tolist(),
+            q.b[slots].tolist(),
+        )
+    )
 
 
 @pytest.mark.parametrize("stall", [0.0, 1.0])
@@ -107,9 +127,14 @@ def test_a_wrong_department_passes_the_need_on_or_drops_it(stall):
     again (stall 1)."""
     wrong = 0
     for seed in range(1, 9):
-        m = war_model(seed, **{"organization.structure": "pre_reform",
-                               "organization.siloed_lines": 12,
-                               "organization.ownerless_stall_share": stall})
+        m = war_model(
+            seed,
+            **{
+                "organization.structure": "pre_reform",
+                "organization.siloed_lines": 12,
+                "organization.ownerless_stall_share": stall,
+            },
+        )
         eng = m.engine
         i = pre_reform_need(m)
         before = eng.count(Count.HANDOFFS)
@@ -140,6 +165,7 @@ def test_a_need_met_meanwhile_leaves_the_departments():
 
 # --- the deciding unit's misrouted dispatch ------------------------------------------------------
 
+
 def test_a_misrouted_dispatch_comes_back_after_its_delay_and_goes_out_again():
     m = war_model(1, **{"reporting.mechanism": "direct", "reporting.redispatch_min": 30.0})
     eng = m.engine
@@ -161,17 +187,22 @@ def test_a_misrouted_dispatch_comes_back_after_its_delay_and_goes_out_again():
 def test_full_accuracy_draws_nothing_and_the_pre_reform_street_has_no_dispatch_centre():
     m = war_model(1, **{"reporting.dispatch_accuracy": 1.0})
     assert m.engine.P[Par.DISPATCH_ACCURACY] == 1.0
-    m = war_model(1, **{"organization.structure": "pre_reform",
-                        "reporting.dispatch_accuracy": 0.5})
+    m = war_model(1, **{"organization.structure": "pre_reform", "reporting.dispatch_accuracy": 0.5})
     assert m.engine.P[Par.DISPATCH_ACCURACY] == 1.0
 
 
 # --- routine cases: reports arrive when the batches say --------------------------------------
 
-ROUTINE = {"population.n_residents": 6000, "time.peace_days": 21, "time.war_hours": 1.0,
-           "organization.structure": "pre_reform", "reporting.mechanism": "direct",
-           "reporting.township_handlers_per_10k": 1000.0,  # no queue at the office
-           "reporting.loss_per_level": 0.0, "organization.ownerless_stall_share": 0.0}
+ROUTINE = {
+    "population.n_residents": 6000,
+    "time.peace_days": 21,
+    "time.war_hours": 1.0,
+    "organization.structure": "pre_reform",
+    "reporting.mechanism": "direct",
+    "reporting.township_handlers_per_10k": 1000.0,  # no queue at the office
+    "reporting.loss_per_level": 0.0,
+    "organization.ownerless_stall_share": 0.0,
+}
 
 
 def py_opens(t: float, origin: float) -> float:
@@ -197,9 +228,13 @@ def test_each_report_reaches_its_department_at_opening_or_after_one_transfer(tra
     """No misrouting after the first department, no stalls: each case's report reaches the
     township office (10 min, no queue) at the office's opening after it was found, or after
     exactly one transfer, at the batch `transfer_days` working days later."""
-    over = {**ROUTINE, "organization.transfer_misroute_share": 0.0,
-            "routine.department_hours": 8.0, "routine.duty_start_hour": 8.5,
-            "routine.transfer_working_days": transfer_days}
+    over = {
+        **ROUTINE,
+        "organization.transfer_misroute_share": 0.0,
+        "routine.department_hours": 8.0,
+        "routine.duty_start_hour": 8.5,
+        "routine.transfer_working_days": transfer_days,
+    }
     res = simulate(Config().with_overrides(over), seed=3, keep_model=True)
     log = res.routine_cases
     origin = -21 * DAY
@@ -212,8 +247,9 @@ def test_each_report_reaches_its_department_at_opening_or_after_one_transfer(tra
         if came == pytest.approx(opens + delay, abs=1e-6):
             direct += 1
         else:
-            assert came == pytest.approx(py_batch(opens, origin, transfer_days) + delay,
-                                         abs=1e-6), (found, came)
+            assert came == pytest.approx(
+                py_batch(opens, origin, transfer_days) + delay, abs=1e-6
+            ), (found, came)
             transferred += 1
     lines = res.config.organization.siloed_lines
     share = direct / (direct + transferred)

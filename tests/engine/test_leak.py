@@ -40,8 +40,9 @@ print(json.dumps({"before": before, "after": rss()}))
 """
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(),
-                    reason="reads VmRSS from /proc/self/status (Linux)")
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc/self/status (Linux)"
+)
 def test_memory_stays_flat_over_many_runs():
     """2,000 tiny runs after 200 warm-up runs grow a process's resident memory by less than
     5 MB (about 15 s).
@@ -51,9 +52,14 @@ def test_memory_stays_flat_over_many_runs():
     model), old models reached the oldest generation and piled up: 7.0 MB here, 48 MB over
     10,000 runs. Measured 2026-12-05 after the fix: 0.0 MB over 3,000 tiny runs, 0.1 MB over
     300 default runs. See benchmarks/README.md ("Memory over many runs")."""
-    done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(TINY), str(WARMUP),
-                           str(RUNS)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(TINY), str(WARMUP), str(RUNS)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     rss = json.loads(done.stdout.strip().splitlines()[-1])
     growth_mb = (rss["after"] - rss["before"]) / 1e6

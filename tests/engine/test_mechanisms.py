@@ -30,10 +30,17 @@ from sim.registry import type_names
 
 SMALL = {"population.n_residents": 6000, "time.peace_days": 0, "time.war_hours": 24.0}
 # Heavy flood, no standing team, slow single-handler offices: reports jam, responders wait.
-JAMMED = {**SMALL, "flood.needs_per_1000_per_hour": 20.0, "volunteers.team_size_per_1000": 0.0,
-          "reporting.community_handlers_per_10k": 0.5, "reporting.township_handlers_per_10k":
-          0.5, "reporting.command_handlers_per_10k": 0.5, "reporting.community_delay_min": 30.0,
-          "reporting.township_delay_min": 30.0, "reporting.command_delay_min": 20.0}
+JAMMED = {
+    **SMALL,
+    "flood.needs_per_1000_per_hour": 20.0,
+    "volunteers.team_size_per_1000": 0.0,
+    "reporting.community_handlers_per_10k": 0.5,
+    "reporting.township_handlers_per_10k": 0.5,
+    "reporting.command_handlers_per_10k": 0.5,
+    "reporting.community_delay_min": 30.0,
+    "reporting.township_delay_min": 30.0,
+    "reporting.command_delay_min": 20.0,
+}
 
 
 def run(over: dict, seed: int = 1):
@@ -45,8 +52,13 @@ def run(over: dict, seed: int = 1):
 
 def test_a_chain_that_loses_every_report_finishes():
     """Loss 1 with immediate re-sends used to loop forever at one minute."""
-    over = {**SMALL, "flood.needs_per_1000_per_hour": 20.0, "reporting.loss_per_level": 1.0,
-            "reporting.resend_after_min": 0.0, "reporting.mechanism": "hierarchical"}
+    over = {
+        **SMALL,
+        "flood.needs_per_1000_per_hour": 20.0,
+        "reporting.loss_per_level": 1.0,
+        "reporting.resend_after_min": 0.0,
+        "reporting.mechanism": "hierarchical",
+    }
 
     def too_slow(*_):
         raise TimeoutError("the run did not finish in 60 s")
@@ -82,12 +94,14 @@ def unreached_while_idle(m: GrassrootsModel, hours: float = 6.0) -> list[tuple[i
     passable road) are idle: (need, idle share)."""
     nd, ro, tw = m.needs, m.roster, m.township
     n = nd.n
-    waiting = np.flatnonzero(np.isin(nd.state[:n], (DETECTED, REPORTED, DISPATCHED)) &
-                             (m.minute - nd.detected[:n] > hours * 60))
+    waiting = np.flatnonzero(
+        np.isin(nd.state[:n], (DETECTED, REPORTED, DISPATCHED))
+        & (m.minute - nd.detected[:n] > hours * 60)
+    )
     bad = []
     for i in waiting:
         c = int(tw.grid_community[nd.grid[i]])
-        idx = ro.comm_idx[ro.comm_ptr[c]:ro.comm_ptr[c + 1]]
+        idx = ro.comm_idx[ro.comm_ptr[c] : ro.comm_ptr[c + 1]]
         line = line_of(m, int(i))
         ok = (ro.active_from[idx] <= m.minute) & (ro.status[idx] != Status.RESTING)
         ok &= ~ro.self_directed[idx] & np.isfinite(tw.travel[ro.node[idx], nd.grid[i]])
@@ -101,16 +115,37 @@ def unreached_while_idle(m: GrassrootsModel, hours: float = 6.0) -> list[tuple[i
     return bad
 
 
-@pytest.mark.parametrize("over,jammed", [
-    ({"reporting.mechanism": "hierarchical", "reporting.levels": 3}, True),
-    ({"reporting.mechanism": "direct", "organization.front_line_command": False}, True),
-    ({"reporting.mechanism": "joint_meeting", "organization.front_line_command": False,
-      "reporting.joint_meeting_interval_min": 600.0}, True),
-    ({"reporting.mechanism": "grid_autonomy", "organization.structure": "siloed"}, False),
-    ({"reporting.mechanism": "hierarchical", "organization.structure": "siloed",
-      "reporting.loss_per_level": 0.3}, True),
-], ids=["hierarchical-3", "direct-no-command", "joint-meeting-10h", "autonomy-siloed",
-        "hierarchical-siloed-lossy"])
+@pytest.mark.parametrize(
+    "over,jammed",
+    [
+        ({"reporting.mechanism": "hierarchical", "reporting.levels": 3}, True),
+        ({"reporting.mechanism": "direct", "organization.front_line_command": False}, True),
+        (
+            {
+                "reporting.mechanism": "joint_meeting",
+                "organization.front_line_command": False,
+                "reporting.joint_meeting_interval_min": 600.0,
+            },
+            True,
+        ),
+        ({"reporting.mechanism": "grid_autonomy", "organization.structure": "siloed"}, False),
+        (
+            {
+                "reporting.mechanism": "hierarchical",
+                "organization.structure": "siloed",
+                "reporting.loss_per_level": 0.3,
+            },
+            True,
+        ),
+    ],
+    ids=[
+        "hierarchical-3",
+        "direct-no-command",
+        "joint-meeting-10h",
+        "autonomy-siloed",
+        "hierarchical-siloed-lossy",
+    ],
+)
 def test_no_need_waits_six_hours_while_most_who_could_reach_it_are_idle(over, jammed):
     m = GrassrootsModel(Config().with_overrides({**JAMMED, **over}), rng=2)
     checked = 0
@@ -132,14 +167,25 @@ GRID_STRUCTURES = [s for s in STRUCTURES if s != "pre_reform"]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mechanism=st.sampled_from(MECHANISMS), structure=st.sampled_from(GRID_STRUCTURES),
-       wait=st.sampled_from([15.0, 60.0, 180.0]), loss=st.sampled_from([0.0, 0.3, 1.0]),
-       rate=st.sampled_from([8.0, 20.0, 40.0]), seed=st.integers(1, 2**31 - 1))
+@given(
+    mechanism=st.sampled_from(MECHANISMS),
+    structure=st.sampled_from(GRID_STRUCTURES),
+    wait=st.sampled_from([15.0, 60.0, 180.0]),
+    loss=st.sampled_from([0.0, 0.3, 1.0]),
+    rate=st.sampled_from([8.0, 20.0, 40.0]),
+    seed=st.integers(1, 2**31 - 1),
+)
 def test_no_idle_waiting_whatever_the_setting(mechanism, structure, wait, loss, rate, seed):
-    over = {**JAMMED, "population.n_residents": 4000, "time.war_hours": 18.0,
-            "reporting.mechanism": mechanism, "organization.structure": structure,
-            "response.local_action_after_min": wait, "reporting.loss_per_level": loss,
-            "flood.needs_per_1000_per_hour": rate}
+    over = {
+        **JAMMED,
+        "population.n_residents": 4000,
+        "time.war_hours": 18.0,
+        "reporting.mechanism": mechanism,
+        "organization.structure": structure,
+        "response.local_action_after_min": wait,
+        "reporting.loss_per_level": loss,
+        "flood.needs_per_1000_per_hour": rate,
+    }
     m = GrassrootsModel(Config().with_overrides(over), rng=seed)
     while m.running:
         m.step()
@@ -150,10 +196,13 @@ def test_no_idle_waiting_whatever_the_setting(mechanism, structure, wait, loss, 
 def test_the_local_wait_is_what_stops_the_idle_waiting():
     """Without local action (a wait longer than the run) the same jam leaves needs unreached
     for hours beside idle responders: the invariant above tests the mechanism."""
-    over = {**JAMMED, "reporting.mechanism": "joint_meeting",
-            "organization.front_line_command": False,
-            "reporting.joint_meeting_interval_min": 600.0,
-            "response.local_action_after_min": 10080.0}
+    over = {
+        **JAMMED,
+        "reporting.mechanism": "joint_meeting",
+        "organization.front_line_command": False,
+        "reporting.joint_meeting_interval_min": 600.0,
+        "response.local_action_after_min": 10080.0,
+    }
     m = GrassrootsModel(Config().with_overrides(over), rng=2)
     found = 0
     while m.running:
@@ -165,8 +214,13 @@ def test_the_local_wait_is_what_stops_the_idle_waiting():
 def test_the_pre_reform_street_has_no_local_action():
     """No grid manager: a need whose report is lost for good waits for whoever sees it (a
     cadre on initiative, neighbours), never for the community's idle responders."""
-    over = {**SMALL, "flood.needs_per_1000_per_hour": 20.0, "reporting.loss_per_level": 1.0,
-            "reporting.resend_after_min": 1.0, "organization.structure": "pre_reform"}
+    over = {
+        **SMALL,
+        "flood.needs_per_1000_per_hour": 20.0,
+        "reporting.loss_per_level": 1.0,
+        "reporting.resend_after_min": 1.0,
+        "organization.structure": "pre_reform",
+    }
     res = run(over)
     eng = res.model.engine
     assert eng.count(Count.LOST_FOR_GOOD) > 0 and eng.count(Count.LOCAL_ACTIONS) == 0
@@ -178,13 +232,21 @@ def test_the_pre_reform_street_has_no_local_action():
 
 def test_a_shorter_local_wait_reaches_needs_sooner_on_a_jammed_chain():
     """Without grid party members (who meet most needs at once in integrated_party)."""
-    over = {**JAMMED, "reporting.mechanism": "hierarchical", "reporting.levels": 4,
-            "organization.structure": "integrated"}
+    over = {
+        **JAMMED,
+        "reporting.mechanism": "hierarchical",
+        "reporting.levels": 4,
+        "organization.structure": "integrated",
+    }
     seeds = range(1, 7)
-    fast = [run({**over, "response.local_action_after_min": 30.0}, s).summary()
-            ["mean_response_min"] for s in seeds]
-    slow = [run({**over, "response.local_action_after_min": 180.0}, s).summary()
-            ["mean_response_min"] for s in seeds]
+    fast = [
+        run({**over, "response.local_action_after_min": 30.0}, s).summary()["mean_response_min"]
+        for s in seeds
+    ]
+    slow = [
+        run({**over, "response.local_action_after_min": 180.0}, s).summary()["mean_response_min"]
+        for s in seeds
+    ]
     # Paired by seed (about 30 minutes sooner, sd 17 over 20 seeds): sooner on average, and
     # in all but at most one seed.
     assert np.mean(fast) < np.mean(slow) - 10.0
@@ -193,24 +255,30 @@ def test_a_shorter_local_wait_reaches_needs_sooner_on_a_jammed_chain():
 
 # --- siloed lines --------------------------------------------------------------------------
 
-THIN_SILOS = {**SMALL, "organization.structure": "siloed",
-              "organization.community_cadres_per_community": 3,
-              "organization.township_cadres_per_1000": 0.0,
-              "organization.organ_cadres_per_1000": 0.0,
-              "organization.colocated_units_integrated": False,
-              "volunteers.team_size_per_1000": 0.0, "flood.needs_per_1000_per_hour": 2.0,
-              "fire.enabled": True, "fire.incidents": 6}
+THIN_SILOS = {
+    **SMALL,
+    "organization.structure": "siloed",
+    "organization.community_cadres_per_community": 3,
+    "organization.township_cadres_per_1000": 0.0,
+    "organization.organ_cadres_per_1000": 0.0,
+    "organization.colocated_units_integrated": False,
+    "volunteers.team_size_per_1000": 0.0,
+    "flood.needs_per_1000_per_hour": 2.0,
+    "fire.enabled": True,
+    "fire.incidents": 6,
+}
 
 
 @pytest.mark.parametrize("lines", [2, 6, 12])
 def test_siloed_every_need_type_has_someone_allowed_in_every_community(lines):
     """Three cadres per community cannot cover six lines: the lines a community lacks fall
     back to any of its cadres, and cadres get lines within their own community."""
-    m = GrassrootsModel(Config().with_overrides(
-        {**THIN_SILOS, "organization.siloed_lines": lines}), rng=1)
+    m = GrassrootsModel(
+        Config().with_overrides({**THIN_SILOS, "organization.siloed_lines": lines}), rng=1
+    )
     ro, table = m.roster, m.engine.Q.lines
     for c in range(m.township.n_communities):
-        have = ro.line[ro.comm_idx[ro.comm_ptr[c]:ro.comm_ptr[c + 1]]]
+        have = ro.line[ro.comm_idx[ro.comm_ptr[c] : ro.comm_ptr[c + 1]]]
         assert len(set(have.tolist())) == min(3, lines)  # lines assigned within the community
         for kind, name in enumerate(type_names()):
             if m.needs.type_line[kind] < 0:
@@ -221,23 +289,36 @@ def test_siloed_every_need_type_has_someone_allowed_in_every_community(lines):
 
 
 def test_siloed_with_thin_communities_meets_every_need():
-    over = {**THIN_SILOS, "time.war_hours": 72.0, "flood.duration_hours": 24.0,
-            "fire.duration_hours": 24.0}
+    over = {
+        **THIN_SILOS,
+        "time.war_hours": 72.0,
+        "flood.duration_hours": 24.0,
+        "fire.duration_hours": 24.0,
+    }
     res = run(over, 3)
     log = res.needs
     assert len(log) > 80
     detected = log["detected_min"].notna()
     assert detected.all()
-    assert log["reached_min"].notna().all(), log[log["reached_min"].isna()].groupby(
-        "type", observed=True).size()
+    assert log["reached_min"].notna().all(), (
+        log[log["reached_min"].isna()].groupby("type", observed=True).size()
+    )
 
 
 def test_siloed_initiative_obeys_the_lines():
     """A cadre acting on initiative belongs to the need's line (or the line is missing): a
     need of each type found in each grid, every cadre willing and idle."""
-    m = GrassrootsModel(Config().with_overrides(
-        {**SMALL, "organization.structure": "siloed", "response.initiative_base": 1.0,
-         "volunteers.spontaneous_share": 0.0}), rng=4)
+    m = GrassrootsModel(
+        Config().with_overrides(
+            {
+                **SMALL,
+                "organization.structure": "siloed",
+                "response.initiative_base": 1.0,
+                "volunteers.spontaneous_share": 0.0,
+            }
+        ),
+        rng=4,
+    )
     ro, eng = m.roster, m.engine
     acted = 0
     for g in range(m.township.n_grids):
@@ -247,8 +328,9 @@ def test_siloed_initiative_obeys_the_lines():
             ro.active_from[ro.on_roster] = 0.0
             ro.status[:] = Status.IDLE
             eng.Q.party_free[:] = 0
-            i = kernels.need(eng.N, 0.0, g, kind, int(m.residents.grid_start[g]), 0.5, 60.0,
-                             1.0, 1.0)
+            i = kernels.need(
+                eng.N, 0.0, g, kind, int(m.residents.grid_start[g]), 0.5, 60.0, 1.0, 1.0
+            )
             kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 0.0, i, 0)
             sent = np.flatnonzero(ro.need == i)
             if len(sent):
@@ -275,8 +357,12 @@ def test_a_unit_that_hears_at_once_never_dispatches_twice():
     news delay the deciding unit always knows; the later the news, the more duplicates."""
     dups = {}
     for delay in (0.0, 15.0, 60.0):
-        dups[delay] = [run({**SMALL, "reporting.local_news_delay_min": delay}, s)
-                       .summary()["duplicate_dispatches"] for s in (1, 2, 3)]
+        dups[delay] = [
+            run({**SMALL, "reporting.local_news_delay_min": delay}, s).summary()[
+                "duplicate_dispatches"
+            ]
+            for s in (1, 2, 3)
+        ]
     assert dups[0.0] == [0, 0, 0], dups
     # Later news overtakes fewer reports: never fewer duplicates, more over the seeds.
     assert all(a < b <= c for a, b, c in zip(dups[0.0], dups[15.0], dups[60.0])), dups
@@ -284,11 +370,21 @@ def test_a_unit_that_hears_at_once_never_dispatches_twice():
 
 
 def test_hierarchical_duplicates_less_than_direct_because_news_overtakes_slow_reports():
-    direct = [run({**SMALL, "reporting.mechanism": "direct"}, s).summary()
-              ["duplicate_dispatches"] for s in (1, 2, 3)]
-    hier = [run({**SMALL, "reporting.mechanism": "hierarchical",
-                 "reporting.community_handlers_per_10k": 2.0}, s).summary()
-            ["duplicate_dispatches"] for s in (1, 2, 3)]
+    direct = [
+        run({**SMALL, "reporting.mechanism": "direct"}, s).summary()["duplicate_dispatches"]
+        for s in (1, 2, 3)
+    ]
+    hier = [
+        run(
+            {
+                **SMALL,
+                "reporting.mechanism": "hierarchical",
+                "reporting.community_handlers_per_10k": 2.0,
+            },
+            s,
+        ).summary()["duplicate_dispatches"]
+        for s in (1, 2, 3)
+    ]
     assert all(h < d for h, d in zip(hier, direct)), (hier, direct)
 
 
@@ -296,8 +392,11 @@ def test_hierarchical_duplicates_less_than_direct_because_news_overtakes_slow_re
 
 
 def test_grid_autonomy_escalation_counts_as_reporting_delay():
-    over = {**JAMMED, "reporting.mechanism": "grid_autonomy",
-            "organization.community_cadres_per_community": 1}
+    over = {
+        **JAMMED,
+        "reporting.mechanism": "grid_autonomy",
+        "organization.community_cadres_per_community": 1,
+    }
     delay = {}
     for wait in (5.0, 60.0):
         res = run({**over, "reporting.autonomy_escalate_min": wait}, 1)
@@ -323,6 +422,7 @@ def test_roles_and_statuses_are_enums_with_the_old_codes():
     assert set(np.unique(ro.role)) <= set(Role)
     assert set(np.unique(ro.status)) <= set(Status)
     from sim.codes import COMMUNITY_CADRE, IDLE, RESTING, VOLUNTEER
+
     assert (IDLE, RESTING, COMMUNITY_CADRE, VOLUNTEER) == (0, 3, 0, 3)
 
 
@@ -337,12 +437,17 @@ def test_a_mechanism_registered_from_outside_routes_reports_through_its_offices(
     from sim.registry import MECHANISMS, Mechanism, register_mechanism
     from sim.scenario import load_scenario
 
-    register_mechanism(Mechanism("street_hotline", lambda c: ((GRID, TOWNSHIP),
-                                                               (GRID, TOWNSHIP)),
-                                 {"en": "street hotline", "zh": "街道热线"}))
+    register_mechanism(
+        Mechanism(
+            "street_hotline",
+            lambda c: ((GRID, TOWNSHIP), (GRID, TOWNSHIP)),
+            {"en": "street hotline", "zh": "街道热线"},
+        )
+    )
     try:
-        cfg = load_scenario(VERIFY / "reporting_chain.toml",
-                            {"reporting.mechanism": "street_hotline"})
+        cfg = load_scenario(
+            VERIFY / "reporting_chain.toml", {"reporting.mechanism": "street_hotline"}
+        )
         delay = (simulate(cfg, seed=3).needs.eval("reported_min - detected_min")).dropna()
     finally:  # the other tests see the shipped mechanisms only
         del MECHANISMS["street_hotline"]
@@ -353,9 +458,14 @@ def test_a_mechanism_registered_from_outside_routes_reports_through_its_offices(
 
 # --- the wartime switch -------------------------------------------------------------------
 
-SWITCH = {"population.n_residents": 6000, "time.peace_days": 0, "time.war_hours": 18.0,
-          "flood.onset_hour": 1.0, "flood.needs_per_1000_per_hour": 8.0,
-          "flood.profile": "steady"}
+SWITCH = {
+    "population.n_residents": 6000,
+    "time.peace_days": 0,
+    "time.war_hours": 18.0,
+    "flood.onset_hour": 1.0,
+    "flood.needs_per_1000_per_hour": 8.0,
+    "flood.profile": "steady",
+}
 
 
 def test_until_the_wartime_switch_the_organization_works_as_in_peacetime():
@@ -363,15 +473,13 @@ def test_until_the_wartime_switch_the_organization_works_as_in_peacetime():
     units' staff, party members and the command only after the switch."""
     switch = 300.0
     over = {**SWITCH, "organization.wartime_switch_delay_min": switch}
-    m, m0 = (GrassrootsModel(Config().with_overrides(o), rng=3)
-             for o in (over, SWITCH))
+    m, m0 = (GrassrootsModel(Config().with_overrides(o), rng=3) for o in (over, SWITCH))
     ro, org = m.roster, m.config.organization
     routine = np.isin(ro.role, (Role.COMMUNITY_CADRE, Role.TOWNSHIP_CADRE)) & ro.on_roster
     called = ~np.isin(ro.role, (Role.COMMUNITY_CADRE, Role.TOWNSHIP_CADRE)) & ro.on_roster
     assert routine.any() and called.any()
     np.testing.assert_array_equal(ro.active_from[routine], m0.roster.active_from[routine])
-    np.testing.assert_array_equal(ro.active_from[called],
-                                  m0.roster.active_from[called] + switch)
+    np.testing.assert_array_equal(ro.active_from[called], m0.roster.active_from[called] + switch)
     assert m.engine.command_active == switch + org.command_convene_min
     assert m.engine.P[Par.PARTY_ACTIVE_FROM] == switch + org.cadre_switch_min
     m.run()
@@ -391,6 +499,8 @@ def test_a_switch_later_than_the_hazard_s_onset_delays_the_response():
         assert a["needs_total"] == b["needs_total"]  # the same flood
         assert b["mean_response_min"] > a["mean_response_min"] + 10.0, seed
         assert b["total_harm"] > a["total_harm"], seed
-        early = [r.needs.query("created_min < 360").eval("reached_min - created_min").mean()
-                 for r in (on_time, slow)]
+        early = [
+            r.needs.query("created_min < 360").eval("reached_min - created_min").mean()
+            for r in (on_time, slow)
+        ]
         assert early[1] > early[0] + 30.0, (seed, early)

@@ -15,8 +15,13 @@ EVACUATION, RESCUE = need_code("evacuation"), need_code("rescue")
 
 
 def test_service_minutes_fall_with_skill_and_cohesion_and_rise_with_a_mismatch():
-    m = war_model(**{"response.skill_effort_gain": 0.4, "response.cohesion_effort_gain": 0.25,
-                     "response.skill_mismatch_factor": 1.6})
+    m = war_model(
+        **{
+            "response.skill_effort_gain": 0.4,
+            "response.cohesion_effort_gain": 0.25,
+            "response.skill_mismatch_factor": 1.6,
+        }
+    )
     ro, eng = m.roster, m.engine
     cadre = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
     ro.skill_level[cadre] = 0.5
@@ -24,15 +29,22 @@ def test_service_minutes_fall_with_skill_and_cohesion_and_rise_with_a_mismatch()
     general = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 100.0, 1.0, 1.0)
     rescue = kernels.need(eng.N, 0.0, 0, RESCUE, 0, 0.5, 100.0, 1.0, 1.0)
     team = 1 - 0.25 * 0.4
-    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, general) == \
-        pytest.approx(100.0 * (1 - 0.4 * 0.5) * team)
-    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, rescue) == \
-        pytest.approx(100.0 * (1 - 0.4 * 0.5) * 1.6 * team)
+    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, general) == pytest.approx(
+        100.0 * (1 - 0.4 * 0.5) * team
+    )
+    assert kernels.service_min(eng.N, eng.R, eng.W, eng.P, cadre, rescue) == pytest.approx(
+        100.0 * (1 - 0.4 * 0.5) * 1.6 * team
+    )
 
 
 def test_a_responder_rests_after_its_shift_and_comes_back():
-    m = war_model(**{"organization.shift_hours": 1.0, "organization.rest_hours": 2.0,
-                     "volunteers.team_size_per_1000": 0.0})
+    m = war_model(
+        **{
+            "organization.shift_hours": 1.0,
+            "organization.rest_hours": 2.0,
+            "volunteers.team_size_per_1000": 0.0,
+        }
+    )
     ro, eng = m.roster, m.engine
     r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
     ro.active_from[:] = np.inf
@@ -44,8 +56,13 @@ def test_a_responder_rests_after_its_shift_and_comes_back():
     done = eng.N.resolved[i]
     assert eng.N.state[i] == RESOLVED and ro.shift_min[r] == 0.0 and ro.status[r] == IDLE
     assert ro.busy_min[r] == pytest.approx(done)  # travel and service, from minute 0
-    m2 = war_model(**{"organization.shift_hours": 1.0, "organization.rest_hours": 2.0,
-                      "volunteers.team_size_per_1000": 0.0})
+    m2 = war_model(
+        **{
+            "organization.shift_hours": 1.0,
+            "organization.rest_hours": 2.0,
+            "volunteers.team_size_per_1000": 0.0,
+        }
+    )
     ro2, eng2 = m2.roster, m2.engine
     ro2.active_from[:] = np.inf
     ro2.active_from[r] = 0.0
@@ -54,18 +71,23 @@ def test_a_responder_rests_after_its_shift_and_comes_back():
     kernels.assign(eng2.N, eng2.R, eng2.W, eng2.Q, eng2.P, i, 0.0, -1)
     kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S, done + 1.0)
     assert ro2.status[r] == RESTING  # worked over an hour: rests
-    kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S,
-                      done + 120.0 + 1.0)
+    kernels.run_until(eng2.N, eng2.R, eng2.W, eng2.Rs, eng2.Q, eng2.P, eng2.S, done + 120.0 + 1.0)
     assert ro2.status[r] == IDLE and ro2.shift_min[r] == 0.0
 
 
-@pytest.mark.parametrize(("worked_h", "trip_min", "expected"),
-                         [(0.0, 30.0, 1.0), (7.5, 30.0, 1.0), (8.0, 30.0, 1.0 + 0.1 * 0.5),
-                          (10.0, 0.0, 1.0 + 0.1 * 2), (11.5, 30.0, 1.0 + 0.1 * 4)])
+@pytest.mark.parametrize(
+    ("worked_h", "trip_min", "expected"),
+    [
+        (0.0, 30.0, 1.0),
+        (7.5, 30.0, 1.0),
+        (8.0, 30.0, 1.0 + 0.1 * 0.5),
+        (10.0, 0.0, 1.0 + 0.1 * 2),
+        (11.5, 30.0, 1.0 + 0.1 * 4),
+    ],
+)
 def test_fatigue_grows_with_each_hour_worked_past_the_threshold(worked_h, trip_min, expected):
     """1 + rate x (hours worked since the last rest, this trip included, - threshold)."""
-    m = war_model(**{"organization.fatigue_per_hour": 0.1,
-                     "organization.fatigue_after_hours": 8.0})
+    m = war_model(**{"organization.fatigue_per_hour": 0.1, "organization.fatigue_after_hours": 8.0})
     ro, eng = m.roster, m.engine
     r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
     eng.Q.worked[r], ro.busy_since[r] = worked_h * 60, 100.0
@@ -75,9 +97,14 @@ def test_fatigue_grows_with_each_hour_worked_past_the_threshold(worked_h, trip_m
 def _tired_arrival(idle_min: float, fatigue_per_hour: float = 0.1):
     """A cadre who worked 9 hours, then was idle `idle_min` minutes from minute 0, then
     travelled 60 minutes to a need: the minute its service ends, and its plain service."""
-    m = war_model(**{"organization.fatigue_per_hour": fatigue_per_hour,
-                     "organization.fatigue_after_hours": 8.0,
-                     "organization.rest_hours": 6.0, "space.shelters_per_community": 0})
+    m = war_model(
+        **{
+            "organization.fatigue_per_hour": fatigue_per_hour,
+            "organization.fatigue_after_hours": 8.0,
+            "organization.rest_hours": 6.0,
+            "space.shelters_per_community": 0,
+        }
+    )
     ro, eng = m.roster, m.engine
     r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
     i = kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.5, 100.0, 1.0, 1.0)
@@ -110,16 +137,18 @@ def test_without_fatigue_service_is_as_before():
 
 
 def test_pooled_helpers_escort_evacuees_and_walk_back_before_they_are_free_again():
-    m = war_model(**{"organization.structure": "integrated_party",
-                     "space.shelters_per_community": 1})
+    m = war_model(
+        **{"organization.structure": "integrated_party", "space.shelters_per_community": 1}
+    )
     eng = m.engine
     ro = m.roster
     ro.active_from[:] = np.inf  # no one else: the grid's party members take it
     g = 0
     eng.Q.party_free[:] = 0
     eng.Q.party_free[g] = 1
-    i = kernels.need(eng.N, 100.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3, 60.0,
-                     1.0, 1.0)
+    i = kernels.need(
+        eng.N, 100.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3, 60.0, 1.0, 1.0
+    )
     kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 100.0, i, 0)
     assert eng.Q.party_free[g] == 0
     back, _ = kernels.escort(eng.N, eng.W, i)
@@ -139,8 +168,9 @@ def test_a_grid_with_enough_open_needs_gets_one_temporary_party_organization():
     eng = m.engine
     for g, k in ((0, 3), (1, 2)):
         for _ in range(k):
-            i = kernels.need(eng.N, 0.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3,
-                             60.0, 1.0, 1.0)
+            i = kernels.need(
+                eng.N, 0.0, g, EVACUATION, int(m.residents.grid_start[g]), 0.3, 60.0, 1.0, 1.0
+            )
             eng.N.state[i] = DETECTED
     kernels.sites(eng.N, eng.W, eng.Q, eng.P, eng.S, 10.0)
     assert eng.Q.temp_org_at.tolist()[:2] == [True, False]
@@ -155,15 +185,23 @@ def test_a_needless_trip_is_redirected_by_the_temporary_party_organization_on_si
     in the grid it is sent at once to the first-found need still waiting there; without
     one it loses the duplicate visit's minutes and waits for the need's report to reach the
     deciding unit."""
-    m = war_model(**{"volunteers.team_size_per_1000": 0.0, "volunteers.spontaneous_share": 0.0,
-                     "organization.structure": "integrated", "response.initiative_base": 0.0,
-                     "organization.fault_tolerance": 0.0, "reporting.loss_per_level": 0.0})
+    m = war_model(
+        **{
+            "volunteers.team_size_per_1000": 0.0,
+            "volunteers.spontaneous_share": 0.0,
+            "organization.structure": "integrated",
+            "response.initiative_base": 0.0,
+            "organization.fault_tolerance": 0.0,
+            "reporting.loss_per_level": 0.0,
+        }
+    )
     ro, eng = m.roster, m.engine
     r = int(np.flatnonzero(ro.role == COMMUNITY_CADRE)[0])
     ro.active_from[:] = np.inf
     ro.active_from[r] = 0.0
-    met, waiting = (kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.3, 60.0, 1.0, 1.0)
-                    for _ in range(2))
+    met, waiting = (
+        kernels.need(eng.N, 0.0, 0, EVACUATION, 0, 0.3, 60.0, 1.0, 1.0) for _ in range(2)
+    )
     for i in (met, waiting):
         kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, 0.0, i, 0)
     eng.Q.temp_org_at[0] = site
@@ -180,6 +218,7 @@ def test_a_needless_trip_is_redirected_by_the_temporary_party_organization_on_si
 
 # --- who reached each need first ---------------------------------------------------------------
 
+
 def _detect_needs(m, k: int, t: float = 60.0) -> list[int]:
     """k evacuations found at minute t (after the party organizations' switch), grid by
     grid."""
@@ -187,16 +226,22 @@ def _detect_needs(m, k: int, t: float = 60.0) -> list[int]:
     ids = []
     for j in range(k):
         g = j % m.township.n_grids
-        i = kernels.need(eng.N, t, g, EVACUATION, int(m.residents.grid_start[g]) + j, 0.5,
-                         30.0, 1.0, 1.0)
+        i = kernels.need(
+            eng.N, t, g, EVACUATION, int(m.residents.grid_start[g]) + j, 0.5, 30.0, 1.0, 1.0
+        )
         kernels.detected(eng.N, eng.R, eng.W, eng.Rs, eng.Q, eng.P, eng.S, t, i, 0)
         ids.append(i)
     return ids
 
 
 def test_where_only_volunteers_respond_every_first_arrival_is_a_volunteer():
-    m = war_model(**{"organization.structure": "integrated", "volunteers.spontaneous_share": 0.0,
-                     "volunteers.team_size_per_1000": 10.0})
+    m = war_model(
+        **{
+            "organization.structure": "integrated",
+            "volunteers.spontaneous_share": 0.0,
+            "volunteers.team_size_per_1000": 10.0,
+        }
+    )
     ro, eng = m.roster, m.engine
     ro.active_from[ro.role != VOLUNTEER] = np.inf  # cadres and unit staff do not come
     assert (ro.on_roster & (ro.role == VOLUNTEER)).sum() >= 10
@@ -206,8 +251,9 @@ def test_where_only_volunteers_respond_every_first_arrival_is_a_volunteer():
     assert set(eng.N.first_by[ids]) == {ARRIVALS.index("team_volunteer")}
 
 
-@pytest.mark.parametrize("pool,name", [("party", "party_member"),
-                                       ("spontaneous", "spontaneous_volunteer")])
+@pytest.mark.parametrize(
+    "pool,name", [("party", "party_member"), ("spontaneous", "spontaneous_volunteer")]
+)
 def test_a_grid_s_own_helpers_are_its_first_arrivals(pool, name):
     m = war_model(**{"organization.structure": "integrated_party"})
     ro, eng = m.roster, m.engine

@@ -42,9 +42,14 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def rows() -> dict[str, dict]:
@@ -53,23 +58,31 @@ def rows() -> dict[str, dict]:
 
 # --- controls come from the parameter definitions -----------------------------------------
 
+
 def test_controls_are_generated_from_describe():
     start = Startup(load_scenario(None))
     params = model_params(start)
     defs = rows()
     keys = classroom_keys()
-    assert {"organization.structure", "reporting.mechanism",
-            "volunteers.team_size_per_1000"} <= set(keys)
+    assert {
+        "organization.structure",
+        "reporting.mechanism",
+        "volunteers.team_size_per_1000",
+    } <= set(keys)
     # every bool toggle of the organization and the volunteers is there, and nothing else
-    toggles = {k for k, r in defs.items() if r["type"] == "bool"
-               and r["section"] in ("organization", "volunteers")}
+    toggles = {
+        k
+        for k, r in defs.items()
+        if r["type"] == "bool" and r["section"] in ("organization", "volunteers")
+    }
     assert toggles <= set(keys)
     assert set(keys) - toggles == set(classroom.POLICY_KEYS)
     for key in keys:
         spec = params[key.replace(".", "__")]
         row = defs[key]
-        assert spec["value"] == start.config.flat()[key] or \
-            spec["value"] == str(start.config.flat()[key])
+        assert spec["value"] == start.config.flat()[key] or spec["value"] == str(
+            start.config.flat()[key]
+        )
         if row["choices"]:
             assert spec["type"] == "Select" and spec["values"] == list(row["choices"])
         elif row["type"] == "bool":
@@ -84,14 +97,24 @@ def test_controls_are_generated_from_describe():
 
 
 def test_a_new_parameter_gets_a_control_without_touching_the_app():
-    row = {"key": "x.level", "section": "x", "name": "level", "type": "float", "default": 0.5,
-           "unit": "share", "low": 0.0, "high": 1.0, "choices": None, "doc": "", "source": ""}
+    row = {
+        "key": "x.level",
+        "section": "x",
+        "name": "level",
+        "type": "float",
+        "default": 0.5,
+        "unit": "share",
+        "low": 0.0,
+        "high": 1.0,
+        "choices": None,
+        "doc": "",
+        "source": "",
+    }
     spec = control_for(row, 0.5)
     assert spec["type"] == "SliderFloat" and spec["min"] == 0 and spec["max"] == 1
     wide = {**row, "type": "int", "low": 100, "high": 10_000_000, "unit": "residents"}
     assert control_for(wide, 30000)["type"] == "InputText"  # too wide for a slider
-    assert control_for({**row, "type": "str", "choices": ("a", "b")}, "a")["values"] == \
-        ["a", "b"]
+    assert control_for({**row, "type": "str", "choices": ("a", "b")}, "a")["values"] == ["a", "b"]
 
 
 def test_side_by_side_controls_and_models_share_the_seed():
@@ -107,8 +130,9 @@ def test_side_by_side_controls_and_models_share_the_seed():
     a, b = m.panes
     assert a.seed == b.seed == 3
     assert a.config.reporting.mechanism != b.config.reporting.mechanism
-    assert a.config.flat() | {"reporting.mechanism": None} == \
-        b.config.flat() | {"reporting.mechanism": None}
+    assert a.config.flat() | {"reporting.mechanism": None} == b.config.flat() | {
+        "reporting.mechanism": None
+    }
     for _ in range(40):
         m.step()
     # same emergency (hazards draw from their own stream), different response
@@ -117,8 +141,9 @@ def test_side_by_side_controls_and_models_share_the_seed():
 
 
 def test_text_box_values_are_coerced_and_checked():
-    assert coerce({"volunteers__team_size_per_1000": "20"}) == \
-        {"volunteers.team_size_per_1000": 20.0}
+    assert coerce({"volunteers__team_size_per_1000": "20"}) == {
+        "volunteers.team_size_per_1000": 20.0
+    }
     assert coerce({"population__n_residents": 3000.0}) == {"population.n_residents": 3000}
     with pytest.raises(ConfigError):
         ClassroomModel(seed="abc")
@@ -180,17 +205,26 @@ def test_key_moments_and_quiet_stretches():
     peace = m.main.peace_steps
     assert found["hazard_start"] == peace + 1  # the flood starts at hour 0
     cfg = m.main.config
-    assert found["command"] == peace + math.ceil(cfg.organization.command_convene_min /
-                                                 cfg.time.war_step_min)
+    assert found["command"] == peace + math.ceil(
+        cfg.organization.command_convene_min / cfg.time.war_step_min
+    )
     # the roads are cut in the step that passes the flood's peak, a third of the way in
-    assert found["road_cut"] == peace + math.floor(cfg.flood.duration_hours / 3 * 60 /
-                                                   cfg.time.war_step_min) + 1
-    assert found["hazard_end"] == peace + math.ceil(cfg.flood.duration_hours * 60 /
-                                                    cfg.time.war_step_min)
+    assert (
+        found["road_cut"]
+        == peace + math.floor(cfg.flood.duration_hours / 3 * 60 / cfg.time.war_step_min) + 1
+    )
+    assert found["hazard_end"] == peace + math.ceil(
+        cfg.flood.duration_hours * 60 / cfg.time.war_step_min
+    )
     assert peace + 1 < found["backlog_peak"]
     # without a front-line command there is no such moment
-    plain = built(preset(load_scenario(None, overrides={
-        "organization.front_line_command": False, "time.war_hours": 3})))
+    plain = built(
+        preset(
+            load_scenario(
+                None, overrides={"organization.front_line_command": False, "time.war_hours": 3}
+            )
+        )
+    )
     keys = []
     while plain.running:
         plain.step()
@@ -213,14 +247,18 @@ def test_key_moments_and_quiet_stretches():
 def test_check_on_seeds_is_the_paired_difference_on_common_seeds():
     from sim import simulate
 
-    base = load_scenario(None, overrides={"time.war_hours": 3, "time.peace_days": 2,
-                                          "population.n_residents": 3000})
+    base = load_scenario(
+        None, overrides={"time.war_hours": 3, "time.peace_days": 2, "population.n_residents": 3000}
+    )
     other = base.with_overrides({"reporting.mechanism": "hierarchical"}, "test")
     seen = []
     d = classroom.check_on_seeds(base, other, [1, 2, 3], progress=lambda k, n: seen.append(k))
     assert seen == [1, 2, 3] and d.n == 3
-    diffs = [simulate(other, seed=s).summary()["total_harm"] -
-             simulate(base, seed=s).summary()["total_harm"] for s in (1, 2, 3)]
+    diffs = [
+        simulate(other, seed=s).summary()["total_harm"]
+        - simulate(base, seed=s).summary()["total_harm"]
+        for s in (1, 2, 3)
+    ]
     assert d.diff == pytest.approx(sum(diffs) / 3)
     assert d.diff_low <= d.diff <= d.diff_high
 
@@ -289,8 +327,11 @@ def test_scenario_descriptions_in_the_catalogue_match_the_files():
 def test_epidemic_map_shows_infections():
     from experiments.classroom.svg import MapLayout, grid_levels, legend_items, map_svg
 
-    start = preset(load_scenario(ROOT / "configs/scenarios/street_epidemic.toml",
-                                 overrides={"time.war_hours": 48}))
+    start = preset(
+        load_scenario(
+            ROOT / "configs/scenarios/street_epidemic.toml", overrides={"time.war_hours": 48}
+        )
+    )
     m = built(start)
     assert m.infections()
     while m.running:
@@ -306,19 +347,36 @@ def test_epidemic_map_shows_infections():
 
 # --- replay of a sweep run ----------------------------------------------------------------
 
+
 def write_sweep(folder: Path) -> None:
     """A sweep results folder as the sweep runner writes it (manifest and runs table)."""
     folder.mkdir(parents=True)
-    manifest = {"base": str(ROOT / "configs/scenarios/street_flood.toml"),
-                "fixed": {"time.war_hours": 6.0},
-                "factors": {"reporting.mechanism": ["direct", "joint_meeting"]}}
+    manifest = {
+        "base": str(ROOT / "configs/scenarios/street_flood.toml"),
+        "fixed": {"time.war_hours": 6.0},
+        "factors": {"reporting.mechanism": ["direct", "joint_meeting"]},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    pd.DataFrame([
-        {"run_id": "p0000-r000", "point": 0, "replication": 0, "seed": 11,
-         "reporting.mechanism": "direct", "status": "ok"},
-        {"run_id": "p0001-r000", "point": 1, "replication": 0, "seed": 11,
-         "reporting.mechanism": "joint_meeting", "status": "ok"},
-    ]).to_parquet(folder / "runs.parquet", index=False)
+    pd.DataFrame(
+        [
+            {
+                "run_id": "p0000-r000",
+                "point": 0,
+                "replication": 0,
+                "seed": 11,
+                "reporting.mechanism": "direct",
+                "status": "ok",
+            },
+            {
+                "run_id": "p0001-r000",
+                "point": 1,
+                "replication": 0,
+                "seed": 11,
+                "reporting.mechanism": "joint_meeting",
+                "status": "ok",
+            },
+        ]
+    ).to_parquet(folder / "runs.parquet", index=False)
 
 
 def play_to_end(start):
@@ -357,7 +415,7 @@ def test_replay_a_run_of_a_real_sweep(tmp_path):
 
     sweep_file = tmp_path / "tiny.toml"
     sweep_file.write_text(f"""name = "tiny"
-base = "{ROOT / 'configs/scenarios/street_flood.toml'}"
+base = "{ROOT / "configs/scenarios/street_flood.toml"}"
 replications = 1
 master_seed = 7
 
@@ -370,8 +428,9 @@ master_seed = 7
 "reporting.mechanism" = ["hierarchical", "direct"]
 "volunteers.team_size_per_1000" = [5.0, 20.0]
 """)
-    table = run_sweep(make_plan(load_sweep(sweep_file)), tmp_path / "out",
-                      backend=SerialBackend(), quiet=True)
+    table = run_sweep(
+        make_plan(load_sweep(sweep_file)), tmp_path / "out", backend=SerialBackend(), quiet=True
+    )
     row = table.iloc[3]
     config, seed = replay_run(tmp_path / "out", row["run_id"])
     assert seed == row["seed"]
@@ -395,10 +454,13 @@ def test_demo_command_refuses_bad_arguments(tmp_path, capsys):
 
 # --- the app in a real browser ------------------------------------------------------------
 
+
 def browser_missing() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return (f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package "
-                "(apt-get install -y chromium) to run the browser test")
+        return (
+            f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package "
+            "(apt-get install -y chromium) to run the browser test"
+        )
     for module in ("playwright", "solara"):
         try:
             __import__(module)
@@ -417,14 +479,19 @@ def start_demo(port: int, *args: str) -> subprocess.Popen:
     log_path = ROOT / "results" / "app" / f"server-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "demo", "--port",
-                             str(port), *args], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", "demo", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"grassroots demo exited with {proc.returncode}: "
-                               f"{log_path.read_text()}")
+            raise RuntimeError(
+                f"grassroots demo exited with {proc.returncode}: {log_path.read_text()}"
+            )
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
                 if r.status == 200:
@@ -452,8 +519,10 @@ MAP = ".grassroots-map-svg"
 def step_of(page) -> int:
     """The step the (first) map shows (read in one go: the page re-renders while playing)."""
     for _ in range(50):
-        step = page.evaluate("() => { const m = document.querySelector('.grassroots-map-svg');"
-                             " return m ? +m.dataset.step : -1; }")
+        step = page.evaluate(
+            "() => { const m = document.querySelector('.grassroots-map-svg');"
+            " return m ? +m.dataset.step : -1; }"
+        )
         if step >= 0:
             return int(step)
         page.wait_for_timeout(20)
@@ -462,16 +531,20 @@ def step_of(page) -> int:
 
 def wait_step(page, condition: str, timeout: int = 30_000) -> None:
     """Wait until the first map's step satisfies ``condition`` (JS, on ``s``)."""
-    page.wait_for_function(f"() => {{ const m = document.querySelector('{MAP}');"
-                           f" if (!m) return false; const s = +m.dataset.step; "
-                           f"return {condition}; }}", timeout=timeout)
+    page.wait_for_function(
+        f"() => {{ const m = document.querySelector('{MAP}');"
+        f" if (!m) return false; const s = +m.dataset.step; "
+        f"return {condition}; }}",
+        timeout=timeout,
+    )
 
 
 def pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the drop-down labelled ``label`` (a Vuetify v-select)."""
     page.locator(".v-select").filter(has_text=label).first.click()
     page.locator(".menuable__content__active .v-list-item").filter(
-        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
+        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")
+    ).first.click()
     page.keyboard.press("Escape")
 
 
@@ -486,11 +559,15 @@ def is_playing(page) -> bool:
 def play_until_paused_at(page, words: str) -> None:
     """Press play; wait for the note with ``words`` and for play to have stopped there."""
     click(page, "grassroots-play")
-    page.wait_for_function("w => { const n = document.querySelector('.grassroots-note.on');"
-                           " return n && n.innerText.includes(w); }", arg=words,
-                           timeout=30_000)
-    page.wait_for_function("() => !document.querySelector('.grassroots-play').innerText"
-                           ".includes('❚❚')", timeout=10_000)
+    page.wait_for_function(
+        "w => { const n = document.querySelector('.grassroots-note.on');"
+        " return n && n.innerText.includes(w); }",
+        arg=words,
+        timeout=30_000,
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('.grassroots-play').innerText.includes('❚❚')", timeout=10_000
+    )
 
 
 class Browser:
@@ -502,8 +579,9 @@ class Browser:
         self.errors: list[str] = []
 
     def page(self, width: int = 1280, height: int = 720, scheme: str = "light"):
-        context = self.browser.new_context(viewport={"width": width, "height": height},
-                                           accept_downloads=True, color_scheme=scheme)
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, accept_downloads=True, color_scheme=scheme
+        )
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.goto(f"http://127.0.0.1:{self.port}/", timeout=60_000)
@@ -578,8 +656,9 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
             one.wait_for_timeout(300)
         panel = one.locator(".grassroots-finished").first.inner_text()
         assert "Run finished" in panel and "Total harm" in panel and "person-hours" in panel
-        one.wait_for_function("() => document.querySelector('.grassroots-play').disabled",
-                              timeout=5_000)
+        one.wait_for_function(
+            "() => document.querySelector('.grassroots-play').disabled", timeout=5_000
+        )
         assert step_of(one) == peace + 24  # 4 hours of 10-minute steps
         one.screenshot(path=str(RESULTS / "finished.png"))
 
@@ -606,13 +685,17 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
             "() => { const t = document.querySelector('.grassroots-slider "
             ".v-slider__track-container').getBoundingClientRect(); const h = [...document"
             ".querySelectorAll('.grassroots-help')].map(e => e.getBoundingClientRect().top)"
-            ".filter(y => y > t.top)[0]; return [{width: t.width, bottom: t.bottom}, h]; }")
+            ".filter(y => y > t.top)[0]; return [{width: t.width, bottom: t.bottom}, h]; }"
+        )
         assert track["width"] > 200 and help_top > track["bottom"] + 8
         pick(one, "Scenario preset", "street_epidemic")
         one.wait_for_selector(".grassroots-press-reset", timeout=10_000)
         click(one, "grassroots-reset")
-        one.wait_for_function("() => document.querySelector('.grassroots-scenario-line')"
-                              ".innerText.startsWith('street_epidemic')", timeout=30_000)
+        one.wait_for_function(
+            "() => document.querySelector('.grassroots-scenario-line')"
+            ".innerText.startsWith('street_epidemic')",
+            timeout=30_000,
+        )
         assert step_of(one) == 0 and one.get_by_text("infections").count()
         assert "an epidemic" in one.locator(".grassroots-scenario").first.inner_text()
         assert "--set" not in one.locator(".grassroots-policy").first.inner_text()
@@ -620,8 +703,12 @@ def test_browser_private_runs_pause_finish_and_export(playwright_or_skip, tmp_pa
 
 
 def inside(box: dict, width: int, height: int) -> bool:
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width + 0.5 and \
-        box["y"] + box["height"] <= height + 0.5
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= width + 0.5
+        and box["y"] + box["height"] <= height + 0.5
+    )
 
 
 def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
@@ -634,7 +721,8 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
             # a fixed light theme: dark text on white, also when the system is dark
             colours = page.locator(".grassroots-legend").first.evaluate(
                 "e => [getComputedStyle(e).color, getComputedStyle(document.querySelector("
-                "'.grassroots-page')).backgroundColor]")
+                "'.grassroots-page')).backgroundColor]"
+            )
             assert colours == ["rgb(33, 33, 33)", "rgb(255, 255, 255)"], (scheme, colours)
             maps = page.locator(MAP)
             assert maps.count() == 2
@@ -643,7 +731,8 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
             for sel in ("#chart-backlog", "#chart-harm", ".grassroots-legend"):
                 assert inside(page.locator(sel).first.bounding_box(), width, height), sel
             size = page.locator(".grassroots-legend").first.evaluate(
-                "e => parseFloat(getComputedStyle(e).fontSize)")
+                "e => parseFloat(getComputedStyle(e).fontSize)"
+            )
             assert size >= 14
             policies = page.locator(".grassroots-policy").all_inner_texts()
             assert "direct" in policies[0] and "hierarchical" in policies[1]
@@ -651,8 +740,11 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
         # play to the flood's start (a pause), then on without pauses, and measure the pace
         play_until_paused_at(page, "The flood starts")
         page.locator(".grassroots-pause-at label").first.click()  # no more pauses
-        page.wait_for_function("() => document.querySelector('.grassroots-pause-at input')"
-                               ".getAttribute('aria-checked') === 'false'", timeout=10_000)
+        page.wait_for_function(
+            "() => document.querySelector('.grassroots-pause-at input')"
+            ".getAttribute('aria-checked') === 'false'",
+            timeout=10_000,
+        )
         click(page, "grassroots-play")
         wait_step(page, "s >= 40", 30_000)
         s0, t0 = step_of(page), time.perf_counter()
@@ -661,7 +753,8 @@ def test_browser_side_by_side_on_one_screen_and_fast_enough(playwright_or_skip):
         rate = (s1 - s0) / (t1 - t0)
         (RESULTS / "steps_per_second.txt").write_text(
             f"{rate:.1f} steps/s in headless Chromium (default scenario side by side, steps "
-            f"{s0}-{s1}, default speed)\n")
+            f"{s0}-{s1}, default speed)\n"
+        )
         page.screenshot(path=str(RESULTS / "side-by-side-playing.png"))
         feed = page.locator(".grassroots-feed").first.inner_text()
     assert re.search(r"Day \d+ \d\d:\d\d  ", feed), feed
@@ -673,8 +766,19 @@ def test_browser_in_chinese(playwright_or_skip):
         page = b.page()
         assert page.title() == "基层应急响应：课堂演示"
         body = page.locator("body").inner_text()
-        for words in ("播放", "单步", "重置", "网格内未满足需求", "干部", "志愿者", "一线指挥部",
-                      "积压", "直报", "城市街道", "第1天 00:00"):
+        for words in (
+            "播放",
+            "单步",
+            "重置",
+            "网格内未满足需求",
+            "干部",
+            "志愿者",
+            "一线指挥部",
+            "积压",
+            "直报",
+            "城市街道",
+            "第1天 00:00",
+        ):
             assert words in body, words
         play_until_paused_at(page, "洪涝开始")
         page.screenshot(path=str(RESULTS / "zh.png"))
@@ -685,9 +789,12 @@ def test_demo_server_ends_with_the_command():
     if browser_missing() and "solara" in (browser_missing() or ""):
         pytest.skip(browser_missing())
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "demo", "--port",
-                             str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", "demo", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:

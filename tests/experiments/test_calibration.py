@@ -31,8 +31,10 @@ from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = ["--set", "population.n_residents=3000", "--set", "time.peace_days=7"]
-ROUTINE = ('scenario = "street_flood"\noverrides = { "organization.structure" = "integrated", '
-           '"flood.enabled" = false, "time.war_hours" = 1.0 }\n')
+ROUTINE = (
+    'scenario = "street_flood"\noverrides = { "organization.structure" = "integrated", '
+    '"flood.enabled" = false, "time.war_hours" = 1.0 }\n'
+)
 GOOD = f"""
 [volume]
 outcome = "routine_cases_per_1000_per_day"
@@ -51,24 +53,31 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 # --- expressions and the loss ---------------------------------------------------------------
 
+
 def test_expression_over_outcomes_and_parameters():
     e = Expression("1000 * residents_sheltered / (population.n_residents - 2) + -1")
     assert e.outcomes == {"residents_sheltered"} and e.params == {"population.n_residents"}
     assert e.evaluate({"residents_sheltered": 5.0}, {"population.n_residents": 1002}) == 4.0
-    assert math.isnan(Expression("needs_total / needs_resolved").evaluate(
-        {"needs_total": 3.0, "needs_resolved": 0.0}, {}))
+    assert math.isnan(
+        Expression("needs_total / needs_resolved").evaluate(
+            {"needs_total": 3.0, "needs_resolved": 0.0}, {}
+        )
+    )
 
 
-@pytest.mark.parametrize("text, words", [
-    ("__import__('os').system('true')", "not allowed"),
-    ("needs_total ** 2", "not allowed"),
-    ("needs_total if 1 else 2", "not allowed"),
-    ("'text'", "only numbers"),
-    ("True + needs_total", "only numbers"),
-    ("a.b.c", "not allowed"),
-    ("no_such_outcome", "unknown outcome"),
-    ("needs_total +", "not an expression"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("__import__('os').system('true')", "not allowed"),
+        ("needs_total ** 2", "not allowed"),
+        ("needs_total if 1 else 2", "not allowed"),
+        ("'text'", "only numbers"),
+        ("True + needs_total", "only numbers"),
+        ("a.b.c", "not allowed"),
+        ("no_such_outcome", "unknown outcome"),
+        ("needs_total +", "not an expression"),
+    ],
+)
 def test_expression_refuses_anything_but_arithmetic(text, words):
     with pytest.raises(ValueError, match=words):
         Expression(text)
@@ -99,6 +108,7 @@ def test_band_loss_zero_exactly_inside_and_grows_outside(x, low, width):
 
 # --- the targets file ---------------------------------------------------------------------
 
+
 def test_shipped_targets_load():
     ts = load_targets(DEFAULT_TARGETS)
     assert len(ts.targets) >= 6
@@ -108,14 +118,22 @@ def test_shipped_targets_load():
 
 BAD_TARGETS = {
     "unknown key": (GOOD.replace("use =", "weight = 2\nuse ="), "volume.weight"),
-    "unknown outcome": (GOOD.replace("routine_cases_per_1000_per_day", "cases", 1),
-                        "volume.outcome"),
-    "unsafe outcome": (GOOD.replace('"routine_cases_per_1000_per_day"', '"open(1)"', 1),
-                       "volume.outcome"),
-    "bad override key": (GOOD.replace("organization.structure", "organization.shape"),
-                         "volume.overrides.organization.shape"),
-    "bad override value": (GOOD.replace('"integrated"', '"matrix"'),
-                           "volume.overrides.organization.structure"),
+    "unknown outcome": (
+        GOOD.replace("routine_cases_per_1000_per_day", "cases", 1),
+        "volume.outcome",
+    ),
+    "unsafe outcome": (
+        GOOD.replace('"routine_cases_per_1000_per_day"', '"open(1)"', 1),
+        "volume.outcome",
+    ),
+    "bad override key": (
+        GOOD.replace("organization.structure", "organization.shape"),
+        "volume.overrides.organization.shape",
+    ),
+    "bad override value": (
+        GOOD.replace('"integrated"', '"matrix"'),
+        "volume.overrides.organization.structure",
+    ),
     "bad use": (GOOD.replace('"calibrate"', '"fit"'), "volume.use"),
     "value outside band": (GOOD.replace("value = 1.5", "value = 3.0"), "volume.value"),
     "bad band": (GOOD.replace("[0.7, 2.3]", "[2.3, 0.7]"), "volume.band"),
@@ -130,10 +148,20 @@ def test_bad_targets_file_exits_2_naming_file_and_key(tmp_path, capsys, case, co
     text, key = BAD_TARGETS[case]
     path = tmp_path / "targets.toml"
     path.write_text(text)
-    argv = ["validate", "--targets", str(path), "--out", str(tmp_path / "v")] \
-        if command == "validate" else \
-        ["calibrate", str(path), "--params", "routine.effort_min", "--budget", "2",
-         "--out", str(tmp_path / "c")]
+    argv = (
+        ["validate", "--targets", str(path), "--out", str(tmp_path / "v")]
+        if command == "validate"
+        else [
+            "calibrate",
+            str(path),
+            "--params",
+            "routine.effort_min",
+            "--budget",
+            "2",
+            "--out",
+            str(tmp_path / "c"),
+        ]
+    )
     code, out, err = cli(capsys, *argv)
     assert code == 2
     assert str(path) in err and key in err
@@ -141,23 +169,32 @@ def test_bad_targets_file_exits_2_naming_file_and_key(tmp_path, capsys, case, co
     assert not (tmp_path / "c").exists() and not (tmp_path / "v").exists()
 
 
-@pytest.mark.parametrize("param, words", [
-    ("organization.structure", "no plausible range"),
-    ("volunteers.team_size_per_1000", "no plausible range"),  # a policy lever
-    ("routine.effort", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "param, words",
+    [
+        ("organization.structure", "no plausible range"),
+        ("volunteers.team_size_per_1000", "no plausible range"),  # a policy lever
+        ("routine.effort", "unknown key"),
+    ],
+)
 def test_calibrate_refuses_a_parameter_without_plausible_range(tmp_path, capsys, param, words):
-    code, _, err = cli(capsys, "calibrate", "--params", param, "--budget", "2",
-                       "--out", str(tmp_path / "c"))
+    code, _, err = cli(
+        capsys, "calibrate", "--params", param, "--budget", "2", "--out", str(tmp_path / "c")
+    )
     assert code == 2 and param in err and words in err
 
 
 # --- validation ---------------------------------------------------------------------------
 
+
 def test_validate_table_and_strict_exit(tmp_path, capsys):
     path = tmp_path / "targets.toml"
-    path.write_text(GOOD + GOOD.replace("[volume]", "[impossible]")
-                    .replace("[0.7, 2.3]", "[50.0, 60.0]").replace("1.5", "55.0"))
+    path.write_text(
+        GOOD
+        + GOOD.replace("[volume]", "[impossible]")
+        .replace("[0.7, 2.3]", "[50.0, 60.0]")
+        .replace("1.5", "55.0")
+    )
     args = ["validate", "--targets", str(path), "--seeds", "2", "--quiet", *SMALL]
     code, out, _ = cli(capsys, *args, "--out", str(tmp_path / "a"))
     assert code == 0
@@ -175,11 +212,24 @@ def test_validate_table_and_strict_exit(tmp_path, capsys):
 
 def test_validate_runs_a_target_over_parameters_without_simulating(tmp_path, capsys):
     path = tmp_path / "targets.toml"
-    path.write_text('[grid]\noutcome = "1000 / population.residents_per_grid"\n'
-                    'scenario = "street_flood"\nvalue = 1.0\nband = [0.8, 1.6]\n'
-                    'source = "F5"\nuse = "validate"\n')
-    code, out, _ = cli(capsys, "validate", "--targets", str(path), "--seeds", "3", "--quiet",
-                       "--out", str(tmp_path / "v"), "--set", "population.residents_per_grid=500")
+    path.write_text(
+        '[grid]\noutcome = "1000 / population.residents_per_grid"\n'
+        'scenario = "street_flood"\nvalue = 1.0\nband = [0.8, 1.6]\n'
+        'source = "F5"\nuse = "validate"\n'
+    )
+    code, out, _ = cli(
+        capsys,
+        "validate",
+        "--targets",
+        str(path),
+        "--seeds",
+        "3",
+        "--quiet",
+        "--out",
+        str(tmp_path / "v"),
+        "--set",
+        "population.residents_per_grid=500",
+    )
     assert code == 0
     row = json.loads((tmp_path / "v" / "validation.json").read_text())["rows"][0]
     assert row["values"] == [2.0, 2.0, 2.0] and not row["inside"]
@@ -196,28 +246,48 @@ def test_calibrate_targets_stay_inside_their_bands_in_the_shipped_scenarios():
 
 # --- calibration --------------------------------------------------------------------------
 
+
 def n_complete(db: Path) -> int:
     try:
         with sqlite3.connect(db) as con:
-            return con.execute("select count(*) from trials where state = 'COMPLETE'"
-                               ).fetchone()[0]
+            return con.execute("select count(*) from trials where state = 'COMPLETE'").fetchone()[0]
     except sqlite3.Error:
         return 0
 
 
 def test_sigkilled_calibration_resumes_where_it_was(tmp_path):
     targets = tmp_path / "targets.toml"
-    targets.write_text(GOOD + GOOD.replace("[volume]", "[handling]").replace(
-        "routine_cases_per_1000_per_day", "routine_mean_handling_h", 1)
-        .replace("[0.7, 2.3]", "[4.0, 7.0]").replace("value = 1.5", "value = 6.5"))
+    targets.write_text(
+        GOOD
+        + GOOD.replace("[volume]", "[handling]")
+        .replace("routine_cases_per_1000_per_day", "routine_mean_handling_h", 1)
+        .replace("[0.7, 2.3]", "[4.0, 7.0]")
+        .replace("value = 1.5", "value = 6.5")
+    )
     out = tmp_path / "cal"
     budget = 12
-    cmd = [sys.executable, "-m", "experiments.cli", "calibrate", str(targets), "--params",
-           "routine.cases_per_1000_per_day", "routine.effort_min", "--budget", str(budget),
-           "--seeds", "2", "--out", str(out), "--quiet", *SMALL]
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "calibrate",
+        str(targets),
+        "--params",
+        "routine.cases_per_1000_per_day",
+        "routine.effort_min",
+        "--budget",
+        str(budget),
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+        *SMALL,
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if n_complete(out / "study.db") >= 3:
@@ -230,9 +300,13 @@ def test_sigkilled_calibration_resumes_where_it_was(tmp_path):
     assert not (out / "trials.parquet").exists()
     import optuna
 
-    before = {t.number: t.params for t in optuna.load_study(
-        study_name="calibration", storage=f"sqlite:///{out / 'study.db'}").trials
-        if t.state.name == "COMPLETE"}
+    before = {
+        t.number: t.params
+        for t in optuna.load_study(
+            study_name="calibration", storage=f"sqlite:///{out / 'study.db'}"
+        ).trials
+        if t.state.name == "COMPLETE"
+    }
 
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -261,8 +335,18 @@ def test_sigkilled_calibration_resumes_where_it_was(tmp_path):
 def test_resuming_with_other_parameters_is_refused(tmp_path, capsys):
     targets = tmp_path / "targets.toml"
     targets.write_text(GOOD)
-    args = ["calibrate", str(targets), "--budget", "1", "--seeds", "1", "--out",
-            str(tmp_path / "c"), "--quiet", *SMALL]
+    args = [
+        "calibrate",
+        str(targets),
+        "--budget",
+        "1",
+        "--seeds",
+        "1",
+        "--out",
+        str(tmp_path / "c"),
+        "--quiet",
+        *SMALL,
+    ]
     assert cli(capsys, *args, "--params", "routine.effort_min")[0] == 0
     code, _, err = cli(capsys, *args, "--params", "routine.duty_hours")
     assert code == 2 and "different calibration" in err
@@ -303,24 +387,35 @@ def test_set_in_scenario_replaces_or_adds_a_key():
 
 def test_validate_prints_peacetime_and_wartime_apart_and_inputs_as_inputs(tmp_path, capsys):
     path = tmp_path / "targets.toml"
-    war = (GOOD.replace("[volume]", "[war_volume]") + 'phase = "wartime"\n')
-    held = war.replace("[war_volume]", "[war_held_out]").replace('use = "calibrate"',
-                                                                  'use = "validate"')
-    given = war.replace("[war_volume]", "[war_given]").replace('use = "calibrate"',
-                                                               'use = "input"')
+    war = GOOD.replace("[volume]", "[war_volume]") + 'phase = "wartime"\n'
+    held = war.replace("[war_volume]", "[war_held_out]").replace(
+        'use = "calibrate"', 'use = "validate"'
+    )
+    given = war.replace("[war_volume]", "[war_given]").replace('use = "calibrate"', 'use = "input"')
     path.write_text(GOOD + war + held + given)
-    code, out, _ = cli(capsys, "validate", "--targets", str(path), "--seeds", "2", "--quiet",
-                       *SMALL, "--out", str(tmp_path / "a"))
+    code, out, _ = cli(
+        capsys,
+        "validate",
+        "--targets",
+        str(path),
+        "--seeds",
+        "2",
+        "--quiet",
+        *SMALL,
+        "--out",
+        str(tmp_path / "a"),
+    )
     assert code == 0
     titles = [line for line in out.splitlines() if "inside their band" in line]
     assert [t.split(":")[0] for t in titles] == [
-        "peacetime, calibrated (fitted to these)", "wartime, calibrated (fitted to these)",
+        "peacetime, calibrated (fitted to these)",
+        "wartime, calibrated (fitted to these)",
         "wartime, validation (held out, not fitted)",
-        "wartime, inputs (a parameter was set from the figure"]
+        "wartime, inputs (a parameter was set from the figure",
+    ]
     assert "wartime validate: 1 of 1" in out and "input" not in out.splitlines()[-1]
     rows = json.loads((tmp_path / "a" / "validation.json").read_text())["rows"]
-    assert {r["target"]: (r["phase"], r["use"]) for r in rows}["war_given"] == ("wartime",
-                                                                                "input")
+    assert {r["target"]: (r["phase"], r["use"]) for r in rows}["war_given"] == ("wartime", "input")
 
 
 def test_a_target_with_an_unknown_phase_is_refused(tmp_path):

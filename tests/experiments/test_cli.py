@@ -16,13 +16,27 @@ from experiments.docs import configdoc
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = ["--set", "population.n_residents=2000", "--set", "time.peace_days=3",
-        "--set", "time.war_hours=6"]
-OUTCOME_KEYS = {"mean_response_min", "p90_response_min", "share_met_within_target",
-                "total_harm", "needs_total", "needs_resolved", "mean_reporting_delay_min",
-                "peak_backlog", "workload_gini", "duplicate_dispatches"}
-SUMMARY_KEYS = {"outcomes", "parameters", "scenario", "seed", "version", "git_revision",
-                "created"}
+TINY = [
+    "--set",
+    "population.n_residents=2000",
+    "--set",
+    "time.peace_days=3",
+    "--set",
+    "time.war_hours=6",
+]
+OUTCOME_KEYS = {
+    "mean_response_min",
+    "p90_response_min",
+    "share_met_within_target",
+    "total_harm",
+    "needs_total",
+    "needs_resolved",
+    "mean_reporting_delay_min",
+    "peak_backlog",
+    "workload_gini",
+    "duplicate_dispatches",
+}
+SUMMARY_KEYS = {"outcomes", "parameters", "scenario", "seed", "version", "git_revision", "created"}
 
 # (file text or None for a missing file, --set arguments, words the message must contain)
 BAD_INPUT = {
@@ -72,8 +86,13 @@ def test_bad_input_exits_2_with_one_message(tmp_path, capsys, case, command):
 def test_bad_input_from_a_real_process(tmp_path, case):
     text, sets, words = BAD_INPUT[case]
     path = scenario_file(tmp_path, text)
-    done = subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(path), *sets],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "run", str(path), *sets],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert all(word in done.stderr for word in words)
@@ -92,10 +111,14 @@ PARSER_ERRORS = [
     (["run", "--max-memory"], "argument --max-memory: expected one argument"),
     (["config", "--toml", "--json"], "argument --json: not allowed with argument --toml"),
     (["sweep"], "the following arguments are required: SWEEP"),
-    (["sweep", "s.toml", "--workers", "2", "--local-cluster", "2"],
-     "argument --local-cluster: not allowed with argument --workers"),
-    (["sweep", "s.toml", "--resume", "--force"],
-     "argument --force: not allowed with argument --resume"),
+    (
+        ["sweep", "s.toml", "--workers", "2", "--local-cluster", "2"],
+        "argument --local-cluster: not allowed with argument --workers",
+    ),
+    (
+        ["sweep", "s.toml", "--resume", "--force"],
+        "argument --force: not allowed with argument --resume",
+    ),
     (["sweep", "s.toml", "--replications", "0"], "argument --replications: must be 1 or more"),
     (["sweep", "s.toml", "--run-timeout", "0"], "argument --run-timeout: must be more than 0"),
     (["sweep", "s.toml", "--scheduler", "ftp://h:1"], "argument --scheduler: 'ftp://h:1'"),
@@ -106,11 +129,15 @@ PARSER_ERRORS = [
     (["report", "d", "--margin", "-1"], "argument --margin: must be a number >= 0"),
     (["report", "d", "--resamples", "x"], "argument --resamples: must be a whole number"),
     (["report", "d", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
-    (["report", "d", "--gain-threshold", "nan"],
-     "argument --gain-threshold: must be a finite number, got 'nan'"),
+    (
+        ["report", "d", "--gain-threshold", "nan"],
+        "argument --gain-threshold: must be a finite number, got 'nan'",
+    ),
     (["calibrate"], "the following arguments are required: --params, --budget, --out"),
-    (["calibrate", "--params", "time.war_hours", "--budget", "0", "--out", "d"],
-     "argument --budget: must be 1 or more"),
+    (
+        ["calibrate", "--params", "time.war_hours", "--budget", "0", "--out", "d"],
+        "argument --budget: must be 1 or more",
+    ),
     (["validate", "--seeds", "0"], "argument --seeds: must be 1 or more"),
     (["validate", "a", "b"], "unrecognized arguments: b"),
 ]
@@ -139,11 +166,21 @@ def test_help_exits_0(capsys):
     assert code == 0 and "--set" in out
 
 
-@pytest.mark.parametrize("text, value", [
-    ("3", 3), ("2.5", 2.5), ("1e3", 1000.0), ("true", True), ("false", False),
-    ("direct", "direct"), ('"direct"', "direct"), ("random_geometric", "random_geometric"),
-    ("1\nx = 2", "1\nx = 2"), ("a b", "a b"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("3", 3),
+        ("2.5", 2.5),
+        ("1e3", 1000.0),
+        ("true", True),
+        ("false", False),
+        ("direct", "direct"),
+        ('"direct"', "direct"),
+        ("random_geometric", "random_geometric"),
+        ("1\nx = 2", "1\nx = 2"),
+        ("a b", "a b"),
+    ],
+)
 def test_set_values_are_toml_or_text(text, value):
     parsed = parse_value(text)
     assert parsed == value and type(parsed) is type(value)
@@ -156,8 +193,15 @@ def test_set_parsing_last_wins():
 
 
 def test_config_shows_scenario_with_overrides(capsys):
-    code, out, _ = cli(capsys, "config", "township_typhoon", "--set",
-                       "reporting.mechanism=hierarchical", "--set", "fire.enabled=false")
+    code, out, _ = cli(
+        capsys,
+        "config",
+        "township_typhoon",
+        "--set",
+        "reporting.mechanism=hierarchical",
+        "--set",
+        "fire.enabled=false",
+    )
     assert code == 0 and "Scenario: township_typhoon" in out
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:]}
     assert lines["reporting.mechanism"] == '"hierarchical"'
@@ -165,8 +209,9 @@ def test_config_shows_scenario_with_overrides(capsys):
 
 
 def test_config_toml_reads_back(capsys, tmp_path):
-    code, out, _ = cli(capsys, "config", "street_epidemic", "--toml",
-                       "--set", "volunteers.team_size_per_1000=20")
+    code, out, _ = cli(
+        capsys, "config", "street_epidemic", "--toml", "--set", "volunteers.team_size_per_1000=20"
+    )
     assert code == 0
     path = tmp_path / "resolved.toml"
     path.write_text(out)
@@ -204,15 +249,26 @@ def test_run_end_to_end(capsys, tmp_path):
 
 def test_config_json_lists_every_parameter_with_its_plausible_range(capsys):
     from sim.params import describe
-    assert main(["config", "township_typhoon", "--json",
-                 "--set", "reporting.mechanism=hierarchical"]) == 0
+
+    assert (
+        main(["config", "township_typhoon", "--json", "--set", "reporting.mechanism=hierarchical"])
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     rows = {r["key"]: r for r in data["parameters"]}
     assert data["scenario"] == "township_typhoon"
     assert set(rows) == {r["key"] for r in describe()}
     assert rows["reporting.mechanism"]["value"] == "hierarchical"  # the scenario's, not default
     for r in rows.values():
-        assert set(r) == {"key", "value", "type", "unit", "allowed", "plausible", "source",
-                          "description"}
+        assert set(r) == {
+            "key",
+            "value",
+            "type",
+            "unit",
+            "allowed",
+            "plausible",
+            "source",
+            "description",
+        }
         assert r["plausible"] is None or r["plausible"][0] <= r["plausible"][1]
     assert rows["routine.cases_per_1000_per_day"]["plausible"] is not None

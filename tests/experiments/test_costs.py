@@ -39,14 +39,18 @@ def test_every_price_has_a_unit_a_plausible_range_and_a_source_in_both_languages
             assert low <= default <= high, name
         for lang in i18n.LANGUAGES:
             assert cs.label(name, lang) and len(cs.source(name, lang)) > 8
-    for name in ("volunteer_hour_yuan", "staff_hour_yuan", "training_yuan_per_volunteer",
-                 "reorganization_yuan_per_1000"):
+    for name in (
+        "volunteer_hour_yuan",
+        "staff_hour_yuan",
+        "training_yuan_per_volunteer",
+        "reorganization_yuan_per_1000",
+    ):
         assert "yuan" in cs.meta(name)["unit"] and cs.meta(name)["plausible"]
 
 
 def test_a_costs_file_overrides_and_unknown_keys_name_the_valid_ones(tmp_path):
     path = tmp_path / "costs.toml"
-    path.write_text("volunteer_hour_yuan = 40\nrule = \"cheapest_within\"\n")
+    path.write_text('volunteer_hour_yuan = 40\nrule = "cheapest_within"\n')
     costs = cs.load_costs(path)
     assert costs.volunteer_hour_yuan == 40.0 and costs.rule == "cheapest_within"
     assert costs.staff_hour_yuan == cs.Costs().staff_hour_yuan
@@ -70,6 +74,7 @@ def test_the_derived_threshold_values_harm_by_expected_casualties():
 
 
 # ---- the rule -------------------------------------------------------------------------------
+
 
 def options(harm: list[float], cost: list[float], n: int = 12, noise: float = 0.0):
     rng = np.random.default_rng(3)
@@ -100,14 +105,20 @@ def test_cheapest_within_takes_the_cheapest_option_near_the_least_harm():
 def test_the_largest_level_tested_is_flagged(tmp_path):
     """Harm keeps falling steeply up to the largest team size: the report warns that the
     recommendation sits at the edge of the levels tested."""
+
     def steep(point, rng, shared):
         harm = 20_000.0 * shared / (1 + point[TEAM]) + rng.normal(0, 1)
         return {"total_harm": harm, "mean_response_min": 60.0, "person_hours": 100.0}
 
-    folder = synthetic_sweep(tmp_path, {TEAM: [0, 5, 10]}, 12, steep,
-                             decision=[TEAM], baseline={TEAM: 0})
-    report = build_report(folder, outcomes=["total_harm"], n_resamples=300,
-                          costs=cs.Costs(threshold_harm_per_10000_yuan=0.01))
+    folder = synthetic_sweep(
+        tmp_path, {TEAM: [0, 5, 10]}, 12, steep, decision=[TEAM], baseline={TEAM: 0}
+    )
+    report = build_report(
+        folder,
+        outcomes=["total_harm"],
+        n_resamples=300,
+        costs=cs.Costs(threshold_harm_per_10000_yuan=0.01),
+    )
     money = report.decision.money
     assert money.level_of(money.chosen, TEAM) == 10 and money.edges == [("upper", 10)]
     assert any("largest size tested" in w for w in report.decision.warnings)
@@ -121,8 +132,7 @@ def test_costs_whose_plausible_range_moves_the_answer_are_named(tmp_path):
     names = {name for name, _, _ in money.sensitivity}
     text = " ".join(report.decision.warnings)
     if names:
-        assert "Within the plausible range of the costs, one at a time, the answer changes" \
-            in text
+        assert "Within the plausible range of the costs, one at a time, the answer changes" in text
         assert all(cs.label(n).lower() in text.lower() for n in names)
     else:
         assert "holds across the plausible range of every cost" in text
@@ -130,13 +140,21 @@ def test_costs_whose_plausible_range_moves_the_answer_are_named(tmp_path):
 
 # ---- the limits box -------------------------------------------------------------------------
 
+
 def test_limits_are_written_from_the_configuration_and_the_targets():
     from sim import Config
 
     setting = Config().flat()
-    setting.update({"population.n_residents": 12_000, "time.target_response_min": 45.0,
-                    "time.war_hours": 48.0, "flood.enabled": True, "fire.enabled": False,
-                    "epidemic.enabled": False})
+    setting.update(
+        {
+            "population.n_residents": 12_000,
+            "time.target_response_min": 45.0,
+            "time.war_hours": 48.0,
+            "flood.enabled": True,
+            "fire.enabled": False,
+            "epidemic.enabled": False,
+        }
+    )
     lines = limits(setting, 7, "en")
     text = " ".join(lines)
     assert "synthetic township of 12,000 residents in 12 grids" in text
@@ -146,8 +164,11 @@ def test_limits_are_written_from_the_configuration_and_the_targets():
     fitted = load_targets(DEFAULT_TARGETS).used_for("calibrate")
     refs = {t.source.split(":")[0] for t in fitted}
     routine = all(t.phase == "peacetime" for t in fitted)
-    assert (f"fitted to {len(fitted)} routine peacetime figures only" if routine
-            else f"fitted to {len(fitted)} figures") in text
+    assert (
+        f"fitted to {len(fitted)} routine peacetime figures only"
+        if routine
+        else f"fitted to {len(fitted)} figures"
+    ) in text
     assert all(ref in text for ref in refs)
     zh = " ".join(limits(setting, 7, "zh"))
     assert "12,000 名居民" in zh and "45 分钟" in zh and "7 次突发事件" in zh
@@ -159,7 +180,7 @@ def test_within_target_shares_name_the_sweep_s_target_time(tmp_path):
     from sim import Config
 
     folder = synthetic_sweep(tmp_path, FACTORS, 12)
-    manifest = (folder / "manifest.json")
+    manifest = folder / "manifest.json"
     import json
 
     data = json.loads(manifest.read_text())
@@ -192,8 +213,12 @@ def test_without_a_value_for_harm_there_is_no_money_answer_and_the_page_says_why
     report = build_report(folder, outcomes=["total_harm"], n_resamples=300)
     assert report.decision.money is None
     assert any(mn.LETHALITY in w for w in report.decision.warnings)
-    set_threshold = build_report(folder, outcomes=["total_harm"], n_resamples=300,
-                                 costs=cs.Costs(threshold_harm_per_10000_yuan=5.0))
+    set_threshold = build_report(
+        folder,
+        outcomes=["total_harm"],
+        n_resamples=300,
+        costs=cs.Costs(threshold_harm_per_10000_yuan=5.0),
+    )
     assert set_threshold.decision.money is not None
 
 

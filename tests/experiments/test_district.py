@@ -46,8 +46,13 @@ def inputs(tmp_path) -> Path:
 
 
 def import_args(folder: Path, out: Path, **files: str) -> list[str]:
-    paths = {"grids": "grids.geojson", "sites": "sites.geojson", "flood": "flood.geojson",
-             "roads": "roads.osm.pbf", **files}
+    paths = {
+        "grids": "grids.geojson",
+        "sites": "sites.geojson",
+        "flood": "flood.geojson",
+        "roads": "roads.osm.pbf",
+        **files,
+    }
     args = ["district", "import", "--name", "kotka", "--out", str(out)]
     for option, name in paths.items():
         if name:
@@ -56,6 +61,7 @@ def import_args(folder: Path, out: Path, **files: str) -> list[str]:
 
 
 # --- the shipped example ---------------------------------------------------------------
+
 
 def test_importing_the_example_gives_the_shipped_district(inputs, tmp_path, capsys):
     code, out, err = cli(capsys, *import_args(inputs, tmp_path / "out"))
@@ -66,13 +72,16 @@ def test_importing_the_example_gives_the_shipped_district(inputs, tmp_path, caps
     assert made["communities"] == shipped["communities"]
     for key in ("name", "residents", "elderly_share", "lowlying", "community"):
         assert [g[key] for g in made["grids"]] == [g[key] for g in shipped["grids"]], key
-    np.testing.assert_allclose([g["centroid"] for g in made["grids"]],
-                               [g["centroid"] for g in shipped["grids"]], atol=0.2)
-    assert [(s["kind"], s["name"], s["host"], s["community"]) for s in made["sites"]] == \
-        [(s["kind"], s["name"], s["host"], s["community"]) for s in shipped["sites"]]
+    np.testing.assert_allclose(
+        [g["centroid"] for g in made["grids"]], [g["centroid"] for g in shipped["grids"]], atol=0.2
+    )
+    assert [(s["kind"], s["name"], s["host"], s["community"]) for s in made["sites"]] == [
+        (s["kind"], s["name"], s["host"], s["community"]) for s in shipped["sites"]
+    ]
     assert [e[:2] for e in made["edges"]] == [e[:2] for e in shipped["edges"]]
-    np.testing.assert_allclose([e[2] for e in made["edges"]],
-                               [e[2] for e in shipped["edges"]], rtol=1e-6)
+    np.testing.assert_allclose(
+        [e[2] for e in made["edges"]], [e[2] for e in shipped["edges"]], rtol=1e-6
+    )
     scenario = (tmp_path / "out/kotka.toml").read_text()
     assert 'layout = "district"' in scenario and "n_residents = 4500" in scenario
 
@@ -85,16 +94,18 @@ def test_the_example_runs_with_its_own_grids_and_names():
     assert len(township.shelter_nodes) == 3 and len(township.unit_nodes) == 3
     result = simulate(config, seed=1, keep_model=True)
     assert result.n_residents == 4500 == int(result.model.residents.grid_size.sum())
-    assert result.model.residents.grid_size.tolist() == \
-        [g["residents"] for g in json.loads((EXAMPLE / "district.json").read_text())["grids"]]
+    assert result.model.residents.grid_size.tolist() == [
+        g["residents"] for g in json.loads((EXAMPLE / "district.json").read_text())["grids"]
+    ]
     assert result.outcomes["needs_total"].iloc[0] > 0
     assert result.outcomes["mean_travel_min"].iloc[0] > 0
 
 
 def test_the_example_through_run_sweep_report_and_the_classroom(tmp_path, capsys):
     scenario = EXAMPLE / "kotka.toml"
-    code, _, err = cli(capsys, "run", scenario, *SHORT, "--seed", "2", "--quiet",
-                       "--out", tmp_path / "run")
+    code, _, err = cli(
+        capsys, "run", scenario, *SHORT, "--seed", "2", "--quiet", "--out", tmp_path / "run"
+    )
     assert code == 0, err
     code, _, err = cli(capsys, "report", tmp_path / "run")
     assert code == 0, err
@@ -102,10 +113,12 @@ def test_the_example_through_run_sweep_report_and_the_classroom(tmp_path, capsys
     assert "Marttila 1" in svg and "Ristinkallio 11" in svg  # the grids' own names
 
     sweep = tmp_path / "tiny.toml"
-    sweep.write_text(f'name = "kotka_tiny"\nbase = "{scenario}"\nreplications = 2\n'
-                     'master_seed = 3\n[fixed]\n"time.peace_days" = 2\n'
-                     '"time.war_hours" = 8.0\n[design]\nkind = "factorial"\n[factors]\n'
-                     '"organization.structure" = ["siloed", "integrated_party"]\n')
+    sweep.write_text(
+        f'name = "kotka_tiny"\nbase = "{scenario}"\nreplications = 2\n'
+        'master_seed = 3\n[fixed]\n"time.peace_days" = 2\n'
+        '"time.war_hours" = 8.0\n[design]\nkind = "factorial"\n[factors]\n'
+        '"organization.structure" = ["siloed", "integrated_party"]\n'
+    )
     code, _, err = cli(capsys, "sweep", sweep, "--workers", "1", "--out", tmp_path / "sweep")
     assert code == 0, err
     runs = pd.read_parquet(tmp_path / "sweep/runs.parquet")
@@ -134,8 +147,7 @@ def test_the_classroom_gif_draws_a_districts_outlines():
     from experiments.classroom.model import make_startup
     from experiments.classroom.svg import grid_levels
 
-    app.AppModel.startup = make_startup(str(EXAMPLE / "kotka.toml"),
-                                        overrides=SHORT_OVERRIDES)
+    app.AppModel.startup = make_startup(str(EXAMPLE / "kotka.toml"), overrides=SHORT_OVERRIDES)
     try:
         m = app.AppModel(seed=2)
     finally:
@@ -149,19 +161,36 @@ def test_the_classroom_gif_draws_a_districts_outlines():
 
 # --- the synthetic township, exported ------------------------------------------------------
 
-@pytest.mark.parametrize("scenario, layout", [("street_flood", "lattice"),
-                                              ("township_typhoon", "random_geometric")])
+
+@pytest.mark.parametrize(
+    "scenario, layout", [("street_flood", "lattice"), ("township_typhoon", "random_geometric")]
+)
 def test_an_exported_township_runs_as_the_synthetic_one(tmp_path, capsys, scenario, layout):
-    sets = ["--set", "population.n_residents=4000", "--set", "time.peace_days=3",
-            "--set", "time.war_hours=12.0", "--set", f"space.layout={layout}"]
-    code, out, err = cli(capsys, "district", "export", scenario, "--seed", "5", *sets,
-                         "--out", tmp_path)
+    sets = [
+        "--set",
+        "population.n_residents=4000",
+        "--set",
+        "time.peace_days=3",
+        "--set",
+        "time.war_hours=12.0",
+        "--set",
+        f"space.layout={layout}",
+    ]
+    code, out, err = cli(
+        capsys, "district", "export", scenario, "--seed", "5", *sets, "--out", tmp_path
+    )
     assert code == 0, err
     exported = load_scenario(tmp_path / f"{scenario}-seed5.toml")
     assert exported.space.layout == "district"
-    synthetic = load_scenario(ROOT / f"configs/scenarios/{scenario}.toml", overrides={
-        "population.n_residents": 4000, "time.peace_days": 3, "time.war_hours": 12.0,
-        "space.layout": layout})
+    synthetic = load_scenario(
+        ROOT / f"configs/scenarios/{scenario}.toml",
+        overrides={
+            "population.n_residents": 4000,
+            "time.peace_days": 3,
+            "time.war_hours": 12.0,
+            "space.layout": layout,
+        },
+    )
     a, b = simulate(synthetic, seed=5), simulate(exported, seed=5)
     pd.testing.assert_frame_equal(a.outcomes, b.outcomes)
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
@@ -169,12 +198,14 @@ def test_an_exported_township_runs_as_the_synthetic_one(tmp_path, capsys, scenar
     pd.testing.assert_frame_equal(a.events, b.events)  # grids named alike
     # the exported scenario's other seeds keep the township, and run
     assert simulate(exported, seed=6).outcomes["needs_total"].iloc[0] > 0
-    code, _, err = cli(capsys, "district", "export", scenario, "--seed", "5", *sets,
-                       "--out", tmp_path)
+    code, _, err = cli(
+        capsys, "district", "export", scenario, "--seed", "5", *sets, "--out", tmp_path
+    )
     assert code == 2 and "--force" in err  # it does not overwrite silently
 
 
 # --- other road files, other CRSs ----------------------------------------------------------
+
 
 def _edges(folder: Path) -> list:
     return json.loads((folder / "district.json").read_text())["edges"]
@@ -186,13 +217,16 @@ def test_graphml_and_osm_xml_give_the_same_district(inputs, tmp_path, capsys):
 
     osm = pyrosm.OSM(str(inputs / "roads.osm.pbf"))
     nodes, edges = osm.get_network(network_type="all", nodes=True)
-    ox.save_graphml(osm.to_graph(nodes, edges, graph_type="networkx"),
-                    inputs / "roads.graphml")
+    ox.save_graphml(osm.to_graph(nodes, edges, graph_type="networkx"), inputs / "roads.graphml")
     xml = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
-    xml += [f'<node id="{r.id}" lat="{r.lat}" lon="{r.lon}" version="1"/>'
-            for r in nodes.itertuples()]
-    xml += [f'<way id="{k}" version="1"><nd ref="{r.u}"/><nd ref="{r.v}"/>'
-            f'<tag k="highway" v="{r.highway}"/></way>' for k, r in enumerate(edges.itertuples())]
+    xml += [
+        f'<node id="{r.id}" lat="{r.lat}" lon="{r.lon}" version="1"/>' for r in nodes.itertuples()
+    ]
+    xml += [
+        f'<way id="{k}" version="1"><nd ref="{r.u}"/><nd ref="{r.v}"/>'
+        f'<tag k="highway" v="{r.highway}"/></way>'
+        for k, r in enumerate(edges.itertuples())
+    ]
     (inputs / "roads.osm").write_text("\n".join(xml + ["</osm>"]))
     shipped = _edges(EXAMPLE)
     for roads in ("roads.graphml", "roads.osm"):
@@ -212,11 +246,11 @@ def test_grids_in_another_crs_are_reprojected(inputs, tmp_path, capsys):
     assert made["crs"] == "EPSG:3067"  # projected in metres: kept
     shipped = _edges(EXAMPLE)
     assert [e[:2] for e in made["edges"]] == [e[:2] for e in shipped]
-    np.testing.assert_allclose([e[2] for e in made["edges"]], [e[2] for e in shipped],
-                               rtol=0.01)
+    np.testing.assert_allclose([e[2] for e in made["edges"]], [e[2] for e in shipped], rtol=0.01)
 
 
 # --- bad input: one line naming the file and the feature -----------------------------------
+
 
 def _edit(path: Path, change) -> None:
     data = json.loads(path.read_text())
@@ -225,21 +259,31 @@ def _edit(path: Path, change) -> None:
 
 
 def _square(lon: float, lat: float, d: float = 0.002) -> dict:
-    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d],
-                                                [lon, lat + d], [lon, lat]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+        ],
+    }
 
 
 def _bowtie(data: dict) -> None:
     ring = data["features"][3]["geometry"]["coordinates"][0]
     (x0, y0), (x1, y1) = ring[0], ring[2]
-    data["features"][3]["geometry"] = {"type": "Polygon", "coordinates": [
-        [[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]]}
+    data["features"][3]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]],
+    }
 
 
 def _far_grid(data: dict) -> None:
-    data["features"].append({"type": "Feature", "geometry": _square(27.02, 60.53),
-                             "properties": {"name": "Far away", "residents": 100,
-                                            "community": "Marttila"}})
+    data["features"].append(
+        {
+            "type": "Feature",
+            "geometry": _square(27.02, 60.53),
+            "properties": {"name": "Far away", "residents": 100, "community": "Marttila"},
+        }
+    )
 
 
 def _utm_without_crs(folder: Path) -> None:
@@ -262,50 +306,106 @@ def _no_crs(folder: Path) -> None:
 
 
 BAD = {
-    "self-intersecting": (lambda f: _edit(f / "grids.geojson", _bowtie), {},
-                          r"grids.geojson: feature 3 \('Ristinkallio 4'\): self-intersecting "
-                          r"polygon near \("),
-    "no road access": (lambda f: _edit(f / "grids.geojson", _far_grid), {},
-                       r"grids.geojson: feature 29 \('Far away'\): no road access: no road of "
-                       r"the network lies inside the grid or within 250 m"),
-    "missing residents": (lambda f: _edit(f / "grids.geojson", lambda d: d["features"][5][
-        "properties"].pop("residents")), {},
-        r"grids.geojson: feature 5 \('Kannikko 2'\): missing residents"),
-    "no residents field": (lambda f: _edit(f / "grids.geojson", lambda d: [
-        x["properties"].pop("residents") for x in d["features"]]), {},
-        r"grids.geojson: no 'residents' field \(the residents of each grid\)"),
-    "negative residents": (lambda f: _edit(f / "grids.geojson", lambda d: d["features"][2][
-        "properties"].update(residents=-40)), {},
-        r"grids.geojson: feature 2 \('Ristinkallio 3'\): negative residents \(-40\)"),
-    "elderly percentage": (lambda f: _edit(f / "grids.geojson", lambda d: d["features"][0][
-        "properties"].update(elderly_share=23)), {},
+    "self-intersecting": (
+        lambda f: _edit(f / "grids.geojson", _bowtie),
+        {},
+        r"grids.geojson: feature 3 \('Ristinkallio 4'\): self-intersecting "
+        r"polygon near \(",
+    ),
+    "no road access": (
+        lambda f: _edit(f / "grids.geojson", _far_grid),
+        {},
+        r"grids.geojson: feature 29 \('Far away'\): no road access: no road of "
+        r"the network lies inside the grid or within 250 m",
+    ),
+    "missing residents": (
+        lambda f: _edit(
+            f / "grids.geojson", lambda d: d["features"][5]["properties"].pop("residents")
+        ),
+        {},
+        r"grids.geojson: feature 5 \('Kannikko 2'\): missing residents",
+    ),
+    "no residents field": (
+        lambda f: _edit(
+            f / "grids.geojson", lambda d: [x["properties"].pop("residents") for x in d["features"]]
+        ),
+        {},
+        r"grids.geojson: no 'residents' field \(the residents of each grid\)",
+    ),
+    "negative residents": (
+        lambda f: _edit(
+            f / "grids.geojson", lambda d: d["features"][2]["properties"].update(residents=-40)
+        ),
+        {},
+        r"grids.geojson: feature 2 \('Ristinkallio 3'\): negative residents \(-40\)",
+    ),
+    "elderly percentage": (
+        lambda f: _edit(
+            f / "grids.geojson", lambda d: d["features"][0]["properties"].update(elderly_share=23)
+        ),
+        {},
         r"feature 0 \('Ristinkallio 1'\): elderly_share must be a share from 0 to 1, got 23 "
-        r"\(a percentage\? write 0.23\)"),
-    "overlap": (lambda f: _edit(f / "grids.geojson", lambda d: d["features"][1].update(
-        geometry=d["features"][0]["geometry"])), {},
-        r"feature 0 \('Ristinkallio 1'\): overlaps feature 1 \('Ristinkallio 2'\)"),
-    "metres without crs": (_utm_without_crs, {},
-                           r"grids.geojson: coordinates such as \(4\d{5}, 67\d{5}\) are not "
-                           r"longitude and latitude, yet the file's CRS is EPSG:4326: is its "
-                           r"CRS wrong\?"),
-    "wrong crs": (_degrees_said_metres, {"grids": "grids.gpkg"},
-                  r"grids.gpkg: the grids lie [\d,.]+ km from the road network of "
-                  r".*roads.osm.pbf: is the grids' CRS right \(the file says EPSG:3857\)"),
-    "missing crs": (_no_crs, {"grids": "grids.gpkg"},
-                    r"grids.gpkg: has no coordinate reference system \(CRS\)"),
-    "empty grids": (lambda f: _edit(f / "grids.geojson", lambda d: d.update(features=[])), {},
-                    r"grids.geojson: is empty: no features"),
-    "empty file": (lambda f: (f / "sites.geojson").write_text(""), {},
-                   r"sites.geojson: cannot read it as a map layer"),
-    "site outside": (lambda f: _edit(f / "sites.geojson", lambda d: d["features"][8].update(
-        geometry={"type": "Point", "coordinates": [27.1, 60.6]})), {},
-        r"sites.geojson: feature 8 \('Otsonkallio'\): lies [\d,]+ m outside every grid"),
-    "site kind": (lambda f: _edit(f / "sites.geojson", lambda d: d["features"][0][
-        "properties"].update(kind="hospital")), {},
+        r"\(a percentage\? write 0.23\)",
+    ),
+    "overlap": (
+        lambda f: _edit(
+            f / "grids.geojson",
+            lambda d: d["features"][1].update(geometry=d["features"][0]["geometry"]),
+        ),
+        {},
+        r"feature 0 \('Ristinkallio 1'\): overlaps feature 1 \('Ristinkallio 2'\)",
+    ),
+    "metres without crs": (
+        _utm_without_crs,
+        {},
+        r"grids.geojson: coordinates such as \(4\d{5}, 67\d{5}\) are not "
+        r"longitude and latitude, yet the file's CRS is EPSG:4326: is its "
+        r"CRS wrong\?",
+    ),
+    "wrong crs": (
+        _degrees_said_metres,
+        {"grids": "grids.gpkg"},
+        r"grids.gpkg: the grids lie [\d,.]+ km from the road network of "
+        r".*roads.osm.pbf: is the grids' CRS right \(the file says EPSG:3857\)",
+    ),
+    "missing crs": (
+        _no_crs,
+        {"grids": "grids.gpkg"},
+        r"grids.gpkg: has no coordinate reference system \(CRS\)",
+    ),
+    "empty grids": (
+        lambda f: _edit(f / "grids.geojson", lambda d: d.update(features=[])),
+        {},
+        r"grids.geojson: is empty: no features",
+    ),
+    "empty file": (
+        lambda f: (f / "sites.geojson").write_text(""),
+        {},
+        r"sites.geojson: cannot read it as a map layer",
+    ),
+    "site outside": (
+        lambda f: _edit(
+            f / "sites.geojson",
+            lambda d: d["features"][8].update(
+                geometry={"type": "Point", "coordinates": [27.1, 60.6]}
+            ),
+        ),
+        {},
+        r"sites.geojson: feature 8 \('Otsonkallio'\): lies [\d,]+ m outside every grid",
+    ),
+    "site kind": (
+        lambda f: _edit(
+            f / "sites.geojson", lambda d: d["features"][0]["properties"].update(kind="hospital")
+        ),
+        {},
         r"sites.geojson: feature 0 \('Ristinkallio community office'\): kind must be one of "
-        r"community_office, command_post, shelter, unit, got 'hospital'"),
-    "roads": (lambda f: (f / "roads.osm.pbf").write_bytes(b"not an extract"), {},
-              r"roads.osm.pbf: cannot read the OpenStreetMap extract"),
+        r"community_office, command_post, shelter, unit, got 'hospital'",
+    ),
+    "roads": (
+        lambda f: (f / "roads.osm.pbf").write_bytes(b"not an extract"),
+        {},
+        r"roads.osm.pbf: cannot read the OpenStreetMap extract",
+    ),
 }
 
 
@@ -330,15 +430,25 @@ def test_without_sites_offices_and_the_command_post_are_placed(inputs, tmp_path,
     assert simulate(config, seed=1).outcomes["needs_total"].iloc[0] > 0
 
 
-@pytest.mark.parametrize("sites, communities", [
-    ("sites.geojson", ["Ristinkallio", "Kannikko", "Suurniitty", "Marttila", "Malminki",
-                       "Helilä"]),  # no community field: each office's catchment by road
-    ("", ["A", "B", "C", "D", "E"])])  # nothing says: clusters of about 6 grids
+@pytest.mark.parametrize(
+    "sites, communities",
+    [
+        (
+            "sites.geojson",
+            ["Ristinkallio", "Kannikko", "Suurniitty", "Marttila", "Malminki", "Helilä"],
+        ),  # no community field: each office's catchment by road
+        ("", ["A", "B", "C", "D", "E"]),
+    ],
+)  # nothing says: clusters of about 6 grids
 def test_communities_without_a_community_field(inputs, tmp_path, capsys, sites, communities):
-    _edit(inputs / "grids.geojson",
-          lambda d: [f["properties"].pop("community") for f in d["features"]])
-    _edit(inputs / "sites.geojson",
-          lambda d: [f["properties"].pop("community") for f in d["features"]])
+    _edit(
+        inputs / "grids.geojson",
+        lambda d: [f["properties"].pop("community") for f in d["features"]],
+    )
+    _edit(
+        inputs / "sites.geojson",
+        lambda d: [f["properties"].pop("community") for f in d["features"]],
+    )
     code, _, err = cli(capsys, *import_args(inputs, tmp_path / "out", sites=sites))
     assert code == 0, err
     made = json.loads((tmp_path / "out/district.json").read_text())

@@ -31,13 +31,15 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 source = ".".join(base + ([node.module] if node.module else []))
             else:
                 source = node.module or ""
             # ``from pkg import mod`` imports the module pkg.mod; ``from mod import f`` imports mod
-            targets = [f"{source}.{a.name}" if f"{source}.{a.name}" in known else source
-                       for a in node.names]
+            targets = [
+                f"{source}.{a.name}" if f"{source}.{a.name}" in known else source
+                for a in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -61,8 +63,10 @@ def test_the_graph_sees_every_kind_of_import():
     graph = import_graph()
     assert ("sim.model", "sim.township") in graph.edges  # module level, relative
     assert ("experiments.cli.main", "experiments.cli.run") in graph.edges  # absolute
-    assert ("experiments.cli.run", "sim.run") in graph.edges or \
-        ("experiments.cli.run", "sim") in graph.edges  # inside a function
+    assert ("experiments.cli.run", "sim.run") in graph.edges or (
+        "experiments.cli.run",
+        "sim",
+    ) in graph.edges  # inside a function
     assert len(graph) > 30
 
 
@@ -78,6 +82,9 @@ def test_no_import_cycles():
 
 def test_sim_does_not_import_experiments():
     graph = import_graph()
-    bad = sorted((a, b) for a, b in graph.edges
-                 if a.split(".")[0] == "sim" and b.split(".")[0] == "experiments")
+    bad = sorted(
+        (a, b)
+        for a, b in graph.edges
+        if a.split(".")[0] == "sim" and b.split(".")[0] == "experiments"
+    )
     assert not bad, f"sim imports experiments: {bad}"

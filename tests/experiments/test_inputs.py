@@ -34,8 +34,7 @@ from sim.township import Township
 
 REPO = Path(__file__).resolve().parents[2]
 ROWS = describe()
-BIG_TOWN = ["--set", "population.n_residents=10000000",
-            "--set", "population.residents_per_grid=50"]
+BIG_TOWN = ["--set", "population.n_residents=10000000", "--set", "population.residents_per_grid=50"]
 
 
 def cli(*argv: str, limit_s: float = 30) -> tuple[int, str, str]:
@@ -58,15 +57,25 @@ def cli(*argv: str, limit_s: float = 30) -> tuple[int, str, str]:
 
 def cli_subprocess(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *argv], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.cli", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def refused(code: int, err: str, *words: str) -> bool:
     """Exit 2 with one message that holds every word, and no traceback."""
-    return code == 2 and "Traceback" not in err and err.count("\n") == 1 \
-        and re.match(r"grassroots \w+: error: ", err) is not None \
+    return (
+        code == 2
+        and "Traceback" not in err
+        and err.count("\n") == 1
+        and re.match(r"grassroots \w+: error: ", err) is not None
         and all(w in err for w in words)
+    )
 
 
 def write(folder: Path, text: str, name: str = "scenario.toml") -> Path:
@@ -76,6 +85,7 @@ def write(folder: Path, text: str, name: str = "scenario.toml") -> Path:
 
 
 # --- huge numbers ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", ["population.n_residents", "time.war_hours"])
 def test_a_400_digit_number_is_out_of_range_not_an_overflow(tmp_path, key):
@@ -100,14 +110,18 @@ def test_an_integer_of_more_than_4300_digits_names_the_file_line_and_key(tmp_pat
 
 # --- deep nesting and long base chains ----------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["[" * 5000 + "]" * 5000, "{a = " * 3000 + "1" + "}" * 3000,
-                                   "[" * 50 + "]" * 50])
+
+@pytest.mark.parametrize(
+    "value", ["[" * 5000 + "]" * 5000, "{a = " * 3000 + "1" + "}" * 3000, "[" * 50 + "]" * 50]
+)
 def test_deeply_nested_values_are_refused(tmp_path, value):
     path = write(tmp_path, f"[flood]\nenabled = {value}\n")
     code, _, err = cli("config", str(path))
     assert refused(code, err, str(path)) and len(err) < 500
-    assert "line 2 (enabled): arrays or tables nested too deeply" in err \
+    assert (
+        "line 2 (enabled): arrays or tables nested too deeply" in err
         or "flood.enabled: must be true or false" in err
+    )
     code, _, err = cli("config", "--set", f"flood.enabled={value}")
     assert refused(code, err, "--set", "flood.enabled") and len(err) < 500
 
@@ -125,11 +139,13 @@ def test_a_base_chain_is_capped_with_a_clear_message(tmp_path):
     long_dir = tmp_path / "long"
     long_dir.mkdir()
     code, _, err = cli("config", str(chain(long_dir, 2000)))
-    assert refused(code, err, "base", f"longer than {MAX_BASE_DEPTH} files",
-                   str(long_dir / "file0.toml"))
+    assert refused(
+        code, err, "base", f"longer than {MAX_BASE_DEPTH} files", str(long_dir / "file0.toml")
+    )
 
 
 # --- the file must be a regular file of sane size ------------------------------------------------
+
 
 def test_a_device_is_refused_as_config_and_as_base(tmp_path):
     code, _, err = cli("config", "/dev/zero")
@@ -173,20 +189,28 @@ def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path):
 
 # --- strict parsing ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, key", [('[flood]\nenabled = "TRUE"\n', "flood.enabled"),
-                                       ('[flood]\nenabled = "true"\n', "flood.enabled"),
-                                       ('[flood]\nenabled = 1\n', "flood.enabled"),
-                                       ('[time]\nwar_hours = " 12 "\n', "time.war_hours"),
-                                       ('[time]\nwar_hours = "12"\n', "time.war_hours"),
-                                       ('[time]\npeace_days = true\n', "time.peace_days")])
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[flood]\nenabled = "TRUE"\n', "flood.enabled"),
+        ('[flood]\nenabled = "true"\n', "flood.enabled"),
+        ("[flood]\nenabled = 1\n", "flood.enabled"),
+        ('[time]\nwar_hours = " 12 "\n', "time.war_hours"),
+        ('[time]\nwar_hours = "12"\n', "time.war_hours"),
+        ("[time]\npeace_days = true\n", "time.peace_days"),
+    ],
+)
 def test_files_are_typed_strictly(tmp_path, text, key):
     path = write(tmp_path, text)
     code, _, err = cli("config", str(path))
     assert refused(code, err, str(path), key)
 
 
-@pytest.mark.parametrize("literal, shown", [('""', "''"), ('"  "', "'  '"), ("5", "5"),
-                                            ("[1, 2]", "[1, 2]"), ("true", "True")])
+@pytest.mark.parametrize(
+    "literal, shown",
+    [('""', "''"), ('"  "', "'  '"), ("5", "5"), ("[1, 2]", "[1, 2]"), ("true", "True")],
+)
 def test_a_scenario_name_is_a_non_empty_string_in_a_file_and_in_set(tmp_path, literal, shown):
     """One rule for both paths (a file's ``name`` was checked, ``--set name=`` was not)."""
     message = f"name: must be a non-empty string, got {shown}\n"
@@ -209,12 +233,21 @@ def test_a_scenario_name_from_set_is_a_string():
 
 def test_set_values_are_toml_values_stripped_of_spaces():
     config = load_scenario(None)
-    code, out, _ = cli("config", "--toml", "--set", "time.war_hours= 12 ",
-                       "--set", "flood.enabled=false", "--set", "reporting.mechanism=direct",
-                       "--set", "population.n_residents=2000.0")
+    code, out, _ = cli(
+        "config",
+        "--toml",
+        "--set",
+        "time.war_hours= 12 ",
+        "--set",
+        "flood.enabled=false",
+        "--set",
+        "reporting.mechanism=direct",
+        "--set",
+        "population.n_residents=2000.0",
+    )
     assert code == 0 and config.time.war_hours != 12
     assert "war_hours = 12.0" in out and "enabled = false" in out
-    assert "mechanism = \"direct\"" in out and "n_residents = 2000\n" in out
+    assert 'mechanism = "direct"' in out and "n_residents = 2000\n" in out
     for value in ("TRUE", "True", "yes", "1"):
         code, _, err = cli("config", "--set", f"flood.enabled={value}")
         assert refused(code, err, "--set", "flood.enabled", "true or false")
@@ -227,21 +260,36 @@ def test_the_python_api_is_strict_too():
         Config().with_overrides({"time.war_hours": "12"})
     with pytest.raises(ConfigError, match="flood.enabled: must be true or false"):
         Config().with_overrides({"flood.enabled": "true"})
-    assert Config().with_overrides({"population.n_residents": 3000.0}).population.n_residents \
-        == 3000
+    assert (
+        Config().with_overrides({"population.n_residents": 3000.0}).population.n_residents == 3000
+    )
     assert parse_value("[" * 5000) == "[" * 5000  # not TOML: kept as text, no RecursionError
 
 
 # --- the memory guard --------------------------------------------------------------------------
 
+
 def test_ten_million_residents_in_grids_of_50_are_refused_at_once():
     start = time.perf_counter()
     code, _, err = cli("run", "--quiet", *BIG_TOWN)
     assert time.perf_counter() - start < 10  # before any model is built
-    assert refused(code, err, "estimated peak memory", "travel matrix 2 x 828.7 GiB",
-                   "over the limit of", "--max-memory")
-    code, _, err = cli("run", "--quiet", "--max-memory", "none", *BIG_TOWN,
-                       "--set", "population.n_residents=10000000000")
+    assert refused(
+        code,
+        err,
+        "estimated peak memory",
+        "travel matrix 2 x 828.7 GiB",
+        "over the limit of",
+        "--max-memory",
+    )
+    code, _, err = cli(
+        "run",
+        "--quiet",
+        "--max-memory",
+        "none",
+        *BIG_TOWN,
+        "--set",
+        "population.n_residents=10000000000",
+    )
     assert refused(code, err, "population.n_residents", "between")  # checks still apply
     code, _, err = cli("run", "--quiet", "--max-memory", "1M")
     assert refused(code, err, "over the limit of 1.0 MiB")
@@ -249,8 +297,9 @@ def test_ten_million_residents_in_grids_of_50_are_refused_at_once():
     assert refused(code, err, "--max-memory", "8G, 500M")
 
 
-@pytest.mark.parametrize("command", [["run", "--quiet"], ["sweep", "reporting_structure",
-                                                       "--check"]])
+@pytest.mark.parametrize(
+    "command", [["run", "--quiet"], ["sweep", "reporting_structure", "--check"]]
+)
 @pytest.mark.parametrize("size", ["-5G", "-1", "-0.5M"])
 def test_a_negative_size_gets_the_size_message_not_expected_one_argument(command, size):
     """``--max-memory -5G`` is the option's value (argparse once took it for an option)."""
@@ -259,9 +308,18 @@ def test_a_negative_size_gets_the_size_message_not_expected_one_argument(command
     assert "usage:" not in err
 
 
-@pytest.mark.parametrize("text, size", [("8G", 8 << 30), ("500M", 500 << 20), ("500m", 500 << 20),
-                                        ("1.5GiB", 3 << 29), ("2TB", 2 << 40),
-                                        ("1048576", 1 << 20), ("none", None)])
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        ("8G", 8 << 30),
+        ("500M", 500 << 20),
+        ("500m", 500 << 20),
+        ("1.5GiB", 3 << 29),
+        ("2TB", 2 << 40),
+        ("1048576", 1 << 20),
+        ("none", None),
+    ],
+)
 def test_sizes(text, size):
     assert parse_size(text) == size
 
@@ -277,13 +335,29 @@ def test_the_default_limit_is_half_of_physical_memory():
     assert check_memory(Config()).total < default_limit()  # the default run fits
 
 
-@pytest.mark.parametrize("over", [
-    {}, {"population.residents_per_grid": 50, "population.n_residents": 12345,
-         "population.grids_per_community": 7},
-    {"population.residents_per_grid": 100, "population.n_residents": 20000,
-     "population.grids_per_community": 3, "space.layout": "random_geometric"},
-    {"population.residents_per_grid": 50, "population.n_residents": 9000,
-     "population.grids_per_community": 100, "space.shelters_per_community": 0}])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {},
+        {
+            "population.residents_per_grid": 50,
+            "population.n_residents": 12345,
+            "population.grids_per_community": 7,
+        },
+        {
+            "population.residents_per_grid": 100,
+            "population.n_residents": 20000,
+            "population.grids_per_community": 3,
+            "space.layout": "random_geometric",
+        },
+        {
+            "population.residents_per_grid": 50,
+            "population.n_residents": 9000,
+            "population.grids_per_community": 100,
+            "space.shelters_per_community": 0,
+        },
+    ],
+)
 def test_the_travel_term_bounds_the_township_matrix(over):
     """The nodes the estimate counts are at least the township's (equal on full blocks), so
     its travel term is an upper bound of the matrix dijkstra returns."""
@@ -306,11 +380,15 @@ print(tracemalloc.get_traced_memory()[1])
 """
 
 
-@pytest.mark.parametrize("over, low, high", [
-    # 600 grids, 1,041 nodes: three 8.7 MB travel matrices during the flood dominate
-    ({"population.residents_per_grid": 50}, 1.0, 1.5),
-    # the default street (30 grids): linear terms only, a few MB
-    ({}, 1.0, 3.0)])
+@pytest.mark.parametrize(
+    "over, low, high",
+    [
+        # 600 grids, 1,041 nodes: three 8.7 MB travel matrices during the flood dominate
+        ({"population.residents_per_grid": 50}, 1.0, 1.5),
+        # the default street (30 grids): linear terms only, a few MB
+        ({}, 1.0, 3.0),
+    ],
+)
 def test_the_estimate_is_close_to_a_measured_run(over, low, high):
     """Peak traced memory of a run (tracemalloc, which numpy reports to) against the
     estimate: an upper bound within 1.5x where the travel matrices dominate. Measured
@@ -319,9 +397,14 @@ def test_the_estimate_is_close_to_a_measured_run(over, low, high):
     800 grids. Peak RSS growth outside pytest: 113 MiB for 127 MiB (1.12) at 60,000
     residents in 1,200 grids, 286 MiB for 354 MiB (1.24) at 100,000 on a random geometric
     network, 15.7 MiB for 8.3 MiB (0.53: interpreter and library overheads) by default."""
-    result = subprocess.run([sys.executable, "-c", MEASURE, json.dumps(over)], cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(over)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     measured = int(result.stdout.strip().splitlines()[-1])
     footprint = estimate(Config().with_overrides(over))
     assert low * measured <= footprint.total <= high * measured, (measured, footprint)
@@ -329,8 +412,17 @@ def test_the_estimate_is_close_to_a_measured_run(over, low, high):
 
 # --- property: any config file and --set values get a clear answer ----------------------------
 
-BAD_KEYS = ["weather.rain", "flood", "flood.rain_mm", "time..x", ".x", "time.war_hours.x",
-            "name", "reporting__mechanism", "population.n_residents "]
+BAD_KEYS = [
+    "weather.rain",
+    "flood",
+    "flood.rain_mm",
+    "time..x",
+    ".x",
+    "time.war_hours.x",
+    "name",
+    "reporting__mechanism",
+    "population.n_residents ",
+]
 
 
 def toml_literal(value) -> str:
@@ -342,14 +434,39 @@ def toml_literal(value) -> str:
 
 
 ODD_LITERALS = st.one_of(
-    st.sampled_from(['"TRUE"', '" 12 "', "nan", "inf", "-inf", "1979-05-27", "[]", "{}",
-                     "[1, 2]", '{a = 1}', '"', "tru", "0x10", "1_000", "+5", "1e400",
-                     "9" * 400, "9" * 5000, "[" * 3000 + "]" * 3000,
-                     "{a=" * 2000 + "1" + "}" * 2000,
-                     "-" + "9" * 30, "1.5", "0", '"direct"', '""']),
+    st.sampled_from(
+        [
+            '"TRUE"',
+            '" 12 "',
+            "nan",
+            "inf",
+            "-inf",
+            "1979-05-27",
+            "[]",
+            "{}",
+            "[1, 2]",
+            "{a = 1}",
+            '"',
+            "tru",
+            "0x10",
+            "1_000",
+            "+5",
+            "1e400",
+            "9" * 400,
+            "9" * 5000,
+            "[" * 3000 + "]" * 3000,
+            "{a=" * 2000 + "1" + "}" * 2000,
+            "-" + "9" * 30,
+            "1.5",
+            "0",
+            '"direct"',
+            '""',
+        ]
+    ),
     st.integers().map(str),
     st.floats().map(repr),
-    st.text(max_size=20).map(json.dumps))
+    st.text(max_size=20).map(json.dumps),
+)
 
 
 @st.composite
@@ -363,10 +480,23 @@ def scenario_text(draw, folder: Path) -> str:
     elif meta == "base":
         lines.append(f'base = "{REPO / "configs" / "base.toml"}"')
     elif meta == "bad base":
-        lines.append(draw(st.sampled_from([
-            'base = "missing.toml"', 'base = "/dev/zero"', f'base = "{folder}"',
-            'base = "scenario.toml"', "base = 3", 'base = "../../../../../etc/passwd"',
-            'base = ""', 'base = "a\\u0000b"', f'base = "{"x" * 5000}"'])))
+        lines.append(
+            draw(
+                st.sampled_from(
+                    [
+                        'base = "missing.toml"',
+                        'base = "/dev/zero"',
+                        f'base = "{folder}"',
+                        'base = "scenario.toml"',
+                        "base = 3",
+                        'base = "../../../../../etc/passwd"',
+                        'base = ""',
+                        'base = "a\\u0000b"',
+                        f'base = "{"x" * 5000}"',
+                    ]
+                )
+            )
+        )
     by_section: dict[str, list[str]] = {}
     for row in draw(st.lists(st.sampled_from(ROWS), max_size=6, unique_by=lambda r: r["key"])):
         good = draw(st.integers(0, 5)) > 0
@@ -375,9 +505,17 @@ def scenario_text(draw, folder: Path) -> str:
     for section, items in by_section.items():
         lines += [f"[{section}]", *items]
     if draw(st.integers(0, 6)) == 0:
-        lines += draw(st.sampled_from([["[weather]", "rain = 1"], ["[flood]", "rain_mm = 1"],
-                                       ["[flood.deep.er]", "x = 1"], ["flood = 3"],
-                                       ["[time", "war_hours = 1"]]))
+        lines += draw(
+            st.sampled_from(
+                [
+                    ["[weather]", "rain = 1"],
+                    ["[flood]", "rain_mm = 1"],
+                    ["[flood.deep.er]", "x = 1"],
+                    ["flood = 3"],
+                    ["[time", "war_hours = 1"],
+                ]
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -388,12 +526,21 @@ def set_args(draw) -> list[str]:
         if draw(st.integers(0, 4)) > 0:
             row = draw(st.sampled_from(ROWS))
             key = row["key"]
-            value = toml_literal(draw(value_strategy(row))) if draw(st.integers(0, 4)) > 0 \
+            value = (
+                toml_literal(draw(value_strategy(row)))
+                if draw(st.integers(0, 4)) > 0
                 else draw(ODD_LITERALS | st.text(max_size=10))
+            )
         else:
             key, value = draw(st.sampled_from(BAD_KEYS)), draw(ODD_LITERALS)
-        args += ["--set", draw(st.sampled_from([f"{key}={value}"] * 4 + [
-            f"{key}", f"={value}", f" {key} = {value} "]))]
+        args += [
+            "--set",
+            draw(
+                st.sampled_from(
+                    [f"{key}={value}"] * 4 + [f"{key}", f"={value}", f" {key} = {value} "]
+                )
+            ),
+        ]
     return args
 
 
@@ -415,9 +562,15 @@ def test_any_config_file_and_set_values_get_a_clear_answer(data):
         assert len(err) < 1000, err  # no echo of a huge value
 
 
-@pytest.mark.parametrize("text", [f"[time]\nwar_hours = {'9' * 5000}\n",
-                                  "[flood]\nenabled = " + "[" * 5000 + "]" * 5000 + "\n",
-                                  '[flood]\nenabled = "TRUE"\n', "[time]\nwar_hours = 12\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"[time]\nwar_hours = {'9' * 5000}\n",
+        "[flood]\nenabled = " + "[" * 5000 + "]" * 5000 + "\n",
+        '[flood]\nenabled = "TRUE"\n',
+        "[time]\nwar_hours = 12\n",
+    ],
+)
 def test_the_command_answers_in_a_subprocess(tmp_path, text):
     path = write(tmp_path, text)
     result = cli_subprocess("config", str(path))

@@ -12,8 +12,9 @@ def _doc() -> str:
 
 def test_odd_parameter_table_matches_code():
     stored = odd.extract_between(_doc(), odd.PARAM_BEGIN, odd.PARAM_END)
-    assert stored == odd.render_parameter_table(), \
+    assert stored == odd.render_parameter_table(), (
         "docs/ODD.md differs from sim/params.py: run `python -m experiments.docs.odd --write`"
+    )
 
 
 def test_table_lists_every_parameter_with_unit_default_range_source():
@@ -34,9 +35,17 @@ def test_table_detects_a_changed_default():
 
 def test_odd_has_every_section():
     doc = _doc()
-    for heading in ("Purpose and patterns", "Entities, state variables and scales",
-                    "Process overview and scheduling", "Design concepts", "Initialization",
-                    "Input data", "Submodels", "Verification", "Direction of effects"):
+    for heading in (
+        "Purpose and patterns",
+        "Entities, state variables and scales",
+        "Process overview and scheduling",
+        "Design concepts",
+        "Initialization",
+        "Input data",
+        "Submodels",
+        "Verification",
+        "Direction of effects",
+    ):
         assert heading in doc, heading
 
 

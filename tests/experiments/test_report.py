@@ -25,25 +25,37 @@ from experiments.report.sweep import ReportError
 from sim import Config, simulate
 
 TINY = {"population.n_residents": 3000, "time.peace_days": 2, "time.war_hours": 8}
-POLICIES = {"reporting.mechanism": ["hierarchical", "direct"],
-            "organization.structure": ["siloed", "integrated_party"]}
+POLICIES = {
+    "reporting.mechanism": ["hierarchical", "direct"],
+    "organization.structure": ["siloed", "integrated_party"],
+}
 N_RESAMPLES = 500  # fewer than the default 2,000, to keep the tests fast
 
 
-def build_sweep_folder(root: Path, factors: dict[str, list], replications: int,
-                       needs: bool = True) -> Path:
+def build_sweep_folder(
+    root: Path, factors: dict[str, list], replications: int, needs: bool = True
+) -> Path:
     """A folder shaped like ``grassroots sweep`` output: manifest, runs, time series, needs."""
-    seeds = [int(c.generate_state(1)[0])
-             for c in np.random.SeedSequence(7).spawn(replications)]
+    seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(7).spawn(replications)]
     points = [dict(zip(factors, v)) for v in itertools.product(*factors.values())]
     rows = []
     for i, point in enumerate(points):
         for r, seed in enumerate(seeds):
             result = simulate(Config().with_overrides({**TINY, **point}), seed=seed)
             run_id = f"p{i:04d}-r{r:03d}"
-            rows.append({"run_id": run_id, "point": i, "replication": r, "seed": seed,
-                         **point, **result.summary(), "status": "ok", "error": "",
-                         "duration_s": 0.0})
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "point": i,
+                    "replication": r,
+                    "seed": seed,
+                    **point,
+                    **result.summary(),
+                    "status": "ok",
+                    "error": "",
+                    "duration_s": 0.0,
+                }
+            )
             for name, frame in (("timeseries", result.timeseries), ("needs", result.needs)):
                 if name == "needs" and not needs:
                     continue
@@ -51,9 +63,18 @@ def build_sweep_folder(root: Path, factors: dict[str, list], replications: int,
                 folder.mkdir(parents=True)
                 frame.to_parquet(folder / "part.parquet", index=False)
     pd.DataFrame(rows).to_parquet(root / "runs.parquet", index=False)
-    manifest = {"sweep": "tiny", "design": "factorial", "factors": factors, "fixed": TINY,
-                "base": None, "master_seed": 7, "replications": replications, "seeds": seeds,
-                "points": points, "n_runs": len(rows)}
+    manifest = {
+        "sweep": "tiny",
+        "design": "factorial",
+        "factors": factors,
+        "fixed": TINY,
+        "base": None,
+        "master_seed": 7,
+        "replications": replications,
+        "seeds": seeds,
+        "points": points,
+        "n_runs": len(rows),
+    }
     (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return root
 
@@ -69,18 +90,26 @@ def test_sweep_report_builds_every_chart(sweep_report):
     out = folder / "report"
     assert report.path == out / "index.html" and report.path.is_file()
     names = {c.name for s in report.sections for c in s.charts}
-    assert {"comparison_mean_response_min", "comparison_total_harm", "distributions",
-            "timeseries", "heatmap"} <= names
+    assert {
+        "comparison_mean_response_min",
+        "comparison_total_harm",
+        "distributions",
+        "timeseries",
+        "heatmap",
+    } <= names
     for name in names:
         assert (out / f"{name}.png").stat().st_size > 1000
         assert (out / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     # the default baseline: the first level of every factor (the sweep states none)
-    assert report.baseline == {"reporting.mechanism": "hierarchical",
-                               "organization.structure": "siloed"}
+    assert report.baseline == {
+        "reporting.mechanism": "hierarchical",
+        "organization.structure": "siloed",
+    }
 
 
-def expected_numbers(p: np.ndarray, b: np.ndarray, lower_is_better: bool,
-                     share: bool = False) -> list[float]:
+def expected_numbers(
+    p: np.ndarray, b: np.ndarray, lower_is_better: bool, share: bool = False
+) -> list[float]:
     """The numbers a finding states, recomputed here from the paired outcomes: the relative
     change in percent (a share: the difference in percentage points), its CI, k and n.
     With fewer than 10 pairs the interval is rough: signed numbers, never "cuts"."""
@@ -109,10 +138,13 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
     for f in report.findings:  # every policy against the one baseline policy
         mech, structure = f.policy
         assert f.baseline == ("hierarchical", "siloed")
-        p = runs[(runs["organization.structure"] == structure) &
-                 (runs["reporting.mechanism"] == mech)].sort_values("replication")
-        b = runs[(runs["organization.structure"] == "siloed") &
-                 (runs["reporting.mechanism"] == "hierarchical")].sort_values("replication")
+        p = runs[
+            (runs["organization.structure"] == structure) & (runs["reporting.mechanism"] == mech)
+        ].sort_values("replication")
+        b = runs[
+            (runs["organization.structure"] == "siloed")
+            & (runs["reporting.mechanism"] == "hierarchical")
+        ].sort_values("replication")
         assert list(p["seed"]) == list(b["seed"])  # common random numbers
         p, b = p[f.outcome].to_numpy(float), b[f.outcome].to_numpy(float)
         keep = np.isfinite(p) & np.isfinite(b)
@@ -127,7 +159,7 @@ def test_every_number_in_the_findings_is_recomputed_from_runs_parquet(sweep_repo
         assert len(stated) == len(expected), f.text
         for s, e in zip(stated, expected):
             decimals = len(s.split(".")[1]) if "." in s else 0
-            assert abs(float(s) - e) <= 0.5 * 10 ** -decimals + 1e-9, (f.text, s, e)
+            assert abs(float(s) - e) <= 0.5 * 10**-decimals + 1e-9, (f.text, s, e)
         assert f.text in html.replace("&#x27;", "'")
 
 
@@ -138,10 +170,13 @@ def test_html_is_self_contained_names_every_policy_and_shows_cis(sweep_report):
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert html.count('src="data:image/png;base64,') == sum(
-        len(s.charts) for s in report.sections) + len(report.decision.charts)
+        len(s.charts) for s in report.sections
+    ) + len(report.decision.charts)
     for mech, structure in itertools.product(*POLICIES.values()):
-        assert (f"{value_text('reporting.mechanism', mech)}, "
-                f"{value_text('organization.structure', structure)}") in html
+        assert (
+            f"{value_text('reporting.mechanism', mech)}, "
+            f"{value_text('organization.structure', structure)}"
+        ) in html
     assert "95% CI" in html
     comp = report.comparisons[0]
     est = comp.estimates[0]
@@ -186,8 +221,9 @@ def test_paired_difference_counts_and_drops_missing_pairs():
 def test_dose_response_marks_where_gains_flatten(tmp_path):
     factors = {"volunteers.team_size_per_1000": [0, 10, 20]}
     folder = build_sweep_folder(tmp_path, factors, replications=3, needs=False)
-    report = build_report(folder, outcomes=["total_harm"], gain_threshold=1e9,
-                          n_resamples=N_RESAMPLES)
+    report = build_report(
+        folder, outcomes=["total_harm"], gain_threshold=1e9, n_resamples=N_RESAMPLES
+    )
     dose = next(s for s in report.sections if s.title == "Dose-response")
     assert dose.charts[0].png.is_file()
     assert "from 0" in dose.body  # every step gains less than a huge threshold
@@ -197,8 +233,20 @@ def test_dose_response_marks_where_gains_flatten(tmp_path):
 
 def test_run_report_from_a_grassroots_run_folder(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--seed", "2", "--out", str(out), "--quiet",
-                 *[f"--set={k}={v}" for k, v in TINY.items()]]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--seed",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+                *[f"--set={k}={v}" for k, v in TINY.items()],
+            ]
+        )
+        == 0
+    )
     report = build_report(out)
     html = report.path.read_text(encoding="utf-8")
     for name in ("map", "timeline", "stages"):
@@ -216,8 +264,20 @@ def test_run_report_from_a_grassroots_run_folder(tmp_path):
 
 def test_cli_report_baseline_option_and_errors(sweep_report, tmp_path, capsys):
     folder, _ = sweep_report
-    assert main(["report", str(folder), "--baseline", "reporting.mechanism=direct",
-                 "--resamples", "200", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(folder),
+                "--baseline",
+                "reporting.mechanism=direct",
+                "--resamples",
+                "200",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip().endswith("index.html")
     html = (folder / "report" / "index.html").read_text(encoding="utf-8")
     assert "reporting.mechanism = direct" in html
@@ -230,8 +290,7 @@ def test_cli_report_baseline_option_and_errors(sweep_report, tmp_path, capsys):
         build_report(tmp_path / "missing")
 
 
-@pytest.mark.parametrize("design", ['kind = "sobol"\nsamples = 8',
-                                    'kind = "morris"\nsamples = 4'])
+@pytest.mark.parametrize("design", ['kind = "sobol"\nsamples = 8', 'kind = "morris"\nsamples = 4'])
 def test_report_on_a_real_sensitivity_sweep(tmp_path, design):
     from experiments.sweeps.backends import SerialBackend
     from experiments.sweeps.designs import load_sweep
@@ -240,12 +299,14 @@ def test_report_on_a_real_sensitivity_sweep(tmp_path, design):
     base = Path(__file__).resolve().parents[2] / "configs" / "scenarios" / "street_flood.toml"
     path = tmp_path / "sa.toml"
     fixed = "\n".join(f'"{k}" = {v}' for k, v in TINY.items())
-    path.write_text(f'name = "sa"\nbase = "{base}"\nreplications = 1\nmaster_seed = 3\n'
-                    f'outcomes = ["total_harm"]\n[design]\n{design}\n'
-                    f"[fixed]\n{fixed}\n[factors]\n"
-                    '"population.initial_trust" = { low = 0.2, high = 0.8 }\n'
-                    '"flood.needs_per_1000_per_hour" = { low = 4, high = 16 }\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'name = "sa"\nbase = "{base}"\nreplications = 1\nmaster_seed = 3\n'
+        f'outcomes = ["total_harm"]\n[design]\n{design}\n'
+        f"[fixed]\n{fixed}\n[factors]\n"
+        '"population.initial_trust" = { low = 0.2, high = 0.8 }\n'
+        '"flood.needs_per_1000_per_hour" = { low = 4, high = 16 }\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     run_sweep(make_plan(load_sweep(path)), out, SerialBackend(), quiet=True)
     report = build_report(out, n_resamples=N_RESAMPLES)

@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PLANNER = ROOT / "configs" / "sweeps" / "planner.toml"
 N_RESAMPLES = 300
 # a few hundred residents, a short peacetime and emergency, three team sizes, 3 replications
-TINY = {"population.n_residents": 400, "population.residents_per_grid": 100,
-        "time.peace_days": 2, "time.war_hours": 12.0}
+TINY = {
+    "population.n_residents": 400,
+    "population.residents_per_grid": 100,
+    "time.peace_days": 2,
+    "time.war_hours": 12.0,
+}
 LEVELS = [0, 10, 20]
 SAMPLE = 2  # plausible worlds, besides the shipped scenarios as given
 
@@ -45,20 +49,29 @@ def tiny_planner_file(folder: Path) -> Path:
     """The shipped planner sweep with its question, decision, baseline and worlds (its
     scenarios and uncertainties, fewer sampled worlds), at a tiny size."""
     data = tomllib.loads(PLANNER.read_text(encoding="utf-8"))
-    lines = [f"{k} = {toml_value(data[k])}" for k in
-             ("name", "description", "decision", "master_seed", "outcomes", "baseline")]
-    lines += [f'base = "{(PLANNER.parent / data["base"]).resolve()}"', "replications = 3",
-              "[question]", *[f"{k} = {toml_value(v)}" for k, v in data["question"].items()],
-              "[design]", 'kind = "factorial"',
-              "[fixed]", *[f'"{k}" = {toml_value(v)}' for k, v in TINY.items()],
-              "[factors]", '"organization.structure" = ' +
-              toml_value(data["factors"]["organization.structure"]),
-              f'"volunteers.team_size_per_1000" = {toml_value(LEVELS)}',
-              "[worlds]", "scenarios = " + toml_value(
-                  [str((PLANNER.parent / f).resolve()) for f in data["worlds"]["scenarios"]]),
-              f"sample = {SAMPLE}",
-              "[uncertainties]", *[f'"{k}" = {toml_value(v)}'
-                                   for k, v in data["uncertainties"].items()]]
+    lines = [
+        f"{k} = {toml_value(data[k])}"
+        for k in ("name", "description", "decision", "master_seed", "outcomes", "baseline")
+    ]
+    lines += [
+        f'base = "{(PLANNER.parent / data["base"]).resolve()}"',
+        "replications = 3",
+        "[question]",
+        *[f"{k} = {toml_value(v)}" for k, v in data["question"].items()],
+        "[design]",
+        'kind = "factorial"',
+        "[fixed]",
+        *[f'"{k}" = {toml_value(v)}' for k, v in TINY.items()],
+        "[factors]",
+        '"organization.structure" = ' + toml_value(data["factors"]["organization.structure"]),
+        f'"volunteers.team_size_per_1000" = {toml_value(LEVELS)}',
+        "[worlds]",
+        "scenarios = "
+        + toml_value([str((PLANNER.parent / f).resolve()) for f in data["worlds"]["scenarios"]]),
+        f"sample = {SAMPLE}",
+        "[uncertainties]",
+        *[f'"{k}" = {toml_value(v)}' for k, v in data["uncertainties"].items()],
+    ]
     path = folder / "planner.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -95,10 +108,16 @@ def flat(text: str, lang: str = "en") -> str:
 def test_the_planner_sweep_declares_both_decisions_and_the_street_as_it_is():
     data = tomllib.loads(PLANNER.read_text(encoding="utf-8"))
     assert data["decision"] == ["organization.structure", "volunteers.team_size_per_1000"]
-    assert data["factors"]["organization.structure"] == ["pre_reform", "siloed", "integrated",
-                                                         "integrated_party"]
-    assert data["baseline"] == {"organization.structure": "siloed",
-                                "volunteers.team_size_per_1000": 0}
+    assert data["factors"]["organization.structure"] == [
+        "pre_reform",
+        "siloed",
+        "integrated",
+        "integrated_party",
+    ]
+    assert data["baseline"] == {
+        "organization.structure": "siloed",
+        "volunteers.team_size_per_1000": 0,
+    }
     assert {"en", "zh"} <= set(data["question"])
 
 
@@ -107,16 +126,22 @@ def test_page_one_of_the_pdf_answers_both_halves_with_money(planner_sweep, plann
     decision = planner_en.decision
     assert decision.money is not None
     # the answer: one option (a structure and a team size) with its cost in yuan and the rule
-    assert re.search(r"Recommended: .*(siloed|integrated).* volunteers per 1,000: [\d,.]+ "
-                     r"(M )?yuan a year", text), text[:600]
+    assert re.search(
+        r"Recommended: .*(siloed|integrated).* volunteers per 1,000: [\d,.]+ "
+        r"(M )?yuan a year",
+        text,
+    ), text[:600]
     assert "Rule: the option with the highest net benefit" in text
     # the structures compared at each team size, in words, with intervals and counts
     for level in LEVELS:
-        m = re.search(rf"At {level} volunteers per 1,000, against siloed departments: "
-                      r"(pre-reform [^;]+; )?integrated grid: [\d,.]+ (fewer|more) "
-                      r"person-hours of harm "
-                      r"\(95% CI -?[\d,.]+ to -?[\d,.]+\), better in \d+ of 3 emergencies, "
-                      r"[+-]?[\d,.]+ (M )?yuan a year", text)
+        m = re.search(
+            rf"At {level} volunteers per 1,000, against siloed departments: "
+            r"(pre-reform [^;]+; )?integrated grid: [\d,.]+ (fewer|more) "
+            r"person-hours of harm "
+            r"\(95% CI -?[\d,.]+ to -?[\d,.]+\), better in \d+ of 3 emergencies, "
+            r"[+-]?[\d,.]+ (M )?yuan a year",
+            text,
+        )
         assert m, (level, text)
     # the cost basis and the limits box
     assert "Cost basis (yuan; configs/costs.toml" in text
@@ -128,15 +153,18 @@ def test_page_one_of_the_pdf_answers_both_halves_with_money(planner_sweep, plann
 
 
 def test_every_comparison_is_against_the_stated_baseline(planner_en):
-    assert planner_en.baseline == {"organization.structure": "siloed",
-                                   "volunteers.team_size_per_1000": 0}
+    assert planner_en.baseline == {
+        "organization.structure": "siloed",
+        "volunteers.team_size_per_1000": 0,
+    }
     assert planner_en.findings
     for f in planner_en.findings:
         assert f.baseline == ("siloed", 0), f.text
     # the structures are compared level by level with the baseline's structure
     money = planner_en.decision.money
     assert {(s.structure, s.level) for s in money.switches} == {
-        (s, lv) for s in ("pre_reform", "integrated", "integrated_party") for lv in LEVELS}
+        (s, lv) for s in ("pre_reform", "integrated", "integrated_party") for lv in LEVELS
+    }
     assert all(s.diff.n == 3 for s in money.switches)
 
 
@@ -149,8 +177,12 @@ def test_money_tables_and_charts(planner_sweep, planner_en):
     steps = pd.read_csv(tables / "cost_effectiveness.csv")
     assert len(steps) == 4 * (len(LEVELS) - 1)  # each structure, each step up
     costs = pd.read_csv(tables / "costs.csv")
-    assert {"volunteer_hour_yuan", "staff_hour_yuan", "training_yuan_per_volunteer",
-            "reorganization_yuan_per_1000"} <= set(costs["key (configs/costs.toml)"])
+    assert {
+        "volunteer_hour_yuan",
+        "staff_hour_yuan",
+        "training_yuan_per_volunteer",
+        "reorganization_yuan_per_1000",
+    } <= set(costs["key (configs/costs.toml)"])
     assert costs["source or assumption"].str.len().min() > 10
     names = [c.name for c in planner_en.decision.charts]
     assert names[:2] == ["cost_effectiveness", "tradeoff"]  # page 1, before the rankings
@@ -163,9 +195,12 @@ def test_the_chinese_report_answers_on_page_one(planner_sweep):
     text = flat(page_one(planner_sweep / "report" / "summary.pdf"), "zh")
     assert report.decision.question in text
     assert re.search(r"建议：.*每千人 \d+ 名志愿者：每年 [\d,.]+ (万)?元", text), text[:400]
-    assert re.search(r"每千人 10 名志愿者时，与条块分割相比：(改革前[^；]+；)?一网统管："
-                     r"伤害(减少|增加) [\d,.]+ 人·小时"
-                     r"（95% 置信区间 -?[\d,.]+ 至 -?[\d,.]+）", text), text
+    assert re.search(
+        r"每千人 10 名志愿者时，与条块分割相比：(改革前[^；]+；)?一网统管："
+        r"伤害(减少|增加) [\d,.]+ 人·小时"
+        r"（95% 置信区间 -?[\d,.]+ 至 -?[\d,.]+）",
+        text,
+    ), text
     for key in ("report.limits.title", "report.money.structures_title"):
         assert i18n.text(key, "zh") in text
     assert "成本依据（元" in text and "60 分钟" in text
@@ -173,13 +208,19 @@ def test_the_chinese_report_answers_on_page_one(planner_sweep):
 
 
 def test_baseline_option_sets_one_factor_and_keeps_the_file_s_others(planner_sweep):
-    report = build_report(planner_sweep, n_resamples=N_RESAMPLES,
-                          baseline={"organization.structure": "integrated"})
-    assert report.baseline == {"organization.structure": "integrated",
-                               "volunteers.team_size_per_1000": 0}
+    report = build_report(
+        planner_sweep, n_resamples=N_RESAMPLES, baseline={"organization.structure": "integrated"}
+    )
+    assert report.baseline == {
+        "organization.structure": "integrated",
+        "volunteers.team_size_per_1000": 0,
+    }
     assert {f.baseline for f in report.findings} == {("integrated", 0)}
     assert {s.structure for s in report.decision.money.switches} == {
-        "pre_reform", "siloed", "integrated_party"}
+        "pre_reform",
+        "siloed",
+        "integrated_party",
+    }
 
 
 def test_money_applies_only_when_every_decision_has_a_price(planner_sweep):
@@ -199,12 +240,17 @@ def test_page_one_ranks_the_options_across_worlds_apart_from_run_to_run(planner_
     report = build_report(planner_sweep, n_resamples=N_RESAMPLES)  # English, file's baseline
     text = flat(page_one(planner_sweep / "report" / "summary.pdf"))
     assert "Across hazards and plausible worlds" in text
-    assert f"Every option was run in the same {N_WORLDS} worlds: street flood and township " \
-           f"typhoon as given, and {SAMPLE} plausible worlds drawn from the plausible ranges " \
-           "of 10 assumptions" in text
-    assert re.search(rf"\(recommended[^)]*\): best in \d+ of {N_WORLDS} worlds \(\d+%; 95% CI \d+% "
-                     r"to \d+%\); regret: mean [\d,.]+ (M )?yuan a year, at most [\d,.]+ (M )?"
-                     "yuan a year", text), text
+    assert (
+        f"Every option was run in the same {N_WORLDS} worlds: street flood and township "
+        f"typhoon as given, and {SAMPLE} plausible worlds drawn from the plausible ranges "
+        "of 10 assumptions" in text
+    )
+    assert re.search(
+        rf"\(recommended[^)]*\): best in \d+ of {N_WORLDS} worlds \(\d+%; 95% CI \d+% "
+        r"to \d+%\); regret: mean [\d,.]+ (M )?yuan a year, at most [\d,.]+ (M )?"
+        "yuan a year",
+        text,
+    ), text
     # every structure at the recommended team size, and the option with the least maximum
     # regret, are shown
     worlds = report.decision.worlds
@@ -213,11 +259,15 @@ def test_page_one_ranks_the_options_across_worlds_apart_from_run_to_run(planner_
     html = report.path.read_text(encoding="utf-8")
     assert "The assumptions a plausible world varies: peak rate of flood needs" in html
     # what each interval covers, separately
-    assert "What each interval covers: the interval of a share of worlds (95% Wilson, over " \
-           f"the {N_WORLDS} worlds) covers which world the street may be in: the hazards and " \
-           "the plausible parameter values." in text
-    assert "cover run-to-run variation only: the 3 emergencies (seeds) within one world, the " \
-           "street flood as given" in text
+    assert (
+        "What each interval covers: the interval of a share of worlds (95% Wilson, over "
+        f"the {N_WORLDS} worlds) covers which world the street may be in: the hazards and "
+        "the plausible parameter values." in text
+    )
+    assert (
+        "cover run-to-run variation only: the 3 emergencies (seeds) within one world, the "
+        "street flood as given" in text
+    )
     table = pd.read_csv(planner_sweep / "report" / "tables" / "worlds.csv")
     assert len(table) == 4 * len(LEVELS)
     assert (table["worlds"] == N_WORLDS).all()
@@ -229,8 +279,11 @@ def test_the_chinese_page_one_ranks_the_options_across_worlds(planner_sweep):
     build_report(planner_sweep, n_resamples=N_RESAMPLES, lang="zh")
     text = flat(page_one(planner_sweep / "report" / "summary.pdf"), "zh")
     assert "跨灾种与可能情景" in text and "每种区间涵盖什么" in text
-    assert re.search(rf"（建议方案[^）]*）：在 {N_WORLDS} 个情景中有 \d+ 个最佳（\d+%；"
-                     r"95% 置信区间 \d+% 至 \d+%）；遗憾值：平均每年 ?[\d,.]+ (万)?元", text), text
+    assert re.search(
+        rf"（建议方案[^）]*）：在 {N_WORLDS} 个情景中有 \d+ 个最佳（\d+%；"
+        r"95% 置信区间 \d+% 至 \d+%）；遗憾值：平均每年 ?[\d,.]+ (万)?元",
+        text,
+    ), text
     assert "Across hazards" not in text
 
 
@@ -242,8 +295,7 @@ def test_every_option_meets_every_world_with_the_same_seeds(planner_sweep):
     assert set(runs["scenario"]) == {"street_flood", "township_typhoon"}
     seeds = runs.groupby("world")["seed"].apply(lambda s: tuple(sorted(set(s))))
     assert seeds.nunique() == 1 and len(seeds.iloc[0]) == 3  # common random numbers
-    per = runs.groupby(["world", "organization.structure",
-                        "volunteers.team_size_per_1000"]).size()
+    per = runs.groupby(["world", "organization.structure", "volunteers.team_size_per_1000"]).size()
     assert len(per) == N_WORLDS * 4 * len(LEVELS) and (per == 3).all()
 
 
@@ -253,8 +305,9 @@ def test_the_world_sample_is_drawn_from_the_master_seed(tmp_path):
     def worlds(seed: int):
         text = tiny_planner_file(tmp_path).read_text(encoding="utf-8")
         path = tmp_path / f"planner_{seed}.toml"
-        path.write_text(re.sub(r"master_seed = \d+", f"master_seed = {seed}", text),
-                        encoding="utf-8")
+        path.write_text(
+            re.sub(r"master_seed = \d+", f"master_seed = {seed}", text), encoding="utf-8"
+        )
         return sweep_worlds(load_sweep(path))
 
     first, again, other = worlds(1), worlds(1), worlds(2)
@@ -262,8 +315,11 @@ def test_the_world_sample_is_drawn_from_the_master_seed(tmp_path):
     assert [w.values for w in first[2:]] != [w.values for w in other[2:]]
     assert [w.values for w in first[:2]] == [w.values for w in other[:2]]  # as given
     assert [(w.scenario, w.sampled) for w in first] == [
-        ("street_flood", False), ("township_typhoon", False), ("street_flood", True),
-        ("township_typhoon", True)]
+        ("street_flood", False),
+        ("township_typhoon", False),
+        ("street_flood", True),
+        ("township_typhoon", True),
+    ]
     shipped = tomllib.loads(PLANNER.read_text(encoding="utf-8"))
     assert set(first[2].values) == set(shipped["uncertainties"])
     sweep = load_sweep(tmp_path / "planner_1.toml")
@@ -279,11 +335,21 @@ def test_wins_and_regret_of_a_known_table():
 
     # three worlds, three options, lower is better; two replications in each world
     means = {0: [10.0, 8.0, 9.0], 1: [5.0, 7.0, 5.0], 2: [1.0, 3.0, 2.0]}
-    rows = [{"world": w, "option": o, "replication": r, "status": "ok",
-             "total_harm": v + (0.5 if r == 0 else -0.5)}
-            for w, values in means.items() for o, v in enumerate(values) for r in (0, 1)]
-    results = SweepResults(Path("."), {"factors": {"option": [0, 1, 2]}}, pd.DataFrame(rows),
-                           0, ["option"], [])
+    rows = [
+        {
+            "world": w,
+            "option": o,
+            "replication": r,
+            "status": "ok",
+            "total_harm": v + (0.5 if r == 0 else -0.5),
+        }
+        for w, values in means.items()
+        for o, v in enumerate(values)
+        for r in (0, 1)
+    ]
+    results = SweepResults(
+        Path("."), {"factors": {"option": [0, 1, 2]}}, pd.DataFrame(rows), 0, ["option"], []
+    )
     table = pd.DataFrame({"option": [0, 1, 2]})
     values = by_world(results, ["option"], "total_harm", table)
     assert values.to_numpy().tolist() == list(means.values())
@@ -302,24 +368,36 @@ def test_wins_and_regret_of_a_known_table():
     assert flipped[2].regret_max == 2
 
 
-@pytest.mark.parametrize("table, message", [
-    ("[worlds]\nsample = 2\n", "worlds.sample: a sample of plausible worlds needs an "
-                               "[uncertainties] table"),
-    ('[worlds]\nscenarios = ["nowhere.toml"]\n', "worlds.scenarios: file not found"),
-    ("[worlds]\nsample = -1\n", "worlds.sample: must be a whole number from 0 to 10,000"),
-    ("[worlds]\nplaces = 2\n", "worlds.places: unknown key; allowed: scenarios, sample"),
-    ('[worlds]\nsample = 2\n[uncertainties]\n'
-     '"volunteers.team_size_per_1000" = { low = 0, high = 40 }\n', "is also a policy"),
-    ('[uncertainties]\n"flood.road_cut_share" = "plausible"\n',
-     "a factorial design's [worlds] table takes [uncertainties]"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        (
+            "[worlds]\nsample = 2\n",
+            "worlds.sample: a sample of plausible worlds needs an [uncertainties] table",
+        ),
+        ('[worlds]\nscenarios = ["nowhere.toml"]\n', "worlds.scenarios: file not found"),
+        ("[worlds]\nsample = -1\n", "worlds.sample: must be a whole number from 0 to 10,000"),
+        ("[worlds]\nplaces = 2\n", "worlds.places: unknown key; allowed: scenarios, sample"),
+        (
+            "[worlds]\nsample = 2\n[uncertainties]\n"
+            '"volunteers.team_size_per_1000" = { low = 0, high = 40 }\n',
+            "is also a policy",
+        ),
+        (
+            '[uncertainties]\n"flood.road_cut_share" = "plausible"\n',
+            "a factorial design's [worlds] table takes [uncertainties]",
+        ),
+    ],
+)
 def test_a_bad_worlds_table_is_refused_naming_the_key(tmp_path, table, message):
     from experiments.sweeps.designs import load_sweep
     from sim.params import ConfigError
 
     path = tmp_path / "sweep.toml"
-    path.write_text(f'base = "{(PLANNER.parent / "../scenarios/street_flood.toml").resolve()}"\n'
-                    '[factors]\n"volunteers.team_size_per_1000" = [0, 10]\n' + table,
-                    encoding="utf-8")
+    path.write_text(
+        f'base = "{(PLANNER.parent / "../scenarios/street_flood.toml").resolve()}"\n'
+        '[factors]\n"volunteers.team_size_per_1000" = [0, 10]\n' + table,
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_sweep(path)

@@ -33,10 +33,14 @@ ZH_UNITS = ["分钟", "人·小时", "万元", "元", "个百分点", "名", "�
 
 # ---- Chinese wrapping -------------------------------------------------------------------
 
+
 def test_the_line_that_split_a_number_from_its_minutes_stays_whole():
     """The defect: text cut every 46 characters wherever it fell ("+2." / "96 分钟")."""
-    text = ("建议：每千人 5 名志愿者，即在平均响应时间上与最优水平（每千人 30 名志愿者）相差不超过 5% 的"
-            "最小水平：与最优相比 +2.96 分钟（95% 置信区间 +1.86 至 +2.2 分钟），+2.9%。")
+    text = (
+        "建议：每千人 5 名志愿者，即在平均响应时间上与最优水平（每千人 30 名志愿者）"
+        "相差不超过 5% 的"
+        "最小水平：与最优相比 +2.96 分钟（95% 置信区间 +1.86 至 +2.2 分钟），+2.9%。"
+    )
     for width in range(20, 100):
         lines = wrap(text, width)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
@@ -45,13 +49,22 @@ def test_the_line_that_split_a_number_from_its_minutes_stays_whole():
             assert number in joined, (width, lines)
 
 
-cjk = st.sampled_from(list("建议每千人名志愿者在平均响应时间上与最优水平相比置信区间至突发事件中有次更好"))
+cjk = st.sampled_from(
+    list("建议每千人名志愿者在平均响应时间上与最优水平相比置信区间至突发事件中有次更好")
+)
 punct = st.sampled_from(list("，。；：（）、"))
-number = st.builds(lambda sign, whole, frac: f"{sign}{whole:,}{frac}",
-                   st.sampled_from(["", "+", "-"]), st.integers(0, 2_000_000),
-                   st.sampled_from(["", ".5", ".96", ".04"]))
-quantity = st.builds(lambda n, gap, unit: f"{n}{gap}{unit}", number, st.sampled_from(["", " "]),
-                     st.sampled_from(ZH_UNITS))
+number = st.builds(
+    lambda sign, whole, frac: f"{sign}{whole:,}{frac}",
+    st.sampled_from(["", "+", "-"]),
+    st.integers(0, 2_000_000),
+    st.sampled_from(["", ".5", ".96", ".04"]),
+)
+quantity = st.builds(
+    lambda n, gap, unit: f"{n}{gap}{unit}",
+    number,
+    st.sampled_from(["", " "]),
+    st.sampled_from(ZH_UNITS),
+)
 piece = st.one_of(cjk, cjk, punct, number, quantity, st.just(" "))
 
 
@@ -70,38 +83,51 @@ def test_chinese_wrapping_never_splits_a_number_or_its_unit(pieces, width):
         if any(ch.isdigit() for ch in p):
             core = p.strip()
             assert any(core in line for line in lines) or any(
-                core.replace(" ", "") in line.replace(" ", "") for line in lines), (p, lines)
+                core.replace(" ", "") in line.replace(" ", "") for line in lines
+            ), (p, lines)
     # no line starts with closing punctuation
     assert not any(line[:1] in "，。；：）、" for line in lines[1:] if line)
 
 
 # ---- xlsx sheet names -------------------------------------------------------------------
 
+
 def test_sheet_names_are_unique_readable_and_listed():
-    names = ["contents", "runs", "decision_team_size_per_1000_total_harm",
-             "decision_team_size_per_1000_share_met_within_target",
-             "decision_team_size_per_1000_mean_response_min",
-             "decision_team_size_per_1000_p90_response_min",
-             "decision_structure_share_met_within_target",
-             "decision_a_very_long_factor_name_that_goes_on_total_harm",
-             "decision_a_very_long_factor_name_that_goes_on_mean_response_min",
-             "policy_summary", "paired_differences", "cost_effectiveness", "Runs"]
+    names = [
+        "contents",
+        "runs",
+        "decision_team_size_per_1000_total_harm",
+        "decision_team_size_per_1000_share_met_within_target",
+        "decision_team_size_per_1000_mean_response_min",
+        "decision_team_size_per_1000_p90_response_min",
+        "decision_structure_share_met_within_target",
+        "decision_a_very_long_factor_name_that_goes_on_total_harm",
+        "decision_a_very_long_factor_name_that_goes_on_mean_response_min",
+        "policy_summary",
+        "paired_differences",
+        "cost_effectiveness",
+        "Runs",
+    ]
     sheets = exports.sheet_names(names)
     shown = list(sheets.values())
     assert len({s.lower() for s in shown}) == len(names)  # Excel ignores case
     assert all(0 < len(s) <= 31 and not re.search(r"[\\/*?:\[\]]", s) for s in shown)
     assert sheets["decision_team_size_per_1000_total_harm"] == "rank volunteers - harm"
-    assert sheets["decision_team_size_per_1000_share_met_within_target"] == \
-        "rank volunteers - within target"
+    assert (
+        sheets["decision_team_size_per_1000_share_met_within_target"]
+        == "rank volunteers - within target"
+    )
     assert not any(s.endswith(("_", "-", " ")) for s in shown)
 
 
 @pytest.fixture(scope="module")
 def knee(tmp_path_factory):
     folder = synthetic_sweep(tmp_path_factory.mktemp("knee"), FACTORS, replications=12)
-    return folder, build_report(folder, n_resamples=N_RESAMPLES,
-                                outcomes=["mean_response_min", "total_harm",
-                                          "share_met_within_target"])
+    return folder, build_report(
+        folder,
+        n_resamples=N_RESAMPLES,
+        outcomes=["mean_response_min", "total_harm", "share_met_within_target"],
+    )
 
 
 def test_the_workbook_has_a_contents_sheet_for_every_sheet(knee):
@@ -116,20 +142,24 @@ def test_the_workbook_has_a_contents_sheet_for_every_sheet(knee):
 
 # ---- units of paired_differences.csv ------------------------------------------------------
 
+
 def test_paired_differences_are_in_percent_and_percentage_points(knee):
     folder, report = knee
     csv = pd.read_csv(folder / "report" / "tables" / "paired_differences.csv")
-    for column in ("relative difference (%)", "relative: 95% CI low (%)",
-                   "relative: 95% CI high (%)"):
+    for column in (
+        "relative difference (%)",
+        "relative: 95% CI low (%)",
+        "relative: 95% CI high (%)",
+    ):
         assert column in csv.columns
     by_text = {f.text: f for f in report.findings}
     assert len(csv) == len(report.findings)
     for _, row in csv.iterrows():
         f = by_text[row["finding"]]
-        assert row["relative difference (%)"] == pytest.approx(round(100 * f.diff.rel, 1),
-                                                                abs=1e-9)
+        assert row["relative difference (%)"] == pytest.approx(round(100 * f.diff.rel, 1), abs=1e-9)
         assert row["relative: 95% CI low (%)"] == pytest.approx(
-            round(100 * f.diff.rel_low, 1), abs=1e-9)
+            round(100 * f.diff.rel_low, 1), abs=1e-9
+        )
         if f.outcome == "share_met_within_target":
             assert row["unit"] == "percentage points"
             diff = round(100 * f.diff.diff, 1)
@@ -144,23 +174,35 @@ def test_paired_differences_are_in_percent_and_percentage_points(knee):
 
 # ---- no "-0" --------------------------------------------------------------------------------
 
+
 def tiny_negative(point, rng, shared):
     """Two policies that differ by a hair: differences round to zero."""
     hair = -1e-7 if point[STRUCTURE] == "integrated_party" else 0.0
-    return {"mean_response_min": 50.0 * shared + hair, "total_harm": 1000.0 * shared + hair,
-            "share_met_within_target": 0.5 + hair, "person_hours": 100.0 + hair}
+    return {
+        "mean_response_min": 50.0 * shared + hair,
+        "total_harm": 1000.0 * shared + hair,
+        "share_met_within_target": 0.5 + hair,
+        "person_hours": 100.0 + hair,
+    }
 
 
 NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-−]0(?:\.0+)?(?![\d.])")
 
 
 def test_no_minus_zero_in_any_table(tmp_path):
-    folder = synthetic_sweep(tmp_path, {STRUCTURE: ["siloed", "integrated_party"], TEAM: [0]},
-                             replications=10, make=tiny_negative, decision=[STRUCTURE],
-                             baseline={STRUCTURE: "siloed"})
-    report = build_report(folder, n_resamples=N_RESAMPLES,
-                          outcomes=["mean_response_min", "total_harm",
-                                    "share_met_within_target"])
+    folder = synthetic_sweep(
+        tmp_path,
+        {STRUCTURE: ["siloed", "integrated_party"], TEAM: [0]},
+        replications=10,
+        make=tiny_negative,
+        decision=[STRUCTURE],
+        baseline={STRUCTURE: "siloed"},
+    )
+    report = build_report(
+        folder,
+        n_resamples=N_RESAMPLES,
+        outcomes=["mean_response_min", "total_harm", "share_met_within_target"],
+    )
     html = report.path.read_text(encoding="utf-8")
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells and not [c for c in cells if NEGATIVE_ZERO.search(c)]
@@ -173,6 +215,7 @@ def test_no_minus_zero_in_any_table(tmp_path):
 
 # ---- wide HTML tables -----------------------------------------------------------------------
 
+
 def test_every_html_table_scrolls_inside_its_box(knee):
     _, report = knee
     html = report.path.read_text(encoding="utf-8")
@@ -180,12 +223,13 @@ def test_every_html_table_scrolls_inside_its_box(knee):
     opened = [m.start() for m in re.finditer(r"<table\b", html)]
     assert opened
     for start in opened:
-        assert html[:start].endswith("<div class=tablebox>"), html[start - 60:start + 40]
+        assert html[:start].endswith("<div class=tablebox>"), html[start - 60 : start + 40]
     # the widest table (21 columns) gets headings that may wrap instead of stretching it
     assert "table.decision th{" in CSS.replace("\n", "") and "white-space:normal" in CSS
 
 
 # ---- the trade-off chart --------------------------------------------------------------------
+
 
 def dense_points() -> list[pc.Point]:
     """Two structures with nine team sizes close together (where labels used to collide)."""
@@ -194,15 +238,29 @@ def dense_points() -> list[pc.Point]:
         for level in range(0, 45, 5):
             harm = 700 + 4000 * np.exp(-level / 3) + 30 * k
             cost = 0.05 + 0.008 * level + 0.01 * k
-            points.append(pc.Point(Estimate(cost, cost, cost, 0),
-                                   Estimate(harm, harm - 40, harm + 40, 20), group, str(level)))
+            points.append(
+                pc.Point(
+                    Estimate(cost, cost, cost, 0),
+                    Estimate(harm, harm - 40, harm + 40, 20),
+                    group,
+                    str(level),
+                )
+            )
     return points
 
 
 def test_trade_off_labels_never_overlap_and_every_style_has_a_legend_entry():
     points = dense_points()
-    words = {"title": "t", "x": "x", "y": "y", "front": "Pareto front", "caption": "",
-             "baseline": "baseline", "recommended": "recommended", "labels": "numbers"}
+    words = {
+        "title": "t",
+        "x": "x",
+        "y": "y",
+        "front": "Pareto front",
+        "caption": "",
+        "baseline": "baseline",
+        "recommended": "recommended",
+        "labels": "numbers",
+    }
     fig = pc.draw_tradeoff(points, True, words, 20, {"baseline": 0, "recommended": 3})
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
@@ -210,28 +268,45 @@ def test_trade_off_labels_never_overlap_and_every_style_has_a_legend_entry():
     assert len(labels) >= 6  # most points keep a label
     boxes = [t.get_window_extent(renderer) for t in labels]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
     legend = fig.legends[0]
     entries = {t.get_text() for t in legend.get_texts()}
-    assert {"siloed departments", "integrated grid + party organizations", "Pareto front",
-            "baseline", "recommended"} <= entries
-    styles = {(line.get_color(), line.get_marker()) for line in legend.legend_handles
-              if isinstance(line, Line2D)}
-    drawn = {(line.get_color(), line.get_marker()) for line in ax.get_lines()
-             if line.get_marker() not in (None, "None", "", "_", "|")  # "_", "|": error caps
-             and line.get_linestyle() in ("None", "none", "")}
+    assert {
+        "siloed departments",
+        "integrated grid + party organizations",
+        "Pareto front",
+        "baseline",
+        "recommended",
+    } <= entries
+    styles = {
+        (line.get_color(), line.get_marker())
+        for line in legend.legend_handles
+        if isinstance(line, Line2D)
+    }
+    drawn = {
+        (line.get_color(), line.get_marker())
+        for line in ax.get_lines()
+        if line.get_marker() not in (None, "None", "", "_", "|")  # "_", "|": error caps
+        and line.get_linestyle() in ("None", "none", "")
+    }
     assert drawn <= styles | {(c, m) for c, m in drawn if c in ("#000000", "black")}
 
 
 def test_cost_effectiveness_chart_has_a_legend_for_each_structure_and_the_threshold():
-    groups = {"siloed departments": [("0→5", Estimate(900, 500, 1500, 20)),
-                                     ("5→10", Estimate(3, -1, 8, 20))],
-              "integrated grid": [("0→5", Estimate(400, 200, 700, 20)),
-                                  ("5→10", Estimate(2, -2, 6, 20))]}
-    fig = pc.draw_cost_effectiveness(groups, 4.8, {"title": "t", "x": "x", "y": "y",
-                                                   "threshold": "threshold 4.8",
-                                                   "caption": ""}, 20)
+    groups = {
+        "siloed departments": [
+            ("0→5", Estimate(900, 500, 1500, 20)),
+            ("5→10", Estimate(3, -1, 8, 20)),
+        ],
+        "integrated grid": [("0→5", Estimate(400, 200, 700, 20)), ("5→10", Estimate(2, -2, 6, 20))],
+    }
+    fig = pc.draw_cost_effectiveness(
+        groups,
+        4.8,
+        {"title": "t", "x": "x", "y": "y", "threshold": "threshold 4.8", "caption": ""},
+        20,
+    )
     entries = {t.get_text() for t in fig.legends[0].get_texts()}
     assert entries == {"siloed departments", "integrated grid", "threshold 4.8"}
 
@@ -247,9 +322,17 @@ def test_the_report_fits_1280_pixels_in_a_browser(knee):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     _, report = knee
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(report.path.as_uri())

@@ -41,17 +41,26 @@ def synthetic_runs(n_worlds: int = 200) -> pd.DataFrame:
         harm = {"A": 10 - 4 * (x - 0.5) if x > 0.5 else 10 + (0.5 - x), "B": 10.0, "C": 11.0}
         for policy, value in harm.items():
             for r in range(2):
-                rows.append({"run_id": f"{policy}-{w:04d}-{r}", "replication": r,
-                             "reporting.mechanism": policy, "u.x": x, "u.z": z,
-                             "total_harm": value + noise.normal(0, 1e-3), "status": "ok"})
+                rows.append(
+                    {
+                        "run_id": f"{policy}-{w:04d}-{r}",
+                        "replication": r,
+                        "reporting.mechanism": policy,
+                        "u.x": x,
+                        "u.z": z,
+                        "total_harm": value + noise.normal(0, 1e-3),
+                        "status": "ok",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 @pytest.fixture(scope="module")
 def synthetic():
     runs = synthetic_runs()
-    return runs, analyze(runs, ["reporting.mechanism"], ["u.x", "u.z"], ["total_harm"],
-                         seed=1, units={"u.x": "min"})
+    return runs, analyze(
+        runs, ["reporting.mechanism"], ["u.x", "u.z"], ["total_harm"], seed=1, units={"u.x": "min"}
+    )
 
 
 def test_share_of_worlds_won_and_its_interval(synthetic):
@@ -77,9 +86,9 @@ def test_wilson_interval_matches_the_textbook_formula():
 def test_regret_and_the_minimax_regret_policy(synthetic):
     _, res = synthetic
     regret = {r["policy"]: r for r in res["regret"]}
-    assert regret[0]["max"] == pytest.approx(0.5, abs=0.02)   # A, in worlds with x near 0
-    assert regret[1]["max"] == pytest.approx(2.0, abs=0.02)   # B, in worlds with x near 1
-    assert regret[2]["max"] == pytest.approx(3.0, abs=0.02)   # C is never best
+    assert regret[0]["max"] == pytest.approx(0.5, abs=0.02)  # A, in worlds with x near 0
+    assert regret[1]["max"] == pytest.approx(2.0, abs=0.02)  # B, in worlds with x near 1
+    assert regret[2]["max"] == pytest.approx(3.0, abs=0.02)  # C is never best
     assert regret[2]["share_best"] == 0.0
     assert regret[0]["share_best"] + regret[1]["share_best"] == pytest.approx(1.0)
     assert res["minimax_regret"]["total_harm"] == 0
@@ -101,18 +110,23 @@ def test_prim_box_finds_the_flip_at_one_half(synthetic):
 
 def test_uncertainties_all_takes_every_plausible_range_but_the_policies(monkeypatch):
     rows = describe()
-    fake = [{**r, "plausible": (2.0, 15.0)} if r["key"] == "reporting.command_delay_min"
-            else {**r, "plausible": (0.0, 0.5)} if r["key"] == "population.initial_trust"
-            else {**r, "plausible": None} for r in rows]
+    fake = [
+        {**r, "plausible": (2.0, 15.0)}
+        if r["key"] == "reporting.command_delay_min"
+        else {**r, "plausible": (0.0, 0.5)}
+        if r["key"] == "population.initial_trust"
+        else {**r, "plausible": None}
+        for r in rows
+    ]
     monkeypatch.setattr(uncertainties, "describe", lambda: fake)
     got = uncertainties.uncertainty_bounds("all", {"population.initial_trust"})
     assert got == {"reporting.command_delay_min": (2.0, 15.0, False)}
     with pytest.raises(ConfigError, match="no plausible range"):
         uncertainties.uncertainty_bounds(["organization.siloed_lines"], set())
     with pytest.raises(ConfigError, match="also a policy"):
-        uncertainties.uncertainty_bounds({"population.initial_trust": {"low": 0.1, "high":
-                                                                        0.9}},
-                                         {"population.initial_trust"})
+        uncertainties.uncertainty_bounds(
+            {"population.initial_trust": {"low": 0.1, "high": 0.9}}, {"population.initial_trust"}
+        )
 
 
 TINY = """name = "tiny-robust"
@@ -153,8 +167,9 @@ def test_tiny_robustness_sweep_resumes_to_the_same_answer(tmp_path):
     first = json.loads((out / "robustness.json").read_text())
     assert len(first["policies"]) == 2 and first["worlds"] == 4
     assert {p["outcome"] for p in first["pairs"]} == {"total_harm", "mean_response_min"}
-    assert all(p["n_worlds"] == 4 and p["a_wins"] + p["b_wins"] + p["ties"] == 4
-               for p in first["pairs"])
+    assert all(
+        p["n_worlds"] == 4 and p["a_wins"] + p["b_wins"] + p["ties"] == 4 for p in first["pairs"]
+    )
     assert set(first["minimax_regret"]) == {"total_harm", "mean_response_min"}
     # kill-and-resume: two runs and the answers are lost; --resume runs only those two
     for f in sorted((out / "parts").glob("*.parquet"))[-2:]:
@@ -188,8 +203,9 @@ def test_tiny_robustness_sweep_resumes_to_the_same_answer(tmp_path):
 
 def test_report_draws_where_the_ranking_flips(synthetic, tmp_path):
     runs, res = synthetic
-    (tmp_path / "robustness.json").write_text(json.dumps(
-        {**res, "worlds": 200, "replications": 2}), encoding="utf-8")
+    (tmp_path / "robustness.json").write_text(
+        json.dumps({**res, "worlds": 200, "replications": 2}), encoding="utf-8"
+    )
     results = SimpleNamespace(folder=tmp_path, runs=runs)
     sections = robustness_sections(results, tmp_path / "report")
     title, charts, body = sections[2]
@@ -200,8 +216,9 @@ def test_report_draws_where_the_ranking_flips(synthetic, tmp_path):
 
 
 def test_a_robustness_file_needs_policies_and_known_uncertainties(tmp_path):
-    bad = TINY.format(base=BASE).replace('"flood.needs_per_1000_per_hour"',
-                                         '"flood.needs_per_1000_per_hr"')
+    bad = TINY.format(base=BASE).replace(
+        '"flood.needs_per_1000_per_hour"', '"flood.needs_per_1000_per_hr"'
+    )
     (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
     with pytest.raises(ConfigError, match="needs_per_1000_per_hour"):  # names the valid keys
         load_sweep(tmp_path / "bad.toml")
@@ -226,8 +243,11 @@ def english_fragments() -> set[str]:
     for key, template in i18n.catalogue("en").items():
         if key.startswith("report.robust."):
             for literal, _, _, _ in string.Formatter().parse(template):
-                found |= {f.strip() for f in re.split(r"[(),:;.]", literal or "")
-                          if len(f.strip().split()) >= 2}
+                found |= {
+                    f.strip()
+                    for f in re.split(r"[(),:;.]", literal or "")
+                    if len(f.strip().split()) >= 2
+                }
     return found
 
 
@@ -235,28 +255,38 @@ def english_fragments() -> set[str]:
 def named_study():
     """The synthetic study with real names: the mechanisms for A, B and C, and catalogued
     uncertainties (the flip is on the township office delay)."""
-    runs = synthetic_runs(120).rename(columns={"u.x": "reporting.township_delay_min",
-                                               "u.z": "population.initial_trust"})
+    runs = synthetic_runs(120).rename(
+        columns={"u.x": "reporting.township_delay_min", "u.z": "population.initial_trust"}
+    )
     runs["reporting.mechanism"] = runs["reporting.mechanism"].map(
-        {"A": "direct", "B": "hierarchical", "C": "joint_meeting"})
+        {"A": "direct", "B": "hierarchical", "C": "joint_meeting"}
+    )
     uncertain = ["reporting.township_delay_min", "population.initial_trust"]
-    res = analyze(runs, ["reporting.mechanism"], uncertain, ["total_harm"], seed=1,
-                  units={"reporting.township_delay_min": "min",
-                         "population.initial_trust": "0-1"})
+    res = analyze(
+        runs,
+        ["reporting.mechanism"],
+        uncertain,
+        ["total_harm"],
+        seed=1,
+        units={"reporting.township_delay_min": "min", "population.initial_trust": "0-1"},
+    )
     return runs, res
 
 
 def test_robustness_sections_in_chinese_are_built_from_the_data(named_study, tmp_path):
     runs, res = named_study
-    (tmp_path / "robustness.json").write_text(json.dumps(
-        {**res, "worlds": 120, "replications": 2}), encoding="utf-8")
+    (tmp_path / "robustness.json").write_text(
+        json.dumps({**res, "worlds": 120, "replications": 2}), encoding="utf-8"
+    )
     results = SimpleNamespace(folder=tmp_path, runs=runs)
     zh = robustness_sections(results, tmp_path / "report", "zh")
     en = robustness_sections(results, tmp_path / "report_en", "en")
     t = lambda key, **f: i18n.text(key, "zh", **f)  # noqa: E731
-    assert [title for title, _, _ in zh] == [t("report.robust.section.shares"),
-                                             t("report.robust.section.regret"),
-                                             t("report.robust.section.flips")]
+    assert [title for title, _, _ in zh] == [
+        t("report.robust.section.shares"),
+        t("report.robust.section.regret"),
+        t("report.robust.section.flips"),
+    ]
     (_, _, shares), (_, regret, minimax), (_, flips, where) = zh
     assert t("report.robust.col.a_better") in shares and "总伤害" in shares
     # regret: the minimax-regret policy (direct) in Chinese, on the chart too
@@ -265,10 +295,13 @@ def test_robustness_sections_in_chinese_are_built_from_the_data(named_study, tmp
     # scenario discovery: the box in words from its limits, with the catalogue's name
     sd = next(p for p in res["pairs"] if p.get("scenario_discovery"))["scenario_discovery"]
     box = sd["boxes"][0]
-    (lo, hi), = box["limits"].values()
+    ((lo, hi),) = box["limits"].values()
     above = res["policies"][sd["no_worse"]]["levers"]["reporting.mechanism"] == "direct"
-    edge = t("report.robust.box_above" if above else "report.robust.box_below",
-             name="街道（乡镇）办公室每份报告处理时间", value=f"{lo if above else hi:.3g} 分钟")
+    edge = t(
+        "report.robust.box_above" if above else "report.robust.box_below",
+        name="街道（乡镇）办公室每份报告处理时间",
+        value=f"{lo if above else hi:.3g} 分钟",
+    )
     assert edge in where
     assert "采用 " in where and "覆盖率" in where and "密度" in where
     assert "街道（乡镇）办公室每份报告处理时间" in flips[0].svg.read_text(encoding="utf-8")
@@ -291,8 +324,12 @@ def test_chinese_robustness_report_from_the_command_line(tmp_path):
     page = (out / "report" / "index.html").read_text(encoding="utf-8")
     text = re.sub(r"data:[^\"]+", "", page)  # the charts' images
     t = lambda key, **f: i18n.text(key, "zh", **f)  # noqa: E731
-    for key in ("report.robust.title", "report.robust.section.shares",
-                "report.robust.section.regret", "report.robust.section.flips"):
+    for key in (
+        "report.robust.title",
+        "report.robust.section.shares",
+        "report.robust.section.regret",
+        "report.robust.section.flips",
+    ):
         assert t(key) in text
     assert "的最大遗憾最小" in text and "层级上报" in text and "直报" in text
     data = json.loads((out / "robustness.json").read_text(encoding="utf-8"))
@@ -304,8 +341,7 @@ def test_chinese_robustness_report_from_the_command_line(tmp_path):
     assert not any(b["text"] in text for p in flips for b in p["scenario_discovery"]["boxes"])
 
 
-def test_outcome_text_of_a_study_comes_from_experiments_outcomes(synthetic, tmp_path,
-                                                                 monkeypatch):
+def test_outcome_text_of_a_study_comes_from_experiments_outcomes(synthetic, tmp_path, monkeypatch):
     """robustness.json and the report name outcomes by experiments.outcomes (label, words),
     the report's one source of outcome text, in every language."""
     runs, _ = synthetic
@@ -313,12 +349,13 @@ def test_outcome_text_of_a_study_comes_from_experiments_outcomes(synthetic, tmp_
     monkeypatch.setattr(oc, "words", lambda o, lang=i18n.DEFAULT: f"WORDS[{o}:{lang}]")
     res = analyze(runs, ["reporting.mechanism"], ["u.x", "u.z"], ["total_harm"], seed=1)
     assert res["outcomes"][0]["label"] == "LABEL[total_harm:en]"
-    boxes = [b for p in res["pairs"] for b in (p.get("scenario_discovery") or {}).get(
-        "boxes", [])]
+    boxes = [b for p in res["pairs"] for b in (p.get("scenario_discovery") or {}).get("boxes", [])]
     assert boxes and all("WORDS[total_harm:en] is no worse" in b["text"] for b in boxes)
-    (tmp_path / "robustness.json").write_text(json.dumps(
-        {**res, "worlds": 200, "replications": 2}), encoding="utf-8")
-    sections = robustness_sections(SimpleNamespace(folder=tmp_path, runs=runs),
-                                   tmp_path / "report", "zh")
+    (tmp_path / "robustness.json").write_text(
+        json.dumps({**res, "worlds": 200, "replications": 2}), encoding="utf-8"
+    )
+    sections = robustness_sections(
+        SimpleNamespace(folder=tmp_path, runs=runs), tmp_path / "report", "zh"
+    )
     assert "LABEL[total_harm:zh]" in sections[0][2] and "LABEL[total_harm:zh]" in sections[1][2]
     assert "WORDS[total_harm:zh]" in sections[2][2]

@@ -29,9 +29,9 @@ def ishigami(u: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
 
 def ishigami_indices(a: float = 7.0, b: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Analytic first-order and total indices (Ishigami & Homma 1990)."""
-    v1 = 0.5 * (1 + b * math.pi ** 4 / 5) ** 2
-    v2 = a ** 2 / 8
-    v13 = b ** 2 * math.pi ** 8 * (1 / 18 - 1 / 50)
+    v1 = 0.5 * (1 + b * math.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * math.pi**8 * (1 / 18 - 1 / 50)
     var = v1 + v2 + v13
     return np.array([v1, v2, 0.0]) / var, np.array([v1 + v13, v2, v13]) / var
 
@@ -51,8 +51,8 @@ def test_second_order_index_of_ishigami_is_x1_with_x3():
     u = sobol_sample(1024, 3, seed=3, second_order=True)
     assert len(u) == 1024 * (2 * 3 + 2)
     idx = sobol_indices(ishigami(u), NAMES, seed=3, second_order=True).set_index("factor")
-    v13 = 0.01 * math.pi ** 8 * (1 / 18 - 1 / 50)
-    var = 0.5 * (1 + 0.1 * math.pi ** 4 / 5) ** 2 + 49 / 8 + v13
+    v13 = 0.01 * math.pi**8 * (1 / 18 - 1 / 50)
+    var = 0.5 * (1 + 0.1 * math.pi**4 / 5) ** 2 + 49 / 8 + v13
     assert idx.loc["x1", "S2_x3"] == pytest.approx(v13 / var, abs=0.08)
     assert abs(idx.loc["x1", "S2_x2"]) < 0.08
 
@@ -95,7 +95,16 @@ def test_too_few_samples_are_flagged_with_the_samples_needed():
 
 
 def test_an_index_outside_zero_one_is_flagged():
-    idx = pd.DataFrame({"factor": ["a"], "S1": [-0.2], "S1_conf": [0.01], "ST": [0.5],
-                        "ST_conf": [0.01], "n_base": [64], "outcome": ["y"]})
+    idx = pd.DataFrame(
+        {
+            "factor": ["a"],
+            "S1": [-0.2],
+            "S1_conf": [0.01],
+            "ST": [0.5],
+            "ST_conf": [0.01],
+            "n_base": [64],
+            "outcome": ["y"],
+        }
+    )
     (line,) = convergence_warnings(idx)
     assert "outside [0, 1] for a" in line

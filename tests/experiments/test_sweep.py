@@ -31,17 +31,27 @@ TINY_FIXED = """
 """
 
 
-def write_sweep(tmp_path: Path, factors: str, design: str = 'kind = "factorial"',
-                replications: int = 2, name: str = "tiny") -> Path:
+def write_sweep(
+    tmp_path: Path,
+    factors: str,
+    design: str = 'kind = "factorial"',
+    replications: int = 2,
+    name: str = "tiny",
+) -> Path:
     path = tmp_path / f"{name}.toml"
-    path.write_text(f'name = "{name}"\nbase = "{BASE}"\nreplications = {replications}\n'
-                    f"master_seed = 11\n\n[design]\n{design}\n{TINY_FIXED}\n[factors]\n"
-                    f"{factors}\n", encoding="utf-8")
+    path.write_text(
+        f'name = "{name}"\nbase = "{BASE}"\nreplications = {replications}\n'
+        f"master_seed = 11\n\n[design]\n{design}\n{TINY_FIXED}\n[factors]\n"
+        f"{factors}\n",
+        encoding="utf-8",
+    )
     return path
 
 
-FACTORIAL = ('"reporting.mechanism" = ["hierarchical", "direct"]\n'
-             '"organization.structure" = ["siloed", "integrated_party"]')
+FACTORIAL = (
+    '"reporting.mechanism" = ["hierarchical", "direct"]\n'
+    '"organization.structure" = ["siloed", "integrated_party"]'
+)
 
 
 def comparable(table: pd.DataFrame) -> pd.DataFrame:
@@ -61,18 +71,28 @@ def serial_table(factorial_file, tmp_path_factory) -> pd.DataFrame:
     return run_sweep(plan, out, SerialBackend(), quiet=True)
 
 
-def test_serial_sweep_writes_table_timeseries_and_manifest(serial_table, factorial_file,
-                                                           tmp_path):
+def test_serial_sweep_writes_table_timeseries_and_manifest(serial_table, factorial_file, tmp_path):
     assert len(serial_table) == 4 * 3
     assert (serial_table["status"] == "ok").all()
-    assert {"run_id", "point", "replication", "seed", "reporting.mechanism",
-            "organization.structure", "total_harm", "mean_response_min", "status", "error",
-            "duration_s"} <= set(serial_table.columns)
+    assert {
+        "run_id",
+        "point",
+        "replication",
+        "seed",
+        "reporting.mechanism",
+        "organization.structure",
+        "total_harm",
+        "mean_response_min",
+        "status",
+        "error",
+        "duration_s",
+    } <= set(serial_table.columns)
     out = tmp_path / "out"
     run_sweep(make_plan(load_sweep(factorial_file)), out, SerialBackend(), quiet=True)
     ts = pd.read_parquet(out / "timeseries")
     assert set(ts["run_id"].astype(str)) == set(serial_table["run_id"])
     import json
+
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["master_seed"] == 11 and manifest["n_runs"] == 12
     assert "sweep_text" in manifest and "git_revision" in manifest and "version" in manifest
@@ -87,21 +107,30 @@ def test_common_random_numbers(serial_table):
 
 
 def test_process_pool_gives_identical_table(serial_table, factorial_file, tmp_path):
-    table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out",
-                      ProcessBackend(2), quiet=True)
+    table = run_sweep(
+        make_plan(load_sweep(factorial_file)), tmp_path / "out", ProcessBackend(2), quiet=True
+    )
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
 def test_dask_local_cluster_gives_identical_table(serial_table, factorial_file, tmp_path):
-    pytest.importorskip("distributed", reason="dask[distributed] is not installed: "
-                        "pip install '.[cluster]' to test the Dask backend")
-    table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out",
-                      DaskBackend(local_workers=2), quiet=True)
+    pytest.importorskip(
+        "distributed",
+        reason="dask[distributed] is not installed: "
+        "pip install '.[cluster]' to test the Dask backend",
+    )
+    table = run_sweep(
+        make_plan(load_sweep(factorial_file)),
+        tmp_path / "out",
+        DaskBackend(local_workers=2),
+        quiet=True,
+    )
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
-def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_file, tmp_path,
-                                                     monkeypatch, capsys):
+def test_failing_run_is_recorded_and_others_complete(
+    serial_table, factorial_file, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
     monkeypatch.setenv(sweep_faults.FAIL_ENV, "p0001-r002")
     out = tmp_path / "out"
@@ -113,8 +142,9 @@ def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_fil
     assert "test-failure-injected.toml: file not found" in failed["error"].iloc[0]
     assert np.isnan(failed["total_harm"].iloc[0]) and failed["seed"].iloc[0] > 0
     ok = table[table["status"] == "ok"]
-    pd.testing.assert_frame_equal(comparable(ok), comparable(
-        serial_table[serial_table["run_id"] != "p0001-r002"]))
+    pd.testing.assert_frame_equal(
+        comparable(ok), comparable(serial_table[serial_table["run_id"] != "p0001-r002"])
+    )
     err = capsys.readouterr().err
     assert "1 failed" in err and "grassroots run" in err and "--seed" in err
 
@@ -122,18 +152,28 @@ def test_failing_run_is_recorded_and_others_complete(serial_table, factorial_fil
 def test_dead_worker_is_retried_once(serial_table, factorial_file, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
     monkeypatch.setenv(sweep_faults.CRASH_ONCE_ENV, str(tmp_path / "crashed"))
-    table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out",
-                      ProcessBackend(1), quiet=True)
+    table = run_sweep(
+        make_plan(load_sweep(factorial_file)), tmp_path / "out", ProcessBackend(1), quiet=True
+    )
     assert (tmp_path / "crashed").exists()  # a worker did die
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
 def _kill_after_some_parts(sweep: Path, out: Path, some: int) -> bool:
     """Start the sweep, SIGKILL it once `some` runs are stored; False if it finished first."""
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(sweep), "--workers", "1",
-           "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "sweep",
+        str(sweep),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while proc.poll() is None and len(list((out / "parts").glob("*.parquet"))) < some:
             time.sleep(0.002)
@@ -162,13 +202,14 @@ def test_sigkill_then_resume_gives_uninterrupted_table(tmp_path):
     for part in (out / "parts").glob("*.parquet"):
         pd.read_parquet(part)  # every stored file is whole
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 2  # no --resume
-    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume",
-                 "--quiet"]) == 0
+    assert (
+        main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume", "--quiet"]) == 0
+    )
     uninterrupted = tmp_path / "full"
-    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(uninterrupted),
-                 "--quiet"]) == 0
-    pd.testing.assert_frame_equal(comparable(read_runs(out)),
-                                  comparable(read_runs(uninterrupted)))
+    assert (
+        main(["sweep", str(sweep), "--workers", "1", "--out", str(uninterrupted), "--quiet"]) == 0
+    )
+    pd.testing.assert_frame_equal(comparable(read_runs(out)), comparable(read_runs(uninterrupted)))
     ts = pd.read_parquet(out / "timeseries")
     assert ts["run_id"].nunique() == total
 
@@ -187,17 +228,22 @@ def test_bad_factor_value_is_refused(tmp_path, capsys):
     assert "pigeon" in capsys.readouterr().err
 
 
-RANGES = ('"organization.structure" = ["siloed", "integrated"]\n'
-          '"population.initial_trust" = { low = 0.2, high = 0.8 }\n'
-          '"organization.community_cadres_per_community" = { low = 3, high = 9 }\n'
-          '"flood.needs_per_1000_per_hour" = { low = 4, high = 16 }')
+RANGES = (
+    '"organization.structure" = ["siloed", "integrated"]\n'
+    '"population.initial_trust" = { low = 0.2, high = 0.8 }\n'
+    '"organization.community_cadres_per_community" = { low = 3, high = 9 }\n'
+    '"flood.needs_per_1000_per_hour" = { low = 4, high = 16 }'
+)
 
 
-@pytest.mark.parametrize("design, size", [
-    ('kind = "lhs"\nsamples = 10', 2 * 10),
-    ('kind = "sobol"\nsamples = 8', 2 * 8 * (3 + 2)),
-    ('kind = "morris"\nsamples = 5\nlevels = 4', 2 * 5 * (3 + 1)),
-])
+@pytest.mark.parametrize(
+    "design, size",
+    [
+        ('kind = "lhs"\nsamples = 10', 2 * 10),
+        ('kind = "sobol"\nsamples = 8', 2 * 8 * (3 + 2)),
+        ('kind = "morris"\nsamples = 5\nlevels = 4', 2 * 5 * (3 + 1)),
+    ],
+)
 def test_sampled_designs_have_size_and_bounds(tmp_path, design, size):
     plan = make_plan(load_sweep(write_sweep(tmp_path, RANGES, design=design)))
     assert len(plan.points) == size
@@ -234,9 +280,10 @@ def test_morris_sweep_writes_effects(tmp_path):
     assert effects["mu_star"].notna().all()
 
 
-@pytest.mark.parametrize("name, runs", [("reporting_structure", 12 * 30),
-                                        ("volunteer_team_size", 18 * 20),
-                                        ("sensitivity", 64 * 12)])
+@pytest.mark.parametrize(
+    "name, runs",
+    [("reporting_structure", 12 * 30), ("volunteer_team_size", 18 * 20), ("sensitivity", 64 * 12)],
+)
 def test_shipped_sweeps_load(name, runs):
     sweep = load_sweep(REPO / "configs" / "sweeps" / f"{name}.toml")
     assert make_plan(sweep).n_runs == runs
@@ -251,10 +298,18 @@ def test_mesa_batch_run_still_works():
 
     results = mesa.batch_run(
         sim.GrassrootsModel,
-        parameters={"population.n_residents": 2000, "time.peace_days": 2,
-                    "time.war_hours": 6, "reporting.mechanism": ["direct", "hierarchical"]},
-        rng=[1, 2], max_steps=100, number_processes=1, data_collection_period=-1,
-        display_progress=False)
+        parameters={
+            "population.n_residents": 2000,
+            "time.peace_days": 2,
+            "time.war_hours": 6,
+            "reporting.mechanism": ["direct", "hierarchical"],
+        },
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     frame = pd.DataFrame(results)
     assert len(frame) == 4
     assert set(frame["reporting.mechanism"]) == {"direct", "hierarchical"}

@@ -19,61 +19,107 @@ BASE = REPO / "configs" / "scenarios" / "street_flood.toml"
 CASE_TIMEOUT_S = 30
 
 # Each piece: (TOML text, the key an error must name, or None when the piece is valid).
-NAME = st.sampled_from([('name = "t"', None), ("name = 3", "name"), ("name = true", "name"),
-                        ("", None)])
-BASE_KEY = st.sampled_from([(f'base = "{BASE}"', None), ("base = 3", "base"),
-                            ('base = ""', "base"), ('base = "missing.toml"', "base"),
-                            ("", None)])
+NAME = st.sampled_from(
+    [('name = "t"', None), ("name = 3", "name"), ("name = true", "name"), ("", None)]
+)
+BASE_KEY = st.sampled_from(
+    [
+        (f'base = "{BASE}"', None),
+        ("base = 3", "base"),
+        ('base = ""', "base"),
+        ('base = "missing.toml"', "base"),
+        ("", None),
+    ]
+)
 REPLICATIONS = st.one_of(
     st.integers(1, 3).map(lambda n: (f"replications = {n}", None)),
-    st.sampled_from([("replications = 0", "replications"),
-                     ("replications = true", "replications"),
-                     ("replications = 1.5", "replications"),
-                     ('replications = "2"', "replications"),
-                     (f"replications = {10**30}", "replications")]))
+    st.sampled_from(
+        [
+            ("replications = 0", "replications"),
+            ("replications = true", "replications"),
+            ("replications = 1.5", "replications"),
+            ('replications = "2"', "replications"),
+            (f"replications = {10**30}", "replications"),
+        ]
+    ),
+)
 SEED = st.one_of(
     st.integers(0, 2**64).map(lambda n: (f"master_seed = {n}", None)),
-    st.sampled_from([("master_seed = -1", "master_seed"), ("master_seed = true", "master_seed"),
-                     (f"master_seed = {2**200}", "master_seed")]))
-OUTCOMES = st.sampled_from([('outcomes = ["total_harm"]', None), ("", None),
-                            ("outcomes = 3", "outcomes"), ('outcomes = "total_harm"', "outcomes"),
-                            ('outcomes = ["harm"]', "outcomes"), ("outcomes = [1]", "outcomes")])
-EXTRA = st.sampled_from([("", None), ("sampels = 64", "sampels"), ("fixed = 3", "fixed"),
-                         ("factors = [1]", "factors"), ("design = 3", "design"),
-                         ('baseline = { "reporting.mechanism" = "pigeon" }',
-                          "reporting.mechanism")])
+    st.sampled_from(
+        [
+            ("master_seed = -1", "master_seed"),
+            ("master_seed = true", "master_seed"),
+            (f"master_seed = {2**200}", "master_seed"),
+        ]
+    ),
+)
+OUTCOMES = st.sampled_from(
+    [
+        ('outcomes = ["total_harm"]', None),
+        ("", None),
+        ("outcomes = 3", "outcomes"),
+        ('outcomes = "total_harm"', "outcomes"),
+        ('outcomes = ["harm"]', "outcomes"),
+        ("outcomes = [1]", "outcomes"),
+    ]
+)
+EXTRA = st.sampled_from(
+    [
+        ("", None),
+        ("sampels = 64", "sampels"),
+        ("fixed = 3", "fixed"),
+        ("factors = [1]", "factors"),
+        ("design = 3", "design"),
+        ('baseline = { "reporting.mechanism" = "pigeon" }', "reporting.mechanism"),
+    ]
+)
 DESIGN = st.one_of(
     st.sampled_from(["factorial", "lhs", "sobol", "morris"]).map(
-        lambda k: (f'kind = "{k}"' + ("" if k == "factorial" else "\nsamples = 2"), None, k)),
-    st.sampled_from([('knd = "lhs"', "design.knd", "factorial"),
-                     ("sampels = 64", "design.sampels", "factorial"),
-                     ('kind = "grid"', "design.kind", None),
-                     ('kind = "lhs"\nsamples = 0', "design.samples", "lhs"),
-                     ('kind = "lhs"\nsamples = true', "design.samples", "lhs"),
-                     ('kind = "lhs"\nlevels = 4', "design.levels", "lhs"),
-                     ('kind = "morris"\nsamples = 1\nlevels = 1', "design.levels", "morris"),
-                     (f'kind = "sobol"\nsamples = {10**9}', "design.samples", "sobol")]))
-LIST_FACTOR = st.sampled_from([
-    ('"reporting.mechanism" = ["hierarchical", "direct"]', None),
-    ('reporting__mechanism = ["direct"]', None),
-    ('"reporting.mechanism" = ["direct", "pigeon"]', "reporting.mechanism"),
-    ('"reporting.mechanism" = []', "reporting.mechanism"),
-    ('"reporting.mechanism" = "direct"', "reporting.mechanism"),
-    ('"reporting.mechanizm" = ["direct"]', "reporting.mechanizm"),
-    ('"time.war_hours" = [6, -1]', "time.war_hours"),
-    ('"time.war_hours" = ' + "[" + ", ".join(str(h) for h in range(1, 101)) + "]", None),
-])
-RANGE_FACTOR = st.sampled_from([
-    ('"population.initial_trust" = { low = 0.2, high = 0.8 }', None),
-    ('"population.initial_trust" = { low = 0.8, high = 0.2 }', "population.initial_trust"),
-    ('"population.initial_trust" = { low = "a", high = 0.8 }', "population.initial_trust"),
-    ('"population.initial_trust" = { low = 0.2 }', "population.initial_trust"),
-    ("", None),
-])
-FIXED = st.sampled_from([("", None), ('"time.war_hours" = 6', None),
-                         ('"time.war_hours" = 6\ntime__war_hours = 7', "time__war_hours"),
-                         ('"time.war_hourz" = 6', "time.war_hourz"),
-                         ('"time.war_hours" = "six"', "time.war_hours")])
+        lambda k: (f'kind = "{k}"' + ("" if k == "factorial" else "\nsamples = 2"), None, k)
+    ),
+    st.sampled_from(
+        [
+            ('knd = "lhs"', "design.knd", "factorial"),
+            ("sampels = 64", "design.sampels", "factorial"),
+            ('kind = "grid"', "design.kind", None),
+            ('kind = "lhs"\nsamples = 0', "design.samples", "lhs"),
+            ('kind = "lhs"\nsamples = true', "design.samples", "lhs"),
+            ('kind = "lhs"\nlevels = 4', "design.levels", "lhs"),
+            ('kind = "morris"\nsamples = 1\nlevels = 1', "design.levels", "morris"),
+            (f'kind = "sobol"\nsamples = {10**9}', "design.samples", "sobol"),
+        ]
+    ),
+)
+LIST_FACTOR = st.sampled_from(
+    [
+        ('"reporting.mechanism" = ["hierarchical", "direct"]', None),
+        ('reporting__mechanism = ["direct"]', None),
+        ('"reporting.mechanism" = ["direct", "pigeon"]', "reporting.mechanism"),
+        ('"reporting.mechanism" = []', "reporting.mechanism"),
+        ('"reporting.mechanism" = "direct"', "reporting.mechanism"),
+        ('"reporting.mechanizm" = ["direct"]', "reporting.mechanizm"),
+        ('"time.war_hours" = [6, -1]', "time.war_hours"),
+        ('"time.war_hours" = ' + "[" + ", ".join(str(h) for h in range(1, 101)) + "]", None),
+    ]
+)
+RANGE_FACTOR = st.sampled_from(
+    [
+        ('"population.initial_trust" = { low = 0.2, high = 0.8 }', None),
+        ('"population.initial_trust" = { low = 0.8, high = 0.2 }', "population.initial_trust"),
+        ('"population.initial_trust" = { low = "a", high = 0.8 }', "population.initial_trust"),
+        ('"population.initial_trust" = { low = 0.2 }', "population.initial_trust"),
+        ("", None),
+    ]
+)
+FIXED = st.sampled_from(
+    [
+        ("", None),
+        ('"time.war_hours" = 6', None),
+        ('"time.war_hours" = 6\ntime__war_hours = 7', "time__war_hours"),
+        ('"time.war_hourz" = 6', "time.war_hourz"),
+        ('"time.war_hours" = "six"', "time.war_hours"),
+    ]
+)
 
 
 @st.composite
@@ -83,8 +129,18 @@ def sweep_files(draw) -> tuple[str, set[str]]:
     A third of the files are meant to be valid (each piece drawn until it is), a third have
     one broken piece, the rest any number."""
     mode = draw(st.sampled_from(["valid", "one", "any"]))
-    pieces = [NAME, BASE_KEY, REPLICATIONS, SEED, OUTCOMES, EXTRA, DESIGN, LIST_FACTOR,
-              RANGE_FACTOR, FIXED]
+    pieces = [
+        NAME,
+        BASE_KEY,
+        REPLICATIONS,
+        SEED,
+        OUTCOMES,
+        EXTRA,
+        DESIGN,
+        LIST_FACTOR,
+        RANGE_FACTOR,
+        FIXED,
+    ]
     broken_one = draw(st.integers(0, len(pieces) - 1))
 
     def valid(x) -> bool:
@@ -100,8 +156,11 @@ def sweep_files(draw) -> tuple[str, set[str]]:
     top, extra, (design_text, design_bad, kind) = drawn[:5], drawn[5], drawn[6]
     lists, ranges, fixed = drawn[7:]
     if mode == "valid":  # a range factor exactly when the design samples
-        ranges = ("", None) if kind == "factorial" else \
-            ('"population.initial_trust" = { low = 0.2, high = 0.8 }', None)
+        ranges = (
+            ("", None)
+            if kind == "factorial"
+            else ('"population.initial_trust" = { low = 0.2, high = 0.8 }', None)
+        )
     if mode == "valid" and "time.war_hours" in lists[0]:
         fixed = ("", None)
     bad = {key for _, key in [*top, extra, lists, ranges, fixed] if key}
@@ -162,5 +221,6 @@ def test_any_sweep_file_gets_a_clear_answer(case):
         return
     assert code == 2, f"a broken file ({bad}) was accepted:\n{text}"
     assert err.startswith("grassroots sweep: error: FILE: ") and err.count("\n") == 1, err
-    assert any(f"{key}: " in err or f"{key} " in err for key in bad if key) or "" in bad, \
+    assert any(f"{key}: " in err or f"{key} " in err for key in bad if key) or "" in bad, (
         f"the message names none of {bad}:\n{err}\n{text}"
+    )

@@ -17,18 +17,22 @@ STREET = REPO / "configs" / "scenarios" / "street_flood.toml"
 
 def tiny_base(folder: Path, war_hours: float = 6) -> Path:
     path = folder / "base.toml"
-    path.write_text(f'name = "tiny"\nbase = "{STREET}"\n[time]\npeace_days = 2\n'
-                    f"war_hours = {war_hours}\n[population]\nn_residents = 2000\n",
-                    encoding="utf-8")
+    path.write_text(
+        f'name = "tiny"\nbase = "{STREET}"\n[time]\npeace_days = 2\n'
+        f"war_hours = {war_hours}\n[population]\nn_residents = 2000\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def tiny_sweep(folder: Path, replications: int = 1, extra: str = "") -> Path:
     tiny_base(folder)
     path = folder / "tiny.toml"
-    path.write_text(f'name = "tiny"\nbase = "base.toml"\nreplications = {replications}\n'
-                    f'{extra}[factors]\n"reporting.mechanism" = ["hierarchical", "direct"]\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'name = "tiny"\nbase = "base.toml"\nreplications = {replications}\n'
+        f'{extra}[factors]\n"reporting.mechanism" = ["hierarchical", "direct"]\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -44,13 +48,13 @@ def finished(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_resume_refuses_a_changed_base_naming_the_change(finished, capsys):
     sweep, out = finished
-    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume",
-                 "--quiet"]) == 0  # unchanged: nothing left to run, fine
+    assert (
+        main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume", "--quiet"]) == 0
+    )  # unchanged: nothing left to run, fine
     tiny_base(sweep.parent, war_hours=4)
     try:
         capsys.readouterr()
-        assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out),
-                     "--resume"]) == 2
+        assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume"]) == 2
         err = capsys.readouterr().err
         assert "cannot resume" in err and "time.war_hours 6.0 -> 4.0" in err
         assert "Traceback" not in err
@@ -58,15 +62,21 @@ def test_resume_refuses_a_changed_base_naming_the_change(finished, capsys):
         tiny_base(sweep.parent)
 
 
-@pytest.mark.parametrize("address, words", [
-    ("foo", "port"), ("tcp://", "no host"), ("http://example.org:80", "scheme"),
-    ("tcp://[::1", "not HOST:PORT"), ("tcp://127.0.0.1:99999", "not HOST:PORT"),
-    ("tcp://127.0.0.1:0", "port from 1 to 65535"), ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "address, words",
+    [
+        ("foo", "port"),
+        ("tcp://", "no host"),
+        ("http://example.org:80", "scheme"),
+        ("tcp://[::1", "not HOST:PORT"),
+        ("tcp://127.0.0.1:99999", "not HOST:PORT"),
+        ("tcp://127.0.0.1:0", "port from 1 to 65535"),
+        ("", "empty"),
+    ],
+)
 def test_bad_scheduler_address_is_refused_before_connecting(tmp_path, capsys, address, words):
     sweep = tiny_sweep(tmp_path)
-    assert main(["sweep", str(sweep), "--scheduler", address, "--out",
-                 str(tmp_path / "out")]) == 2
+    assert main(["sweep", str(sweep), "--scheduler", address, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "--scheduler" in err and words in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
@@ -83,8 +93,21 @@ def test_unreachable_scheduler_fails_within_the_connect_timeout(tmp_path, capsys
 
     sweep = tiny_sweep(tmp_path)
     start = time.monotonic()
-    assert main(["sweep", str(sweep), "--scheduler", "tcp://127.0.0.1:1",
-                 "--connect-timeout", "1", "--out", str(tmp_path / "out")]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                str(sweep),
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                "--connect-timeout",
+                "1",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert time.monotonic() - start < 15
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 1 s" in err
@@ -207,8 +230,22 @@ def test_run_over_the_timeout_is_recorded_failed_serially(tmp_path, monkeypatch,
     monkeypatch.setattr(runner, "run_task", sweep_faults.run_task)
     monkeypatch.setenv(sweep_faults.HANG_ENV, "p0001-r000")
     out = tmp_path / "out"
-    assert main(["sweep", str(tiny_sweep(tmp_path)), "--workers", "1", "--run-timeout", "2",
-                 "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(tiny_sweep(tmp_path)),
+                "--workers",
+                "1",
+                "--run-timeout",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     table = read_runs(out).set_index("run_id")
     assert table.loc["p0001-r000", "status"] == "failed"
     assert "RunTimeout: the run took more than 2 s" in table.loc["p0001-r000", "error"]
@@ -226,8 +263,9 @@ def test_stuck_worker_is_replaced_and_its_run_failed(tmp_path, monkeypatch):
     monkeypatch.setattr(backends, "HARD_KILL_GRACE_S", 1.0)
     monkeypatch.setenv(sweep_faults.HANG_HARD_ENV, "p0000-r001")
     plan = runner.make_plan(load_sweep(tiny_sweep(tmp_path, replications=2)))
-    table = runner.run_sweep(plan, tmp_path / "out", backends.ProcessBackend(2, 2.0),
-                             quiet=True, run_timeout=2.0).set_index("run_id")
+    table = runner.run_sweep(
+        plan, tmp_path / "out", backends.ProcessBackend(2, 2.0), quiet=True, run_timeout=2.0
+    ).set_index("run_id")
     assert table.loc["p0000-r001", "status"] == "failed"
     assert "its worker was killed" in table.loc["p0000-r001", "error"]
     others = table.drop(index="p0000-r001")
@@ -245,9 +283,23 @@ def test_workers_die_with_a_killed_driver(tmp_path):
     psutil = pytest.importorskip("psutil")
     sweep = tiny_sweep(tmp_path, replications=10)
     out = tmp_path / "out"
-    driver = subprocess.Popen([sys.executable, "-m", "experiments.cli", "sweep", str(sweep),
-                               "--workers", "2", "--out", str(out), "--quiet"], cwd=REPO,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "sweep",
+            str(sweep),
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         children: list = []

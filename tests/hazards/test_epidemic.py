@@ -17,23 +17,30 @@ SUPPLY = need_code("supply")
 DAY = 1440.0
 # 3,000 residents, six days of an epidemic that lasts (50 infected, a week's infectious
 # period) under a lockdown from the start; no peacetime, so nothing else moves the run.
-SMALL = {"population.n_residents": 3000, "time.peace_days": 0, "time.war_hours": 144.0,
-         "time.war_step_min": 60.0, "flood.enabled": False, "epidemic.enabled": True,
-         "epidemic.initial_infected": 50, "epidemic.lockdown": True,
-         "epidemic.lockdown_days": 28.0, "epidemic.supply_interval_days": 3.0,
-         "epidemic.commercial_share": 0.0}
+SMALL = {
+    "population.n_residents": 3000,
+    "time.peace_days": 0,
+    "time.war_hours": 144.0,
+    "time.war_step_min": 60.0,
+    "flood.enabled": False,
+    "epidemic.enabled": True,
+    "epidemic.initial_infected": 50,
+    "epidemic.lockdown": True,
+    "epidemic.lockdown_days": 28.0,
+    "epidemic.supply_interval_days": 3.0,
+    "epidemic.commercial_share": 0.0,
+}
 
 
 def run(seed: int = 1, **over):
-    cfg = Config().with_overrides({**SMALL, **{k.replace("__", "."): v
-                                               for k, v in over.items()}})
+    cfg = Config().with_overrides({**SMALL, **{k.replace("__", "."): v for k, v in over.items()}})
     return simulate(cfg, seed=seed, keep_model=True)
 
 
 def supply_needs(r) -> np.ndarray:
     """Ids of the run's supply needs."""
     nd = r.model.needs
-    return np.flatnonzero(nd.kind[:nd.n] == SUPPLY)
+    return np.flatnonzero(nd.kind[: nd.n] == SUPPLY)
 
 
 def test_every_household_gets_a_delivery_every_interval():
@@ -91,8 +98,12 @@ def test_the_lockdown_begins_at_its_hour_and_is_lifted_after_its_days():
     """From hour 24 for three days: each household's one delivery falls due in [24 h, 96 h),
     and no case supply need of a quarantined household appears then (they do before and
     after it)."""
-    r = run(epidemic__lockdown_start_hour=24.0, epidemic__lockdown_days=3.0,
-            epidemic__supply_need_share=1.0, epidemic__symptom_onset_days=0.5)
+    r = run(
+        epidemic__lockdown_start_hour=24.0,
+        epidemic__lockdown_days=3.0,
+        epidemic__supply_need_share=1.0,
+        epidemic__symptom_onset_days=0.5,
+    )
     m, nd = r.model, r.model.needs
     ids = supply_needs(r)
     created = nd.created[ids]
@@ -106,8 +117,11 @@ def test_the_lockdown_begins_at_its_hour_and_is_lifted_after_its_days():
 def test_a_case_threshold_starts_the_lockdown_at_the_first_step_after_it():
     """With a threshold of 40 cases (and the start hour far off) the lockdown begins at the
     first hourly step whose start has 40 residents with symptoms."""
-    r = run(epidemic__lockdown_start_hour=10_000.0, epidemic__lockdown_after_cases=40,
-            epidemic__symptom_onset_days=1.0)
+    r = run(
+        epidemic__lockdown_start_hour=10_000.0,
+        epidemic__lockdown_after_cases=40,
+        epidemic__symptom_onset_days=1.0,
+    )
     m = r.model
     began = next(e.minute for e in m.events if e.kind == "lockdown")
     symptoms = np.sort(m.residents.symptoms_at[np.isfinite(m.residents.symptoms_at)])
@@ -123,17 +137,23 @@ def test_the_lockdown_is_lifted_when_no_one_is_infected_any_more():
     lockdown (no delivery after that step)."""
     r = run(epidemic__initial_infected=0)
     m = r.model
-    assert [e.kind for e in m.events if e.kind.startswith("lockdown")] == \
-        ["lockdown", "lockdown_lifted"]
+    assert [e.kind for e in m.events if e.kind.startswith("lockdown")] == [
+        "lockdown",
+        "lockdown_lifted",
+    ]
     assert np.all(m.needs.created[supply_needs(r)] < 60.0)
 
 
 def test_without_a_lockdown_nothing_changes_in_the_run():
     """The switch off: the same run whatever the lockdown's other parameters."""
     a = run(epidemic__lockdown=False)
-    b = run(epidemic__lockdown=False, epidemic__supply_interval_days=2.0,
-            epidemic__commercial_share=0.5, epidemic__delivery_effort_min=40.0,
-            epidemic__lockdown_after_cases=5)
+    b = run(
+        epidemic__lockdown=False,
+        epidemic__supply_interval_days=2.0,
+        epidemic__commercial_share=0.5,
+        epidemic__delivery_effort_min=40.0,
+        epidemic__lockdown_after_cases=5,
+    )
     assert repr(sorted(a.summary().items())) == repr(sorted(b.summary().items()))
     assert all(e.kind != "lockdown" for e in a.model.events)
 
@@ -144,6 +164,7 @@ def test_expected_needs_counts_the_deliveries(share):
     first interval counts in full)."""
     r = run(epidemic__commercial_share=share)
     cfg = r.model.config
-    part = Epidemic.expected_needs(cfg) - \
-        Epidemic.expected_needs(cfg.with_overrides({"epidemic.lockdown": False}))
+    part = Epidemic.expected_needs(cfg) - Epidemic.expected_needs(
+        cfg.with_overrides({"epidemic.lockdown": False})
+    )
     assert len(supply_needs(r)) <= part <= 1.6 * len(supply_needs(r))

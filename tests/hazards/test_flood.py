@@ -7,8 +7,13 @@ import numpy as np
 
 from sim import Config, GrassrootsModel, simulate
 
-SMALL = {"population.n_residents": 12_000, "time.peace_days": 0, "time.war_hours": 12.0,
-         "flood.duration_hours": 6.0, "flood.road_cut_share": 0.3}
+SMALL = {
+    "population.n_residents": 12_000,
+    "time.peace_days": 0,
+    "time.war_hours": 12.0,
+    "flood.duration_hours": 6.0,
+    "flood.road_cut_share": 0.3,
+}
 
 
 def test_roads_slow_at_onset_are_cut_at_the_peak_and_come_back_when_the_water_recedes():
@@ -25,13 +30,18 @@ def test_roads_slow_at_onset_are_cut_at_the_peak_and_come_back_when_the_water_re
     assert flood.ended and seen_cut
     np.testing.assert_array_equal(tw.travel, dry)
     assert not tw.cut_edges
-    assert [e.kind for e in m.events if e.hazard == "flood"] == ["begins", "roads_cut", "ends",
-                                                                 "evaluation"]
+    assert [e.kind for e in m.events if e.hazard == "flood"] == [
+        "begins",
+        "roads_cut",
+        "ends",
+        "evaluation",
+    ]
 
 
 def test_needs_come_mostly_from_low_lying_grids_and_rise_to_the_peak():
-    r = simulate(Config().with_overrides({**SMALL, "flood.duration_hours": 12.0}), seed=2,
-                 keep_model=True)
+    r = simulate(
+        Config().with_overrides({**SMALL, "flood.duration_hours": 12.0}), seed=2, keep_model=True
+    )
     needs, tw = r.needs, r.model.township
     per_resident = needs.groupby(tw.lowlying[needs["grid"]]).size()
     low_share = tw.lowlying.mean()

@@ -39,7 +39,7 @@ def test_a_heat_wave_creates_welfare_checks_for_elderly_residents_alone(config):
     needs, m = r.needs, r.model
     assert len(needs) > 20 and set(needs["type"].astype(str)) == {"welfare_check"}
     res = m.residents
-    who = m.needs.resident[:m.needs.n]
+    who = m.needs.resident[: m.needs.n]
     assert np.all(res.elderly[who]) and np.all(res.household_size[res.household[who]] == 1)
     assert 0.0 <= r.summary()["heat_checks_in_time"] <= 1.0
     # More checks per day: more needs (the same residents and emergency otherwise).
@@ -52,20 +52,44 @@ def test_a_heat_wave_creates_welfare_checks_for_elderly_residents_alone(config):
 def test_a_configuration_with_a_plugin_survives_another_process(config):
     again = pickle.loads(pickle.dumps(config))
     assert again == config and again.heatwave.checks_per_day == config.heatwave.checks_per_day
-    code = ("import pickle, sys; from sim import simulate; "
-            "c = pickle.loads(sys.stdin.buffer.read()); "
-            "print(simulate(c, seed=3).summary()['needs_total'])")
-    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(config),
-                         capture_output=True, check=True, cwd=ROOT, timeout=600)
-    assert float(out.stdout.decode().split()[-1]) == sim.simulate(config, seed=3).summary()[
-        "needs_total"]
+    code = (
+        "import pickle, sys; from sim import simulate; "
+        "c = pickle.loads(sys.stdin.buffer.read()); "
+        "print(simulate(c, seed=3).summary()['needs_total'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(config),
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert (
+        float(out.stdout.decode().split()[-1])
+        == sim.simulate(config, seed=3).summary()["needs_total"]
+    )
 
 
 def test_grassroots_run_takes_the_plugin_scenario(tmp_path):
     out = tmp_path / "run"
     sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
-    subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(SCENARIO), "--out",
-                    str(out), "--quiet", *sets], check=True, cwd=ROOT, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "run",
+            str(SCENARIO),
+            "--out",
+            str(out),
+            "--quiet",
+            *sets,
+        ],
+        check=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["outcomes"]["needs_total"] > 20
     assert "heat_checks_in_time" in summary["outcomes"]

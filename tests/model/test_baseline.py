@@ -17,20 +17,24 @@ def stored():
 
 
 def test_baseline_covers_every_shipped_scenario(stored):
-    assert sorted(stored["scenarios"]) == sorted(p.stem for p in bl.scenario_paths()), \
+    assert sorted(stored["scenarios"]) == sorted(p.stem for p in bl.scenario_paths()), (
         "scenarios changed: run `python -m experiments.docs.baseline --refresh`"
+    )
 
 
 @pytest.mark.parametrize("path", bl.scenario_paths(), ids=lambda p: p.stem)
 def test_scenario_matches_baseline(stored, path):
     base = stored["scenarios"].get(path.stem)
     if base is None:
-        pytest.fail(f"{path.stem} has no baseline: run `python -m experiments.docs.baseline --refresh`")
+        pytest.fail(
+            f"{path.stem} has no baseline: run `python -m experiments.docs.baseline --refresh`"
+        )
     now = bl.run_scenario(path, stored["seed"])
     lines = bl.diff_scenario(path.stem, base, now, stored.get("rtol", bl.RTOL))
-    assert not lines, ("outcomes changed from tests/baseline.json (refresh with "
-                       "`python -m experiments.docs.baseline --refresh` if intended):\n"
-                       + "\n".join(lines))
+    assert not lines, (
+        "outcomes changed from tests/baseline.json (refresh with "
+        "`python -m experiments.docs.baseline --refresh` if intended):\n" + "\n".join(lines)
+    )
 
 
 def test_diff_is_readable():

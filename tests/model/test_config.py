@@ -22,8 +22,7 @@ BAD_FILES = {
     "unknown key": ("[flood]\nrain_mm = 1\n", "flood.rain_mm", "road_cut_share"),
     "wrong type": ('[time]\nwar_hours = "long"\n', "time.war_hours", "number"),
     "out of range": ("[flood]\nroad_cut_share = 1.5\n", "flood.road_cut_share", "between"),
-    "bad choice": ('[reporting]\nmechanism = "telepathy"\n', "reporting.mechanism",
-                   "hierarchical"),
+    "bad choice": ('[reporting]\nmechanism = "telepathy"\n', "reporting.mechanism", "hierarchical"),
     "bad bool": ("[fire]\nenabled = 1\n", "fire.enabled", "true or false"),
     "not whole": ("[population]\nn_residents = 2.5\n", "population.n_residents", "whole"),
     "nan": ("[time]\nwar_hours = nan\n", "time.war_hours", "finite"),
@@ -55,13 +54,16 @@ def test_bad_value_names_file_key_and_allowed(tmp_path, case):
     assert info.value.key == key and info.value.source == str(path)
 
 
-@pytest.mark.parametrize("case, content, words", [
-    ("missing", None, "not found"),
-    ("directory", "dir", "directory"),
-    ("not utf-8", b"[time]\nwar_hours = 1 # \xff\xfe\n", "UTF-8"),
-    ("syntax error", "[time\nwar_hours = 1\n", "TOML syntax error"),
-    ("syntax error in value", "[time]\nwar_hours = = 3\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "case, content, words",
+    [
+        ("missing", None, "not found"),
+        ("directory", "dir", "directory"),
+        ("not utf-8", b"[time]\nwar_hours = 1 # \xff\xfe\n", "UTF-8"),
+        ("syntax error", "[time\nwar_hours = 1\n", "TOML syntax error"),
+        ("syntax error in value", "[time]\nwar_hours = = 3\n", "line 2"),
+    ],
+)
 def test_unreadable_file_names_the_file(tmp_path, case, content, words):
     path = tmp_path / "scenario.toml"
     if content == "dir":
@@ -107,7 +109,8 @@ def test_township_typhoon_is_two_hazards():
 
 def test_base_toml_is_in_sync_with_params():
     assert BASE_TOML.read_text() == render_base_toml(), (
-        "configs/base.toml is out of date: run `grassroots config --write-base`")
+        "configs/base.toml is out of date: run `grassroots config --write-base`"
+    )
 
 
 def test_base_toml_holds_the_defaults_and_documents_every_parameter():
@@ -119,8 +122,11 @@ def test_base_toml_holds_the_defaults_and_documents_every_parameter():
 
 def test_base_is_applied_first_relative_to_the_file(tmp_path):
     write(tmp_path, "[flood]\nroad_cut_share = 0.5\nsevere_share = 0.4\n", "base.toml")
-    path = write(tmp_path, 'name = "mine"\ndescription = "d"\nbase = "../base.toml"\n'
-                 "[flood]\nsevere_share = 0.25\n", "scenarios/mine.toml")
+    path = write(
+        tmp_path,
+        'name = "mine"\ndescription = "d"\nbase = "../base.toml"\n[flood]\nsevere_share = 0.25\n',
+        "scenarios/mine.toml",
+    )
     config = load_scenario(path)
     assert config.name == "mine"
     assert config.flood.road_cut_share == 0.5 and config.flood.severe_share == 0.25
@@ -150,8 +156,13 @@ def test_missing_base_and_base_cycle(tmp_path):
 
 
 def test_overrides_are_applied_and_checked():
-    config = load_scenario(overrides={"reporting.mechanism": "hierarchical",
-                                      "population.n_residents": 2000, "name": "small"})
+    config = load_scenario(
+        overrides={
+            "reporting.mechanism": "hierarchical",
+            "population.n_residents": 2000,
+            "name": "small",
+        }
+    )
     assert config.reporting.mechanism == "hierarchical"
     assert config.population.n_residents == 2000 and config.name == "small"
     assert config.flood.enabled  # the rest is still the default scenario
@@ -186,10 +197,13 @@ def test_rendered_toml_reads_back_to_the_same_config(values):
 def test_shipped_or_path_finds_names_and_paths_and_names_the_shipped_ones(tmp_path):
     from sim.scenario import shipped_or_path
 
-    assert shipped_or_path("township_typhoon", SCENARIO_DIR) == \
-        SCENARIO_DIR / "township_typhoon.toml"
-    assert shipped_or_path("township_typhoon.toml", SCENARIO_DIR) == \
-        SCENARIO_DIR / "township_typhoon.toml"
+    assert (
+        shipped_or_path("township_typhoon", SCENARIO_DIR) == SCENARIO_DIR / "township_typhoon.toml"
+    )
+    assert (
+        shipped_or_path("township_typhoon.toml", SCENARIO_DIR)
+        == SCENARIO_DIR / "township_typhoon.toml"
+    )
     own = tmp_path / "mine.toml"
     own.write_text('name = "mine"\n')
     assert shipped_or_path(str(own), SCENARIO_DIR) == own

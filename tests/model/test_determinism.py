@@ -25,19 +25,35 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"population.n_residents": 5000, "time.peace_days": 4, "time.war_hours": 18.0}
 VARIANTS = {
     "default": {},
-    "hierarchical_siloed_fire": {"reporting.mechanism": "hierarchical",
-                                 "organization.structure": "siloed", "fire.enabled": True},
-    "joint_meeting_rural": {"reporting.mechanism": "joint_meeting",
-                            "space.layout": "random_geometric",
-                            "volunteers.coordinated": False},
-    "grid_autonomy_epidemic": {"reporting.mechanism": "grid_autonomy",
-                               "flood.enabled": False, "epidemic.enabled": True,
-                               "epidemic.symptom_onset_days": 0.3,
-                               "epidemic.initial_infected": 30,
-                               "time.war_step_min": 30.0},
+    "hierarchical_siloed_fire": {
+        "reporting.mechanism": "hierarchical",
+        "organization.structure": "siloed",
+        "fire.enabled": True,
+    },
+    "joint_meeting_rural": {
+        "reporting.mechanism": "joint_meeting",
+        "space.layout": "random_geometric",
+        "volunteers.coordinated": False,
+    },
+    "grid_autonomy_epidemic": {
+        "reporting.mechanism": "grid_autonomy",
+        "flood.enabled": False,
+        "epidemic.enabled": True,
+        "epidemic.symptom_onset_days": 0.3,
+        "epidemic.initial_infected": 30,
+        "time.war_step_min": 30.0,
+    },
 }
-NEED_EVENT_COLUMNS = ["created_min", "grid", "type", "hazard", "severity", "effort_min",
-                      "persons", "vulnerable"]
+NEED_EVENT_COLUMNS = [
+    "created_min",
+    "grid",
+    "type",
+    "hazard",
+    "severity",
+    "effort_min",
+    "persons",
+    "vulnerable",
+]
 
 
 def config(**extra) -> Config:
@@ -88,22 +104,31 @@ def test_hand_driven_model_equals_simulate():
 
 def test_keyword_overrides_equal_a_config():
     """The model takes dotted keys and section__key keywords (for batch_run and SolaraViz)."""
-    dotted = GrassrootsModel(rng=1, **{"reporting.mechanism": "hierarchical",
-                                       "population.n_residents": 3000})
-    underscored = GrassrootsModel(rng=1, reporting__mechanism="hierarchical",
-                                  population__n_residents=3000)
-    base = GrassrootsModel(Config().with_overrides({"reporting.mechanism": "hierarchical",
-                                                    "population.n_residents": 3000}), rng=1)
+    dotted = GrassrootsModel(
+        rng=1, **{"reporting.mechanism": "hierarchical", "population.n_residents": 3000}
+    )
+    underscored = GrassrootsModel(
+        rng=1, reporting__mechanism="hierarchical", population__n_residents=3000
+    )
+    base = GrassrootsModel(
+        Config().with_overrides(
+            {"reporting.mechanism": "hierarchical", "population.n_residents": 3000}
+        ),
+        rng=1,
+    )
     assert dotted.config == underscored.config == base.config
     assert dotted.config.reporting.mechanism == "hierarchical"
 
 
-@pytest.mark.parametrize("policy", [
-    {"reporting.mechanism": "hierarchical"},
-    {"organization.structure": "siloed"},
-    {"volunteers.team_size_per_1000": 0.0},
-    {"organization.dynamic_redeployment": False, "volunteers.coordinated": False},
-])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"reporting.mechanism": "hierarchical"},
+        {"organization.structure": "siloed"},
+        {"volunteers.team_size_per_1000": 0.0},
+        {"organization.dynamic_redeployment": False, "volunteers.coordinated": False},
+    ],
+)
 def test_policies_face_identical_floods(policy):
     """Common random numbers: a flood draws from the hazard stream only, so for one seed the
     needs (where, when, what, how bad) do not depend on the organization's policy."""
@@ -113,15 +138,26 @@ def test_policies_face_identical_floods(policy):
     assert_frame_equal(a.needs[NEED_EVENT_COLUMNS], b.needs[NEED_EVENT_COLUMNS])
     # ...while the response does differ.
     assert not a.needs[["detected_min", "reached_min"]].equals(
-        b.needs[["detected_min", "reached_min"]])
+        b.needs[["detected_min", "reached_min"]]
+    )
 
 
 def test_batch_run_with_dotted_keyword_parameters():
-    params = {"reporting.mechanism": ["direct", "hierarchical"],
-              "population.n_residents": 3000, "time.peace_days": 2, "time.war_hours": 6.0}
-    rows = mesa.batch_run(GrassrootsModel, parameters=params, rng=[1, 2], max_steps=100,
-                          number_processes=1, data_collection_period=-1,
-                          display_progress=False)
+    params = {
+        "reporting.mechanism": ["direct", "hierarchical"],
+        "population.n_residents": 3000,
+        "time.peace_days": 2,
+        "time.war_hours": 6.0,
+    }
+    rows = mesa.batch_run(
+        GrassrootsModel,
+        parameters=params,
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     df = pd.DataFrame(rows)
     assert len(df) == 4
     combos = set(zip(df["reporting.mechanism"], df["rng"]))
@@ -130,12 +166,23 @@ def test_batch_run_with_dotted_keyword_parameters():
     assert (df["Step"] == steps).all()  # the model stops itself before max_steps
     # Each row is the final state of the same run simulate() gives for that seed.
     for _, row in df.iterrows():
-        cfg = Config().with_overrides({"reporting.mechanism": row["reporting.mechanism"],
-                                       "population.n_residents": 3000,
-                                       "time.peace_days": 2, "time.war_hours": 6.0})
+        cfg = Config().with_overrides(
+            {
+                "reporting.mechanism": row["reporting.mechanism"],
+                "population.n_residents": 3000,
+                "time.peace_days": 2,
+                "time.war_hours": 6.0,
+            }
+        )
         last = simulate(cfg, seed=int(row["rng"])).timeseries.iloc[-1]
-        for col in ("needs_total", "resolved", "cum_harm", "backlog", "duplicate_dispatches",
-                    "mean_trust"):
+        for col in (
+            "needs_total",
+            "resolved",
+            "cum_harm",
+            "backlog",
+            "duplicate_dispatches",
+            "mean_trust",
+        ):
             assert row[col] == last[col], col
     # Same seed, same flood: the two mechanisms face the same number of needs.
     by_seed = df.groupby("rng")["needs_total"].nunique()
@@ -155,12 +202,21 @@ res.needs.to_pickle(sys.argv[3] + "/needs.pkl")
 
 def test_identical_in_a_fresh_interpreter_with_another_hash_seed(tmp_path):
     """No dependence on set/dict hash order or process state."""
-    over = {**SMALL, "fire.enabled": True, "reporting.mechanism": "hierarchical",
-            "space.layout": "random_geometric"}
+    over = {
+        **SMALL,
+        "fire.enabled": True,
+        "reporting.mechanism": "hierarchical",
+        "space.layout": "random_geometric",
+    }
     ref = simulate(Config().with_overrides(over), seed=9)
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-c", _CHILD, json.dumps(over), "9", str(tmp_path)],
-                   check=True, cwd=ROOT, env=env, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(over), "9", str(tmp_path)],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert_frame_equal(pd.read_pickle(tmp_path / "outcomes.pkl"), ref.outcomes)
     assert_frame_equal(pd.read_pickle(tmp_path / "timeseries.pkl"), ref.timeseries)
     assert_frame_equal(pd.read_pickle(tmp_path / "needs.pkl"), ref.needs)

@@ -26,8 +26,10 @@ RUN = summary_runner()
 def test_expected_direction(effect):
     m = measure(effect, RUN)
     assert np.all(np.isfinite(m["diffs"])), m
-    msg = (f"{effect.outcome}: control {m['before']:.4g}, treatment {m['after']:.4g}; "
-           f"paired differences {np.round(m['diffs'], 4).tolist()}")
+    msg = (
+        f"{effect.outcome}: control {m['before']:.4g}, treatment {m['after']:.4g}; "
+        f"paired differences {np.round(m['diffs'], 4).tolist()}"
+    )
     assert m["diff"] * effect.direction > 0, msg
     assert m["agree"] >= effect.min_agree, msg
 
@@ -54,8 +56,9 @@ def test_hierarchical_reporting_takes_more_than_twice_as_long_as_direct():
 def test_joint_meetings_never_dispatch_twice():
     e = _effect("joint meetings: no duplicated dispatch (vs direct)")
     _, treatment = e.arms()
-    assert all(RUN(treatment, s)["duplicate_dispatches"] == 0
-               for s in range(1, e.seeds + 1))  # docs/model.md: they decide together
+    assert all(
+        RUN(treatment, s)["duplicate_dispatches"] == 0 for s in range(1, e.seeds + 1)
+    )  # docs/model.md: they decide together
 
 
 def test_volunteers_reduce_harm_in_the_lockdown_beyond_the_95_percent_interval():

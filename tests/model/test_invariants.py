@@ -35,8 +35,9 @@ from sim.needs import severity_integral
 from sim.params import LAYOUTS, MECHANISMS, STRUCTURES
 
 EXAMPLES = int(os.environ.get("INVARIANT_EXAMPLES", "12"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 STAGES = ("created_min", "detected_min", "dispatched_min", "reached_min", "resolved_min")
 
 
@@ -73,9 +74,15 @@ def small_configs(draw) -> dict:
     if draw(st.booleans()):
         over["fire.enabled"] = True
     if draw(st.booleans()):
-        over.update({"epidemic.enabled": True, "epidemic.symptom_onset_days": 0.3,
-                     "epidemic.initial_infected": 30, "epidemic.r0": 4.0,
-                     "epidemic.isolation": draw(st.booleans())})
+        over.update(
+            {
+                "epidemic.enabled": True,
+                "epidemic.symptom_onset_days": 0.3,
+                "epidemic.initial_infected": 30,
+                "epidemic.r0": 4.0,
+                "epidemic.isolation": draw(st.booleans()),
+            }
+        )
     return over
 
 
@@ -146,21 +153,35 @@ def check_need_log(res) -> None:
     assert np.all(t["reported_min"][rep] >= t["detected_min"][rep] - 1e-9)
     # A responder sent needs at least the local travel to reach the household.
     reached = np.isfinite(t["reached_min"])
-    assert np.all(t["reached_min"][reached] - t["dispatched_min"][reached] >=
-                  cfg.space.local_travel_min - 1e-9)
+    assert np.all(
+        t["reached_min"][reached] - t["dispatched_min"][reached]
+        >= cfg.space.local_travel_min - 1e-9
+    )
     # Each need is in exactly the state its stage times say.
     state = log["state"].astype(str).to_numpy()
     fin = {c: np.isfinite(v) for c, v in t.items()}
     expected = np.select(
-        [fin["resolved_min"], fin["reached_min"], fin["dispatched_min"], fin["reported_min"],
-         fin["detected_min"]],
-        ["resolved", "serving", "dispatched", "reported", "detected"], "created")
+        [
+            fin["resolved_min"],
+            fin["reached_min"],
+            fin["dispatched_min"],
+            fin["reported_min"],
+            fin["detected_min"],
+        ],
+        ["resolved", "serving", "dispatched", "reported", "detected"],
+        "created",
+    )
     # A misrouted need waits at the detected stage to be sent again, its report arrived
     # (sim/engine/dispatch.py, misrouted): only then may a reported need show as detected.
     resent = (expected == "reported") & (state == "detected")
-    assert not resent.any() or (m.engine.count(Count.REDISPATCHES) +
-                                 (m.routine.engine.count(Count.REDISPATCHES)
-                                  if m.routine is not None else 0)) > 0
+    assert (
+        not resent.any()
+        or (
+            m.engine.count(Count.REDISPATCHES)
+            + (m.routine.engine.count(Count.REDISPATCHES) if m.routine is not None else 0)
+        )
+        > 0
+    )
     expected[resent] = "detected"
     np.testing.assert_array_equal(state, expected)
     # Counts nest: resolved <= reached <= dispatched <= detected <= created.
@@ -183,14 +204,31 @@ def check_need_log(res) -> None:
     assert np.all((deaths >= 0) & (deaths <= np.maximum(log["persons"].to_numpy(), 1) + 1e-12))
     assert s["casualty_proxy"] == pytest.approx(deaths.sum(), rel=1e-12, abs=1e-12)
     assert s["expected_deaths_life_threatening"] == pytest.approx(
-        deaths[log["life_threatening"].to_numpy()].sum(), rel=1e-12, abs=1e-12)
-    for k in ("share_met_within_target", "share_handled_locally", "responder_utilization",
-              "workload_gini", "community_workload_gini", "share_reached"):
+        deaths[log["life_threatening"].to_numpy()].sum(), rel=1e-12, abs=1e-12
+    )
+    for k in (
+        "share_met_within_target",
+        "share_handled_locally",
+        "responder_utilization",
+        "workload_gini",
+        "community_workload_gini",
+        "share_reached",
+    ):
         assert 0.0 <= s[k] <= 1.0 or (math.isnan(s[k]) and n == 0), k
-    for k in ("mean_detection_delay_min", "mean_reporting_delay_min", "mean_dispatch_delay_min",
-              "mean_travel_min", "mean_response_min", "mean_response_reached_min",
-              "mean_resolution_min", "total_harm",
-              "casualty_proxy", "duplicate_dispatches", "lost_reports", "person_hours"):
+    for k in (
+        "mean_detection_delay_min",
+        "mean_reporting_delay_min",
+        "mean_dispatch_delay_min",
+        "mean_travel_min",
+        "mean_response_min",
+        "mean_response_reached_min",
+        "mean_resolution_min",
+        "total_harm",
+        "casualty_proxy",
+        "duplicate_dispatches",
+        "lost_reports",
+        "person_hours",
+    ):
         assert math.isnan(s[k]) or s[k] >= 0, k
     assert s["share_reached"] == pytest.approx(fin["reached_min"].sum() / n) or n == 0
     if n:
@@ -200,13 +238,15 @@ def check_need_log(res) -> None:
         assert censored.min() - 1e-9 <= s["p90_response_min"] <= censored.max() + 1e-9
     if fin["reached_min"].any():
         assert s["mean_response_reached_min"] == pytest.approx(
-            np.mean(t["reached_min"][reached] - t["created_min"][reached]))
+            np.mean(t["reached_min"][reached] - t["created_min"][reached])
+        )
         if np.all(reached):  # nothing censored: the two means agree
             assert s["mean_response_min"] == pytest.approx(s["mean_response_reached_min"])
     if fin["dispatched_min"].any():  # every dispatched need, by whatever path
         sent = fin["dispatched_min"]
         assert s["mean_dispatch_delay_min"] == pytest.approx(
-            np.mean(t["dispatched_min"][sent] - t["detected_min"][sent]))
+            np.mean(t["dispatched_min"][sent] - t["detected_min"][sent])
+        )
     # Every extra dispatch to a need is a duplicate, and only those are.
     dispatches = log["dispatches"].to_numpy()
     assert np.all((dispatches > 0) == fin["dispatched_min"])
@@ -230,15 +270,17 @@ def test_harm_is_the_integral_of_unmet_severity(over, seed):
     n = nd.n
     war_end = m.war_steps * cfg.time.war_step_min
     until = np.where(np.isnan(nd.reached[:n]), war_end, nd.reached[:n])
-    expected = nd.weight[:n] * np.array([severity_integral(
-        s0, cfg.response.deterioration_per_hour, 0.0, h)
-        for s0, h in zip(nd.severity0[:n], (until - nd.created[:n]) / 60.0)])
+    expected = nd.weight[:n] * np.array(
+        [
+            severity_integral(s0, cfg.response.deterioration_per_hour, 0.0, h)
+            for s0, h in zip(nd.severity0[:n], (until - nd.created[:n]) / 60.0)
+        ]
+    )
     np.testing.assert_allclose(nd.harm[:n], expected, rtol=1e-9, atol=1e-9)
     assert np.all(nd.harm[:n] >= 0)
     s = res.summary()
     assert s["total_harm"] == pytest.approx(nd.harm[:n].sum(), rel=1e-12, abs=1e-9)
-    assert res.timeseries["cum_harm"].iloc[-1] == pytest.approx(s["total_harm"], rel=1e-9,
-                                                                 abs=1e-9)
+    assert res.timeseries["cum_harm"].iloc[-1] == pytest.approx(s["total_harm"], rel=1e-9, abs=1e-9)
     assert 0 <= s["casualty_proxy"] <= nd.persons[:n].sum() + 1e-9
 
 
@@ -300,11 +342,16 @@ def test_calls_are_counted_once_and_answered_at_most_once(over, seed):
     assert q.call_day[:, 2].sum() == received[1:].sum()
     assert q.call_day[:, 3].sum() == answered[1:].sum()
     assert s["calls_received"] == received.sum()
-    for key in ("share_calls_answered", "share_hotline_calls_answered",
-                "worst_day_hotline_answered"):
+    for key in (
+        "share_calls_answered",
+        "share_hotline_calls_answered",
+        "worst_day_hotline_answered",
+    ):
         assert math.isnan(s[key]) or 0.0 <= s[key] <= 1.0, key
-    assert math.isnan(s["worst_day_hotline_answered"]) or \
-        s["worst_day_hotline_answered"] <= s["share_hotline_calls_answered"] + 1e-12
+    assert (
+        math.isnan(s["worst_day_hotline_answered"])
+        or s["worst_day_hotline_answered"] <= s["share_hotline_calls_answered"] + 1e-12
+    )
     assert math.isnan(s["mean_fatigue_factor"]) or s["mean_fatigue_factor"] >= 1.0
     if over["organization.fatigue_per_hour"] == 0.0:
         assert math.isnan(s["mean_fatigue_factor"]) or s["mean_fatigue_factor"] == 1.0
@@ -328,8 +375,7 @@ def test_timeseries_monotone_and_consistent(over, seed):
     # initial row is already in war: see test_initial_row_at_zero_peace_days_is_in_war).
     assert (ts["phase_code"].iloc[1:] == 1).sum() == war + (1 if peace > 0 else 0)
     assert (ts["time_min"] == 0).sum() == 1
-    for col in ("needs_total", "cum_harm", "resolved", "duplicate_dispatches",
-                "temporary_orgs"):
+    for col in ("needs_total", "cum_harm", "resolved", "duplicate_dispatches", "temporary_orgs"):
         assert (ts[col].diff().dropna() >= -1e-9).all(), col
     # No needs before the emergency.
     assert (ts.loc[ts["phase_code"] == 0, "needs_total"] == 0).all()
@@ -356,15 +402,20 @@ def test_no_level_knows_of_more_severe_needs_than_exist_or_than_the_level_below(
     res = run(over, seed)
     ts, s, cfg = res.timeseries, res.summary(), res.config
     known = {o: ts[f"severe_known_{o}"] for o in OFFICES}
-    for col in ("severe_needs", "severe_reported", "casualties", "casualties_reported",
-                *(f"severe_known_{o}" for o in OFFICES)):
+    for col in (
+        "severe_needs",
+        "severe_reported",
+        "casualties",
+        "casualties_reported",
+        *(f"severe_known_{o}" for o in OFFICES),
+    ):
         assert (ts[col].diff().dropna() >= -1e-9).all(), col
     assert (known["grid"] <= ts["severe_needs"]).all()
     for o in OFFICES:
         assert (known[o] <= known["grid"]).all(), o
     assert (ts["severe_reported"] <= known["grid"]).all()
     if cfg.reporting.mechanism == "hierarchical":
-        chain = OFFICES[:cfg.reporting.levels + 1]
+        chain = OFFICES[: cfg.reporting.levels + 1]
         for below, above in zip(chain, chain[1:]):
             assert (known[above] <= known[below]).all(), (below, above)
     assert ts["severe_needs"].iloc[-1] == s["severe_needs"]
@@ -392,11 +443,18 @@ def test_initial_row_at_zero_peace_days_is_in_war():
 def test_reporting_delay_of_a_chain_without_queueing_is_the_sum_of_levels():
     """docs/model.md (Credibility): fixed per-level delays, no queueing and no loss give
     their sum."""
-    over = {"population.n_residents": 6000, "time.peace_days": 2, "time.war_hours": 18.0,
-            "organization.structure": "integrated", "reporting.mechanism": "hierarchical",
-            "reporting.loss_per_level": 0.0, "reporting.community_handlers_per_10k": 1000.0,
-            "reporting.township_handlers_per_10k": 1000.0, "organization.cadre_switch_min": 0.0,
-            "reporting.grid_delay_min": 0.0}
+    over = {
+        "population.n_residents": 6000,
+        "time.peace_days": 2,
+        "time.war_hours": 18.0,
+        "organization.structure": "integrated",
+        "reporting.mechanism": "hierarchical",
+        "reporting.loss_per_level": 0.0,
+        "reporting.community_handlers_per_10k": 1000.0,
+        "reporting.township_handlers_per_10k": 1000.0,
+        "organization.cadre_switch_min": 0.0,
+        "reporting.grid_delay_min": 0.0,
+    }
     res = run(over, 3)
     d = (res.needs["reported_min"] - res.needs["detected_min"]).dropna()
     rep = res.config.reporting
@@ -406,22 +464,33 @@ def test_reporting_delay_of_a_chain_without_queueing_is_the_sum_of_levels():
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)
 def test_every_report_pays_at_least_its_levels_delays(mechanism):
-    over = {"population.n_residents": 6000, "time.peace_days": 2, "time.war_hours": 18.0,
-            "organization.structure": "integrated", "reporting.mechanism": mechanism}
+    over = {
+        "population.n_residents": 6000,
+        "time.peace_days": 2,
+        "time.war_hours": 18.0,
+        "organization.structure": "integrated",
+        "reporting.mechanism": mechanism,
+    }
     res = run(over, 5)
     rep = res.config.reporting
     d = (res.needs["reported_min"] - res.needs["detected_min"]).dropna()
-    floor = {"hierarchical": rep.grid_delay_min + rep.community_delay_min
-             + rep.township_delay_min,
-             "direct": rep.grid_delay_min + min(rep.command_delay_min, rep.township_delay_min),
-             "joint_meeting": rep.grid_delay_min, "grid_autonomy": rep.grid_delay_min}[mechanism]
+    floor = {
+        "hierarchical": rep.grid_delay_min + rep.community_delay_min + rep.township_delay_min,
+        "direct": rep.grid_delay_min + min(rep.command_delay_min, rep.township_delay_min),
+        "joint_meeting": rep.grid_delay_min,
+        "grid_autonomy": rep.grid_delay_min,
+    }[mechanism]
     assert len(d) > 20
     assert d.min() >= floor - 1e-9
 
 
 def test_no_hazard_means_no_needs_and_no_harm():
-    over = {"population.n_residents": 4000, "time.peace_days": 3, "time.war_hours": 12.0,
-            "flood.enabled": False}
+    over = {
+        "population.n_residents": 4000,
+        "time.peace_days": 3,
+        "time.war_hours": 12.0,
+        "flood.enabled": False,
+    }
     res = run(over, 1)
     s = res.summary()
     assert s["needs_total"] == 0 and s["total_harm"] == 0 and s["duplicate_dispatches"] == 0

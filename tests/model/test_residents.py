@@ -21,8 +21,19 @@ def make_residents(n=60_000, n_grids=60, seed=7, **pop):
 def test_residents_sizes_and_grids(n, n_grids):
     _, r = make_residents(n, n_grids)
     assert r.n == n
-    for name in ("grid", "household", "elderly", "vulnerable", "party_member", "trust",
-                 "preparedness", "willingness", "need_state", "epi", "isolated"):
+    for name in (
+        "grid",
+        "household",
+        "elderly",
+        "vulnerable",
+        "party_member",
+        "trust",
+        "preparedness",
+        "willingness",
+        "need_state",
+        "epi",
+        "isolated",
+    ):
         assert len(getattr(r, name)) == n, name
     assert np.all(np.diff(r.grid) >= 0)  # sorted by grid
     assert r.grid_size.sum() == n and len(r.grid_size) == n_grids
@@ -50,26 +61,29 @@ def test_households_lie_within_one_grid(household_size):
     assert r.household_size.mean() == pytest.approx(household_size, rel=0.05)
 
 
-@pytest.mark.parametrize("share_60plus,share_party,trust", [(0.2, 0.07, 0.5), (0.35, 0.15, 0.8),
-                                                            (0.0, 0.0, 0.2)])
+@pytest.mark.parametrize(
+    "share_60plus,share_party,trust", [(0.2, 0.07, 0.5), (0.35, 0.15, 0.8), (0.0, 0.0, 0.2)]
+)
 def test_resident_shares_are_close_to_parameters(share_60plus, share_party, trust):
     n = 80_000
-    params, r = make_residents(n, 80, share_60plus=share_60plus, share_party_members=share_party,
-                               initial_trust=trust)
+    params, r = make_residents(
+        n, 80, share_60plus=share_60plus, share_party_members=share_party, initial_trust=trust
+    )
 
     def close(observed, p, size=n):  # within 5 binomial standard errors
         return abs(observed - p) <= 5 * math.sqrt(p * (1 - p) / size) + 1e-12
 
     assert close(r.elderly.mean(), share_60plus)
     assert close(r.party_member.mean(), share_party)
-    p_vuln = share_60plus * params.share_vulnerable_60plus + \
-        (1 - share_60plus) * params.share_vulnerable_under60
+    p_vuln = (
+        share_60plus * params.share_vulnerable_60plus
+        + (1 - share_60plus) * params.share_vulnerable_under60
+    )
     assert close(r.vulnerable.mean(), p_vuln)
     if share_60plus > 0:
-        assert close(r.vulnerable[r.elderly].mean(), params.share_vulnerable_60plus,
-                     int(r.elderly.sum()))
+        assert close(
+            r.vulnerable[r.elderly].mean(), params.share_vulnerable_60plus, int(r.elderly.sum())
+        )
     assert r.trust.mean() == pytest.approx(trust, abs=0.01)
     assert r.preparedness.mean() == pytest.approx(params.initial_preparedness, abs=0.01)
     assert r.willingness.mean() == pytest.approx(params.willingness_mean, abs=0.01)
-
-

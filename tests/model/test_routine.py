@@ -34,13 +34,17 @@ def at_war_start(res) -> dict[str, float]:
     row = ts[ts["time_min"] == 0].iloc[0]
     ro = m.roster  # the wartime roster: built from the agents' skill at war start
     staff = ro.is_cadre & (ro.role <= 1)
-    return {"trust": m.trust_before, "familiarity": float(row["mean_familiarity"]),
-            "cohesion": float(np.mean([c.cohesion for c in m.community_orgs])),
-            "skill": float(ro.skill_level[staff].mean()),
-            "team_skill": float(ro.skill_level[ro.role == COMMUNITY_CADRE].mean())}
+    return {
+        "trust": m.trust_before,
+        "familiarity": float(row["mean_familiarity"]),
+        "cohesion": float(np.mean([c.cohesion for c in m.community_orgs])),
+        "skill": float(ro.skill_level[staff].mean()),
+        "team_skill": float(ro.skill_level[ro.role == COMMUNITY_CADRE].mean()),
+    }
 
 
 # --- directions of effect (same seed: same township, people and routine cases) --------------
+
 
 def test_integrated_handles_routine_cases_faster_than_siloed():
     for seed in SEEDS:
@@ -64,12 +68,15 @@ def test_the_pre_reform_street_handles_routine_cases_slower_than_the_siloed_grid
         assert pre["routine_share_found_by_grid"] == 0.0 < siloed["routine_share_found_by_grid"]
 
 
-@pytest.mark.parametrize("key, low, high", [
-    ("organization.transfer_misroute_share", 0.1, 0.5),
-    ("organization.ownerless_stall_share", 0.05, 0.5),
-    ("routine.transfer_working_days", 1, 3),
-    ("routine.recomplaint_days", 2.0, 15.0),
-])
+@pytest.mark.parametrize(
+    "key, low, high",
+    [
+        ("organization.transfer_misroute_share", 0.1, 0.5),
+        ("organization.ownerless_stall_share", 0.05, 0.5),
+        ("routine.transfer_working_days", 1, 3),
+        ("routine.recomplaint_days", 2.0, 15.0),
+    ],
+)
 def test_each_pre_reform_delay_lengthens_routine_handling(key, low, high):
     for seed in SEEDS:
         fast = run({**PRE, key: low}, seed).summary()["routine_mean_handling_all_h"]
@@ -77,18 +84,19 @@ def test_each_pre_reform_delay_lengthens_routine_handling(key, low, high):
         assert slow > fast, (seed, fast, slow)
 
 
-@pytest.mark.parametrize("key, short, long", [
-    ("routine.department_hours", 12.0, 6.5),
-    ("routine.department_days_per_week", 7, 5),
-])
+@pytest.mark.parametrize(
+    "key, short, long",
+    [
+        ("routine.department_hours", 12.0, 6.5),
+        ("routine.department_days_per_week", 7, 5),
+    ],
+)
 def test_shorter_office_hours_lengthen_routine_handling(key, short, long):
     # Three weeks (the week-ends count), over the seeds: the draws at intake part ways as
     # soon as the hours differ, so single seeds are noisy.
     over = {**PRE, "time.peace_days": 21}
-    more = [run({**over, key: short}, s).summary()["routine_mean_handling_all_h"]
-            for s in SEEDS]
-    less = [run({**over, key: long}, s).summary()["routine_mean_handling_all_h"]
-            for s in SEEDS]
+    more = [run({**over, key: short}, s).summary()["routine_mean_handling_all_h"] for s in SEEDS]
+    less = [run({**over, key: long}, s).summary()["routine_mean_handling_all_h"] for s in SEEDS]
     assert np.mean(less) > np.mean(more), (more, less)
 
 
@@ -99,10 +107,14 @@ def test_the_pre_reform_street_has_no_grid_managers_or_grid_party_organizations(
     assert m.routine.engine.count(Count.REDISPATCHES) == 0  # no dispatch centre
 
 
-PRE_REFORM_KEYS = {"organization.transfer_misroute_share": 0.5,
-                   "organization.ownerless_stall_share": 0.5,
-                   "routine.transfer_working_days": 3, "routine.recomplaint_days": 2.0,
-                   "routine.department_days_per_week": 6, "routine.department_hours": 6.5}
+PRE_REFORM_KEYS = {
+    "organization.transfer_misroute_share": 0.5,
+    "organization.ownerless_stall_share": 0.5,
+    "routine.transfer_working_days": 3,
+    "routine.recomplaint_days": 2.0,
+    "routine.department_days_per_week": 6,
+    "routine.department_hours": 6.5,
+}
 
 
 @pytest.mark.parametrize("structure", ["siloed", "integrated", "integrated_party"])
@@ -125,23 +137,30 @@ def test_misrouted_dispatches_are_sent_again_and_cost_their_delay():
         slow = run({"reporting.dispatch_accuracy": 0.5, "routine.redispatch_h": 48.0}, seed)
         n = quick.model.routine.engine.count(Count.REDISPATCHES)
         assert n > 0.2 * quick.model.routine.cases.n
-        assert slow.summary()["routine_mean_handling_all_h"] > \
-            quick.summary()["routine_mean_handling_all_h"], seed
+        assert (
+            slow.summary()["routine_mean_handling_all_h"]
+            > quick.summary()["routine_mean_handling_all_h"]
+        ), seed
 
 
 def test_grid_party_members_speed_up_routine_cases():
     for seed in SEEDS:
-        without = run({"organization.structure": "integrated_party",
-                       "routine.party_service_share": 0.0}, seed).summary()
-        with_ = run({"organization.structure": "integrated_party",
-                     "routine.party_service_share": 0.03}, seed).summary()
+        without = run(
+            {"organization.structure": "integrated_party", "routine.party_service_share": 0.0}, seed
+        ).summary()
+        with_ = run(
+            {"organization.structure": "integrated_party", "routine.party_service_share": 0.03},
+            seed,
+        ).summary()
         assert with_["routine_mean_handling_h"] < without["routine_mean_handling_h"], seed
 
 
 def test_more_routine_cases_build_more_by_war_start():
     for seed in SEEDS:
-        levels = [at_war_start(run({"routine.cases_per_1000_per_day": rate}, seed))
-                  for rate in (0.0, 1.5, 4.5)]
+        levels = [
+            at_war_start(run({"routine.cases_per_1000_per_day": rate}, seed))
+            for rate in (0.0, 1.5, 4.5)
+        ]
         for key in ("trust", "familiarity", "cohesion", "skill"):
             values = [lv[key] for lv in levels]
             assert values[0] < values[1] < values[2], (seed, key, values)
@@ -158,10 +177,15 @@ def test_faster_handling_builds_more_trust():
         assert at_war_start(integrated)["trust"] > at_war_start(siloed)["trust"], seed
 
 
-@pytest.mark.parametrize("key, param", [("trust", "routine.trust_gain"),
-                                        ("familiarity", "routine.familiarity_gain"),
-                                        ("cohesion", "routine.cohesion_gain"),
-                                        ("team_skill", "routine.skill_gain")])
+@pytest.mark.parametrize(
+    "key, param",
+    [
+        ("trust", "routine.trust_gain"),
+        ("familiarity", "routine.familiarity_gain"),
+        ("cohesion", "routine.cohesion_gain"),
+        ("team_skill", "routine.skill_gain"),
+    ],
+)
 def test_each_gain_moves_its_state(key, param):
     low = at_war_start(run({param: 0.0}))[key]
     high = at_war_start(run({param: 0.05}))[key]
@@ -169,8 +193,12 @@ def test_each_gain_moves_its_state(key, param):
 
 
 def test_learning_by_doing_stops_at_the_cap():
-    over = {"organization.training_coverage": 0.0, "routine.skill_gain": 1.0,
-            "routine.skill_cap": 0.65, "routine.cases_per_1000_per_day": 10.0}
+    over = {
+        "organization.training_coverage": 0.0,
+        "routine.skill_gain": 1.0,
+        "routine.skill_cap": 0.65,
+        "routine.cases_per_1000_per_day": 10.0,
+    }
     before = GrassrootsModel(Config().with_overrides({**SMALL, **over}), rng=1)
     staff = before.routine.staff  # community and township cadres: the roster rows on duty
     initial = before.roster.skill_level[staff].copy()
@@ -190,10 +218,8 @@ def test_more_cases_beyond_the_grid_close_fewer_cases():
     # The same cases: a larger share drawn beyond the grid's reach are referred above the
     # street, and some referrals outlast the deadline.
     for seed in SEEDS:
-        within = run({"routine.beyond_grid_share": 0.0, "routine.referral_delay_h": 120.0},
-                     seed)
-        beyond = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 120.0},
-                     seed)
+        within = run({"routine.beyond_grid_share": 0.0, "routine.referral_delay_h": 120.0}, seed)
+        beyond = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 120.0}, seed)
         assert not within.routine_cases["referred"].any()
         assert beyond.routine_cases["referred"].any()
         s0, s1 = within.summary(), beyond.summary()
@@ -202,10 +228,12 @@ def test_more_cases_beyond_the_grid_close_fewer_cases():
 
 def test_longer_referrals_close_fewer_cases():
     for seed in SEEDS:
-        short = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 12.0},
-                    seed).summary()
-        long = run({"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 200.0},
-                   seed).summary()
+        short = run(
+            {"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 12.0}, seed
+        ).summary()
+        long = run(
+            {"routine.beyond_grid_share": 0.15, "routine.referral_delay_h": 200.0}, seed
+        ).summary()
         assert long["routine_closure_share"] < short["routine_closure_share"], seed
 
 
@@ -220,15 +248,17 @@ def test_residents_reporting_less_leaves_more_to_the_patrol():
     for seed in SEEDS:
         eager = run({"routine.resident_report_factor": 1.0}, seed).summary()
         quiet = run({"routine.resident_report_factor": 0.05}, seed).summary()
-        assert quiet["routine_share_found_by_grid"] > eager["routine_share_found_by_grid"], \
-            seed
+        assert quiet["routine_share_found_by_grid"] > eager["routine_share_found_by_grid"], seed
 
 
 def test_overload_leaves_cases_unclosed():
     # Few staff, many cases: the backlog grows past the deadline.
-    over = {"organization.community_cadres_per_community": 1,
-            "organization.township_cadres_per_1000": 0.0,
-            "organization.structure": "integrated", "routine.effort_min": 120.0}
+    over = {
+        "organization.community_cadres_per_community": 1,
+        "organization.township_cadres_per_1000": 0.0,
+        "organization.structure": "integrated",
+        "routine.effort_min": 120.0,
+    }
     light = run({**over, "routine.cases_per_1000_per_day": 1.0}).summary()
     heavy = run({**over, "routine.cases_per_1000_per_day": 20.0}).summary()
     assert heavy["routine_closure_share"] < light["routine_closure_share"]
@@ -237,6 +267,7 @@ def test_overload_leaves_cases_unclosed():
 
 # --- invariants ------------------------------------------------------------------------------
 
+
 @st.composite
 def small_configs(draw):
     return {
@@ -244,8 +275,9 @@ def small_configs(draw):
         "time.peace_days": draw(st.integers(1, 5)),
         "time.war_hours": 1.0,
         "organization.structure": draw(st.sampled_from(STRUCTURES)),
-        "reporting.mechanism": draw(st.sampled_from(
-            ["hierarchical", "direct", "joint_meeting", "grid_autonomy"])),
+        "reporting.mechanism": draw(
+            st.sampled_from(["hierarchical", "direct", "joint_meeting", "grid_autonomy"])
+        ),
         "routine.cases_per_1000_per_day": draw(st.floats(0.0, 20.0)),
         "routine.closure_deadline_h": draw(st.floats(1.0, 72.0)),
         "routine.duty_hours": draw(st.floats(1.0, 24.0)),
@@ -270,8 +302,10 @@ def test_every_case_is_closed_unclosed_or_open(over, seed):
     # A case closes at the staff's visit, or after it when referred above the street.
     served = log["resolved_min"].notna()
     assert (log["closed_min"][served] >= log["resolved_min"][served]).all()
-    assert (log["closed_min"][served & ~log["referred"]] ==
-            log["resolved_min"][served & ~log["referred"]]).all()
+    assert (
+        log["closed_min"][served & ~log["referred"]]
+        == log["resolved_min"][served & ~log["referred"]]
+    ).all()
     assert log["closed_min"][~served].isna().all()
     closed = log["status"] == "closed"
     unclosed = log["status"] == "unclosed"
@@ -302,6 +336,7 @@ def test_every_case_is_closed_unclosed_or_open(over, seed):
 
 
 # --- reductions and determinism ---------------------------------------------------------------
+
 
 def test_no_routine_cases_is_todays_peacetime(monkeypatch):
     """With no cases, the duty days leave no trace: the run equals one without routine work."""
@@ -338,9 +373,12 @@ def test_routine_work_is_deterministic():
 
 
 def test_case_rate_is_what_the_outcome_reports():
-    res = simulate(Config().with_overrides({"population.n_residents": 20_000,
-                                            "time.peace_days": 14, "time.war_hours": 1.0}),
-                   seed=3)
+    res = simulate(
+        Config().with_overrides(
+            {"population.n_residents": 20_000, "time.peace_days": 14, "time.war_hours": 1.0}
+        ),
+        seed=3,
+    )
     rate = res.summary()["routine_cases_per_1000_per_day"]
     expected = Config().routine.cases_per_1000_per_day
     # Poisson count over 14 days of 20,000 residents: sd about 2.5% of the mean; a few cases

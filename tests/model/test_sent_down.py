@@ -11,13 +11,17 @@ from sim.agents import SentDownCadre
 from sim.codes import Role
 
 # 10,000 residents in 10 grids of 6 per community: 2 communities (6 and 4 grids).
-SMALL = {"population.n_residents": 10_000, "time.peace_days": 3, "time.war_hours": 12.0,
-         "flood.needs_per_1000_per_hour": 4.0, "flood.duration_hours": 12.0}
+SMALL = {
+    "population.n_residents": 10_000,
+    "time.peace_days": 3,
+    "time.war_hours": 12.0,
+    "flood.needs_per_1000_per_hour": 4.0,
+    "flood.duration_hours": 12.0,
+}
 
 
 def model(**over) -> GrassrootsModel:
-    cfg = Config().with_overrides({**SMALL, **{k.replace("__", "."): v
-                                               for k, v in over.items()}})
+    cfg = Config().with_overrides({**SMALL, **{k.replace("__", "."): v for k, v in over.items()}})
     return GrassrootsModel(cfg, rng=3)
 
 
@@ -38,7 +42,7 @@ def test_the_number_sent_down_is_the_rate_times_the_residents():
     assert not np.any(base.roster.role == Role.SENT_DOWN_CADRE)
     assert base.roster.n == ro.n - 160
     for col in ("role", "community", "home_node", "skill", "skill_level"):
-        assert np.array_equal(getattr(base.roster, col), getattr(ro, col)[:base.roster.n])
+        assert np.array_equal(getattr(base.roster, col), getattr(ro, col)[: base.roster.n])
     # odd numbers go to the communities in turn: 25 -> 13 and 12
     odd = model(organization__sent_down_cadres_per_1000=2.5).roster
     assert np.bincount(odd.community[odd.role == Role.SENT_DOWN_CADRE]).tolist() == [13, 12]
@@ -48,9 +52,12 @@ def test_they_join_when_the_emergency_begins_and_arrive_after_the_delay():
     """Not on the teams in peacetime (no agent, not joined); at the switch to wartime they
     join, serve only their community and become active sent_down_after_hours later; the
     event log says how many arrive and when; under load they work."""
-    m = model(organization__sent_down_cadres_per_1000=16.0,
-              organization__sent_down_after_hours=5.0, flood__needs_per_1000_per_hour=16.0,
-              volunteers__team_size_per_1000=0.0)  # under load: they are needed
+    m = model(
+        organization__sent_down_cadres_per_1000=16.0,
+        organization__sent_down_after_hours=5.0,
+        flood__needs_per_1000_per_hour=16.0,
+        volunteers__team_size_per_1000=0.0,
+    )  # under load: they are needed
     sent = np.flatnonzero(m.roster.role == Role.SENT_DOWN_CADRE)
     assert not m.roster.joined[sent].any() and not m.agents_of(SentDownCadre)
     while m.phase == "peace":
@@ -70,12 +77,21 @@ def test_they_join_when_the_emergency_begins_and_arrive_after_the_delay():
 
 def test_arriving_later_they_take_fewer_needs():
     """Same seed: sent down after 2 hours they serve more needs than after 10."""
+
     def served(hours: float) -> int:
-        r = simulate(Config().with_overrides({
-            **SMALL, "organization.sent_down_cadres_per_1000": 16.0,
-            "organization.sent_down_after_hours": hours,
-            "flood.needs_per_1000_per_hour": 16.0, "volunteers.team_size_per_1000": 0.0}),
-            seed=2, keep_model=True)
+        r = simulate(
+            Config().with_overrides(
+                {
+                    **SMALL,
+                    "organization.sent_down_cadres_per_1000": 16.0,
+                    "organization.sent_down_after_hours": hours,
+                    "flood.needs_per_1000_per_hour": 16.0,
+                    "volunteers.team_size_per_1000": 0.0,
+                }
+            ),
+            seed=2,
+            keep_model=True,
+        )
         ro = r.model.roster
         return int(ro.served[ro.role == Role.SENT_DOWN_CADRE].sum())
 

@@ -12,8 +12,7 @@ from sim.params import PopulationParams, SpaceParams
 from sim.township import Township
 
 
-def make_township(n_residents=12_000, residents_per_grid=1000, layout="lattice", seed=3,
-                  **space):
+def make_township(n_residents=12_000, residents_per_grid=1000, layout="lattice", seed=3, **space):
     pop = PopulationParams(n_residents=n_residents, residents_per_grid=residents_per_grid)
     return pop, Township(pop, SpaceParams(layout=layout, **space), np.random.default_rng(seed))
 
@@ -90,5 +89,3 @@ def test_township_is_reproducible_from_its_generator():
     np.testing.assert_array_equal(a.travel, b.travel)
     np.testing.assert_array_equal(a.grid_community, b.grid_community)
     np.testing.assert_array_equal(a.lowlying, b.lowlying)
-
-

@@ -25,6 +25,7 @@ SERVICE_MEAN = 90.0 * (1 - 0.25 * INITIAL_COHESION)  # evacuation effort x cohes
 
 # --- queueing: M/M/c ------------------------------------------------------------------------
 
+
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:
     """Mean wait in queue of an M/M/c queue (Erlang C), computed in log space."""
     a = lam / mu
@@ -44,18 +45,23 @@ def test_erlang_c_reference_values():
     assert erlang_c_wait(1.0, 1.0, 2) == pytest.approx(1 / 3)
 
 
-QUEUE_STEP_MIN = 240.0   # events run at exact minutes; long steps only save step overhead
-QUEUE_WARMUP_H = 20.0    # needs created earlier are discarded (the queue starts empty)
-QUEUE_BATCHES = 10       # batch means per run, for the standard error
+QUEUE_STEP_MIN = 240.0  # events run at exact minutes; long steps only save step overhead
+QUEUE_WARMUP_H = 20.0  # needs created earlier are discarded (the queue starts empty)
+QUEUE_BATCHES = 10  # batch means per run, for the standard error
 
 
 def _queue_waits(load: float, hours: float, seed: int, c: int) -> np.ndarray:
     """Waits (dispatched - reported, minutes) of the needs created after the warm-up."""
     cfg = load_scenario(VERIFY / "queue_mmc.toml")
     lam_h = load * c / (SERVICE_MEAN / 60)  # one grid of 1,000 residents
-    cfg = cfg.with_overrides({"organization.community_cadres_per_community": c,
-                              "flood.needs_per_1000_per_hour": lam_h,
-                              "time.war_hours": hours, "time.war_step_min": QUEUE_STEP_MIN})
+    cfg = cfg.with_overrides(
+        {
+            "organization.community_cadres_per_community": c,
+            "flood.needs_per_1000_per_hour": lam_h,
+            "time.war_hours": hours,
+            "time.war_step_min": QUEUE_STEP_MIN,
+        }
+    )
     r = simulate(cfg, seed=seed, keep_model=True)
     m = r.model
     assert m.township.n_grids == 1 and m.township.n_communities == 1
@@ -75,24 +81,25 @@ def queue_mean_wait(c: int, load: float, hours: float, seeds) -> tuple[float, fl
         assert np.all(waits >= -1e-9)
         batch_means += [b.mean() for b in np.array_split(waits, QUEUE_BATCHES)]
     batch_means = np.array(batch_means)
-    return float(batch_means.mean()), float(batch_means.std(ddof=1) /
-                                            math.sqrt(len(batch_means)))
+    return float(batch_means.mean()), float(batch_means.std(ddof=1) / math.sqrt(len(batch_means)))
 
 
 # Loads where customers wait over 20 minutes (Erlang C 83.3 min for one server at load 0.5,
 # 21.0 min for five at 0.7), long horizons (3,000-10,000 needs per run) and several seeds:
 # three standard errors are 10-15% of the wait, while a service rate off by 10% moves the
 # expected wait by 24-89% (the power check below).
-@pytest.mark.parametrize("c,load,hours,seeds", [(1, 0.5, 8000.0, (1, 2, 3, 4, 5)),
-                                                (5, 0.7, 4000.0, (1, 2, 3, 4))])
+@pytest.mark.parametrize(
+    "c,load,hours,seeds", [(1, 0.5, 8000.0, (1, 2, 3, 4, 5)), (5, 0.7, 4000.0, (1, 2, 3, 4))]
+)
 def test_queue_mean_wait_matches_erlang_c(c, load, hours, seeds):
     mu = 1 / SERVICE_MEAN
     lam = load * c * mu
     expected = erlang_c_wait(lam, mu, c)
     mean, se = queue_mean_wait(c, load, hours, seeds)
     tolerance = 3 * se
-    print(f"c {c}, load {load}: mean wait {mean:.3f} min (s.e. {se:.3f}), "
-          f"Erlang C {expected:.3f} min")
+    print(
+        f"c {c}, load {load}: mean wait {mean:.3f} min (s.e. {se:.3f}), Erlang C {expected:.3f} min"
+    )
     # Power: a model whose service rate were 10% off either way would fail this test.
     for wrong_mu in (1.1 * mu, mu / 1.1):
         wrong = erlang_c_wait(lam, wrong_mu, c) if lam < c * wrong_mu else math.inf
@@ -103,8 +110,12 @@ def test_queue_mean_wait_matches_erlang_c(c, load, hours, seeds):
 
 # --- reporting chain ------------------------------------------------------------------------
 
-CHAIN = {"hierarchical": ("grid", "community", "township"), "direct": ("grid", "command"),
-         "joint_meeting": ("grid", "command"), "grid_autonomy": ("grid",)}
+CHAIN = {
+    "hierarchical": ("grid", "community", "township"),
+    "direct": ("grid", "command"),
+    "joint_meeting": ("grid", "command"),
+    "grid_autonomy": ("grid",),
+}
 UPPER = ("upper", "upper", "upper")  # district, city, province: reporting.upper_delay_min
 
 
@@ -123,8 +134,7 @@ def _check_sum_of_levels(cfg, levels: tuple[str, ...], seed: int = 3) -> None:
 
 @pytest.mark.parametrize("mechanism", list(CHAIN))
 def test_reporting_delay_is_sum_of_levels(mechanism):
-    cfg = load_scenario(VERIFY / "reporting_chain.toml",
-                        {"reporting.mechanism": mechanism})
+    cfg = load_scenario(VERIFY / "reporting_chain.toml", {"reporting.mechanism": mechanism})
     _check_sum_of_levels(cfg, CHAIN[mechanism])
 
 
@@ -132,9 +142,11 @@ def test_reporting_delay_is_sum_of_levels(mechanism):
 def test_hierarchical_delay_is_sum_of_its_levels_at_every_depth(levels):
     """reporting.levels offices above the grid: community, township, then district, city and
     province; without queueing the delay is the sum of the levels' delays."""
-    cfg = load_scenario(VERIFY / "reporting_chain.toml",
-                        {"reporting.mechanism": "hierarchical", "reporting.levels": levels})
-    _check_sum_of_levels(cfg, (("grid", "community", "township") + UPPER)[:levels + 1])
+    cfg = load_scenario(
+        VERIFY / "reporting_chain.toml",
+        {"reporting.mechanism": "hierarchical", "reporting.levels": levels},
+    )
+    _check_sum_of_levels(cfg, (("grid", "community", "township") + UPPER)[: levels + 1])
 
 
 def test_each_extra_level_lengthens_reporting_with_queues():
@@ -144,9 +156,15 @@ def test_each_extra_level_lengthens_reporting_with_queues():
     for levels in (1, 2, 3, 4, 5):
         row = []
         for seed in (1, 2):
-            cfg = load_scenario(None, {"reporting.mechanism": "hierarchical",
-                                       "reporting.levels": levels, "time.peace_days": 0,
-                                       "time.war_hours": 24.0})
+            cfg = load_scenario(
+                None,
+                {
+                    "reporting.mechanism": "hierarchical",
+                    "reporting.levels": levels,
+                    "time.peace_days": 0,
+                    "time.war_hours": 24.0,
+                },
+            )
             row.append(simulate(cfg, seed=seed).summary()["mean_reporting_delay_min"])
         means.append(row)
     means = np.array(means)
@@ -157,10 +175,16 @@ def test_each_extra_level_lengthens_reporting_with_queues():
 def _command_wait(n_residents: int, per_10k: float, need_rate: float = 0.2) -> float:
     """Mean wait at the front-line command; 0.2 needs/1000/h keep one handler of 30,000
     residents at load 0.7 (6 reports an hour, 7 minutes each)."""
-    cfg = load_scenario(VERIFY / "reporting_chain.toml", {
-        "reporting.mechanism": "direct", "reporting.command_handlers_per_10k": per_10k,
-        "population.n_residents": n_residents, "flood.needs_per_1000_per_hour": need_rate,
-        "time.war_hours": 48.0})
+    cfg = load_scenario(
+        VERIFY / "reporting_chain.toml",
+        {
+            "reporting.mechanism": "direct",
+            "reporting.command_handlers_per_10k": per_10k,
+            "population.n_residents": n_residents,
+            "flood.needs_per_1000_per_hour": need_rate,
+            "time.war_hours": 48.0,
+        },
+    )
     n = pd.concat([simulate(cfg, seed=seed).needs for seed in (5, 6)])
     delay = (n.reported_min - n.detected_min).dropna()
     return float(delay.mean() - cfg.reporting.grid_delay_min - cfg.reporting.command_delay_min)
@@ -184,6 +208,7 @@ def test_office_capacity_scales_with_the_residents():
 
 
 # --- epidemic: SIR final size -------------------------------------------------------------
+
 
 def sir_final_size(r0: float, s0: float) -> float:
     """Share ever infected z: 1 - z = s0 exp(-R0 z) (initial infected included in z)."""
@@ -225,8 +250,10 @@ def test_sir_final_size(r0):
     attacks = np.array(attacks)
     expected = sir_expected(cfg, r0)
     ok, mean, se = within_spread(attacks, expected)
-    print(f"R0 {r0}: attack {mean:.4f} (s.e. {se:.4f}, {len(attacks)} seeds), "
-          f"final-size relation {expected:.4f}")
+    print(
+        f"R0 {r0}: attack {mean:.4f} (s.e. {se:.4f}, {len(attacks)} seeds), "
+        f"final-size relation {expected:.4f}"
+    )
     assert ok, (r0, mean, se, expected)
     # The tolerance is tight enough to catch an R0 off by 10% either way.
     for wrong in (0.9 * r0, 1.1 * r0):
@@ -234,6 +261,7 @@ def test_sir_final_size(r0):
 
 
 # --- travel ---------------------------------------------------------------------------------
+
 
 def _independent_paths(graph: nx.Graph, n: int) -> np.ndarray:
     out = np.full((n, n), np.inf)
@@ -254,19 +282,26 @@ def test_travel_is_shortest_path_before_and_after_cuts():
     trips: dict[int, tuple[float, bool]] = {}  # need -> (expected minutes, after a cut)
     while model.running:
         ro = model.roster
-        idle = {int(r): (int(ro.node[r]), float(ro.busy_min[r]))
-                for r in np.flatnonzero(ro.status == 0)}
+        idle = {
+            int(r): (int(ro.node[r]), float(ro.busy_min[r])) for r in np.flatnonzero(ro.status == 0)
+        }
         model.step()  # a hazard changes roads at the start of a step, before any dispatch
         if version != tw.n_path_updates:  # the network changed: recompute
             paths, version = _independent_paths(tw.graph, tw.n_nodes), tw.n_path_updates
             assert np.allclose(tw.travel, paths)
         nd = model.needs
         for r, (node, busy) in idle.items():  # sent this step from where it waited, and
-            i = int(ro.need[r])              # nothing else done in the step
-            if i >= 0 and nd.dispatched[i] >= model.minute - cfg.time.war_step_min and \
-                    ro.busy_min[r] == busy and ro.busy_since[r] == nd.dispatched[i]:
-                trips[i] = (paths[node, nd.grid[i]] + cfg.space.local_travel_min,
-                            bool(tw.cut_edges))
+            i = int(ro.need[r])  # nothing else done in the step
+            if (
+                i >= 0
+                and nd.dispatched[i] >= model.minute - cfg.time.war_step_min
+                and ro.busy_min[r] == busy
+                and ro.busy_since[r] == nd.dispatched[i]
+            ):
+                trips[i] = (
+                    paths[node, nd.grid[i]] + cfg.space.local_travel_min,
+                    bool(tw.cut_edges),
+                )
     nd = model.needs
     checked = {False: 0, True: 0}
     for i, (expected, after) in trips.items():

@@ -50,17 +50,19 @@ def main() -> None:
     utm = nodes.estimate_utm_crs()
     nodes = nodes.to_crs(utm)
     outline = shapely.convex_hull(shapely.MultiPoint(list(nodes.geometry))).buffer(25.0)
-    places = osm.get_data_by_custom_criteria(custom_filter={"place": True},
-                                             filter_type="keep", keep_ways=False,
-                                             keep_relations=False).to_crs(utm)
+    places = osm.get_data_by_custom_criteria(
+        custom_filter={"place": True}, filter_type="keep", keep_ways=False, keep_relations=False
+    ).to_crs(utm)
     place_names = [json.loads(t)["name"] for t in places["tags"]]
     place_xy = np.column_stack([places.geometry.x, places.geometry.y])
 
     # seed points on a staggered lattice inside the outline; cells: their Voronoi regions
     x0, y0, x1, y1 = outline.bounds
-    seeds = [(x + (SPACING_M / 2 if k % 2 else 0.0), y)
-             for k, y in enumerate(np.arange(y0 + SPACING_M / 2, y1, SPACING_M * 0.87))
-             for x in np.arange(x0 + SPACING_M / 3, x1, SPACING_M)]
+    seeds = [
+        (x + (SPACING_M / 2 if k % 2 else 0.0), y)
+        for k, y in enumerate(np.arange(y0 + SPACING_M / 2, y1, SPACING_M * 0.87))
+        for x in np.arange(x0 + SPACING_M / 3, x1, SPACING_M)
+    ]
     seeds = [p for p in seeds if outline.contains(shapely.Point(p))]
     cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=outline)
     polygons = [c.intersection(outline) for c in cells.geoms]
@@ -82,16 +84,28 @@ def main() -> None:
         homes = int(np.isin(kind[inside], list(RESIDENTIAL)).sum())
         other = int((kind[inside] == "yes").sum())
         share = round(0.18 + 0.12 * float(np.linalg.norm(centre - middle)) / reach, 2)
-        rows.append({"name": f"{place} {count[place]}", "community": place,
-                     "residents": max(30, 3 * homes + other),
-                     "elderly_share": share if i % 2 == 0 else None, "geometry": poly})
+        rows.append(
+            {
+                "name": f"{place} {count[place]}",
+                "community": place,
+                "residents": max(30, 3 * homes + other),
+                "elderly_share": share if i % 2 == 0 else None,
+                "geometry": poly,
+            }
+        )
     grids = gpd.GeoDataFrame(rows, crs=utm).to_crs("EPSG:4326")
     _write(grids, HERE / "grids.geojson")
 
-    pois = osm.get_pois(custom_filter={"amenity": ["school", "kindergarten", "childcare",
-                                                   "training", "fuel"]}).to_crs(utm)
-    role = {"school": ["command_post", "shelter"], "kindergarten": ["shelter"],
-            "childcare": ["shelter"], "training": ["unit"], "fuel": ["unit"]}
+    pois = osm.get_pois(
+        custom_filter={"amenity": ["school", "kindergarten", "childcare", "training", "fuel"]}
+    ).to_crs(utm)
+    role = {
+        "school": ["command_post", "shelter"],
+        "kindergarten": ["shelter"],
+        "childcare": ["shelter"],
+        "training": ["unit"],
+        "fuel": ["unit"],
+    }
     node_xy = np.column_stack([nodes.geometry.x, nodes.geometry.y])
     sites = []
     for name in dict.fromkeys(r["community"] for r in rows):  # on a street near the middle
@@ -100,21 +114,40 @@ def main() -> None:
         inside = node_xy[shapely.contains_xy(area, node_xy[:, 0], node_xy[:, 1])]
         middle = np.mean([[p.centroid.x, p.centroid.y] for p in mine], axis=0)
         xy = inside[np.argmin(np.linalg.norm(inside - middle, axis=1))]
-        sites.append({"kind": "community_office", "name": f"{name} community office",
-                      "community": name, "geometry": shapely.Point(xy)})
+        sites.append(
+            {
+                "kind": "community_office",
+                "name": f"{name} community office",
+                "community": name,
+                "geometry": shapely.Point(xy),
+            }
+        )
     for _, poi in pois.iterrows():
         for kind_ in role[poi["amenity"]]:
-            sites.append({"kind": kind_, "name": poi["name"], "community": None,
-                          "geometry": poi.geometry.representative_point()})
+            sites.append(
+                {
+                    "kind": kind_,
+                    "name": poi["name"],
+                    "community": None,
+                    "geometry": poi.geometry.representative_point(),
+                }
+            )
     _write(gpd.GeoDataFrame(sites, crs=utm).to_crs("EPSG:4326"), HERE / "sites.geojson")
 
-    streams = osm.get_data_by_custom_criteria(custom_filter={"waterway": True},
-                                              filter_type="keep").to_crs(utm)
+    streams = osm.get_data_by_custom_criteria(
+        custom_filter={"waterway": True}, filter_type="keep"
+    ).to_crs(utm)
     extent = streams.geometry.union_all().buffer(FLOOD_BUFFER_M).intersection(outline)
-    _write(gpd.GeoDataFrame({"name": ["stream flood extent"]}, geometry=[extent], crs=utm)
-           .to_crs("EPSG:4326"), HERE / "flood.geojson")
-    print(f"{len(grids)} grids, {int(grids['residents'].sum()):,} residents, "
-          f"{len(sites)} sites; wrote {HERE}")
+    _write(
+        gpd.GeoDataFrame({"name": ["stream flood extent"]}, geometry=[extent], crs=utm).to_crs(
+            "EPSG:4326"
+        ),
+        HERE / "flood.geojson",
+    )
+    print(
+        f"{len(grids)} grids, {int(grids['residents'].sum()):,} residents, "
+        f"{len(sites)} sites; wrote {HERE}"
+    )
 
 
 def _write(frame: gpd.GeoDataFrame, path: Path) -> None:
