@@ -98,7 +98,9 @@ def test_a_class_runs_an_exercise_in_chromium(chromium):
                     timeout=60_000,
                 )
             seen = ann.locator("#round p").first.inner_text()
-            assert students["Cy <i>"].locator("button.choice").count() > 1
+            students["Cy <i>"].wait_for_function(  # the third student's page polls too
+                "() => document.querySelectorAll('button.choice').length > 1", timeout=30_000
+            )
             for p in (ann, bo):  # each takes its role's last choice (never the default)
                 p.locator("button.choice").last.click()
                 p.wait_for_selector("button.choice.picked", timeout=10_000)
