@@ -130,7 +130,8 @@ def limits(
     """The box's lines, in the report's language."""
     return [
         place(setting, lang),
-        hazards(setting, lang),
+        hazards(setting, lang)
+        + (" " + i18n.text("report.limits.hazard_worlds", lang) if worlds else ""),
         calibration(lang),
         intervals(n_emergencies, lang, worlds),
         target(setting, lang),
