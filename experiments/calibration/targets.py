@@ -41,7 +41,7 @@ DEFAULT_TARGETS = TARGET_DIR / "field.toml"
 USES = ("calibrate", "validate", "input")
 PHASES = ("peacetime", "wartime")
 REQUIRED = ("outcome", "scenario", "value", "band", "source", "use")
-OPTIONAL = ("overrides", "label", "phase")
+OPTIONAL = ("overrides", "label", "phase", "fits")
 MISSING_PENALTY = 10.0  # loss of a target whose simulated value is undefined (NaN)
 
 _OPS = {
@@ -125,6 +125,7 @@ class Target:
     use: str
     label: str = ""
     phase: str = "peacetime"
+    fits: tuple[str, ...] = ()  # parameters fitted to this target (a calibrate target)
 
     @property
     def width(self) -> float:
@@ -231,7 +232,13 @@ def _target(name: str, entry: Any, path: Path) -> Target:
     if not isinstance(overrides, dict):
         raise ConfigError(f"{name}.overrides", 'must be a table of "section.key" = value', source)
     scenario = resolve_scenario(entry["scenario"], path.parent, f"{name}.scenario", source)
-    check_setting(scenario, overrides, f"{name}.overrides", source)
+    config = check_setting(scenario, overrides, f"{name}.overrides", source)
+    fits = entry.get("fits", [])
+    known = config.flat()
+    if not (isinstance(fits, list) and all(isinstance(k, str) and k in known for k in fits)):
+        raise ConfigError(
+            f"{name}.fits", f"must be a list of parameters (section.key), got {fits!r}", source
+        )
     return Target(
         name=name,
         outcome=expr,
@@ -243,6 +250,7 @@ def _target(name: str, entry: Any, path: Path) -> Target:
         use=entry["use"],
         label=str(entry.get("label", "")),
         phase=phase,
+        fits=tuple(fits),
     )
 
 

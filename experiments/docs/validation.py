@@ -84,6 +84,7 @@ def render(seeds: int) -> str:
         fitted = record["params"]
     else:
         fitted = []
+    fitted = fitted + [k for t in target_set.targets if t.use == "calibrate" for k in t.fits]
     out += [
         f"**Validation table** (`grassroots validate --seeds {seeds}`: each target's "
         "setting, its own scenario and overrides; 95% CI over seeds):",

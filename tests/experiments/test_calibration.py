@@ -109,6 +109,13 @@ def test_band_loss_zero_exactly_inside_and_grows_outside(x, low, width):
 # --- the targets file ---------------------------------------------------------------------
 
 
+def test_a_wartime_calibrate_target_names_the_parameter_fitted_to_it():
+    ts = load_targets(DEFAULT_TARGETS)
+    wartime = [t for t in ts.used_for("calibrate") if t.phase == "wartime"]
+    assert wartime and all(t.fits for t in wartime)
+    assert {t.phase for t in ts.used_for("validate")} == {"wartime"}
+
+
 def test_shipped_targets_load():
     ts = load_targets(DEFAULT_TARGETS)
     assert len(ts.targets) >= 6
@@ -139,6 +146,10 @@ BAD_TARGETS = {
     "bad band": (GOOD.replace("[0.7, 2.3]", "[2.3, 0.7]"), "volume.band"),
     "missing source": (GOOD.replace('source = "F3: test"\n', ""), "volume.source"),
     "unknown scenario": (GOOD.replace('"street_flood"', '"street_fog"'), "volume.scenario"),
+    "unknown fitted parameter": (
+        GOOD.replace("use =", 'fits = ["routine.effort"]\nuse ='),
+        "volume.fits",
+    ),
 }
 
 
