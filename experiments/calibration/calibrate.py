@@ -55,6 +55,7 @@ class Plan:
     seeds: tuple[int, ...]
     fixed: dict[str, Any]  # --set overrides applied to every setting
     master_seed: int = MASTER_SEED
+    phase: str | None = None  # only the calibrate targets of this phase (None: all)
 
     def signature(self) -> dict[str, Any]:
         text = self.targets_path.read_bytes()
@@ -65,6 +66,7 @@ class Plan:
             "seeds": list(self.seeds),
             "fixed": self.fixed,
             "master_seed": self.master_seed,
+            "phase": self.phase,
         }
 
 
@@ -92,10 +94,12 @@ def make_plan(
     n_seeds: int,
     fixed: dict[str, Any] | None = None,
     master_seed: int = MASTER_SEED,
+    phase: str | None = None,
 ) -> Plan:
     target_set = load_targets(targets_path)
-    if not target_set.used_for("calibrate"):
-        raise CalibrationError(f'{targets_path}: no target has use = "calibrate"')
+    if not [t for t in target_set.used_for("calibrate") if phase in (None, t.phase)]:
+        where = f' and phase = "{phase}"' if phase else ""
+        raise CalibrationError(f'{targets_path}: no target has use = "calibrate"{where}')
     keys, ranges, kinds = [], {}, {}
     for raw in params:
         lo, hi, kind = plausible_range(raw)
@@ -115,25 +119,29 @@ def make_plan(
         tuple(seeds_for(n_seeds, master_seed)),
         fixed,
         master_seed,
+        phase,
     )
 
 
 # --- one evaluation (runs in a worker process) --------------------------------------------
 
-_TARGETS: dict[str, list[Target]] = {}
+_TARGETS: dict[tuple[str, str | None], list[Target]] = {}
 
 
-def calibration_targets(path: Path) -> list[Target]:
-    key = str(path)
+def calibration_targets(path: Path, phase: str | None = None) -> list[Target]:
+    """The calibrate targets of the file (of one phase, if given)."""
+    key = (str(path), phase)
     if key not in _TARGETS:
-        _TARGETS[key] = load_targets(path).used_for("calibrate")
+        _TARGETS[key] = [
+            t for t in load_targets(path).used_for("calibrate") if phase in (None, t.phase)
+        ]
     return _TARGETS[key]
 
 
 def evaluate(plan: Plan, values: dict[str, Any]) -> dict[str, Any]:
     """Run the calibrate targets' settings with `values`; the loss and each target's mean."""
     start = time.perf_counter()
-    targets = calibration_targets(plan.targets_path)
+    targets = calibration_targets(plan.targets_path, plan.phase)
     runs = simulate_targets(targets, list(plan.seeds), {**plan.fixed, **values})
     means = {}
     for t in targets:
@@ -186,7 +194,7 @@ def open_study(plan: Plan, out: Path, sampler_seed: int):
 
 def current_values(plan: Plan) -> dict[str, Any]:
     """The fitted parameters' values in the calibrate targets' scenario."""
-    t = calibration_targets(plan.targets_path)[0]
+    t = calibration_targets(plan.targets_path, plan.phase)[0]
     flat = load_scenario(t.scenario, {**t.overrides, **plan.fixed}).flat()
     return {k: min(max(flat[k], plan.ranges[k][0]), plan.ranges[k][1]) for k in plan.params}
 
@@ -321,7 +329,7 @@ def write_outputs(study, plan: Plan, out: Path) -> dict[str, Any]:
         max(t.datetime_complete for t in finished) - min(t.datetime_start for t in finished)
     ).total_seconds()
     before = complete.iloc[0] if complete.iloc[0]["trial"] == 0 else None
-    targets = calibration_targets(plan.targets_path)
+    targets = calibration_targets(plan.targets_path, plan.phase)
     text = calibrated_toml(plan, best, targets, out)
     atomic_write_text(out / "calibrated.toml", text)
     summary = {

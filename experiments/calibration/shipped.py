@@ -114,12 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from experiments.docs import validation as odd_validation
 
-    targets = load_targets(DEFAULT_TARGETS).used_for("calibrate")
+    # the routine parameters against the routine figures: the peacetime calibrate targets
+    targets = [
+        t for t in load_targets(DEFAULT_TARGETS).used_for("calibrate") if t.phase == "peacetime"
+    ]
     against = (
         ", ".join(dict.fromkeys(t.source.split(":", 1)[0] for t in targets))
         + " (configs/targets/field.toml, scripts/calibrate-shipped)"
     )
-    plan = make_plan(DEFAULT_TARGETS, list(CALIBRATED_PARAMS), args.seeds)
+    plan = make_plan(DEFAULT_TARGETS, list(CALIBRATED_PARAMS), args.seeds, phase="peacetime")
     start = time.perf_counter()
     summary = run_calibration(plan, args.budget, args.out, workers=args.workers)
     elapsed = time.perf_counter() - start

@@ -31,7 +31,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: exists and is not a folder")
     try:
-        plan = make_plan(targets, args.params, args.seeds, parse_overrides(args.set))
+        plan = make_plan(
+            targets, args.params, args.seeds, parse_overrides(args.set), phase=args.phase
+        )
         start = time.perf_counter()
         summary = run_calibration(
             plan, args.budget, args.out, workers=args.workers, quiet=args.quiet
@@ -105,6 +107,11 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
         metavar="SECTION.KEY=VALUE",
         help="override a parameter in every setting (repeatable), e.g. a small "
         "population for a quick check",
+    )
+    p.add_argument(
+        "--phase",
+        choices=["peacetime", "wartime"],
+        help="fit only the calibrate targets of this phase (default: all of them)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_calibrate)
