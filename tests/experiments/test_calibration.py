@@ -434,3 +434,18 @@ def test_a_target_with_an_unknown_phase_is_refused(tmp_path):
     path.write_text(GOOD + 'phase = "aftermath"\n')
     with pytest.raises(ConfigError, match="volume.phase.*peacetime, wartime"):
         load_targets(path)
+
+
+def test_a_phase_selects_its_calibrate_targets_and_enters_the_study_s_signature():
+    from experiments.calibration.calibrate import calibration_targets, make_plan
+
+    key = "reporting.community_calls_per_1000_per_day"
+    war = make_plan(DEFAULT_TARGETS, [key], 1, phase="wartime")
+    fitted = calibration_targets(war.targets_path, war.phase)
+    assert fitted and {t.phase for t in fitted} == {"wartime"}
+    assert all(key in t.fits for t in fitted)
+    peace = calibration_targets(war.targets_path, "peacetime")
+    assert peace and {t.phase for t in peace} == {"peacetime"}
+    assert len(calibration_targets(war.targets_path)) == len(fitted) + len(peace)
+    assert war.signature()["phase"] == "wartime"
+    assert make_plan(DEFAULT_TARGETS, [key], 1).signature()["phase"] is None
