@@ -40,6 +40,7 @@ from experiments.classroom.model import (
     parse_seed,
     startup_from_env,
 )
+from experiments.classroom.projector import PROJECTOR_CSS, ProjectorToggle
 from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
 from experiments.i18n import has, text
 from sim.params import ConfigError
@@ -739,7 +740,7 @@ def Page():
     side = len(m.panes) > 1
     changed = values.value != applied.value
     solara.Title(T("app.name"))
-    solara.Style(PAGE_CSS)
+    solara.Style(PAGE_CSS + PROJECTOR_CSS)
     with solara.AppBar():
         solara.AppBarTitle(T("app.name"))
     with solara.Sidebar():
@@ -792,6 +793,7 @@ def Page():
                 dense=True,
             )
             SavePng.element(label=T("app.save_png"))
+            ProjectorToggle.element(label=T("app.projector"))
             solara.FileDownload(
                 lambda: gif_bytes(m), filename="grassroots-run.gif", label=T("app.save_gif")
             )
