@@ -1,10 +1,15 @@
 """Defects of the classroom app found by trying it as a trainer would (issue 21), each where
 a test can see it without a browser: B's map notes B's own key moments; a GIF keeps a bounded
-number of frames; the finished panel names the target time; projector mode draws every text
-at least 18 px at 1280x720 (in Chromium)."""
+number of frames, shows the dots, the legend and the clock, and three exports keep memory
+bounded; the finished panel names the target time; and in Chromium, projector mode draws
+every text at least 18 px at 1280x720."""
 
 from __future__ import annotations
 
+import io
+import os
+
+import numpy as np
 import pytest
 from test_app import MAP, RESULTS, click, demo_session, playwright_or_skip  # noqa: F401
 
@@ -66,6 +71,52 @@ def test_a_bad_seed_keeps_the_policies_the_sidebar_shows():
     )
     assert "structure" in bad.error and bad.seed == 7  # only the bad value is replaced
     assert bad.panes[0].config.reporting.mechanism == "hierarchical"
+
+
+def rss_mb() -> float:
+    """This process's resident memory (Linux), in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+GIF_RSS_BOUND_MB = 40  # see the test's docstring
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads Linux's /proc")
+def test_a_gif_shows_dots_legend_and_clock_and_three_exports_keep_memory_bounded():
+    """Save GIF on the default flood played to its end (433 frames recorded): at most
+    GIF_MAX_FRAMES frames, each with the clock above, the busy responders as dots in their
+    role's colours and the legend below. Memory: an export holds at most 120 palette frames
+    of 420 x 536 one-byte pixels (about 27 MB) and frees them; the issue measured ~600 MB
+    kept per export. After one export (which loads the fonts and Pillow's GIF writer),
+    three more may leave the server at most GIF_RSS_BOUND_MB larger: less than two exports'
+    frames, so frames kept by any export would show."""
+    app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
+    from PIL import Image
+
+    from experiments.classroom.svg import ROLE_COLOURS
+
+    m = app.AppModel()
+    while m.running:
+        m.step()
+        app.record_frame(m, "unmet")
+    assert len(m.frames) > 400
+    first = app.gif_bytes(m)
+    before = rss_mb()
+    for _ in range(3):
+        assert app.gif_bytes(m) == first
+    assert rss_mb() - before < GIF_RSS_BOUND_MB
+    gif = Image.open(io.BytesIO(first))
+    assert gif.n_frames <= app.GIF_MAX_FRAMES
+    gif.seek(gif.n_frames // 2)
+    frame = np.asarray(gif.convert("RGB"))
+    colours = {tuple(int(v) for v in px) for px in frame.reshape(-1, 3)}
+    for role in ("cadre", "volunteer"):  # the dots, filled in their role's colour
+        rgb = tuple(int(ROLE_COLOURS[role][k : k + 2], 16) for k in (1, 3, 5))
+        assert min(sum(abs(a - b) for a, b in zip(c, rgb)) for c in colours) < 30, role
+    legend = frame[-70:]  # the legend's band: symbols and words
+    assert (legend.sum(axis=2) < 200).sum() > 500
+    assert (frame[:36, :200].sum(axis=2) < 200).sum() > 100  # the clock
 
 
 # --- projector mode, in a real browser (skipped without Chromium and Playwright) ------------
