@@ -238,7 +238,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     body = (
         f"<h1>{T('exercise.debrief')}: {e(d['exercise'])}</h1>"
         f"<p class='muted'>{e(d['scenario'])} · seed {int(d['seed'])}</p>"
-        f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
+        f"{objectives_html(d, lang)}<p>{T('exercise.debrief_intro')}</p>{outcomes}"
         f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
         f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
         f"{T('exercise.unfilled')}</p>{after_action_html(d, lang, when)}"
@@ -249,6 +249,29 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
+
+
+def objectives_html(d: dict[str, Any], lang: str) -> str:
+    """The plan's objectives, each met or not (``Objective.judge``), as in the PDF."""
+    if not d.get("objectives"):
+        return ""
+    items = []
+    for o in d["objectives"]:
+        digits = 2 if o["outcome"].startswith("share_") else 0
+        measured = text(
+            "exercise.objective_value",
+            lang,
+            value=f"{o['value']:,.{digits}f}",
+            side=text("exercise.at_most" if o["at_most"] else "exercise.at_least", lang),
+            bound=f"{o['bound']:,.{digits}f}",
+        )
+        verdict = text("exercise.met" if o["met"] else "exercise.not_met", lang)
+        items.append(
+            f"<li><b class='{'better' if o['met'] else 'worse'}'>{html.escape(verdict)}</b>: "
+            f"{html.escape(o['words'].get(lang) or o['words']['en'])} "
+            f"<span class='muted'>({html.escape(measured)})</span></li>"
+        )
+    return f"<h2>{html.escape(text('exercise.objectives', lang))}</h2><ul>{''.join(items)}</ul>"
 
 
 def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int = 220) -> str:

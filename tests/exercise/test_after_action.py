@@ -138,3 +138,12 @@ def test_the_results_folder_has_the_debrief_and_both_reports(tmp_path):
     assert [p.name for p in written] == ["debrief.html", "after_action.pdf", "after_action.zh.pdf"]
     assert "120 min" in pages(tmp_path / "ex" / "after_action.pdf")[0]
     assert "复盘" in (tmp_path / "ex" / "debrief.html").read_text(encoding="utf-8")
+
+
+def test_the_debrief_page_states_the_objectives_too():
+    from experiments.exercise.pages import debrief_html
+
+    page = debrief_html(debrief(), "en")
+    assert "<h2>Objectives</h2>" in page and "Keep harm low." in page
+    assert "<b class='worse'>Not met</b>: Keep the hotline answered." in page
+    assert "达成" in debrief_html(debrief(), "zh") and "降低伤害。" in debrief_html(debrief(), "zh")
