@@ -94,7 +94,9 @@ async function refresh(){const r=await fetch('/api/trainer?key='+encodeURICompon
 const s=await r.json();if(!r.ok){$('err').textContent=s.error;return;}
 $('code').textContent=s.code;$('phase').textContent=T['exercise.phase.'+s.phase];
 $('clock').textContent=s.clock;$('harm').textContent=s.cum_harm;$('backlog').textContent=s.backlog;
-$('speed').value=String(s.speed);if(s.map)$('map').innerHTML=s.map;
+$('speed').value=String(s.speed);
+if(s.map)$('map').replaceChildren(document.importNode(new DOMParser()
+.parseFromString(s.map,'image/svg+xml').documentElement,true));
 if(document.activeElement!==$('seconds'))$('seconds').value=s.decision_seconds;
 const rd=$('round');rd.replaceChildren();rd.className='';
 if(s.round){rd.className='round';rd.appendChild(el('b',T['exercise.decision_point']+' '+

@@ -94,6 +94,9 @@ def test_a_class_runs_an_exercise_in_chromium(chromium, tmp_path):
             "() => document.querySelectorAll('#roster tr').length === 4", timeout=10_000
         )
         trainer.click("#start")
+        trainer.wait_for_selector(  # the live map, parsed as SVG and redrawn at each poll
+            "#map svg.grassroots-map-svg rect", state="attached", timeout=10_000
+        )
         seen = ""
         for point in (1, 2):
             ann, bo, cy = students["Ann"], students["Bo"], students["Cy <i>"]

@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
+from xml.etree import ElementTree
 
 import pytest
 
@@ -117,6 +118,7 @@ def test_the_trainers_poll_carries_the_live_map(server):
     assert status == 200 and view["map"].startswith("<svg")
     assert 'class="grassroots-map-svg"' in view["map"] and 'data-step="0"' in view["map"]
     assert view["map"].count("B-1") >= 1  # the grids, named
+    ElementTree.fromstring(view["map"])  # well-formed XML: the page parses it as SVG
     with s.lock:
         for _ in range(3):
             s.player.step()
