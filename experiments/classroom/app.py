@@ -16,7 +16,6 @@ charts, the event feed (newest first), the finished panel and the export buttons
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 import time
@@ -27,6 +26,8 @@ import ipyvue
 import solara
 import traitlets
 
+from experiments.classroom import gif
+from experiments.classroom.gif import GIF_MAX_FRAMES, gif_frames  # noqa: F401 (the app's)
 from experiments.classroom.model import (
     CHECK_SEEDS,
     OUTCOME_ROWS,
@@ -40,6 +41,7 @@ from experiments.classroom.model import (
     parse_seed,
     startup_from_env,
 )
+from experiments.classroom.projector import PROJECTOR_CSS, ProjectorToggle
 from experiments.classroom.svg import MapLayout, chart_svg, legend_items, map_svg
 from experiments.i18n import has, text
 from sim.params import ConfigError
@@ -54,7 +56,6 @@ PEACE_DAYS_PER_S = 14  # peacetime (one step a day) runs at this many days a sec
 SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # simulated hours per second
 TARGET_RUN_S = 40  # the default speed plays the emergency in about this long
 FEED_LINES = 12
-GIF_MAX_FRAMES = 120  # a GIF keeps at most this many frames, evenly spaced (433 -> 109)
 RENDER_WAIT_S = 2.0  # the play loop waits at most this long for a frame to be drawn
 
 
@@ -159,74 +160,9 @@ module.exports = {
 """).tag(sync=True)
 
 
-def gif_frames(frames: list) -> list:
-    """At most GIF_MAX_FRAMES of the recorded frames, evenly spaced, with the last."""
-    if len(frames) <= GIF_MAX_FRAMES:
-        return list(frames)
-    every = math.ceil(len(frames) / GIF_MAX_FRAMES)
-    picked = list(frames[::every])
-    if len(frames) % every != 1 and every > 1:
-        picked[-1] = frames[-1]  # the run's end, not a frame before it
-    return picked
-
-
 def gif_bytes(model: AppModel) -> bytes:
-    """The run so far as an animated GIF: each recorded frame's grid colours per pane."""
-    import imageio.v3 as iio
-    import numpy as np
-    from PIL import Image, ImageDraw, ImageFont
-
-    from experiments.classroom.svg import _heat
-
-    font = ImageFont.load_default(size=16)
-    small = ImageFont.load_default(size=11)  # a district's names
-    big = ImageFont.load_default(size=22)
-    size = 420
-    frames = []
-    now = [(model.main.clock_label(model.main.minute), [None] * len(model.panes))]
-    for clock_text, levels in gif_frames(model.frames) or now:
-        img = Image.new("RGB", (size * len(model.panes), size + 40), "white")
-        draw = ImageDraw.Draw(img)
-        draw.text((8, 8), clock_text, fill="#212121", font=big)
-        for k, (pane, layout) in enumerate(zip(model.panes, model.layouts)):
-            scale = (size - 20) / max(layout.height, 640)
-            c = layout.cell * scale
-            draw.text((k * size + 200, 12), pane.label.strip(" :"), fill="#212121", font=big)
-            for g, (x, y) in enumerate(layout.xy):
-                level = 0.0 if levels[k] is None else float(levels[k][g])
-                x0, y0 = k * size + 10 + x * scale - c / 2, 40 + y * scale - c / 2
-                if layout.rings is not None:  # a district's outlines
-                    for ring in layout.rings[g]:
-                        draw.polygon(
-                            [(k * size + 10 + px * scale, 40 + py * scale) for px, py in ring],
-                            fill=_heat(level),
-                            outline="#90a4ae",
-                        )
-                else:
-                    draw.rounded_rectangle(
-                        (x0, y0, x0 + c, y0 + c), radius=3, fill=_heat(level), outline="#90a4ae"
-                    )
-            for g, (x, y) in enumerate(layout.xy if not layout.small and c > 24 else ()):
-                name = pane.model.grid_label(g)
-                if layout.rings is None:
-                    draw.text(
-                        (k * size + 10 + x * scale - c / 2 + 3, 40 + y * scale - c / 2 + 2),
-                        name,
-                        fill="#263238",
-                        font=font,
-                    )
-                elif draw.textlength(name, font=small) <= 1.6 * c:  # centred, if it fits
-                    draw.text(
-                        (k * size + 10 + x * scale, 40 + y * scale),
-                        name,
-                        fill="#263238",
-                        font=small,
-                        anchor="mm",
-                    )
-        frames.append(np.asarray(img))
-    buf = io.BytesIO()
-    iio.imwrite(buf, np.stack(frames), extension=".gif", duration=120, loop=0)
-    return buf.getvalue()
+    """The run so far as an animated GIF (``experiments/classroom/gif.py``)."""
+    return gif.gif_bytes(model, T, LANG, getattr(model, "gif_colour", "unmet"))
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -348,12 +284,11 @@ def moment_text(model: AppModel, key: str, fields: dict[str, Any]) -> str:
 
 
 def record_frame(model: AppModel, colour: str) -> None:
-    from experiments.classroom.svg import grid_levels
-
     if model.main.phase != "war":
         return
-    levels = [grid_levels(p.model, colour)[0].copy() for p in model.panes]
-    model.frames.append((model.main.clock_label(model.main.minute), levels))
+    model.gif_colour = colour
+    clock_text = model.main.clock_label(model.main.minute)
+    model.frames.append(gif.frame(clock_text, model.panes, model.layouts, colour))
 
 
 def MapColumn(model: AppModel, pane: Pane, layout: MapLayout, colour: str, note: str):
@@ -739,7 +674,7 @@ def Page():
     side = len(m.panes) > 1
     changed = values.value != applied.value
     solara.Title(T("app.name"))
-    solara.Style(PAGE_CSS)
+    solara.Style(PAGE_CSS + PROJECTOR_CSS)
     with solara.AppBar():
         solara.AppBarTitle(T("app.name"))
     with solara.Sidebar():
@@ -792,6 +727,7 @@ def Page():
                 dense=True,
             )
             SavePng.element(label=T("app.save_png"))
+            ProjectorToggle.element(label=T("app.projector"))
             solara.FileDownload(
                 lambda: gif_bytes(m), filename="grassroots-run.gif", label=T("app.save_gif")
             )

@@ -395,17 +395,32 @@ def _fires(model) -> list[int]:
     return out
 
 
-def _responder_dots(model, layout: MapLayout) -> list[str]:
-    """Busy responders as dots in a row along the bottom of their grid: serving ones where
-    they are, travelling ones (hollow) at the grid they are heading to."""
+def busy_responders(model, layout: MapLayout) -> tuple[np.ndarray, np.ndarray]:
+    """The busy responders (travelling or serving) and the grid each is drawn in: where it
+    serves, or the grid it is heading to."""
     ro = model.roster
     busy = np.flatnonzero((ro.status == TRAVELLING) | (ro.status == SERVING))
     if len(busy) == 0:
-        return []
+        return busy, busy
     needs = model.needs
     dest = np.where(ro.need[busy] >= 0, needs.grid[np.maximum(ro.need[busy], 0)], ro.node[busy])
     ng = len(layout.xy)
     where = np.where(dest < ng, dest, [layout.host.get(int(v), 0) for v in dest])
+    return busy, where
+
+
+def role_kind(role: int) -> str:
+    """A responder's dot colour's name (``ROLE_COLOURS``)."""
+    return "volunteer" if role == VOLUNTEER else "other" if role == UNIT_STAFF else "cadre"
+
+
+def _responder_dots(model, layout: MapLayout) -> list[str]:
+    """Busy responders as dots in a row along the bottom of their grid: serving ones where
+    they are, travelling ones (hollow) at the grid they are heading to."""
+    ro = model.roster
+    busy, where = busy_responders(model, layout)
+    if len(busy) == 0:
+        return []
     out = []
     c = layout.cell
     r = max(3.0, min(6.0, c / 22))
@@ -419,9 +434,7 @@ def _responder_dots(model, layout: MapLayout) -> list[str]:
         shown = fit - 1 if more > 0 and fit > 1 else fit  # room for the "+n" label
         for k, i in enumerate(here[:shown]):
             role = int(ro.role[i])
-            colour = ROLE_COLOURS[
-                "volunteer" if role == VOLUNTEER else "other" if role == UNIT_STAFF else "cadre"
-            ]
+            colour = ROLE_COLOURS[role_kind(role)]
             serving = ro.status[i] == SERVING  # filled: serving; hollow: on the way
             fill, edge = (colour, "#ffffff") if serving else ("#ffffff", colour)
             out.append(

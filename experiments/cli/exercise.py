@@ -1,7 +1,8 @@
 """``grassroots exercise [--scenario NAME] [--seed N] [--host H] [--port P] [--lang zh]
 [--out DIR]``: serve a tabletop exercise (``experiments/exercise``) until Ctrl-C; when the
-trainer ends it, write the debrief as ``debrief.json`` and ``debrief.html`` to the results
-folder (default ``results/exercise-<name>-<YYYYmmdd-HHMMSS>``)."""
+trainer ends it, write the debrief as ``debrief.json`` and ``debrief.html`` and the
+after-action report as ``after_action.pdf`` (and ``after_action.zh.pdf`` with ``--lang zh``)
+to the results folder (default ``results/exercise-<name>-<YYYYmmdd-HHMMSS>``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +62,27 @@ def write_debrief(folder: Path, debrief: dict, page: str) -> None:
     (folder / "debrief.html").write_text(page, encoding="utf-8")
 
 
+def write_results(
+    folder: Path, debrief: dict, lang: str = "en", clock: Callable[[float, str], str] | None = None
+) -> list[Path]:
+    """The debrief (JSON, HTML in ``lang``) and the after-action report (PDF in English, and
+    in Chinese too with ``lang`` zh) in ``folder``; ``clock(minute, lang)`` names the time."""
+    from experiments.exercise.after_action import write_after_action_pdf
+    from experiments.exercise.pages import debrief_html
+
+    def in_words(lg: str) -> Callable[[float], str] | None:
+        return None if clock is None else (lambda m: clock(m, lg))
+
+    write_debrief(folder, debrief, debrief_html(debrief, lang, in_words(lang)))
+    pdfs = [write_after_action_pdf(folder / "after_action.pdf", debrief, "en", in_words("en"))]
+    if lang != "en":
+        path = folder / f"after_action.{lang}.pdf"
+        pdfs.append(write_after_action_pdf(path, debrief, lang, in_words(lang)))
+    return [folder / "debrief.html", *pdfs]
+
+
 def cmd_exercise(args: argparse.Namespace) -> int:
     from experiments.classroom.model import clock
-    from experiments.exercise.pages import debrief_html
     from experiments.exercise.plan import load_plan
     from experiments.exercise.server import ExerciseServer
     from experiments.exercise.session import Session
@@ -73,10 +93,9 @@ def cmd_exercise(args: argparse.Namespace) -> int:
 
     def on_debrief(debrief: dict) -> None:
         model = session.player.model
-        page = debrief_html(debrief, args.lang, lambda m: clock(model, m, args.lang))
         try:
-            write_debrief(folder, debrief, page)
-            print(f"Debrief written to {folder}/debrief.html", file=sys.stderr)
+            written = write_results(folder, debrief, args.lang, lambda m, lg: clock(model, m, lg))
+            print(f"Debrief written to {', '.join(map(str, written))}", file=sys.stderr)
         except OSError as e:
             print(f"cannot write the debrief: {write_error(e, folder)}", file=sys.stderr)
 

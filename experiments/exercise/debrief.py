@@ -47,6 +47,7 @@ def build_debrief(plan: Plan, live: Player, timeline: list[dict[str, Any]]) -> d
         "class": class_outcomes,
         "default": default_outcomes,
         "difference": {k: class_outcomes[k] - default_outcomes[k] for k in OUTCOME_KEYS},
+        "objectives": [o.judge(class_outcomes, default_outcomes) for o in plan.objectives],
         "decisions": rows,
         "roles": after_action(rows, default_outcomes["total_harm"]),
         "timeline": [{k: v for k, v in e.items()} for e in timeline],

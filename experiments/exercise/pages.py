@@ -23,6 +23,7 @@ button{font-size:1em;padding:.4em .9em;margin:.2em}input,select{font-size:1em;pa
 .round{background:#fff4d6;border:2px solid #e0a800;padding:.6em 1em;margin:.6em 0}
 .err{color:#b00020}.muted{color:#666}.better{color:#1b5e20}.worse{color:#b00020}
 .choice{display:block;width:100%;text-align:left}.picked{background:#cde8cd}
+#map svg{display:block;width:100%;max-width:36em;height:auto}
 """
 
 
@@ -67,6 +68,7 @@ style="width:5em"></label></p>
 <p><input id="inject" size="50" maxlength="200"><button id="addinject"></button></p>
 <div id="round"></div><p class="err" id="err"></p><p id="debrief"></p>
 <h2 id="l_roster"></h2><table id="roster"></table>
+<p class="muted" id="l_map"></p><div id="map"></div>
 <h2 id="l_roles"></h2><table id="roles"></table>
 <h2 id="l_timeline"></h2><table id="timeline"></table>
 """
@@ -78,7 +80,8 @@ for(const [id,k] of [['title','exercise.title'],['l_code','exercise.join_code'],
 ['l_backlog','exercise.backlog'],['start','exercise.start'],['pause','exercise.pause'],
 ['end','exercise.end'],['l_speed','exercise.speed'],['l_seconds','exercise.decision_seconds'],
 ['addinject','exercise.add_inject'],['l_roster','exercise.roster'],
-['l_roles','exercise.roles_open'],['l_timeline','exercise.timeline']])$(id).textContent=T[k];
+['l_roles','exercise.roles_open'],['l_timeline','exercise.timeline'],
+['l_map','exercise.map']])$(id).textContent=T[k];
 $('inject').placeholder=T['exercise.inject_placeholder'];
 $('joinurl').textContent=location.origin+'/join';
 async function act(name,value){try{$('err').textContent='';
@@ -92,6 +95,8 @@ const s=await r.json();if(!r.ok){$('err').textContent=s.error;return;}
 $('code').textContent=s.code;$('phase').textContent=T['exercise.phase.'+s.phase];
 $('clock').textContent=s.clock;$('harm').textContent=s.cum_harm;$('backlog').textContent=s.backlog;
 $('speed').value=String(s.speed);
+if(s.map)$('map').replaceChildren(document.importNode(new DOMParser()
+.parseFromString(s.map,'image/svg+xml').documentElement,true));
 if(document.activeElement!==$('seconds'))$('seconds').value=s.decision_seconds;
 const rd=$('round');rd.replaceChildren();rd.className='';
 if(s.round){rd.className='round';rd.appendChild(el('b',T['exercise.decision_point']+' '+
@@ -235,7 +240,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     body = (
         f"<h1>{T('exercise.debrief')}: {e(d['exercise'])}</h1>"
         f"<p class='muted'>{e(d['scenario'])} · seed {int(d['seed'])}</p>"
-        f"<p>{T('exercise.debrief_intro')}</p>{outcomes}"
+        f"{objectives_html(d, lang)}<p>{T('exercise.debrief_intro')}</p>{outcomes}"
         f"<h2>{T('exercise.harm')}</h2>{harm_chart(d.get('series', {}), lang)}"
         f"<h2>{T('exercise.decisions')}</h2>{decisions}<p class='muted'>"
         f"{T('exercise.unfilled')}</p>{after_action_html(d, lang, when)}"
@@ -246,6 +251,29 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         f"<title>{T('exercise.debrief')}</title><style>{STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
+
+
+def objectives_html(d: dict[str, Any], lang: str) -> str:
+    """The plan's objectives, each met or not (``Objective.judge``), as in the PDF."""
+    if not d.get("objectives"):
+        return ""
+    items = []
+    for o in d["objectives"]:
+        digits = 2 if o["outcome"].startswith("share_") else 0
+        measured = text(
+            "exercise.objective_value",
+            lang,
+            value=f"{o['value']:,.{digits}f}",
+            side=text("exercise.at_most" if o["at_most"] else "exercise.at_least", lang),
+            bound=f"{o['bound']:,.{digits}f}",
+        )
+        verdict = text("exercise.met" if o["met"] else "exercise.not_met", lang)
+        items.append(
+            f"<li><b class='{'better' if o['met'] else 'worse'}'>{html.escape(verdict)}</b>: "
+            f"{html.escape(o['words'].get(lang) or o['words']['en'])} "
+            f"<span class='muted'>({html.escape(measured)})</span></li>"
+        )
+    return f"<h2>{html.escape(text('exercise.objectives', lang))}</h2><ul>{''.join(items)}</ul>"
 
 
 def harm_chart(series: dict[str, list], lang: str, width: int = 640, height: int = 220) -> str:

@@ -13,6 +13,7 @@ from sim.params import Config, ConfigError
 from sim.scenario import CONFIG_DIR, SCENARIO_DIR, apply_overrides, load_scenario, read_toml
 
 from .levers import resolve_role
+from .play import OUTCOME_KEYS
 
 EXERCISE_DIR = CONFIG_DIR / "exercises"
 MOMENTS = ("hazard_start", "road_cut", "command", "backlog_peak")
@@ -27,7 +28,9 @@ PLAN_KEYS = (
     "moments",
     "set",
     "injects",
+    "objectives",
 )
+OBJECTIVE_KEYS = ("outcome", "at_most", "at_least")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,34 @@ class Inject:
         return self.words.get(lang) or self.words["en"]
 
 
+@dataclass(frozen=True)
+class Objective:
+    """What the class should achieve, in words of each language, and how the after-action
+    report tells whether it did: the run's ``outcome`` (a key of ``play.OUTCOME_KEYS``) is
+    ``at_most`` or ``at_least`` a bound, a number or ``"default"`` (the default run's)."""
+
+    outcome: str
+    bound: float | str
+    at_most: bool
+    words: dict[str, str]
+
+    def text(self, lang: str) -> str:
+        return self.words.get(lang) or self.words["en"]
+
+    def judge(self, run: dict[str, float], default: dict[str, float]) -> dict[str, Any]:
+        """The objective as data: its words, the run's value, the bound it had, and met."""
+        bound = default[self.outcome] if self.bound == "default" else float(self.bound)
+        value = run[self.outcome]
+        return {
+            "words": dict(self.words),
+            "outcome": self.outcome,
+            "at_most": self.at_most,
+            "bound": bound,
+            "value": value,
+            "met": value <= bound if self.at_most else value >= bound,
+        }
+
+
 @dataclass
 class Plan:
     name: str
@@ -52,6 +83,7 @@ class Plan:
     decision_seconds: float = 90.0
     seats_per_role: int = 1
     description: str = ""
+    objectives: tuple[Objective, ...] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> Plan:
@@ -118,6 +150,7 @@ def plan_from_dict(data: dict[str, Any], source: str) -> Plan:
     for inject in injects:
         if "en" not in inject.words:
             raise ConfigError("injects", "each inject needs its English words (en = ...)", source)
+    objectives = tuple(objective_from_dict(o, source) for o in data.get("objectives", []))
     return Plan(
         name=str(data.get("name", Path(source).stem)),
         config=config,
@@ -128,5 +161,24 @@ def plan_from_dict(data: dict[str, Any], source: str) -> Plan:
         decision_seconds=float(data.get("decision_seconds", 90.0)),
         seats_per_role=int(data.get("seats_per_role", 1)),
         description=str(data.get("description", "")),
+        objectives=objectives,
         overrides=overrides,
     )
+
+
+def objective_from_dict(data: dict[str, Any], source: str) -> Objective:
+    outcome = data.get("outcome")
+    if outcome not in OUTCOME_KEYS:
+        raise ConfigError(
+            "objectives", f"outcome {outcome!r}; allowed: {', '.join(OUTCOME_KEYS)}", source
+        )
+    sides = [k for k in ("at_most", "at_least") if k in data]
+    if len(sides) != 1:
+        raise ConfigError("objectives", "each objective needs at_most or at_least", source)
+    bound = data[sides[0]]
+    if not (bound == "default" or isinstance(bound, int | float)):
+        raise ConfigError("objectives", f'{sides[0]} is a number or "default"', source)
+    words = {k: str(v) for k, v in data.items() if k not in OBJECTIVE_KEYS}
+    if "en" not in words:
+        raise ConfigError("objectives", "each objective needs its English words (en = ...)", source)
+    return Objective(str(outcome), bound, sides[0] == "at_most", words)

@@ -21,6 +21,7 @@ import numpy as np
 
 from experiments.classroom.model import Moments, hazard_word
 from experiments.classroom.model import clock as clock_words
+from experiments.classroom.svg import MapLayout, map_svg
 from experiments.i18n import text
 from sim.codes import RESOLVED
 
@@ -102,6 +103,7 @@ class Session:
         self._paused_at = 0.0
         self.debrief: dict | None = None
         self.on_debrief = on_debrief
+        self._layout: MapLayout | None = None
 
     # --- students ---------------------------------------------------------------------
 
@@ -396,8 +398,17 @@ class Session:
                     }
                     for e in self.timeline[-12:]
                 ],
+                map=self.live_map(),
             )
             return out
+
+    def live_map(self) -> str:
+        """The township now, as the classroom app draws it (SVG): grids coloured by their
+        open needs, busy responders as dots; the trainer's page redraws it at each poll."""
+        m = self.player.model
+        if self._layout is None:
+            self._layout = MapLayout(m.township)
+        return map_svg(m, self._layout, "unmet", clock_words(m, m.minute, self.lang))
 
     def roles_view(self) -> list[dict[str, Any]]:
         with self.lock:

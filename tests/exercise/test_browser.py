@@ -1,17 +1,21 @@
 """A whole exercise in real Chromium: a trainer and three students in separate browser
 contexts; a wrong join code is refused on the page; two decision points are decided (one
 student lets the time run out each time); the debrief shows each decision's counterfactual
-effect. Skipped without Playwright or Chromium (as the classroom app's browser test)."""
+effect; the after-action PDF is written, its first page with the objectives and a role's
+strengths. Skipped without Playwright or Chromium (as the classroom app's browser test)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from experiments.classroom.model import clock
+from experiments.cli.exercise import write_results
 from experiments.exercise.plan import load_plan
 from experiments.exercise.server import ExerciseServer
 from experiments.exercise.session import Session
@@ -40,10 +44,14 @@ def chromium():
         browser.close()
 
 
-def test_a_class_runs_an_exercise_in_chromium(chromium):
+def test_a_class_runs_an_exercise_in_chromium(chromium, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
     plan = replace(load_plan("street_flood"), decision_seconds=SECONDS)
     server = ExerciseServer(Session(plan, require_code=True), "127.0.0.1", 0).start()
     s = server.session
+    s.on_debrief = lambda d: write_results(
+        tmp_path, d, "en", lambda m, lang: clock(s.player.model, m, lang)
+    )
     errors: list[str] = []
 
     def page():
@@ -86,10 +94,13 @@ def test_a_class_runs_an_exercise_in_chromium(chromium):
             "() => document.querySelectorAll('#roster tr').length === 4", timeout=10_000
         )
         trainer.click("#start")
+        trainer.wait_for_selector(  # the live map, parsed as SVG and redrawn at each poll
+            "#map svg.grassroots-map-svg rect", state="attached", timeout=10_000
+        )
         seen = ""
         for point in (1, 2):
-            ann, bo = students["Ann"], students["Bo"]
-            for p in (ann, bo):
+            ann, bo, cy = students["Ann"], students["Bo"], students["Cy <i>"]
+            for p in (ann, bo, cy):  # each page polls on its own: wait for all three
                 p.wait_for_function(
                     "seen => { const r = document.querySelector('#round p'); return r && "
                     "r.innerText !== seen && document.querySelectorAll('button.choice')"
@@ -98,9 +109,7 @@ def test_a_class_runs_an_exercise_in_chromium(chromium):
                     timeout=60_000,
                 )
             seen = ann.locator("#round p").first.inner_text()
-            students["Cy <i>"].wait_for_function(  # the third student's page polls too
-                "() => document.querySelectorAll('button.choice').length > 1", timeout=30_000
-            )
+            assert cy.locator("button.choice").count() > 1
             for p in (ann, bo):  # each takes its role's last choice (never the default)
                 p.locator("button.choice").last.click()
                 p.wait_for_selector("button.choice.picked", timeout=10_000)
@@ -127,6 +136,14 @@ def test_a_class_runs_an_exercise_in_chromium(chromium):
         assert len(rows) >= 4 and all(d["choice"] != "default" for d in rows[:4])
         assert any(d["effect"]["total_harm"] != 0 for d in rows[:4])
         assert errors == []
+        pdf = tmp_path / "after_action.pdf"
+        for _ in range(60):  # written after the debrief is made, in the server's thread
+            if pdf.is_file() and pdf.stat().st_size:
+                break
+            time.sleep(0.5)
+        first = " ".join(pypdf.PdfReader(pdf).pages[0].extract_text().split())
+        assert "Objectives" in first and "Keep harm low" in first and "Keep the hotline" in first
+        assert "Front-line command duty officer" in first and "Strengths:" in first
     finally:
         server.stop()
 

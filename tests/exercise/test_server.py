@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
+from xml.etree import ElementTree
 
 import pytest
 
@@ -107,3 +108,21 @@ def test_the_command_line_and_the_results_it_writes(tmp_path):
     write_debrief(tmp_path / "ex", {"class": {"total_harm": 1.0}}, "<html></html>")
     assert json.loads((tmp_path / "ex" / "debrief.json").read_text())["class"]
     assert (tmp_path / "ex" / "debrief.html").read_text() == "<html></html>"
+
+
+def test_the_trainers_poll_carries_the_live_map(server):
+    """The trainer's page polls /api/trainer and redraws the map it returns: the township's
+    grids coloured by open needs, as an SVG that follows the run."""
+    s = server.session
+    status, view = get(server, f"/api/trainer?key={s.trainer_key}")
+    assert status == 200 and view["map"].startswith("<svg")
+    assert 'class="grassroots-map-svg"' in view["map"] and 'data-step="0"' in view["map"]
+    assert view["map"].count("B-1") >= 1  # the grids, named
+    ElementTree.fromstring(view["map"])  # well-formed XML: the page parses it as SVG
+    with s.lock:
+        for _ in range(3):
+            s.player.step()
+    assert 'data-step="3"' in get(server, f"/api/trainer?key={s.trainer_key}")[1]["map"]
+    status, page = get(server, f"/?key={s.trainer_key}")
+    assert 'id="map"' in page and "exercise.map" in page
+    assert get(server, "/api/trainer?key=wrong")[0] == 403  # the map needs the trainer key

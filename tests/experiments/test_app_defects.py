@@ -1,10 +1,17 @@
 """Defects of the classroom app found by trying it as a trainer would (issue 21), each where
 a test can see it without a browser: B's map notes B's own key moments; a GIF keeps a bounded
-number of frames; the finished panel names the target time."""
+number of frames, shows the dots, the legend and the clock, and three exports keep memory
+bounded; the finished panel names the target time; and in Chromium, projector mode draws
+every text at least 18 px at 1280x720."""
 
 from __future__ import annotations
 
+import io
+import os
+
+import numpy as np
 import pytest
+from test_app import MAP, RESULTS, click, demo_session, playwright_or_skip  # noqa: F401
 
 from experiments.classroom.model import ClassroomModel, Startup
 from experiments.i18n import text
@@ -64,3 +71,97 @@ def test_a_bad_seed_keeps_the_policies_the_sidebar_shows():
     )
     assert "structure" in bad.error and bad.seed == 7  # only the bad value is replaced
     assert bad.panes[0].config.reporting.mechanism == "hierarchical"
+
+
+def rss_mb() -> float:
+    """This process's resident memory (Linux), in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+GIF_RSS_BOUND_MB = 40  # see the test's docstring
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads Linux's /proc")
+def test_a_gif_shows_dots_legend_and_clock_and_three_exports_keep_memory_bounded():
+    """Save GIF on the default flood played to its end (433 frames recorded): at most
+    GIF_MAX_FRAMES frames, each with the clock above, the busy responders as dots in their
+    role's colours and the legend below. Memory: an export holds at most 120 palette frames
+    of 420 x 536 one-byte pixels (about 27 MB) and frees them; the issue measured ~600 MB
+    kept per export. After one export (which loads the fonts and Pillow's GIF writer),
+    three more may leave the server at most GIF_RSS_BOUND_MB larger: less than two exports'
+    frames, so frames kept by any export would show."""
+    app = pytest.importorskip("experiments.classroom.app")  # needs the 'app' extra
+    from PIL import Image
+
+    from experiments.classroom.svg import ROLE_COLOURS
+
+    m = app.AppModel()
+    while m.running:
+        m.step()
+        app.record_frame(m, "unmet")
+    assert len(m.frames) > 400
+    first = app.gif_bytes(m)
+    before = rss_mb()
+    for _ in range(3):
+        assert app.gif_bytes(m) == first
+    assert rss_mb() - before < GIF_RSS_BOUND_MB
+    gif = Image.open(io.BytesIO(first))
+    assert gif.n_frames <= app.GIF_MAX_FRAMES
+    gif.seek(gif.n_frames // 2)
+    frame = np.asarray(gif.convert("RGB"))
+    colours = {tuple(int(v) for v in px) for px in frame.reshape(-1, 3)}
+    for role in ("cadre", "volunteer"):  # the dots, filled in their role's colour
+        rgb = tuple(int(ROLE_COLOURS[role][k : k + 2], 16) for k in (1, 3, 5))
+        assert min(sum(abs(a - b) for a, b in zip(c, rgb)) for c in colours) < 30, role
+    legend = frame[-70:]  # the legend's band: symbols and words
+    assert (legend.sum(axis=2) < 200).sum() > 500
+    assert (frame[:36, :200].sum(axis=2) < 200).sum() > 100  # the clock
+
+
+# --- projector mode, in a real browser (skipped without Chromium and Playwright) ------------
+
+SMALLEST_TEXT = """() => {
+  const seen = [];
+  for (const e of document.querySelectorAll('.grassroots-page *, .v-app-bar *')) {
+    if (e.closest('svg') && e.tagName.toLowerCase() !== 'text') continue;
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !e.getClientRects().length) continue;
+    let px = parseFloat(getComputedStyle(e).fontSize);
+    if (e.tagName.toLowerCase() === 'text') {
+      const m = e.ownerSVGElement.getScreenCTM();
+      px *= Math.hypot(m.a, m.b);
+    }
+    seen.push([px, e.className.baseVal ?? e.className, e.textContent.trim().slice(0, 30)]);
+  }
+  seen.sort((a, b) => a[0] - b[0]);
+  return seen;
+}"""
+
+
+def test_projector_mode_draws_every_text_at_least_18_px_at_1280x720(
+    playwright_or_skip,  # noqa: F811 (the browser fixture of test_app)
+):
+    """Projector mode (``?projector=1``, or the toolbar's button): every text that has its
+    own words (chart ticks and titles, map labels, legend, feed, buttons) measures at least
+    18 px on the screen at 1280x720, in the SVGs after their scaling too; off, the chart
+    ticks are smaller (what the mode is for)."""
+    with demo_session(playwright_or_skip) as b:
+        page = b.page(1280, 720)
+        page.goto(page.url.rstrip("/") + "/?projector=1")
+        page.wait_for_selector(MAP, timeout=60_000)
+        page.wait_for_selector("body.grassroots-projector", state="attached", timeout=10_000)
+        click(page, "grassroots-step")  # a redrawn map and charts are fitted again
+        page.wait_for_function(
+            "() => document.querySelector('.grassroots-map-svg').dataset.step === '1'",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(300)
+        seen = page.evaluate(SMALLEST_TEXT)
+        assert len(seen) > 40 and seen[0][0] >= 17.9, seen[:5]
+        svg_texts = page.evaluate("() => document.querySelectorAll('svg text').length")
+        assert svg_texts > 20
+        page.screenshot(path=str(RESULTS / "projector-1280x720.png"))
+        page.locator(".grassroots-projector-button").first.click()  # off again
+        page.wait_for_selector("body:not(.grassroots-projector)", state="attached")
+        assert page.evaluate(SMALLEST_TEXT)[0][0] < 17.9
