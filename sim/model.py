@@ -542,7 +542,7 @@ class GrassrootsModel(mesa.Model):
             return self.township.grid_names[g]
         c = int(self.township.grid_community[g])
         k = int(np.count_nonzero(self.township.grid_community[:g] == c)) + 1
-        return f"{_letters(c)}-{k}"
+        return f"{community_letters(c)}-{k}"
 
     def __getattr__(self, name: str) -> Any:  # the latest indicators, for Mesa reporters
         column = TIMESERIES.index(name) if name in TIMESERIES else -1
@@ -572,7 +572,8 @@ class SeriesCollector(mesa.DataCollector):
             )
 
 
-def _letters(c: int) -> str:
+def community_letters(c: int) -> str:
+    """A, B, ..., Z, AA, ...: a community's letters, as synthetic grids are named."""
     s = ""
     c += 1
     while c:

@@ -169,10 +169,14 @@ def tally(
     sums[3] = open_reported
 
 
+def life_table() -> np.ndarray:
+    """Whether each need type (by its code) is life-threatening."""
+    return np.array([t.life_threatening for t in NEED_TYPES], dtype=np.bool_)
+
+
 def life_threatening(kind: np.ndarray) -> np.ndarray:
     """Whether each need (by its type code) is life-threatening."""
-    table = np.array([t.life_threatening for t in NEED_TYPES], dtype=np.bool_)
-    return table[kind]
+    return life_table()[kind]
 
 
 def need_deaths(
@@ -213,7 +217,7 @@ class DeathTally:
     def __init__(self, response: ResponseParams) -> None:
         self.hours, self.hazard = knots(response)
         self.lethality = float(response.lethality_per_severe_hour)
-        self.life = np.array([t.life_threatening for t in NEED_TYPES], dtype=np.bool_)
+        self.life = life_table()
         self.open = self.pending = np.zeros(0, np.int64)
         self.pending_deaths = np.zeros(0)
         self.sums = np.zeros(4)

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from experiments.district.errors import DistrictError
-from experiments.district.export import community_letters
 from experiments.district.layers import (
     Grids,
     Sites,
@@ -45,6 +44,7 @@ from experiments.district.layers import (
 )
 from experiments.district.roads import Roads, read_roads
 from sim.district import FORMAT, VERSION
+from sim.model import community_letters
 
 MIN_EDGE_MIN = 0.5  # a trip between two places takes at least half a minute
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.district import FORMAT, VERSION
+from sim.model import community_letters
 from sim.params import Config, Layout
 from sim.township import Township, build_township
 
@@ -126,13 +127,3 @@ def _outlines(tw: Township, layout: str) -> list[list]:
                 ]
             ]
     return out
-
-
-def community_letters(c: int) -> str:
-    """A, B, ..., Z, AA, ...: a community's letters, as the model names synthetic grids."""
-    s = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        s = chr(65 + r) + s
-    return s

@@ -6,13 +6,13 @@ strengths. Skipped without Playwright or Chromium (as the classroom app's browse
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 from experiments.classroom.model import clock
 from experiments.cli.exercise import write_results
@@ -20,15 +20,6 @@ from experiments.exercise.plan import load_plan
 from experiments.exercise.server import ExerciseServer
 from experiments.exercise.session import Session
 
-CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "exercise"
 SECONDS = 15  # per decision: time for two to decide on a loaded machine; the third waits it out
 
@@ -39,7 +30,7 @@ def chromium():
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with pw_module.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 from experiments.classroom import model as classroom
 from experiments.classroom.model import (
@@ -41,15 +42,6 @@ from sim.params import ConfigError
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def rows() -> dict[str, dict]:

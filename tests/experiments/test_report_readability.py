@@ -8,13 +8,13 @@ and marker has a legend entry.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.lines import Line2D
@@ -311,9 +311,6 @@ def test_cost_effectiveness_chart_has_a_legend_for_each_structure_and_the_thresh
     assert entries == {"siloed departments", "integrated grid", "threshold 4.8"}
 
 
-CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
-
-
 def test_the_report_fits_1280_pixels_in_a_browser(knee):
     """Measured in headless Chromium (as tests/test_app.py; skipped without it): at 1280 px
     the page does not scroll sideways; a wide table scrolls inside its own box."""
@@ -324,14 +321,7 @@ def test_the_report_fits_1280_pixels_in_a_browser(knee):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
