@@ -136,13 +136,6 @@ def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool, coordinated:
     )
     ro.self_directed[:] = members & (ro.role == VOLUNTEER) & (not coordinated)
     ro.dispatchable[:] = members & ~ro.self_directed
-    n_comm = len(ro.any_head)
-
-    def lists(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        idx = np.flatnonzero(mask)
-        idx = idx[np.argsort(ro.community[idx], kind="stable")]
-        ptr = np.searchsorted(ro.community[idx], np.arange(n_comm + 1)).astype(np.int64)
-        return ptr, idx.astype(np.int64)
 
     ro = ro._replace(
         **dict(
@@ -158,10 +151,10 @@ def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool, coordinated:
                     "disp_idx",
                 ),
                 (
-                    *lists(members & ro.is_cadre),
-                    *lists(ro.dispatchable & ~ro.anywhere),
-                    *lists(members),
-                    *lists(ro.dispatchable),
+                    *by_community(ro, members & ro.is_cadre),
+                    *by_community(ro, ro.dispatchable & ~ro.anywhere),
+                    *by_community(ro, members),
+                    *by_community(ro, ro.dispatchable),
                 ),
             )
         )
@@ -170,3 +163,12 @@ def call_up(ro: Roster, members: np.ndarray, *, redeployable: bool, coordinated:
     ro.any_bucket[:] = -1
     ro.any_count[:] = 0
     return ro
+
+
+def by_community(ro: Roster, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The responders of `mask` listed by community: (ptr, idx), community c's responders
+    being idx[ptr[c]:ptr[c + 1]] in roster order."""
+    idx = np.flatnonzero(mask)
+    idx = idx[np.argsort(ro.community[idx], kind="stable")]
+    ptr = np.searchsorted(ro.community[idx], np.arange(len(ro.any_head) + 1)).astype(np.int64)
+    return ptr, idx.astype(np.int64)

@@ -181,11 +181,12 @@ PAGE_CSS = """
 .grassroots-mapbox { position: relative; }
 .grassroots-mapbox svg { display: block; width: auto; max-width: 100%;
                          height: calc(100vh - 200px); }
-.grassroots-side-by-side .grassroots-mapbox svg {
-    height: min(calc(100vh - 200px), calc((100vw - 560px) / 2)); }
+.grassroots-side-by-side .grassroots-mapbox svg {  /* leaves the charts a third of the width */
+    height: min(calc(100vh - 200px), calc((100vw - 560px) / 2), calc((100vw - 200px) / 3)); }
 .grassroots-sidecol { flex: 1 1 0; min-width: 300px; display: flex; flex-direction: column;
                       gap: 2px; max-height: calc(100vh - 130px); overflow: hidden; }
 .grassroots-sidecol > * { flex-shrink: 0; }
+.grassroots-sidecol.grassroots-done { overflow-y: auto; }  /* the feed, under the outcomes */
 .grassroots-sidecol svg.chart { width: 100%; height: auto; display: block;
                                 max-height: calc((100vh - 390px) / 3); }
 .grassroots-note { min-height: 30px; width: 0; min-width: 100%; border-radius: 6px;
@@ -197,11 +198,13 @@ PAGE_CSS = """
 .grassroots-legend span { display: inline-flex; align-items: center; gap: 4px; }
 .grassroots-feed { font-size: 15px; line-height: 1.25; white-space: pre-wrap; margin: 0;
                    color: #212121; overflow: hidden; font-family: sans-serif; }
-.grassroots-finished { border: 3px solid #2e7d32; border-radius: 8px; padding: 4px 10px;
-                       background: #f1f8e9; color: #212121; font-size: 16px; }
+.grassroots-finished { border: 3px solid #2e7d32; border-radius: 8px; padding: 2px 8px;
+                       background: #f1f8e9; color: #212121; font-size: 15px; line-height: 1.25; }
 .grassroots-finished table { border-collapse: collapse; }
-.grassroots-finished td, .grassroots-finished th { padding: 0 8px; text-align: right; }
-.grassroots-finished td:first-child, .grassroots-finished th:first-child { text-align: left; }
+.grassroots-finished td, .grassroots-finished th { padding: 0 6px; text-align: left; }
+.grassroots-finished .n { text-align: right; white-space: nowrap; }
+.grassroots-outcomes { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
+.grassroots-outcomes b { white-space: nowrap; }
 .grassroots-help { font-size: 13px; color: #455a64; margin: -14px 0 8px 0; line-height: 1.2; }
 .grassroots-slider-label { font-size: 12px; color: rgba(0, 0, 0, .6); margin-bottom: 30px; }
 .grassroots-slider + .grassroots-help { margin-top: 10px; }  /* below the thumb, not on it */
@@ -343,18 +346,13 @@ def Feed(model: AppModel, playing: bool):
 
 
 def Finished(model: AppModel):
-    """The run's key outcomes; side by side, A, B and B - A."""
+    """The run's key outcomes, two a row so that the panel stays short: one run, "label
+    value"; side by side (under the maps, where there is room), A, B and B - A, the unit
+    in the label."""
     results = [p.outcomes() for p in model.panes]
     target = f"{model.main.config.time.target_response_min:g}"  # the same for both copies
     side = len(results) > 1
-    head = (
-        "".join(f"<th>{escape(p.label.strip(' :'))}</th>" for p in model.panes)
-        if side
-        else "<th></th>"
-    )
-    if side:
-        head += f"<th>{escape(T('app.difference'))}</th>"
-    rows = []
+    cells = []
     for name, unit in OUTCOME_ROWS:
         if name not in results[0]:
             continue
@@ -362,24 +360,46 @@ def Finished(model: AppModel):
             T(f"app.outcome.{name}", target=target) if has(f"app.outcome.{name}", LANG) else name
         )
         values = [r.get(name, math.nan) for r in results]
-        cells = "".join(f"<td>{_fmt(v, unit)}</td>" for v in values)
-        if side:
-            cells += f"<td>{_fmt(values[1] - values[0], unit, sign=True)}</td>"
-        rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
-    html = (
-        f"<b>{escape(T('app.finished_title'))}</b><table><tr><th>{escape(T('app.outcome'))}"
-        f"</th>{head}</tr>{''.join(rows)}</table>"
-    )
+        if not side:
+            cells.append(f"<div>{escape(label)} <b>{escape(_fmt(values[0], unit))}</b></div>")
+            continue
+        unit_words = "%" if unit == "share" else _unit(unit)
+        numbers = [_fmt(v, unit, bare=True) for v in values]
+        numbers.append(_fmt(values[1] - values[0], unit, sign=True, bare=True))
+        cells.append(
+            f"<td>{escape(label)} ({escape(unit_words)})</td>"
+            + "".join(f"<td class='n'>{escape(x)}</td>" for x in numbers)
+        )
+    if side:
+        head = f"<th>{escape(T('app.outcome'))}</th>" + "".join(
+            f"<th class='n'>{escape(x)}</th>"
+            for x in [p.label.strip(" :") for p in model.panes] + [T("app.difference")]
+        )
+        body = (
+            f"<table><tr>{head}{head}</tr>"
+            + "".join(f"<tr>{''.join(cells[k : k + 2])}</tr>" for k in range(0, len(cells), 2))
+            + "</table>"
+        )
+    else:
+        body = f"<div class='grassroots-outcomes'>{''.join(cells)}</div>"
+    html = f"<b>{escape(T('app.finished_title'))}</b>{body}"
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["grassroots-finished"])
 
 
-def _fmt(v: float, unit: str, sign: bool = False) -> str:
+def _unit(unit: str) -> str:
+    return T("app.unit." + unit) if has("app.unit." + unit, LANG) else unit
+
+
+def _fmt(v: float, unit: str, sign: bool = False, bare: bool = False) -> str:
+    """A value with its unit (``bare``: the number alone; a share in percent or points)."""
     if v != v:
         return "–"
     if unit == "share":
+        if bare:
+            return f"{v * 100:+.0f}" if sign else f"{v * 100:.0f}"
         return f"{v * 100:+.0f} pp" if sign else f"{v * 100:.0f}%"
     s = f"{v:+,.0f}" if sign else f"{v:,.0f}"
-    return f"{s} {T('app.unit.' + unit) if has('app.unit.' + unit, LANG) else unit}"
+    return s if bare else f"{s} {_unit(unit)}"
 
 
 @solara.component
@@ -420,12 +440,15 @@ def LiveView(
     tick.value  # noqa: B018 (read: re-rendered at each frame)
     solara.use_effect(rendered.set, None)  # after every render
     with solara.Row(gap="8px", classes=["grassroots-view"], style={"flex-wrap": "nowrap"}):
-        with solara.Row(gap="6px", classes=["grassroots-maps"]):
-            for k, (pane, layout) in enumerate(zip(m.panes, m.layouts)):
-                MapColumn(m, pane, layout, colour, pane_note(note, k))
-        with solara.Column(gap="2px", classes=["grassroots-sidecol"]):
-            if not m.running:
+        side = len(m.panes) > 1
+        with solara.Column(gap="4px", style={"flex": "0 0 auto"}):
+            with solara.Row(gap="6px", classes=["grassroots-maps"]):
+                for k, (pane, layout) in enumerate(zip(m.panes, m.layouts)):
+                    MapColumn(m, pane, layout, colour, pane_note(note, k))
+            if side and not m.running:  # under the maps: the side column is narrow
                 Finished(m)
+        done = ["grassroots-done"] if not m.running else []
+        with solara.Column(gap="2px", classes=["grassroots-sidecol", *done]):
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f"<b>{escape(m.preset)}</b>: "
@@ -441,6 +464,8 @@ def LiveView(
                 classes=["grassroots-legend"],
             )
             Charts(m)
+            if not side and not m.running:  # below the charts: they stay where they were
+                Finished(m)
             Feed(m, playing)
 
 
@@ -595,6 +620,7 @@ def Page():
             if not m.running:
                 if note.value[0] == "quiet":  # the run is over: nothing to fast-forward
                     note.set(("", ""))
+                show_harm_at_end()
                 running.set(False)  # the buttons and the panel change together
                 playing.set(False)
             rendered.clear()
@@ -612,9 +638,16 @@ def Page():
             note.set(("", ""))
         playing.set(not playing.value)
 
+    def show_harm_at_end():
+        """At the end every need is met or left: a map of open needs would show zeros, so
+        it shows each grid's harm over the run (the toggle can switch it back)."""
+        if not m.running and colour.value == "unmet":
+            colour.set("harm")
+
     def step_once():
         note.set(("", ""))
         advance(1, False)
+        show_harm_at_end()
         tick.set(tick.value + 1)
         running.set(m.running)
 

@@ -32,7 +32,7 @@ from experiments.report.summary_pdf import (
     line_height,
 )
 
-from .pages import _event_words, _plain_choice, _role_words
+from .pages import _event_words, _plain_choice, _role_words, inject_words
 
 BODY, SMALL = 10.0, 9.0
 MET, NOT_MET = charts.BETTER, charts.WORSE
@@ -192,7 +192,7 @@ def decisions(
     for r in d["decisions"]:
         who = f" ({', '.join(r['students'])})" if r["students"] else ""
         rep.block(
-            f"{when(r['minute'])} · {r['inject']} · {_role_words(r['role'], lang)}{who}: "
+            f"{when(r['minute'])} · {inject_words(r, lang)} · {_role_words(r['role'], lang)}{who}: "
             f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)}"
             + (f" ({T('exercise.timed_out')})" if r["timed_out"] else ""),
             SMALL,
@@ -215,7 +215,7 @@ def _decision_line(r: dict[str, Any], T: Callable[..., str], when: Callable, lan
         else f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} "
         f"({r['effect']['total_harm']:+,.0f})"
     )
-    return f"{when(r['minute'])} · {r['inject']}: {what}"
+    return f"{when(r['minute'])} · {inject_words(r, lang)}: {what}"
 
 
 def _target(d: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ The debrief is data (a dict that JSON can hold); ``page.debrief_html`` draws it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .plan import Plan
@@ -86,7 +87,7 @@ def after_action(rows: list[dict[str, Any]], default_harm: float) -> list[dict[s
 
 
 def _as_default(d: Decision) -> Decision:
-    return Decision(d.step, d.minute, d.role, "default", d.inject, d.students, d.timed_out)
+    return replace(d, choice="default")
 
 
 def _hourly(player: Player) -> list[list[float]]:

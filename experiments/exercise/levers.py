@@ -6,8 +6,10 @@ it is pulled. The first choice of each role is the model's default policy: it ch
 Roles are named ``kind`` or ``kind:place``: ``grid_manager:A-1`` (a grid, by its label),
 ``party_secretary:A`` (a community, by its letter), ``command`` (the front-line command's
 duty officer: reports, hotline, the command itself) and ``volunteers`` (the volunteer team
-leader). Nothing here draws random numbers: a lever is a function of the model's state, so
-that a run with the same decisions at the same steps is the same run.
+leader). No lever draws from the model's random streams: a lever is a function of the
+model's state (and, for the needs a preventive evacuation creates, of a stream of its own
+seeded by the run's seed and the step), so that a run with the same decisions at the same
+steps is the same run, and a decision left out changes no other draw (common random numbers).
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from sim import GrassrootsModel
-from sim.codes import COMMAND, CREATED, DECIDE_BATCH, DETECT, Channel
+from sim.codes import COMMAND, CREATED, DECIDE_BATCH, DETECT, TOWNSHIP_CADRE, Channel
 from sim.engine import Par, office_rows
+from sim.engine.dispatch import fill_buckets
+from sim.jit import call, entry
+from sim.needs import N_COUNT, new_need
+from sim.registry import need_code
+from sim.rng import stream, uniform
+from sim.roster import by_community
 
 DEFAULT = "default"
 ROLE_KINDS = ("grid_manager", "party_secretary", "command", "volunteers")
@@ -32,6 +41,12 @@ LOCAL_WAIT_NOW_MIN = 10.0  # assumption: "act now" leaves a grid ten minutes for
 FAST_TRACK_FACTOR = 0.5  # assumption: a short form halves each office's handling minutes
 STANDBY_SHARE = 0.3  # assumption: a call-out brings this share of willing residents
 SHIFT_EXTENSION = 1.5  # assumption: "hold the shift" lengthens it by half
+# assumption: a preventive evacuation of a low-lying grid takes this share of its residents
+# out of the water's way, so the flood's needs there fall by it from then on; residents leave
+# on their own, but each household with a vulnerable member needs an escort (an evacuation
+# need, found at once: the cadres know who they are)
+EVACUATED_SHARE = 0.7
+LEVER_ENTROPY = 0x5EC0  # the levers' own random stream: SeedSequence((this, seed, step))
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,95 @@ def _grid_not_known(m: GrassrootsModel, role: Role) -> bool:
     return bool((m.place.familiarity[list(role.grids)] < DOOR_TO_DOOR_FAMILIARITY).any())
 
 
+def _flood(m: GrassrootsModel) -> Any:
+    """The run's flood while its water can still rise or stand (None otherwise)."""
+    for hz in m.hazards:
+        if hz.name == "flood" and not hz.ended and m.minute < hz.end:
+            return hz
+    return None
+
+
+def _unevacuated(m: GrassrootsModel, role: Role) -> list[int]:
+    """The role's low-lying grids not yet evacuated (their flood rate still the full one)."""
+    flood = _flood(m)
+    if flood is None:
+        return []
+    full = flood.p.needs_per_1000_per_hour
+    return [g for g in role.grids if m.township.lowlying[g] and flood.rate[g] >= full]
+
+
+def _can_evacuate(m: GrassrootsModel, role: Role) -> bool:
+    return bool(_unevacuated(m, role))
+
+
+@entry
+def escort_needs(N, res, S, grids, t, kind, hazard, low, high):
+    """One evacuation need at minute t per household with a vulnerable member in `grids`
+    (its first vulnerable resident; severity uniform in [low, high]); 0, or the room the
+    need table lacks (before any need is made)."""
+    total = 0
+    for g in grids:
+        last = -1
+        for r in range(res.grid_start[g], res.grid_start[g] + res.grid_size[g]):
+            if res.vulnerable[r] and res.household[r] != last:
+                last = res.household[r]
+                total += 1
+    if total > len(N.state) - N.meta[0]:
+        return total
+    for g in grids:
+        last = -1
+        for r in range(res.grid_start[g], res.grid_start[g] + res.grid_size[g]):
+            if res.vulnerable[r] and res.household[r] != last:
+                last = res.household[r]
+                new_need(N, res, S, t, g, kind, hazard, uniform(S, low, high), r)
+    return 0
+
+
+def _evacuate(m: GrassrootsModel, role: Role) -> None:
+    """Evacuate the role's low-lying grids now: from now on the flood makes EVACUATED_SHARE
+    fewer needs there (``Flood.rate``), and every household with a vulnerable member needs
+    an escort to the nearest shelter now (evacuation needs, found at once). The other choice
+    is to wait: no escorts now, the flood's needs as they come."""
+    grids = np.array(_unevacuated(m, role), dtype=np.int64)
+    flood, eng, now = _flood(m), m.engine, m.minute
+    S = stream(np.random.SeedSequence((LEVER_ENTROPY, m.seed, m.step_count)))
+    first = eng.N.n
+    saved = S.copy()
+    args = (
+        grids,
+        now,
+        need_code("evacuation"),
+        flood.code,
+        flood.p.other_severity_low,
+        flood.p.other_severity_high,
+    )
+    while (lack := call(escort_needs, eng.N, m.residents, S, *args)) > 0:
+        eng.N = eng.N.grown(lack)
+        S[:] = saved
+    made = np.arange(first, int(eng.N.meta[N_COUNT]), dtype=np.int64)
+    eng.push_each(
+        np.full(len(made), now), DETECT, made, np.full(len(made), int(Channel.GRID_MANAGER))
+    )
+    flood.rate[grids] *= 1.0 - EVACUATED_SHARE
+
+
+def _cadres_fixed(m: GrassrootsModel, role: Role) -> bool:
+    R = m.engine.R
+    return bool((R.on_roster & (R.role == TOWNSHIP_CADRE) & ~R.anywhere).any())
+
+
+def _redeploy(m: GrassrootsModel, role: Role) -> None:
+    """The township cadres on duty, fixed to their assigned communities until now
+    (``organization.dynamic_redeployment`` off), may be sent by need to any community:
+    the dispatcher's lists are rebuilt as ``sim.roster.call_up`` builds them."""
+    eng = m.engine
+    R = eng.R
+    R.anywhere[R.on_roster & (R.role == TOWNSHIP_CADRE)] = True
+    fixed_ptr, fixed_idx = by_community(R, R.dispatchable & ~R.anywhere)
+    eng.R = m.roster = R._replace(fixed_ptr=fixed_ptr, fixed_idx=fixed_idx)
+    call(fill_buckets, eng.R, eng.W)
+
+
 def _act_locally(m: GrassrootsModel, role: Role) -> None:
     """Grids act on a found need without waiting for the chain's answer
     (``response.local_action_after_min`` shortened)."""
@@ -193,12 +297,15 @@ CHOICES: dict[str, tuple[Choice, ...]] = {
         Choice(DEFAULT, _nothing),
         Choice("call_party_members", _party_members),
         Choice("cadre_visits", _cadre_visits),
+        Choice("evacuate_now", _evacuate, _can_evacuate),
     ),
     "command": (
         Choice(DEFAULT, _nothing),
         Choice("convene_now", _command_now, _command_pending),
         Choice("act_locally", _act_locally, _local_wait_long),
         Choice("fast_track_reports", _fast_track, _not_fast_tracked),
+        Choice("evacuate_now", _evacuate, _can_evacuate),
+        Choice("redeploy_cadres", _redeploy, _cadres_fixed),
     ),
     "volunteers": (
         Choice(DEFAULT, _nothing),

@@ -108,7 +108,7 @@ p.decided?'✓':'']));
 const rl=$('roles');rl.replaceChildren();for(const p of s.roles)rl.appendChild(row([p.label,
 p.seats_free]));
 const tl=$('timeline');tl.replaceChildren();for(const e of s.timeline)tl.appendChild(row([
-e.clock,e.kind==='decision'?e.role+': '+e.choice:e.words]));
+e.clock,e.words]));
 const d=$('debrief');d.replaceChildren();if(s.debrief){const a=el('a',
 T['exercise.open_debrief']);a.href='/debrief?key='+encodeURIComponent(key);d.appendChild(a);}}
 refresh();setInterval(refresh,1000);
@@ -122,7 +122,8 @@ inputmode="numeric" maxlength="6" autocomplete="off"></label></p>
 <p><label><span id="l_role"></span><br><select id="role"></select></label></p>
 <p><button id="joinbtn" type="submit"></button></p></form>
 <div id="me" hidden><p><span id="l_you"></span> <b id="who"></b> · <span id="clock"></span>
-</p><table id="situation"></table><div id="round"></div><p class="muted" id="wait"></p>
+</p><table id="situation"></table><div id="reports" hidden><h2 id="l_reports"></h2>
+<table id="reportlist"></table></div><div id="round"></div><p class="muted" id="wait"></p>
 <p id="debrief"></p></div><p class="err" id="err"></p>
 """
 
@@ -148,6 +149,11 @@ const s=await r.json();if(!r.ok){$('err').textContent=s.error;return;}
 $('who').textContent=s.name+' · '+s.role;$('clock').textContent=s.clock;
 const st=$('situation');st.replaceChildren();for(const [k,v] of Object.entries(s.situation))
 st.appendChild(row([k,v]));
+$('reports').hidden=!s.reports||!s.reports.length;if(s.reports&&s.reports.length){
+$('l_reports').textContent=T['exercise.reports'];const rl=$('reportlist');rl.replaceChildren(
+row(['grid','need','found','reached','delay'].map(k=>T['exercise.report.'+k])));
+for(const p of s.reports){const tr=row([p.grid,p.need,p.found,p.reached,p.delay_min]);
+tr.lastChild.className='n';rl.appendChild(tr);}}
 const rd=$('round');rd.replaceChildren();rd.className='';$('wait').textContent='';
 if(s.round&&s.round.choices){rd.className='round';rd.appendChild(el('p',s.round.words));
 rd.appendChild(el('p',s.round.seconds_left+' '+T['exercise.seconds_left']+'. '+
@@ -213,7 +219,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
         f"</th></tr>{rows}</table>"
     )
     decisions = "".join(
-        f"<tr><td>{when(r['minute'])}</td><td>{e(r['inject'])}</td>"
+        f"<tr><td>{when(r['minute'])}</td><td>{e(inject_words(r, lang))}</td>"
         f"<td>{e(_role_words(r['role'], lang))}</td><td>{e(', '.join(r['students']))}</td>"
         f"<td>{_choice(r, lang)}</td>{_signed(r['effect']['total_harm'])}"
         f"{_signed(r['effect']['mean_response_min'], 2, 'mean_response_min')}</tr>"
@@ -339,7 +345,8 @@ def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
                 f"({r['effect']['total_harm']:+,.0f})"
             )
             found.append(
-                f"<li>{when(r['minute'])} · {html.escape(r['inject'])}: {html.escape(what)}</li>"
+                f"<li>{when(r['minute'])} · {html.escape(inject_words(r, lang))}: "
+                f"{html.escape(what)}</li>"
             )
         return f"<ul>{''.join(found)}</ul>" if found else html.escape(text("exercise.none", lang))
 
@@ -378,6 +385,11 @@ def _choice(r: dict[str, Any], lang: str) -> str:
     if r.get("timed_out"):
         words += f" <span class='muted'>({html.escape(text('exercise.timed_out', lang))})</span>"
     return words
+
+
+def inject_words(r: dict[str, Any], lang: str) -> str:
+    """What opened a decision's decision point, in ``lang`` when the words exist in it."""
+    return (r.get("inject_words") or {}).get(lang) or r["inject"]
 
 
 def _role_words(role: str, lang: str) -> str:

@@ -7,7 +7,7 @@ a decision left out gives the counterfactual (common random numbers up to that s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sim import GrassrootsModel
 from sim.outcomes import summarize
@@ -37,6 +37,7 @@ class Decision:
     inject: str = ""
     students: tuple[str, ...] = ()
     timed_out: bool = False
+    inject_words: dict[str, str] = field(default_factory=dict)  # ``inject`` by language
 
     @property
     def is_default(self) -> bool:

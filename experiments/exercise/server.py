@@ -124,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         if query.get("token") in s.students:
             pass  # a student of the class
         elif s.require_code and query.get("key") is None:
-            s.check_code(query.get("code"))
+            s.check_code(query.get("code"), self.client_address[0])
         else:
             s.check_trainer(query.get("key"))
         if s.debrief is None:
@@ -153,7 +153,9 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict):
                 raise Refused("exercise.refused.request")
             if url.path == "/api/join":
-                token = s.join(body.get("code"), body.get("name"), body.get("role"))
+                token = s.join(
+                    body.get("code"), body.get("name"), body.get("role"), self.client_address[0]
+                )
                 self._json(200, {"token": token})
             elif url.path == "/api/decide":
                 s.decide(body.get("token"), body.get("choice"))

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from experiments.classroom.model import clock as clock_words
 from experiments.classroom.svg import MapLayout, map_svg
 from experiments.i18n import text
 from sim.codes import RESOLVED
+from sim.registry import NEED_TYPES
 
 from .debrief import build_debrief
 from .levers import DEFAULT, choices_for, resolve_role
@@ -33,6 +35,13 @@ from .play import Decision, Player
 MAX_NAME = 40
 MAX_INJECT = 200
 SPEEDS = (1, 2, 4, 8)  # model steps per tick
+# Wrong join codes: at most this many a minute from one address, and from all together
+# (a six-digit code would take weeks to guess at this pace); past it every try is refused
+# until the minute has passed, the right code too.
+GUESS_WINDOW_S = 60.0
+WRONG_CODES_PER_ADDRESS = 5
+WRONG_CODES_IN_ALL = 30
+REPORTS_SHOWN = 8  # the command's page lists the latest reports that reached it
 
 
 class Refused(Exception):
@@ -104,12 +113,25 @@ class Session:
         self.debrief: dict | None = None
         self.on_debrief = on_debrief
         self._layout: MapLayout | None = None
+        self._wrong_codes: deque[tuple[float, str]] = deque()  # (clock, address)
 
     # --- students ---------------------------------------------------------------------
 
-    def check_code(self, code: Any) -> None:
-        if self.require_code and not secrets.compare_digest(str(code or "").strip(), self.code):
-            raise Refused("exercise.refused.code", 403)
+    def check_code(self, code: Any, address: str = "") -> None:
+        """Refused: a wrong join code, or too many wrong ones lately (from ``address``, or
+        from everyone: ``WRONG_CODES_PER_ADDRESS``, ``WRONG_CODES_IN_ALL`` a minute)."""
+        if not self.require_code:
+            return
+        with self.lock:
+            wrong, now = self._wrong_codes, self.clock()
+            while wrong and wrong[0][0] <= now - GUESS_WINDOW_S:
+                wrong.popleft()
+            mine = sum(a == address for _, a in wrong)
+            if mine >= WRONG_CODES_PER_ADDRESS or len(wrong) >= WRONG_CODES_IN_ALL:
+                raise Refused("exercise.refused.too_many", 429)
+            if not secrets.compare_digest(str(code or "").strip(), self.code):
+                wrong.append((now, address))
+                raise Refused("exercise.refused.code", 403)
 
     def check_trainer(self, key: Any) -> None:
         if self.require_code and not secrets.compare_digest(str(key or ""), self.trainer_key):
@@ -119,11 +141,11 @@ class Session:
         taken = sum(s.role == role for s in self.students.values())
         return self.plan.seats_per_role - taken
 
-    def join(self, code: Any, name: Any, role: Any) -> str:
-        """A student joins in ``role``; returns their token (Refused: wrong code, bad name,
-        a role not offered, a role full, the exercise over)."""
+    def join(self, code: Any, name: Any, role: Any, address: str = "") -> str:
+        """A student joins in ``role``; returns their token (Refused: wrong code, or too many
+        wrong codes lately, bad name, a role not offered, a role full, the exercise over)."""
         with self.lock:
-            self.check_code(code)
+            self.check_code(code, address)
             name = clean_name(name)
             if self.phase == "ended":
                 raise Refused("exercise.refused.ended", 409)
@@ -307,6 +329,7 @@ class Session:
                 r.words["en"],
                 names,
                 timed_out=pick is None,
+                inject_words=dict(r.words),
             )
             self.player.decide(decision)
             self._log(
@@ -343,6 +366,30 @@ class Session:
         if kind == "command":
             return {"reported_open": int(np.count_nonzero(open_ & (nd.reported[:n] <= m.minute)))}
         return {"responders_busy": int(m.responders_busy)}
+
+    def reports(self, role: str) -> list[dict[str, Any]]:
+        """The command's view of the reports that reached it (the unit that decides): the
+        latest REPORTS_SHOWN, each with its grid, need, when it was found, when its report
+        arrived and the delay between (minutes); nothing for the other roles."""
+        m = self.player.model
+        if m.engine is None or self.roles[role].kind != "command":
+            return []
+        nd = m.needs
+        n = nd.n
+        arrived = np.flatnonzero(nd.reported[:n] <= m.minute)
+        latest = arrived[np.argsort(-nd.reported[arrived], kind="stable")][:REPORTS_SHOWN]
+        return [
+            {
+                "grid": m.grid_label(int(nd.grid[i])),
+                "need": NEED_TYPES[int(nd.kind[i])].label.get(self.lang)
+                or NEED_TYPES[int(nd.kind[i])].label["en"],
+                "found": clock_words(m, float(nd.detected[i]), self.lang),
+                "reached": clock_words(m, float(nd.reported[i]), self.lang),
+                "delay_min": round(float(nd.reported[i] - nd.detected[i])),
+                "open": bool(nd.state[i] != RESOLVED),
+            }
+            for i in latest.tolist()
+        ]
 
     def status(self) -> dict[str, Any]:
         m = self.player.model
@@ -391,7 +438,7 @@ class Session:
                 timeline=[
                     {
                         "clock": clock_words(m, e["minute"], self.lang),
-                        "words": e["words"].get(self.lang) or e["words"]["en"],
+                        "words": self._event_words(e),
                         "kind": e["kind"],
                         "role": e.get("role", ""),
                         "choice": e.get("choice", ""),
@@ -401,6 +448,15 @@ class Session:
                 map=self.live_map(),
             )
             return out
+
+    def _event_words(self, e: dict[str, Any]) -> str:
+        """A timeline entry in the session's language (a decision: role and choice)."""
+        if e["kind"] == "decision":
+            kind = e["role"].partition(":")[0]
+            return (
+                f"{role_label(e['role'], self.lang)}: {choice_label(kind, e['choice'], self.lang)}"
+            )
+        return e["words"].get(self.lang) or e["words"]["en"]
 
     def live_map(self) -> str:
         """The township now, as the classroom app draws it (SVG): grids coloured by their
@@ -428,6 +484,7 @@ class Session:
                     text(f"exercise.situation.{k}", self.lang): v
                     for k, v in self.situation(me.role).items()
                 },
+                reports=self.reports(me.role),
             )
             if self.round is not None and out["round"] is not None:
                 kind = self.roles[me.role].kind

@@ -100,6 +100,15 @@ def test_a_class_runs_an_exercise_in_chromium(chromium, tmp_path):
                     timeout=60_000,
                 )
             seen = ann.locator("#round p").first.inner_text()
+            if point == 2:  # the duty officer sees the reports that reached the command
+                ann.wait_for_function(
+                    "() => document.querySelectorAll('#reports:not([hidden]) #reportlist tr')"
+                    ".length > 1",
+                    timeout=10_000,
+                )
+                head = ann.locator("#reportlist tr").first.inner_text()
+                assert "Reached the command" in head and "Delay (min)" in head
+                assert bo.locator("#reports").is_hidden()  # a grid manager does not
             assert cy.locator("button.choice").count() > 1
             for p in (ann, bo):  # each takes its role's last choice (never the default)
                 p.locator("button.choice").last.click()
@@ -111,10 +120,18 @@ def test_a_class_runs_an_exercise_in_chromium(chromium, tmp_path):
                     timeout=10_000,
                 )
                 trainer.screenshot(path=str(RESULTS / "trainer-decision.png"))
-            # Cy lets the time run out: the default decides and the run goes on
-            ann.wait_for_function(
-                "() => !document.querySelector('button.choice')", timeout=(SECONDS + 20) * 1000
-            )
+            # Cy lets the time run out: the default decides and the run goes on (the next
+            # decision point may open before a page polls: watch the session's round number)
+            with s.lock:
+                number = s.status()["round"]["number"]
+            for _ in range((SECONDS + 20) * 10):
+                with s.lock:
+                    r = s.status()["round"]
+                if r is None or r["number"] != number:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"decision point {number} did not close")
         trainer.click("#end")
         trainer.wait_for_selector("#debrief a", timeout=30_000)
         trainer.click("#debrief a")

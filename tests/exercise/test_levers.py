@@ -5,14 +5,24 @@ the default choice changes nothing."""
 import numpy as np
 import pytest
 
-from experiments.exercise.levers import CHOICES, DEFAULT, apply_choice, choices_for, resolve_role
+from experiments.exercise.levers import (
+    CHOICES,
+    DEFAULT,
+    EVACUATED_SHARE,
+    apply_choice,
+    choices_for,
+    resolve_role,
+)
 from experiments.exercise.play import Decision, play
 from sim import GrassrootsModel
+from sim.codes import DETECTED, TOWNSHIP_CADRE
 from sim.outcomes import summarize
+from sim.registry import need_code
 from sim.scenario import SCENARIO_DIR, load_scenario
 
 CONFIG = load_scenario(SCENARIO_DIR / "street_flood.toml").with_overrides(
-    {"organization.command_convene_min": 600.0}, "test"
+    {"organization.command_convene_min": 600.0, "organization.dynamic_redeployment": False},
+    "test",
 )
 SEED = 1
 STEP = CONFIG.time.peace_days + 48  # eight hours into the emergency
@@ -39,6 +49,14 @@ def detection_delay(player, grids):
     return float(np.mean(nd.detected[:n][mine] - nd.created[:n][mine]))
 
 
+def later_flood_needs(player, grids):
+    """Needs created after the decision in the low-lying grids among these."""
+    nd, low = player.model.needs, player.model.township.lowlying
+    n = nd.n
+    mine = np.isin(nd.grid[:n], [g for g in grids if low[g]]) & (nd.created[:n] > STEP_MINUTE)
+    return int(np.count_nonzero(mine))
+
+
 def outcome(name):
     return lambda player, role: summarize(player.model, player.model.timeseries())[name]
 
@@ -53,6 +71,9 @@ EXPECTED = {
     ("command", "convene_now"): (outcome("mean_reporting_delay_min"), 0),
     ("command", "act_locally"): (outcome("total_harm"), -1),
     ("command", "fast_track_reports"): (outcome("mean_reporting_delay_min"), -1),
+    ("party_secretary", "evacuate_now"): (lambda p, r: later_flood_needs(p, r.grids), -1),
+    ("command", "evacuate_now"): (lambda p, r: later_flood_needs(p, r.grids), -1),
+    ("command", "redeploy_cadres"): (outcome("total_harm"), 0),
     ("volunteers", "call_standby"): (outcome("spontaneous_responses"), +1),
     ("volunteers", "hold_shift"): (outcome("total_harm"), 0),
 }
@@ -122,3 +143,67 @@ def test_roles_name_their_grids():
     assert resolve_role(m, "grid_manager:C-3").grids == (
         [m.grid_label(g) for g in range(m.township.n_grids)].index("C-3"),
     )
+
+
+def model_at_step() -> GrassrootsModel:
+    m = GrassrootsModel(CONFIG, rng=SEED)
+    while m.step_count < STEP:
+        m.step()
+    return m
+
+
+def test_evacuating_now_escorts_each_vulnerable_household_and_cuts_the_floods_needs():
+    m = model_at_step()
+    role = resolve_role(m, "party_secretary:B")
+    flood = next(h for h in m.hazards if h.name == "flood")
+    low = [g for g in role.grids if m.township.lowlying[g]]
+    assert low and len(low) < len(role.grids)  # the community has grids above the water too
+    res = m.residents
+    households = {  # households with a vulnerable member, in the low-lying grids
+        int(res.household[r])
+        for g in low
+        for r in range(res.grid_start[g], res.grid_start[g] + res.grid_size[g])
+        if res.vulnerable[r]
+    }
+    rate = flood.rate.copy()
+    first, now = m.needs.n, m.minute
+    apply_choice(m, role, "evacuate_now")
+    nd = m.needs
+    made = np.arange(first, nd.n)
+    assert len(made) == len(households)
+    assert {int(res.household[r]) for r in nd.resident[made]} == households
+    assert (nd.kind[made] == need_code("evacuation")).all() and (nd.created[made] == now).all()
+    expected = rate.copy()
+    expected[low] *= 1 - EVACUATED_SHARE
+    np.testing.assert_array_equal(flood.rate, expected)  # the grids above the water: as before
+    m.step()  # found at once: the cadres know who needs an escort
+    assert (nd.detected[made] == now).all() and (nd.state[made] >= DETECTED).all()
+    assert "evacuate_now" not in choices_for(m, role)  # done once
+    assert "evacuate_now" in choices_for(m, resolve_role(m, "command"))  # other communities
+
+
+def test_no_evacuation_to_order_without_a_flood():
+    m = GrassrootsModel(
+        load_scenario(SCENARIO_DIR / "street_epidemic.toml").with_overrides(
+            {"time.peace_days": 0}, "test"
+        ),
+        rng=SEED,
+    )
+    m.step()
+    for key in ("command", "party_secretary:B"):
+        assert "evacuate_now" not in choices_for(m, resolve_role(m, key))
+
+
+def test_redeploying_puts_the_township_cadres_in_the_dispatchers_reach():
+    m = model_at_step()
+    command = resolve_role(m, "command")
+    R = m.engine.R
+    cadres = np.flatnonzero(R.on_roster & (R.role == TOWNSHIP_CADRE))
+    assert len(cadres) and not R.anywhere[cadres].any()
+    assert np.isin(cadres, R.fixed_idx).all()  # each serves only its community
+    apply_choice(m, command, "redeploy_cadres")
+    R = m.engine.R
+    assert R.anywhere[cadres].all() and not np.isin(cadres, R.fixed_idx).any()
+    idle = cadres[R.status[cadres] == 0]
+    assert len(idle) and (R.any_bucket[idle] >= 0).all()  # free ones wait in the any-lists
+    assert m.roster is R and "redeploy_cadres" not in choices_for(m, command)

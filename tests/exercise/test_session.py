@@ -9,13 +9,22 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from experiments.exercise.levers import DEFAULT
 from experiments.exercise.pages import JOIN_SCRIPT, TRAINER_SCRIPT, debrief_html
 from experiments.exercise.plan import Inject, load_plan
 from experiments.exercise.play import play
-from experiments.exercise.session import Refused, Session, clean_name
+from experiments.exercise.session import (
+    GUESS_WINDOW_S,
+    REPORTS_SHOWN,
+    WRONG_CODES_IN_ALL,
+    WRONG_CODES_PER_ADDRESS,
+    Refused,
+    Session,
+    clean_name,
+)
 from sim.params import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,3 +299,68 @@ def test_decisions_apply_in_the_plans_order_of_roles(plan):
     assert list(s.round.choices) == [
         r for r in plan.roles if r in ("volunteers", "grid_manager:C-3", "command")
     ]
+
+
+def test_the_command_sees_each_report_that_reached_it_with_its_delay(plan):
+    s, clock = session(plan)
+    grid = s.join("", "grid", "grid_manager:B-1")
+    command = s.join("", "cmd", "command")
+    s.start()
+    while s.phase != "ended" and not s.reports("command"):
+        run_to_round(s)
+        clock.now += plan.decision_seconds + 1
+        s.tick()
+    shown = s.student_view(command)["reports"]
+    assert 0 < len(shown) <= REPORTS_SHOWN
+    m = s.player.model
+    nd = m.needs
+    arrived = np.flatnonzero(nd.reported[: nd.n] <= m.minute)
+    latest = arrived[np.argsort(-nd.reported[arrived], kind="stable")][:REPORTS_SHOWN]
+    assert [r["grid"] for r in shown] == [m.grid_label(int(nd.grid[i])) for i in latest]
+    assert [r["delay_min"] for r in shown] == [
+        round(float(nd.reported[i] - nd.detected[i])) for i in latest
+    ]
+    assert all(r["delay_min"] >= 0 for r in shown)
+    assert s.student_view(grid)["reports"] == []  # a grid manager sees their grid, not these
+
+
+def test_guessing_the_join_code_is_cut_off(plan):
+    s, clock = session(plan, require_code=True)
+    wrong = str((int(s.code) + 1) % 10**6).zfill(6)
+    for _ in range(WRONG_CODES_PER_ADDRESS):
+        with pytest.raises(Refused) as e:
+            s.join(wrong, "a", "command", "10.0.0.5")
+        assert e.value.key == "exercise.refused.code"
+    with pytest.raises(Refused) as e:  # from this address even the right code waits
+        s.join(s.code, "a", "command", "10.0.0.5")
+    assert (e.value.key, e.value.status) == ("exercise.refused.too_many", 429)
+    assert s.join(s.code, "b", "volunteers", "10.0.0.6")  # another student is not held up
+    clock.now += GUESS_WINDOW_S
+    assert s.join(s.code, "a", "command", "10.0.0.5")  # a minute later
+    for k in range(WRONG_CODES_IN_ALL):  # and from many addresses together
+        with pytest.raises(Refused):
+            s.check_code(wrong, f"10.0.1.{k // WRONG_CODES_PER_ADDRESS}")
+    with pytest.raises(Refused) as e:
+        s.check_code(s.code, "10.0.2.1")
+    assert e.value.key == "exercise.refused.too_many"
+
+
+def test_the_chinese_debrief_names_each_decision_point_in_chinese(plan):
+    zh = replace(plan, injects=(Inject(1.0, {"en": "Shelter B is full.", "zh": "B避难点已满。"}),))
+    s = exercise(zh, ["act_locally", "fast_track_reports"])
+    words = [r["inject_words"] for r in s.debrief["decisions"]]
+    assert any("Shelter B is full." in w["en"] and "B避难点已满。" in w["zh"] for w in words)
+    page = debrief_html(s.debrief, "zh")
+    assert "B避难点已满。" in page and "Shelter B is full." not in page
+    assert "Shelter B is full." in debrief_html(s.debrief, "en")
+
+
+def test_the_trainers_timeline_names_decisions_in_the_sessions_language(plan):
+    s, clock = session(plan, lang="zh")
+    token = s.join("", "cmd", "command")
+    s.start()
+    run_to_round(s)
+    s.decide(token, "act_locally")
+    s.tick()
+    decisions = [e["words"] for e in s.trainer_view()["timeline"] if e["kind"] == "decision"]
+    assert decisions == ["前线指挥部值班员（报告、热线）: 让网格立即行动，不必等待答复"]  # noqa: RUF001

@@ -2,16 +2,25 @@
 a test can see it without a browser: B's map notes B's own key moments; a GIF keeps a bounded
 number of frames, shows the dots, the legend and the clock, and three exports keep memory
 bounded; the finished panel names the target time; and in Chromium, projector mode draws
-every text at least 18 px at 1280x720."""
+every text at least 18 px at 1280x720, and after the end the outcomes, the charts and the map
+of the run's harm are all on the screen, the chart ticks readable without projector mode."""
 
 from __future__ import annotations
 
 import io
 import os
+import time
 
 import numpy as np
 import pytest
-from test_app import MAP, RESULTS, click, demo_session, playwright_or_skip  # noqa: F401
+from test_app import (  # noqa: F401
+    MAP,
+    RESULTS,
+    click,
+    demo_session,
+    is_playing,
+    playwright_or_skip,
+)
 
 from experiments.classroom.model import ClassroomModel, Startup
 from experiments.i18n import text
@@ -165,3 +174,50 @@ def test_projector_mode_draws_every_text_at_least_18_px_at_1280x720(
         page.locator(".grassroots-projector-button").first.click()  # off again
         page.wait_for_selector("body:not(.grassroots-projector)", state="attached")
         assert page.evaluate(SMALLEST_TEXT)[0][0] < 17.9
+
+
+LAYOUT = """() => {
+  const box = e => { const b = e.getBoundingClientRect(); return [b.top, b.bottom, b.height]; };
+  const ticks = [...document.querySelectorAll('svg.chart text')].map(e => {
+    const m = e.ownerSVGElement.getScreenCTM();
+    return parseFloat(getComputedStyle(e).fontSize) * Math.hypot(m.a, m.b); });
+  const finished = document.querySelector('.grassroots-finished');
+  const map = document.querySelector('.grassroots-map-svg');
+  return {height: innerHeight, finished: finished && box(finished),
+          charts: [...document.querySelectorAll('svg.chart')].map(box),
+          tick: Math.min(...ticks), harm: +map.dataset.harm,
+          legend: document.querySelector('.grassroots-legend').innerText};
+}"""
+
+
+@pytest.mark.parametrize("side", [False, True], ids=["one run", "side by side"])
+def test_after_the_end_outcomes_charts_and_the_harm_map_are_all_on_screen(
+    playwright_or_skip,  # noqa: F811
+    side,
+):
+    """At 1280x720 and 1920x1080, without projector mode: chart ticks of at least 15 px and
+    charts at least 100 px high while the run plays; at the end the outcomes panel (under
+    the charts; side by side, under the maps) and the three charts lie inside the window,
+    and the map shows each grid's harm over the run instead of open needs (all zero once
+    every need is met)."""
+    args = ("--set", "time.war_hours=2") + (("--side-by-side",) if side else ())
+    with demo_session(playwright_or_skip, *args) as b:
+        for width, height in ((1280, 720), (1920, 1080)):
+            page = b.page(width, height)
+            seen = page.evaluate(LAYOUT)
+            assert seen["finished"] is None and seen["tick"] >= 15, seen
+            assert all(h >= 100 for _, _, h in seen["charts"]), seen
+            deadline = time.monotonic() + 90
+            while not page.locator(".grassroots-finished").count():
+                assert time.monotonic() < deadline, "the run did not finish"
+                if not is_playing(page) and page.locator(".grassroots-play").first.is_enabled():
+                    click(page, "grassroots-play")
+                page.wait_for_timeout(300)
+            page.wait_for_timeout(300)
+            seen = page.evaluate(LAYOUT)
+            name = f"finished-{'side-' if side else ''}{width}x{height}.png"
+            page.screenshot(path=str(RESULTS / name))
+            assert len(seen["charts"]) == 3 and seen["tick"] >= 15, seen
+            for top, bottom, _ in [seen["finished"], *seen["charts"]]:
+                assert 0 <= top and bottom <= seen["height"] + 0.5, seen
+            assert seen["harm"] > 0 and "harm so far" in seen["legend"], seen
