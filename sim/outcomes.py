@@ -6,7 +6,7 @@ Hazards add their own (``HazardSpec.outcomes``): ``outcomes()`` lists them all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -430,7 +430,7 @@ def need_table(
     )
 
 
-def _categorical(codes: np.ndarray, names: list[str], shown: list[str]) -> pd.Categorical:
+def _categorical(codes: np.ndarray, names: Sequence[str], shown: list[str]) -> pd.Categorical:
     """``pd.Categorical(np.array(names)[codes], categories=shown)`` (a name not shown is
     missing) from the codes, without making and hashing a string per row."""
     position = {name: k for k, name in enumerate(shown)}
