@@ -6,7 +6,7 @@ Hazards add their own (``HazardSpec.outcomes``): ``outcomes()`` lists them all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -405,8 +405,8 @@ def need_table(
     return pd.DataFrame(
         {
             "need_id": np.arange(n),
-            "hazard": pd.Categorical(np.array(list(HAZARDS))[nd.hazard[:n]], categories=hazards),
-            "type": pd.Categorical(np.array(type_names())[nd.kind[:n]], categories=types),
+            "hazard": _categorical(nd.hazard[:n], list(HAZARDS), hazards),
+            "type": _categorical(nd.kind[:n], type_names(), types),
             "grid": nd.grid[:n],
             "community": grid_community[nd.grid[:n]],
             "vulnerable": nd.vulnerable[:n],
@@ -428,6 +428,14 @@ def need_table(
             "expected_deaths": expected_deaths,
         }
     )
+
+
+def _categorical(codes: np.ndarray, names: Sequence[str], shown: list[str]) -> pd.Categorical:
+    """``pd.Categorical(np.array(names)[codes], categories=shown)`` (a name not shown is
+    missing) from the codes, without making and hashing a string per row."""
+    position = {name: k for k, name in enumerate(shown)}
+    recode = np.array([position.get(name, -1) for name in names], dtype=np.int64)
+    return pd.Categorical.from_codes(recode[codes], categories=shown)
 
 
 def gini(values: np.ndarray) -> float:

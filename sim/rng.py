@@ -13,10 +13,14 @@ mean of 10 and by Hormann's transformed rejection (PTRS) above it, binomial by i
 below a mean of 10 and by Hormann's BTRS above it (W. Hormann, "The transformed rejection
 method for generating Poisson random variables", Insurance: Mathematics and Economics 12,
 1993; "The generation of binomial random variates", J. Stat. Comput. Simul. 46, 1993),
-normal by Marsaglia's polar method, gamma by Marsaglia and Tsang's method ("A simple method
-for generating gamma variables", ACM TOMS 26, 2000; below shape 1 with their boost
-G(a + 1) U^(1/a)) and beta as G(a) / (G(a) + G(b)). Logarithms and exponentials come from
-``sim/detmath.py``, not the C library, so a draw is the same on every machine.
+normal by Marsaglia's polar method and, where speed counts (the gamma draws), by Marsaglia
+and Tsang's ziggurat ("The ziggurat method for generating random variables", J. Stat.
+Software 5, 2000; 256 layers, 52-bit values, as numpy's generator draws them), gamma by
+Marsaglia and Tsang's method ("A simple method for generating gamma variables", ACM TOMS 26,
+2000; below shape 1 with their boost G(a + 1) U^(1/a)) and beta as G(a) / (G(a) + G(b)).
+Logarithms and exponentials come from ``sim/detmath.py``, not the C library, so a draw is
+the same on every machine; the ziggurat's tables are computed at import from them and the
+correctly rounded square root, so they are too.
 """
 
 from __future__ import annotations
@@ -37,6 +41,35 @@ _HALF_LOG_2PI = 0.5 * py(log)(2.0 * math.pi)
 _LOG_FACTORIAL = np.zeros(128)
 for _k in range(1, 128):
     _LOG_FACTORIAL[_k] = _LOG_FACTORIAL[_k - 1] + py(log)(float(_k))
+
+# The ziggurat (``ziggurat_normal``): 256 layers of equal area _ZIG_V under exp(-x^2/2),
+# the base layer (0) with the tail beyond _ZIG_R. Layer i >= 1 spans [0, x_i] horizontally
+# and [f(x_i), f(x_(i+1))] vertically (x_1 = R > x_2 > ... > x_255 > x_256 = 0); the base
+# layer's width is V / f(R). A draw takes 8 bits for the layer, 1 for the sign and 52 for
+# the position: below x_(i+1) (_ZIG_K, scaled by 2^52) it is accepted at once.
+_ZIG_R = 3.6541528853610088
+_ZIG_V = 0.00492867323399
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def f(x: float) -> float:
+        return py(exp)(-0.5 * x * x)
+
+    x = [0.0] * 257
+    x[0], x[1] = _ZIG_V / f(_ZIG_R), _ZIG_R
+    for i in range(1, 255):
+        x[i + 1] = math.sqrt(-2.0 * py(log)(_ZIG_V / x[i] + f(x[i])))
+    scale = 4503599627370496.0  # 2**52
+    width = np.array([xi / scale for xi in x[:256]])
+    inner = np.array([math.floor(x[i + 1] / x[i] * scale) for i in range(1, 256)], dtype=np.uint64)
+    inner = np.concatenate([np.array([math.floor(_ZIG_R / x[0] * scale)], np.uint64), inner])
+    height = np.array([0.0] + [f(xi) for xi in x[1:256]] + [1.0])
+    return width, inner, height
+
+
+_ZIG_W, _ZIG_K, _ZIG_F = _ziggurat_tables()
+_ZIG_INV_R = 1.0 / _ZIG_R
+_MASK52 = np.uint64(0x000FFFFFFFFFFFFF)
 
 if getattr(numba.config, "DISABLE_JIT", 0):  # uint64 scalars wrap as intended
     warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning)
@@ -207,6 +240,29 @@ def normal(s):
 
 
 @jit
+def ziggurat_normal(s):
+    """Standard normal by the ziggurat (see ``_ziggurat_tables``): one 64-bit draw 99% of
+    the time, about twice as fast as ``normal``."""
+    while True:
+        r = next_u64(s)
+        layer = int(r & _U(0xFF))
+        r = r >> _U(8)
+        sign = 1.0 - 2.0 * float(np.int64(r & _U(1)))
+        position = (r >> _U(1)) & _MASK52
+        x = sign * (float(np.int64(position)) * _ZIG_W[layer])
+        if position < _ZIG_K[layer]:
+            return x
+        if layer == 0:  # the tail beyond R (Marsaglia's method)
+            while True:
+                xx = -_ZIG_INV_R * log1p(-random(s))
+                yy = -log1p(-random(s))
+                if yy + yy > xx * xx:
+                    return sign * (_ZIG_R + xx)
+        elif _ZIG_F[layer] + random(s) * (_ZIG_F[layer + 1] - _ZIG_F[layer]) < exp(-0.5 * x * x):
+            return x
+
+
+@jit
 def gamma(s, shape):
     """Gamma with this shape and scale 1 (0 for a shape of 0 or below)."""
     if shape <= 0.0:
@@ -218,7 +274,7 @@ def gamma(s, shape):
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
-        x = normal(s)
+        x = ziggurat_normal(s)
         v = 1.0 + c * x
         if v <= 0.0:
             continue

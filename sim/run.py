@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
+import numpy as np
 import pandas as pd
 
 from .eventlog import COLUMNS
@@ -100,7 +101,7 @@ def _run(
         "routine_cases": routine.detached().log if routine is not None else _none,
     }
     return Result(
-        outcomes=pd.DataFrame([summarize(model, ts)]),
+        outcomes=_one_row(summarize(model, ts)),
         timeseries=ts,
         events=events,
         config=config,
@@ -110,6 +111,14 @@ def _run(
         model=model if keep_model else None,
         logs=logs,
     )
+
+
+def _one_row(values: dict[str, float]) -> pd.DataFrame:
+    """``pd.DataFrame([values])``: the same table, about ten times faster when every value
+    is a float (one float block)."""
+    if all(type(v) is float for v in values.values()):
+        return pd.DataFrame(np.array([list(values.values())], dtype=float), columns=list(values))
+    return pd.DataFrame([values])
 
 
 def _none() -> None:

@@ -16,7 +16,7 @@ from scipy import stats
 
 from sim import detmath
 from sim.detmath import py
-from sim.rng import fill_beta, gamma, normal, stream
+from sim.rng import fill_beta, gamma, normal, stream, ziggurat_normal
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = {  # ours, the C library's, the domain where both are finite
@@ -131,3 +131,16 @@ def test_gamma_and_normal_draws():
         g = np.array([gamma(s, shape) for _ in range(20_000)])
         assert stats.kstest(g, "gamma", args=(shape,)).pvalue > 1e-3
     assert gamma(s, 0.0) == 0.0
+
+
+def test_ziggurat_normal_draws():
+    """The gamma draws' normal (sim/rng.py's ziggurat): standard normal, tails included."""
+    s = stream(np.random.SeedSequence(13))
+    z = np.empty(200_000)
+    for k in range(len(z)):
+        z[k] = ziggurat_normal(s)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert z.mean() == pytest.approx(0.0, abs=4 / math.sqrt(len(z)))
+    assert z.var() == pytest.approx(1.0, abs=4 * math.sqrt(2 / len(z)))
+    beyond = np.count_nonzero(np.abs(z) > 3.6541528853610088)  # the tail layer's draws
+    assert beyond == pytest.approx(len(z) * 2 * stats.norm.sf(3.6541528853610088), abs=25)
