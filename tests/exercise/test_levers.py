@@ -5,6 +5,7 @@ the default choice changes nothing."""
 import numpy as np
 import pytest
 
+from experiments.exercise.effects import harm_effects
 from experiments.exercise.levers import (
     CHOICES,
     DEFAULT,
@@ -13,6 +14,7 @@ from experiments.exercise.levers import (
     choices_for,
     resolve_role,
 )
+from experiments.exercise.plan import load_plan
 from experiments.exercise.play import Decision, play
 from sim import GrassrootsModel
 from sim.codes import DETECTED, TOWNSHIP_CADRE
@@ -207,3 +209,11 @@ def test_redeploying_puts_the_township_cadres_in_the_dispatchers_reach():
     idle = cadres[R.status[cadres] == 0]
     assert len(idle) and (R.any_bucket[idle] >= 0).all()  # free ones wait in the any-lists
     assert m.roster is R and "redeploy_cadres" not in choices_for(m, command)
+
+
+def test_evacuating_every_low_lying_grid_at_once_costs_more_harm_than_it_saves():
+    """The trade-off the choice teaches (street flood plan, hour 2, common random numbers):
+    escorts for every vulnerable household at once take the responders the rescues need."""
+    found = harm_effects(load_plan("street_flood"), 2.0, [1, 2, 3], [("command", "evacuate_now")])
+    assert len(found[("command", "evacuate_now")]) == 3
+    assert all(d > 0 for d in found[("command", "evacuate_now")])
