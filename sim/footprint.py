@@ -1,13 +1,14 @@
 """A run's peak memory, estimated from its configuration before the model is built.
 
 The terms that grow fastest are the all-pairs travel-minute matrix of the township's network
-(``Township.travel``: nodes x nodes float64, from ``scipy.sparse.csgraph.dijkstra``) and,
-for the ``random_geometric`` layout, the grids x communities distance arrays of the
+(``Township.travel``: nodes x nodes float64, from the compiled searches of ``sim/paths.py``)
+and, for the ``random_geometric`` layout, the grids x communities distance arrays of the
 clustering (``township._communities``). A flood keeps two travel matrices: the dry one
-(restored when the water recedes) and the flooded one, updated in place a few hundred rows
-at a time. The rest grows linearly: resident arrays, need records, agents and the networkx
-graph, with constants measured with ``tracemalloc`` (see ``tests/test_inputs.py``, which
-checks the estimate against measured runs). A district (``space.layout = "district"``)
+(restored when the water recedes) and the flooded one, updated in place one source's row
+and column at a time (the searches' buffers grow with the nodes, not their square). The
+rest grows linearly: resident arrays, need records, agents and the networkx graph, with
+constants measured with ``tracemalloc`` (see ``tests/test_inputs.py``, which checks the
+estimate against measured runs). A district (``space.layout = "district"``)
 counts its own grids, communities and sites from its file; its residents are
 ``population.n_residents``, which must be the district's total.
 

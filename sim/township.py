@@ -15,12 +15,13 @@ import math
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from .detmath import log, py
 from .district import district_network
 from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 from .params import Config, Layout, PopulationParams, SpaceParams
+from .paths import bucket_width, nearest_communities, tight_sources, write_paths
 from .streams import run_streams
 
 __all__ = [
@@ -34,7 +35,12 @@ __all__ = [
     "generate",
     "build_township",
 ]
-PATH_BLOCK = 256  # sources whose shortest paths are computed at once
+# Sources whose shortest paths were once computed at once: which of a pair's two searches
+# gives its minutes follows these blocks still (``sim/paths.py``), so results stay the same.
+PATH_BLOCK = 256
+# A road may be on a shortest path from a node if its ends' minutes from there differ by its
+# length within this share of (1 + its minutes): rounding, not a real difference.
+TIGHT = 1e-9
 
 
 class Township:
@@ -129,34 +135,45 @@ class Township:
     ) -> np.ndarray:
         """Minutes between `sources` (default: every node) and every node, written as rows
         and columns into `into` (default: a new matrix). A dead end (an office, shelter or
-        unit on its one access road) is on no other node's path: paths are computed among
-        the rest, then extended along the access roads; a few hundred sources at a time, so
-        that no second matrix is needed while they are."""
+        unit on its one access road) is on no other node's path: paths are searched among
+        the rest, once per start, then extended along the access roads
+        (``sim/paths.py``)."""
         self.n_path_updates += 1
         g, n = self.graph, self.n_nodes
         leaf = np.array([g.degree(v) == 1 and g.nodes[v]["kind"] != GRID for v in range(n)])
         leaves, core = np.flatnonzero(leaf), np.flatnonzero(~leaf)
         host = np.array([next(iter(g[v])) for v in leaves], dtype=np.int64)
         access = np.array([g.edges[v, h]["minutes"] for v, h in zip(leaves, host)])
-        position = np.full(n, -1)
+        position = np.full(n, -1, dtype=np.int64)
         position[core] = np.arange(len(core))
+        start, add = position.copy(), np.zeros(n)
+        start[leaves], add[leaves] = position[host], access  # a dead end starts at its host
         matrix = self._matrix()[core][:, core]
         d = np.empty((n, n)) if into is None else into
-        sources = np.arange(n) if sources is None else np.asarray(sources)
-        for lo in range(0, len(sources), PATH_BLOCK):
-            block = sources[lo : lo + PATH_BLOCK]
-            via, add = block.copy(), np.zeros(len(block))
-            dead = leaf[block]
-            k = np.searchsorted(leaves, block[dead])
-            via[dead], add[dead] = host[k], access[k]  # a dead end's paths start at its host
-            starts, back = np.unique(position[via], return_inverse=True)
-            rows = np.empty((len(block), n))
-            rows[:, core] = dijkstra(matrix, directed=False, indices=starts)[back]
-            rows[:, core] += add[:, None]
-            rows[:, leaves] = rows[:, host] + access
-            rows[np.flatnonzero(dead), block[dead]] = 0.0
-            d[block, :] = rows
-            d[:, block] = rows.T
+        sources = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64)
+        rank = np.full(n, -1, dtype=np.int64)
+        rank[sources] = np.arange(len(sources)) // PATH_BLOCK
+        minutes = matrix.data.astype(np.float64)
+        width, ring = bucket_width(minutes)
+        write_paths(
+            (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), minutes),
+            core,
+            (leaves, host, access),
+            (start, add, leaf),
+            sources[np.argsort(start[sources], kind="stable")],
+            rank,
+            width,
+            d,
+            (
+                np.empty(len(core)),
+                np.empty(len(core), dtype=np.bool_),
+                np.empty(matrix.nnz + 1),
+                np.empty(matrix.nnz + 1, dtype=np.int64),
+                np.empty(n),
+                np.empty(ring, dtype=np.int64),
+                np.empty(matrix.nnz + 1, dtype=np.int64),
+            ),
+        )
         return d
 
     def _nearest_communities(self) -> None:
@@ -164,21 +181,26 @@ class Township:
         communities in order of those minutes; each grid's nearest shelter (in place: the
         engine holds these arrays)."""
         members, starts = self._members
-        for c, (lo, hi) in enumerate(zip(starts, [*starts[1:], len(members)])):
-            self.node_comm_min[:, c] = self.travel[:, members[lo:hi]].min(axis=1)
+        nearest_communities(
+            self.travel,
+            members,
+            np.append(starts, len(members)),
+            np.array(self.shelter_nodes, dtype=np.int64),
+            self.node_comm_min,
+            self.nearest_shelter,
+        )
         self.comm_order[:] = np.argsort(self.node_comm_min[: self.n_grids], axis=1, kind="stable")
-        if self.shelter_nodes:  # the first of equally near shelters
-            shelters = np.array(self.shelter_nodes)
-            self.nearest_shelter[:] = shelters[self.travel[: self.n_grids, shelters].argmin(1)]
 
     def _update(self, changed: list[tuple[int, int, float]]) -> None:
         """Recompute travel after roads got slower or were cut (`changed`: (a, b, minutes
         before)): only rows of sources with a shortest path along a changed road."""
         d = self.travel
-        tight = np.zeros(self.n_nodes, dtype=bool)
-        for a, b, minutes in changed:
-            tol = 1e-9 * (1.0 + minutes)
-            tight |= np.abs(np.abs(d[:, a] - d[:, b]) - minutes) <= tol
+        tight = np.zeros(self.n_nodes, dtype=np.bool_)
+        if changed:
+            a, b, minutes = (np.array(x) for x in zip(*changed))
+            tight_sources(
+                d, a.astype(np.int64), b.astype(np.int64), minutes.astype(np.float64), TIGHT, tight
+            )
         sources = np.flatnonzero(tight)
         if len(sources):
             self._shortest_paths(sources, into=d)
