@@ -17,9 +17,19 @@ from pathlib import Path
 from .errors import ConfigError
 
 
+LOADED: list[str] = []  # canonical names of the plugins loaded in this process, in order
+
+
 def load(spec: str, source: str = "plugins") -> str:
     """Import a plugin (a ``.py`` file or a module name) once; return its canonical name
-    (the file's absolute path, or the module name)."""
+    (the file's absolute path, or the module name), kept in ``LOADED``."""
+    name = _load(spec, source)
+    if name not in LOADED:
+        LOADED.append(name)
+    return name
+
+
+def _load(spec: str, source: str) -> str:
     if spec.endswith(".py") or "/" in spec:
         path = Path(spec).resolve()
         name = "grassroots_plugin_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]

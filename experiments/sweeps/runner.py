@@ -36,6 +36,7 @@ from experiments.sweeps.designs import (
 )
 from experiments.sweeps.robustness import FLIP_SHARE
 from experiments.sweeps.robustness import analyze as analyze_robustness
+from sim import plugins
 from experiments.sweeps.sensitivity import (
     converged,
     convergence_warnings,
@@ -105,6 +106,8 @@ class Plan:
                     "where": where,
                     "timeseries": timeseries and (world is None or world.index == 0),
                     "timeout_s": run_timeout,
+                    # the driver's plugins: a worker's outcome columns are the driver's
+                    "plugins": tuple(plugins.LOADED),
                 }
 
 
@@ -203,6 +206,7 @@ def run_task(task: Task) -> dict[str, Any]:
     """Run one task (in a worker); never raises: a failing run comes back as ``failed``."""
     from sim import OUTCOMES, simulate
 
+    plugins.load_all(task.get("plugins", ()))
     start = time.perf_counter()
     row: dict[str, Any] = {
         "run_id": task["run_id"],

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -94,3 +95,29 @@ def test_grassroots_run_takes_the_plugin_scenario(tmp_path):
     assert summary["outcomes"]["needs_total"] > 20
     assert "heat_checks_in_time" in summary["outcomes"]
     assert summary["parameters"]["heatwave"]["enabled"] is True
+
+
+def test_a_sweep_from_a_driver_with_a_plugin_has_its_outcomes_in_every_worker(config, tmp_path):
+    """The driver loaded the plugin (``config``); a sweep of another scenario run in
+    spawned workers has the same columns (the plugin's outcome, empty) as run in the driver."""
+    from experiments.sweeps.backends import ProcessBackend, SerialBackend
+    from experiments.sweeps.designs import load_sweep
+    from experiments.sweeps.runner import make_plan, run_sweep
+
+    sweep = tmp_path / "tiny.toml"
+    sweep.write_text(
+        f'name = "tiny"\nbase = "{ROOT / "configs" / "scenarios" / "street_flood.toml"}"\n'
+        'replications = 2\nmaster_seed = 3\n\n[design]\nkind = "factorial"\n\n[fixed]\n'
+        '"population.n_residents" = 2000\n"time.peace_days" = 2\n"time.war_hours" = 6\n\n'
+        '[factors]\n"reporting.mechanism" = ["hierarchical", "direct"]\n',
+        encoding="utf-8",
+    )
+    tables = [
+        run_sweep(make_plan(load_sweep(sweep)), tmp_path / name, backend, quiet=True)
+        .drop(columns="duration_s")
+        .sort_values("run_id")
+        .reset_index(drop=True)
+        for name, backend in (("serial", SerialBackend()), ("pool", ProcessBackend(2)))
+    ]
+    assert all(o.name in tables[0].columns for o in HAZARDS["heatwave"].outcomes)
+    pd.testing.assert_frame_equal(tables[1], tables[0])
