@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-
 LOADED: list[str] = []  # canonical names of the plugins loaded in this process, in order
 
 

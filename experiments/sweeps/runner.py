@@ -36,7 +36,6 @@ from experiments.sweeps.designs import (
 )
 from experiments.sweeps.robustness import FLIP_SHARE
 from experiments.sweeps.robustness import analyze as analyze_robustness
-from sim import plugins
 from experiments.sweeps.sensitivity import (
     converged,
     convergence_warnings,
@@ -46,6 +45,7 @@ from experiments.sweeps.sensitivity import (
 )
 from experiments.sweeps.store import SweepStore
 from experiments.sweeps.worlds import World
+from sim import plugins
 from sim.footprint import check_memory
 from sim.run import warm_engine
 from sim.scenario import apply_overrides, load_scenario
