@@ -25,6 +25,7 @@ from sim import GrassrootsModel
 from sim.codes import COMMAND, CREATED, DECIDE_BATCH, DETECT, TOWNSHIP_CADRE, Channel
 from sim.engine import Par, office_rows
 from sim.engine.dispatch import fill_buckets
+from sim.hazards.base import make_needs
 from sim.jit import call, entry
 from sim.needs import N_COUNT, new_need
 from sim.registry import need_code
@@ -227,8 +228,11 @@ def _evacuate(m: GrassrootsModel, role: Role) -> None:
     flood, eng, now = _flood(m), m.engine, m.minute
     S = stream(np.random.SeedSequence((LEVER_ENTROPY, m.seed, m.step_count)))
     first = eng.N.n
-    saved = S.copy()
-    args = (
+    make_needs(
+        eng,
+        m.residents,
+        S,
+        escort_needs,
         grids,
         now,
         need_code("evacuation"),
@@ -236,9 +240,6 @@ def _evacuate(m: GrassrootsModel, role: Role) -> None:
         flood.p.other_severity_low,
         flood.p.other_severity_high,
     )
-    while (lack := call(escort_needs, eng.N, m.residents, S, *args)) > 0:
-        eng.N = eng.N.grown(lack)
-        S[:] = saved
     made = np.arange(first, int(eng.N.meta[N_COUNT]), dtype=np.int64)
     eng.push_each(
         np.full(len(made), now), DETECT, made, np.full(len(made), int(Channel.GRID_MANAGER))

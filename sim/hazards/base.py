@@ -92,15 +92,10 @@ class Hazard:
         self.model.log(t, "ends", self.name)
 
     def add_needs(self, generator: Callable[..., int], *args: Any) -> None:
-        """Run a compiled need generator ``generator(N, residents, S, *args)``, which
-        returns 0, or the room it lacks in the need table before it has created any need
-        (the table grows and the generator runs again from the same random numbers)."""
+        """Run a compiled need generator on the hazard's stream (``make_needs``)."""
         engine = self.model.engine
         assert engine is not None, "needs are created in wartime"
-        saved = self.S.copy()
-        while (lack := call(generator, engine.N, self.model.residents, self.S, *args)) > 0:
-            engine.N = engine.N.grown(lack)
-            self.S[:] = saved
+        make_needs(engine, self.model.residents, self.S, generator, *args)
 
     def outcomes(self) -> dict[str, float]:
         """The values of the spec's outcomes in this run."""
@@ -110,6 +105,18 @@ class Hazard:
     def expected_needs(config: Config) -> float:
         """About how many needs a run creates (for the memory estimate)."""
         return 0.0
+
+
+def make_needs(
+    engine: Any, residents: Any, S: np.ndarray, generator: Callable[..., int], *args: Any
+) -> None:
+    """Run a compiled need generator ``generator(N, residents, S, *args)`` on the engine's
+    need table with stream ``S``: it returns 0, or the room it lacks before it has created
+    any need (the table grows and the generator runs again from the same random numbers)."""
+    saved = S.copy()
+    while (lack := call(generator, engine.N, residents, S, *args)) > 0:
+        engine.N = engine.N.grown(lack)
+        S[:] = saved
 
 
 def active_hazards(model: ModelView, seed: np.random.SeedSequence) -> list[Hazard]:
