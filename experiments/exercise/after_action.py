@@ -32,7 +32,7 @@ from experiments.report.summary_pdf import (
     line_height,
 )
 
-from .pages import _event_words, _plain_choice, _role_words, inject_words
+from .pages import choice_words, event_words, inject_words, role_words
 
 BODY, SMALL = 10.0, 9.0
 MET, NOT_MET = charts.BETTER, charts.WORSE
@@ -101,7 +101,7 @@ def write_after_action_pdf(
         rep.heading(T("exercise.timeline"))
         for ev in d["timeline"]:
             rep.block(
-                f"{when(ev['minute'])} · {_event_words(ev, lang)} · {T('exercise.harm')} "
+                f"{when(ev['minute'])} · {event_words(ev, lang)} · {T('exercise.harm')} "
                 f"{ev['cum_harm']:,.0f} · {T('exercise.backlog')} {ev['backlog']}",
                 SMALL,
                 bullet="•",
@@ -161,7 +161,7 @@ def roles(rep: Report, d: dict[str, Any], T: Callable[..., str], when: Callable,
     rep.heading(T("exercise.after_action"))
     rep.block(T("exercise.after_action_note"), SMALL, colour=GREY)
     for role in d.get("roles", []):
-        rep.block(_role_words(role["role"], lang), BODY, bold=True)
+        rep.block(role_words(role["role"], lang), BODY, bold=True)
         rep.block(
             f"{T('exercise.students')}: {', '.join(role['students'])} · {T('exercise.decided')} "
             f"{role['decided']} · {T('exercise.timeouts')} {role['timed_out']}",
@@ -192,8 +192,8 @@ def decisions(
     for r in d["decisions"]:
         who = f" ({', '.join(r['students'])})" if r["students"] else ""
         rep.block(
-            f"{when(r['minute'])} · {inject_words(r, lang)} · {_role_words(r['role'], lang)}{who}: "
-            f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)}"
+            f"{when(r['minute'])} · {inject_words(r, lang)} · {role_words(r['role'], lang)}{who}: "
+            f"{choice_words(r['role'].partition(':')[0], r['choice'], lang)}"
             + (f" ({T('exercise.timed_out')})" if r["timed_out"] else ""),
             SMALL,
             bullet="•",
@@ -212,7 +212,7 @@ def _decision_line(r: dict[str, Any], T: Callable[..., str], when: Callable, lan
     what = (
         T("exercise.timed_out")
         if r["timed_out"]
-        else f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} "
+        else f"{choice_words(r['role'].partition(':')[0], r['choice'], lang)} "
         f"({r['effect']['total_harm']:+,.0f})"
     )
     return f"{when(r['minute'])} · {inject_words(r, lang)}: {what}"

@@ -220,7 +220,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     )
     decisions = "".join(
         f"<tr><td>{when(r['minute'])}</td><td>{e(inject_words(r, lang))}</td>"
-        f"<td>{e(_role_words(r['role'], lang))}</td><td>{e(', '.join(r['students']))}</td>"
+        f"<td>{e(role_words(r['role'], lang))}</td><td>{e(', '.join(r['students']))}</td>"
         f"<td>{_choice(r, lang)}</td>{_signed(r['effect']['total_harm'])}"
         f"{_signed(r['effect']['mean_response_min'], 2, 'mean_response_min')}</tr>"
         for r in d["decisions"]
@@ -235,7 +235,7 @@ def debrief_html(d: dict[str, Any], lang: str = "en", clock: Any = None) -> str:
     else:
         decisions = f"<p>{T('exercise.no_decisions')}</p>"
     timeline = "".join(
-        f"<tr><td>{when(ev['minute'])}</td><td>{e(_event_words(ev, lang))}</td>"
+        f"<tr><td>{when(ev['minute'])}</td><td>{e(event_words(ev, lang))}</td>"
         f"<td class='n'>{_num(ev['cum_harm'])}</td><td class='n'>{ev['backlog']}</td></tr>"
         for ev in d["timeline"]
     )
@@ -341,7 +341,7 @@ def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
             what = (
                 text("exercise.timed_out", lang)
                 if r["timed_out"]
-                else f"{_plain_choice(r['role'].partition(':')[0], r['choice'], lang)} "
+                else f"{choice_words(r['role'].partition(':')[0], r['choice'], lang)} "
                 f"({r['effect']['total_harm']:+,.0f})"
             )
             found.append(
@@ -351,7 +351,7 @@ def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
         return f"<ul>{''.join(found)}</ul>" if found else html.escape(text("exercise.none", lang))
 
     rows = "".join(
-        f"<tr><td>{html.escape(_role_words(role['role'], lang))}<br><span class='muted'>"
+        f"<tr><td>{html.escape(role_words(role['role'], lang))}<br><span class='muted'>"
         f"{html.escape(', '.join(role['students']))}</span></td>"
         f"<td class='n'>{role['decided']}</td><td class='n'>{role['timed_out']}</td>"
         f"<td>{items(role, 'strengths')}</td><td>{items(role, 'improvements')}</td></tr>"
@@ -375,13 +375,7 @@ def after_action_html(d: dict[str, Any], lang: str, when: Any) -> str:
 
 
 def _choice(r: dict[str, Any], lang: str) -> str:
-    kind = r["role"].partition(":")[0]
-    key = (
-        "exercise.choice.default"
-        if r["choice"] == "default"
-        else f"exercise.choice.{kind}.{r['choice']}"
-    )
-    words = html.escape(text(key, lang))
+    words = html.escape(choice_words(r["role"].partition(":")[0], r["choice"], lang))
     if r.get("timed_out"):
         words += f" <span class='muted'>({html.escape(text('exercise.timed_out', lang))})</span>"
     return words
@@ -392,20 +386,23 @@ def inject_words(r: dict[str, Any], lang: str) -> str:
     return (r.get("inject_words") or {}).get(lang) or r["inject"]
 
 
-def _role_words(role: str, lang: str) -> str:
+def role_words(role: str, lang: str) -> str:
+    """A role (``grid_manager:B-1``) in words of ``lang``."""
     kind, _, place = role.partition(":")
     return text(f"exercise.role.{kind}", lang, place=place)
 
 
-def _event_words(ev: dict[str, Any], lang: str) -> str:
+def event_words(ev: dict[str, Any], lang: str) -> str:
+    """A timeline entry in words of ``lang`` (a decision: its role and choice)."""
     words = ev["words"].get(lang) or ev["words"]["en"]
     if ev["kind"] != "decision":
         return words
     kind = ev["role"].partition(":")[0]
-    return f"{_role_words(ev['role'], lang)}: {_plain_choice(kind, ev['choice'], lang)}"
+    return f"{role_words(ev['role'], lang)}: {choice_words(kind, ev['choice'], lang)}"
 
 
-def _plain_choice(kind: str, choice: str, lang: str) -> str:
+def choice_words(kind: str, choice: str, lang: str) -> str:
+    """A choice of a role kind in words of ``lang``."""
     return text(
         "exercise.choice.default" if choice == "default" else f"exercise.choice.{kind}.{choice}",
         lang,

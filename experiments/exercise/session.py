@@ -20,15 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from experiments.classroom.model import Moments, hazard_word
+from experiments.classroom.model import Moments, hazard_word, need_word
 from experiments.classroom.model import clock as clock_words
 from experiments.classroom.svg import MapLayout, map_svg
 from experiments.i18n import text
 from sim.codes import RESOLVED
-from sim.registry import NEED_TYPES
 
 from .debrief import build_debrief
 from .levers import DEFAULT, choices_for, resolve_role
+from .pages import choice_words, event_words, role_words
 from .plan import Plan
 from .play import Decision, Player
 
@@ -381,8 +381,7 @@ class Session:
         return [
             {
                 "grid": m.grid_label(int(nd.grid[i])),
-                "need": NEED_TYPES[int(nd.kind[i])].label.get(self.lang)
-                or NEED_TYPES[int(nd.kind[i])].label["en"],
+                "need": need_word(int(nd.kind[i]), self.lang),
                 "found": clock_words(m, float(nd.detected[i]), self.lang),
                 "reached": clock_words(m, float(nd.reported[i]), self.lang),
                 "delay_min": round(float(nd.reported[i] - nd.detected[i])),
@@ -424,13 +423,13 @@ class Session:
                 cum_harm=round(float(m.cum_harm), 1),
                 backlog=int(m.backlog),
                 roles=[
-                    {"key": k, "label": role_label(k, self.lang), "seats_free": self.seats_free(k)}
+                    {"key": k, "label": role_words(k, self.lang), "seats_free": self.seats_free(k)}
                     for k in self.roles
                 ],
                 roster=[
                     {
                         "name": s.name,
-                        "role": role_label(s.role, self.lang),
+                        "role": role_words(s.role, self.lang),
                         "decided": s.role in picks,
                     }
                     for s in self.students.values()
@@ -438,7 +437,7 @@ class Session:
                 timeline=[
                     {
                         "clock": clock_words(m, e["minute"], self.lang),
-                        "words": self._event_words(e),
+                        "words": event_words(e, self.lang),
                         "kind": e["kind"],
                         "role": e.get("role", ""),
                         "choice": e.get("choice", ""),
@@ -448,15 +447,6 @@ class Session:
                 map=self.live_map(),
             )
             return out
-
-    def _event_words(self, e: dict[str, Any]) -> str:
-        """A timeline entry in the session's language (a decision: role and choice)."""
-        if e["kind"] == "decision":
-            kind = e["role"].partition(":")[0]
-            return (
-                f"{role_label(e['role'], self.lang)}: {choice_label(kind, e['choice'], self.lang)}"
-            )
-        return e["words"].get(self.lang) or e["words"]["en"]
 
     def live_map(self) -> str:
         """The township now, as the classroom app draws it (SVG): grids coloured by their
@@ -469,7 +459,7 @@ class Session:
     def roles_view(self) -> list[dict[str, Any]]:
         with self.lock:
             return [
-                {"key": k, "label": role_label(k, self.lang), "seats_free": self.seats_free(k)}
+                {"key": k, "label": role_words(k, self.lang), "seats_free": self.seats_free(k)}
                 for k in self.roles
             ]
 
@@ -479,7 +469,7 @@ class Session:
             out = self.status()
             out.update(
                 name=me.name,
-                role=role_label(me.role, self.lang),
+                role=role_words(me.role, self.lang),
                 situation={
                     text(f"exercise.situation.{k}", self.lang): v
                     for k, v in self.situation(me.role).items()
@@ -491,21 +481,10 @@ class Session:
                 pick = self.round.picks.get(me.role)
                 out["round"].update(
                     choices=[
-                        {"key": c, "label": choice_label(kind, c, self.lang)}
+                        {"key": c, "label": choice_words(kind, c, self.lang)}
                         for c in self.round.choices.get(me.role, [])
                     ],
                     picked=pick[0] if pick else None,
                     picked_by=pick[1] if pick else None,
                 )
             return out
-
-
-def role_label(key: str, lang: str) -> str:
-    kind, _, place = key.partition(":")
-    return text(f"exercise.role.{kind}", lang, place=place)
-
-
-def choice_label(kind: str, choice: str, lang: str) -> str:
-    if choice == DEFAULT:
-        return text("exercise.choice.default", lang)
-    return text(f"exercise.choice.{kind}.{choice}", lang)
