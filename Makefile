@@ -13,7 +13,11 @@
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+# --no-compile: packages' modules are byte-compiled when first imported, not all of them at
+# install time (a run imports a small part of pandas, scipy, matplotlib and numba).
 PIP      := $(PY) -m pip --disable-pip-version-check
+INSTALL  := $(PIP) install -q --no-compile
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -27,11 +31,18 @@ $(PY):
 	echo "Creating $(VENV) with $$py"; \
 	"$$py" -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# What a run needs (make run): the package and its dependencies, no extras.
+$(RUN_STAMP): pyproject.toml | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
 	    { echo "$(VENV) uses Python < 3.12: run 'make clean' and try again." >&2; exit 1; }
 	@echo "Installing grassroots-sim and its dependencies into $(VENV) ..."
-	@$(PIP) install -q -e '.[dev,cluster,app,district]'
+	@$(INSTALL) -e .
+	@touch $@
+
+# Everything else the tests, the linters and the benchmarks use: the extras.
+$(STAMP): pyproject.toml $(RUN_STAMP)
+	@echo "Installing the test tools, the cluster backend, the app and the district tools into $(VENV) ..."
+	@$(INSTALL) -e '.[dev,cluster,app,district]'
 	@touch $@
 
 # Chinese reports (grassroots report DIR --lang zh) need a CJK font; on Debian/Ubuntu it is
@@ -49,7 +60,7 @@ cjk-font:
 	    echo "note: no CJK font: Chinese report charts need one (Debian/Ubuntu: sudo apt-get \
 	install fonts-wqy-microhei; Fedora: google-noto-sans-cjk-fonts; macOS has one)" >&2; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/grassroots run $(RUN_ARGS)
 
 test: $(STAMP)
@@ -69,7 +80,7 @@ SPHINXOPTS  ?=
 
 $(DOCS_STAMP): pyproject.toml $(STAMP)
 	@echo "Installing the documentation tools (the 'docs' extra) into $(VENV) ..."
-	@$(PIP) install -q -e '.[dev,cluster,app,docs]'
+	@$(INSTALL) -e '.[dev,cluster,app,docs]'
 	@touch $@
 
 docs: $(DOCS_STAMP)

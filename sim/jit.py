@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numba
+from numba.core import types
+from numba.core.registry import CPUDispatcher
 
 ROOT = Path(__file__).resolve().parent
 
@@ -40,17 +42,41 @@ def _refresh_cache() -> None:
 
 _refresh_cache()
 
+
+class _OneVersion(CPUDispatcher):
+    """A compiled function that a compiled caller's constants do not specialize: numba
+    types a constant argument (``push(Q, t, DETECT, i, 0, 0)``) as its literal value and
+    compiled a version of the callee for each (26 of ``push``, about a fifth of the
+    engine's first compile); here the callee is compiled for the constant's plain type."""
+
+    def get_call_template(self, args: Any, kws: Any) -> Any:
+        return super().get_call_template(
+            [types.unliteral(a) for a in args], {k: types.unliteral(v) for k, v in kws.items()}
+        )
+
+
+def _compiler(**options: Any) -> Callable[[Any], Any]:
+    make = numba.njit(**options)
+
+    def compile_(fn: Any) -> Any:
+        compiled = make(fn)
+        if isinstance(compiled, CPUDispatcher):  # not with NUMBA_DISABLE_JIT=1
+            compiled.__class__ = _OneVersion
+        return compiled
+
+    return compile_
+
+
 # numpy's error model: a float division by zero gives inf or nan, as Python's math would not.
 _FLAGS = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
-_njit: Any = numba.njit  # its type stubs know no private options
 # What Python calls (the steps, the need generators), and the random numbers (tests call them).
-entry = _njit(**_FLAGS)
+entry = _compiler(**_FLAGS)
 # What only compiled code calls: without the wrapper that converts every argument from
 # Python, which for the engine's tuples of arrays is most of the compile time.
-jit = _njit(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+jit = _compiler(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 # For a plugin's compiled functions (sim/plugins.py): compiled once per process, not cached,
 # since numba would not notice when the engine functions they call change.
-plugin = _njit(nogil=True, _nrt=False, error_model="numpy")
+plugin = _compiler(nogil=True, _nrt=False, error_model="numpy")
 
 _ENTRY: dict[Any, Callable[..., Any]] = {}
 
