@@ -18,8 +18,9 @@ class Network:
     district file (``sim/district.py``) holds; :class:`Township` builds itself from it.
 
     Nodes ``0 .. n_grids - 1`` are the grids; the others are sites (community offices, the
-    command post, shelters, co-located units), each standing in a ``host`` grid. Edges are
-    added to the graph in the order given (a flood draws the roads it cuts in that order).
+    command post, shelters, co-located units), each standing in a ``host`` grid. Edges join
+    two nodes at most once and keep the order given (a flood draws the roads it cuts in
+    the order of their lower node, then this one).
     The rest is what a district knows and a generator does not (None for a generated one):
     names and outlines for maps, residents and elderly shares per grid.
     """

@@ -20,7 +20,8 @@ is kept from the earlier version, which wrote rows and then columns a block of s
 time (``rank``: each source's block): the source of the later block, and within a block the
 column's (y's). :func:`tight_sources` and :func:`nearest_communities` are the matrix's other
 passes over all nodes (which sources a changed road may concern; the nearest minutes to
-each community and shelter).
+each community and shelter); :func:`kept_roads` which of the roads a flood would cut it
+must leave open to keep the network connected.
 """
 
 from __future__ import annotations
@@ -212,3 +213,32 @@ def nearest_communities(d, members, bounds, shelters, node_comm_min, nearest_she
             if d[g, shelters[k]] < d[g, nearest]:
                 nearest = shelters[k]
         nearest_shelter[g] = nearest
+
+
+@jit
+def _root(parent, x):
+    """x's root in the union-find forest `parent`, halving the path on the way."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@entry
+def kept_roads(a, b, open_, drawn, parent, kept):
+    """kept[k]: whether road drawn[k] (from a[drawn[k]] to b[drawn[k]]) is the only way left
+    between two parts of the network once the open roads (`open_`, the drawn ones closed)
+    and the drawn roads before it that were kept join what they join; parent: a buffer per
+    node."""
+    for v in range(len(parent)):
+        parent[v] = v
+    for e in range(len(a)):
+        if open_[e]:
+            ra, rb = _root(parent, a[e]), _root(parent, b[e])
+            if ra != rb:
+                parent[ra] = rb
+    for k in range(len(drawn)):
+        ra, rb = _root(parent, a[drawn[k]]), _root(parent, b[drawn[k]])
+        kept[k] = ra != rb
+        if ra != rb:
+            parent[ra] = rb

@@ -1,7 +1,10 @@
-"""The township (or urban street) as a networkx graph of grids, offices, shelters and units.
+"""The township (or urban street): grids, offices, shelters and units on a network of roads.
 
 Nodes are grids, community offices, the township command post, shelters and co-located
-units (agencies, enterprises, markets); edges carry travel minutes. Shortest-path minutes
+units (agencies, enterprises, markets); edges (roads) carry travel minutes. The township
+keeps its roads as arrays (what a run needs: a flood slows and cuts them at numpy's and
+compiled code's speed); ``Township.graph`` is the same network as a networkx graph, made
+when first asked for (maps, reports, tests) and changed with the roads. Shortest-path minutes
 between all nodes are kept as a matrix; when a hazard slows or cuts roads, only the rows of
 the nodes some of whose shortest paths used a changed road are recomputed. For dispatch that
 does not scan every responder (``sim/engine/dispatch.py``), it also keeps, from each node,
@@ -14,14 +17,13 @@ import math
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .detmath import log, py
 from .district import district_network
+from .jit import call
 from .network import COMMAND, GRID, OFFICE, SHELTER, UNIT, Network
 from .params import Config, Layout, PopulationParams, SpaceParams
-from .paths import bucket_width, nearest_communities, tight_sources, write_paths
+from .paths import bucket_width, kept_roads, nearest_communities, tight_sources, write_paths
 from .streams import run_streams
 
 __all__ = [
@@ -75,17 +77,7 @@ class Township:
         self.grid_polygons = net.grid_polygons
         self.grid_residents = net.grid_residents
         self.grid_elderly_share = net.grid_elderly_share
-        g = nx.Graph()
-        for v, kind in enumerate(net.kind):
-            g.add_node(
-                v,
-                kind=kind,
-                community=int(net.community[v]),
-                lowlying=bool(v < self.n_grids and net.lowlying[v]),
-                pos=tuple(net.pos[v]),
-            )
-        for a, b, minutes in net.edges:
-            g.add_edge(a, b, minutes=float(minutes))
+        self.n_nodes = n = len(net.kind)
         self.office_node = np.zeros(self.n_communities, dtype=np.int64)
         self.shelter_nodes: list[int] = []
         self.unit_nodes: list[int] = []
@@ -101,12 +93,26 @@ class Township:
                 self.unit_community.append(int(net.community[v]))
             elif kind == COMMAND:
                 self.command_node = v
-        self.graph = g
-        self.n_nodes = g.number_of_nodes()
-        self.node_community = np.array(
-            [g.nodes[v]["community"] for v in range(self.n_nodes)], dtype=np.int64
-        )
-        self._base_minutes = {(a, b): d["minutes"] for a, b, d in g.edges(data=True)}
+        self.node_community = np.array(net.community, dtype=np.int64)
+        self._site = np.array(net.kind) != GRID
+        # The roads as arrays, each from its lower node to its higher (as networkx lists
+        # them): base and current minutes, open or cut, and when it was (re)opened, which
+        # orders the roads from a node as a networkx graph's would (:meth:`_roads`).
+        edges = np.array(net.edges, dtype=np.float64).reshape(-1, 3)
+        ends = edges[:, :2].astype(np.int64)
+        self._a, self._b = ends.min(1), ends.max(1)
+        if len(np.unique(self._a * n + self._b)) < len(edges):
+            raise ValueError("a network has at most one edge between two nodes")
+        self._base = edges[:, 2].copy()
+        self._minutes = edges[:, 2].copy()
+        self._open = np.ones(len(edges), dtype=np.bool_)
+        self._opened = np.arange(len(edges), dtype=np.int64)
+        self._clock = len(edges)
+        self._first = self._roads()  # the roads in their first order (:meth:`restore`)
+        low = np.zeros(n, dtype=np.bool_)
+        low[: self.n_grids] = net.lowlying
+        self._low_road = low[self._a] | low[self._b]
+        self._graph: nx.Graph | None = None
         self.cut_edges: set[tuple[int, int]] = set()
         self.n_path_updates = 0
         self.n_rows_recomputed = 0
@@ -122,13 +128,57 @@ class Township:
         self.nearest_shelter = np.full(self.n_grids, -1, dtype=np.int64)
         self._nearest_communities()
 
-    def _matrix(self) -> csr_matrix:
-        rows, cols, vals = [], [], []
-        for a, b, d in self.graph.edges(data=True):
-            rows += [a, b]
-            cols += [b, a]
-            vals += [d["minutes"], d["minutes"]]
-        return csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+    def _roads(self) -> np.ndarray:
+        """The open roads in the order a networkx graph of the network, changed as the roads
+        were, lists its edges: by lower node, then by when the road was last (re)opened."""
+        order = np.lexsort((self._opened, self._a))
+        return order[self._open[order]]
+
+    def _reopen(self, roads: np.ndarray) -> None:
+        """Open `roads` again, in this order (after every road opened before)."""
+        self._open[roads] = True
+        self._opened[roads] = self._clock + np.arange(len(roads))
+        self._clock += len(roads)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph, roads as they are now (a flood's slower and cut
+        roads), for maps, reports and tests: the township works on arrays of its roads. Made
+        when first asked for; a flood or its end changes the same graph."""
+        if self._graph is None:
+            net, n_grids = self.network, self.n_grids
+            self._graph = nx.Graph()
+            self._graph.add_nodes_from(
+                (
+                    v,
+                    {
+                        "kind": kind,
+                        "community": int(net.community[v]),
+                        "lowlying": bool(v < n_grids and net.lowlying[v]),
+                        "pos": tuple(net.pos[v]),
+                    },
+                )
+                for v, kind in enumerate(net.kind)
+            )
+            self._sync_graph()
+        return self._graph
+
+    def _sync_graph(self) -> None:
+        """The graph's edges as the roads are (if the graph was made): added in the order
+        the roads were (re)opened, so that each node lists its neighbours as it would have
+        had the graph been changed road by road."""
+        g = self._graph
+        if g is None:
+            return
+        g.clear_edges()
+        roads = np.flatnonzero(self._open)
+        roads = roads[np.argsort(self._opened[roads])]
+        g.add_edges_from(
+            (a, b, {"minutes": minutes})
+            for a, b, minutes in zip(
+                self._a[roads].tolist(), self._b[roads].tolist(), self._minutes[roads].tolist()
+            )
+        )
 
     def _shortest_paths(
         self, sources: np.ndarray | None = None, into: np.ndarray | None = None
@@ -139,24 +189,34 @@ class Township:
         the rest, once per start, then extended along the access roads
         (``sim/paths.py``)."""
         self.n_path_updates += 1
-        g, n = self.graph, self.n_nodes
-        leaf = np.array([g.degree(v) == 1 and g.nodes[v]["kind"] != GRID for v in range(n)])
+        n = self.n_nodes
+        live = self._open
+        a, b, road = self._a[live], self._b[live], self._minutes[live]
+        leaf = (np.bincount(a, minlength=n) + np.bincount(b, minlength=n) == 1) & self._site
         leaves, core = np.flatnonzero(leaf), np.flatnonzero(~leaf)
-        host = np.array([next(iter(g[v])) for v in leaves], dtype=np.int64)
-        access = np.array([g.edges[v, h]["minutes"] for v, h in zip(leaves, host)])
+        other, via = np.empty(n, dtype=np.int64), np.empty(n)
+        other[a], other[b], via[a], via[b] = b, a, road, road  # a dead end is on one road
+        host, access = other[leaves], via[leaves]
         position = np.full(n, -1, dtype=np.int64)
         position[core] = np.arange(len(core))
         start, add = position.copy(), np.zeros(n)
         start[leaves], add[leaves] = position[host], access  # a dead end starts at its host
-        matrix = self._matrix()[core][:, core]
+        # The core's roads both ways as a CSR matrix, each row's columns in order.
+        inner = ~(leaf[a] | leaf[b])
+        rows = position[np.concatenate((a[inner], b[inner]))]
+        cols = position[np.concatenate((b[inner], a[inner]))]
+        order = np.argsort(rows * len(core) + cols, kind="stable")
+        indices, minutes = cols[order], np.concatenate((road[inner], road[inner]))[order]
+        indptr = np.zeros(len(core) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(core)), out=indptr[1:])
         d = np.empty((n, n)) if into is None else into
         sources = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64)
         rank = np.full(n, -1, dtype=np.int64)
         rank[sources] = np.arange(len(sources)) // PATH_BLOCK
-        minutes = matrix.data.astype(np.float64)
         width, ring = bucket_width(minutes)
-        write_paths(
-            (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), minutes),
+        call(
+            write_paths,
+            (indptr, indices, minutes),
             core,
             (leaves, host, access),
             (start, add, leaf),
@@ -167,11 +227,11 @@ class Township:
             (
                 np.empty(len(core)),
                 np.empty(len(core), dtype=np.bool_),
-                np.empty(matrix.nnz + 1),
-                np.empty(matrix.nnz + 1, dtype=np.int64),
+                np.empty(len(minutes) + 1),
+                np.empty(len(minutes) + 1, dtype=np.int64),
                 np.empty(n),
                 np.empty(ring, dtype=np.int64),
-                np.empty(matrix.nnz + 1, dtype=np.int64),
+                np.empty(len(minutes) + 1, dtype=np.int64),
             ),
         )
         return d
@@ -181,7 +241,8 @@ class Township:
         communities in order of those minutes; each grid's nearest shelter (in place: the
         engine holds these arrays)."""
         members, starts = self._members
-        nearest_communities(
+        call(
+            nearest_communities,
             self.travel,
             members,
             np.append(starts, len(members)),
@@ -191,16 +252,14 @@ class Township:
         )
         self.comm_order[:] = np.argsort(self.node_comm_min[: self.n_grids], axis=1, kind="stable")
 
-    def _update(self, changed: list[tuple[int, int, float]]) -> None:
-        """Recompute travel after roads got slower or were cut (`changed`: (a, b, minutes
-        before)): only rows of sources with a shortest path along a changed road."""
+    def _update(self, changed: np.ndarray, before: np.ndarray) -> None:
+        """Recompute travel after roads got slower or were cut (`changed`: the roads,
+        `before`: their minutes before): only rows of sources with a shortest path along a
+        changed road."""
         d = self.travel
         tight = np.zeros(self.n_nodes, dtype=np.bool_)
-        if changed:
-            a, b, minutes = (np.array(x) for x in zip(*changed))
-            tight_sources(
-                d, a.astype(np.int64), b.astype(np.int64), minutes.astype(np.float64), TIGHT, tight
-            )
+        if len(changed):
+            call(tight_sources, d, self._a[changed], self._b[changed], before, TIGHT, tight)
         sources = np.flatnonzero(tight)
         if len(sources):
             self._shortest_paths(sources, into=d)
@@ -213,51 +272,40 @@ class Township:
         An edge is cut only if the network stays connected (a cut-off grid is reached by
         boat: modelled as the slow factor instead): the drawn edges are removed, then those
         that would reconnect a cut-off part are put back, in the order drawn."""
-        g = self.graph
         if self._base_travel is None:
             self._base_travel = self.travel.copy()
-        low = [(a, b) for a, b in g.edges() if g.nodes[a]["lowlying"] or g.nodes[b]["lowlying"]]
-        changed = []
-        for a, b in low:
-            before = g.edges[a, b]["minutes"]
-            g.edges[a, b]["minutes"] = self._base_minutes[(a, b)] * factor
-            if g.edges[a, b]["minutes"] != before:
-                changed.append((a, b, before))
-        cut = [low[k] for k in rng.permutation(len(low))[: int(round(cut_share * len(low)))]]
-        minutes = {e: g.edges[e]["minutes"] for e in cut}
-        g.remove_edges_from(cut)
-        _, label = connected_components(self._matrix(), directed=False)
-        root = list(range(label.max() + 1))
-
-        def find(x: int) -> int:
-            while root[x] != x:
-                root[x] = root[root[x]]
-                x = root[x]
-            return x
-
-        for a, b in cut:
-            ra, rb = find(label[a]), find(label[b])
-            if ra != rb:  # this road is the only way left: it stays open
-                root[ra] = rb
-                g.add_edge(a, b, minutes=minutes[(a, b)])
-            else:
-                self.cut_edges.add((a, b))
-                changed.append((a, b, minutes[(a, b)]))
-        self._update(changed)
+        roads = self._roads()
+        low = roads[self._low_road[roads]]
+        before = self._minutes[low]
+        self._minutes[low] = self._base[low] * factor
+        slower = self._minutes[low] != before
+        drawn = low[rng.permutation(len(low))[: int(round(cut_share * len(low)))]]
+        self._open[drawn] = False
+        kept = np.zeros(len(drawn), dtype=np.bool_)
+        call(
+            kept_roads, self._a, self._b, self._open, drawn, np.empty(self.n_nodes, np.int64), kept
+        )
+        self._reopen(drawn[kept])  # the only way left: it stays open
+        cut = drawn[~kept]
+        self.cut_edges.update(zip(self._a[cut].tolist(), self._b[cut].tolist()))
+        self._sync_graph()
+        self._update(
+            np.concatenate((low[slower], cut)),
+            np.concatenate((before[slower], self._minutes[cut])),
+        )
 
     def restore(self) -> None:
         """Waters recede: cut edges reopen and travel times return to normal."""
-        for (a, b), minutes in self._base_minutes.items():
-            if not self.graph.has_edge(a, b):
-                self.graph.add_edge(a, b)
-            self.graph.edges[a, b]["minutes"] = minutes
+        self._reopen(self._first[~self._open[self._first]])
+        self._minutes[:] = self._base
         self.cut_edges.clear()
+        self._sync_graph()
         if self._base_travel is not None:  # as it was: no need to recompute
             self.travel[:] = self._base_travel
             self._nearest_communities()
 
     def node_kinds(self) -> list[str]:
-        return [self.graph.nodes[n]["kind"] for n in range(self.n_nodes)]
+        return list(self.network.kind)
 
 
 def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator) -> Network:
@@ -278,10 +326,10 @@ def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator
     lowlying = np.zeros(n_grids, dtype=bool)
     lowlying[np.argsort(elevation)[:n_low]] = True
     scale, spread = space.edge_minutes, space.edge_minutes_spread
-    edges = [
-        (a, b, float(scale * length * rng.uniform(1.0 - spread, 1.0 + spread)))
-        for a, b, length in grid_edges
-    ]
+    # Drawn at once: the very numbers of a draw per road in turn.
+    lengths = np.array([length for _, _, length in grid_edges], dtype=np.float64)
+    minutes = scale * lengths * rng.uniform(1.0 - spread, 1.0 + spread, size=len(lengths))
+    edges = [(a, b, m) for (a, b, _), m in zip(grid_edges, minutes.tolist())]
     kind, community, host = [GRID] * n_grids, grid_community.tolist(), list(range(n_grids))
 
     def attach(site: str, grid: int, c: int, minutes: float) -> None:
@@ -290,14 +338,16 @@ def generate(pop: PopulationParams, space: SpaceParams, rng: np.random.Generator
         community.append(c)
         host.append(grid)
 
+    # A site's grid: members[rng.integers(len(members))] is what rng.choice(members) draws,
+    # without its checks.
     for c in range(n_communities):
         members = np.flatnonzero(grid_community == c)
         centre = members[np.argmin(_squared(pos[members] - pos[members].mean(0)).sum(1))]
         attach(OFFICE, int(centre), c, space.office_access_min)
         for _ in range(space.shelters_per_community):
-            attach(SHELTER, int(rng.choice(members)), c, space.site_access_min)
+            attach(SHELTER, int(members[rng.integers(len(members))]), c, space.site_access_min)
         for _ in range(space.colocated_units_per_community):
-            attach(UNIT, int(rng.choice(members)), c, space.site_access_min)
+            attach(UNIT, int(members[rng.integers(len(members))]), c, space.site_access_min)
     centre = int(np.argmin(_squared(pos - pos.mean(0)).sum(1)))
     attach(COMMAND, centre, int(grid_community[centre]), space.office_access_min)
     host_arr = np.array(host, dtype=np.int64)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.network import GRID
@@ -28,7 +29,12 @@ def reference_paths(tw: Township, sources: np.ndarray, d: np.ndarray) -> None:
     access = np.array([g.edges[v, h]["minutes"] for v, h in zip(leaves, host)])
     position = np.full(n, -1)
     position[core] = np.arange(len(core))
-    matrix = tw._matrix()[core][:, core]
+    rows, cols, minutes = [], [], []
+    for a, b, m in g.edges(data="minutes"):
+        rows += [a, b]
+        cols += [b, a]
+        minutes += [m, m]
+    matrix = csr_matrix((minutes, (rows, cols)), shape=(n, n))[core][:, core]
     for lo in range(0, len(sources), PATH_BLOCK):
         block = sources[lo : lo + PATH_BLOCK]
         via, add = block.copy(), np.zeros(len(block))
