@@ -44,10 +44,7 @@ _refresh_cache()
 
 
 class _OneVersion(CPUDispatcher):
-    """A compiled function that a compiled caller's constants do not specialize: numba
-    types a constant argument (``push(Q, t, DETECT, i, 0, 0)``) as its literal value and
-    compiled a version of the callee for each (26 of ``push``, about a fifth of the
-    engine's first compile); here the callee is compiled for the constant's plain type."""
+    """A compiled function that compiled callers' constant arguments do not specialize."""
 
     def get_call_template(self, args: Any, kws: Any) -> Any:
         return super().get_call_template(
@@ -55,28 +52,29 @@ class _OneVersion(CPUDispatcher):
         )
 
 
-def _compiler(**options: Any) -> Callable[[Any], Any]:
-    make = numba.njit(**options)
+def one_version(compiled: Any) -> Any:
+    """Compile `compiled` once for the plain types of constants that compiled callers pass.
 
-    def compile_(fn: Any) -> Any:
-        compiled = make(fn)
-        if isinstance(compiled, CPUDispatcher):  # not with NUMBA_DISABLE_JIT=1
-            compiled.__class__ = _OneVersion
-        return compiled
-
-    return compile_
+    numba types a constant argument as its literal value and compiles a version of the
+    callee for each combination: ``push(Q, t, DETECT, i, 0, 0)`` had 26, a fifth of the
+    engine's first compile. Elsewhere the versions pay: a constant -1 for "no community"
+    removes a test from a search's inner loop."""
+    if isinstance(compiled, CPUDispatcher):  # not with NUMBA_DISABLE_JIT=1
+        compiled.__class__ = _OneVersion
+    return compiled
 
 
 # numpy's error model: a float division by zero gives inf or nan, as Python's math would not.
 _FLAGS = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
+_njit: Any = numba.njit  # its type stubs know no private options
 # What Python calls (the steps, the need generators), and the random numbers (tests call them).
-entry = _compiler(**_FLAGS)
+entry = _njit(**_FLAGS)
 # What only compiled code calls: without the wrapper that converts every argument from
 # Python, which for the engine's tuples of arrays is most of the compile time.
-jit = _compiler(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+jit = _njit(**_FLAGS, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 # For a plugin's compiled functions (sim/plugins.py): compiled once per process, not cached,
 # since numba would not notice when the engine functions they call change.
-plugin = _compiler(nogil=True, _nrt=False, error_model="numpy")
+plugin = _njit(nogil=True, _nrt=False, error_model="numpy")
 
 _ENTRY: dict[Any, Callable[..., Any]] = {}
 

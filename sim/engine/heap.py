@@ -7,7 +7,7 @@ sifting moves a hole, not whole events.
 
 from __future__ import annotations
 
-from ..jit import entry, jit
+from ..jit import entry, jit, one_version
 from .state import Count
 
 
@@ -16,6 +16,7 @@ def _before(t, seq, t2, seq2):
     return t < t2 or (t == t2 and seq < seq2)
 
 
+@one_version
 @entry
 def push(Q, t, kind, a, b, c):
     """Schedule an event (the caller has made room: ``state.needs_room``)."""
