@@ -28,6 +28,7 @@ from experiments.report import money as mn
 from experiments.report.limits import limits
 from experiments.report.stats import N_RESAMPLES, SEED
 from experiments.report.sweep import SweepResults, baseline_of, same, stated_baseline, sweep_setting
+from experiments.sweeps.store import SweepStore
 
 
 @dataclass
@@ -379,8 +380,8 @@ def harm_map(
     from sim.scenario import load_scenario
     from sim.township import build_township
 
-    needs_dir = results.folder / "needs"
-    if not needs_dir.is_dir() or not baseline or len(results.policies()) < 2:
+    store = SweepStore(results.folder)
+    if not store.needs.is_dir() or not baseline or len(results.policies()) < 2:
         return None
     lang = results.lang
     best = best_policy(results, outcome)
@@ -391,8 +392,8 @@ def harm_map(
     for title_key, policy in (("report.map.best", best), ("report.map.baseline", base)):
         runs = results.runs_of(policy).sort_values("replication")
         run = runs.iloc[0]
-        path = needs_dir / f"run_id={run['run_id']}" / "part.parquet"
-        if not path.exists():
+        needs = store.run_frames("needs", [run["run_id"]], ["grid", "harm"]).get(run["run_id"])
+        if needs is None:
             return None
         if township is None:
             point = (results.manifest.get("points") or [{}])[int(run["point"])]
@@ -402,7 +403,6 @@ def harm_map(
                 overrides={**(results.manifest.get("fixed") or {}), **point},
             )
             township = build_township(config, int(run["seed"]))
-        needs = pd.read_parquet(path, columns=["grid", "harm"])
         harm = np.bincount(
             needs["grid"].to_numpy(int),
             weights=needs["harm"].to_numpy(float),

@@ -17,7 +17,7 @@ from experiments.factors import value_text
 from experiments.report import charts
 from experiments.report.stats import N_RESAMPLES, SEED, bootstrap_mean, ecdf, quantile_band
 from experiments.report.sweep import SweepResults, same
-from experiments.runs.output import read_parquet_file
+from experiments.sweeps.store import SweepStore
 
 MAX_LINES = 7  # policies drawn on one chart: more would not be told apart
 DOSE_FACTOR = "volunteers.team_size_per_1000"
@@ -67,28 +67,16 @@ def run_ids_by_policy(results: SweepResults, policies: list[tuple]) -> dict[tupl
     return {p: results.runs_of(p)["run_id"].astype(str).tolist() for p in policies}
 
 
-def read_partitions(
-    folder: Path, run_ids: list[str], columns: list[str] | None = None
-) -> dict[str, pd.DataFrame]:
-    """``folder/run_id=<id>/part.parquet`` of each run that has one."""
-    frames = {}
-    for run_id in run_ids:
-        path = folder / f"run_id={run_id}" / "part.parquet"
-        if path.exists():
-            frames[run_id] = read_parquet_file(path, columns=columns)
-    return frames
-
-
 def distributions(
     results: SweepResults, out: Path, policies: list[tuple], n_reps: int
 ) -> tuple[charts.Chart, str]:
     target = target_minutes(results.manifest)
-    needs_dir = results.folder / "needs"
+    store = SweepStore(results.folder)
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    from_logs = needs_dir.is_dir()
+    from_logs = store.needs.is_dir()
     if from_logs:
         for policy, ids in run_ids_by_policy(results, policies).items():
-            logs = read_partitions(needs_dir, ids, ["created_min", "reached_min"])
+            logs = store.run_frames("needs", ids, ["created_min", "reached_min"])
             if not logs:
                 from_logs = False
                 break
@@ -107,13 +95,13 @@ def distributions(
 def timeseries(
     results: SweepResults, out: Path, policies: list[tuple], n_reps: int, shown_note: str
 ) -> charts.Chart | None:
-    ts_dir = results.folder / "timeseries"
-    if not ts_dir.is_dir():
+    store = SweepStore(results.folder)
+    if not store.timeseries.is_dir():
         return None
     columns = ["time_min", *[c for c, _, _ in charts.SERIES]]
     bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for policy, ids in run_ids_by_policy(results, policies).items():
-        frames = read_partitions(ts_dir, ids)
+        frames = store.run_frames("timeseries", ids)
         if not frames:
             continue
         long = pd.concat([f.assign(run=r) for r, f in frames.items()], ignore_index=True)

@@ -413,18 +413,19 @@ def run_sweep(
         dynamic_ncols=True,
         mininterval=0.1 if sys.stderr.isatty() else 5.0,
     )
-    try:
-        for task, result in backend.run(run_task, plan.tasks(done, timeseries, run_timeout)):
-            if isinstance(result, BaseException):
-                row, ts, needs = failed_row(task, result), None, None
-            else:
-                row, ts, needs = result["row"], result["timeseries"], result["needs"]
-            store.write_run(row, ts, needs)
-            if row["status"] != "ok":
-                n_failed += 1
-                first_failed = first_failed or row
-            bar.update(1)
-            bar.set_postfix(failed=n_failed, refresh=False)
+    try:  # the runs are written in batches, and the last one however the loop ends
+        with store.buffered():
+            for task, result in backend.run(run_task, plan.tasks(done, timeseries, run_timeout)):
+                if isinstance(result, BaseException):
+                    row, ts, needs = failed_row(task, result), None, None
+                else:
+                    row, ts, needs = result["row"], result["timeseries"], result["needs"]
+                store.add_run(row, ts, needs)
+                if row["status"] != "ok":
+                    n_failed += 1
+                    first_failed = first_failed or row
+                bar.update(1)
+                bar.set_postfix(failed=n_failed, refresh=False)
     finally:
         bar.close()
         backend.close()

@@ -11,10 +11,14 @@ process workers import it from here (they inherit the tests' ``sys.path`` and en
 - ``GRASSROOTS_SWEEP_TEST_HANG``: comma-separated run_ids whose simulation never ends
   (``GRASSROOTS_SWEEP_TEST_HANG_HARD``: and ignores the timeout's alarm signal, like a run
   stuck outside Python code).
+
+:func:`sweep_command` is the command line of a ``grassroots sweep`` in its own process that
+writes its runs every ``flush_seconds`` (for tests that kill it once some are stored).
 """
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -53,3 +57,14 @@ def hang(hard: bool) -> None:
         signal.signal(signal.SIGALRM, signal.SIG_IGN)  # deaf to the timeout's alarm
     while True:
         time.sleep(0.05)
+
+
+def sweep_command(*args: str, flush_seconds: float = 0.05) -> list[str]:
+    """``python -m experiments.cli sweep ARGS``, its store writing a batch of the runs that
+    have finished every ``flush_seconds`` (the store's FLUSH_SECONDS)."""
+    code = (
+        "import sys; from experiments.sweeps import store; "
+        "store.FLUSH_SECONDS = float(sys.argv.pop(1)); "
+        "from experiments.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    return [sys.executable, "-c", code, str(flush_seconds), "sweep", *map(str, args)]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import sweep_faults  # tests/sweep_faults.py: the fault-injecting task function
 
@@ -19,7 +20,7 @@ from experiments.sweeps import runner
 from experiments.sweeps.backends import DaskBackend, ProcessBackend, SerialBackend
 from experiments.sweeps.designs import load_sweep, replication_seeds
 from experiments.sweeps.runner import make_plan, run_sweep
-from experiments.sweeps.store import read_runs
+from experiments.sweeps.store import SweepStore, read_runs
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "configs" / "scenarios" / "street_flood.toml"
@@ -159,23 +160,24 @@ def test_dead_worker_is_retried_once(serial_table, factorial_file, tmp_path, mon
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
-def _kill_after_some_parts(sweep: Path, out: Path, some: int) -> bool:
-    """Start the sweep, SIGKILL it once `some` runs are stored; False if it finished first."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "experiments.cli",
-        "sweep",
-        str(sweep),
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+def stored_rows(out: Path) -> int:
+    """Rows in the part files written so far (from their footers)."""
+    rows = 0
+    for part in (out / "parts").glob("*.parquet"):
+        try:
+            rows += pq.read_metadata(part).num_rows
+        except OSError:  # not there yet
+            pass
+    return rows
+
+
+def _kill_after_some_runs(sweep: Path, out: Path, some: int) -> bool:
+    """Start the sweep (writing its runs every 0.05 s), SIGKILL it once `some` runs are
+    stored; False if it finished first."""
+    cmd = sweep_faults.sweep_command(sweep, "--workers", "1", "--out", out, "--quiet")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while proc.poll() is None and len(list((out / "parts").glob("*.parquet"))) < some:
+        while proc.poll() is None and stored_rows(out) < some:
             time.sleep(0.002)
         if proc.poll() is not None:
             return False
@@ -192,26 +194,33 @@ def test_sigkill_then_resume_gives_uninterrupted_table(tmp_path):
         (tmp_path / str(replications)).mkdir()
         sweep = write_sweep(tmp_path / str(replications), FACTORIAL, replications=replications)
         out = tmp_path / str(replications) / "killed"
-        if _kill_after_some_parts(sweep, out, 8):
+        if _kill_after_some_runs(sweep, out, 8):
             break
     else:
         pytest.fail("every sweep finished before it could be killed")
     total = 4 * replications
-    n_parts = len(list((out / "parts").glob("*.parquet")))
-    assert 8 <= n_parts < total
-    for part in (out / "parts").glob("*.parquet"):
-        pd.read_parquet(part)  # every stored file is whole
+    for folder in ("parts", "timeseries", "needs"):
+        for path in (out / folder).glob("*.parquet"):
+            pd.read_parquet(path)  # every stored file is whole
+    stored = SweepStore(out).read_runs()
+    assert 8 <= len(stored) < total
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 2  # no --resume
     assert (
         main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume", "--quiet"]) == 0
     )
+    resumed = read_runs(out)
+    # the runs stored before the kill were kept, not run again (a run's duration differs)
+    kept = resumed[resumed["run_id"].isin(stored["run_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, stored)
     uninterrupted = tmp_path / "full"
     assert (
         main(["sweep", str(sweep), "--workers", "1", "--out", str(uninterrupted), "--quiet"]) == 0
     )
-    pd.testing.assert_frame_equal(comparable(read_runs(out)), comparable(read_runs(uninterrupted)))
-    ts = pd.read_parquet(out / "timeseries")
-    assert ts["run_id"].nunique() == total
+    pd.testing.assert_frame_equal(comparable(resumed), comparable(read_runs(uninterrupted)))
+    for kind in ("timeseries", "needs"):  # each run's, once (a killed batch's were removed)
+        frame = pd.read_parquet(out / kind)
+        assert frame["run_id"].nunique() == total
+        assert len(frame) == len(pd.read_parquet(uninterrupted / kind))
 
 
 def test_factor_typo_is_refused(tmp_path, capsys):
@@ -318,13 +327,12 @@ def test_mesa_batch_run_still_works():
 def test_store_reads_an_unfinished_sweep_like_a_finished_one(tmp_path):
     """The store is the one reader of a results folder: parts/ before consolidation,
     runs.parquet after, the same table sorted by run_id."""
-    from experiments.sweeps.store import SweepStore
-
     store = SweepStore(tmp_path / "out")
     assert store.read_runs() is None
     store.open()
-    for run_id in ("p0001-r000", "p0000-r001", "p0000-r000"):
-        store.write_run({"run_id": run_id, "total_harm": float(len(run_id))}, None)
+    with store.buffered():
+        for run_id in ("p0001-r000", "p0000-r001", "p0000-r000"):
+            store.add_run({"run_id": run_id, "total_harm": float(len(run_id))}, None)
     partial = store.read_runs()
     assert not store.finished()
     assert list(partial["run_id"]) == ["p0000-r000", "p0000-r001", "p0001-r000"]
@@ -332,3 +340,143 @@ def test_store_reads_an_unfinished_sweep_like_a_finished_one(tmp_path):
     assert store.finished()
     pd.testing.assert_frame_equal(store.read_runs(), partial)
     pd.testing.assert_frame_equal(table, partial)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def frame_of(run_id: str, rows: int = 3) -> pd.DataFrame:
+    return pd.DataFrame({"step": range(rows), "value": [float(len(run_id))] * rows})
+
+
+def test_store_writes_a_batch_when_full_or_when_its_oldest_run_has_waited(tmp_path):
+    clock = FakeClock()
+    store = SweepStore(tmp_path / "out", batch_runs=3, flush_seconds=10.0, clock=clock)
+    store.open()
+
+    def add(run_id: str) -> None:
+        store.add_run({"run_id": run_id, "total_harm": 1.0}, frame_of(run_id), frame_of(run_id))
+
+    for run_id in ("p0002-r000", "p0000-r000"):
+        add(run_id)
+    assert store.done() == set() and not store.part_files()  # kept in memory
+    add("p0001-r000")  # the third: a full batch
+    assert [p.name for p in store.part_files()] == ["p0000-r000--p0002-r000.parquet"]
+    ts = pd.read_parquet(store.timeseries / "p0000-r000--p0002-r000.parquet")
+    assert list(ts["run_id"].unique()) == ["p0000-r000", "p0001-r000", "p0002-r000"]
+    clock.now = 100.0
+    add("p0003-r000")
+    clock.now = 109.9
+    add("p0004-r000")
+    assert len(store.part_files()) == 1  # its oldest run has waited 9.9 s
+    clock.now = 110.0
+    add("p0005-r000")  # ... and now 10 s
+    assert len(store.part_files()) == 2
+    assert store.done() == {f"p000{i}-r000" for i in range(6)}
+    frames = store.run_frames("needs", ["p0004-r000", "p0001-r000", "p9999-r000"], ["value"])
+    assert list(frames) == ["p0004-r000", "p0001-r000"]  # in the order asked, stored ones
+    pd.testing.assert_frame_equal(frames["p0004-r000"], frame_of("p0004-r000")[["value"]])
+    assert list(store.read_runs()["run_id"]) == [f"p000{i}-r000" for i in range(6)]
+
+
+def test_store_writes_a_waiting_run_with_no_other_run_to_come(tmp_path):
+    store = SweepStore(tmp_path / "out", flush_seconds=0.05)
+    store.open()
+    with store.buffered():
+        store.add_run({"run_id": "p0000-r000", "total_harm": 1.0}, frame_of("p0000-r000"))
+        deadline = time.monotonic() + 10
+        while not store.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store.done() == {"p0000-r000"}  # by the background thread, within the block
+
+
+def test_a_background_write_error_is_raised_in_the_sweep(tmp_path, monkeypatch):
+    import errno
+
+    def full_disk(self, runs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.parts))
+
+    monkeypatch.setattr(SweepStore, "_write_batch", full_disk)
+    store = SweepStore(tmp_path / "out", flush_seconds=0.01)
+    store.open()
+    with store.buffered():
+        store.add_run({"run_id": "p0000-r000"}, None)
+        time.sleep(0.5)  # the background thread fails to write it
+        with pytest.raises(OSError, match="No space left"):  # the thread's error
+            store.add_run({"run_id": "p0001-r000"}, None)
+        monkeypatch.undo()  # space again
+    assert store.done() == {"p0000-r000"}  # kept, and written at the block's end
+
+
+class InterruptedBackend(SerialBackend):
+    """Runs `n` tasks, then stops the sweep with `error` (Ctrl-C, or a bug)."""
+
+    def __init__(self, n: int, error: type[BaseException]) -> None:
+        self.n, self.error = n, error
+
+    def run(self, fn, tasks):
+        for k, pair in enumerate(super().run(fn, tasks)):
+            if k == self.n:
+                raise self.error
+            yield pair
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_an_interrupted_sweep_writes_the_runs_it_finished(
+    serial_table, factorial_file, tmp_path, monkeypatch, error
+):
+    from experiments.sweeps import store
+
+    monkeypatch.setattr(store, "FLUSH_SECONDS", 3600.0)  # nothing written before the end
+    plan = make_plan(load_sweep(factorial_file))
+    out = tmp_path / "out"
+    with pytest.raises(error):
+        run_sweep(plan, out, InterruptedBackend(5, error), quiet=True)
+    stored = SweepStore(out)
+    assert len(stored.part_files()) == 1 and len(stored.done()) == 5
+    assert pd.read_parquet(out / "timeseries")["run_id"].nunique() == 5
+    table = run_sweep(plan, out, SerialBackend(), resume=True, quiet=True)
+    pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
+
+
+def to_layout_before_batches(out: Path, keep: int) -> None:
+    """Rewrite a sweep's folder as sweeps wrote it before batches, killed after its first
+    `keep` runs: a part file per run, a Hive partition per run, no runs.parquet."""
+    table = read_runs(out).iloc[:keep]
+    for kind in ("timeseries", "needs"):
+        frame = pd.read_parquet(out / kind)
+        shutil.rmtree(out / kind)
+        for run_id in table["run_id"]:
+            folder = out / kind / f"run_id={run_id}"
+            folder.mkdir(parents=True)
+            rows = frame[frame["run_id"] == run_id].drop(columns="run_id")
+            rows.to_parquet(folder / "part.parquet", index=False)
+    shutil.rmtree(out / "parts")
+    (out / "parts").mkdir()
+    for k in range(len(table)):
+        row = table.iloc[[k]]
+        row.to_parquet(out / "parts" / f"{row['run_id'].iloc[0]}.parquet", index=False)
+    (out / "runs.parquet").unlink()
+
+
+def test_a_folder_from_before_batches_reads_and_resumes(serial_table, factorial_file, tmp_path):
+    plan = make_plan(load_sweep(factorial_file))
+    out = tmp_path / "out"
+    run_sweep(plan, out, SerialBackend(), quiet=True)
+    to_layout_before_batches(out, keep=5)
+    store = SweepStore(out)
+    first = list(serial_table["run_id"].iloc[:5])
+    assert store.done() == set(first) and list(store.read_runs()["run_id"]) == first
+    assert list(store.run_frames("timeseries", reversed(first))) == first[::-1]
+    table = run_sweep(plan, out, SerialBackend(), resume=True, quiet=True)
+    pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
+    # its time series go on a partition per run: the folder still reads as one dataset
+    assert len(list((out / "timeseries").glob("run_id=*"))) == len(serial_table)
+    assert set(pd.read_parquet(out / "timeseries")["run_id"].astype(str)) == set(
+        serial_table["run_id"]
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from experiments.cli.main import main
 from experiments.sweeps.designs import MAX_RUNS, load_sweep
+from experiments.sweeps.store import SweepStore
 from sim.params import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,7 +233,7 @@ def test_force_replaces_an_earlier_sweep_and_resume_finishes_the_same_one(tmp_pa
     assert err.endswith("(add --force to replace it, or choose another --out)\n")
     assert sweep_main(capsys, str(one), "--out", str(out), "--force")[0] == 0
     assert json.loads((out / "manifest.json").read_text())["sweep"] == "one"
-    assert sorted(p.name for p in (out / "parts").iterdir()) == ["p0000-r000.parquet"]
+    assert SweepStore(out).done() == {"p0000-r000"}  # the earlier sweep's rows are gone
     assert list(pd.read_parquet(out / "runs.parquet")["reporting.mechanism"]) == ["direct"]
     assert not (out / "report").exists() and (out / "notes.txt").read_text() == "mine"
 

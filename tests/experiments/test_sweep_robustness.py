@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from experiments.cli.main import main
@@ -141,25 +142,32 @@ def test_run_refuses_an_existing_folder_unless_forced(tmp_path, capsys):
 def test_sweep_write_error_exits_1_keeping_what_was_written(tmp_path, capsys, monkeypatch):
     import errno
 
+    from experiments.sweeps import store
     from experiments.sweeps.store import SweepStore
 
-    real = SweepStore.write_run
+    real = store.pq.write_table
     calls = []
 
-    def full_disk(self, row, ts, needs=None):
-        calls.append(row["run_id"])
-        if len(calls) > 1:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self.parts / "x"))
-        return real(self, row, ts, needs)
+    def full_disk(table, where, **kwargs):
+        calls.append(where)
+        if len(calls) > 3:  # the first batch's time series, need logs and rows are written
+            raise OSError(errno.ENOSPC, "No space left on device")  # as pyarrow: no file name
+        return real(table, where, **kwargs)
 
-    monkeypatch.setattr(SweepStore, "write_run", full_disk)
+    monkeypatch.setattr(store, "BATCH_RUNS", 1)  # a batch a run
+    monkeypatch.setattr(store.pq, "write_table", full_disk)
     sweep = tiny_sweep(tmp_path)
     out = tmp_path / "out"
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "No space left on device" in err and str(out / "parts") in err
+    assert f"{out / 'timeseries'}/p0001-r000--p0001-r000.parquet: No space left on device" in err
     assert "--resume" in err and "Traceback" not in err
-    assert len(list((out / "parts").glob("*.parquet"))) == 1  # the first run is kept
+    stored = SweepStore(out)
+    assert stored.done() == {"p0000-r000"}  # the first run is kept, whole
+    assert set(pd.read_parquet(out / "timeseries")["run_id"]) == {"p0000-r000"}
+    monkeypatch.setattr(store.pq, "write_table", real)  # space again: the sweep is finished
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume"]) == 0
+    assert stored.done() == {"p0000-r000", "p0001-r000"}
 
 
 def test_report_write_error_exits_1_naming_the_path(finished, tmp_path, capsys):
@@ -277,25 +285,15 @@ def test_workers_die_with_a_killed_driver(tmp_path):
     import os
     import signal
     import subprocess
-    import sys
     import time
+
+    import sweep_faults
 
     psutil = pytest.importorskip("psutil")
     sweep = tiny_sweep(tmp_path, replications=10)
     out = tmp_path / "out"
-    driver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "experiments.cli",
-            "sweep",
-            str(sweep),
-            "--workers",
-            "2",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
+    driver = subprocess.Popen(  # writing its runs every 0.05 s: they are seen finishing
+        sweep_faults.sweep_command(sweep, "--workers", "2", "--out", out, "--quiet"),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
