@@ -279,6 +279,7 @@ class SweepStore:
     def _write_batch(self, runs: list[_Run]) -> None:
         """The batch's time series and need logs, then (marking its runs done) its rows."""
         name = f"{runs[0].run_id}{BATCH_SEPARATOR}{runs[-1].run_id}.parquet"
+        frames: list[Path] = []  # this batch's files of time series and need logs
         for folder, kind in ((self.timeseries, "timeseries"), (self.needs, "needs")):
             tables = [(r.run_id, t) for r in runs if (t := getattr(r, kind)) is not None]
             if not tables:
@@ -292,10 +293,18 @@ class SweepStore:
             ids = pa.array(np.repeat([i for i, _ in tables], [t.num_rows for _, t in tables]))
             table = pa.concat_tables([t for _, t in tables], promote_options="permissive")
             _write_frames(table.append_column("run_id", ids), folder / name)
+            frames.append(folder / name)
         # A table of rows by column: every row's keys (pyarrow's from_pylist takes the first's).
         keys = dict.fromkeys(k for r in runs for k in r.row)
         rows = pa.Table.from_pydict({k: [r.row.get(k) for r in runs] for k in keys})
-        _atomic(self.parts / name, lambda tmp: pq.write_table(rows, tmp))
+        try:
+            _atomic(self.parts / name, lambda tmp: pq.write_table(rows, tmp))
+        except BaseException:
+            # The runs stay to be written again, maybe in a batch of another name: without
+            # its rows this batch's time series would be read beside theirs.
+            for path in frames:
+                path.unlink(missing_ok=True)
+            raise
 
     def part_files(self) -> list[Path]:
         return sorted(self.parts.glob("*.parquet"))

@@ -413,6 +413,36 @@ def test_a_background_write_error_is_raised_in_the_sweep(tmp_path, monkeypatch):
     assert store.done() == {"p0000-r000"}  # kept, and written at the block's end
 
 
+def test_a_batch_whose_rows_fail_leaves_no_time_series_beside_its_runs_next_batch(
+    tmp_path, monkeypatch
+):
+    import errno
+
+    from experiments.sweeps import store as store_module
+
+    real = store_module.pq.write_table
+
+    def rows_fail(table, where, **kwargs):
+        if Path(where).parent.name == "parts":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(table, where, **kwargs)
+
+    store = SweepStore(tmp_path / "out", batch_runs=1)
+    store.open()
+    monkeypatch.setattr(store_module.pq, "write_table", rows_fail)
+    with pytest.raises(OSError, match="No space left"):
+        store.add_run({"run_id": "p0000-r000"}, frame_of("p0000-r000"), frame_of("p0000-r000"))
+    assert not list(store.timeseries.iterdir()) and not list(store.needs.iterdir())
+    monkeypatch.setattr(store_module.pq, "write_table", real)  # space again
+    store.add_run({"run_id": "p0001-r000"}, frame_of("p0001-r000"), frame_of("p0001-r000"))
+    # The first run, kept, is written with the second, in a batch of another name: each
+    # run's time series is stored once.
+    ts = pd.read_parquet(store.timeseries)
+    assert sorted(ts["run_id"].unique()) == ["p0000-r000", "p0001-r000"]
+    assert len(ts) == 2 * len(frame_of("p0000-r000"))
+    assert store.done() == {"p0000-r000", "p0001-r000"}
+
+
 class InterruptedBackend(SerialBackend):
     """Runs `n` tasks, then stops the sweep with `error` (Ctrl-C, or a bug)."""
 
