@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .codes import CREATED
-from .jit import entry, jit
+from .jit import entry, jit, table
 from .rng import exponential, index, uniform
 
 N_COUNT, N_UNDETECTED, N_UNREACHED = range(3)  # NeedTable.meta
@@ -58,6 +58,7 @@ _INT = (
 )
 
 
+@table
 class NeedTable(NamedTuple):
     """Every need of a run (or of the routine cases) as columns; index = need id."""
 

@@ -12,11 +12,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .jit import call
+from .jit import call, table
 from .params import PopulationParams
 from .rng import fill_beta, stream
 
 
+@table
 class Residents(NamedTuple):
     grid: np.ndarray
     grid_start: np.ndarray  # first resident of each grid

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .codes import IDLE, ORGAN_CADRE, RESTING, SENT_DOWN_CADRE, TOWNSHIP_CADRE, VOLUNTEER, Skill
+from .jit import table
 
 TRAITS = {
     "role": np.int64,
@@ -26,6 +27,7 @@ TRAITS = {
 }
 
 
+@table
 class Roster(NamedTuple):
     role: np.ndarray  # sim.codes.Role
     community: np.ndarray  # home (or assigned) community

@@ -27,7 +27,7 @@ import pandas as pd
 from .codes import COMMUNITY_CADRE, GENERAL, RESOLVED, TOWNSHIP_CADRE, Channel
 from .detmath import expm1, log1p, power
 from .engine import Engine
-from .jit import call, entry, jit
+from .jit import call, entry, jit, table
 from .needs import add_need, new_table
 from .params import Structure
 from .registry import NeedType, need_code, register_need_type, type_arrays
@@ -51,6 +51,7 @@ OUTCOMES = (
 )
 
 
+@table
 class CaseBook(NamedTuple):
     """Per case, beside its need-table row: minutes from the visit to closure above the
     street (0: closed by the visit), and whether its effects were applied."""

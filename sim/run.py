@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .eventlog import COLUMNS
+from .jit import forget
 from .model import GrassrootsModel
 from .outcomes import OUTCOMES, need_log_inputs, need_table, summarize
 from .params import Config
@@ -71,6 +72,7 @@ def simulate(
     try:
         result = _run(config, int(seed), progress, keep_model)
     finally:
+        forget()  # the compiled code's references to this run's arrays (sim/jit.py)
         if was_enabled:
             gc.enable()
     if was_enabled and not keep_model:

@@ -43,7 +43,7 @@ from experiments.sweeps.sensitivity import (
     salib_seed,
     sobol_indices,
 )
-from experiments.sweeps.store import SweepStore
+from experiments.sweeps.store import SweepStore, as_arrow
 from experiments.sweeps.worlds import World
 from sim import plugins
 from sim.footprint import check_memory
@@ -225,8 +225,8 @@ def run_task(task: Task) -> dict[str, Any]:
             )
             result = simulate(config, seed=task["seed"])
         outcomes.update(result.summary())
-        if task["timeseries"]:
-            timeseries, needs = result.timeseries, result.needs
+        if task["timeseries"]:  # as Arrow: the driver only writes them (store.as_arrow)
+            timeseries, needs = as_arrow(result.timeseries), as_arrow(result.needs)
         status, error = "ok", ""
     except Exception as e:  # noqa: BLE001 - recorded with the run
         status = "failed"

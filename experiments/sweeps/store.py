@@ -91,12 +91,14 @@ class _Run:
         return str(self.row["run_id"])
 
 
-def _arrow(frame: pd.DataFrame | None) -> pa.Table | None:
+def as_arrow(frame: pd.DataFrame | pa.Table | None) -> pa.Table | None:
     """A run's time series or need log as an Arrow table, column by column (the table
     ``pa.Table.from_pandas`` makes, without the pandas metadata that took it half again as
-    long and that a frame of plain columns does not need to read back the same)."""
-    if frame is None:
-        return None
+    long and that a frame of plain columns does not need to read back the same). A sweep's
+    workers convert their runs' frames (``runner.run_task``), so that the driver, which
+    shares the machine with them, only writes them."""
+    if frame is None or isinstance(frame, pa.Table):
+        return frame
     return pa.table({str(k): pa.array(column, from_pandas=True) for k, column in frame.items()})
 
 
@@ -204,14 +206,14 @@ class SweepStore:
     def add_run(
         self,
         row: dict[str, Any],
-        timeseries: pd.DataFrame | None,
-        needs: pd.DataFrame | None = None,
+        timeseries: pd.DataFrame | pa.Table | None,
+        needs: pd.DataFrame | pa.Table | None = None,
     ) -> None:
         """Keep a finished run to be written with its batch; write the batch when it is full
         or its oldest run has waited ``flush_seconds``. Raises what a background write of
         :meth:`buffered` raised."""
         self._raise_background_error()
-        run = _Run(row, _arrow(timeseries), _arrow(needs))
+        run = _Run(row, as_arrow(timeseries), as_arrow(needs))
         with self._lock:
             if not self._buffer:
                 self._oldest = self.clock()

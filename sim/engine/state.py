@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..codes import COMMAND, COMMUNITY, DISTRICT, GRID, TOWNSHIP, Office
+from ..jit import table
 from ..rng import exponential
 
 
@@ -122,6 +123,7 @@ class Level(IntEnum):
     PASSED_MIN = 5  # their minutes from reaching the office to leaving it, summed
 
 
+@table
 class Place(NamedTuple):
     """The township as the response sees it (``sim/township.py`` keeps it current)."""
 
@@ -138,6 +140,7 @@ class Place(NamedTuple):
     party_in_grid: np.ndarray  # party members living in each grid
 
 
+@table
 class Loop(NamedTuple):
     """The event heap, waiting lists, pools of helpers, offices and counters."""
 

@@ -99,6 +99,38 @@ def test_serial_sweep_writes_table_timeseries_and_manifest(serial_table, factori
     assert "sweep_text" in manifest and "git_revision" in manifest and "version" in manifest
 
 
+def test_workers_send_arrow_tables_the_store_writes_as_frames(factorial_file, tmp_path):
+    """A worker converts its run's time series and need log to Arrow (the driver, which
+    shares the machine with the workers, only writes them); the files are those the
+    run's DataFrames give."""
+    import pyarrow as pa
+
+    from sim import simulate
+    from sim.scenario import apply_overrides
+
+    task = next(make_plan(load_sweep(factorial_file)).tasks(timeseries=True))
+    result = runner.run_task(task)
+    assert isinstance(result["timeseries"], pa.Table) and isinstance(result["needs"], pa.Table)
+    config = apply_overrides(
+        runner.base_scenario(task["base"]), {**task["fixed"], **task["factors"]}
+    )
+    plain = simulate(config, seed=task["seed"])
+    stores = {}
+    for name, (ts, needs) in {
+        "arrow": (result["timeseries"], result["needs"]),
+        "frames": (plain.timeseries, plain.needs),
+    }.items():
+        store = stores[name] = SweepStore(tmp_path / name)
+        store.open()
+        store.add_run({"run_id": task["run_id"]}, ts, needs)
+        store.flush()
+    for kind in ("timeseries", "needs"):
+        got = stores["arrow"].run_frames(kind, [task["run_id"]])[task["run_id"]]
+        want = stores["frames"].run_frames(kind, [task["run_id"]])[task["run_id"]]
+        pd.testing.assert_frame_equal(got, want)
+        assert len(got) == len(getattr(plain, kind)) > 0
+
+
 def test_common_random_numbers(serial_table):
     seeds = serial_table.groupby("replication")["seed"].nunique()
     assert (seeds == 1).all()  # replication r: one seed at every design point
