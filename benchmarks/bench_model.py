@@ -78,24 +78,28 @@ TEN_MILLION = 10_000_000
 # --- measurements ---------------------------------------------------------------------------
 
 
+def boltzmann_repeat(n: int, steps: int, seed: int) -> tuple[float, float]:
+    """Wall and CPU seconds of `steps` steps of a new BoltzmannWealth of `n` agents."""
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # experimental DataRecorder / Scenario warnings
+        model = BoltzmannWealth(scenario=BoltzmannScenario(n=n, width=100, height=100, rng=seed))
+        t, c = time.perf_counter(), time.process_time()
+        for _ in range(steps):
+            model.step()
+        return time.perf_counter() - t, time.process_time() - c
+
+
 def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """Mesa's BoltzmannWealth example: agent-steps per second (fresh model each repeat)."""
     import mesa
-    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 
     walls, cpus = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # experimental DataRecorder / Scenario warnings
-        for k in range(repeats):
-            model = BoltzmannWealth(
-                scenario=BoltzmannScenario(n=n, width=100, height=100, rng=1 + k)
-            )
-            t, c = time.perf_counter(), time.process_time()
-            for _ in range(steps):
-                model.step()
-            walls.append(time.perf_counter() - t)
-            cpus.append(time.process_time() - c)
-            del model
+    for k in range(repeats):
+        wall, cpu = boltzmann_repeat(n, steps, 1 + k)
+        walls.append(wall)
+        cpus.append(cpu)
     wall = statistics.median(walls)
     return {
         "mesa_version": mesa.__version__,
@@ -113,32 +117,20 @@ def bench_boltzmann(n: int, steps: int, repeats: int) -> dict[str, Any]:
 def paired_ratios(rounds: int, steps: int, per_round: int = 3) -> list[float]:
     """Ratios (c) from rounds of one BoltzmannWealth repeat and `per_round` default runs
     back to back (so that both see the machine at about the same speed)."""
-    import mesa  # noqa: F401  (imported before timing)
-    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
-
     import sim
 
     cfg = sim.load_scenario()
     n_steps = sim.simulate(cfg, seed=0).n_steps
     ratios = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for k in range(rounds):
-            model = BoltzmannWealth(
-                scenario=BoltzmannScenario(n=BOLTZMANN_N, width=100, height=100, rng=1 + k)
-            )
+    for k in range(rounds):
+        mesa_rate = BOLTZMANN_N * steps / boltzmann_repeat(BOLTZMANN_N, steps, 1 + k)[0]
+        walls = []
+        for j in range(per_round):
             t = time.perf_counter()
-            for _ in range(steps):
-                model.step()
-            mesa_rate = BOLTZMANN_N * steps / (time.perf_counter() - t)
-            del model
-            walls = []
-            for j in range(per_round):
-                t = time.perf_counter()
-                sim.simulate(cfg, seed=1 + k * per_round + j)
-                walls.append(time.perf_counter() - t)
-            rate = cfg.population.n_residents * n_steps / statistics.median(walls)
-            ratios.append(rate / mesa_rate)
+            sim.simulate(cfg, seed=1 + k * per_round + j)
+            walls.append(time.perf_counter() - t)
+        rate = cfg.population.n_residents * n_steps / statistics.median(walls)
+        ratios.append(rate / mesa_rate)
     return ratios
 
 
