@@ -10,13 +10,14 @@ Prints its figures (it is not a test):
   (c) the efficiency of a 2-worker process-pool sweep (issue 19): its wall time over
       runs x one run's time / workers, where one run's time is the median wall time of a
       few of the same plan's runs done serially in this process (warm, ``run_task``, as a
-      worker does them). With backend start-up (spawning the workers, their imports and
-      loading the compiled engine) and without it: the pool is started and each worker
-      warmed before the sweep's clock starts again. Two sweeps of 1,000 runs (200 with
-      ``--quick``): outcomes only (as the robustness study), and with time series and need
-      logs (as ``grassroots sweep`` by default), which the driver writes. CPU times
-      alongside: serial CPU per run, the workers' CPU per run in the sweep (their start-up
-      taken out), the ratio by CPU time and the driver's CPU per run.
+      worker does them). With backend start-up (forking the workers from this process, or
+      spawning them: their imports and loading the compiled engine) and without it: the
+      pool is started and each worker warmed before the sweep's clock starts again. Two
+      sweeps of 1,000 runs (200 with ``--quick``): outcomes only (as the robustness
+      study), and with time series and need logs (as ``grassroots sweep`` by default),
+      which the driver writes. CPU times alongside: serial CPU per run, the workers' CPU
+      per run in the sweep (their start-up taken out), the ratio by CPU time and the
+      driver's CPU per run.
 
 Targets: 2 workers >= 1.8x one; 1,000 default runs within 10 minutes (extrapolated from
 (a)); driver memory flat as runs grow (1,000-run peak <= 1.25x the 100-run peak); sweep
@@ -158,6 +159,7 @@ def efficiency(
         backend = make_backend(workers=workers)
         warmed = start_pool(backend)
         t1 = time.perf_counter()
+        method = backend.pool._mp_context.get_start_method()
         driver1 = time.process_time()
         table = run_sweep(plan, Path(tmp) / "out", backend, timeseries=timeseries, quiet=True)
         t2, driver2 = time.perf_counter(), time.process_time()
@@ -173,6 +175,7 @@ def efficiency(
         "workers": workers,
         "timeseries": timeseries,
         "warmed_workers": len(warmed),
+        "start_method": method,
         "serial_walls_s": walls,
         "one_run_s": one,
         "serial_cpus_s": cpus,
@@ -245,8 +248,9 @@ def main() -> int:
         targets=False,
     )
     print("targets")
-    # (a) includes each backend's start-up (spawning workers that import numpy, pandas, mesa:
-    # ~1-2 s), which weighs on a short sweep; (b)'s 1,000-run sweep shows the steady rate.
+    # (a) includes each backend's start-up (forked workers: ~0.1 s; spawned ones import
+    # numpy, pandas, mesa: ~3 s), which weighs on a short sweep; (b)'s 1,000-run sweep
+    # shows the steady rate.
     speedup = pool / serial if serial and pool else float("nan")
     print(
         f"  2 workers / 1 worker = {speedup:.2f}x (target >= 1.8x): "
@@ -291,7 +295,7 @@ def report_efficiency(n_runs: int, samples: int, quick: bool, targets: bool = Tr
     )
     if quick:
         print(
-            f"  --quick: a short sweep, in which the workers' start-up (~2 s) weighs more "
+            f"  --quick: a short sweep, in which the workers' start-up weighs more "
             f"than in the full {EFFICIENCY_RUNS}"
         )
     out = []
@@ -307,7 +311,7 @@ def report_efficiency(n_runs: int, samples: int, quick: bool, targets: bool = Tr
         )
         print(
             f"    sweep: {eff['sweep_s']:.1f} s with start-up ({eff['startup_s']:.1f} s to "
-            f"start and warm {eff['warmed_workers']} workers), "
+            f"{eff['start_method']} and warm {eff['warmed_workers']} workers), "
             f"{eff['sweep_after_startup_s']:.1f} s without; ideal {eff['runs']} x "
             f"{eff['one_run_s']:.3f} / {eff['workers']} = {eff['ideal_s']:.1f} s; "
             f"{eff['ok']}/{eff['runs']} ok"

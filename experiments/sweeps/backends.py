@@ -12,13 +12,16 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing import connection
 from typing import Any
 
 Task = dict[str, Any]
@@ -37,6 +40,8 @@ class RunTimeout(Exception):
 # come back (stuck outside Python code) is killed this much later and replaced.
 HARD_KILL_GRACE_S = 10.0
 PARENT_POLL_S = 0.5
+# A closing pool's workers have this long to end their runs before they are killed.
+CLOSE_GRACE_S = 2.0
 
 
 @contextmanager
@@ -98,6 +103,9 @@ class SerialBackend:
     name = "serial"
     workers = 1
 
+    def start(self) -> None:
+        pass
+
     def run(self, fn: Callable[[Task], Any], tasks: Iterable[Task]) -> Iterator[Pair]:
         for task in tasks:
             yield task, fn(task)
@@ -107,7 +115,13 @@ class SerialBackend:
 
 
 class ProcessBackend:
-    """A local pool of spawned processes (the default: one per core).
+    """A local pool of worker processes (the default: one per core).
+
+    On Linux, a driver with no other Python thread forks its workers: they start in
+    milliseconds with the driver's modules and compiled engine already loaded. Elsewhere, or
+    once the driver runs threads (a progress bar, the store's writer), workers are spawned:
+    each imports the model and loads the engine (about 3 s). ``start_method`` forces one.
+    A run gives the same result either way.
 
     If a worker dies (the pool breaks), the pool is restarted and the runs that were in
     flight are retried once; a run whose worker dies again is reported as failed.
@@ -115,12 +129,33 @@ class ProcessBackend:
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, run_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        run_timeout: float | None = None,
+        start_method: str | None = None,
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.run_timeout = run_timeout
-        self.context = multiprocessing.get_context("spawn")
+        self.start_method = start_method
         self.pool: ProcessPoolExecutor | None = None
-        self.starts = self.context.Queue() if run_timeout else None
+        self.starts = multiprocessing.get_context("spawn").Queue() if run_timeout else None
+
+    def context(self) -> Any:
+        """The start method for a new pool: fork where it is safe (see the class), else
+        spawn."""
+        if self.start_method:
+            return multiprocessing.get_context(self.start_method)
+        forkable = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+        return multiprocessing.get_context(
+            "fork" if forkable and threading.active_count() == 1 else "spawn"
+        )
+
+    def start(self) -> None:
+        """Start the workers now (before the driver starts threads of its own, so that they
+        can be forked)."""
+        if self.pool is None:
+            self._new_pool()
 
     def _new_pool(self, kill: bool = False) -> ProcessPoolExecutor:
         if self.pool is not None:
@@ -128,12 +163,19 @@ class ProcessBackend:
                 for process in list((self.pool._processes or {}).values()):
                     process.kill()
             self.pool.shutdown(wait=False, cancel_futures=True)
+        context = self.context()
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=self.context,
+            mp_context=context,
             initializer=init_worker,
             initargs=(os.getpid(), self.starts),
         )
+        if context.get_start_method() == "fork":  # the pool forks every worker at once, now
+            with warnings.catch_warnings():  # of numpy's and pyarrow's native threads, which
+                warnings.filterwarnings(  # are fork-safe (Python counts every thread)
+                    "ignore", "This process .* is multi-threaded", DeprecationWarning
+                )
+                self.pool.submit(os.getpid)
         return self.pool
 
     def _overdue(self, inflight: dict[Any, Task], started: dict[str, float]) -> list[Any]:
@@ -223,9 +265,23 @@ class ProcessBackend:
             fill()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        """Stop the workers. One still in a run (the driver stopped early: an error,
+        Ctrl-C) has ``CLOSE_GRACE_S`` to end, then is killed: nobody reads its result."""
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        processes = list((pool._processes or {}).values())
+        manager = pool._executor_manager_thread
+        pool.shutdown(wait=False, cancel_futures=True)
+        left = {process.sentinel: process for process in processes}
+        deadline = time.monotonic() + CLOSE_GRACE_S
+        while left and time.monotonic() < deadline:
+            for sentinel in connection.wait(list(left), deadline - time.monotonic()):
+                del left[sentinel]
+        for process in left.values():
+            process.kill()
+        if manager is not None:
+            manager.join(CLOSE_GRACE_S)
 
 
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
@@ -314,6 +370,9 @@ class DaskBackend:
         self.workers = max(
             1, sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values())
         )
+
+    def start(self) -> None:  # the cluster started with the backend
+        pass
 
     def run(self, fn: Callable[[Task], Any], tasks: Iterable[Task]) -> Iterator[Pair]:
         from distributed import as_completed

@@ -12,20 +12,17 @@ import hashlib
 import json
 import shlex
 import sys
-import time
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from experiments.provenance import provenance
 from experiments.runs.output import _atomic, atomic_write_text, to_jsonable
-from experiments.sweeps.backends import Task, make_backend, time_limit
+from experiments.sweeps.backends import Task, make_backend
 from experiments.sweeps.designs import (
     DEFAULT_OUTCOMES,
     Sweep,
@@ -43,7 +40,8 @@ from experiments.sweeps.sensitivity import (
     salib_seed,
     sobol_indices,
 )
-from experiments.sweeps.store import SweepStore, as_arrow
+from experiments.sweeps.store import SweepStore
+from experiments.sweeps.task import failed_row, run_task
 from experiments.sweeps.worlds import World
 from sim import plugins
 from sim.footprint import check_memory
@@ -180,77 +178,6 @@ def resume_conflict(old: dict[str, Any], new: dict[str, Any]) -> str | None:
         f"the configuration of its runs has changed since it started{where}: {what}; "
         "resuming would mix runs of two configurations"
     )
-
-
-_BASES: dict[tuple, Any] = {}
-
-
-def base_scenario(path: str | Path | None) -> Any:
-    """The sweep's base scenario, read once per worker process (a study runs thousands of
-    tasks on the same file; a changed file is read again)."""
-    try:
-        stat = Path(path).stat() if path is not None else None
-    except OSError:
-        stat = None
-    if stat is None:  # the default scenario, or a file gone: load_scenario says what
-        return load_scenario(path)
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _BASES:
-        if len(_BASES) >= 8:  # a sweep over a few worlds' scenarios keeps each
-            _BASES.clear()
-        _BASES[key] = load_scenario(path)
-    return _BASES[key]
-
-
-def run_task(task: Task) -> dict[str, Any]:
-    """Run one task (in a worker); never raises: a failing run comes back as ``failed``."""
-    from sim import OUTCOMES, simulate
-
-    plugins.load_all(task.get("plugins", ()))
-    start = time.perf_counter()
-    row: dict[str, Any] = {
-        "run_id": task["run_id"],
-        "point": task["point"],
-        "replication": task["replication"],
-        "seed": task["seed"],
-        **task.get("where", {}),
-        **task["factors"],
-    }
-    outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
-    timeseries = needs = None
-    try:
-        with time_limit(task.get("timeout_s")):
-            config = apply_overrides(
-                base_scenario(task["base"]), {**task["fixed"], **task["factors"]}
-            )
-            result = simulate(config, seed=task["seed"])
-        outcomes.update(result.summary())
-        if task["timeseries"]:  # as Arrow: the driver only writes them (store.as_arrow)
-            timeseries, needs = as_arrow(result.timeseries), as_arrow(result.needs)
-        status, error = "ok", ""
-    except Exception as e:  # noqa: BLE001 - recorded with the run
-        status = "failed"
-        error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-3)}"
-    row.update(outcomes)
-    row.update(status=status, error=error, duration_s=time.perf_counter() - start)
-    return {"row": row, "timeseries": timeseries, "needs": needs}
-
-
-def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
-    from sim import OUTCOMES
-
-    return {
-        "run_id": task["run_id"],
-        "point": task["point"],
-        "replication": task["replication"],
-        "seed": task["seed"],
-        **task.get("where", {}),
-        **task["factors"],
-        **dict.fromkeys(OUTCOMES, np.nan),
-        "status": "failed",
-        "error": f"{type(error).__name__}: {error}",
-        "duration_s": np.nan,
-    }
 
 
 def manifest(plan: Plan) -> dict[str, Any]:
@@ -390,6 +317,9 @@ def run_sweep(
     """
     from tqdm import tqdm
 
+    class Progress(tqdm):
+        monitor_interval = 0  # no thread left behind: this process's next pool can fork
+
     store = SweepStore(out)
     info = manifest(plan)
     old = check_out(plan, out, resume, force, info)
@@ -401,9 +331,10 @@ def run_sweep(
     done = store.done() if resume else set()
     warm_engine()  # compile or load the engine once: forked workers inherit it
     backend = backend or make_backend()
+    backend.start()  # before the progress bar's and the store's threads: workers can fork
     n_failed = 0
     first_failed: dict[str, Any] | None = None
-    bar = tqdm(
+    bar = Progress(
         total=plan.n_runs,
         initial=len(done),
         unit="run",

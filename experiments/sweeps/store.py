@@ -142,7 +142,9 @@ class SweepStore:
         self.per_run_partitions = False  # a folder from before batches: see open()
         self._buffer: list[_Run] = []
         self._oldest = 0.0  # when the oldest run in the buffer was added
-        self._lock = threading.Lock()  # the buffer, and writing it (a background thread may)
+        self._lock = threading.Lock()  # the buffer
+        self._writing = threading.Lock()  # one batch written at a time
+        self._wake: threading.Event | None = None  # the writer thread's, in buffered()
         self._error: BaseException | None = None  # a background write's, for add_run to raise
 
     def open(self) -> None:
@@ -218,41 +220,60 @@ class SweepStore:
             if not self._buffer:
                 self._oldest = self.clock()
             self._buffer.append(run)
-            if self._due():
-                self._flush()
+            due = self._due()
+        if due and self._wake is not None:  # the writer thread writes it, while the sweep
+            self._wake.set()  # goes on handing out runs
+        elif due:
+            self.flush()
 
     def flush(self) -> None:
         """Write the runs kept so far (a batch)."""
-        with self._lock:
-            self._flush()
+        with self._writing:
+            with self._lock:
+                runs, self._buffer = sorted(self._buffer, key=lambda r: r.run_id), []
+            if not runs:
+                return
+            try:
+                self._write_batch(runs)
+            except BaseException:  # kept, for the end of the sweep to try again
+                with self._lock:
+                    self._buffer = runs + self._buffer
+                raise
 
     @contextmanager
     def buffered(self) -> Iterator[SweepStore]:
-        """Add a sweep's runs in the block: a background thread writes a batch whose oldest
-        run has waited ``flush_seconds`` (when no other run comes to trigger it), and the
-        block's end writes the rest, also when the block is left by an exception or Ctrl-C.
-        """
-        stop = threading.Event()
+        """Add a sweep's runs in the block: a background thread writes each batch when it
+        is full or its oldest run has waited ``flush_seconds`` (also when no other run comes),
+        so that adding a run never waits for a write; the block's end writes the rest, also
+        when the block is left by an exception or Ctrl-C."""
+        stop, wake = threading.Event(), threading.Event()
         thread = threading.Thread(
-            target=self._flush_when_due, args=(stop,), name="sweep-store-flush", daemon=True
+            target=self._flush_when_due, args=(stop, wake), name="sweep-store-flush", daemon=True
         )
         thread.start()
+        self._wake = wake
         try:
             yield self
         finally:
+            self._wake = None
             stop.set()
+            wake.set()
             thread.join()
             self.flush()
             self._raise_background_error()
 
-    def _flush_when_due(self, stop: threading.Event) -> None:
+    def _flush_when_due(self, stop: threading.Event, wake: threading.Event) -> None:
         tick = min(max(self.flush_seconds / 4, 0.01), 0.5)
-        while not stop.wait(tick):
+        while True:
+            wake.wait(tick)
+            wake.clear()
+            if stop.is_set():
+                return
             with self._lock:
-                if not self._buffer or not self._due():
-                    continue
+                due = bool(self._buffer) and self._due()
+            if due:
                 try:
-                    self._flush()
+                    self.flush()
                 except BaseException as e:  # noqa: BLE001 - raised in the sweep's thread
                     self._error = e
                     return
@@ -267,16 +288,6 @@ class SweepStore:
             len(self._buffer) >= self.batch_runs
             or self.clock() - self._oldest >= self.flush_seconds
         )
-
-    def _flush(self) -> None:  # with the lock held
-        runs, self._buffer = sorted(self._buffer, key=lambda r: r.run_id), []
-        if not runs:
-            return
-        try:
-            self._write_batch(runs)
-        except BaseException:  # kept, for the end of the sweep to try again
-            self._buffer = runs + self._buffer
-            raise
 
     def _write_batch(self, runs: list[_Run]) -> None:
         """The batch's time series and need logs, then (marking its runs done) its rows."""

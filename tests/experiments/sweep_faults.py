@@ -52,6 +52,12 @@ def run_task(task: dict) -> dict:
     return RUN_TASK(task)
 
 
+def touch_and_hang(path: str) -> None:
+    """A run that says it has started (creates ``path``) and never ends, deaf to alarms."""
+    Path(path).touch()
+    hang(True)
+
+
 def hang(hard: bool) -> None:
     if hard:
         signal.signal(signal.SIGALRM, signal.SIG_IGN)  # deaf to the timeout's alarm

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -105,15 +107,14 @@ def test_workers_send_arrow_tables_the_store_writes_as_frames(factorial_file, tm
     run's DataFrames give."""
     import pyarrow as pa
 
+    from experiments.sweeps.task import base_scenario
     from sim import simulate
     from sim.scenario import apply_overrides
 
     task = next(make_plan(load_sweep(factorial_file)).tasks(timeseries=True))
     result = runner.run_task(task)
     assert isinstance(result["timeseries"], pa.Table) and isinstance(result["needs"], pa.Table)
-    config = apply_overrides(
-        runner.base_scenario(task["base"]), {**task["fixed"], **task["factors"]}
-    )
+    config = apply_overrides(base_scenario(task["base"]), {**task["fixed"], **task["factors"]})
     plain = simulate(config, seed=task["seed"])
     stores = {}
     for name, (ts, needs) in {
@@ -139,10 +140,20 @@ def test_common_random_numbers(serial_table):
     assert list(per_rep) == replication_seeds(11, 3)
 
 
-def test_process_pool_gives_identical_table(serial_table, factorial_file, tmp_path):
-    table = run_sweep(
-        make_plan(load_sweep(factorial_file)), tmp_path / "out", ProcessBackend(2), quiet=True
-    )
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_sweep_leaves_no_thread_behind(factorial_file, tmp_path, quiet):
+    """Its progress bar and store stop their threads: the process's next pool can fork."""
+    before = set(threading.enumerate())
+    run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out", SerialBackend(), quiet=quiet)
+    assert set(threading.enumerate()) <= before
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_process_pool_gives_identical_table(serial_table, factorial_file, tmp_path, start_method):
+    if start_method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {start_method} here")
+    backend = ProcessBackend(2, start_method=start_method)
+    table = run_sweep(make_plan(load_sweep(factorial_file)), tmp_path / "out", backend, quiet=True)
     pd.testing.assert_frame_equal(comparable(table), comparable(serial_table))
 
 
@@ -425,6 +436,30 @@ def test_store_writes_a_waiting_run_with_no_other_run_to_come(tmp_path):
         while not store.done() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert store.done() == {"p0000-r000"}  # by the background thread, within the block
+
+
+def test_adding_a_run_does_not_wait_for_a_batch_being_written(tmp_path, monkeypatch):
+    """In a sweep the writer thread writes full batches: the driver goes on handing out runs
+    (here: adds the next run) while a batch is being written."""
+    real = SweepStore._write_batch
+    writing, release, held_too_long = threading.Event(), threading.Event(), []
+
+    def held(self, runs):
+        writing.set()
+        if not release.wait(5):
+            held_too_long.append(threading.current_thread().name)
+        real(self, runs)
+
+    monkeypatch.setattr(SweepStore, "_write_batch", held)
+    store = SweepStore(tmp_path / "out", batch_runs=1, flush_seconds=60.0)
+    store.open()
+    with store.buffered():
+        store.add_run({"run_id": "p0000-r000"}, None)  # a full batch
+        assert writing.wait(5)
+        store.add_run({"run_id": "p0001-r000"}, None)  # while the first is being written
+        release.set()
+    assert held_too_long == []
+    assert store.done() == {"p0000-r000", "p0001-r000"}
 
 
 def test_a_background_write_error_is_raised_in_the_sweep(tmp_path, monkeypatch):

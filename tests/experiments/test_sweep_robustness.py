@@ -281,6 +281,50 @@ def test_stuck_worker_is_replaced_and_its_run_failed(tmp_path, monkeypatch):
     assert len(table) == 4
 
 
+def test_closing_a_pool_ends_a_worker_stuck_in_a_run(tmp_path, monkeypatch):
+    """The driver stopped reading (an error, Ctrl-C) while a worker is in a run that never
+    ends: ``close()`` kills it after its grace instead of waiting for ever."""
+    import time
+
+    import sweep_faults
+
+    from experiments.sweeps import backends
+
+    monkeypatch.setattr(backends, "CLOSE_GRACE_S", 0.5)
+    backend = backends.ProcessBackend(1)
+    backend.start()
+    pool = backend.pool
+    started = tmp_path / "started"
+    pool.submit(sweep_faults.touch_and_hang, str(started))
+    while not started.exists():
+        time.sleep(0.05)
+    workers = list(pool._processes.values())
+    backend.close()
+    assert backend.pool is None
+    for worker in workers:
+        worker.join(10)
+        assert not worker.is_alive()
+
+
+def test_workers_fork_from_a_driver_without_threads_else_spawn(monkeypatch):
+    """Forking copies a driver's threads' locks in whatever state they are: a driver that
+    runs other Python threads spawns its workers."""
+    import sys
+    import threading
+
+    from experiments.sweeps import backends
+
+    backend = backends.ProcessBackend(1)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert backend.context().get_start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    expected = "fork" if sys.platform == "linux" else "spawn"
+    assert backend.context().get_start_method() == expected
+    assert backends.ProcessBackend(1, start_method="spawn").context().get_start_method() == (
+        "spawn"
+    )
+
+
 def test_workers_die_with_a_killed_driver(tmp_path):
     import os
     import signal

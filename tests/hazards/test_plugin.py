@@ -117,7 +117,10 @@ def test_a_sweep_from_a_driver_with_a_plugin_has_its_outcomes_in_every_worker(co
         .drop(columns="duration_s")
         .sort_values("run_id")
         .reset_index(drop=True)
-        for name, backend in (("serial", SerialBackend()), ("pool", ProcessBackend(2)))
+        for name, backend in (
+            ("serial", SerialBackend()),
+            ("pool", ProcessBackend(2, start_method="spawn")),  # workers that load it anew
+        )
     ]
     assert all(o.name in tables[0].columns for o in HAZARDS["heatwave"].outcomes)
     pd.testing.assert_frame_equal(tables[1], tables[0])
