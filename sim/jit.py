@@ -127,9 +127,7 @@ def call(fn: Any, *args: Any) -> Any:
 def _referenced(args: tuple[Any, ...], tables: tuple[int, ...]) -> list[Any]:
     out = list(args)
     for k in tables:
-        t = out[k]
-        ref = _REFS.get(id(t))
-        out[k] = ref if ref is not None and ref.tuple is t else by_reference(t)
+        out[k] = by_reference(out[k])
     return out
 
 

@@ -46,14 +46,7 @@ def run_task(task: Task) -> dict[str, Any]:
 
     plugins.load_all(task.get("plugins", ()))
     start = time.perf_counter()
-    row: dict[str, Any] = {
-        "run_id": task["run_id"],
-        "point": task["point"],
-        "replication": task["replication"],
-        "seed": task["seed"],
-        **task.get("where", {}),
-        **task["factors"],
-    }
+    row = task_columns(task)
     outcomes: dict[str, Any] = dict.fromkeys(OUTCOMES, np.nan)
     timeseries = needs = None
     try:
@@ -74,9 +67,9 @@ def run_task(task: Task) -> dict[str, Any]:
     return {"row": row, "timeseries": timeseries, "needs": needs}
 
 
-def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
-    from sim import OUTCOMES
-
+def task_columns(task: Task) -> dict[str, Any]:
+    """The columns of a run's row that say which run it is: its id, design point,
+    replication, seed, world and factor values."""
     return {
         "run_id": task["run_id"],
         "point": task["point"],
@@ -84,6 +77,14 @@ def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
         "seed": task["seed"],
         **task.get("where", {}),
         **task["factors"],
+    }
+
+
+def failed_row(task: Task, error: BaseException) -> dict[str, Any]:
+    from sim import OUTCOMES
+
+    return {
+        **task_columns(task),
         **dict.fromkeys(OUTCOMES, np.nan),
         "status": "failed",
         "error": f"{type(error).__name__}: {error}",
